@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// maxImportLine caps one JSON line of an import file.
+const maxImportLine = 1 << 20
+
+func (a *app) usersExportCommand() *cobra.Command {
+	var pool, out string
+	c := &cobra.Command{
+		Use:   "export",
+		Short: "Export a pool's users as JSON lines (with password hashes and groups)",
+		Long: `Export every user of a pool as one JSON object per line, in a stable order,
+including the argon2id password hash and group names, so that
+"gatehouse users import" can recreate them in another pool or database:
+
+  gatehouse users export --pool demo > users.jsonl
+
+The file holds password hashes: keep it as secret as the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				w := a.stdout
+				if out != "" && out != "-" {
+					f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				bw := bufio.NewWriter(w)
+				enc := json.NewEncoder(bw)
+				n := 0
+				err := c.svc.ExportUsers(ctx, p.ID, func(u auth.ImportedUser) error {
+					n++
+					return enc.Encode(u)
+				})
+				if err != nil {
+					return err
+				}
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "exported %d users from pool %s\n", n, p.ID)
+				return nil
+			})
+		},
+	}
+	addPoolFlag(c, &pool)
+	c.Flags().StringVarP(&out, "out", "O", "", "write to this file (mode 0600) instead of standard output")
+	return c
+}
+
+// importReport is what an import did, by line number.
+type importReport struct {
+	Created  int            `json:"created"`
+	Replaced int            `json:"replaced"`
+	Skipped  int            `json:"skipped"`
+	Failed   []importFailed `json:"failed"`
+}
+
+type importFailed struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+func (a *app) usersImportCommand() *cobra.Command {
+	var pool, file string
+	var replace bool
+	c := &cobra.Command{
+		Use:   "import -f users.jsonl",
+		Short: "Import users from JSON lines (as written by export); bad lines are reported and skipped",
+		Long: `Import users from a JSON lines file (one user per line, the format of
+"gatehouse users export"). A user whose username already exists in the pool is
+skipped (or replaced with --replace). Groups named by a user are created when
+missing. A line that fails is reported with its line number and the import
+goes on; the command exits with status 2 if any line failed.
+
+A progress bar is drawn on standard error when it is a terminal.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pr, err := a.printer()
+			if err != nil {
+				return err
+			}
+			if file == "" {
+				return errors.New("-f is required (use -f - for standard input)")
+			}
+			var data []byte
+			if file == "-" {
+				data, err = io.ReadAll(a.stdin)
+			} else {
+				data, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return err
+			}
+			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				rep, err := a.importUsers(ctx, c.svc, p, data, replace)
+				if err != nil {
+					return err
+				}
+				if pr.json {
+					if err := pr.JSON(rep); err != nil {
+						return err
+					}
+				} else {
+					for _, f := range rep.Failed {
+						fmt.Fprintf(a.stdout, "line %d: %s\n", f.Line, f.Error)
+					}
+					fmt.Fprintf(a.stdout, "created %d, replaced %d, skipped %d, failed %d\n", rep.Created, rep.Replaced, rep.Skipped, len(rep.Failed))
+				}
+				if len(rep.Failed) > 0 {
+					return exitError(2)
+				}
+				return nil
+			})
+		},
+	}
+	addPoolFlag(c, &pool)
+	c.Flags().StringVarP(&file, "file", "f", "", "JSON lines file to import (- for standard input)")
+	c.Flags().BoolVar(&replace, "replace", false, "replace users that already exist (matched by username) instead of skipping them")
+	return c
+}
+
+// importUsers imports data line by line. Errors of single lines are
+// collected in the report; only a cancelled context stops the import.
+func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Pool, data []byte, replace bool) (*importReport, error) {
+	total := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		total++
+	}
+	var bar *progressbar.ProgressBar
+	if a.stderrIsTerminal != nil && a.stderrIsTerminal() && total > 0 {
+		bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionSetDescription("importing users"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetItsString("users"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }),
+		)
+		_ = bar.RenderBlank()
+		defer bar.Finish()
+	}
+
+	groups := map[string]bool{}
+	if gs, err := allGroups(ctx, svc, p.ID); err == nil {
+		for _, g := range gs {
+			groups[g.Name] = true
+		}
+	}
+
+	rep := &importReport{Failed: []importFailed{}}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
+	line := 0
+	fail := func(err error) {
+		rep.Failed = append(rep.Failed, importFailed{Line: line, Error: lineError(err)})
+	}
+	for sc.Scan() {
+		line++
+		if bar != nil {
+			_ = bar.Add(1)
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		var u auth.ImportedUser
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&u); err != nil {
+			fail(fmt.Errorf("invalid JSON: %v", err))
+			continue
+		}
+		if u.Username == "" {
+			fail(errors.New("username is missing"))
+			continue
+		}
+		exists := false
+		if cur, err := svc.AdminGetUser(ctx, p.ID, u.Username); err == nil {
+			exists = true
+			if u.Sub == "" {
+				u.Sub = cur.User.Sub // replace this user, not a new one
+			}
+		} else if identity.ErrorCode(err) != identity.CodeUserNotFound {
+			fail(err)
+			continue
+		}
+		if exists && !replace {
+			rep.Skipped++
+			continue
+		}
+		if err := ensureGroups(ctx, svc, p.ID, u.Groups, groups); err != nil {
+			fail(err)
+			continue
+		}
+		if err := svc.ImportUser(ctx, p.ID, u); err != nil {
+			fail(err)
+			continue
+		}
+		if exists {
+			rep.Replaced++
+		} else {
+			rep.Created++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		line++
+		fail(fmt.Errorf("cannot read further: %v", err))
+	}
+	return rep, nil
+}
+
+func ensureGroups(ctx context.Context, svc *auth.Service, poolID string, names []string, known map[string]bool) error {
+	for _, g := range names {
+		if known[g] {
+			continue
+		}
+		_, err := svc.CreateGroup(ctx, &identity.Group{PoolID: poolID, Name: g})
+		if err != nil && identity.ErrorCode(err) != identity.CodeGroupExists {
+			return fmt.Errorf("group %q: %w", g, err)
+		}
+		known[g] = true
+	}
+	return nil
+}
+
+// lineError is the message shown for a failed line: the safe message of an
+// *identity.Error (with its field), else the error text.
+func lineError(err error) string {
+	var e *identity.Error
+	if errors.As(err, &e) {
+		if e.Field != "" {
+			return fmt.Sprintf("%s (%s): %s", e.Code, e.Field, e.Message)
+		}
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	}
+	return err.Error()
+}

@@ -1,0 +1,249 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/api"
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/httpserver"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/mail"
+	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-id/gatehouse/internal/token"
+)
+
+// tinyHash keeps argon2id cheap in tests.
+var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const (
+	baseURL = "https://id.example.test"
+	// Passwords long enough for the default NIST policy (15+).
+	goodPassword  = "correct horse battery staple 42"
+	otherPassword = "a different long passphrase 7"
+)
+
+type env struct {
+	t        testing.TB
+	svc      *auth.Service
+	db       store.Store
+	srv      *httptest.Server
+	adminKey string
+}
+
+// setup wires the real thing: SQLite store, argon2id hasher, token
+// manager, mail outbox and templates, the auth Service, the API behind
+// httpserver.Wrap, and a global admin API key. wrap, if given, wraps the
+// mux inside the middleware (to observe routing).
+func setup(t testing.TB, wrap ...func(http.Handler) http.Handler) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	masterKey := make([]byte, token.MasterKeySize)
+	if _, err := rand.Read(masterKey); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := mail.NewTemplates("")
+	if err != nil {
+		t.Fatalf("mail.NewTemplates: %v", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	svc, err := auth.New(auth.Config{
+		Store:   db,
+		Hasher:  password.NewHasher(tinyHash, 0),
+		Tokens:  token.NewManager(db, masterKey, time.Now),
+		Mail:    mail.NewOutbox(tpl, "Gatehouse <no-reply@example.test>", nil),
+		BaseURL: baseURL,
+		Region:  "us-east-1",
+		Now:     time.Now,
+		Rand:    rand.Reader,
+		Log:     log,
+	})
+	if err != nil {
+		t.Fatalf("auth.New: %v", err)
+	}
+	_, key, err := svc.CreateAPIKey(ctx, "", "e2e")
+	if err != nil {
+		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	mux := http.NewServeMux()
+	h := api.New(svc, api.Options{Log: log})
+	for _, p := range api.MountPatterns {
+		mux.Handle(p, h)
+	}
+	httpserver.OpsRoutes(mux, db.Ping)
+	var inner http.Handler = mux
+	for _, w := range wrap {
+		inner = w(inner)
+	}
+	srv := httptest.NewServer(httpserver.Wrap(httpserver.Config{Log: log}, inner))
+	t.Cleanup(srv.Close)
+	return &env{t: t, svc: svc, db: db, srv: srv, adminKey: key}
+}
+
+// response is a decoded answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+type problem struct {
+	Type, Title, Detail, Code, Field string
+	Status                           int
+	RequestID                        string `json:"request_id"`
+}
+
+func (r response) problem(t testing.TB) problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("want a problem, got %d %s: %s", r.status, ct, r.body)
+	}
+	var p problem
+	r.json(t, &p)
+	if p.Status != r.status || p.Code == "" || p.RequestID == "" {
+		t.Fatalf("bad problem %s", r.body)
+	}
+	return p
+}
+
+// do sends method path with body (nil: none; string: raw; else JSON) and
+// the Authorization header auth ("" for none).
+func (e *env) do(method, path, authz string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	return e.send(req)
+}
+
+// send sends req and reads the whole answer.
+func (e *env) send(req *http.Request) response {
+	e.t.Helper()
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{res.StatusCode, res.Header, b}
+}
+
+// must asserts the status of r and returns it.
+func (e *env) must(status int, r response) response {
+	e.t.Helper()
+	if r.status != status {
+		e.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+func (e *env) admin(method, path string, body any) response {
+	e.t.Helper()
+	return e.do(method, path, "Bearer "+e.adminKey, body)
+}
+
+// newPool creates a pool and a public client allowing passwords and refresh.
+func (e *env) newPool(name string) (poolID, clientID string) {
+	e.t.Helper()
+	var p struct{ ID string }
+	e.must(201, e.admin("POST", "/api/v1/pools", map[string]any{"name": name})).json(e.t, &p)
+	var c struct {
+		ID           string
+		ClientSecret string `json:"client_secret"`
+	}
+	e.must(201, e.admin("POST", "/api/v1/pools/"+p.ID+"/clients", map[string]any{
+		"name": name + "-app", "auth_flows": []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+	})).json(e.t, &c)
+	if p.ID == "" || c.ID == "" || c.ClientSecret != "" {
+		e.t.Fatalf("pool %q client %q secret %q", p.ID, c.ID, c.ClientSecret)
+	}
+	return p.ID, c.ID
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode reads the newest email to addr in the pool's outbox (through
+// the Service, as the dev mailbox does) and returns the 6-digit code in it.
+func (e *env) lastCode(poolID, addr string) string {
+	e.t.Helper()
+	emails, _, err := e.svc.ListEmails(context.Background(), poolID, "", 50, "")
+	if err != nil {
+		e.t.Fatalf("ListEmails: %v", err)
+	}
+	for _, m := range emails { // newest first
+		if strings.EqualFold(m.To, addr) || strings.Contains(strings.ToLower(m.To), strings.ToLower(addr)) {
+			if c := codeRE.FindStringSubmatch(m.Text); c != nil {
+				return c[1]
+			}
+			e.t.Fatalf("no code in email %q", m.Text)
+		}
+	}
+	e.t.Fatalf("no email to %s among %d", addr, len(emails))
+	return ""
+}
+
+// userCount counts the pool's users through the Service.
+func (e *env) userCount(poolID string) int {
+	e.t.Helper()
+	us, _, err := e.svc.ListUsers(context.Background(), auth.ListUsersInput{PoolID: poolID})
+	if err != nil {
+		e.t.Fatalf("ListUsers: %v", err)
+	}
+	return len(us)
+}
+
+func mustPool(t *testing.T, e *env, id string) *identity.Pool {
+	t.Helper()
+	p, err := e.svc.GetPool(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

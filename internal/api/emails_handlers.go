@@ -1,0 +1,31 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/internal/api/form"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// The pool's outbox (development mailbox and delivery status).
+
+func (a *API) listEmails(w http.ResponseWriter, r *http.Request) error {
+	limit, token, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	status, err := form.QueryString(r, "status", 32)
+	if err != nil {
+		return err
+	}
+	switch status {
+	case "", identity.EmailQueued, identity.EmailSent, identity.EmailRetrying, identity.EmailDead:
+	default:
+		return identity.FieldError("status", "status must be one of queued, sent, retrying, dead.")
+	}
+	es, next, err := a.svc.ListEmails(r.Context(), r.PathValue("pool"), status, limit, token)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, listOf(es, next, email))
+}

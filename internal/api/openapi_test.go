@@ -1,0 +1,159 @@
+package api
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestOpenAPIMatchesRoutes walks every route in routes.go and every
+// operation in openapi.yaml: each must have its counterpart, so the
+// document and the code cannot drift.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi = %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	opIDs := map[string]string{}
+	for path, item := range doc.Paths {
+		for method, v := range item {
+			if method == "parameters" {
+				continue
+			}
+			op, _ := v.(map[string]any)
+			key := strings.ToUpper(method) + " " + path
+			documented[key] = true
+			id, _ := op["operationId"].(string)
+			if id == "" {
+				t.Errorf("%s has no operationId", key)
+			} else if other, dup := opIDs[id]; dup {
+				t.Errorf("operationId %s used by %s and %s", id, key, other)
+			}
+			opIDs[id] = key
+			if _, ok := op["responses"].(map[string]any); !ok {
+				t.Errorf("%s has no responses", key)
+			}
+			// Every {param} in the path is declared.
+			for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
+				if !declaresParam(doc.Paths[path], op, m[1]) {
+					t.Errorf("%s does not declare path parameter %s", key, m[1])
+				}
+			}
+		}
+	}
+	registered := map[string]bool{}
+	for _, rt := range newAPI(nil, Options{}).routes() {
+		if registered[rt.pattern] {
+			t.Errorf("route %s registered twice", rt.pattern)
+		}
+		registered[rt.pattern] = true
+		if !documented[rt.pattern] {
+			t.Errorf("route %s is not in openapi.yaml", rt.pattern)
+		}
+	}
+	var missing []string
+	for k := range documented {
+		if !registered[k] {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	for _, k := range missing {
+		t.Errorf("openapi.yaml documents %s, which routes.go does not register", k)
+	}
+	if len(registered) < 50 {
+		t.Fatalf("only %d routes registered", len(registered))
+	}
+}
+
+// declaresParam reports whether the operation or its path item declares
+// the parameter name (inline or by a $ref ending in /name).
+func declaresParam(item map[string]any, op map[string]any, name string) bool {
+	var lists []any
+	if ps, ok := op["parameters"].([]any); ok {
+		lists = append(lists, ps...)
+	}
+	if ps, ok := item["parameters"].([]any); ok {
+		lists = append(lists, ps...)
+	}
+	for _, p := range lists {
+		if m, ok := p.(map[string]any); ok && m["name"] == name {
+			return true
+		}
+		if m, ok := p.(map[string]any); ok {
+			if ref, _ := m["$ref"].(string); strings.HasSuffix(ref, "/"+name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestOpenAPIRefsResolve checks every $ref points at a defined component.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	t.Parallel()
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	n := 0
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"].(string); ok {
+				n++
+				if !resolves(doc, ref) {
+					t.Errorf("$ref %s does not resolve", ref)
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	if n < 100 {
+		t.Fatalf("only %d refs found", n)
+	}
+}
+
+func resolves(doc map[string]any, ref string) bool {
+	p, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return false
+	}
+	var cur any = doc
+	for _, part := range strings.Split(p, "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[part]; !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,281 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Challenge sessions
+//
+// There is no sessions table: a challenge's Session is a short-lived JWT
+// signed with the pool's key (s.cfg.Tokens.Sign), token_use "challenge",
+// bound to the client (aud), the user (sub) and the challenge name, valid
+// for challengeTTL. It also carries a fingerprint of the user's password
+// state (a hash of the password hash and PasswordChangedAt) at the time the
+// challenge was issued; answering the challenge changes that state, so a
+// session can be used once. A token_use of "challenge" is refused by every
+// verifier of ID and access tokens.
+
+const (
+	challengeTTL      = 3 * time.Minute
+	challengeTokenUse = "challenge"
+	maxSessionLen     = 4096
+)
+
+var errInvalidSession = identity.Errorf(identity.CodeNotAuthorized, "Invalid session for the user, session is expired.")
+
+// passwordState fingerprints u's current password, for single use.
+func passwordState(u *identity.User) string {
+	return sha256Hex(u.PasswordHash, strconv.FormatInt(u.PasswordChangedAt.UnixMilli(), 10), string(u.Status))[:32]
+}
+
+// challengeSession signs the Session of a challenge of u.
+func (s *Service) challengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string) (string, error) {
+	now := s.now()
+	jti, err := s.newJTI(now)
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.Tokens.Sign(ctx, p, map[string]any{
+		"iss":            s.Issuer(p),
+		"aud":            cl.ID,
+		"sub":            u.Sub,
+		"token_use":      challengeTokenUse,
+		"challenge_name": name,
+		"pwd_state":      passwordState(u),
+		"iat":            now.Unix(),
+		"exp":            now.Add(challengeTTL).Unix(),
+		"jti":            jti,
+	})
+}
+
+// newPasswordChallenge answers a FORCE_CHANGE_PASSWORD user's sign-in with
+// Cognito's NEW_PASSWORD_REQUIRED challenge. Its parameters are
+// USER_ID_FOR_SRP, userAttributes (JSON of the user's attributes) and
+// requiredAttributes (JSON list of "userAttributes.<name>" still missing).
+func (s *Service) newPasswordChallenge(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User) (*AuthResult, error) {
+	session, err := s.challengeSession(ctx, p, cl, u, ChallengeNewPasswordRequired)
+	if err != nil {
+		return nil, err
+	}
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
+			return fmt.Errorf("reset attempts: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.sign_in_challenge", "user:"+u.Sub,
+			map[string]string{"client_id": cl.ID, "challenge": ChallengeNewPasswordRequired})
+	})
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{}
+	for k, v := range u.Attributes {
+		if readable(cl, k) {
+			attrs[k] = v
+		}
+	}
+	if u.Email != "" {
+		attrs["email"] = u.Email
+		attrs["email_verified"] = strconv.FormatBool(u.EmailVerified)
+	}
+	attrJSON, _ := json.Marshal(attrs)
+	var required []string
+	for _, d := range p.Schema {
+		if d.Required && u.Attributes[d.Name] == "" {
+			required = append(required, "userAttributes."+d.Name)
+		}
+	}
+	sort.Strings(required)
+	if required == nil {
+		required = []string{}
+	}
+	reqJSON, _ := json.Marshal(required)
+	return &AuthResult{Challenge: &Challenge{
+		Name:    ChallengeNewPasswordRequired,
+		Session: session,
+		Parameters: map[string]string{
+			"USER_ID_FOR_SRP":    cognitoUsername(p, u),
+			"userAttributes":     string(attrJSON),
+			"requiredAttributes": string(reqJSON),
+		},
+	}}, nil
+}
+
+// RespondToAuthChallenge answers a challenge. NEW_PASSWORD_REQUIRED takes
+// the responses USERNAME (must name the challenged user if given),
+// NEW_PASSWORD (checked against the pool's policy) and userAttributes.<name>
+// (the required attributes still missing, and any other the client may
+// write). The user then goes from FORCE_CHANGE_PASSWORD to CONFIRMED and
+// gets tokens.
+//
+// Errors: not_authorized "Invalid session for the user, session is
+// expired." (bad, expired, foreign or already used session), invalid_parameter
+// (missing responses, attributes), invalid_password, user_disabled,
+// alias_exists, and the client's errors.
+//
+// PASSWORD_VERIFIER (SRP's second round, srp.go) takes
+// PASSWORD_CLAIM_SECRET_BLOCK, PASSWORD_CLAIM_SIGNATURE, TIMESTAMP and
+// USERNAME and needs no Session; it answers like a password sign-in
+// (tokens, NEW_PASSWORD_REQUIRED, or the same errors).
+func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (*AuthResult, error) {
+	cl, p, err := s.resolveClient(ctx, in.Client, in.Responses["USERNAME"])
+	if err != nil {
+		return nil, err
+	}
+	switch in.ChallengeName {
+	case ChallengeNewPasswordRequired:
+	case ChallengePasswordVerifier:
+		return s.passwordVerifier(ctx, p, cl, in)
+	case "":
+		return nil, identity.FieldError("challenge_name", "A challenge name is required.")
+	default:
+		return nil, identity.FieldError("challenge_name", "Unsupported challenge %s.", safeEcho(in.ChallengeName))
+	}
+	if in.Session == "" {
+		return nil, identity.FieldError("session", "A session is required.")
+	}
+	if len(in.Session) > maxSessionLen {
+		return nil, errInvalidSession
+	}
+	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			return nil, errInvalidSession
+		}
+		return nil, err
+	}
+	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
+		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
+		return nil, errInvalidSession
+	}
+	u, err := s.cfg.Store.GetUser(ctx, p.ID, strClaim(claims, "sub"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	if !equalHex(strClaim(claims, "pwd_state"), passwordState(u)) || u.Status != identity.StatusForceChangePassword {
+		return nil, errInvalidSession
+	}
+	if name := in.Responses["USERNAME"]; name != "" {
+		n := normalizeUsername(name)
+		if n != u.Username && n != u.Sub && (u.Email == "" || n != u.Email) {
+			return nil, errInvalidSession
+		}
+	}
+	if err := signInStatus(u, s.now()); err != nil {
+		return nil, err
+	}
+	newPassword := in.Responses["NEW_PASSWORD"]
+	if newPassword == "" {
+		return nil, identity.FieldError("NEW_PASSWORD", "Missing required parameter NEW_PASSWORD")
+	}
+	attrs := map[string]string{}
+	for k, v := range in.Responses {
+		if name, ok := strings.CutPrefix(k, "userAttributes."); ok {
+			attrs[name] = v
+		}
+	}
+	if err := validateAttributes(p, cl, attrs, attrUserUpdate); err != nil {
+		return nil, err
+	}
+	if p.UsernameMode == identity.UsernameEmail {
+		if e, ok := attrs["email"]; ok && strings.ToLower(strings.TrimSpace(e)) != u.Email {
+			return nil, identity.FieldError("email", "The email attribute is the username in this user pool and cannot be changed here.")
+		}
+	}
+	if err := password.Validate(p.PasswordPolicy, newPassword, u.Username, emailLocal(u.Email)); err != nil {
+		return nil, err
+	}
+	creds, err := s.newCredentials(ctx, p, u, newPassword)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	change := func(x *identity.User) {
+		prevEmail := x.Email
+		applyAttributes(x, attrs)
+		if x.Email != prevEmail {
+			x.EmailVerified = false
+		}
+		creds.apply(x)
+		x.PasswordChangedAt = now
+		x.TemporaryPasswordExpiresAt = time.Time{}
+		x.Status = identity.StatusConfirmed
+		x.FailedAttempts = 0
+		x.LockedUntil = time.Time{}
+		x.UpdatedAt = now
+	}
+	for _, d := range p.Schema {
+		if d.Required && u.Attributes[d.Name] == "" && strings.TrimSpace(attrs[d.Name]) == "" {
+			return nil, identity.FieldError(d.Name, "The attribute %s is required.", d.Name)
+		}
+	}
+	next := *u
+	next.Attributes = make(map[string]string, len(u.Attributes))
+	for k, v := range u.Attributes {
+		next.Attributes[k] = v
+	}
+	change(&next)
+	toks, rt, err := s.newSession(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, &next)
+	if err != nil {
+		return nil, err
+	}
+	state := passwordState(u)
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return errInvalidSession
+		}
+		if passwordState(cur) != state || cur.Status != identity.StatusForceChangePassword {
+			return errInvalidSession // used meanwhile
+		}
+		if !cur.Enabled {
+			return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+		}
+		change(cur)
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errAliasExists
+			}
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		if err := s.hookPostConfirmation(ctx, q, p, cur, cl.ID, hooks.SourcePostConfirmationConfirmSignUp); err != nil { // an invited user is now active
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "user.new_password", "user:"+cur.Sub, map[string]string{"client_id": cl.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// audienceIs reports whether the aud claim (a string or a list) is id.
+func audienceIs(claims map[string]any, id string) bool {
+	switch a := claims["aud"].(type) {
+	case string:
+		return a == id
+	case []any:
+		return len(a) == 1 && a[0] == id
+	case []string:
+		return len(a) == 1 && a[0] == id
+	}
+	return false
+}

@@ -1,0 +1,41 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Outbox list limits.
+const (
+	DefaultEmailLimit = 60
+	MaxEmailLimit     = store.MaxPageLimit
+)
+
+// ListEmails lists the outbox (dev mailbox, console), newest first.
+// poolID "" lists every pool's emails; status "" every status, otherwise one
+// of identity.EmailQueued, EmailSent, EmailRetrying, EmailDead. limit
+// 1..1000, 0: 60. Emails hold one-time codes and temporary passwords, so
+// callers must restrict this to administrators (or the dev mailbox).
+//
+// Errors: invalid_parameter (status, limit, token).
+func (s *Service) ListEmails(ctx context.Context, poolID, status string, limit int, token string) ([]*identity.Email, string, error) {
+	switch status {
+	case "", identity.EmailQueued, identity.EmailSent, identity.EmailRetrying, identity.EmailDead:
+	default:
+		return nil, "", identity.FieldError("status", "The status must be queued, sent, retrying or dead.")
+	}
+	n := limit
+	if n == 0 {
+		n = DefaultEmailLimit
+	}
+	if n < 1 || n > MaxEmailLimit {
+		return nil, "", identity.FieldError("limit", "The limit must be between 1 and %d.", MaxEmailLimit)
+	}
+	es, next, err := s.cfg.Store.ListEmails(ctx, poolID, status, page{Limit: n, Token: token})
+	if err != nil {
+		return nil, "", wrapStoreErr("list emails", err)
+	}
+	return es, next, nil
+}

@@ -1,0 +1,454 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Operations of a signed-in user, authorised by an access token.
+
+const maxAccessTokenLen = 32 << 10 // 100 groups of 128 characters fit
+
+var (
+	errInvalidAccessToken = identity.Errorf(identity.CodeInvalidToken, "Invalid Access Token")
+	errRevokedAccessToken = identity.Errorf(identity.CodeNotAuthorized, "Access Token has been revoked")
+)
+
+// peekIssuer reads the iss claim of a compact JWT without verifying it, to
+// find the pool whose keys verify it. Anything unexpected is refused before
+// any work proportional to the input beyond one pass.
+func peekIssuer(raw string) (string, bool) {
+	if len(raw) > maxAccessTokenLen || strings.Count(raw, ".") != 2 {
+		return "", false
+	}
+	parts := strings.SplitN(raw, ".", 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil || c.Iss == "" {
+		return "", false
+	}
+	return c.Iss, true
+}
+
+// AuthenticateAccessToken verifies an access token and returns its pool,
+// its user and its claims. The token's iss names the pool (its last path
+// segment is the pool id); the signature, alg, exp and iss are then checked
+// with that pool's keys and issuer (s.Issuer). It must have token_use
+// "access"; its user must exist and be enabled, and it must not have been
+// issued before the user's TokensValidAfter (see session.go).
+//
+// Errors: invalid_token "Invalid Access Token" (malformed, bad signature,
+// expired, foreign issuer, not an access token), not_authorized "Access
+// Token has been revoked", user_not_found "User does not exist.",
+// user_disabled "User is disabled.".
+func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
+	iss, ok := peekIssuer(accessToken)
+	if !ok {
+		return nil, nil, nil, errInvalidAccessToken
+	}
+	poolID := iss[strings.LastIndexByte(iss, '/')+1:]
+	if poolID == "" || len(poolID) > 64 {
+		return nil, nil, nil, errInvalidAccessToken
+	}
+	p, err := s.cfg.Store.GetPool(ctx, poolID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, errInvalidAccessToken
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("get pool: %w", err)
+	}
+	claims, err := s.cfg.Tokens.Verify(ctx, p, accessToken, s.Issuer(p))
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			return nil, nil, nil, errInvalidAccessToken
+		}
+		return nil, nil, nil, err
+	}
+	sub := strClaim(claims, "sub")
+	iat, iatOK := numClaim(claims["iat"])
+	if strClaim(claims, "token_use") != "access" || sub == "" || !iatOK {
+		return nil, nil, nil, errInvalidAccessToken
+	}
+	u, err := s.cfg.Store.GetUser(ctx, p.ID, sub)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("get user: %w", err)
+	}
+	if revokedBefore(u, iat, strClaim(claims, "jti")) {
+		return nil, nil, nil, errRevokedAccessToken
+	}
+	if !u.Enabled {
+		return nil, nil, nil, identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+	}
+	return p, u, claims, nil
+}
+
+// GetUser returns the token's user with its groups. Errors: those of
+// AuthenticateAccessToken.
+func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, error) {
+	_, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	return s.userView(ctx, s.cfg.Store, u)
+}
+
+// tokenClient returns the app client named by the token's client_id, for
+// its write permissions. A deleted client is not_authorized.
+func (s *Service) tokenClient(ctx context.Context, p *identity.Pool, claims map[string]any) (*identity.AppClient, error) {
+	id := strClaim(claims, "client_id")
+	cl, err := s.cfg.Store.GetClient(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cl.PoolID != p.ID) {
+		return nil, identity.Errorf(identity.CodeNotAuthorized, "The app client of this token no longer exists.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get client: %w", err)
+	}
+	return cl, nil
+}
+
+// ChangePassword replaces the token's user's password. The previous
+// password must verify, under the same throttle as sign-in (throttle.go);
+// the proposed one must meet the pool's policy. Sessions are kept (as
+// Cognito): the user is told by a TemplatePasswordChanged email, and can
+// end other sessions with GlobalSignOut.
+//
+// Errors: those of AuthenticateAccessToken, not_authorized "Incorrect
+// username or password." / "Password attempts exceeded", invalid_password,
+// invalid_parameter.
+func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, proposed string) error {
+	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	if previous == "" {
+		return identity.FieldError("previous_password", "The previous password is required.")
+	}
+	if proposed == "" {
+		return identity.FieldError("proposed_password", "The proposed password is required.")
+	}
+	// The policy first: it is cheap, and a refused proposal then neither
+	// costs a hash nor counts as an attempt.
+	if err := password.Validate(p.PasswordPolicy, proposed, u.Username, emailLocal(u.Email)); err != nil {
+		return err
+	}
+	if err := s.checkPassword(ctx, p, u, previous); err != nil {
+		if err == errBadCredentials || err == errAttemptsExceeded {
+			s.auditFailure(ctx, p, "user:"+u.Sub, "change_password_wrong_previous", "")
+		}
+		return err
+	}
+	creds, err := s.newCredentials(ctx, p, u, proposed)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			return errBadCredentials // changed meanwhile
+		}
+		now := s.now()
+		creds.apply(cur)
+		cur.PasswordChangedAt = now
+		cur.FailedAttempts = 0
+		cur.LockedUntil = time.Time{}
+		cur.UpdatedAt = now
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := s.audit(ctx, q, p.ID, "user.change_password", "user:"+cur.Sub, nil); err != nil {
+			return err
+		}
+		return s.passwordChangedEmail(ctx, q, p, cur)
+	})
+}
+
+// UpdateUserAttributes changes the token's user's attributes (mutable ones,
+// those the token's client may write; not *_verified). A changed email is
+// stored unverified and a code is sent to it (TemplateVerifyEmail) to
+// confirm with VerifyUserAttribute; the returned list says where. In an
+// email pool the username stays the address the user signed up with (as
+// Cognito), and the new address must still be unique in the pool.
+//
+// Errors: those of AuthenticateAccessToken, invalid_parameter,
+// not_authorized (attribute the client may not write), alias_exists (email
+// of another user where emails are unique).
+func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, attrs map[string]string) ([]CodeDelivery, error) {
+	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := s.tokenClient(ctx, p, claims)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAttributes(p, cl, attrs, attrUserUpdate); err != nil {
+		return nil, err
+	}
+	for name, v := range attrs {
+		if v == "" && p.UsernameMode == identity.UsernameEmail && name == "email" {
+			return nil, identity.FieldError("email", "The email cannot be removed in this user pool.")
+		}
+		if v == "" {
+			if d := attrDef(p, name); d != nil && d.Required {
+				return nil, identity.FieldError(name, "The attribute %s is required.", name)
+			}
+		}
+	}
+	var out []CodeDelivery
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		prevEmail := cur.Email
+		applyAttributes(cur, attrs)
+		emailChanged := cur.Email != prevEmail
+		if emailChanged {
+			cur.EmailVerified = false
+		}
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errAliasExists
+			}
+			return fmt.Errorf("update user: %w", err)
+		}
+		if emailChanged {
+			cd, err := s.sendCode(ctx, q, p, cur, identity.PurposeVerifyEmail)
+			if err != nil {
+				return err
+			}
+			out = append(out, *cd)
+		}
+		names := make([]string, 0, len(attrs))
+		for k := range attrs {
+			names = append(names, k)
+		}
+		return s.audit(ctx, q, p.ID, "user.update_attributes", "user:"+cur.Sub, map[string]string{"attributes": strings.Join(sortedCopy(names), ",")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteUserAttributes removes optional attributes of the token's user.
+// The email can be removed only in a username pool (it is the username in
+// an email pool); required, immutable and *_verified attributes cannot.
+func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, names []string) error {
+	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	cl, err := s.tokenClient(ctx, p, claims)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return identity.FieldError("attribute_names", "At least one attribute name is required.")
+	}
+	if len(names) > MaxCustomAttributes+len(StandardAttributes) {
+		return identity.FieldError("attribute_names", "Too many attributes.")
+	}
+	attrs := make(map[string]string, len(names))
+	for _, name := range names {
+		switch {
+		case name == "email":
+			if p.UsernameMode == identity.UsernameEmail {
+				return identity.FieldError("email", "The email cannot be removed in this user pool.")
+			}
+		case name == "email_verified" || name == "phone_number_verified":
+			return identity.FieldError(name, "The attribute %s can only be set by an administrator.", name)
+		case strings.HasPrefix(name, "custom:"):
+			d := attrDef(p, name)
+			if d == nil {
+				return identity.FieldError(name, "The attribute %s is not in the pool's schema.", safeEcho(name))
+			}
+			if !d.Mutable {
+				return identity.FieldError(name, "The attribute %s is immutable.", name)
+			}
+			if d.Required {
+				return identity.FieldError(name, "The attribute %s is required.", name)
+			}
+		case !StandardAttributes[name]:
+			return identity.FieldError(name, "Unknown attribute %s.", safeEcho(name))
+		}
+		if len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name) {
+			return identity.Errorf(identity.CodeNotAuthorized, "A client attempted to write unauthorized attribute %s.", name)
+		}
+		attrs[name] = ""
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		for name := range attrs {
+			if name == "email" {
+				cur.Email = ""
+				cur.EmailVerified = false
+				continue
+			}
+			delete(cur.Attributes, name)
+		}
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.delete_attributes", "user:"+cur.Sub, map[string]string{"attributes": strings.Join(sortedCopy(names), ",")})
+	})
+}
+
+// GetUserAttributeVerificationCode emails a code to verify the user's email
+// (attr must be "email"; phone numbers are not supported). Errors: those of
+// AuthenticateAccessToken, invalid_parameter (other attribute, no email).
+func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessToken, attr string) (*CodeDelivery, error) {
+	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifiableAttr(attr); err != nil {
+		return nil, err
+	}
+	if u.Email == "" {
+		return nil, identity.FieldError("attribute_name", "The user has no email address.")
+	}
+	var cd *CodeDelivery
+	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageVerifyUserAttribute); err != nil { // hooks: before the tx
+		return nil, err
+	}
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeVerifyEmail); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "user.verification_code", "user:"+cur.Sub, map[string]string{"attribute": attr})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cd, nil
+}
+
+func verifiableAttr(attr string) error {
+	switch attr {
+	case "email":
+		return nil
+	case "":
+		return identity.FieldError("attribute_name", "An attribute name is required.")
+	case "phone_number":
+		return identity.Errorf(identity.CodeInvalidParameter, "Phone number verification is not supported.")
+	}
+	return identity.FieldError("attribute_name", "Only the email attribute can be verified.")
+}
+
+// VerifyUserAttribute marks the user's email verified with the code sent by
+// GetUserAttributeVerificationCode or UpdateUserAttributes (bound to that
+// address). Errors: those of AuthenticateAccessToken, code_mismatch,
+// expired_code, too_many_failed_attempts, alias_exists (username pool:
+// another user has this email verified), invalid_parameter.
+func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, code string) error {
+	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	if err := verifiableAttr(attr); err != nil {
+		return err
+	}
+	if err := checkCodeInput(code); err != nil {
+		return err
+	}
+	return s.useCodeTx(ctx, p, u, identity.PurposeVerifyEmail, code, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if cur.Email != u.Email {
+			return errCodeMismatch // the email changed since: the code was for another address
+		}
+		if err := checkAliasFree(ctx, q, p, cur); err != nil {
+			return err
+		}
+		cur.EmailVerified = true
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return errAliasExists
+			}
+			return fmt.Errorf("update user: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.verify_email", "user:"+cur.Sub, nil)
+	})
+}
+
+// DeleteUser deletes the token's user, with its refresh tokens, codes and
+// memberships. Errors: those of AuthenticateAccessToken.
+func (s *Service) DeleteUser(ctx context.Context, accessToken string) error {
+	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.RevokeUserRefreshTokens(ctx, p.ID, u.Sub, s.now()); err != nil {
+			return fmt.Errorf("revoke refresh tokens: %w", err)
+		}
+		if err := q.DeleteUser(ctx, p.ID, u.Sub); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errUserNotFound
+			}
+			return fmt.Errorf("delete user: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.delete", "user:"+u.Sub, map[string]string{"username": u.Username, "by": "self"})
+	})
+}
+
+// GlobalSignOut ends every session of the token's user (revokeSessions):
+// refresh tokens are revoked and access tokens issued until now are
+// refused, this one included. Errors: those of AuthenticateAccessToken.
+func (s *Service) GlobalSignOut(ctx context.Context, accessToken string) error {
+	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if err := s.revokeSessions(ctx, q, p, cur); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "user.global_sign_out", "user:"+cur.Sub, nil)
+	})
+}
+
+func sortedCopy(v []string) []string {
+	c := append([]string(nil), v...)
+	sort.Strings(c)
+	return c
+}

@@ -1,0 +1,172 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// ForgotPassword emails a password-reset code (TemplateForgotPassword,
+// valid ForgotCodeTTL) to the user's verified email, replacing any earlier
+// reset code. The user's state is unchanged.
+//
+// Errors: user_not_found (unknown user; with PreventUserExistenceErrors the
+// answer is instead a plausible masked CodeDelivery, no email is sent, and
+// an audit record is written so that both paths cost one transaction),
+// invalid_parameter "Cannot reset password for the user as there is no
+// registered/verified email or phone_number" (no verified email, as
+// Cognito), user_disabled, not_authorized (federated user), and the
+// client's errors.
+func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*CodeDelivery, error) {
+	_, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) {
+		if p.PreventUserExistenceErrors {
+			return s.fakeDelivery(ctx, p, in.Username, "user.forgot_password_unknown")
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := canReset(u); err != nil {
+		return nil, err
+	}
+	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageForgotPassword); err != nil { // hooks: before the tx
+		return nil, err
+	}
+	var cd *CodeDelivery
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if err := canReset(cur); err != nil {
+			return err
+		}
+		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeForgot); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "user.forgot_password", "user:"+cur.Sub, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cd, nil
+}
+
+// canReset says whether u may reset its password by email.
+func canReset(u *identity.User) error {
+	switch {
+	case !u.Enabled:
+		return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+	case u.Status == identity.StatusExternalProvider:
+		return identity.Errorf(identity.CodeNotAuthorized, "Password reset is not available for users of an external identity provider.")
+	case u.Email == "" || !u.EmailVerified:
+		return identity.Errorf(identity.CodeInvalidParameter, "Cannot reset password for the user as there is no registered/verified email or phone_number")
+	}
+	return nil
+}
+
+// ConfirmForgotPassword sets a new password with the emailed reset code.
+// The new password is checked against the pool's policy before the code is
+// looked at (a policy error does not use up an attempt). On success, in one
+// transaction: the code is consumed, the password replaced, the status set
+// to CONFIRMED (from RESET_REQUIRED or FORCE_CHANGE_PASSWORD too), the
+// failed-attempt counter and lock cleared, every session revoked
+// (revokeSessions), the change audited, and a TemplatePasswordChanged email
+// enqueued.
+//
+// Errors: code_mismatch (also for an unknown user with
+// PreventUserExistenceErrors), expired_code, too_many_failed_attempts,
+// user_not_found, invalid_password, invalid_parameter, user_disabled, and
+// the client's errors.
+func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPasswordInput) error {
+	_, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	if err != nil {
+		return err
+	}
+	if err := checkCodeInput(in.Code); err != nil {
+		return err
+	}
+	if in.NewPassword == "" {
+		return identity.FieldError("password", "A new password is required.")
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) && p.PreventUserExistenceErrors {
+		// Cost what the known path costs (policy check and one hash).
+		if perr := password.Validate(p.PasswordPolicy, in.NewPassword, normalizeUsername(in.Username)); perr != nil {
+			return perr
+		}
+		s.cfg.Hasher.VerifyDummy(ctx, in.NewPassword)
+		if err := s.auditUnknown(ctx, p, "user.password_reset_unknown", in.Username); err != nil {
+			return err
+		}
+		return errCodeMismatch
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Enabled {
+		return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+	}
+	if err := password.Validate(p.PasswordPolicy, in.NewPassword, u.Username, emailLocal(u.Email)); err != nil {
+		return err
+	}
+	creds, err := s.newCredentials(ctx, p, u, in.NewPassword)
+	if err != nil {
+		return err
+	}
+	return s.useCodeTx(ctx, p, u, identity.PurposeForgot, in.Code, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if !cur.Enabled {
+			return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+		}
+		now := s.now()
+		creds.apply(cur)
+		cur.PasswordChangedAt = now
+		cur.TemporaryPasswordExpiresAt = time.Time{}
+		if cur.Status == identity.StatusResetRequired || cur.Status == identity.StatusForceChangePassword {
+			cur.Status = identity.StatusConfirmed
+		}
+		cur.FailedAttempts = 0
+		cur.LockedUntil = time.Time{}
+		if err := s.revokeSessions(ctx, q, p, cur); err != nil {
+			return err
+		}
+		if err := s.hookPostConfirmation(ctx, q, p, cur, "", hooks.SourcePostConfirmationConfirmForgotPassword); err != nil { // as Cognito
+			return err
+		}
+		if err := s.audit(ctx, q, p.ID, "user.password_reset", "user:"+cur.Sub, nil); err != nil {
+			return err
+		}
+		return s.passwordChangedEmail(ctx, q, p, cur)
+	})
+}
+
+// passwordChangedEmail tells the user that the password changed.
+func (s *Service) passwordChangedEmail(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
+	if u.Email == "" {
+		return nil
+	}
+	_, err := s.cfg.Mail.Enqueue(ctx, q, p, u.Email, TemplatePasswordChanged, map[string]any{
+		"Username": u.Username,
+		"PoolName": p.Name,
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue password changed email: %w", err)
+	}
+	return nil
+}

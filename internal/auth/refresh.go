@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Refresh tokens
+//
+// A refresh token is 32 random bytes (base64url); the store keeps its
+// SHA-256 only. The tokens of one sign-in form a family with one absolute
+// expiry (the refresh lifetime counted from the sign-in) and one origin_jti.
+// Each use rotates: in one transaction the presented token is marked used
+// by a compare-and-set (store.MarkRefreshTokenUsed) and its successor is
+// inserted, so of several concurrent uses exactly one succeeds. Presenting a
+// token that was already used is taken as theft: the whole family is
+// revoked (in its own committed transaction), including the successor the
+// legitimate holder got. A successful refresh is not audited (it is the
+// hottest path and changes no account state); reuse is.
+//
+// The refresh path is kept cheap: no password hashing, three reads (token,
+// user, groups) besides the client's, two signatures, one transaction.
+
+var (
+	errInvalidRefresh = identity.Errorf(identity.CodeNotAuthorized, "Invalid Refresh Token")
+	errRevokedRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has been revoked")
+	errExpiredRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has expired")
+	errRefreshReused  = errors.New("refresh token already used")
+)
+
+// refresh rotates raw and returns new ID, access and refresh tokens of the
+// same session (same auth_time and origin_jti). Errors are not_authorized:
+// an unknown token or one of another client ("Invalid Refresh Token"), a
+// revoked or reused one, or a user revoked, deleted or disabled meanwhile
+// ("Refresh Token has been revoked", "User is disabled."), an expired one.
+func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.AppClient, raw string) (*AuthResult, error) {
+	if raw == "" {
+		return nil, identity.FieldError("REFRESH_TOKEN", "Missing required parameter REFRESH_TOKEN")
+	}
+	if len(raw) > maxRefreshLen {
+		return nil, errInvalidRefresh
+	}
+	hash := sha256Hex(raw)
+	rt, err := s.cfg.Store.GetRefreshToken(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errInvalidRefresh
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get refresh token: %w", err)
+	}
+	if rt.ClientID != cl.ID || rt.PoolID != p.ID {
+		return nil, errInvalidRefresh
+	}
+	now := s.now()
+	if !rt.RevokedAt.IsZero() {
+		return nil, errRevokedRefresh
+	}
+	if !rt.UsedAt.IsZero() {
+		return nil, s.refreshReused(ctx, p, rt)
+	}
+	if !now.Before(rt.ExpiresAt) {
+		return nil, errExpiredRefresh
+	}
+	u, err := s.cfg.Store.GetUser(ctx, p.ID, rt.UserSub)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errRevokedRefresh
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	if !u.Enabled {
+		return nil, identity.Errorf(identity.CodeNotAuthorized, "User is disabled.")
+	}
+	if !canHoldTokens(u) || rt.IssuedAt.Before(u.TokensValidAfter) {
+		return nil, errRevokedRefresh
+	}
+	groups, err := groupNames(ctx, s.cfg.Store, u)
+	if err != nil {
+		return nil, err
+	}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now}
+	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
+	if err != nil {
+		return nil, err
+	}
+	newRaw, next, err := s.newRefreshToken(g, rt.FamilyID, rt.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		ok, err := q.MarkRefreshTokenUsed(ctx, hash, next.Hash, now)
+		if err != nil {
+			return fmt.Errorf("mark refresh token used: %w", err)
+		}
+		if !ok {
+			return errRefreshReused
+		}
+		if err := q.InsertRefreshToken(ctx, next); err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, errRefreshReused) {
+		return nil, s.refreshReused(ctx, p, rt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	toks.RefreshToken = newRaw
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// refreshReused revokes rt's family after a used (or concurrently used)
+// token was presented, audits it, and returns the caller's answer.
+func (s *Service) refreshReused(ctx context.Context, p *identity.Pool, rt *identity.RefreshToken) error {
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, s.now()); err != nil {
+			return fmt.Errorf("revoke refresh family: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.refresh_token_reuse", "user:"+rt.UserSub,
+			map[string]string{"client_id": rt.ClientID, "family": rt.FamilyID})
+	})
+	if err != nil {
+		return err
+	}
+	return errRevokedRefresh
+}
+
+// RevokeToken revokes a refresh token and every token of its family (the
+// tokens of that sign-in), as Cognito's RevokeToken and RFC 7009. An unknown
+// token is not an error (RFC 7009 §2.2); a token of another client is
+// not_authorized. Access tokens already issued stay valid until they
+// expire: the store has no index from origin_jti to family, so
+// AuthenticateAccessToken cannot see the revocation (GlobalSignOut can).
+func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string) error {
+	cl, p, err := s.resolveClient(ctx, c, "")
+	if err != nil {
+		return err
+	}
+	if refreshToken == "" {
+		return identity.FieldError("token", "A refresh token is required.")
+	}
+	if len(refreshToken) > maxRefreshLen {
+		return nil
+	}
+	rt, err := s.cfg.Store.GetRefreshToken(ctx, sha256Hex(refreshToken))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get refresh token: %w", err)
+	}
+	if rt.ClientID != cl.ID || rt.PoolID != p.ID {
+		return identity.Errorf(identity.CodeNotAuthorized, "The token was not issued to this client.")
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, s.now()); err != nil {
+			return fmt.Errorf("revoke refresh family: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.revoke_token", "user:"+rt.UserSub, map[string]string{"client_id": cl.ID})
+	})
+}

@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/federation"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/secretbox"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Hasher hashes and verifies passwords (internal/password.Hasher).
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, encoded, password string) (bool, error)
+	// VerifyDummy costs what Verify costs, for unknown users.
+	VerifyDummy(ctx context.Context, password string)
+}
+
+// TokenSigner signs and verifies JWTs with a pool's keys (internal/token.Manager).
+type TokenSigner interface {
+	EnsureKey(ctx context.Context, pool *identity.Pool) error
+	Sign(ctx context.Context, pool *identity.Pool, claims map[string]any) (string, error)
+	// Verify checks signature, alg, exp, nbf and iss; it returns the claims
+	// or an *identity.Error with CodeInvalidToken.
+	Verify(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error)
+	Rotate(ctx context.Context, pool *identity.Pool) (*identity.SigningKey, error)
+	JWKS(ctx context.Context, poolID string) ([]byte, error)
+}
+
+// Mailer renders a template and writes the email and its delivery job
+// through q, i.e. in the caller's transaction (internal/mail.Outbox).
+type Mailer interface {
+	Enqueue(ctx context.Context, q store.Querier, pool *identity.Pool, to, template string, data map[string]any) (*identity.Email, error)
+}
+
+// Email template names the service uses.
+const (
+	TemplateSignUpCode      = "signup_code"      // data: Code, Username, PoolName, ExpiresIn
+	TemplateForgotPassword  = "forgot_password"  // data: Code, Username, PoolName, ExpiresIn
+	TemplateVerifyEmail     = "verify_email"     // data: Code, Username, PoolName, ExpiresIn
+	TemplateInvite          = "invite"           // data: Username, TemporaryPassword, PoolName, SignInURL, ExpiresIn
+	TemplatePasswordChanged = "password_changed" // data: Username, PoolName
+)
+
+// Config wires a Service.
+type Config struct {
+	Store  store.Store
+	Hasher Hasher
+	Tokens TokenSigner
+	Mail   Mailer
+	// Hooks calls the pools' webhooks (nil: a default hooks.Client).
+	Hooks   *hooks.Client
+	BaseURL string // public base URL, e.g. https://id.example.com (no trailing slash)
+	Region  string // default region for new pools
+	Now     func() time.Time
+	Rand    io.Reader
+	Log     *slog.Logger
+	// Secrets seals client secrets (for Cognito's SECRET_HASH) and SRP
+	// secret blocks; derive it from the master key (secretbox.New) so
+	// every node and restart opens the same values. nil: a per-process
+	// key (secretbox.Ephemeral), for tests and single short-lived nodes.
+	Secrets *secretbox.Box
+	// Federation talks to upstream identity providers (nil: a default
+	// federation.Client).
+	Federation *federation.Client
+}
+
+// Service implements every flow. All surfaces call it; none talks to the
+// store directly.
+type Service struct {
+	cfg Config
+
+	fedOnce sync.Once
+	fed     *federation.Client
+}

@@ -1,0 +1,223 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// InitiateAuth starts an authentication with flow in.Flow:
+//
+//   - USER_PASSWORD_AUTH (not with in.Admin): USERNAME + PASSWORD;
+//   - ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH (only with in.Admin,
+//     i.e. AdminInitiateAuth): the same, allowed by
+//     ALLOW_ADMIN_USER_PASSWORD_AUTH;
+//   - REFRESH_TOKEN_AUTH / REFRESH_TOKEN: rotates in.RefreshToken (refresh.go);
+//   - USER_SRP_AUTH: USERNAME + Params["SRP_A"]; answers the
+//     PASSWORD_VERIFIER challenge (srp.go). invalid_user_pool_config when
+//     the pool has SRP off; invalid_parameter for a bad SRP_A.
+//
+// The client must allow the flow (its ALLOW_* AuthFlows), else
+// not_authorized "<FLOW> flow not enabled for this client".
+//
+// A password sign-in returns tokens for a CONFIRMED user, or a
+// NEW_PASSWORD_REQUIRED challenge for FORCE_CHANGE_PASSWORD. Errors, in the
+// order they are checked: unknown user — not_authorized "Incorrect username
+// or password." with PreventUserExistenceErrors, else user_not_found "User
+// does not exist." (after a dummy hash either way); a locked account —
+// not_authorized "Password attempts exceeded" (the password is not
+// checked); a wrong password — not_authorized "Incorrect username or
+// password." (counted, see throttle.go); then, only once the password is
+// right: user_disabled "User is disabled.", user_not_confirmed "User is not
+// confirmed.", password_reset_required "Password reset required for the
+// user", not_authorized "Temporary password has expired and must be reset
+// by an administrator.", not_authorized for federated users.
+func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*AuthResult, error) {
+	cl, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Flow {
+	case AuthRefreshToken, AuthRefreshTokenAlias:
+		if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
+			return nil, err
+		}
+		return s.refresh(ctx, p, cl, in.RefreshToken)
+	case AuthUserPassword:
+		if in.Admin {
+			return nil, identity.FieldError("auth_flow", "Initiate Auth method not supported.")
+		}
+		// The hosted pages (Client.Hosted) sign in for any client of the
+		// pool, as Cognito's hosted UI does whatever ExplicitAuthFlows say.
+		if !in.Client.Hosted {
+			if err := flowAllowed(cl, in.Flow, identity.FlowUserPassword); err != nil {
+				return nil, err
+			}
+		}
+		return s.passwordAuth(ctx, p, cl, in)
+	case AuthAdminUserPassword, AuthAdminNoSRP:
+		if !in.Admin {
+			return nil, identity.FieldError("auth_flow", "Initiate Auth method not supported.")
+		}
+		if err := flowAllowed(cl, in.Flow, identity.FlowAdminUserPassword); err != nil {
+			return nil, err
+		}
+		return s.passwordAuth(ctx, p, cl, in)
+	case AuthUserSRP:
+		if err := flowAllowed(cl, in.Flow, identity.FlowUserSRP); err != nil {
+			return nil, err
+		}
+		return s.srpAuth(ctx, p, cl, in)
+	case "":
+		return nil, identity.FieldError("auth_flow", "An auth flow is required.")
+	default:
+		return nil, identity.FieldError("auth_flow", "Unsupported auth flow %s.", safeEcho(in.Flow))
+	}
+}
+
+func flowAllowed(cl *identity.AppClient, flow, allow string) error {
+	if !cl.AllowsFlow(allow) {
+		return identity.Errorf(identity.CodeNotAuthorized, "%s flow not enabled for this client", flow)
+	}
+	return nil
+}
+
+// passwordAuth is the password sign-in shared by the user and admin flows.
+// The user is read and the password verified outside any transaction
+// (hashing is slow); the state change (counter reset, new refresh token,
+// audit) then runs in one transaction that re-reads the user and checks it
+// did not change meanwhile.
+func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in InitiateAuthInput) (*AuthResult, error) {
+	if in.Username == "" {
+		return nil, identity.FieldError("USERNAME", "Missing required parameter USERNAME")
+	}
+	if in.Password == "" {
+		return nil, identity.FieldError("PASSWORD", "Missing required parameter PASSWORD")
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) {
+		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
+		s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(in.Username)), "unknown_user", cl.ID)
+		if p.PreventUserExistenceErrors {
+			return nil, errBadCredentials
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
+		if err == errBadCredentials || err == errAttemptsExceeded {
+			reason := "wrong_password"
+			if err == errAttemptsExceeded {
+				reason = "locked"
+			}
+			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
+		}
+		return nil, err
+	}
+	return s.completeSignIn(ctx, p, cl, u, in.Flow)
+}
+
+// completeSignIn finishes a sign-in whose credential (password or SRP
+// proof) has just verified: it clears the failure counter whatever comes
+// next, then checks the account's status (signInStatus), answers a
+// FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, and otherwise
+// issues tokens and records the sign-in under flow.
+func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
+	if statusErr := signInStatus(u, s.now()); statusErr != nil {
+		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+			if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
+				return fmt.Errorf("reset attempts: %w", err)
+			}
+			return s.audit(ctx, q, p.ID, "user.sign_in_failed", "user:"+u.Sub,
+				map[string]string{"client_id": cl.ID, "reason": identity.ErrorMessage(statusErr)})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, statusErr
+	}
+	if u.Status == identity.StatusForceChangePassword {
+		return s.newPasswordChallenge(ctx, p, cl, u)
+	}
+	toks, rt, err := s.newSession(ctx, p, cl, u)
+	if err != nil {
+		return nil, s.signInTokensFailed(ctx, p, cl, u, err) // e.g. a failing pre_token_generation hook
+	}
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := sameCredentials(ctx, q, u); err != nil {
+			return err
+		}
+		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
+			return fmt.Errorf("reset attempts: %w", err)
+		}
+		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// signInStatus checks the account once its password verified. It returns
+// nil for CONFIRMED and for a FORCE_CHANGE_PASSWORD user whose temporary
+// password is still valid (who gets a challenge).
+func signInStatus(u *identity.User, now time.Time) error {
+	if !u.Enabled {
+		return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+	}
+	switch u.Status {
+	case identity.StatusConfirmed:
+		return nil
+	case identity.StatusUnconfirmed:
+		return identity.Errorf(identity.CodeUserNotConfirmed, "User is not confirmed.")
+	case identity.StatusResetRequired:
+		return identity.Errorf(identity.CodePasswordResetRequired, "Password reset required for the user")
+	case identity.StatusForceChangePassword:
+		if !u.TemporaryPasswordExpiresAt.IsZero() && !now.Before(u.TemporaryPasswordExpiresAt) {
+			return identity.Errorf(identity.CodeNotAuthorized, "Temporary password has expired and must be reset by an administrator.")
+		}
+		return nil
+	default: // EXTERNAL_PROVIDER and anything unknown
+		return identity.Errorf(identity.CodeNotAuthorized, "Incorrect username or password.")
+	}
+}
+
+// sameCredentials re-reads u in the sign-in transaction and refuses if the
+// account changed since its password was verified (disabled, password
+// changed, status changed, deleted).
+func sameCredentials(ctx context.Context, q store.Querier, u *identity.User) error {
+	cur, err := q.GetUser(ctx, u.PoolID, u.Sub)
+	if errors.Is(err, store.ErrNotFound) {
+		return errBadCredentials
+	}
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	if !cur.Enabled {
+		return identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
+	}
+	if cur.PasswordHash != u.PasswordHash || cur.Status != u.Status {
+		return errBadCredentials
+	}
+	return nil
+}
+
+// auditFailure records a failed sign-in in its own transaction; a failure
+// to record is logged, not returned (the caller's answer must not change).
+func (s *Service) auditFailure(ctx context.Context, p *identity.Pool, subject, reason, clientID string) {
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		return s.audit(ctx, q, p.ID, "user.sign_in_failed", subject, map[string]string{"client_id": clientID, "reason": reason})
+	})
+	if err != nil {
+		s.cfg.Log.Error("audit failed sign-in", "pool", p.ID, "err", err)
+	}
+}

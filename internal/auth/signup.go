@@ -1,0 +1,231 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// errUsernameExists is SignUp's answer for a taken username, also with
+// PreventUserExistenceErrors (Cognito answers UsernameExistsException to
+// SignUp whatever that setting says).
+var errUsernameExists = identity.Errorf(identity.CodeUsernameExists, "User already exists")
+
+// errAliasExists is the answer when an email that must be unique in the
+// pool belongs to another user.
+var errAliasExists = identity.Errorf(identity.CodeAliasExists, "An account with the given email already exists.")
+
+// emailLocal returns the part of an address before the last '@'.
+func emailLocal(e string) string {
+	if at := strings.LastIndexByte(e, '@'); at > 0 {
+		return e[:at]
+	}
+	return e
+}
+
+// SignUp registers a user with a password: the user is UNCONFIRMED and
+// enabled, and a 6-digit code is emailed (TemplateSignUpCode) to confirm
+// the address with ConfirmSignUp.
+//
+// The pool must allow self sign-up. In an email pool the username is the
+// email address (an "email" attribute, if given, must be the same); in a
+// username pool the "email" attribute is required, as codes go by email.
+// Errors: resource_not_found (client), not_authorized (client secret, or
+// "SignUp is not permitted for this user pool."), invalid_parameter
+// (username, attributes), invalid_password (policy), username_exists
+// ("User already exists": a taken username, and in an email pool a taken
+// email, since it is the username), alias_exists (a username pool with
+// unique emails whose email another user has).
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, error) {
+	cl, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	if err != nil {
+		return nil, err
+	}
+	if p.AdminCreateUserOnly {
+		return nil, identity.Errorf(identity.CodeNotAuthorized, "SignUp is not permitted for this user pool.")
+	}
+	username, err := validateUsername(p, in.Username)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAttributes(p, cl, in.Attributes, attrSignUp); err != nil {
+		return nil, err
+	}
+	attrs := make(map[string]string, len(in.Attributes)+1)
+	for k, v := range in.Attributes {
+		attrs[k] = v
+	}
+	if p.UsernameMode == identity.UsernameEmail {
+		if e, ok := attrs["email"]; ok && strings.ToLower(strings.TrimSpace(e)) != username {
+			return nil, identity.FieldError("email", "The email attribute must be the username in this user pool.")
+		}
+		attrs["email"] = username
+	} else if strings.TrimSpace(attrs["email"]) == "" {
+		return nil, identity.FieldError("email", "The attribute email is required.")
+	}
+	if in.Password == "" {
+		return nil, identity.FieldError("password", "A password is required.")
+	}
+	email := strings.ToLower(strings.TrimSpace(attrs["email"]))
+	if err := s.checkSignUpPolicy(ctx, p, email, attrs); err != nil {
+		return nil, err
+	}
+	if err := password.Validate(p.PasswordPolicy, in.Password, username, emailLocal(email)); err != nil {
+		return nil, err
+	}
+	sub, err := s.newSub()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &identity.User{
+		PoolID:            p.ID,
+		Sub:               sub,
+		Username:          username,
+		Status:            identity.StatusUnconfirmed,
+		Enabled:           true,
+		PasswordChangedAt: now,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	// Hash before the transaction: it is slow, and a duplicate username
+	// then costs the same time as a new one.
+	creds, err := s.newCredentials(ctx, p, u, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	creds.apply(u)
+	applyAttributes(u, attrs)
+	ctx, autoConfirm, err := s.signUpHooks(ctx, p, cl.ID, u) // pre_sign_up, custom_message: before anything is written
+	if err != nil {
+		return nil, err
+	}
+
+	var cd *CodeDelivery
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.CreateUser(ctx, u, uniqueEmail(p)); err != nil {
+			return err
+		}
+		var err error
+		if !autoConfirm {
+			if cd, err = s.sendCode(ctx, q, p, u, identity.PurposeSignUp); err != nil {
+				return err
+			}
+		}
+		if err := s.startRegistration(ctx, q, p, u, in.Meta); err != nil {
+			return err
+		}
+		if autoConfirm { // the pre_sign_up hook vouched for the user
+			if err := s.afterEmailVerified(ctx, q, p, u, in.Meta); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "username": u.Username})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, s.signUpConflict(ctx, p, username)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &SignUpOutput{UserSub: u.Sub, UserConfirmed: u.Status == identity.StatusConfirmed, CodeDelivery: cd}, nil
+}
+
+// signUpConflict says which unique value a failed insert clashed with. It
+// runs after the transaction rolled back (a PostgreSQL transaction is
+// unusable after a constraint violation).
+func (s *Service) signUpConflict(ctx context.Context, p *identity.Pool, username string) error {
+	if p.UsernameMode == identity.UsernameEmail {
+		return errUsernameExists
+	}
+	_, err := s.cfg.Store.GetUserByUsername(ctx, p.ID, username)
+	switch {
+	case err == nil:
+		return errUsernameExists
+	case errors.Is(err, store.ErrNotFound):
+		return errAliasExists
+	default:
+		return fmt.Errorf("get user: %w", err)
+	}
+}
+
+// ResendConfirmationCode emails a new sign-up code to an UNCONFIRMED user,
+// replacing the previous code. Errors: user_not_found (or, with
+// PreventUserExistenceErrors, a plausible masked CodeDelivery and no
+// email), invalid_parameter "User is already confirmed." for any other
+// status, resource_not_found / not_authorized for the client.
+func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username string, meta RequestMeta) (*CodeDelivery, error) {
+	_, p, err := s.resolveClient(ctx, c, username)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	if errors.Is(err, errUserNotFound) {
+		if p.PreventUserExistenceErrors {
+			return s.fakeDelivery(ctx, p, username, "user.resend_code_unknown")
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != identity.StatusUnconfirmed {
+		return nil, identity.Errorf(identity.CodeInvalidParameter, "User is already confirmed.")
+	}
+	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageResendCode); err != nil { // hooks: before the tx
+		return nil, err
+	}
+	var cd *CodeDelivery
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		cur, err := reloadUser(ctx, q, u)
+		if err != nil {
+			return err
+		}
+		if cur.Status != identity.StatusUnconfirmed {
+			return identity.Errorf(identity.CodeInvalidParameter, "User is already confirmed.")
+		}
+		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeSignUp); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "user.resend_code", "user:"+cur.Sub, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cd, nil
+}
+
+// fakeDelivery is the answer for an unknown user when the pool prevents
+// user existence errors: a masked destination that looks like a real one
+// and is stable for a given username (so asking twice does not tell), and
+// an audit record written in a transaction, so that the unknown path costs
+// roughly what the known one does. No email is sent.
+func (s *Service) fakeDelivery(ctx context.Context, p *identity.Pool, username, action string) (*CodeDelivery, error) {
+	name := normalizeUsername(username)
+	addr := name
+	if !strings.Contains(name, "@") || strings.HasPrefix(name, "@") {
+		// A username pool: invent an address from a keyed hash of the
+		// name, in the shape maskEmail gives (first letter of each part).
+		h := sha256Hex(p.ID, "fake-destination", name)
+		addr = string(lowerAlnum[int(h[0])%26]) + "@" + string(lowerAlnum[int(h[1])%26]) + ".com"
+	}
+	if err := s.auditUnknown(ctx, p, action, username); err != nil {
+		return nil, err
+	}
+	return delivery(addr), nil
+}
+
+// auditUnknown records, in its own transaction, a flow step for a username
+// that matches no user. With PreventUserExistenceErrors it also gives the
+// unknown path the write a known user's step costs.
+func (s *Service) auditUnknown(ctx context.Context, p *identity.Pool, action, username string) error {
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		return s.audit(ctx, q, p.ID, action, "username:"+safeEcho(normalizeUsername(username)), nil)
+	})
+}

@@ -1,0 +1,273 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Tokens
+//
+// ID and access tokens are JWTs signed with the pool's active key
+// (s.cfg.Tokens.Sign) and carry Cognito's claims (../shared/reference/
+// cognito.md). The refresh token is 32 random bytes, base64url, of which
+// only the SHA-256 is stored; it rotates on every use (refresh.go).
+//
+// Token signing never runs inside a store transaction: the token manager
+// may read (or on first use create) the pool's keys through the store, and
+// on SQLite the single write connection is held by the transaction.
+
+const (
+	scopeUserAdmin   = "aws.cognito.signin.user.admin"
+	refreshTokenSize = 32 // bytes of entropy
+	maxRefreshLen    = 256
+)
+
+// lifetimes returns the ID, access and refresh token lifetimes: the
+// client's override, else the pool's, else the defaults.
+func lifetimes(p *identity.Pool, cl *identity.AppClient) (id, access, refresh time.Duration) {
+	pick := func(c, pl, def time.Duration) time.Duration {
+		if c > 0 {
+			return c
+		}
+		if pl > 0 {
+			return pl
+		}
+		return def
+	}
+	var ct identity.TokenLifetimes
+	if cl != nil {
+		ct = cl.Tokens
+	}
+	return pick(ct.ID, p.Tokens.ID, DefaultIDTokenTTL),
+		pick(ct.Access, p.Tokens.Access, DefaultAccessTokenTTL),
+		pick(ct.Refresh, p.Tokens.Refresh, DefaultRefreshTokenTTL)
+}
+
+// cognitoUsername is the cognito:username / username claim: the sub when
+// the email is the username (Cognito's UsernameAttributes=[email]).
+func cognitoUsername(p *identity.Pool, u *identity.User) string {
+	if p.UsernameMode == identity.UsernameEmail {
+		return u.Sub
+	}
+	return u.Username
+}
+
+// readable reports whether the client may read attribute name.
+func readable(cl *identity.AppClient, name string) bool {
+	return cl == nil || len(cl.ReadAttributes) == 0 || contains(cl.ReadAttributes, name)
+}
+
+// tokenGrant is what a new set of tokens is minted from.
+type tokenGrant struct {
+	pool      *identity.Pool
+	client    *identity.AppClient
+	user      *identity.User
+	groups    []string
+	authTime  time.Time // of the sign-in that started the session
+	originJTI string    // shared by every token of the session
+	now       time.Time
+	// nonce (OIDC authorization requests) goes into the ID token; scope,
+	// when set, replaces the access token's default scope (oidc_support.go).
+	nonce string
+	scope string
+}
+
+// groupNames loads the names of u's groups (precedence order) through q.
+func groupNames(ctx context.Context, q store.Querier, u *identity.User) ([]string, error) {
+	gs, err := q.ListGroupsForUser(ctx, u.PoolID, u.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	return names, nil
+}
+
+// issueTokens signs the ID and access tokens of g. The refresh token is
+// made separately (newRefreshToken) because only its hash is stored and it
+// is written in the flow's transaction.
+func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, error) {
+	p, cl, u := g.pool, g.client, g.user
+	idTTL, accessTTL, _ := lifetimes(p, cl)
+	iss := s.Issuer(p)
+	iat := g.now.Unix()
+	authTime := g.authTime.Unix()
+
+	idJTI, err := s.newJTI(g.now)
+	if err != nil {
+		return nil, err
+	}
+	accessJTI, err := s.newJTI(g.now)
+	if err != nil {
+		return nil, err
+	}
+
+	// ID token: readable attributes first, so that no attribute can
+	// override a reserved claim set after them.
+	id := map[string]any{}
+	for name, value := range u.Attributes {
+		if readable(cl, name) {
+			id[name] = value // custom:* and standard attributes, as strings
+		}
+	}
+	if _, ok := id["phone_number_verified"]; ok {
+		id["phone_number_verified"] = u.Attributes["phone_number_verified"] == "true"
+	}
+	if u.Email != "" {
+		if readable(cl, "email") {
+			id["email"] = u.Email
+		}
+		if readable(cl, "email_verified") {
+			id["email_verified"] = u.EmailVerified
+		}
+	}
+	id["sub"] = u.Sub
+	id["aud"] = cl.ID
+	id["token_use"] = "id"
+	id["auth_time"] = authTime
+	id["iss"] = iss
+	id["cognito:username"] = cognitoUsername(p, u)
+	id["exp"] = g.now.Add(idTTL).Unix()
+	id["iat"] = iat
+	id["jti"] = idJTI
+	id["origin_jti"] = g.originJTI
+	if len(g.groups) > 0 {
+		id["cognito:groups"] = g.groups
+	}
+	if g.nonce != "" {
+		id["nonce"] = g.nonce
+	}
+	// Cognito's identities claim for users with linked identities (federation.go).
+	idents, err := identitiesClaim(ctx, s.cfg.Store, u)
+	if err != nil {
+		return nil, fmt.Errorf("identities claim: %w", err)
+	}
+	if idents != "" {
+		id["identities"] = idents
+	}
+
+	access := map[string]any{
+		"sub":        u.Sub,
+		"token_use":  "access",
+		"scope":      scopeUserAdmin,
+		"auth_time":  authTime,
+		"iss":        iss,
+		"exp":        g.now.Add(accessTTL).Unix(),
+		"iat":        iat,
+		"origin_jti": g.originJTI,
+		"jti":        accessJTI,
+		"client_id":  cl.ID,
+		"username":   cognitoUsername(p, u),
+	}
+	if len(g.groups) > 0 {
+		access["cognito:groups"] = g.groups
+	}
+	if g.scope != "" {
+		access["scope"] = g.scope
+	}
+
+	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
+		return nil, err
+	}
+	idToken, err := s.cfg.Tokens.Sign(ctx, p, id)
+	if err != nil {
+		return nil, fmt.Errorf("sign id token: %w", err)
+	}
+	accessToken, err := s.cfg.Tokens.Sign(ctx, p, access)
+	if err != nil {
+		return nil, fmt.Errorf("sign access token: %w", err)
+	}
+	return &Tokens{
+		IDToken:     idToken,
+		AccessToken: accessToken,
+		ExpiresIn:   int(accessTTL / time.Second),
+		TokenType:   "Bearer",
+	}, nil
+}
+
+// newRefreshToken returns a fresh opaque refresh token and its stored
+// record, in family familyID. expiresAt is the absolute expiry of the
+// family, which rotation does not extend.
+func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time.Time) (string, *identity.RefreshToken, error) {
+	raw, err := s.randomToken(refreshTokenSize)
+	if err != nil {
+		return "", nil, err
+	}
+	return raw, &identity.RefreshToken{
+		Hash:      sha256Hex(raw),
+		PoolID:    g.pool.ID,
+		ClientID:  g.client.ID,
+		UserSub:   g.user.Sub,
+		FamilyID:  familyID,
+		OriginJTI: g.originJTI,
+		AuthTime:  g.authTime,
+		IssuedAt:  g.now,
+		ExpiresAt: expiresAt,
+	}, nil
+}
+
+// newSession prepares the tokens of a fresh sign-in of u through client cl:
+// a new origin_jti, a new refresh token family, and signed ID and access
+// tokens. The caller writes the returned record (q.InsertRefreshToken) in
+// its own transaction; nothing is written here.
+func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User) (*Tokens, *identity.RefreshToken, error) {
+	groups, err := groupNames(ctx, s.cfg.Store, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	origin, err := s.newJTI(now)
+	if err != nil {
+		return nil, nil, err
+	}
+	family, err := s.newSub()
+	if err != nil {
+		return nil, nil, err
+	}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now}
+	toks, err := s.issueTokens(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, _, refreshTTL := lifetimes(p, cl)
+	raw, rt, err := s.newRefreshToken(g, family, now.Add(refreshTTL))
+	if err != nil {
+		return nil, nil, err
+	}
+	toks.RefreshToken = raw
+	return toks, rt, nil
+}
+
+// numClaim reads a numeric claim as decoded by encoding/json (float64 or
+// json.Number) or as set in Go (int64, int).
+func numClaim(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		if n != math.Trunc(n) || math.IsInf(n, 0) || math.Abs(n) > 1<<53 {
+			return 0, false
+		}
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// strClaim reads a string claim.
+func strClaim(claims map[string]any, name string) string {
+	s, _ := claims[name].(string)
+	return s
+}

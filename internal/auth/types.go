@@ -1,0 +1,226 @@
+package auth
+
+import (
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Challenge names (Cognito's).
+const (
+	ChallengeNewPasswordRequired = "NEW_PASSWORD_REQUIRED"
+	ChallengePasswordVerifier    = "PASSWORD_VERIFIER"
+)
+
+// Auth flow names accepted by InitiateAuth (Cognito's AuthFlow values).
+const (
+	AuthUserPassword      = "USER_PASSWORD_AUTH"
+	AuthAdminUserPassword = "ADMIN_USER_PASSWORD_AUTH"
+	AuthAdminNoSRP        = "ADMIN_NO_SRP_AUTH"
+	AuthRefreshToken      = "REFRESH_TOKEN_AUTH"
+	AuthRefreshTokenAlias = "REFRESH_TOKEN"
+	AuthUserSRP           = "USER_SRP_AUTH"
+)
+
+// Client identifies the calling app client. Secret is the raw client secret
+// (native API) or empty; SecretHash is Cognito's HMAC-SHA256(username+clientId)
+// (Cognito API). One of them must verify when the client has a secret.
+type Client struct {
+	ID         string
+	Secret     string
+	SecretHash string
+	// Hosted is set only by in-process surfaces that act for the client
+	// themselves (the hosted pages, whose OIDC relying party authenticates
+	// with its secret at the token endpoint instead): the client secret is
+	// then not required. No wire format may set it.
+	Hosted bool
+}
+
+// RequestMeta carries facts about the request, for audit and throttling.
+type RequestMeta struct {
+	IP        string
+	UserAgent string
+}
+
+// CodeDelivery says where a code was sent, masked (Cognito's CodeDeliveryDetails).
+type CodeDelivery struct {
+	Destination    string // e.g. "j***@e***.com"
+	DeliveryMedium string // "EMAIL"
+	AttributeName  string // "email"
+}
+
+// SignUpInput is a self-service sign-up.
+type SignUpInput struct {
+	Client     Client
+	Username   string
+	Password   string
+	Attributes map[string]string
+	Meta       RequestMeta
+}
+
+// SignUpOutput is the result of SignUp.
+type SignUpOutput struct {
+	UserSub       string
+	UserConfirmed bool
+	CodeDelivery  *CodeDelivery
+}
+
+// ConfirmSignUpInput confirms a sign-up with the emailed code.
+type ConfirmSignUpInput struct {
+	Client   Client
+	Username string
+	Code     string
+	Meta     RequestMeta
+}
+
+// InitiateAuthInput starts an authentication.
+type InitiateAuthInput struct {
+	Client       Client
+	Flow         string // AuthUserPassword, AuthRefreshToken, ...
+	Username     string
+	Password     string
+	RefreshToken string
+	// Params carries the flow's other AuthParameters as the client sent
+	// them (Cognito surface), e.g. SRP_A and DEVICE_KEY for USER_SRP_AUTH.
+	// USERNAME, PASSWORD, REFRESH_TOKEN and SECRET_HASH are lifted into the
+	// fields above and Client; the map may still hold them.
+	Params map[string]string
+	// Admin is true for AdminInitiateAuth (the caller has admin rights on
+	// the pool); it allows ADMIN_* flows.
+	Admin bool
+	Meta  RequestMeta
+}
+
+// Tokens are the result of a successful authentication.
+type Tokens struct {
+	IDToken      string
+	AccessToken  string
+	RefreshToken string // "" when not rotated/issued
+	ExpiresIn    int    // seconds, of the access token
+	TokenType    string // "Bearer"
+}
+
+// Challenge asks the client for another step.
+type Challenge struct {
+	Name       string            // ChallengeNewPasswordRequired, ...
+	Session    string            // opaque, signed, short-lived
+	Parameters map[string]string // e.g. USER_ID_FOR_SRP, requiredAttributes
+}
+
+// AuthResult is either Tokens or a Challenge.
+type AuthResult struct {
+	Tokens    *Tokens
+	Challenge *Challenge
+}
+
+// RespondInput answers a challenge.
+type RespondInput struct {
+	Client        Client
+	ChallengeName string
+	Session       string
+	Responses     map[string]string // USERNAME, NEW_PASSWORD, userAttributes.*
+	Admin         bool
+	Meta          RequestMeta
+}
+
+// ForgotPasswordInput starts a password reset.
+type ForgotPasswordInput struct {
+	Client   Client
+	Username string
+	Meta     RequestMeta
+}
+
+// ConfirmForgotPasswordInput completes a password reset.
+type ConfirmForgotPasswordInput struct {
+	Client      Client
+	Username    string
+	Code        string
+	NewPassword string
+	Meta        RequestMeta
+}
+
+// UserView is a user with its groups, as returned to callers.
+type UserView struct {
+	User   *identity.User
+	Groups []string
+}
+
+// CreatePoolInput creates or describes a pool. Zero fields take defaults.
+type CreatePoolInput struct {
+	Name                       string
+	Region                     string // default "us-east-1"
+	ID                         string // optional: a fixed id (apply, import)
+	Domains                    []string
+	BaseURL                    string
+	UsernameMode               identity.UsernameMode
+	UniqueEmail                bool
+	PreventUserExistenceErrors bool
+	AdminCreateUserOnly        bool
+	PasswordPolicy             *identity.PasswordPolicy
+	Schema                     []identity.AttributeDef
+	Tokens                     identity.TokenLifetimes
+	SigningAlg                 string
+	MaxFailedAttempts          int
+	LockoutDuration            time.Duration
+}
+
+// CreateClientInput creates an app client.
+type CreateClientInput struct {
+	PoolID          string
+	ID              string // optional: a fixed id (apply)
+	Name            string
+	GenerateSecret  bool
+	AuthFlows       []string
+	Tokens          identity.TokenLifetimes
+	ReadAttributes  []string
+	WriteAttributes []string
+	CallbackURLs    []string
+	LogoutURLs      []string
+	OAuthFlows      []string
+	OAuthScopes     []string
+}
+
+// CreatedClient returns the client and, once, its secret.
+type CreatedClient struct {
+	Client *identity.AppClient
+	Secret string
+}
+
+// AdminCreateUserInput creates a user with a temporary password.
+type AdminCreateUserInput struct {
+	PoolID            string
+	Username          string
+	Attributes        map[string]string // may include "email", "email_verified"
+	TemporaryPassword string            // generated when empty
+	// MessageAction: "" sends the invitation, "SUPPRESS" sends nothing,
+	// "RESEND" re-sends it to an existing FORCE_CHANGE_PASSWORD user.
+	MessageAction string
+}
+
+// ListUsersInput lists users with an optional Cognito-syntax filter.
+type ListUsersInput struct {
+	PoolID string
+	Filter string // e.g. `email ^= "jo"`; "" for all
+	Limit  int    // 1..60, default 60
+	Token  string
+}
+
+// ImportedUser is one line of a users export/import (JSON lines).
+type ImportedUser struct {
+	Sub           string            `json:"sub"`
+	Username      string            `json:"username"`
+	Email         string            `json:"email,omitempty"`
+	EmailVerified bool              `json:"email_verified"`
+	Status        string            `json:"status"`
+	Enabled       bool              `json:"enabled"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+	Groups        []string          `json:"groups,omitempty"`
+	// PasswordHash is an argon2id hash in PHC form; users without one are
+	// imported as RESET_REQUIRED.
+	PasswordHash string    `json:"password_hash,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// page is a helper alias used by list methods.
+type page = store.Page

@@ -1,0 +1,121 @@
+package cognito
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/internal/httpserver"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// exception is an error as Cognito sends it: HTTP status, __type (also in
+// the x-amzn-ErrorType header) and message.
+type exception struct {
+	Status  int
+	Type    string
+	Message string
+}
+
+// exceptionFor is THE mapping from errors to Cognito exceptions; every error
+// response goes through it. Errors that are not *identity.Error, and
+// CodeInternal or unknown codes, become InternalErrorException (HTTP 500)
+// with a generic message; their details go to the log only.
+func exceptionFor(err error) exception {
+	var se *sigError
+	if errors.As(err, &se) {
+		return exception{http.StatusBadRequest, se.Type, se.Message}
+	}
+	var ue *unknownOperationError
+	if errors.As(err, &ue) {
+		return exception{http.StatusBadRequest, "UnknownOperationException", ue.Error()}
+	}
+	var ie *identity.Error
+	if !errors.As(err, &ie) {
+		return exception{http.StatusInternalServerError, "InternalErrorException", "An internal error occurred."}
+	}
+	bad := func(t string) exception { return exception{http.StatusBadRequest, t, ie.Message} }
+	switch ie.Code {
+	case identity.CodeInvalidParameter:
+		return bad("InvalidParameterException")
+	case identity.CodeInvalidPassword:
+		return bad("InvalidPasswordException")
+	case identity.CodeUsernameExists:
+		return bad("UsernameExistsException")
+	case identity.CodeAliasExists:
+		return bad("AliasExistsException")
+	case identity.CodeUserNotFound:
+		return bad("UserNotFoundException")
+	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeForbidden:
+		return bad("NotAuthorizedException")
+	case identity.CodeUserDisabled:
+		return exception{http.StatusBadRequest, "NotAuthorizedException", "User is disabled."}
+	case identity.CodeUserNotConfirmed:
+		return bad("UserNotConfirmedException")
+	case identity.CodePasswordResetRequired:
+		return bad("PasswordResetRequiredException")
+	case identity.CodeCodeMismatch:
+		return bad("CodeMismatchException")
+	case identity.CodeExpiredCode:
+		return bad("ExpiredCodeException")
+	case identity.CodeTooManyFailedAttempts:
+		return bad("TooManyFailedAttemptsException")
+	case identity.CodeTooManyRequests:
+		return bad("TooManyRequestsException")
+	case identity.CodeLimitExceeded:
+		return bad("LimitExceededException")
+	case identity.CodeResourceNotFound:
+		return bad("ResourceNotFoundException")
+	case identity.CodeGroupExists:
+		return bad("GroupExistsException")
+	case identity.CodeConflict:
+		// A taken fixed id or domain: Cognito has no closer name.
+		return bad("InvalidParameterException")
+	case identity.CodeInvalidUserPoolConfig:
+		return bad("InvalidUserPoolConfigurationException")
+	case identity.CodeUserLambdaValidation:
+		return bad("UserLambdaValidationException")
+	case identity.CodeUnexpectedLambda: // a hook failed (timeout, HTTP error)
+		return bad("UnexpectedLambdaException")
+	case identity.CodeInvalidLambdaResponse: // a hook answered nonsense
+		return bad("InvalidLambdaResponseException")
+	case identity.CodeCodeDeliveryFailure:
+		return bad("CodeDeliveryFailureException")
+	case identity.CodeUnsupported:
+		return bad("UnsupportedOperationException")
+	case identity.CodeUnauthenticated:
+		return bad("NotAuthorizedException")
+	case identity.CodePayloadTooLarge:
+		return exception{http.StatusRequestEntityTooLarge, "InvalidParameterException", ie.Message}
+	}
+	return exception{http.StatusInternalServerError, "InternalErrorException", "An internal error occurred."}
+}
+
+// unknownOperationError answers an X-Amz-Target Gatehouse does not serve.
+type unknownOperationError struct{ op string }
+
+func (e *unknownOperationError) Error() string {
+	if e.op == "" {
+		return "The X-Amz-Target header must name an operation, e.g. AWSCognitoIdentityProviderService.InitiateAuth."
+	}
+	return "Operation " + e.op + " is not supported by Gatehouse."
+}
+
+// writeError writes err in Cognito's JSON error form. The cause of a 5xx is
+// logged with the request id, never sent.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	ex := exceptionFor(err)
+	if ex.Status >= 500 {
+		h.opts.Log.LogAttrs(r.Context(), slog.LevelError, "cognito error",
+			slog.String("request_id", httpserver.RequestID(r.Context())),
+			slog.String("operation", op), slog.String("err", err.Error()))
+	}
+	w.Header().Set("x-amzn-ErrorType", ex.Type)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(ex.Status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{ex.Type, ex.Message})
+}

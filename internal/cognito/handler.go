@@ -1,0 +1,224 @@
+package cognito
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/httpserver"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+const (
+	contentType  = "application/x-amz-json-1.1"
+	targetPrefix = "AWSCognitoIdentityProviderService."
+	// DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0.
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// MountPattern is the ServeMux pattern the handler is mounted under:
+//
+//	mux.Handle(cognito.MountPattern, h)
+//
+// It matches the path "/" for every method: POST with X-Amz-Target is a
+// Cognito call, OPTIONS a CORS preflight (browsers, as Cognito answers
+// them), anything else 404 as if nothing were mounted there.
+const MountPattern = "/{$}"
+
+// Options configure the Cognito surface.
+type Options struct {
+	// AccessKeys may call the signed (admin) operations. With none, every
+	// signed operation is refused (UnrecognizedClientException).
+	AccessKeys []AccessKey
+	// AccountID goes into ARNs (arn:aws:cognito-idp:<region>:<account>:userpool/<id>);
+	// default "000000000000".
+	AccountID string
+	// AllowAdmin, when set, is asked before a signed operation is
+	// verified; false answers AccessDeniedException (the server's
+	// admin.allow_from).
+	AllowAdmin   func(*http.Request) bool
+	Log          *slog.Logger // default slog.Default()
+	MaxBodyBytes int64        // default DefaultMaxBodyBytes
+	Now          func() time.Time
+}
+
+// Handler serves Cognito's JSON 1.1 protocol. Create it with New.
+type Handler struct {
+	svc  *auth.Service
+	opts Options
+	keys map[string]string
+}
+
+// New returns the Cognito surface over svc. It expects to run behind
+// httpserver.Wrap (request id, client IP) but works without it.
+func New(svc *auth.Service, opts Options) *Handler {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	keys := make(map[string]string, len(opts.AccessKeys))
+	for _, k := range opts.AccessKeys {
+		if k.ID != "" && k.Secret != "" {
+			keys[k.ID] = k.Secret
+		}
+	}
+	return &Handler{svc: svc, opts: opts, keys: keys}
+}
+
+// operation is one X-Amz-Target: whether it needs SigV4, and its handler,
+// which decodes the body into its input struct and returns the output
+// value to encode.
+type operation struct {
+	signed bool
+	fn     func(h *Handler, c *call) (any, error)
+}
+
+// call is one request in flight.
+type call struct {
+	ctx    context.Context
+	r      *http.Request
+	body   []byte
+	region string // the SigV4 scope's region (signed operations)
+	meta   auth.RequestMeta
+}
+
+// decode unmarshals the body into v; an empty body is {}. Unknown members
+// are ignored (as AWS does, so newer SDKs work), wrong types are
+// InvalidParameterException ("SerializationException" on AWS).
+func (c *call) decode(v any) error {
+	b := bytes.TrimSpace(c.body)
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return identity.FieldError(te.Field, "1 validation error detected: Value at '%s' failed to satisfy constraint: wrong type (want %s).", te.Field, te.Type.String())
+		}
+		return identity.Errorf(identity.CodeInvalidParameter, "The request body is not valid JSON.")
+	}
+	return nil
+}
+
+// ServeHTTP dispatches on X-Amz-Target. Requests without the header, and
+// methods other than POST (and OPTIONS preflights), get 404, as any other
+// unknown route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "":
+		cors(w, r)
+		w.WriteHeader(http.StatusOK)
+		return
+	case r.Method != http.MethodPost || target == "":
+		http.NotFound(w, r)
+		return
+	}
+	cors(w, r)
+	reqID := httpserver.RequestID(r.Context())
+	if reqID != "" {
+		w.Header().Set("x-amzn-RequestId", reqID)
+	}
+	opName, ok := strings.CutPrefix(target, targetPrefix)
+	if !ok || opName == "" {
+		h.writeError(w, r, target, &unknownOperationError{op: safeOpName(target)})
+		return
+	}
+	op, ok := operations[opName]
+	if !ok {
+		h.writeError(w, r, opName, &unknownOperationError{op: safeOpName(opName)})
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != contentType && mt != "application/json") {
+			h.writeError(w, r, opName, identity.Errorf(identity.CodeInvalidParameter, "Content-Type must be %s.", contentType))
+			return
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		if httpserver.IsBodyTooLarge(err) {
+			h.writeError(w, r, opName, identity.Errorf(identity.CodePayloadTooLarge, "The request body is too large."))
+			return
+		}
+		h.writeError(w, r, opName, identity.Errorf(identity.CodeInvalidParameter, "The request body could not be read."))
+		return
+	}
+	c := &call{ctx: r.Context(), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
+	if op.signed {
+		if h.opts.AllowAdmin != nil && !h.opts.AllowAdmin(r) {
+			h.writeError(w, r, opName, &sigError{"AccessDeniedException", "The admin operations are not available from this address."})
+			return
+		}
+		sr, serr := verifySigV4(r, body, h.keys, h.opts.Now())
+		if serr != nil {
+			h.writeError(w, r, opName, serr)
+			return
+		}
+		c.region = sr.Region
+		c.ctx = identity.WithActor(c.ctx, identity.Actor{ID: "sigv4:" + sr.AccessKeyID, IP: c.meta.IP})
+	}
+	out, err := op.fn(h, c)
+	if err != nil {
+		h.writeError(w, r, opName, err)
+		return
+	}
+	if out == nil {
+		out = struct{}{}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		h.writeError(w, r, opName, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// safeOpName keeps an echoed operation name short and printable.
+func safeOpName(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// cors answers browsers as Cognito does: any origin, the headers the SDKs
+// send. Credentials travel in the body or the SigV4 header, never cookies,
+// so a wildcard origin exposes nothing a page could not already send.
+func cors(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Origin") == "" {
+		return
+	}
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date")
+	if r.Method == http.MethodOptions {
+		hd.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		hd.Set("Access-Control-Allow-Headers", "authorization, content-type, x-amz-target, x-amz-date, x-amz-user-agent, x-amz-content-sha256, x-amz-security-token, amz-sdk-invocation-id, amz-sdk-request, cache-control")
+		hd.Set("Access-Control-Max-Age", "86400")
+	}
+}

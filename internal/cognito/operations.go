@@ -1,0 +1,75 @@
+package cognito
+
+// operations is every X-Amz-Target Gatehouse serves, with whether AWS
+// requires SigV4 for it. Anything else answers UnknownOperationException
+// naming the operation.
+var operations = map[string]operation{
+	// Public (unsigned): the client id or the access token names the pool.
+	"SignUp":                           {false, (*Handler).signUp},
+	"ConfirmSignUp":                    {false, (*Handler).confirmSignUp},
+	"ResendConfirmationCode":           {false, (*Handler).resendConfirmationCode},
+	"InitiateAuth":                     {false, (*Handler).initiateAuth},
+	"RespondToAuthChallenge":           {false, (*Handler).respondToAuthChallenge},
+	"GetTokensFromRefreshToken":        {false, (*Handler).getTokensFromRefreshToken},
+	"ForgotPassword":                   {false, (*Handler).forgotPassword},
+	"ConfirmForgotPassword":            {false, (*Handler).confirmForgotPassword},
+	"ChangePassword":                   {false, (*Handler).changePassword},
+	"GetUser":                          {false, (*Handler).getUser},
+	"UpdateUserAttributes":             {false, (*Handler).updateUserAttributes},
+	"DeleteUserAttributes":             {false, (*Handler).deleteUserAttributes},
+	"VerifyUserAttribute":              {false, (*Handler).verifyUserAttribute},
+	"GetUserAttributeVerificationCode": {false, (*Handler).getUserAttributeVerificationCode},
+	"DeleteUser":                       {false, (*Handler).deleteUser},
+	"GlobalSignOut":                    {false, (*Handler).globalSignOut},
+	"RevokeToken":                      {false, (*Handler).revokeToken},
+
+	// Pools and app clients (SigV4).
+	"CreateUserPool":         {true, (*Handler).createUserPool},
+	"DescribeUserPool":       {true, (*Handler).describeUserPool},
+	"ListUserPools":          {true, (*Handler).listUserPools},
+	"UpdateUserPool":         {true, (*Handler).updateUserPool},
+	"DeleteUserPool":         {true, (*Handler).deleteUserPool},
+	"AddCustomAttributes":    {true, (*Handler).addCustomAttributes},
+	"CreateUserPoolClient":   {true, (*Handler).createUserPoolClient},
+	"DescribeUserPoolClient": {true, (*Handler).describeUserPoolClient},
+	"ListUserPoolClients":    {true, (*Handler).listUserPoolClients},
+	"UpdateUserPoolClient":   {true, (*Handler).updateUserPoolClient},
+	"DeleteUserPoolClient":   {true, (*Handler).deleteUserPoolClient},
+
+	// Users (SigV4).
+	"AdminCreateUser":             {true, (*Handler).adminCreateUser},
+	"AdminGetUser":                {true, (*Handler).adminGetUser},
+	"AdminDeleteUser":             {true, (*Handler).adminDeleteUser},
+	"AdminConfirmSignUp":          {true, (*Handler).adminConfirmSignUp},
+	"AdminDisableUser":            {true, (*Handler).adminDisableUser},
+	"AdminEnableUser":             {true, (*Handler).adminEnableUser},
+	"AdminSetUserPassword":        {true, (*Handler).adminSetUserPassword},
+	"AdminResetUserPassword":      {true, (*Handler).adminResetUserPassword},
+	"AdminInitiateAuth":           {true, (*Handler).adminInitiateAuth},
+	"AdminRespondToAuthChallenge": {true, (*Handler).adminRespondToAuthChallenge},
+	"AdminUpdateUserAttributes":   {true, (*Handler).adminUpdateUserAttributes},
+	"AdminDeleteUserAttributes":   {true, (*Handler).adminDeleteUserAttributes},
+	"AdminUserGlobalSignOut":      {true, (*Handler).adminUserGlobalSignOut},
+	"ListUsers":                   {true, (*Handler).listUsers},
+	"ListUsersInGroup":            {true, (*Handler).listUsersInGroup},
+
+	// Groups (SigV4).
+	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},
+	"AdminRemoveUserFromGroup": {true, (*Handler).adminRemoveUserFromGroup},
+	"AdminListGroupsForUser":   {true, (*Handler).adminListGroupsForUser},
+	"CreateGroup":              {true, (*Handler).createGroup},
+	"GetGroup":                 {true, (*Handler).getGroup},
+	"ListGroups":               {true, (*Handler).listGroups},
+	"UpdateGroup":              {true, (*Handler).updateGroup},
+	"DeleteGroup":              {true, (*Handler).deleteGroup},
+}
+
+// Operations returns the names of the operations Gatehouse serves and
+// whether each needs SigV4, for documentation and tests.
+func Operations() map[string]bool {
+	out := make(map[string]bool, len(operations))
+	for k, op := range operations {
+		out[k] = op.signed
+	}
+	return out
+}

@@ -1,0 +1,711 @@
+package cognito
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// Pool and app client operations (signed). Cognito's pool settings are
+// mapped onto identity.Pool; settings Gatehouse cannot honour are refused
+// with InvalidParameterException naming them, harmless ones are accepted
+// and ignored (see docs/cognito.md).
+
+type passwordPolicyType struct {
+	MinimumLength                 *int `json:",omitempty"`
+	RequireUppercase              bool
+	RequireLowercase              bool
+	RequireNumbers                bool
+	RequireSymbols                bool
+	TemporaryPasswordValidityDays *int `json:",omitempty"`
+	PasswordHistorySize           *int `json:",omitempty"`
+}
+
+type policiesType struct {
+	PasswordPolicy *passwordPolicyType `json:",omitempty"`
+}
+
+type adminCreateUserConfigType struct {
+	AllowAdminCreateUserOnly  bool
+	UnusedAccountValidityDays *int `json:",omitempty"`
+}
+
+type stringConstraints struct {
+	MinLength string `json:",omitempty"`
+	MaxLength string `json:",omitempty"`
+}
+
+type numberConstraints struct {
+	MinValue string `json:",omitempty"`
+	MaxValue string `json:",omitempty"`
+}
+
+type schemaAttributeType struct {
+	Name                       string
+	AttributeDataType          string             `json:",omitempty"`
+	DeveloperOnlyAttribute     bool               `json:",omitempty"`
+	Mutable                    *bool              `json:",omitempty"`
+	Required                   *bool              `json:",omitempty"`
+	StringAttributeConstraints *stringConstraints `json:",omitempty"`
+	NumberAttributeConstraints *numberConstraints `json:",omitempty"`
+}
+
+type usernameConfigurationType struct {
+	CaseSensitive *bool
+}
+
+type userPoolAddOnsType struct {
+	AdvancedSecurityMode string `json:",omitempty"`
+}
+
+// poolSettingsInput is what CreateUserPool and UpdateUserPool share.
+type poolSettingsInput struct {
+	Policies               *policiesType
+	LambdaConfig           map[string]any
+	AutoVerifiedAttributes []string
+	AliasAttributes        []string
+	UsernameAttributes     []string
+	MfaConfiguration       string
+	AdminCreateUserConfig  *adminCreateUserConfigType
+	UsernameConfiguration  *usernameConfigurationType
+	UserPoolAddOns         *userPoolAddOnsType
+	Schema                 []schemaAttributeType
+	UserPoolTier           string
+}
+
+// userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
+type userPoolType struct {
+	Id                     string
+	Name                   string
+	Arn                    string
+	Policies               policiesType
+	LambdaConfig           map[string]any
+	SchemaAttributes       []schemaAttributeType
+	AutoVerifiedAttributes []string
+	AliasAttributes        []string `json:",omitempty"`
+	UsernameAttributes     []string `json:",omitempty"`
+	MfaConfiguration       string
+	EstimatedNumberOfUsers int
+	AdminCreateUserConfig  adminCreateUserConfigType
+	UsernameConfiguration  struct{ CaseSensitive bool }
+	UserPoolAddOns         userPoolAddOnsType
+	DeletionProtection     string
+	UserPoolTier           string
+	CreationDate           *epoch
+	LastModifiedDate       *epoch
+	Status                 string `json:",omitempty"`
+}
+
+func (h *Handler) poolARN(p *identity.Pool) string {
+	return "arn:aws:cognito-idp:" + p.Region() + ":" + h.opts.AccountID + ":userpool/" + p.ID
+}
+
+// standardAttrs are Cognito's standard attributes as SchemaAttributes lists
+// them; all are strings except the *_verified booleans and updated_at.
+var standardAttrs = []string{"address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name",
+	"locale", "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
+	"preferred_username", "profile", "sub", "updated_at", "website", "zoneinfo"}
+
+func isStandardAttr(name string) bool { return contains(standardAttrs, name) }
+
+func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
+	pp := p.PasswordPolicy
+	minLen, tmpDays := pp.MinimumLength, pp.TemporaryPasswordValidityDays
+	out := userPoolType{
+		Id: p.ID, Name: p.Name, Arn: h.poolARN(p),
+		Policies: policiesType{PasswordPolicy: &passwordPolicyType{MinimumLength: &minLen, RequireUppercase: pp.RequireUppercase,
+			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
+			TemporaryPasswordValidityDays: &tmpDays}},
+		LambdaConfig:           map[string]any{},
+		AutoVerifiedAttributes: []string{"email"},
+		MfaConfiguration:       "OFF",
+		EstimatedNumberOfUsers: users,
+		AdminCreateUserConfig:  adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
+		UserPoolAddOns:         userPoolAddOnsType{AdvancedSecurityMode: "OFF"},
+		DeletionProtection:     "INACTIVE",
+		UserPoolTier:           "ESSENTIALS",
+		CreationDate:           toEpoch(p.CreatedAt),
+		LastModifiedDate:       toEpoch(p.UpdatedAt),
+	}
+	if p.UsernameMode == identity.UsernameEmail {
+		out.UsernameAttributes = []string{"email"}
+	} else {
+		out.AliasAttributes = []string{"email"}
+	}
+	t, f := true, false
+	for _, name := range standardAttrs {
+		typ := "String"
+		switch name {
+		case "email_verified", "phone_number_verified":
+			typ = "Boolean"
+		case "updated_at":
+			typ = "Number"
+		}
+		req := name == "sub" || (name == "email" && p.UsernameMode == identity.UsernameEmail)
+		mut := name != "sub"
+		out.SchemaAttributes = append(out.SchemaAttributes, schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(mut), Required: ptr(req)})
+	}
+	for _, d := range p.Schema {
+		s := schemaAttributeType{Name: d.Name, AttributeDataType: string(d.Type), Mutable: &f, Required: &f}
+		if d.Mutable {
+			s.Mutable = &t
+		}
+		if d.Required {
+			s.Required = &t
+		}
+		switch d.Type {
+		case identity.AttrString:
+			s.StringAttributeConstraints = &stringConstraints{MinLength: strconv.Itoa(d.MinLength), MaxLength: strconv.Itoa(orDefault(d.MaxLength, 2048))}
+		case identity.AttrNumber:
+			nc := &numberConstraints{}
+			if d.MinValue != nil {
+				nc.MinValue = strconv.FormatInt(*d.MinValue, 10)
+			}
+			if d.MaxValue != nil {
+				nc.MaxValue = strconv.FormatInt(*d.MaxValue, 10)
+			}
+			s.NumberAttributeConstraints = nc
+		}
+		out.SchemaAttributes = append(out.SchemaAttributes, s)
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// customAttrDefs turns Cognito schema attributes into custom attribute
+// definitions. Standard attributes in a CreateUserPool schema are accepted
+// and ignored (Gatehouse has them all built in); a custom attribute's Name
+// is given without the "custom:" prefix, as on AWS.
+func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) ([]identity.AttributeDef, error) {
+	var out []identity.AttributeDef
+	for _, s := range in {
+		name := s.Name
+		if allowStandard && isStandardAttr(name) {
+			if s.Required != nil && *s.Required && name != "email" {
+				return nil, identity.FieldError(field, "Gatehouse cannot make the standard attribute %s required; only email may be.", name)
+			}
+			continue
+		}
+		if s.DeveloperOnlyAttribute {
+			return nil, identity.FieldError(field, "Developer-only attributes are not supported by Gatehouse (%s).", safeOpName(name))
+		}
+		d := identity.AttributeDef{Name: name, Type: identity.AttributeType(s.AttributeDataType), Mutable: true}
+		if !strings.HasPrefix(d.Name, "custom:") {
+			d.Name = "custom:" + d.Name
+		}
+		if d.Type == "" {
+			d.Type = identity.AttrString
+		}
+		if s.Mutable != nil {
+			d.Mutable = *s.Mutable
+		}
+		if s.Required != nil {
+			d.Required = *s.Required
+		}
+		if c := s.StringAttributeConstraints; c != nil {
+			var err error
+			if d.MinLength, err = atoiField(field, "MinLength", c.MinLength); err != nil {
+				return nil, err
+			}
+			if d.MaxLength, err = atoiField(field, "MaxLength", c.MaxLength); err != nil {
+				return nil, err
+			}
+		}
+		if c := s.NumberAttributeConstraints; c != nil {
+			for _, x := range []struct {
+				v   string
+				dst **int64
+			}{{c.MinValue, &d.MinValue}, {c.MaxValue, &d.MaxValue}} {
+				if x.v == "" {
+					continue
+				}
+				n, err := strconv.ParseInt(x.v, 10, 64)
+				if err != nil {
+					return nil, identity.FieldError(field, "Number constraint %q of %s is not an integer.", safeOpName(x.v), safeOpName(name))
+				}
+				*x.dst = &n
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func atoiField(field, name, v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, identity.FieldError(field, "%s %q is not a non-negative integer.", name, safeOpName(v))
+	}
+	return n, nil
+}
+
+// applySettings checks in against what Gatehouse can honour and applies it
+// to p. create says whether username/alias attributes may be set.
+func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
+	if len(in.LambdaConfig) > 0 {
+		return identity.FieldError("LambdaConfig", "Lambda triggers are not supported by Gatehouse; use the pool's hooks (docs/cognito.md).")
+	}
+	switch in.MfaConfiguration {
+	case "", "OFF":
+	default:
+		return identity.FieldError("MfaConfiguration", "MfaConfiguration %s is not supported by Gatehouse; only OFF.", safeOpName(in.MfaConfiguration))
+	}
+	if in.UsernameConfiguration != nil && in.UsernameConfiguration.CaseSensitive != nil && *in.UsernameConfiguration.CaseSensitive {
+		return identity.FieldError("UsernameConfiguration", "Usernames are case-insensitive in Gatehouse; CaseSensitive must be false.")
+	}
+	if a := in.UserPoolAddOns; a != nil && a.AdvancedSecurityMode != "" && a.AdvancedSecurityMode != "OFF" {
+		return identity.FieldError("UserPoolAddOns", "AdvancedSecurityMode %s is not supported by Gatehouse; only OFF.", safeOpName(a.AdvancedSecurityMode))
+	}
+	for _, a := range in.AutoVerifiedAttributes {
+		if a != "email" {
+			return identity.FieldError("AutoVerifiedAttributes", "Gatehouse verifies email only; %s is not supported.", safeOpName(a))
+		}
+	}
+	for _, a := range in.UsernameAttributes {
+		if a != "email" {
+			return identity.FieldError("UsernameAttributes", "Gatehouse supports email as the username attribute only; %s is not supported.", safeOpName(a))
+		}
+	}
+	for _, a := range in.AliasAttributes {
+		if a != "email" {
+			return identity.FieldError("AliasAttributes", "Gatehouse supports email as the alias attribute only; %s is not supported.", safeOpName(a))
+		}
+	}
+	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
+		return identity.FieldError("AliasAttributes", "UsernameAttributes and AliasAttributes cannot both be set.")
+	}
+	if create {
+		if len(in.UsernameAttributes) > 0 {
+			p.UsernameMode = identity.UsernameEmail
+		} else {
+			p.UsernameMode = identity.UsernameWithEmailAlias
+		}
+	} else if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 {
+		return identity.FieldError("UsernameAttributes", "Username and alias attributes cannot be changed after a pool is created.")
+	}
+	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
+		pp := in.Policies.PasswordPolicy
+		if pp.MinimumLength != nil {
+			p.PasswordPolicy.MinimumLength = *pp.MinimumLength
+		}
+		p.PasswordPolicy.RequireUppercase = pp.RequireUppercase
+		p.PasswordPolicy.RequireLowercase = pp.RequireLowercase
+		p.PasswordPolicy.RequireNumbers = pp.RequireNumbers
+		p.PasswordPolicy.RequireSymbols = pp.RequireSymbols
+		if pp.TemporaryPasswordValidityDays != nil {
+			p.PasswordPolicy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
+		}
+		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {
+			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
+		}
+	}
+	if c := in.AdminCreateUserConfig; c != nil {
+		p.AdminCreateUserOnly = c.AllowAdminCreateUserOnly
+		if c.UnusedAccountValidityDays != nil && (in.Policies == nil || in.Policies.PasswordPolicy == nil || in.Policies.PasswordPolicy.TemporaryPasswordValidityDays == nil) {
+			p.PasswordPolicy.TemporaryPasswordValidityDays = *c.UnusedAccountValidityDays
+		}
+	}
+	return nil
+}
+
+func (h *Handler) createUserPool(c *call) (any, error) {
+	var in struct {
+		PoolName string
+		poolSettingsInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.PoolName == "" {
+		return nil, identity.FieldError("PoolName", "1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must not be null.")
+	}
+	p := identity.Pool{PasswordPolicy: identity.DefaultPasswordPolicy()}
+	if err := applySettings(&p, &in.poolSettingsInput, true); err != nil {
+		return nil, err
+	}
+	schema, err := customAttrDefs("Schema", in.Schema, true)
+	if err != nil {
+		return nil, err
+	}
+	pp := p.PasswordPolicy
+	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema})
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPool userPoolType }{h.toUserPoolType(np, 0)}, nil
+}
+
+func (h *Handler) describeUserPool(c *call) (any, error) {
+	var in struct{ UserPoolId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.svc.CountUsers(c.ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPool userPoolType }{h.toUserPoolType(p, n)}, nil
+}
+
+func (h *Handler) listUserPools(c *call) (any, error) {
+	var in struct {
+		MaxResults int
+		NextToken  string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 1 || in.MaxResults > 60 {
+		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60.")
+	}
+	ps, next, err := h.svc.ListPools(c.ctx, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	type desc struct {
+		Id               string
+		Name             string
+		LambdaConfig     map[string]any
+		CreationDate     *epoch
+		LastModifiedDate *epoch
+	}
+	out := make([]desc, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, desc{p.ID, p.Name, map[string]any{}, toEpoch(p.CreatedAt), toEpoch(p.UpdatedAt)})
+	}
+	return struct {
+		UserPools []desc
+		NextToken string `json:",omitempty"`
+	}{out, next}, nil
+}
+
+func (h *Handler) updateUserPool(c *call) (any, error) {
+	var in struct {
+		UserPoolId string
+		PoolName   string
+		poolSettingsInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Schema) > 0 {
+		return nil, identity.FieldError("Schema", "The schema cannot be changed with UpdateUserPool; use AddCustomAttributes.")
+	}
+	if in.PoolName != "" {
+		p.Name = in.PoolName
+	}
+	if err := applySettings(p, &in.poolSettingsInput, false); err != nil {
+		return nil, err
+	}
+	_, err = h.svc.UpdatePool(c.ctx, p)
+	return nil, err
+}
+
+func (h *Handler) deleteUserPool(c *call) (any, error) {
+	var in struct{ UserPoolId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeletePool(c.ctx, in.UserPoolId)
+}
+
+func (h *Handler) addCustomAttributes(c *call) (any, error) {
+	var in struct {
+		UserPoolId       string
+		CustomAttributes []schemaAttributeType
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	defs, err := customAttrDefs("CustomAttributes", in.CustomAttributes, false)
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.AddCustomAttributes(c.ctx, in.UserPoolId, defs)
+}
+
+// App clients.
+
+type tokenValidityUnits struct {
+	AccessToken  string `json:",omitempty"`
+	IdToken      string `json:",omitempty"`
+	RefreshToken string `json:",omitempty"`
+}
+
+type clientSettingsInput struct {
+	ClientName                      string
+	RefreshTokenValidity            int
+	AccessTokenValidity             int
+	IdTokenValidity                 int
+	TokenValidityUnits              *tokenValidityUnits
+	ReadAttributes                  []string
+	WriteAttributes                 []string
+	ExplicitAuthFlows               []string
+	SupportedIdentityProviders      []string
+	CallbackURLs                    []string
+	LogoutURLs                      []string
+	AllowedOAuthFlows               []string
+	AllowedOAuthScopes              []string
+	AllowedOAuthFlowsUserPoolClient bool
+	PreventUserExistenceErrors      string
+	EnableTokenRevocation           *bool
+}
+
+type userPoolClientType struct {
+	UserPoolId                      string
+	ClientName                      string
+	ClientId                        string
+	ClientSecret                    string `json:",omitempty"`
+	CreationDate                    *epoch
+	LastModifiedDate                *epoch
+	RefreshTokenValidity            int
+	AccessTokenValidity             int
+	IdTokenValidity                 int
+	TokenValidityUnits              tokenValidityUnits
+	ReadAttributes                  []string `json:",omitempty"`
+	WriteAttributes                 []string `json:",omitempty"`
+	ExplicitAuthFlows               []string
+	SupportedIdentityProviders      []string
+	CallbackURLs                    []string `json:",omitempty"`
+	LogoutURLs                      []string `json:",omitempty"`
+	AllowedOAuthFlows               []string `json:",omitempty"`
+	AllowedOAuthScopes              []string `json:",omitempty"`
+	AllowedOAuthFlowsUserPoolClient bool
+	PreventUserExistenceErrors      string
+	EnableTokenRevocation           bool
+	AuthSessionValidity             int
+}
+
+// Token lifetime defaults when a client leaves them unset: Gatehouse's
+// (identity.TokenLifetimes: zero = pool default, 1h / 1h / 30d).
+var unitDur = map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute, "hours": time.Hour, "days": 24 * time.Hour}
+
+func validity(field string, n int, unit, def string) (time.Duration, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if n < 0 {
+		return 0, identity.FieldError(field, "%s must be positive.", field)
+	}
+	if unit == "" {
+		unit = def
+	}
+	d, ok := unitDur[unit]
+	if !ok {
+		return 0, identity.FieldError("TokenValidityUnits", "Unknown time unit %s; use seconds, minutes, hours or days.", safeOpName(unit))
+	}
+	return time.Duration(n) * d, nil
+}
+
+// legacyFlows maps Cognito's legacy ExplicitAuthFlows names to ALLOW_*.
+var legacyFlows = map[string]string{
+	"ADMIN_NO_SRP_AUTH":     identity.FlowAdminUserPassword,
+	"USER_PASSWORD_AUTH":    identity.FlowUserPassword,
+	"CUSTOM_AUTH_FLOW_ONLY": identity.FlowCustomAuth,
+}
+
+func (in *clientSettingsInput) apply(cl *identity.AppClient) error {
+	if in.ClientName == "" {
+		return identity.FieldError("ClientName", "1 validation error detected: Value at 'clientName' failed to satisfy constraint: Member must not be null.")
+	}
+	units := tokenValidityUnits{}
+	if in.TokenValidityUnits != nil {
+		units = *in.TokenValidityUnits
+	}
+	var err error
+	if cl.Tokens.Access, err = validity("AccessTokenValidity", in.AccessTokenValidity, units.AccessToken, "hours"); err != nil {
+		return err
+	}
+	if cl.Tokens.ID, err = validity("IdTokenValidity", in.IdTokenValidity, units.IdToken, "hours"); err != nil {
+		return err
+	}
+	if cl.Tokens.Refresh, err = validity("RefreshTokenValidity", in.RefreshTokenValidity, units.RefreshToken, "days"); err != nil {
+		return err
+	}
+	for _, idp := range in.SupportedIdentityProviders {
+		if idp != "COGNITO" {
+			return identity.FieldError("SupportedIdentityProviders", "Identity provider %s is not supported by Gatehouse here; only COGNITO.", safeOpName(idp))
+		}
+	}
+	cl.Name = in.ClientName
+	cl.AuthFlows = nil
+	for _, f := range in.ExplicitAuthFlows {
+		if m, ok := legacyFlows[f]; ok {
+			f = m
+		}
+		if !contains(cl.AuthFlows, f) {
+			cl.AuthFlows = append(cl.AuthFlows, f)
+		}
+	}
+	cl.ReadAttributes, cl.WriteAttributes = in.ReadAttributes, in.WriteAttributes
+	cl.CallbackURLs, cl.LogoutURLs = in.CallbackURLs, in.LogoutURLs
+	cl.OAuthFlows, cl.OAuthScopes = in.AllowedOAuthFlows, in.AllowedOAuthScopes
+	return nil
+}
+
+func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret string) userPoolClientType {
+	lt := func(d, pool, def time.Duration) time.Duration {
+		if d != 0 {
+			return d
+		}
+		if pool != 0 {
+			return pool
+		}
+		return def
+	}
+	access := lt(cl.Tokens.Access, p.Tokens.Access, time.Hour)
+	id := lt(cl.Tokens.ID, p.Tokens.ID, time.Hour)
+	refresh := lt(cl.Tokens.Refresh, p.Tokens.Refresh, 30*24*time.Hour)
+	pue := "LEGACY"
+	if p.PreventUserExistenceErrors {
+		pue = "ENABLED"
+	}
+	return userPoolClientType{
+		UserPoolId: cl.PoolID, ClientName: cl.Name, ClientId: cl.ID, ClientSecret: secret,
+		CreationDate: toEpoch(cl.CreatedAt), LastModifiedDate: toEpoch(cl.UpdatedAt),
+		AccessTokenValidity: int(access / time.Minute), IdTokenValidity: int(id / time.Minute),
+		RefreshTokenValidity: int(refresh / time.Minute),
+		TokenValidityUnits:   tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: "minutes"},
+		ReadAttributes:       cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
+		ExplicitAuthFlows: cl.AuthFlows, SupportedIdentityProviders: []string{"COGNITO"},
+		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs,
+		AllowedOAuthFlows: cl.OAuthFlows, AllowedOAuthScopes: cl.OAuthScopes,
+		AllowedOAuthFlowsUserPoolClient: len(cl.OAuthFlows) > 0,
+		PreventUserExistenceErrors:      pue, EnableTokenRevocation: true, AuthSessionValidity: 3,
+	}
+}
+
+func (h *Handler) createUserPoolClient(c *call) (any, error) {
+	var in struct {
+		UserPoolId     string
+		GenerateSecret bool
+		clientSettingsInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	var cl identity.AppClient
+	if err := in.apply(&cl); err != nil {
+		return nil, err
+	}
+	if len(cl.AuthFlows) == 0 {
+		// Cognito's default for a client without ExplicitAuthFlows is SRP,
+		// refresh and custom auth; Gatehouse has no custom auth challenges.
+		cl.AuthFlows = []string{identity.FlowUserSRP, identity.FlowRefreshToken}
+	}
+	cc, err := h.svc.CreateClient(c.ctx, auth.CreateClientInput{PoolID: p.ID, Name: cl.Name, GenerateSecret: in.GenerateSecret,
+		AuthFlows: cl.AuthFlows, Tokens: cl.Tokens, ReadAttributes: cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
+		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs, OAuthFlows: cl.OAuthFlows, OAuthScopes: cl.OAuthScopes})
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cc.Client, cc.Secret)}, nil
+}
+
+func (h *Handler) describeUserPoolClient(c *call) (any, error) {
+	var in struct{ UserPoolId, ClientId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := h.svc.GetClient(c.ctx, p.ID, in.ClientId)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cl, "")}, nil
+}
+
+func (h *Handler) listUserPoolClients(c *call) (any, error) {
+	var in struct {
+		UserPoolId string
+		MaxResults int
+		NextToken  string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.MaxResults < 0 || in.MaxResults > 60 {
+		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60.")
+	}
+	cs, next, err := h.svc.ListClients(c.ctx, in.UserPoolId, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	type desc struct{ ClientId, UserPoolId, ClientName string }
+	out := make([]desc, 0, len(cs))
+	for _, cl := range cs {
+		out = append(out, desc{cl.ID, cl.PoolID, cl.Name})
+	}
+	return struct {
+		UserPoolClients []desc
+		NextToken       string `json:",omitempty"`
+	}{out, next}, nil
+}
+
+func (h *Handler) updateUserPoolClient(c *call) (any, error) {
+	var in struct {
+		UserPoolId string
+		ClientId   string
+		clientSettingsInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := h.svc.GetClient(c.ctx, p.ID, in.ClientId)
+	if err != nil {
+		return nil, err
+	}
+	if in.ClientName == "" {
+		in.ClientName = cl.Name
+	}
+	if err := in.apply(cl); err != nil {
+		return nil, err
+	}
+	ncl, err := h.svc.UpdateClient(c.ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, ncl, "")}, nil
+}
+
+func (h *Handler) deleteUserPoolClient(c *call) (any, error) {
+	var in struct{ UserPoolId, ClientId string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeleteClient(c.ctx, in.UserPoolId, in.ClientId)
+}

@@ -1,0 +1,262 @@
+package cognito
+
+import (
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+)
+
+// The unsigned operations: the client id (or the access token) names the
+// pool, as on AWS.
+
+func (h *Handler) signUp(c *call) (any, error) {
+	var in struct {
+		ClientId       string
+		SecretHash     string
+		Username       string
+		Password       string
+		UserAttributes []attributeType
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	attrs, err := attrsFromWire("UserAttributes", in.UserAttributes)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.svc.SignUp(c.ctx, auth.SignUpInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
+		Password: in.Password, Attributes: attrs, Meta: c.meta})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		UserConfirmed       bool
+		UserSub             string
+		CodeDeliveryDetails *codeDeliveryDetails `json:",omitempty"`
+	}{out.UserConfirmed, out.UserSub, toDelivery(out.CodeDelivery)}, nil
+}
+
+func client(id, secretHash string) auth.Client {
+	return auth.Client{ID: id, SecretHash: secretHash}
+}
+
+func (h *Handler) confirmSignUp(c *call) (any, error) {
+	var in struct {
+		ClientId, SecretHash, Username, ConfirmationCode string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.ConfirmSignUp(c.ctx, auth.ConfirmSignUpInput{Client: client(in.ClientId, in.SecretHash),
+		Username: in.Username, Code: in.ConfirmationCode, Meta: c.meta})
+}
+
+func (h *Handler) resendConfirmationCode(c *call) (any, error) {
+	var in struct{ ClientId, SecretHash, Username string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	cd, err := h.svc.ResendConfirmationCode(c.ctx, client(in.ClientId, in.SecretHash), in.Username, c.meta)
+	if err != nil {
+		return nil, err
+	}
+	return deliveryOutput(cd), nil
+}
+
+func deliveryOutput(cd *auth.CodeDelivery) any {
+	return struct {
+		CodeDeliveryDetails *codeDeliveryDetails `json:",omitempty"`
+	}{toDelivery(cd)}
+}
+
+// authInput maps Cognito's AuthFlow + AuthParameters onto the service's
+// InitiateAuthInput. The whole AuthParameters map also travels in Params
+// (SRP_A, DEVICE_KEY, ...).
+func authInput(clientID, flow string, params map[string]string, admin bool, meta auth.RequestMeta) auth.InitiateAuthInput {
+	return auth.InitiateAuthInput{
+		Client:       client(clientID, params["SECRET_HASH"]),
+		Flow:         flow,
+		Username:     params["USERNAME"],
+		Password:     params["PASSWORD"],
+		RefreshToken: params["REFRESH_TOKEN"],
+		Params:       params,
+		Admin:        admin,
+		Meta:         meta,
+	}
+}
+
+func (h *Handler) initiateAuth(c *call) (any, error) {
+	var in struct {
+		AuthFlow       string
+		ClientId       string
+		AuthParameters map[string]string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	res, err := h.svc.InitiateAuth(c.ctx, authInput(in.ClientId, in.AuthFlow, in.AuthParameters, false, c.meta))
+	if err != nil {
+		return nil, err
+	}
+	return toAuthOutput(res), nil
+}
+
+func (h *Handler) respondToAuthChallenge(c *call) (any, error) {
+	var in struct {
+		ClientId           string
+		ChallengeName      string
+		Session            string
+		ChallengeResponses map[string]string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	res, err := h.svc.RespondToAuthChallenge(c.ctx, auth.RespondInput{Client: client(in.ClientId, in.ChallengeResponses["SECRET_HASH"]),
+		ChallengeName: in.ChallengeName, Session: in.Session, Responses: in.ChallengeResponses, Meta: c.meta})
+	if err != nil {
+		return nil, err
+	}
+	return toAuthOutput(res), nil
+}
+
+func (h *Handler) getTokensFromRefreshToken(c *call) (any, error) {
+	var in struct{ RefreshToken, ClientId, ClientSecret string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	res, err := h.svc.InitiateAuth(c.ctx, auth.InitiateAuthInput{Client: auth.Client{ID: in.ClientId, Secret: in.ClientSecret},
+		Flow: auth.AuthRefreshToken, RefreshToken: in.RefreshToken, Meta: c.meta})
+	if err != nil {
+		return nil, err
+	}
+	out := toAuthOutput(res)
+	return struct {
+		AuthenticationResult *authenticationResult `json:",omitempty"`
+	}{out.AuthenticationResult}, nil
+}
+
+func (h *Handler) forgotPassword(c *call) (any, error) {
+	var in struct{ ClientId, SecretHash, Username string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	cd, err := h.svc.ForgotPassword(c.ctx, auth.ForgotPasswordInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username, Meta: c.meta})
+	if err != nil {
+		return nil, err
+	}
+	return deliveryOutput(cd), nil
+}
+
+func (h *Handler) confirmForgotPassword(c *call) (any, error) {
+	var in struct{ ClientId, SecretHash, Username, ConfirmationCode, Password string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.ConfirmForgotPassword(c.ctx, auth.ConfirmForgotPasswordInput{Client: client(in.ClientId, in.SecretHash),
+		Username: in.Username, Code: in.ConfirmationCode, NewPassword: in.Password, Meta: c.meta})
+}
+
+func (h *Handler) changePassword(c *call) (any, error) {
+	var in struct{ AccessToken, PreviousPassword, ProposedPassword string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.ChangePassword(c.ctx, in.AccessToken, in.PreviousPassword, in.ProposedPassword)
+}
+
+func (h *Handler) getUser(c *call) (any, error) {
+	var in struct{ AccessToken string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	v, err := h.svc.GetUser(c.ctx, in.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPool(c.ctx, v.User.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Username       string
+		UserAttributes []attributeType
+	}{cognitoUsername(p, v.User), userAttributes(v.User)}, nil
+}
+
+func (h *Handler) updateUserAttributes(c *call) (any, error) {
+	var in struct {
+		AccessToken    string
+		UserAttributes []attributeType
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	attrs, err := attrsFromWire("UserAttributes", in.UserAttributes)
+	if err != nil {
+		return nil, err
+	}
+	cds, err := h.svc.UpdateUserAttributes(c.ctx, in.AccessToken, attrs)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]*codeDeliveryDetails, 0, len(cds))
+	for i := range cds {
+		list = append(list, toDelivery(&cds[i]))
+	}
+	return struct {
+		CodeDeliveryDetailsList []*codeDeliveryDetails
+	}{list}, nil
+}
+
+func (h *Handler) deleteUserAttributes(c *call) (any, error) {
+	var in struct {
+		AccessToken        string
+		UserAttributeNames []string
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeleteUserAttributes(c.ctx, in.AccessToken, in.UserAttributeNames)
+}
+
+func (h *Handler) verifyUserAttribute(c *call) (any, error) {
+	var in struct{ AccessToken, AttributeName, Code string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.VerifyUserAttribute(c.ctx, in.AccessToken, in.AttributeName, in.Code)
+}
+
+func (h *Handler) getUserAttributeVerificationCode(c *call) (any, error) {
+	var in struct{ AccessToken, AttributeName string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	cd, err := h.svc.GetUserAttributeVerificationCode(c.ctx, in.AccessToken, in.AttributeName)
+	if err != nil {
+		return nil, err
+	}
+	return deliveryOutput(cd), nil
+}
+
+func (h *Handler) deleteUser(c *call) (any, error) {
+	var in struct{ AccessToken string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeleteUser(c.ctx, in.AccessToken)
+}
+
+func (h *Handler) globalSignOut(c *call) (any, error) {
+	var in struct{ AccessToken string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.GlobalSignOut(c.ctx, in.AccessToken)
+}
+
+func (h *Handler) revokeToken(c *call) (any, error) {
+	var in struct{ Token, ClientId, ClientSecret string }
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.RevokeToken(c.ctx, auth.Client{ID: in.ClientId, Secret: in.ClientSecret}, in.Token)
+}

@@ -1,0 +1,4 @@
+package forwardauth
+
+// CacheLen exposes the cache size to tests.
+func CacheLen(h *Handler) int { return h.cacheLen() }

@@ -1,0 +1,59 @@
+package identity
+
+import "time"
+
+// Identity provider types (Cognito's ProviderType names).
+const (
+	ProviderOIDC     = "OIDC"     // any OpenID Connect provider (issuer discovery)
+	ProviderGoogle   = "Google"   // OIDC at https://accounts.google.com
+	ProviderFacebook = "Facebook" // OAuth 2.0 + Graph API /me
+)
+
+// GoogleIssuer is Google's documented OpenID Connect issuer.
+const GoogleIssuer = "https://accounts.google.com"
+
+// IdentityProvider is one upstream identity provider of a pool
+// (PoolSettings.IdentityProviders). Users who sign in through it are
+// identified by (pool, Name, upstream subject): see LinkedIdentity.
+type IdentityProvider struct {
+	// Name is unique in the pool: [A-Za-z0-9_.-]{1,32}, e.g. "Google",
+	// "Facebook", "corp". It is Cognito's ProviderName, the
+	// identity_provider parameter of /oauth2/authorize and the prefix of
+	// federated usernames ("<name>_<subject>").
+	Name string `json:"name"`
+	// Type is ProviderOIDC, ProviderGoogle or ProviderFacebook.
+	Type string `json:"type"`
+	// Issuer is the OIDC issuer (discovery at Issuer +
+	// "/.well-known/openid-configuration"); Google: GoogleIssuer.
+	Issuer   string `json:"issuer,omitempty"`
+	ClientID string `json:"client_id"`
+	// ClientSecretSealed is the client secret sealed with the master key
+	// (auth.Service.SealProviderSecret), base64url; never the secret.
+	ClientSecretSealed string `json:"client_secret_sealed,omitempty"`
+	// Scopes requested (default "openid email profile"; Facebook "email
+	// public_profile").
+	Scopes []string `json:"scopes,omitempty"`
+	// AttributeMapping maps a pool attribute (email, name, given_name,
+	// custom:company_name, ...) to an upstream claim (Cognito's
+	// AttributeMapping direction). Default: email -> email.
+	AttributeMapping map[string]string `json:"attribute_mapping,omitempty"`
+	// Facebook only: the OAuth dialog, token and Graph API base URLs
+	// (defaults https://www.facebook.com/v19.0/dialog/oauth,
+	// https://graph.facebook.com/v19.0/oauth/access_token and
+	// https://graph.facebook.com/v19.0); tests point them at loopback.
+	AuthURL  string `json:"auth_url,omitempty"`
+	TokenURL string `json:"token_url,omitempty"`
+	GraphURL string `json:"graph_url,omitempty"`
+}
+
+// LinkedIdentity ties an upstream identity (provider name, subject) to a
+// user of the pool. (PoolID, ProviderName, Subject) is unique.
+type LinkedIdentity struct {
+	PoolID       string
+	ProviderName string
+	ProviderType string
+	Subject      string // upstream "sub" (Facebook: the Graph id)
+	Issuer       string // upstream issuer ("" for Facebook)
+	UserSub      string
+	CreatedAt    time.Time
+}

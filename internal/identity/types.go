@@ -1,0 +1,376 @@
+package identity
+
+import (
+	"context"
+	"time"
+)
+
+// UserStatus is a user's account status, with Cognito's names.
+type UserStatus string
+
+const (
+	StatusUnconfirmed         UserStatus = "UNCONFIRMED"
+	StatusConfirmed           UserStatus = "CONFIRMED"
+	StatusForceChangePassword UserStatus = "FORCE_CHANGE_PASSWORD"
+	StatusResetRequired       UserStatus = "RESET_REQUIRED"
+	StatusExternalProvider    UserStatus = "EXTERNAL_PROVIDER"
+)
+
+// Valid reports whether s is one of the statuses Gatehouse stores.
+func (s UserStatus) Valid() bool {
+	switch s {
+	case StatusUnconfirmed, StatusConfirmed, StatusForceChangePassword, StatusResetRequired, StatusExternalProvider:
+		return true
+	}
+	return false
+}
+
+// UsernameMode says how users are named in a pool.
+type UsernameMode string
+
+const (
+	// UsernameEmail: the email address is the username (case-insensitive),
+	// Cognito's UsernameAttributes=[email]. cognito:username is then the sub.
+	UsernameEmail UsernameMode = "email"
+	// UsernameWithEmailAlias: a chosen username, and the verified email may be
+	// used to sign in too (Cognito's AliasAttributes=[email]).
+	UsernameWithEmailAlias UsernameMode = "username"
+)
+
+// Pool is a tenant: an isolated user directory.
+type Pool struct {
+	ID      string // <region>_<9 alphanumerics>, e.g. eu-west-1_AbC123xyZ
+	Name    string
+	Domains []string // host names that resolve to this pool (hosted pages, OIDC)
+	// BaseURL, when set, overrides the server's base URL for this pool's
+	// links and token issuer. Never derived from request headers.
+	BaseURL      string
+	UsernameMode UsernameMode
+	// UniqueEmail makes the email address unique in the pool even when it is
+	// not the username; enforced by a database unique constraint.
+	UniqueEmail bool
+	// PreventUserExistenceErrors makes sign-in, sign-up confirmation and
+	// recovery answer the same for unknown users as for known ones.
+	PreventUserExistenceErrors bool
+	// AdminCreateUserOnly: self sign-up is refused (invite-only).
+	AdminCreateUserOnly bool
+	PasswordPolicy      PasswordPolicy
+	Schema              []AttributeDef // custom attributes ("custom:..."); standard ones are built in
+	Tokens              TokenLifetimes
+	SigningAlg          string // "ES256" (default) or "RS256"
+	// Lockout: after MaxFailedAttempts consecutive failures the account is
+	// throttled for LockoutDuration (doubling per further failure, capped).
+	MaxFailedAttempts int
+	LockoutDuration   time.Duration
+	// Settings: sign-up policy and hooks (see PoolSettings).
+	Settings  PoolSettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Region returns the region part of the pool id.
+func (p *Pool) Region() string {
+	for i := 0; i < len(p.ID); i++ {
+		if p.ID[i] == '_' {
+			return p.ID[:i]
+		}
+	}
+	return ""
+}
+
+// PasswordPolicy has Cognito's fields plus NIST SP 800-63B-4 defaults.
+type PasswordPolicy struct {
+	MinimumLength                 int  `json:"minimum_length"` // 6..99; default 15
+	MaximumLength                 int  `json:"maximum_length"` // >= 64; default 256 (Cognito's cap)
+	RequireUppercase              bool `json:"require_uppercase"`
+	RequireLowercase              bool `json:"require_lowercase"`
+	RequireNumbers                bool `json:"require_numbers"`
+	RequireSymbols                bool `json:"require_symbols"`
+	TemporaryPasswordValidityDays int  `json:"temporary_password_validity_days"` // default 7
+	// BlockCommonPasswords rejects passwords from the built-in list of
+	// common passwords. BlockedWords adds the pool's own words (its product
+	// and company names): a password containing one is refused.
+	BlockCommonPasswords bool     `json:"block_common_passwords"`
+	BlockedWords         []string `json:"blocked_words,omitempty"`
+}
+
+// DefaultPasswordPolicy follows NIST SP 800-63B-4 for single-factor passwords.
+func DefaultPasswordPolicy() PasswordPolicy {
+	return PasswordPolicy{MinimumLength: 15, MaximumLength: 256, TemporaryPasswordValidityDays: 7, BlockCommonPasswords: true}
+}
+
+// AttributeType is a custom attribute's data type (Cognito's names).
+type AttributeType string
+
+const (
+	AttrString   AttributeType = "String"
+	AttrNumber   AttributeType = "Number"
+	AttrDateTime AttributeType = "DateTime"
+	AttrBoolean  AttributeType = "Boolean"
+)
+
+// AttributeDef describes one attribute in a pool's schema. Name carries the
+// full name, e.g. "custom:company_name". Values are always strings on the
+// wire, as in Cognito.
+type AttributeDef struct {
+	Name      string        `json:"name"`
+	Type      AttributeType `json:"type"`
+	Mutable   bool          `json:"mutable"`
+	Required  bool          `json:"required"`
+	MinLength int           `json:"min_length,omitempty"`
+	MaxLength int           `json:"max_length,omitempty"` // default 2048
+	MinValue  *int64        `json:"min_value,omitempty"`
+	MaxValue  *int64        `json:"max_value,omitempty"`
+}
+
+// TokenLifetimes; zero means "use the default" (ID/access 1h, refresh 30d).
+type TokenLifetimes struct {
+	ID      time.Duration `json:"id"`
+	Access  time.Duration `json:"access"`
+	Refresh time.Duration `json:"refresh"`
+}
+
+// Auth flows an app client may allow (Cognito's ExplicitAuthFlows names).
+const (
+	FlowUserPassword      = "ALLOW_USER_PASSWORD_AUTH"
+	FlowUserSRP           = "ALLOW_USER_SRP_AUTH"
+	FlowRefreshToken      = "ALLOW_REFRESH_TOKEN_AUTH"
+	FlowAdminUserPassword = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
+	FlowCustomAuth        = "ALLOW_CUSTOM_AUTH"
+)
+
+// AppClient is an application allowed to use a pool.
+type AppClient struct {
+	ID     string // 26 lowercase alphanumerics, globally unique
+	PoolID string
+	Name   string
+	// SecretHash is the hash of the client secret; empty for public clients.
+	// The secret itself is shown once, at creation or regeneration.
+	SecretHash string
+	// SecretSealed is the secret itself sealed with the master key
+	// (internal/secretbox), base64; Cognito's SECRET_HASH needs the raw
+	// secret to verify. "" for public clients and secrets made before it
+	// existed.
+	SecretSealed    string
+	AuthFlows       []string
+	Tokens          TokenLifetimes // zero fields fall back to the pool's
+	ReadAttributes  []string       // empty: all
+	WriteAttributes []string       // empty: all mutable
+	CallbackURLs    []string       // exact match
+	LogoutURLs      []string       // exact match
+	OAuthFlows      []string       // "code", "client_credentials"
+	OAuthScopes     []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// HasSecret reports whether the client is confidential.
+func (c *AppClient) HasSecret() bool { return c.SecretHash != "" }
+
+// AllowsFlow reports whether flow (an ALLOW_* name) is enabled.
+func (c *AppClient) AllowsFlow(flow string) bool {
+	for _, f := range c.AuthFlows {
+		if f == flow {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a member of a pool.
+type User struct {
+	PoolID        string
+	Sub           string // UUID, immutable
+	Username      string // canonical (lower-cased when it is an email)
+	Email         string // lower-cased; "" if none
+	EmailVerified bool
+	Status        UserStatus
+	Enabled       bool
+	// Attributes holds every other attribute by its full name: standard
+	// ones (name, given_name, phone_number, ...) and custom:* ones.
+	// It never holds sub, email, email_verified or username.
+	Attributes map[string]string
+	// PasswordHash is the encoded argon2id hash; "" for users without a
+	// password (federated).
+	PasswordHash string
+	// SRPSalt and SRPVerifier (lower-case hex) are the user's SRP salt and
+	// verifier v = g^x mod N (internal/srp), set with the password; ""
+	// when the pool has SRP off or the password was imported as a hash.
+	SRPSalt     string
+	SRPVerifier string
+	// TemporaryPasswordExpiresAt is set while Status is FORCE_CHANGE_PASSWORD.
+	TemporaryPasswordExpiresAt time.Time
+	PasswordChangedAt          time.Time
+	FailedAttempts             int
+	LockedUntil                time.Time
+	// TokensValidAfter: access and ID tokens issued before this instant are
+	// no longer valid (global sign-out, disable, password reset).
+	TokensValidAfter time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Group is a named set of users in a pool.
+type Group struct {
+	PoolID      string
+	Name        string
+	Description string
+	Precedence  *int
+	RoleARN     string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// CodePurpose binds a one-time code to what it may be used for.
+type CodePurpose string
+
+const (
+	PurposeSignUp      CodePurpose = "signup"
+	PurposeForgot      CodePurpose = "forgot_password"
+	PurposeVerifyEmail CodePurpose = "verify_email"
+)
+
+// OneTimeCode is a one-time code sent to a user; only its hash is stored.
+type OneTimeCode struct {
+	PoolID    string
+	UserSub   string
+	Purpose   CodePurpose
+	Hash      string // hex SHA-256 of pool|sub|purpose|code
+	Attempts  int
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// RefreshToken is an opaque refresh token; only its hash is stored. Tokens of
+// one sign-in form a family; rotating marks the old one used; presenting a
+// used one revokes the family.
+type RefreshToken struct {
+	Hash       string // hex SHA-256 of the token
+	PoolID     string
+	ClientID   string
+	UserSub    string
+	FamilyID   string
+	OriginJTI  string // the jti shared by the tokens of this sign-in
+	AuthTime   time.Time
+	IssuedAt   time.Time
+	ExpiresAt  time.Time // absolute expiry of the family
+	UsedAt     time.Time // zero until rotated
+	RevokedAt  time.Time // zero unless revoked
+	ReplacedBy string    // hash of the successor, once rotated
+}
+
+// Signing key states.
+const (
+	KeyNext    = "next"    // published in JWKS, not yet signing
+	KeyActive  = "active"  // signing
+	KeyRetired = "retired" // published until RetireAt, verifying only
+)
+
+// SigningKey is a pool's JWT signing key. The private key is encrypted at rest.
+type SigningKey struct {
+	PoolID        string
+	KID           string
+	Alg           string // ES256 or RS256
+	PrivateKeyEnc []byte // AES-256-GCM sealed PKCS#8 DER
+	PublicJWK     []byte // JSON
+	State         string
+	CreatedAt     time.Time
+	ActivatedAt   time.Time
+	RetiredAt     time.Time
+	RemoveAfter   time.Time // once retired: dropped from JWKS after this
+}
+
+// APIKey authenticates administration calls. The secret is shown once;
+// only its hash is kept.
+type APIKey struct {
+	ID         string // public prefix, e.g. "ghk_3f9c..."
+	PoolID     string // "" for a global key
+	Name       string
+	SecretHash string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// Email statuses.
+const (
+	EmailQueued   = "queued"
+	EmailSent     = "sent"
+	EmailRetrying = "retrying"
+	EmailDead     = "dead"
+)
+
+// Email is an outgoing message in the outbox. It is written in the same
+// transaction as the state change that causes it and delivered by a job.
+type Email struct {
+	ID        int64
+	PoolID    string
+	To        string
+	Subject   string
+	Text      string
+	HTML      string
+	Template  string // template name, e.g. "signup_code"
+	Status    string
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    time.Time
+}
+
+// Job states.
+const (
+	JobPending = "pending"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobDead    = "dead"
+)
+
+// Job is a durable unit of background work, enqueued in the caller's
+// transaction and claimed by one worker at a time under a lease.
+type Job struct {
+	ID          int64
+	Kind        string // e.g. "email.send"
+	Payload     []byte // JSON
+	State       string
+	RunAt       time.Time
+	Attempts    int
+	MaxAttempts int
+	LockedBy    string
+	LockedUntil time.Time
+	LastError   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AuditEvent records who did what to whom.
+type AuditEvent struct {
+	ID      int64
+	PoolID  string
+	Time    time.Time
+	Actor   string // "user:<sub>", "apikey:<id>", "cli", "system"
+	Action  string // e.g. "user.sign_up", "user.disable"
+	Subject string // e.g. "user:<sub>", "client:<id>"
+	Detail  map[string]string
+	IP      string
+}
+
+// Actor is who performs a call; carried in the context for audit.
+type Actor struct {
+	ID string // "apikey:<id>", "user:<sub>", "cli", "system"
+	IP string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx, or "system".
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	return Actor{ID: "system"}
+}

@@ -1,0 +1,104 @@
+package loadtest
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"time"
+)
+
+// Phase names accepted in Options.Phases, in the order Run executes them.
+const (
+	PhaseSignUp  = "signup"
+	PhaseSignIn  = "signin"
+	PhaseRefresh = "refresh"
+)
+
+// Options configures one load run against a running Gatehouse.
+type Options struct {
+	// BaseURL of the server, e.g. http://127.0.0.1:8080. The host must be a
+	// loopback address or "localhost"; anything else is refused.
+	BaseURL string
+	// AdminKey is the admin API key, sent as "Authorization: Bearer <key>".
+	AdminKey string
+	// PoolID of an existing pool to use. "" = create a fresh pool
+	// "bench-<random>" with a public client and delete it at the end.
+	// With an existing pool, the client and the pre-created users are
+	// deleted at the end; the (unconfirmed) sign-up users stay, and Run
+	// says so.
+	PoolID string
+	// Duration of each phase; default 10s.
+	Duration time.Duration
+	// Concurrency is the number of concurrent workers; default 2*NumCPU.
+	Concurrency int
+	// Users to pre-create for the sign-in and refresh phases; default 200.
+	Users int
+	// The server's argon2id parameters (default 19456 KiB / 2 / 1), used to
+	// measure this machine's raw hash rate with the same cost.
+	HashMemoryKiB, HashTime uint32
+	HashThreads             uint8
+	// Phases to run: any of "signup", "signin", "refresh"; empty = all three.
+	Phases []string
+}
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultDuration      = 10 * time.Second
+	DefaultUsers         = 200
+	DefaultHashMemoryKiB = 19456
+	DefaultHashTime      = 2
+	DefaultHashThreads   = 1
+)
+
+// withDefaults returns a copy of o with zero fields filled in, or an error
+// for values that cannot work (bad URL, non-loopback host, unknown phase).
+func (o Options) withDefaults() (Options, error) {
+	if o.BaseURL == "" {
+		o.BaseURL = "http://127.0.0.1:8080"
+	}
+	u, err := url.Parse(o.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return o, fmt.Errorf("loadtest: base URL %q must be http(s)://host[:port]", o.BaseURL)
+	}
+	if !isLoopback(u.Hostname()) {
+		return o, fmt.Errorf("loadtest: refusing non-loopback target %q: the load command only drives a server on this machine (127.0.0.1, ::1 or localhost)", u.Host)
+	}
+	if o.Duration <= 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 2 * runtime.NumCPU()
+	}
+	if o.Users <= 0 {
+		o.Users = DefaultUsers
+	}
+	if o.HashMemoryKiB == 0 {
+		o.HashMemoryKiB = DefaultHashMemoryKiB
+	}
+	if o.HashTime == 0 {
+		o.HashTime = DefaultHashTime
+	}
+	if o.HashThreads == 0 {
+		o.HashThreads = DefaultHashThreads
+	}
+	if len(o.Phases) == 0 {
+		o.Phases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh}
+	}
+	for _, p := range o.Phases {
+		switch p {
+		case PhaseSignUp, PhaseSignIn, PhaseRefresh:
+		default:
+			return o, fmt.Errorf("loadtest: unknown phase %q (want signup, signin or refresh)", p)
+		}
+	}
+	return o, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

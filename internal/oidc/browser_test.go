@@ -1,0 +1,252 @@
+package oidc_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// TestBrowserRelyingParty: headless Chromium signs in to a relying party
+// (an httptest server using go-oidc + x/oauth2, as any Go web app would):
+// the RP sends the browser to /oauth2/authorize, the hosted sign-in page
+// takes the email and password, the browser lands back on the RP, which
+// redeems the code with PKCE, verifies the ID token against jwks_uri and
+// shows its claims: custom:company_name and the company group. The end of
+// article 000's walk (internal/web's TestBrowserArticle000 covers the
+// sign-up and approval before it). Skips without Chromium unless CI=true
+// or GATEHOUSE_TEST_ALL=1. Screenshots: $GATEHOUSE_SCREENSHOTS (default a
+// folder under the temp dir), oidc-*.png.
+func TestBrowserRelyingParty(t *testing.T) {
+	path := chromium(t)
+	e := setup(t)
+	rp := newRP(t, e)
+	e.addCallback(e.conf, rp.srv.URL+"/callback")
+	b := newChromeTab(t, path)
+
+	// The person clicks "Sign in" on the relying party.
+	b.open(rp.srv.URL + "/")
+	b.waitPath("/")
+	b.do(chromedp.Click(chromedp.CSS("a#signin")))
+	b.waitPath("/login")
+	b.shot("oidc-01-signin-from-rp")
+	b.do(chromedp.SendKeys(chromedp.ID("username"), userEmail), chromedp.SendKeys(chromedp.ID("password"), userPW))
+	b.submit()
+	b.waitPath("/callback")
+	b.shot("oidc-02-relying-party-signed-in")
+	b.see("Signed in as "+userEmail, `"custom:company_name": "Acme Corporation"`, `"acme"`, `"token_use": "id"`)
+
+	// Signed in at the provider: a second sign-in at the RP goes straight
+	// through (no password page).
+	b.open(rp.srv.URL + "/start")
+	b.waitPath("/callback")
+}
+
+// ctab is one headless Chromium tab with its own profile.
+type ctab struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func newChromeTab(t *testing.T, path string) *ctab {
+	t.Helper()
+	shots := os.Getenv("GATEHOUSE_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "gatehouse-screenshots")
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", shots)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("password-store", "basic"), chromedp.WindowSize(1000, 800), chromedp.UserDataDir(t.TempDir()))
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(alloc)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return &ctab{t: t, ctx: ctx, shots: shots}
+}
+
+func (b *ctab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (b *ctab) open(u string) { b.t.Helper(); b.do(chromedp.Navigate(u)) }
+
+func (b *ctab) text() string {
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		return "(no text: " + err.Error() + ")"
+	}
+	return v
+}
+
+// submit marks the page, clicks its main form's submit button and waits
+// until another page is loaded.
+func (b *ctab) submit() {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){ window.__ghOld = true; return "" })()`)); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.CSS("main form button[type=submit]")))
+	b.waitFor(`!window.__ghOld && document.readyState === "complete"`, "a new page")
+}
+
+func (b *ctab) waitPath(suffix string) {
+	b.t.Helper()
+	b.waitFor(fmt.Sprintf(`document.readyState === "complete" && location.pathname.endsWith(%q) && !!document.querySelector("h1")`, suffix), suffix)
+}
+
+func (b *ctab) waitFor(pred, what string) {
+	b.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](pred)); err == nil && ok {
+			return
+		}
+	}
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	b.t.Fatalf("waiting for %s (at %s):\n%s", what, loc, b.text())
+}
+
+func (b *ctab) see(want ...string) {
+	b.t.Helper()
+	got := b.text()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			b.t.Fatalf("the page does not show %q:\n%s", w, got)
+		}
+	}
+}
+
+func (b *ctab) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("GATEHOUSE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
+		t.Fatal("chromium is required (CI=true or GATEHOUSE_TEST_ALL=1): apt-get install chromium")
+	}
+	t.Skip("chromium not installed; set GATEHOUSE_TEST_ALL=1 to require it")
+	return ""
+}
+
+// rp is a relying party web app built the ordinary way with go-oidc and
+// x/oauth2 (one pending sign-in at a time: enough for one browser).
+type rp struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	// state -> (verifier, nonce)
+	pending map[string][2]string
+}
+
+func newRP(t *testing.T, e *env) *rp {
+	r := &rp{pending: map[string][2]string{}}
+	var (
+		once     sync.Once
+		provider *gooidc.Provider
+		perr     error
+	)
+	conf := func() (*oauth2.Config, error) {
+		once.Do(func() { provider, perr = gooidc.NewProvider(context.Background(), e.issuer) })
+		if perr != nil {
+			return nil, perr
+		}
+		return &oauth2.Config{ClientID: e.conf, ClientSecret: e.confSecret, Endpoint: provider.Endpoint(),
+			RedirectURL: r.srv.URL + "/callback", Scopes: []string{gooidc.ScopeOpenID, "email", "profile"}}, nil
+	}
+	page := func(w http.ResponseWriter, title, body string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>%s</title></head><body><main><h1>%s</h1>%s</main></body></html>`,
+			html.EscapeString(title), html.EscapeString(title), body)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
+		page(w, "Acme dashboard", `<p><a id="signin" href="/start">Sign in</a></p>`)
+	})
+	mux.HandleFunc("GET /start", func(w http.ResponseWriter, req *http.Request) {
+		c, err := conf()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		state, nonce, verifier := oauth2.GenerateVerifier()[:20], oauth2.GenerateVerifier()[:20], oauth2.GenerateVerifier()
+		r.mu.Lock()
+		r.pending[state] = [2]string{verifier, nonce}
+		r.mu.Unlock()
+		http.Redirect(w, req, c.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), http.StatusFound)
+	})
+	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, req *http.Request) {
+		c, err := conf()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		q := req.URL.Query()
+		r.mu.Lock()
+		p, ok := r.pending[q.Get("state")]
+		delete(r.pending, q.Get("state"))
+		r.mu.Unlock()
+		if !ok {
+			http.Error(w, "unknown state", 400)
+			return
+		}
+		tok, err := c.Exchange(req.Context(), q.Get("code"), oauth2.VerifierOption(p[0]))
+		if err != nil {
+			http.Error(w, "exchange: "+err.Error(), 400)
+			return
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := provider.Verifier(&gooidc.Config{ClientID: e.conf, Now: e.clock.Now}).Verify(req.Context(), raw)
+		if err != nil || idt.Nonce != p[1] {
+			http.Error(w, fmt.Sprintf("id token: %v (nonce ok: %v)", err, idt != nil && idt.Nonce == p[1]), 400)
+			return
+		}
+		var claims map[string]any
+		_ = idt.Claims(&claims)
+		b, _ := json.MarshalIndent(claims, "", "  ")
+		page(w, "Acme dashboard", fmt.Sprintf(`<p>Signed in as %s</p><pre id="claims">%s</pre>`,
+			html.EscapeString(fmt.Sprint(claims["email"])), html.EscapeString(string(b))))
+	})
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(r.srv.Close)
+	return r
+}

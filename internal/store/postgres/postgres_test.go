@@ -1,0 +1,77 @@
+package postgres_test
+
+import (
+	"github.com/gatehouse-id/gatehouse/internal/store/postgres"
+	"github.com/gatehouse-id/gatehouse/internal/store/sqlstore"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
+)
+
+// TestConformance runs the suite against GATEHOUSE_TEST_POSTGRES, one fresh
+// schema per subtest.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.PostgresDSN(t) // skip or fail once, up front
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.OpenPostgres(t) })
+}
+
+// TestConcurrentOpen starts several nodes on one empty schema at once: the
+// advisory lock makes each migration apply exactly once.
+func TestConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.PostgresSchemaDSN(t)
+	const nodes = 4
+	errs := make(chan error, nodes)
+	dbs := make(chan *sqlstore.DB, nodes)
+	for i := 0; i < nodes; i++ {
+		go func() {
+			db, err := postgres.Open(t.Context(), dsn)
+			errs <- err
+			dbs <- db
+		}()
+	}
+	for i := 0; i < nodes; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+		if db := <-dbs; db != nil {
+			defer db.Close()
+			if err := db.Ping(t.Context()); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	db, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, distinct int
+	if err := db.ReadDB().QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n != distinct {
+		t.Errorf("schema_migrations: %d rows, %d versions", n, distinct)
+	}
+}
+
+// TestMultiNode opens one schema twice, as two Gatehouse nodes would.
+func TestMultiNode(t *testing.T) {
+	t.Parallel()
+	storetest.PostgresDSN(t)
+	storetest.RunMultiNode(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := storetest.PostgresSchemaDSN(t)
+		var out [2]store.Store
+		for i := range out {
+			db, err := postgres.Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out[i] = db
+		}
+		return out[0], out[1]
+	})
+}

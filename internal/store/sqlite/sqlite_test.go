@@ -1,0 +1,82 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
+)
+
+// TestConformance runs the suite on a database file per subtest.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.OpenSQLite(t) })
+}
+
+// TestConformanceMemory runs it on ":memory:" (one shared connection).
+func TestConformanceMemory(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, err := sqlite.Open(t.Context(), ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}
+
+// TestConcurrentOpen opens one new file from several goroutines at once:
+// BEGIN IMMEDIATE around each migration makes it apply exactly once.
+func TestConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	const n = 4
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			db, err := sqlite.Open(t.Context(), path)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var rows, distinct int
+	if err := db.ReadDB().QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || rows != distinct {
+		t.Errorf("schema_migrations: %d rows, %d versions", rows, distinct)
+	}
+}
+
+// TestMultiProcess opens one file twice, as two processes would.
+func TestMultiProcess(t *testing.T) {
+	t.Parallel()
+	storetest.RunMultiNode(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		var out [2]store.Store
+		for i := range out {
+			db, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out[i] = db
+		}
+		return out[0], out[1]
+	})
+}

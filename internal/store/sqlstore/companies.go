@@ -1,0 +1,180 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+// Companies: one row per company keyed by the lower-cased name (so names
+// are unique case-insensitively), its email domains in company_domains
+// (primary key (pool, domain): a domain belongs to one company).
+
+const companyCols = `c.pool_id, c.name, c.display_name, c.group_name, c.approvers, c.status, c.created_at, c.updated_at`
+
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+func scanCompany(sc interface{ Scan(...any) error }) (*identity.Company, error) {
+	var (
+		c       identity.Company
+		appr    string
+		cr, upd int64
+	)
+	if err := sc.Scan(&c.PoolID, &c.Name, &c.DisplayName, &c.Group, &appr, &c.Status, &cr, &upd); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(appr, &c.Approvers); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(cr), fromMS(upd)
+	return &c, nil
+}
+
+// loadDomains fills EmailDomains of the companies (sorted).
+func (q *querier) loadDomains(ctx context.Context, list ...*identity.Company) error {
+	for _, c := range list {
+		rows, err := q.query(ctx, false, `SELECT domain FROM company_domains WHERE pool_id = ? AND name_key = ? ORDER BY domain`, c.PoolID, nameKey(c.Name))
+		if err != nil {
+			return err
+		}
+		c.EmailDomains = c.EmailDomains[:0]
+		for rows.Next() {
+			var d string
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return err
+			}
+			c.EmailDomains = append(c.EmailDomains, d)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
+		}
+		rows.Close()
+	}
+	return nil
+}
+
+func (q *querier) writeDomains(ctx context.Context, c *identity.Company) error {
+	key := nameKey(c.Name)
+	if _, err := q.exec(ctx, `DELETE FROM company_domains WHERE pool_id = ? AND name_key = ?`, c.PoolID, key); err != nil {
+		return err
+	}
+	for _, d := range c.EmailDomains {
+		if _, err := q.exec(ctx, `INSERT INTO company_domains (pool_id, domain, name_key) VALUES (?,?,?)`, c.PoolID, strings.ToLower(d), key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateCompany inserts c and its domains. ErrConflict if the name (any
+// case) or a domain is taken in the pool; ErrNotFound if the pool is missing.
+func (q *querier) CreateCompany(ctx context.Context, c *identity.Company) error {
+	appr, err := jsonText(nonNilApprovers(c.Approvers))
+	if err != nil {
+		return err
+	}
+	return q.atomic(ctx, func(q *querier) error {
+		if _, err := q.exec(ctx, `INSERT INTO companies (pool_id, name_key, name, display_name, search_key, group_name, approvers, status, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, c.PoolID, nameKey(c.Name), c.Name, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status,
+			ms(c.CreatedAt), ms(c.UpdatedAt)); err != nil {
+			return err
+		}
+		return q.writeDomains(ctx, c)
+	})
+}
+
+func nonNilApprovers(a []identity.Approver) []identity.Approver {
+	if a == nil {
+		return []identity.Approver{}
+	}
+	return a
+}
+
+// GetCompany returns the company named name (any case) or ErrNotFound.
+func (q *querier) GetCompany(ctx context.Context, poolID, name string) (*identity.Company, error) {
+	c, err := scanCompany(q.queryRow(ctx, false, `SELECT `+companyCols+` FROM companies c WHERE c.pool_id = ? AND c.name_key = ?`, poolID, nameKey(name)))
+	if err != nil {
+		return nil, q.scanErr(err, "company "+name)
+	}
+	return c, q.loadDomains(ctx, c)
+}
+
+// GetCompanyByDomain returns the company owning the email domain.
+func (q *querier) GetCompanyByDomain(ctx context.Context, poolID, domain string) (*identity.Company, error) {
+	c, err := scanCompany(q.queryRow(ctx, false, `SELECT `+companyCols+` FROM companies c
+		JOIN company_domains d ON d.pool_id = c.pool_id AND d.name_key = c.name_key
+		WHERE d.pool_id = ? AND d.domain = ?`, poolID, strings.ToLower(domain)))
+	if err != nil {
+		return nil, q.scanErr(err, "company for domain "+domain)
+	}
+	return c, q.loadDomains(ctx, c)
+}
+
+// ListCompanies lists the pool's companies by lower-cased name.
+func (q *querier) ListCompanies(ctx context.Context, poolID string, page store.Page) ([]*identity.Company, string, error) {
+	after := ""
+	if page.Token != "" {
+		if err := decodeToken(page.Token, &after); err != nil {
+			return nil, "", err
+		}
+	}
+	n := page.Size()
+	rows, err := q.query(ctx, false, `SELECT `+companyCols+` FROM companies c WHERE c.pool_id = ? AND c.name_key > ?
+		ORDER BY c.name_key LIMIT ?`, poolID, after, n+1)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := collect(rows, scanCompany)
+	if err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(list) > n {
+		list = list[:n]
+		next = encodeToken(nameKey(list[n-1].Name))
+	}
+	return list, next, q.loadDomains(ctx, list...)
+}
+
+// UpdateCompany writes display name, group, approvers, status, domains
+// and UpdatedAt. ErrNotFound if missing; ErrConflict if a domain is taken.
+func (q *querier) UpdateCompany(ctx context.Context, c *identity.Company) error {
+	appr, err := jsonText(nonNilApprovers(c.Approvers))
+	if err != nil {
+		return err
+	}
+	return q.atomic(ctx, func(q *querier) error {
+		if err := q.execOne(ctx, "company "+c.Name, `UPDATE companies SET display_name = ?, search_key = ?, group_name = ?, approvers = ?, status = ?, updated_at = ?
+			WHERE pool_id = ? AND name_key = ?`, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status, ms(c.UpdatedAt),
+			c.PoolID, nameKey(c.Name)); err != nil {
+			return err
+		}
+		return q.writeDomains(ctx, c)
+	})
+}
+
+// DeleteCompany deletes the company and its domains.
+func (q *querier) DeleteCompany(ctx context.Context, poolID, name string) error {
+	return q.execOne(ctx, "company "+name, `DELETE FROM companies WHERE pool_id = ? AND name_key = ?`, poolID, nameKey(name))
+}
+
+// SearchCompanies returns active companies whose folded display name
+// starts with prefix (compared by substr, so no LIKE escaping is needed).
+func (q *querier) SearchCompanies(ctx context.Context, poolID, prefix string, limit int) ([]*identity.Company, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 10
+	}
+	rows, err := q.query(ctx, false, `SELECT `+companyCols+` FROM companies c
+		WHERE c.pool_id = ? AND c.status = ? AND substr(c.search_key, 1, ?) = ?
+		ORDER BY c.search_key, c.name_key LIMIT ?`, poolID, identity.CompanyActive, utf8.RuneCountInString(prefix), prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search companies: %w", err)
+	}
+	return collect(rows, scanCompany)
+}

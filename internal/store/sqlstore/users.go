@@ -1,0 +1,324 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
+)
+
+const userCols = `u.pool_id, u.sub, u.username, u.email, u.email_verified, u.status,
+	u.enabled, u.password_hash, u.temp_password_expires_at, u.password_changed_at,
+	u.failed_attempts, u.locked_until, u.tokens_valid_after, u.created_at, u.updated_at,
+	u.srp_salt, u.srp_verifier`
+
+func scanUser(sc interface{ Scan(...any) error }) (*identity.User, error) {
+	var (
+		u                                  identity.User
+		status                             string
+		verified, enabled                  int
+		tmp, changed, locked, tva, cr, upd int64
+	)
+	if err := sc.Scan(&u.PoolID, &u.Sub, &u.Username, &u.Email, &verified, &status, &enabled,
+		&u.PasswordHash, &tmp, &changed, &u.FailedAttempts, &locked, &tva, &cr, &upd,
+		&u.SRPSalt, &u.SRPVerifier); err != nil {
+		return nil, err
+	}
+	u.Status = identity.UserStatus(status)
+	u.EmailVerified, u.Enabled = verified != 0, enabled != 0
+	u.TemporaryPasswordExpiresAt, u.PasswordChangedAt = fromMS(tmp), fromMS(changed)
+	u.LockedUntil, u.TokensValidAfter = fromMS(locked), fromMS(tva)
+	u.CreatedAt, u.UpdatedAt = fromMS(cr), fromMS(upd)
+	return &u, nil
+}
+
+// emailUnique is the value of the email_unique column: the email when the
+// pool wants unique emails, NULL otherwise (NULLs never clash).
+func emailUnique(u *identity.User, unique bool) any {
+	if unique && u.Email != "" {
+		return u.Email
+	}
+	return nil
+}
+
+// CreateUser inserts u and its attributes in one transaction. ErrConflict
+// when the username (or, with uniqueEmail, the email) is taken in the pool;
+// ErrNotFound when the pool does not exist.
+func (q *querier) CreateUser(ctx context.Context, u *identity.User, uniqueEmail bool) error {
+	return q.atomic(ctx, func(q *querier) error {
+		_, err := q.exec(ctx, `INSERT INTO users (pool_id, sub, username, email, email_unique,
+			email_verified, status, enabled, password_hash, temp_password_expires_at,
+			password_changed_at, failed_attempts, locked_until, tokens_valid_after,
+			created_at, updated_at, srp_salt, srp_verifier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			u.PoolID, u.Sub, u.Username, u.Email, emailUnique(u, uniqueEmail), b2i(u.EmailVerified),
+			string(u.Status), b2i(u.Enabled), u.PasswordHash, ms(u.TemporaryPasswordExpiresAt),
+			ms(u.PasswordChangedAt), u.FailedAttempts, ms(u.LockedUntil), ms(u.TokensValidAfter),
+			ms(u.CreatedAt), ms(u.UpdatedAt), u.SRPSalt, u.SRPVerifier)
+		if err != nil {
+			return err
+		}
+		return q.insertAttributes(ctx, u)
+	})
+}
+
+func (q *querier) insertAttributes(ctx context.Context, u *identity.User) error {
+	for name, value := range u.Attributes {
+		if _, err := q.exec(ctx, `INSERT INTO user_attributes (pool_id, sub, name, value) VALUES (?,?,?,?)`,
+			u.PoolID, u.Sub, name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadAttributes fills the Attributes of users (all of one pool).
+func (q *querier) loadAttributes(ctx context.Context, poolID string, users []*identity.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	bySub := make(map[string]*identity.User, len(users))
+	args := make([]any, 0, len(users)+1)
+	args = append(args, poolID)
+	for _, u := range users {
+		bySub[u.Sub] = u
+		args = append(args, u.Sub)
+	}
+	rows, err := q.query(ctx, false, `SELECT sub, name, value FROM user_attributes
+		WHERE pool_id = ? AND sub IN (?`+strings.Repeat(",?", len(users)-1)+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub, name, value string
+		if err := rows.Scan(&sub, &name, &value); err != nil {
+			return err
+		}
+		if u := bySub[sub]; u != nil {
+			if u.Attributes == nil {
+				u.Attributes = map[string]string{}
+			}
+			u.Attributes[name] = value
+		}
+	}
+	return rows.Err()
+}
+
+func (q *querier) getUserWhere(ctx context.Context, what, where string, args ...any) (*identity.User, error) {
+	u, err := scanUser(q.queryRow(ctx, false, `SELECT `+userCols+` FROM users u WHERE `+where, args...))
+	if err != nil {
+		return nil, q.scanErr(err, what)
+	}
+	if err := q.loadAttributes(ctx, u.PoolID, []*identity.User{u}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// GetUser returns the user with that sub, or ErrNotFound.
+func (q *querier) GetUser(ctx context.Context, poolID, sub string) (*identity.User, error) {
+	return q.getUserWhere(ctx, "user "+sub, `u.pool_id = ? AND u.sub = ?`, poolID, sub)
+}
+
+// GetUserByUsername returns the user with that username (compared as
+// stored; callers canonicalise), or ErrNotFound.
+func (q *querier) GetUserByUsername(ctx context.Context, poolID, username string) (*identity.User, error) {
+	return q.getUserWhere(ctx, "user", `u.pool_id = ? AND u.username = ?`, poolID, username)
+}
+
+// GetUserByEmail returns the oldest user with that email (lower-cased),
+// only a verified one if verifiedOnly, or ErrNotFound.
+func (q *querier) GetUserByEmail(ctx context.Context, poolID, email string, verifiedOnly bool) (*identity.User, error) {
+	where := `u.pool_id = ? AND u.email = ?`
+	if verifiedOnly {
+		where += ` AND u.email_verified = 1`
+	}
+	email = strings.ToLower(email)
+	if email == "" {
+		return nil, fmt.Errorf("%w: user with empty email", store.ErrNotFound)
+	}
+	return q.getUserWhere(ctx, "user", where+` ORDER BY u.created_at, u.sub LIMIT 1`, poolID, email)
+}
+
+// UpdateUser writes every field of u and replaces its attributes.
+// ErrNotFound if the user does not exist; ErrConflict on a username or
+// (with uniqueEmail) email clash.
+func (q *querier) UpdateUser(ctx context.Context, u *identity.User, uniqueEmail bool) error {
+	return q.atomic(ctx, func(q *querier) error {
+		err := q.execOne(ctx, "user "+u.Sub, `UPDATE users SET username = ?, email = ?, email_unique = ?,
+			email_verified = ?, status = ?, enabled = ?, password_hash = ?,
+			temp_password_expires_at = ?, password_changed_at = ?, failed_attempts = ?,
+			locked_until = ?, tokens_valid_after = ?, updated_at = ?, srp_salt = ?, srp_verifier = ?
+			WHERE pool_id = ? AND sub = ?`,
+			u.Username, u.Email, emailUnique(u, uniqueEmail), b2i(u.EmailVerified), string(u.Status),
+			b2i(u.Enabled), u.PasswordHash, ms(u.TemporaryPasswordExpiresAt), ms(u.PasswordChangedAt),
+			u.FailedAttempts, ms(u.LockedUntil), ms(u.TokensValidAfter), ms(u.UpdatedAt),
+			u.SRPSalt, u.SRPVerifier, u.PoolID, u.Sub)
+		if err != nil {
+			return err
+		}
+		if _, err := q.exec(ctx, `DELETE FROM user_attributes WHERE pool_id = ? AND sub = ?`, u.PoolID, u.Sub); err != nil {
+			return err
+		}
+		return q.insertAttributes(ctx, u)
+	})
+}
+
+// DeleteUser deletes the user; attributes, memberships, codes and refresh
+// tokens go with it.
+func (q *querier) DeleteUser(ctx context.Context, poolID, sub string) error {
+	return q.execOne(ctx, "user "+sub, `DELETE FROM users WHERE pool_id = ? AND sub = ?`, poolID, sub)
+}
+
+// CountUsers returns the number of users in the pool.
+func (q *querier) CountUsers(ctx context.Context, poolID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, false, `SELECT COUNT(*) FROM users WHERE pool_id = ?`, poolID).Scan(&n)
+	return n, q.mapErr(err)
+}
+
+// attrFilterNames are the attributes ListUsers filters through
+// user_attributes.
+var attrFilterNames = map[string]bool{
+	"name": true, "given_name": true, "family_name": true,
+	"preferred_username": true, "phone_number": true,
+}
+
+// match returns the SQL condition comparing expr to value: equality, or a
+// prefix test with substr, which (unlike LIKE) has no wildcards to escape
+// and is case-sensitive on both backends.
+func match(expr string, op store.FilterOp, value string) (string, []any) {
+	if op == store.FilterPrefix {
+		return `substr(` + expr + `, 1, ?) = ?`, []any{utf8.RuneCountInString(value), value}
+	}
+	return expr + ` = ?`, []any{value}
+}
+
+// filterSQL turns a ListUsers filter into a condition on users u.
+func filterSQL(f *store.UserFilter) (string, []any, error) {
+	if f == nil {
+		return "1 = 1", nil, nil
+	}
+	if f.Op != store.FilterEquals && f.Op != store.FilterPrefix {
+		return "", nil, identity.FieldError("Filter", "Unsupported filter operator %q.", f.Op)
+	}
+	switch attr := f.Attr; {
+	case attr == "username":
+		c, a := match("u.username", f.Op, strings.ToLower(f.Value))
+		return c, a, nil
+	case attr == "email":
+		c, a := match("u.email", f.Op, strings.ToLower(f.Value))
+		return c, a, nil
+	case attr == "sub":
+		c, a := match("u.sub", f.Op, f.Value)
+		return c, a, nil
+	case attr == "cognito:user_status" || attr == "status_code":
+		c, a := match("u.status", f.Op, f.Value)
+		return c, a, nil
+	case attr == "status":
+		// "Enabled" / "Disabled", matched in Go against both words.
+		var conds []string
+		for word, on := range map[string]int{"Enabled": 1, "Disabled": 0} {
+			if word == f.Value || (f.Op == store.FilterPrefix && strings.HasPrefix(word, f.Value)) {
+				conds = append(conds, fmt.Sprintf("u.enabled = %d", on))
+			}
+		}
+		if len(conds) == 0 {
+			return "1 = 0", nil, nil
+		}
+		sort.Strings(conds)
+		return "(" + strings.Join(conds, " OR ") + ")", nil, nil
+	case attrFilterNames[attr]:
+		c, a := match("a.value", f.Op, f.Value)
+		return `EXISTS (SELECT 1 FROM user_attributes a WHERE a.pool_id = u.pool_id
+			AND a.sub = u.sub AND a.name = ? AND ` + c + `)`, append([]any{attr}, a...), nil
+	}
+	return "", nil, identity.FieldError("Filter", "Cannot filter on attribute %q.", f.Attr)
+}
+
+// ListUsers lists the pool's users ordered by creation time, then sub,
+// optionally filtered. An unsupported filter is an invalid_parameter
+// *identity.Error.
+func (q *querier) ListUsers(ctx context.Context, poolID string, filter *store.UserFilter, page store.Page) ([]*identity.User, string, error) {
+	cond, args, err := filterSQL(filter)
+	if err != nil {
+		return nil, "", err
+	}
+	return q.listUsers(ctx, poolID, `SELECT `+userCols+` FROM users u WHERE u.pool_id = ? AND `+cond,
+		append([]any{poolID}, args...), page)
+}
+
+// listUsers pages through base (a SELECT of users u with a WHERE clause)
+// by (created_at, sub).
+func (q *querier) listUsers(ctx context.Context, poolID, base string, args []any, page store.Page) ([]*identity.User, string, error) {
+	if page.Token != "" {
+		var created int64
+		var sub string
+		if err := decodeToken(page.Token, &created, &sub); err != nil {
+			return nil, "", err
+		}
+		base += ` AND (u.created_at > ? OR (u.created_at = ? AND u.sub > ?))`
+		args = append(args, created, created, sub)
+	}
+	n := page.Size()
+	rows, err := q.query(ctx, false, base+` ORDER BY u.created_at, u.sub LIMIT ?`, append(args, n+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(list) > n {
+		list = list[:n]
+		last := list[n-1]
+		next = encodeToken(ms(last.CreatedAt), last.Sub)
+	}
+	if err := q.loadAttributes(ctx, poolID, list); err != nil {
+		return nil, "", err
+	}
+	return list, next, nil
+}
+
+// maxLockout caps the doubling lockout.
+const maxLockout = 24 * time.Hour
+
+// RecordFailedAttempt increments the counter in one statement (so
+// concurrent failures all count) and, from maxAttempts on, extends
+// LockedUntil to now + lockout*2^(count-maxAttempts), capped at 24h; the
+// lock only ever moves later. ErrNotFound if the user does not exist.
+func (q *querier) RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error) {
+	var count int
+	var locked int64
+	err := q.queryRow(ctx, true, `UPDATE users SET failed_attempts = failed_attempts + 1
+		WHERE pool_id = ? AND sub = ? RETURNING failed_attempts, locked_until`, poolID, sub).Scan(&count, &locked)
+	if err != nil {
+		return 0, time.Time{}, q.scanErr(err, "user "+sub)
+	}
+	if maxAttempts > 0 && lockout > 0 && count >= maxAttempts {
+		d := lockout
+		for i := maxAttempts; i < count && d < maxLockout; i++ {
+			d *= 2
+		}
+		d = min(d, maxLockout)
+		until := ms(now.Add(d))
+		err := q.queryRow(ctx, true, `UPDATE users SET locked_until = CASE WHEN locked_until < ? THEN ? ELSE locked_until END
+			WHERE pool_id = ? AND sub = ? RETURNING locked_until`, until, until, poolID, sub).Scan(&locked)
+		if err != nil {
+			return 0, time.Time{}, q.scanErr(err, "user "+sub)
+		}
+	}
+	return count, fromMS(locked), nil
+}
+
+// ResetFailedAttempts clears the counter and the lock.
+func (q *querier) ResetFailedAttempts(ctx context.Context, poolID, sub string) error {
+	return q.execOne(ctx, "user "+sub, `UPDATE users SET failed_attempts = 0, locked_until = 0
+		WHERE pool_id = ? AND sub = ?`, poolID, sub)
+}

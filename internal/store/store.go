@@ -1,0 +1,268 @@
+// Package store defines the one storage interface every backend implements
+// (SQLite and PostgreSQL), its sentinel errors, and the list filter type.
+//
+// Every flow step runs in one transaction (Store.InTx); jobs and outbox emails
+// that a state change causes are written through the same Querier, so they
+// commit or roll back together. Single-use values (codes, refresh tokens, job
+// leases) change state only through atomic compare-and-set methods.
+//
+// The behaviour of every method is pinned by the conformance suite in
+// storetest, which each backend's tests run.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// Sentinel errors. Backends wrap driver errors into these.
+var (
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a unique constraint was violated (username, email,
+	// group name, client id, ...).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is a database. Methods on the embedded Querier run outside any
+// explicit transaction (each statement on its own).
+type Store interface {
+	Querier
+	// InTx runs fn in one transaction: committed if fn returns nil, rolled
+	// back otherwise (and on panic). fn may be retried by the backend on a
+	// serialization failure, so it must not have side effects outside q.
+	InTx(ctx context.Context, fn func(q Querier) error) error
+	Ping(ctx context.Context) error
+	// Backend returns "sqlite" or "postgres".
+	Backend() string
+	Close() error
+}
+
+// Page asks for one page of a list. Token is the opaque NextToken of the
+// previous page ("" for the first).
+type Page struct {
+	Limit int
+	Token string
+}
+
+// FilterOp is a ListUsers filter operator.
+type FilterOp string
+
+const (
+	FilterEquals FilterOp = "="
+	FilterPrefix FilterOp = "^="
+)
+
+// UserFilter is one condition, as in Cognito's ListUsers Filter. Attr is one
+// of: username, email, phone_number, name, given_name, family_name,
+// preferred_username, cognito:user_status (or status_code: a UserStatus),
+// status ("Enabled"/"Disabled"), sub. Prefix matching on email and username
+// is case-insensitive, as both are stored lower-cased.
+type UserFilter struct {
+	Attr  string
+	Op    FilterOp
+	Value string
+}
+
+// AuditFilter selects audit events; zero fields match all.
+type AuditFilter struct {
+	PoolID  string
+	Actor   string
+	Subject string
+	Action  string
+	Since   time.Time
+	Until   time.Time
+}
+
+// CodeOutcome is the result of UseCode.
+type CodeOutcome int
+
+const (
+	CodeOK        CodeOutcome = iota // matched; the code is deleted
+	CodeMissing                      // no code for that user and purpose
+	CodeExpired                      // expired (left in place)
+	CodeMismatch                     // wrong code; attempts incremented
+	CodeExhausted                    // attempts already at the limit
+)
+
+// Querier is every query Gatehouse makes. All methods return ErrNotFound
+// when the addressed row does not exist, and ErrConflict on unique
+// violations. Times are stored with millisecond precision in UTC.
+type Querier interface {
+	// Pools
+	CreatePool(ctx context.Context, p *identity.Pool) error
+	GetPool(ctx context.Context, id string) (*identity.Pool, error)
+	ListPools(ctx context.Context, page Page) ([]*identity.Pool, string, error)
+	UpdatePool(ctx context.Context, p *identity.Pool) error
+	// DeletePool deletes the pool and everything in it.
+	DeletePool(ctx context.Context, id string) error
+
+	// App clients. Client ids are globally unique.
+	CreateClient(ctx context.Context, c *identity.AppClient) error
+	GetClient(ctx context.Context, clientID string) (*identity.AppClient, error)
+	ListClients(ctx context.Context, poolID string, page Page) ([]*identity.AppClient, string, error)
+	UpdateClient(ctx context.Context, c *identity.AppClient) error
+	DeleteClient(ctx context.Context, poolID, clientID string) error
+
+	// Users. Username is unique per pool; so is Email when the pool has
+	// UniqueEmail or UsernameEmail (CreateUser/UpdateUser take the pool's
+	// setting through uniqueEmail and return ErrConflict on a clash).
+	CreateUser(ctx context.Context, u *identity.User, uniqueEmail bool) error
+	GetUser(ctx context.Context, poolID, sub string) (*identity.User, error)
+	GetUserByUsername(ctx context.Context, poolID, username string) (*identity.User, error)
+	// GetUserByEmail returns the user whose email matches (lower-cased). If
+	// verifiedOnly, only a user with email_verified=true is returned.
+	// With several matches (email not unique) it returns the oldest.
+	GetUserByEmail(ctx context.Context, poolID, email string, verifiedOnly bool) (*identity.User, error)
+	// UpdateUser writes every field of u (attributes replaced as a set).
+	UpdateUser(ctx context.Context, u *identity.User, uniqueEmail bool) error
+	DeleteUser(ctx context.Context, poolID, sub string) error
+	ListUsers(ctx context.Context, poolID string, filter *UserFilter, page Page) ([]*identity.User, string, error)
+	CountUsers(ctx context.Context, poolID string) (int, error)
+	// RecordFailedAttempt atomically increments the user's failed-attempt
+	// counter and, when the new count reaches maxAttempts, sets LockedUntil
+	// to now + lockout * 2^(count-maxAttempts) (capped at 24h). It returns
+	// the new count and LockedUntil.
+	RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error)
+	// ResetFailedAttempts clears the counter and the lock.
+	ResetFailedAttempts(ctx context.Context, poolID, sub string) error
+
+	// Groups and memberships.
+	CreateGroup(ctx context.Context, g *identity.Group) error
+	GetGroup(ctx context.Context, poolID, name string) (*identity.Group, error)
+	ListGroups(ctx context.Context, poolID string, page Page) ([]*identity.Group, string, error)
+	UpdateGroup(ctx context.Context, g *identity.Group) error
+	DeleteGroup(ctx context.Context, poolID, name string) error
+	// AddUserToGroup is idempotent.
+	AddUserToGroup(ctx context.Context, poolID, sub, group string) error
+	// RemoveUserFromGroup is idempotent.
+	RemoveUserFromGroup(ctx context.Context, poolID, sub, group string) error
+	// ListGroupsForUser returns the user's groups ordered by precedence
+	// (lowest first, nil last), then name.
+	ListGroupsForUser(ctx context.Context, poolID, sub string) ([]*identity.Group, error)
+	ListUsersInGroup(ctx context.Context, poolID, group string, page Page) ([]*identity.User, string, error)
+
+	// One-time codes: at most one per (pool, user, purpose); PutCode
+	// replaces any earlier one.
+	PutCode(ctx context.Context, c *identity.OneTimeCode) error
+	// UseCode atomically checks hash against the stored code: on a match the
+	// code is deleted (compare-and-set, so two concurrent uses of one code
+	// cannot both succeed); on a mismatch its attempts are incremented.
+	UseCode(ctx context.Context, poolID, sub string, purpose identity.CodePurpose, hash string, now time.Time, maxAttempts int) (CodeOutcome, error)
+	DeleteCodes(ctx context.Context, poolID, sub string) error
+
+	// Refresh tokens.
+	InsertRefreshToken(ctx context.Context, t *identity.RefreshToken) error
+	GetRefreshToken(ctx context.Context, hash string) (*identity.RefreshToken, error)
+	// MarkRefreshTokenUsed sets UsedAt and ReplacedBy only if the token is
+	// neither used nor revoked (compare-and-set); it reports whether it did.
+	MarkRefreshTokenUsed(ctx context.Context, hash, replacedBy string, now time.Time) (bool, error)
+	RevokeRefreshToken(ctx context.Context, hash string, now time.Time) error
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeUserRefreshTokens revokes every refresh token of the user.
+	RevokeUserRefreshTokens(ctx context.Context, poolID, sub string, now time.Time) error
+	// DeleteExpiredRefreshTokens removes tokens expired before cutoff.
+	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int, error)
+
+	// OAuth 2.0 authorization codes (internal/oidc), stored hashed.
+	InsertOAuthCode(ctx context.Context, c *identity.OAuthCode) error
+	// GetOAuthCode returns the code with that hash, or ErrNotFound.
+	GetOAuthCode(ctx context.Context, hash string) (*identity.OAuthCode, error)
+	// UseOAuthCode sets UsedAt and FamilyID only if the code is unused
+	// (compare-and-set); it reports whether it did.
+	UseOAuthCode(ctx context.Context, hash, familyID string, now time.Time) (bool, error)
+	// DeleteExpiredOAuthCodes removes codes expired before cutoff.
+	DeleteExpiredOAuthCodes(ctx context.Context, cutoff time.Time) (int, error)
+
+	// Signing keys.
+	InsertSigningKey(ctx context.Context, k *identity.SigningKey) error
+	ListSigningKeys(ctx context.Context, poolID string) ([]*identity.SigningKey, error)
+	UpdateSigningKey(ctx context.Context, k *identity.SigningKey) error
+	DeleteSigningKey(ctx context.Context, poolID, kid string) error
+
+	// Admin API keys.
+	CreateAPIKey(ctx context.Context, k *identity.APIKey) error
+	GetAPIKey(ctx context.Context, id string) (*identity.APIKey, error)
+	ListAPIKeys(ctx context.Context, poolID string) ([]*identity.APIKey, error) // poolID "" lists all
+	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
+	TouchAPIKey(ctx context.Context, id string, now time.Time) error
+
+	// Outbox emails.
+	InsertEmail(ctx context.Context, e *identity.Email) error // sets e.ID
+	GetEmail(ctx context.Context, id int64) (*identity.Email, error)
+	// ListEmails lists newest first; poolID and status "" match all.
+	ListEmails(ctx context.Context, poolID, status string, page Page) ([]*identity.Email, string, error)
+	UpdateEmail(ctx context.Context, e *identity.Email) error
+
+	// Jobs.
+	EnqueueJob(ctx context.Context, j *identity.Job) error // sets j.ID
+	// ClaimJobs atomically leases up to limit pending jobs whose RunAt <= now
+	// (or running jobs whose lease expired), setting State=running,
+	// LockedBy=worker, LockedUntil=now+lease, Attempts++. No job is leased
+	// to two workers at once, across processes sharing the database.
+	ClaimJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*identity.Job, error)
+	// CompleteJob marks a job done if worker still holds its lease.
+	CompleteJob(ctx context.Context, id int64, worker string, now time.Time) error
+	// FailJob records lastErr; with retryAt non-zero the job goes back to
+	// pending at retryAt, otherwise it is dead. Only if worker holds the lease.
+	FailJob(ctx context.Context, id int64, worker string, lastErr string, retryAt time.Time, now time.Time) error
+	GetJob(ctx context.Context, id int64) (*identity.Job, error)
+	// CountJobs returns the number of jobs in state ("" for all).
+	CountJobs(ctx context.Context, state string) (int, error)
+
+	// Audit log.
+	InsertAudit(ctx context.Context, e *identity.AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter, page Page) ([]*identity.AuditEvent, string, error)
+
+	// Companies (issue 3). Names are unique per pool case-insensitively,
+	// and an email domain belongs to at most one company in a pool
+	// (ErrConflict otherwise).
+	CreateCompany(ctx context.Context, c *identity.Company) error
+	// GetCompany looks the name up case-insensitively.
+	GetCompany(ctx context.Context, poolID, name string) (*identity.Company, error)
+	GetCompanyByDomain(ctx context.Context, poolID, domain string) (*identity.Company, error)
+	ListCompanies(ctx context.Context, poolID string, page Page) ([]*identity.Company, string, error)
+	// UpdateCompany writes every field but Name, PoolID and CreatedAt.
+	UpdateCompany(ctx context.Context, c *identity.Company) error
+	DeleteCompany(ctx context.Context, poolID, name string) error
+	// SearchCompanies returns up to limit active companies whose folded
+	// display name (see FoldName) starts with prefix (already folded),
+	// ordered by it.
+	SearchCompanies(ctx context.Context, poolID, prefix string, limit int) ([]*identity.Company, error)
+
+	// Registration requests (issue 3).
+	CreateRegistration(ctx context.Context, r *identity.RegistrationRequest) error
+	GetRegistration(ctx context.Context, poolID, id string) (*identity.RegistrationRequest, error)
+	// GetRegistrationByUser returns the newest request of the user.
+	GetRegistrationByUser(ctx context.Context, poolID, sub string) (*identity.RegistrationRequest, error)
+	// ListRegistrations lists newest first; state and company "" match all.
+	ListRegistrations(ctx context.Context, poolID string, f RegistrationFilter, page Page) ([]*identity.RegistrationRequest, string, error)
+	// TransitionRegistration writes r (state, company, reason, decision,
+	// expiry, UpdatedAt) only if the stored state is still from
+	// (compare-and-set); it reports whether it did.
+	TransitionRegistration(ctx context.Context, r *identity.RegistrationRequest, from identity.RegistrationState) (bool, error)
+	InsertRegistrationToken(ctx context.Context, t *identity.RegistrationToken) error
+	GetRegistrationToken(ctx context.Context, hash string) (*identity.RegistrationToken, error)
+	// UseRegistrationTokens marks every unused token of the request used.
+	UseRegistrationTokens(ctx context.Context, requestID string, now time.Time) error
+	// RecordNotice records that the notice kind went to recipient for the
+	// request; it reports false (and writes nothing) if it already did, so
+	// an email is enqueued at most once per (request, recipient, kind).
+	RecordNotice(ctx context.Context, requestID, recipient, kind string, now time.Time) (bool, error)
+
+	// Linked (federated) identities (issue 8). (pool, provider, subject)
+	// is unique: ErrConflict on a second link; ErrNotFound if the user
+	// does not exist. Deleting the user deletes its links.
+	CreateLinkedIdentity(ctx context.Context, l *identity.LinkedIdentity) error
+	GetLinkedIdentity(ctx context.Context, poolID, provider, subject string) (*identity.LinkedIdentity, error)
+	// ListLinkedIdentities returns the user's links, oldest first.
+	ListLinkedIdentities(ctx context.Context, poolID, sub string) ([]*identity.LinkedIdentity, error)
+}
+
+// RegistrationFilter selects registration requests; zero fields match all.
+type RegistrationFilter struct {
+	State   identity.RegistrationState
+	Company string // canonical company name, case-insensitive
+}

@@ -1,0 +1,179 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// userStatuses are the statuses the user search offers.
+var userStatuses = []string{"", string(identity.StatusConfirmed), string(identity.StatusUnconfirmed),
+	string(identity.StatusForceChangePassword), string(identity.StatusResetRequired), "Disabled"}
+
+// consoleUsers is GET /{pool}/console/users (pool admins): search by
+// email prefix, status, company and group, 60 a page.
+func (w *Web) consoleUsers(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	q := r.URL.Query()
+	email, status, company, group := strings.TrimSpace(q.Get("email")), q.Get("status"), strings.TrimSpace(q.Get("company")), strings.TrimSpace(q.Get("group"))
+	var users []*identity.User
+	var next string
+	var err error
+	if group != "" {
+		users, next, err = w.svc.ListUsersInGroup(c.ctx, c.pool.ID, group, 60, q.Get("page"))
+	} else {
+		filter := ""
+		switch {
+		case email != "":
+			filter = `email ^= "` + filterQuote(strings.ToLower(email)) + `"`
+		case status == "Disabled":
+			filter = `status = "Disabled"`
+		case status != "":
+			filter = `cognito:user_status = "` + filterQuote(status) + `"`
+		}
+		users, next, err = w.svc.ListUsers(c.ctx, auth.ListUsersInput{PoolID: c.pool.ID, Filter: filter, Limit: 60, Token: q.Get("page")})
+	}
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	// The remaining conditions filter the page.
+	attr := c.pool.Settings.SignUp.CompanyAttr()
+	kept := users[:0:0]
+	for _, u := range users {
+		switch {
+		case email != "" && !strings.HasPrefix(u.Email, strings.ToLower(email)):
+		case status == "Disabled" && u.Enabled:
+		case status != "" && status != "Disabled" && string(u.Status) != status:
+		case company != "" && !strings.EqualFold(u.Attributes[attr], company):
+		default:
+			kept = append(kept, u)
+		}
+	}
+	w.consoleRender(rw, r, c, http.StatusOK, "users", map[string]any{
+		"Users": kept, "Email": email, "Status": status, "Statuses": userStatuses, "CompanyQ": company, "GroupQ": group,
+		"CompanyAttr": attr, "Next": next, "Action": c.path("users"), "Notice": notice(r),
+	})
+}
+
+func filterQuote(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// consoleUserCreate is POST /{pool}/console/users: create a user with an
+// emailed invitation (temporary password), as AdminCreateUser.
+func (w *Web) consoleUserCreate(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	attrs := map[string]string{"email": email, "email_verified": "true"}
+	if co := strings.TrimSpace(r.PostFormValue("company")); co != "" {
+		attrs[c.pool.Settings.SignUp.CompanyAttr()] = co
+	}
+	username := email
+	if c.pool.UsernameMode != identity.UsernameEmail {
+		if u := strings.TrimSpace(r.PostFormValue("username")); u != "" {
+			username = u
+		}
+	}
+	v, err := w.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: c.pool.ID, Username: username, Attributes: attrs})
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", v.User.Username), "invited")
+}
+
+// consoleUser is GET /{pool}/console/users/{username}: attributes,
+// groups, sign-in state, recent audit events (pool admins) and the
+// actions. A company admin sees members of their companies only (the
+// service answers forbidden otherwise).
+func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	v, err := w.svc.ConsoleGetUser(c.ctx, c.pool.ID, r.PathValue("username"))
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	u := v.User
+	var events []*identity.AuditEvent
+	if c.role.PoolAdmin {
+		events, _, err = w.svc.ConsoleAudit(c.ctx, auth.ConsoleAuditQuery{AuditQuery: auth.AuditQuery{PoolID: c.pool.ID, Subject: "user:" + u.Sub, Limit: 20}})
+		if err != nil {
+			w.consoleError(rw, r, c, err)
+			return
+		}
+	}
+	var names map[string]string
+	if len(events) > 0 {
+		if names, err = w.svc.ConsoleNames(c.ctx, c.pool.ID, events); err != nil {
+			w.consoleError(rw, r, c, err)
+			return
+		}
+	}
+	keys := make([]string, 0, len(u.Attributes))
+	for k := range u.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	type kv struct{ K, V string }
+	attrs := []kv{{"sub", u.Sub}, {"email", u.Email}, {"email_verified", strconv.FormatBool(u.EmailVerified)}}
+	for _, k := range keys {
+		attrs = append(attrs, kv{k, u.Attributes[k]})
+	}
+	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{
+		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Events": events, "Names": names,
+		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
+	})
+}
+
+// consoleUserAction is POST /{pool}/console/users/{username}: action
+// disable, enable, reset_password, sign_out (auth.ConsoleUserAction).
+// Deleting goes through the confirmation page (consoleUserDelete).
+func (w *Web) consoleUserAction(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	a := r.PostFormValue("action")
+	if a == auth.ConsoleDelete {
+		w.consoleError(rw, r, c, identity.Errorf(identity.CodeInvalidParameter, "Delete a user from its confirmation page."))
+		return
+	}
+	name := r.PathValue("username")
+	if err := w.svc.ConsoleUserAction(c.ctx, c.pool.ID, name, a); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", name), a)
+}
+
+// consoleUserDeleteShow is GET /{pool}/console/users/{username}/delete:
+// the confirmation page.
+func (w *Web) consoleUserDeleteShow(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	v, err := w.svc.ConsoleGetUser(c.ctx, c.pool.ID, r.PathValue("username"))
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	w.consoleRender(rw, r, c, http.StatusOK, "confirm", map[string]any{
+		"Title": text["console.delete_user"], "Question": text["console.delete_user.q"], "Subject": v.User.Username,
+		"Action": c.path("users", v.User.Username, "delete"), "Button": text["console.delete_user"],
+		"Back": c.path("users", v.User.Username),
+	})
+}
+
+// consoleUserDelete is POST /{pool}/console/users/{username}/delete
+// (confirm=yes): deletes the user.
+func (w *Web) consoleUserDelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	name := r.PathValue("username")
+	if r.PostFormValue("confirm") != "yes" {
+		consoleBack(rw, r, c.path("users", name), "")
+		return
+	}
+	if err := w.svc.ConsoleUserAction(c.ctx, c.pool.ID, name, auth.ConsoleDelete); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	if c.role.PoolAdmin {
+		consoleBack(rw, r, c.path("users"), "deleted")
+		return
+	}
+	consoleBack(rw, r, c.base, "deleted")
+}

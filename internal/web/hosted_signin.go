@@ -1,0 +1,239 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// notices are the messages a page may show from its ?notice= parameter
+// (keys only: nothing from the URL is echoed).
+var notices = map[string]string{
+	"verified":  "notice.verified",
+	"reset":     "notice.reset",
+	"signedout": "notice.signedout",
+	"approved":  "notice.approved",
+}
+
+func noticeText(r *http.Request) string {
+	if k, ok := notices[r.URL.Query().Get("notice")]; ok {
+		return text[k]
+	}
+	return ""
+}
+
+func loginFields(username string) []*formField {
+	return []*formField{
+		{Name: "username", ID: "username", Label: text["field.email"], Type: "email", Autocomplete: "username", Value: username, Required: true, MaxLength: 254},
+		{Name: "password", ID: "password", Label: text["field.password"], Type: "password", Autocomplete: "current-password", Required: true, MaxLength: 256},
+	}
+}
+
+// loginShow is GET /{pool}/login. A browser already signed in goes on to
+// return_to (or the account page).
+func (w *Web) loginShow(rw http.ResponseWriter, r *http.Request) {
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	if _, ok := w.CurrentSession(r, h.pool.ID); ok && r.URL.Query().Get("prompt") != "login" {
+		http.Redirect(rw, r, w.afterSignIn(h), http.StatusFound)
+		return
+	}
+	w.hostedPage(rw, r, h, http.StatusOK, "login", h.action("login"), map[string]any{
+		"Fields": loginFields(r.URL.Query().Get("username")), "Notice": noticeText(r)})
+}
+
+// loginPost is POST /{pool}/login: USER_PASSWORD_AUTH through auth.
+func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
+	if !w.parseForm(rw, r) {
+		return
+	}
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	fields := loginFields(username)
+	if !w.allow(rw, r, "login", h) {
+		w.hostedPage(rw, r, h, http.StatusTooManyRequests, "login", h.action("login"), map[string]any{"Fields": fields,
+			"Errors": summarize(fields, identity.Errorf(identity.CodeTooManyRequests, "slow down"), "username")})
+		return
+	}
+	res, err := w.svc.InitiateAuth(r.Context(), auth.InitiateAuthInput{Client: h.client(), Flow: auth.AuthUserPassword,
+		Username: username, Password: r.PostFormValue("password"), Meta: meta(r)})
+	if err != nil {
+		switch identity.ErrorCode(err) {
+		case identity.CodeUserNotConfirmed:
+			// The password was right (status is checked after it).
+			w.notConfirmed(rw, r, h, username)
+			return
+		case identity.CodePasswordResetRequired:
+			redirect(rw, r, h.link("forgot", "username", username, "notice", "reset_required"))
+			return
+		}
+		status := http.StatusUnauthorized
+		if identity.ErrorCode(err) == identity.CodeInternal || identity.ErrorCode(err) == identity.CodeUnavailable {
+			status = http.StatusServiceUnavailable
+		}
+		w.hostedPage(rw, r, h, status, "login", h.action("login"), map[string]any{"Fields": fields,
+			"Errors": summarize(fields, err, "password")})
+		return
+	}
+	w.signedIn(rw, r, h, username, res)
+}
+
+// notConfirmed sends a user whose password was right but who is not
+// confirmed either to the code page (email not verified yet) or to the
+// waiting-for-approval page.
+func (w *Web) notConfirmed(rw http.ResponseWriter, r *http.Request, h *hostedReq, username string) {
+	v, err := w.svc.AdminGetUser(r.Context(), h.pool.ID, username)
+	if err == nil && v.User.EmailVerified {
+		redirect(rw, r, h.link("pending"))
+		return
+	}
+	redirect(rw, r, h.link("confirm", "username", username, "notice", "unconfirmed"))
+}
+
+// signedIn finishes a sign-in: tokens start a session; a
+// NEW_PASSWORD_REQUIRED challenge shows its page.
+func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, username string, res *auth.AuthResult) {
+	if res.Challenge != nil {
+		if res.Challenge.Name != auth.ChallengeNewPasswordRequired {
+			w.errorPage(rw, r, identity.Errorf(identity.CodeUnsupported, "challenge %s", res.Challenge.Name))
+			return
+		}
+		w.hostedPage(rw, r, h, http.StatusOK, "newpassword", h.action("new-password"), map[string]any{
+			"Fields": newPasswordFields(h.pool, username), "Session": res.Challenge.Session, "Username": username,
+			"Policy": policyRules(h.pool.PasswordPolicy)})
+		return
+	}
+	if res.Tokens == nil {
+		w.errorPage(rw, r, identity.Errorf(identity.CodeInternal, "no tokens"))
+		return
+	}
+	_, u, _, err := w.svc.AuthenticateAccessToken(r.Context(), res.Tokens.AccessToken)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	now := w.opts.Now().UTC()
+	s := &Session{PoolID: h.pool.ID, Sub: u.Sub, Username: u.Username, ClientID: h.clientID, AuthTime: now,
+		Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken}
+	if err := w.startSession(rw, s); err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	redirect(rw, r, w.afterSignIn(h))
+}
+
+// afterSignIn is where a signed-in browser goes: return_to, else the
+// account page.
+func (w *Web) afterSignIn(h *hostedReq) string {
+	if h.returnTo != "" {
+		return h.returnTo
+	}
+	return h.link("account")
+}
+
+func newPasswordFields(p *identity.Pool, username string) []*formField {
+	return []*formField{
+		{Name: "username", ID: "username", Label: text["field.email"], Type: "email", Autocomplete: "username", Value: username, Required: true},
+		{Name: "password", ID: "password", Label: text["field.new_password"], Type: "password", Autocomplete: "new-password",
+			Required: true, Hint: text["field.password_hint"], HintID: "password-policy", MaxLength: 256},
+	}
+}
+
+// newPasswordPost is POST /{pool}/new-password: answers
+// NEW_PASSWORD_REQUIRED with the session the sign-in returned.
+func (w *Web) newPasswordPost(rw http.ResponseWriter, r *http.Request) {
+	if !w.parseForm(rw, r) {
+		return
+	}
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	session := r.PostFormValue("session")
+	res, err := w.svc.RespondToAuthChallenge(r.Context(), auth.RespondInput{Client: h.client(),
+		ChallengeName: auth.ChallengeNewPasswordRequired, Session: session,
+		Responses: map[string]string{"USERNAME": username, "NEW_PASSWORD": r.PostFormValue("password")}, Meta: meta(r)})
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeNotAuthorized {
+			// The challenge expired: sign in again.
+			fields := loginFields(username)
+			w.hostedPage(rw, r, h, http.StatusUnauthorized, "login", h.action("login"), map[string]any{"Fields": fields,
+				"Errors": summarize(fields, err, "password")})
+			return
+		}
+		fields := newPasswordFields(h.pool, username)
+		w.hostedPage(rw, r, h, http.StatusBadRequest, "newpassword", h.action("new-password"), map[string]any{
+			"Fields": fields, "Errors": summarize(fields, err, "password"), "Session": session, "Username": username,
+			"Policy": policyRules(h.pool.PasswordPolicy)})
+		return
+	}
+	w.signedIn(rw, r, h, username, res)
+}
+
+// accountShow is GET /{pool}/account: the signed-in landing page.
+func (w *Web) accountShow(rw http.ResponseWriter, r *http.Request) {
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	s, ok := w.CurrentSession(r, h.pool.ID)
+	if !ok {
+		http.Redirect(rw, r, SignInPath(h.pool.ID, h.clientID, h.action("account")), http.StatusFound)
+		return
+	}
+	v, err := w.svc.AdminGetUser(r.Context(), h.pool.ID, s.Username)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	var attrs []kv
+	company := v.User.Attributes[h.pool.Settings.SignUp.CompanyAttr()]
+	if company != "" {
+		attrs = append(attrs, kv{text["field.company"], company})
+	}
+	w.hostedPage(rw, r, h, http.StatusOK, "account", h.action("signout"), map[string]any{
+		"Email": v.User.Email, "Sub": v.User.Sub, "Groups": strings.Join(v.Groups, ", "), "Attrs": attrs})
+}
+
+type kv struct{ K, V string }
+
+// signoutShow is GET /{pool}/signout: a button (a GET changes nothing).
+func (w *Web) signoutShow(rw http.ResponseWriter, r *http.Request) {
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	w.hostedPage(rw, r, h, http.StatusOK, "signout", h.action("signout"), nil)
+}
+
+// signoutPost is POST /{pool}/signout: ends the session, then goes to
+// return_to or the sign-in page.
+func (w *Web) signoutPost(rw http.ResponseWriter, r *http.Request) {
+	if !w.parseForm(rw, r) {
+		return
+	}
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	w.EndSession(rw, r, h.pool.ID)
+	if h.returnTo != "" {
+		redirect(rw, r, h.returnTo)
+		return
+	}
+	redirect(rw, r, h.link("login", "notice", "signedout"))
+}

@@ -1,0 +1,77 @@
+package web
+
+import "net/http"
+
+// route is one entry of the pages' route table.
+type route struct {
+	pattern string
+	h       http.HandlerFunc
+}
+
+// routes lists every route of the pages (see doc.go). GET patterns also
+// answer HEAD.
+func (w *Web) routes() []route {
+	return []route{
+		{"GET /{pool}/approval/{token}", w.approvalShow},
+		{"POST /{pool}/approval/{token}", w.approvalDecide},
+		{"GET /-/static/{file}", w.static},
+
+		// Hosted sign-up and sign-in (hosted_*.go, docs/hosted-pages.md).
+		{"GET /{pool}/signup", w.signupShow},
+		{"POST /{pool}/signup", w.signupPost},
+		{"GET /{pool}/signup/companies", w.companyNames},
+		{"GET /{pool}/confirm", w.confirmShow},
+		{"POST /{pool}/confirm", w.confirmPost},
+		{"POST /{pool}/confirm/resend", w.confirmResend},
+		{"GET /{pool}/pending", w.pendingShow},
+		{"GET /{pool}/login", w.loginShow},
+		{"POST /{pool}/login", w.loginPost},
+		{"POST /{pool}/new-password", w.newPasswordPost},
+		{"GET /{pool}/forgot", w.forgotShow},
+		{"POST /{pool}/forgot", w.forgotPost},
+		{"GET /{pool}/reset", w.resetShow},
+		{"POST /{pool}/reset", w.resetPost},
+		{"GET /{pool}/account", w.accountShow},
+		{"GET /{pool}/signout", w.signoutShow},
+		{"POST /{pool}/signout", w.signoutPost},
+		{"GET /{pool}/theme.css", w.themeCSS},
+
+		// Federated sign-in (federation.go, docs/federation.md); the
+		// callback /{pool}/oauth2/idpresponse is mounted by internal/oidc.
+		{"GET /{pool}/federation/{provider}", w.federationStart},
+		{"POST /{pool}/federation/continue", w.federationContinue},
+
+		// Admin console (console_*.go, docs/console.md).
+		{"GET /{pool}/console", w.console(false, w.consoleDashboard)},
+		{"GET /{pool}/console/registrations", w.console(false, w.consoleRegistrations)},
+		{"POST /{pool}/console/registrations", w.console(false, w.consoleDecideMany)},
+		{"GET /{pool}/console/registrations/{id}", w.console(false, w.consoleRegistration)},
+		{"POST /{pool}/console/registrations/{id}", w.console(false, w.consoleDecide)},
+		{"GET /{pool}/console/users", w.console(true, w.consoleUsers)},
+		{"POST /{pool}/console/users", w.console(true, w.consoleUserCreate)},
+		{"GET /{pool}/console/users/{username}", w.console(false, w.consoleUser)},
+		{"POST /{pool}/console/users/{username}", w.console(false, w.consoleUserAction)},
+		{"GET /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDeleteShow)},
+		{"POST /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDelete)},
+		{"GET /{pool}/console/companies", w.console(false, w.consoleCompanies)},
+		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
+		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},
+		{"POST /{pool}/console/companies/{name}", w.console(false, w.consoleCompanyUpdate)},
+		{"GET /{pool}/console/groups", w.console(true, w.consoleGroups)},
+		{"POST /{pool}/console/groups", w.console(true, w.consoleGroupCreate)},
+		{"GET /{pool}/console/groups/{name}", w.console(true, w.consoleGroup)},
+		{"POST /{pool}/console/groups/{name}", w.console(true, w.consoleGroupMember)},
+		{"GET /{pool}/console/clients", w.console(true, w.consoleClients)},
+		{"POST /{pool}/console/clients", w.console(true, w.consoleClientCreate)},
+		{"GET /{pool}/console/clients/{id}", w.console(true, w.consoleClient)},
+		{"POST /{pool}/console/clients/{id}", w.console(true, w.consoleClientUpdate)},
+		{"GET /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecretShow)},
+		{"POST /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecret)},
+		{"GET /{pool}/console/policy", w.console(true, w.consolePolicy)},
+		{"GET /{pool}/console/hooks", w.console(true, w.consoleHooks)},
+		{"POST /{pool}/console/hooks/{trigger}/test", w.console(true, w.consoleHookTest)},
+		{"GET /{pool}/console/audit", w.console(true, w.consoleAudit)},
+		{"GET /{pool}/console/emails", w.console(true, w.consoleEmails)},
+		{"POST /{pool}/console/emails/{id}", w.console(true, w.consoleEmailAction)},
+	}
+}

@@ -1,0 +1,41 @@
+package web
+
+import "testing"
+
+func TestValidReturnTo(t *testing.T) {
+	t.Parallel()
+	const pool = "eu-west-1_AbC123xyZ"
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"/eu-west-1_AbC123xyZ/oauth2/authorize?client_id=x&state=y", true},
+		{"/eu-west-1_AbC123xyZ/account", true},
+		{"/eu-west-1_AbC123xyZ/", true},
+		{"", false},
+		{"/", false},
+		{"/other/oauth2/authorize", false},
+		{"/eu-west-1_AbC123xyZ", false},
+		{"https://evil.example/eu-west-1_AbC123xyZ/", false},
+		{"//evil.example/eu-west-1_AbC123xyZ/", false},
+		{"/eu-west-1_AbC123xyZ//evil.example", false},
+		{"/eu-west-1_AbC123xyZ/../admin", false},
+		{"/eu-west-1_AbC123xyZ/./x", false},
+		{"/eu-west-1_AbC123xyZ/%2e%2e/admin", false},
+		{"/eu-west-1_AbC123xyZ/a%2Fb", false},
+		{"/eu-west-1_AbC123xyZ/a%5cb", false},
+		{"/eu-west-1_AbC123xyZ/\\evil.example", false},
+		{"/eu-west-1_AbC123xyZ/\nLocation: x", false},
+		{"/eu-west-1_AbC123xyZ/\x00", false},
+		{"javascript:alert(1)//eu-west-1_AbC123xyZ/", false},
+		{"/eu-west-1_AbC123xyZ/x#frag", true},
+		{"/eu-west-1_AbC123xyZ/x?next=https://evil.example", true}, // query is ours to read, not a redirect
+	} {
+		if got := ValidReturnTo(pool, tc.in); got != tc.ok {
+			t.Errorf("ValidReturnTo(%q) = %v, want %v", tc.in, got, tc.ok)
+		}
+	}
+	if got := SignInPath(pool, "c1", "//evil.example/"); got != "/"+pool+"/login?client_id=c1" {
+		t.Errorf("SignInPath dropped nothing: %s", got)
+	}
+}
