@@ -2,37 +2,40 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // Password throttling
 //
-// Failed password attempts are counted per account in the database with
-// one atomic increment (store.RecordFailedAttempt), so concurrent attempts
-// all count. The attempt is counted BEFORE the password is verified (and
-// the count cleared again once it verified): counting only after a wrong
-// password would let many parallel requests all read "not locked" and all
-// get a guess (ZITADEL CVE-2023-47111). The increment returns this
-// attempt's number n, which decides whether the password may be checked:
+// Failed password attempts are counted per account in the database, and
+// the attempt is counted BEFORE the password is verified (the count is
+// cleared again once it verified): counting only after a wrong password
+// would let many parallel requests all read "not locked" and all get a
+// guess (ZITADEL CVE-2023-47111). store.RecordFailedAttempt both counts
+// and, on reaching the pool's MaxFailedAttempts, locks the account, in one
+// statement that matches only an unlocked row; so the database alone
+// decides whether an attempt may be checked:
 //
-//   - the account is locked (LockedUntil > now when read): refused with
-//     "Password attempts exceeded", not counted and not verified (as
-//     Cognito, which ignores attempts during a lockout);
-//   - n <= MaxFailedAttempts: verified;
-//   - n > MaxFailedAttempts (past the limit, and the last lock has run
-//     out): only the first attempt after the lock is verified, i.e. the one
-//     whose increment followed the count it read (n == read count + 1);
-//     concurrent others are refused and, being counted, lengthen the lock.
+//   - the account is locked (LockedUntil > now): refused with "Password
+//     attempts exceeded", neither counted nor verified (as Cognito, which
+//     ignores attempts during a lockout);
+//   - otherwise the attempt is counted and verified. The attempt that
+//     reaches the limit locks the account for the pool's LockoutDuration,
+//     doubled per failure past the limit (capped at 24h).
 //
-// The store locks the account once the count reaches the limit, for the
-// pool's LockoutDuration doubled per failure past it (capped). So at most
-// MaxFailedAttempts passwords are tried in a burst, then one per lockout.
-// Every credential path that takes a password uses checkPassword: sign-in,
-// ChangePassword's previous password; SRP's PASSWORD_VERIFIER answer uses
-// the same throttled check with its proof in place of the password.
+// So at most MaxFailedAttempts passwords are tried in a burst, across any
+// number of nodes, then one per lockout. (An earlier version decided from
+// the count it had read before counting; a concurrent read between another
+// attempt's count and its lock, or a crash between the two statements, let
+// a sixth password through on a three-node cluster.) Every credential path
+// that takes a password uses checkPassword: sign-in, ChangePassword's
+// previous password; SRP's PASSWORD_VERIFIER answer uses the same
+// throttled check with its proof in place of the password.
 
 var (
 	errBadCredentials   = identity.Errorf(identity.CodeNotAuthorized, "Incorrect username or password.")
@@ -90,12 +93,10 @@ func (s *Service) throttled(ctx context.Context, p *identity.Pool, u *identity.U
 		return errAttemptsExceeded
 	}
 	max, lockout := lockoutPolicy(p)
-	n, _, err := s.cfg.Store.RecordFailedAttempt(ctx, p.ID, u.Sub, now, max, lockout)
-	if err != nil {
-		return fmt.Errorf("record attempt: %w", err)
-	}
-	if n > max && n != u.FailedAttempts+1 {
+	if _, _, err := s.cfg.Store.RecordFailedAttempt(ctx, p.ID, u.Sub, now, max, lockout); errors.Is(err, store.ErrLocked) {
 		return errAttemptsExceeded
+	} else if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
 	}
 	ok, err := verify()
 	if err != nil {

@@ -24,6 +24,9 @@ var (
 	// ErrConflict: a unique constraint was violated (username, email,
 	// group name, client id, ...).
 	ErrConflict = errors.New("store: conflict")
+	// ErrLocked: RecordFailedAttempt found the account locked; the attempt
+	// was neither counted nor may it be checked.
+	ErrLocked = errors.New("store: locked")
 )
 
 // Store is a database. Methods on the embedded Querier run outside any
@@ -121,10 +124,14 @@ type Querier interface {
 	DeleteUser(ctx context.Context, poolID, sub string) error
 	ListUsers(ctx context.Context, poolID string, filter *UserFilter, page Page) ([]*identity.User, string, error)
 	CountUsers(ctx context.Context, poolID string) (int, error)
-	// RecordFailedAttempt atomically increments the user's failed-attempt
-	// counter and, when the new count reaches maxAttempts, sets LockedUntil
-	// to now + lockout * 2^(count-maxAttempts) (capped at 24h). It returns
-	// the new count and LockedUntil.
+	// RecordFailedAttempt counts one password attempt, in one atomic
+	// statement: if the account is locked at now (LockedUntil > now) it
+	// returns ErrLocked and counts nothing; otherwise it increments the
+	// counter and, when the new count reaches maxAttempts (> 0), locks the
+	// account until now + lockout * 2^(count-maxAttempts) (capped at 24h).
+	// It returns the new count and LockedUntil. Because the lock is set by
+	// the same statement that counts, concurrent callers on any number of
+	// nodes get at most maxAttempts counted attempts, then one per lockout.
 	RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error)
 	// ResetFailedAttempts clears the counter and the lock.
 	ResetFailedAttempts(ctx context.Context, poolID, sub string) error

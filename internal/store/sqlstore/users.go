@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -289,30 +291,49 @@ func (q *querier) listUsers(ctx context.Context, poolID, base string, args []any
 // maxLockout caps the doubling lockout.
 const maxLockout = 24 * time.Hour
 
-// RecordFailedAttempt increments the counter in one statement (so
-// concurrent failures all count) and, from maxAttempts on, extends
-// LockedUntil to now + lockout*2^(count-maxAttempts), capped at 24h; the
-// lock only ever moves later. ErrNotFound if the user does not exist.
+// RecordFailedAttempt counts an attempt and sets the lock in one UPDATE
+// that only matches an unlocked row, so the decision "may this attempt be
+// checked" is made by the database, atomically, for every node: there is
+// no window between counting and locking for a concurrent attempt (or a
+// crash) to slip through. The lock doubles per failure past maxAttempts:
+// now + lockout << (count - maxAttempts), the shift bounded so the product
+// fits in 64 bits, then capped at maxLockout. ErrLocked when the row is
+// locked, ErrNotFound if the user does not exist.
 func (q *querier) RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error) {
 	var count int
 	var locked int64
-	err := q.queryRow(ctx, true, `UPDATE users SET failed_attempts = failed_attempts + 1
-		WHERE pool_id = ? AND sub = ? RETURNING failed_attempts, locked_until`, poolID, sub).Scan(&count, &locked)
-	if err != nil {
-		return 0, time.Time{}, q.scanErr(err, "user "+sub)
+	nowMS := ms(now)
+	var err error
+	if maxAttempts > 0 && lockout > 0 {
+		lockMS, capMS := lockout.Milliseconds(), maxLockout.Milliseconds()
+		lockMS = max(1, min(lockMS, capMS))
+		// shift = min(count - max, 30); d = lock << shift; until = now + min(d, cap).
+		const shift = `(CASE WHEN failed_attempts + 1 - CAST(? AS INTEGER) > 30 THEN 30 ELSE failed_attempts + 1 - CAST(? AS INTEGER) END)`
+		const d = `(CAST(? AS BIGINT) << ` + shift + `)`
+		err = q.queryRow(ctx, true, `UPDATE users SET failed_attempts = failed_attempts + 1,
+			locked_until = CASE WHEN failed_attempts + 1 >= CAST(? AS INTEGER)
+				THEN CAST(? AS BIGINT) + CASE WHEN `+d+` > CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE `+d+` END
+				ELSE locked_until END
+			WHERE pool_id = ? AND sub = ? AND locked_until <= ?
+			RETURNING failed_attempts, locked_until`,
+			maxAttempts, nowMS, lockMS, maxAttempts, maxAttempts, capMS, capMS, lockMS, maxAttempts, maxAttempts,
+			poolID, sub, nowMS).Scan(&count, &locked)
+	} else {
+		err = q.queryRow(ctx, true, `UPDATE users SET failed_attempts = failed_attempts + 1
+			WHERE pool_id = ? AND sub = ? AND locked_until <= ? RETURNING failed_attempts, locked_until`,
+			poolID, sub, nowMS).Scan(&count, &locked)
 	}
-	if maxAttempts > 0 && lockout > 0 && count >= maxAttempts {
-		d := lockout
-		for i := maxAttempts; i < count && d < maxLockout; i++ {
-			d *= 2
-		}
-		d = min(d, maxLockout)
-		until := ms(now.Add(d))
-		err := q.queryRow(ctx, true, `UPDATE users SET locked_until = CASE WHEN locked_until < ? THEN ? ELSE locked_until END
-			WHERE pool_id = ? AND sub = ? RETURNING locked_until`, until, until, poolID, sub).Scan(&locked)
-		if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
+		// Locked, or no such user: tell them apart (rare path).
+		var n int
+		if err := q.queryRow(ctx, true, `SELECT failed_attempts, locked_until FROM users WHERE pool_id = ? AND sub = ?`,
+			poolID, sub).Scan(&n, &locked); err != nil {
 			return 0, time.Time{}, q.scanErr(err, "user "+sub)
 		}
+		return n, fromMS(locked), store.ErrLocked
+	}
+	if err != nil {
+		return 0, time.Time{}, q.scanErr(err, "user "+sub)
 	}
 	return count, fromMS(locked), nil
 }

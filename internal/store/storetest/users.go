@@ -375,31 +375,51 @@ func testFailedAttempts(t *testing.T, s store.Store) {
 			t.Fatalf("attempt %d: count %d, locked until %v", i, n, until)
 		}
 	}
-	// Third reaches the limit: locked for lockout; then doubling.
-	for i, want := range []time.Duration{lock, 2 * lock, 4 * lock} {
-		now := t0.Add(time.Duration(i) * time.Second)
-		n, until, err := s.RecordFailedAttempt(c, pool, u.Sub, now, 3, lock)
-		noErr(t, "RecordFailedAttempt", err)
-		if n != 3+i {
-			t.Errorf("count = %d, want %d", n, 3+i)
+	// The third reaches the limit and locks, in the same statement.
+	n, until, err := s.RecordFailedAttempt(c, pool, u.Sub, t0, 3, lock)
+	noErr(t, "RecordFailedAttempt 3", err)
+	if n != 3 {
+		t.Errorf("count = %d, want 3", n)
+	}
+	eqTime(t, "locked until after 3", until, t0.Add(lock))
+	// While locked: ErrLocked, nothing counted, the lock unchanged.
+	for _, at := range []time.Time{t0, t0.Add(lock - time.Millisecond), t0.Add(-time.Hour)} {
+		n, until, err = s.RecordFailedAttempt(c, pool, u.Sub, at, 3, lock)
+		wantErr(t, "RecordFailedAttempt while locked", err, store.ErrLocked)
+		if n != 3 {
+			t.Errorf("while locked at %v: count %d, want 3 (not counted)", at, n)
+		}
+		eqTime(t, "lock reported while locked", until, t0.Add(lock))
+	}
+	// Each attempt after a lock runs out is counted and doubles the lock.
+	now := t0.Add(lock)
+	for i, want := range []time.Duration{2 * lock, 4 * lock} {
+		n, until, err = s.RecordFailedAttempt(c, pool, u.Sub, now, 3, lock)
+		noErr(t, "RecordFailedAttempt after lock", err)
+		if n != 4+i {
+			t.Errorf("count = %d, want %d", n, 4+i)
 		}
 		eqTime(t, fmt.Sprintf("locked until after %d", n), until, now.Add(want))
+		now = until
 	}
 	got, _ := s.GetUser(c, pool, u.Sub)
-	if got.FailedAttempts != 5 || !got.LockedUntil.Equal(t0.Add(2*time.Second).Add(4*lock)) {
-		t.Errorf("user after failures: %d, %v", got.FailedAttempts, got.LockedUntil)
+	if got.FailedAttempts != 5 || !got.LockedUntil.Equal(now) {
+		t.Errorf("user after failures: %d, %v (want 5, %v)", got.FailedAttempts, got.LockedUntil, now)
 	}
-	// Capped at 24h, however many failures.
-	var until time.Time
-	for i := 0; i < 40; i++ {
-		var err error
-		_, until, err = s.RecordFailedAttempt(c, pool, u.Sub, t0, 3, lock)
+	// Capped at 24h, however many failures (the shift is bounded too).
+	var last time.Duration
+	for i := 0; i < 70; i++ {
+		_, until, err = s.RecordFailedAttempt(c, pool, u.Sub, now, 3, lock)
 		noErr(t, "RecordFailedAttempt", err)
+		last = until.Sub(now)
+		if last > 24*time.Hour || last < 8*lock {
+			t.Fatalf("failure %d: lock of %v", i, last)
+		}
+		now = until
 	}
-	eqTime(t, "capped lock", until, t0.Add(24*time.Hour))
-	// An earlier "now" never shortens an existing lock.
-	_, until, _ = s.RecordFailedAttempt(c, pool, u.Sub, t0.Add(-time.Hour), 3, lock)
-	eqTime(t, "lock never moves earlier", until, t0.Add(24*time.Hour))
+	if last != 24*time.Hour {
+		t.Errorf("lock after 75 failures = %v, want the 24h cap", last)
+	}
 
 	noErr(t, "ResetFailedAttempts", s.ResetFailedAttempts(c, pool, u.Sub))
 	got, _ = s.GetUser(c, pool, u.Sub)
@@ -407,7 +427,7 @@ func testFailedAttempts(t *testing.T, s store.Store) {
 		t.Errorf("after reset: %d, %v", got.FailedAttempts, got.LockedUntil)
 	}
 	// maxAttempts 0: count only, never lock.
-	n, until, err := s.RecordFailedAttempt(c, pool, u.Sub, t0, 0, lock)
+	n, until, err = s.RecordFailedAttempt(c, pool, u.Sub, t0, 0, lock)
 	noErr(t, "RecordFailedAttempt no limit", err)
 	if n != 1 || !until.IsZero() {
 		t.Errorf("no limit: %d, %v", n, until)
