@@ -266,6 +266,9 @@ type Querier interface {
 	GetLinkedIdentity(ctx context.Context, poolID, provider, subject string) (*identity.LinkedIdentity, error)
 	// ListLinkedIdentities returns the user's links, oldest first.
 	ListLinkedIdentities(ctx context.Context, poolID, sub string) ([]*identity.LinkedIdentity, error)
+	// DeleteLinkedIdentity removes the link of (pool, provider, subject)
+	// only while it belongs to the user userSub; ErrNotFound otherwise.
+	DeleteLinkedIdentity(ctx context.Context, poolID, provider, subject, userSub string) error
 }
 
 // RegistrationFilter selects registration requests; zero fields match all.

@@ -52,3 +52,11 @@ func (q *querier) ListLinkedIdentities(ctx context.Context, poolID, sub string) 
 	}
 	return out, q.mapErr(rows.Err())
 }
+
+// DeleteLinkedIdentity removes the link of (pool, provider, subject) if it
+// belongs to userSub (one statement: a link that moved to another user in
+// between is left alone); ErrNotFound otherwise.
+func (q *querier) DeleteLinkedIdentity(ctx context.Context, poolID, provider, subject, userSub string) error {
+	return q.execOne(ctx, "linked identity", `DELETE FROM linked_identities WHERE pool_id = ? AND provider_name = ? AND subject = ? AND user_sub = ?`,
+		poolID, provider, subject, userSub)
+}

@@ -11,7 +11,7 @@ import (
 // testLinkedIdentities: create and read back every field, a second link of
 // the same (pool, provider, subject) is a conflict, the same subject at
 // another provider or pool is not, an unknown user, listing per user, and
-// the cascade with the user.
+// deletion only by the owning user, and the cascade with the user.
 func testLinkedIdentities(t *testing.T, s store.Store) {
 	p := mustPool(t, s, "us-east-1_fed")
 	p2 := mustPool(t, s, "us-east-1_fed2")
@@ -57,6 +57,31 @@ func testLinkedIdentities(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 0 {
 		t.Fatalf("list bob: %+v %v", list, err)
 	}
+	// Delete: only the owner's link goes; a wrong user, provider or
+	// subject deletes nothing.
+	bobLink := &identity.LinkedIdentity{PoolID: p.ID, ProviderName: "corp", Subject: "up-bob", UserSub: bob.Sub, CreatedAt: t0}
+	if err := s.CreateLinkedIdentity(ctx(t), bobLink); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "delete another user's link", s.DeleteLinkedIdentity(ctx(t), p.ID, "corp", "up-bob", ann.Sub), store.ErrNotFound)
+	wantErr(t, "delete an unknown link", s.DeleteLinkedIdentity(ctx(t), p.ID, "corp", "up-none", bob.Sub), store.ErrNotFound)
+	wantErr(t, "delete in another pool", s.DeleteLinkedIdentity(ctx(t), p2.ID, "corp", "up-bob", bob.Sub), store.ErrNotFound)
+	if _, err := s.GetLinkedIdentity(ctx(t), p.ID, "corp", "up-bob"); err != nil {
+		t.Fatalf("bob's link after refused deletes: %v", err)
+	}
+	if err := s.InTx(ctx(t), func(q store.Querier) error {
+		return q.DeleteLinkedIdentity(ctx(t), p.ID, "corp", "up-bob", bob.Sub)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetLinkedIdentity(ctx(t), p.ID, "corp", "up-bob")
+	wantErr(t, "deleted link", err, store.ErrNotFound)
+	wantErr(t, "delete twice", s.DeleteLinkedIdentity(ctx(t), p.ID, "corp", "up-bob", bob.Sub), store.ErrNotFound)
+	// The subject is free again: it can be linked anew.
+	if err := s.CreateLinkedIdentity(ctx(t), bobLink); err != nil {
+		t.Fatalf("link again after delete: %v", err)
+	}
+
 	if err := s.DeleteUser(ctx(t), p.ID, ann.Sub); err != nil {
 		t.Fatal(err)
 	}
