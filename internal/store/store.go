@@ -173,6 +173,17 @@ type Querier interface {
 	// DeleteExpiredRefreshTokens removes tokens expired before cutoff.
 	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int, error)
 
+	// Revoked sign-ins (RevokeToken): the origin_jti shared by every token
+	// of a sign-in. RevokeOrigin is idempotent (a second call keeps the
+	// later expiresAt); ErrNotFound if the user does not exist. Deleting
+	// the user deletes its rows.
+	RevokeOrigin(ctx context.Context, poolID, sub, originJTI string, now, expiresAt time.Time) error
+	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
+	// primary-key lookup; rows past their expiry count until pruned).
+	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
+	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
+
 	// OAuth 2.0 authorization codes (internal/oidc), stored hashed.
 	InsertOAuthCode(ctx context.Context, c *identity.OAuthCode) error
 	// GetOAuthCode returns the code with that hash, or ErrNotFound.

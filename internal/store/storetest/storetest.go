@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Codes", testCodes},
 		{"RefreshTokens", testRefreshTokens},
 		{"OAuthCodes", testOAuthCodes},
+		{"RevokedOrigins", testRevokedOrigins},
 		{"LinkedIdentities", testLinkedIdentities},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
