@@ -27,6 +27,7 @@ var scenarios = []struct {
 	{"new_password", testNewPasswordChallenge},
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
+	{"federation_links", testFederationLinks},
 }
 
 // TestOperations runs the scenarios, then checks that every operation

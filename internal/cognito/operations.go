@@ -52,6 +52,8 @@ var operations = map[string]operation{
 	"AdminUserGlobalSignOut":      {true, (*Handler).adminUserGlobalSignOut},
 	"ListUsers":                   {true, (*Handler).listUsers},
 	"ListUsersInGroup":            {true, (*Handler).listUsersInGroup},
+	"AdminLinkProviderForUser":    {true, (*Handler).adminLinkProviderForUser},
+	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},
