@@ -73,6 +73,10 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/users/{username}/groups", a.admin(scopePool, a.listGroupsForUser)},
 		{"PUT /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.addUserToGroup)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.removeUserFromGroup)},
+		// Linked upstream identities (links_handlers.go, docs/federation.md).
+		{"GET /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.listUserIdentities)},
+		{"POST /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.linkUserIdentity)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/identities/{provider}/{subject}", a.admin(scopePool, a.unlinkUserIdentity)},
 
 		{"GET /api/v1/pools/{pool}/groups", a.admin(scopePool, a.listGroups)},
 		{"POST /api/v1/pools/{pool}/groups", a.admin(scopePool, a.createGroup)},

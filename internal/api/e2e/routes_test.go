@@ -238,6 +238,34 @@ func TestEveryRoute(t *testing.T) {
 		t.Fatalf("user after attribute changes %+v", u)
 	}
 
+	// ---- linked identities (internal/federation has the sign-in) ----
+	{
+		e.must(200, e.admin("PUT", P+"/identity-providers/corp", map[string]any{"type": "OIDC", "issuer": "https://login.corp.example", "client_id": "gh"}))
+		D := P + "/users/" + url.PathEscape(dave)
+		const sub = "up/1%x" // escaped in the path
+		var link struct {
+			Provider, Subject, Issuer string
+			ProviderType              string `json:"provider_type"`
+		}
+		e.must(201, e.admin("POST", D+"/identities", map[string]any{"provider": "corp", "subject": sub})).json(t, &link)
+		if link.Provider != "corp" || link.Subject != sub || link.ProviderType != "OIDC" || link.Issuer != "https://login.corp.example" {
+			t.Fatalf("link %+v", link)
+		}
+		var links struct{ Identities []struct{ Provider, Subject string } }
+		e.must(200, e.admin("GET", D+"/identities", nil)).json(t, &links)
+		if len(links.Identities) != 1 || links.Identities[0].Subject != sub {
+			t.Fatalf("links %+v", links)
+		}
+		if p := e.must(409, e.admin("POST", U+"/identities", map[string]any{"provider": "corp", "subject": sub})).problem(t); p.Code != "conflict" {
+			t.Fatalf("link to a second user: %+v", p)
+		}
+		e.must(400, e.admin("POST", U+"/identities", map[string]any{"provider": "nope", "subject": "x"}))
+		e.must(404, e.admin("DELETE", U+"/identities/corp/"+url.PathEscape(sub), nil)) // not Erin's
+		e.must(204, e.admin("DELETE", D+"/identities/corp/"+url.PathEscape(sub), nil))
+		e.must(404, e.admin("DELETE", D+"/identities/corp/"+url.PathEscape(sub), nil))
+		e.must(204, e.admin("DELETE", P+"/identity-providers/corp", nil))
+	}
+
 	// ---- groups ----
 	var g struct {
 		Name, Description string
