@@ -251,7 +251,9 @@ func TestEveryRoute(t *testing.T) {
 		if link.Provider != "corp" || link.Subject != sub || link.ProviderType != "OIDC" || link.Issuer != "https://login.corp.example" {
 			t.Fatalf("link %+v", link)
 		}
-		var links struct{ Identities []struct{ Provider, Subject string } }
+		var links struct {
+			Identities []struct{ Provider, Subject string }
+		}
 		e.must(200, e.admin("GET", D+"/identities", nil)).json(t, &links)
 		if len(links.Identities) != 1 || links.Identities[0].Subject != sub {
 			t.Fatalf("links %+v", links)
