@@ -50,8 +50,10 @@ func peekIssuer(raw string) (string, bool) {
 // its user and its claims. The token's iss names the pool (its last path
 // segment is the pool id); the signature, alg, exp and iss are then checked
 // with that pool's keys and issuer (s.Issuer). It must have token_use
-// "access"; its user must exist and be enabled, and it must not have been
-// issued before the user's TokensValidAfter (see session.go).
+// "access"; its user must exist and be enabled, it must not have been
+// issued before the user's TokensValidAfter (see session.go), and its
+// sign-in (origin_jti) must not have been ended by RevokeToken (one
+// primary-key lookup, store.OriginRevoked; see refresh.go).
 //
 // Errors: invalid_token "Invalid Access Token" (malformed, bad signature,
 // expired, foreign issuer, not an access token), not_authorized "Access
@@ -94,6 +96,15 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken strin
 	}
 	if revokedBefore(u, iat, strClaim(claims, "jti")) {
 		return nil, nil, nil, errRevokedAccessToken
+	}
+	if origin := strClaim(claims, "origin_jti"); origin != "" {
+		revoked, err := s.cfg.Store.OriginRevoked(ctx, p.ID, origin)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("check revoked origin: %w", err)
+		}
+		if revoked {
+			return nil, nil, nil, errRevokedAccessToken
+		}
 	}
 	if !u.Enabled {
 		return nil, nil, nil, identity.Errorf(identity.CodeUserDisabled, "User is disabled.")

@@ -27,7 +27,8 @@ import (
 // presented again (or raced) is refused and the family recorded on it is
 // revoked, so the tokens issued from a stolen-and-replayed code stop
 // refreshing (RFC 6749 §4.1.2). Access and ID tokens already issued stay
-// valid until they expire (the same limit as RevokeToken).
+// valid until they expire: the code does not record their origin_jti, which
+// RevokeToken (refresh.go) takes from the presented refresh token.
 //
 // The tokens are exactly the ones every other sign-in gets (issueTokens),
 // plus the request's nonce in the ID token and the granted scopes in the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -131,12 +132,20 @@ func (s *Service) refreshReused(ctx context.Context, p *identity.Pool, rt *ident
 	return errRevokedRefresh
 }
 
-// RevokeToken revokes a refresh token and every token of its family (the
-// tokens of that sign-in), as Cognito's RevokeToken and RFC 7009. An unknown
-// token is not an error (RFC 7009 §2.2); a token of another client is
-// not_authorized. Access tokens already issued stay valid until they
-// expire: the store has no index from origin_jti to family, so
-// AuthenticateAccessToken cannot see the revocation (GlobalSignOut can).
+// RevokeToken ends the sign-in a refresh token belongs to, as Cognito's
+// RevokeToken and RFC 7009: it revokes the token and every token of its
+// family, and records the family's origin_jti as revoked
+// (store.RevokeOrigin), so that the ID and access tokens issued from that
+// sign-in (at it and by every refresh since) are refused by
+// AuthenticateAccessToken: not_authorized "Access Token has been revoked".
+// Other sign-ins of the user are not affected (GlobalSignOut ends them all).
+// No token of the sign-in can be issued after the revocation commits (a
+// refresh's compare-and-set fails on the revoked token), so the record is
+// kept for RevokedOriginRetention, the longest an access or ID token can
+// live, and then pruned (purgeRevokedOrigins).
+//
+// An unknown token is not an error (RFC 7009 §2.2); a token of another
+// client is not_authorized.
 func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string) error {
 	cl, p, err := s.resolveClient(ctx, c, "")
 	if err != nil {
@@ -158,10 +167,47 @@ func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string
 	if rt.ClientID != cl.ID || rt.PoolID != p.ID {
 		return identity.Errorf(identity.CodeNotAuthorized, "The token was not issued to this client.")
 	}
-	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, s.now()); err != nil {
+	now := s.now()
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, now); err != nil {
 			return fmt.Errorf("revoke refresh family: %w", err)
+		}
+		if rt.OriginJTI != "" {
+			err := q.RevokeOrigin(ctx, p.ID, rt.UserSub, rt.OriginJTI, now, now.Add(RevokedOriginRetention))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // the user was deleted meanwhile: its tokens are refused anyway
+			}
+			if err != nil {
+				return fmt.Errorf("revoke origin: %w", err)
+			}
 		}
 		return s.audit(ctx, q, p.ID, "user.revoke_token", "user:"+rt.UserSub, map[string]string{"client_id": cl.ID})
 	})
+	if err != nil {
+		return err
+	}
+	s.purgeRevokedOrigins(ctx, now)
+	return nil
+}
+
+// RevokedOriginRetention is how long a revoked sign-in is remembered: the
+// longest ID or access token lifetime (exp and origin_jti are claims no
+// hook may change), plus a margin for clock skew between nodes.
+const RevokedOriginRetention = MaxTokenTTL + 5*time.Minute
+
+// purgeRevokedOrigins deletes revoked sign-ins whose retention ended, at
+// most once per 10 minutes per Service (piggybacked on RevokeToken, as
+// purgeOAuthCodes is on code creation; best effort: a failure is logged
+// only). Rows left behind by a quiet node are harmless: they match no
+// unexpired token.
+func (s *Service) purgeRevokedOrigins(ctx context.Context, now time.Time) {
+	last := s.lastOriginPurge.Load()
+	if now.Unix()-last < 600 || !s.lastOriginPurge.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	if n, err := s.cfg.Store.DeleteExpiredRevokedOrigins(ctx, now); err != nil {
+		s.cfg.Log.WarnContext(ctx, "auth: purge revoked origins", "err", err)
+	} else if n > 0 {
+		s.cfg.Log.InfoContext(ctx, "auth: purged expired revoked origins", "n", n)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/federation"
@@ -78,4 +79,7 @@ type Service struct {
 
 	fedOnce sync.Once
 	fed     *federation.Client
+
+	// lastOriginPurge is when purgeRevokedOrigins last ran (Unix s).
+	lastOriginPurge atomic.Int64
 }

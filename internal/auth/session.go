@@ -18,7 +18,9 @@ import (
 // the ID and access tokens minted from it. revokeSessions ends all of a
 // user's sessions at once: it revokes every refresh token and sets
 // User.TokensValidAfter, which AuthenticateAccessToken compares with the
-// issue time of each access token.
+// issue time of each access token. RevokeToken ends one session: its
+// refresh family and, through the origin_jti its tokens share, its access
+// and ID tokens (refresh.go).
 //
 // JWT iat has one-second precision, too coarse to tell a token minted just
 // before a revocation from one minted just after it in the same second. So
