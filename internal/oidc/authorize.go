@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/pooldomain"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
@@ -144,6 +145,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		returnTo := "/" + url.PathEscape(poolID) + "/oauth2/authorize?" + back.Encode()
 		to := web.SignInPath(poolID, cl.ID, returnTo)
+		onDomain := pooldomain.OnDomain(r)
+		if onDomain {
+			// On the pool's own domain the sign-in stays on its bare paths.
+			to = web.DomainSignInPath(cl.ID, "/oauth2/authorize?"+back.Encode())
+		}
 		if promptLogin {
 			to += "&prompt=login"
 		}
@@ -151,6 +157,12 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		// (COGNITO: the pool's own sign-in page). docs/federation.md.
 		if idp := q.Get("identity_provider"); idp != "" && idp != "COGNITO" {
 			to = web.FederationPath(poolID, cl.ID, idp, returnTo)
+			if onDomain {
+				// The provider calls back to the issuer (its registered
+				// redirect_uri): the federated sign-in runs there. From
+				// configuration, never from the Host.
+				to = strings.TrimSuffix(h.svc.Issuer(p), "/"+p.ID) + to
+			}
 		}
 		http.Redirect(w, r, to, http.StatusFound)
 		return

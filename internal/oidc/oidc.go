@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/pooldomain"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
@@ -29,8 +30,9 @@ type Handler struct {
 	pages *web.Web
 	opts  Options
 	mux   *http.ServeMux
-	// domains maps a pool's own domains to it (domain.go).
-	domains domainCache
+	// domains maps a pool's own domains to it (domain.go); the hosted
+	// pages' resolver, so both agree.
+	domains *pooldomain.Resolver
 }
 
 // MountPatterns are the server mux patterns under which New's handler
@@ -50,7 +52,7 @@ func New(svc *auth.Service, pages *web.Web, opts Options) *Handler {
 	if opts.MaxFormBytes <= 0 {
 		opts.MaxFormBytes = 64 << 10
 	}
-	h := &Handler{svc: svc, pages: pages, opts: opts, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, pages: pages, opts: opts, mux: http.NewServeMux(), domains: pages.PoolDomains()}
 	h.mux.HandleFunc("GET /{pool}/oauth2/authorize", h.authorize)
 	h.mux.HandleFunc("POST /{pool}/oauth2/token", h.token)
 	h.mux.HandleFunc("GET /{pool}/oauth2/userInfo", h.userInfo)
@@ -63,12 +65,12 @@ func New(svc *auth.Service, pages *web.Web, opts Options) *Handler {
 	// Upstream identity providers' callback (internal/web federation.go).
 	h.mux.HandleFunc("GET /{pool}/oauth2/idpresponse", pages.FederationCallback)
 	// Cognito's bare paths, on a pool's own domain (domain.go).
-	h.mux.HandleFunc("GET /oauth2/authorize", h.onDomain(h.authorize))
-	h.mux.HandleFunc("POST /oauth2/token", h.onDomain(h.token))
-	h.mux.HandleFunc("GET /oauth2/userInfo", h.onDomain(h.userInfo))
-	h.mux.HandleFunc("POST /oauth2/userInfo", h.onDomain(h.userInfo))
-	h.mux.HandleFunc("POST /oauth2/revoke", h.onDomain(h.revoke))
-	h.mux.HandleFunc("GET /logout", h.onDomain(h.logout))
+	h.mux.HandleFunc("GET /oauth2/authorize", h.domains.Handler(h.authorize))
+	h.mux.HandleFunc("POST /oauth2/token", h.domains.Handler(h.token))
+	h.mux.HandleFunc("GET /oauth2/userInfo", h.domains.Handler(h.userInfo))
+	h.mux.HandleFunc("POST /oauth2/userInfo", h.domains.Handler(h.userInfo))
+	h.mux.HandleFunc("POST /oauth2/revoke", h.domains.Handler(h.revoke))
+	h.mux.HandleFunc("GET /logout", h.domains.Handler(h.logout))
 	return h
 }
 

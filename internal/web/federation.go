@@ -75,7 +75,7 @@ func providerButtons(h *hostedReq) []providerButton {
 	var out []providerButton
 	for _, ip := range h.pool.Settings.IdentityProviders {
 		out = append(out, providerButton{Name: ip.Name, Label: strings.Replace(text["federation.button"], "%s", ip.Name, 1),
-			Href: h.link("federation/" + url.PathEscape(ip.Name))})
+			Href: h.federationLink(ip.Name)})
 	}
 	return out
 }

@@ -10,18 +10,28 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/pooldomain"
 )
 
 // The hosted pages live under /{pool}/ on the server's base URL, the same
-// prefix as the pool's token issuer and approval links. Links the pages
-// build are relative to that prefix; links in emails come from auth (the
-// configured base URL), never from the request's Host.
+// prefix as the pool's token issuer and approval links, and at Cognito's
+// bare paths (/login, /signup, ...) on the pool's own domains
+// (hosted_domain.go). Links the pages build are relative: to the prefix,
+// or to the bare paths when the page was served on a bare path. Links in
+// emails come from auth (the configured base URL), never from the
+// request's Host.
 
 // hostedReq is what every hosted page handler works with.
 type hostedReq struct {
 	pool     *identity.Pool
 	clientID string
 	returnTo string
+	// bare: served on a bare path of the pool's own domain; links and
+	// form actions stay on bare paths (hosted_domain.go).
+	bare bool
+	// issuer is the pool's issuer URL (configuration, never the Host),
+	// set when bare: federated sign-in runs there (hosted_domain.go).
+	issuer string
 }
 
 // formField is one input of a form, for the template.
@@ -68,8 +78,19 @@ func (w *Web) loadHosted(r *http.Request) (*hostedReq, error) {
 		return nil, err
 	}
 	h.clientID = id
-	if rt := r.FormValue("return_to"); rt != "" && ValidReturnTo(p.ID, rt) {
+	if pooldomain.OnDomain(r) {
+		h.bare, h.issuer = true, w.svc.Issuer(p)
+	}
+	if rt := r.FormValue("return_to"); rt != "" && h.validReturnTo(rt) {
 		h.returnTo = rt
+	} else if rt == "" && r.Method != http.MethodPost {
+		// Cognito's hosted-UI parameters on /signup, /forgotPassword...:
+		// come back to /oauth2/authorize with them afterwards.
+		if q := oauthParams(r); q != "" {
+			if to := h.authorizePath() + "?" + q; h.validReturnTo(to) {
+				h.returnTo = to
+			}
+		}
 	}
 	return h, nil
 }
@@ -108,11 +129,20 @@ func (h *hostedReq) link(page string, extra ...string) string {
 			q.Set(extra[i], extra[i+1])
 		}
 	}
-	return "/" + url.PathEscape(h.pool.ID) + "/" + page + "?" + q.Encode()
+	return h.action(page) + "?" + q.Encode()
 }
 
-// action is the path a page's form posts to (its CSRF token is bound to it).
-func (h *hostedReq) action(page string) string { return "/" + url.PathEscape(h.pool.ID) + "/" + page }
+// action is the path of page: /{pool}/{page}, or its bare path on the
+// pool's domain. It is also the path a page's form posts to (its CSRF
+// token is bound to it).
+func (h *hostedReq) action(page string) string {
+	if h.bare {
+		if p, ok := barePaths[page]; ok {
+			return p
+		}
+	}
+	return "/" + url.PathEscape(h.pool.ID) + "/" + page
+}
 
 // poolName is what the pages call the pool.
 func poolName(p *identity.Pool) string {
@@ -149,7 +179,7 @@ func (w *Web) hostedPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, 
 	data["Pool"] = h.pool
 	data["PoolName"] = poolName(h.pool)
 	data["Theme"] = h.pool.Settings.Theme
-	data["ThemeCSS"] = "/" + url.PathEscape(h.pool.ID) + "/theme.css"
+	data["ThemeCSS"] = h.action("theme.css")
 	data["ClientID"] = h.clientID
 	data["Providers"] = providerButtons(h) // federation.go
 	data["ReturnTo"] = h.returnTo

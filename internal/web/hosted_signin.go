@@ -39,6 +39,12 @@ func (w *Web) loginShow(rw http.ResponseWriter, r *http.Request) {
 		w.errorPage(rw, r, err)
 		return
 	}
+	// Cognito's /login?client_id=&response_type=&redirect_uri=...: the
+	// authorization request itself, which validates it and comes back here.
+	if q := oauthParams(r); q != "" && r.URL.Query().Get("return_to") == "" {
+		http.Redirect(rw, r, h.authorizePath()+"?"+q, http.StatusFound)
+		return
+	}
 	if _, ok := w.CurrentSession(r, h.pool.ID); ok && r.URL.Query().Get("prompt") != "login" {
 		http.Redirect(rw, r, w.afterSignIn(h), http.StatusFound)
 		return
@@ -190,7 +196,7 @@ func (w *Web) accountShow(rw http.ResponseWriter, r *http.Request) {
 	}
 	s, ok := w.CurrentSession(r, h.pool.ID)
 	if !ok {
-		http.Redirect(rw, r, SignInPath(h.pool.ID, h.clientID, h.action("account")), http.StatusFound)
+		http.Redirect(rw, r, h.signInPath(h.action("account")), http.StatusFound)
 		return
 	}
 	v, err := w.svc.AdminGetUser(r.Context(), h.pool.ID, s.Username)

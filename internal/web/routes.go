@@ -36,6 +36,27 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/signout", w.signoutPost},
 		{"GET /{pool}/theme.css", w.themeCSS},
 
+		// The same pages at Cognito's bare paths on a pool's own domain;
+		// the Host picks the pool, else 404 (hosted_domain.go).
+		{"GET /login", w.onDomain(w.loginShow)},
+		{"POST /login", w.onDomain(w.loginPost)},
+		{"GET /signup", w.onDomain(w.signupShow)},
+		{"POST /signup", w.onDomain(w.signupPost)},
+		{"GET /signup/companies", w.onDomain(w.companyNames)},
+		{"GET /confirmUser", w.onDomain(w.confirmShow)},
+		{"POST /confirmUser", w.onDomain(w.confirmPost)},
+		{"POST /confirmUser/resend", w.onDomain(w.confirmResend)},
+		{"GET /pending", w.onDomain(w.pendingShow)},
+		{"POST /new-password", w.onDomain(w.newPasswordPost)},
+		{"GET /forgotPassword", w.onDomain(w.forgotShow)},
+		{"POST /forgotPassword", w.onDomain(w.forgotPost)},
+		{"GET /confirmForgotPassword", w.onDomain(w.resetShow)},
+		{"POST /confirmForgotPassword", w.onDomain(w.resetPost)},
+		{"GET /account", w.onDomain(w.accountShow)},
+		{"GET /signout", w.onDomain(w.signoutShow)},
+		{"POST /signout", w.onDomain(w.signoutPost)},
+		{"GET /theme.css", w.onDomain(w.themeCSS)},
+
 		// Federated sign-in (federation.go, docs/federation.md); the
 		// callback /{pool}/oauth2/idpresponse is mounted by internal/oidc.
 		{"GET /{pool}/federation/{provider}", w.federationStart},

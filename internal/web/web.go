@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/pooldomain"
 	"github.com/gatehouse-id/gatehouse/internal/secretbox"
 )
 
@@ -62,6 +63,9 @@ type Web struct {
 	box   *secretbox.Box
 	// limits are the per-address rate limits by action.
 	limits map[string]*limiter
+	// domains maps a pool's own domains to it, for the bare paths
+	// (hosted_domain.go); shared with internal/oidc.
+	domains *pooldomain.Resolver
 }
 
 // MountPatterns are the patterns under which New's handler must be
@@ -70,7 +74,10 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"/{pool}/signup", "GET /{pool}/signup/companies", "/{pool}/confirm", "POST /{pool}/confirm/resend",
 	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
-	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/"}
+	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/",
+	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
+	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
+	"POST /new-password", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css"}
 
 // New returns the pages handler (routes in routes.go).
 //
@@ -108,7 +115,7 @@ func New(svc *auth.Service, opts Options) (*Web, error) {
 		opts.RateEvery = 6 * time.Second
 	}
 	w := &Web{svc: svc, opts: opts, mux: http.NewServeMux(), pages: map[string]*template.Template{}, box: box,
-		limits: map[string]*limiter{}}
+		limits: map[string]*limiter{}, domains: pooldomain.New(svc, opts.Now, opts.Log)}
 	for _, a := range []string{"login", "signup", "forgot", "confirm"} {
 		w.limits[a] = newLimiter(opts.RateBurst, opts.RateEvery)
 	}
