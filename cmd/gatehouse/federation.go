@@ -114,5 +114,84 @@ allow the redirect URI <issuer>/oauth2/idpresponse, printed on success.`,
 	}
 	addPoolFlag(del, &pool)
 	cmd.AddCommand(list, set, del)
+	cmd.AddCommand(a.idpLinkCommands(&pool)...)
 	return cmd
+}
+
+// idpLinkCommands link an upstream identity to a native user, unlink it,
+// and list a user's links (docs/federation.md, "Linking by an
+// administrator"; Cognito's AdminLinkProviderForUser and
+// AdminDisableProviderForUser).
+func (a *app) idpLinkCommands(pool *string) []*cobra.Command {
+	link := &cobra.Command{
+		Use:   "link <provider> <subject> <username>",
+		Short: "Link an upstream identity to a native user (its federated sign-ins then sign in as that user)",
+		Long: `Link the identity <subject> at the pool's identity provider <provider> (the
+subject exactly as the provider asserts it: the OIDC "sub", the Facebook
+id) to the native user <username>. A federated sign-in with that identity
+then signs in as <username>. An identity linked to another user is refused
+(unlink it, or delete that federated user, first); a user holds at most
+five links.`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withPool(cmd, pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				l, err := c.svc.AdminLinkProviderForUser(ctx, auth.LinkProviderInput{PoolID: p.ID, Provider: args[0], Subject: args[1], Username: args[2]})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "linked %s identity %s to %s (since %s)\n", l.ProviderName, l.Subject, args[2], fmtTime(l.CreatedAt))
+				return nil
+			})
+		},
+	}
+	addPoolFlag(link, pool)
+
+	var user string
+	unlink := &cobra.Command{
+		Use:   "unlink <provider> <subject>",
+		Short: "Remove an upstream identity's link from a native user (ends that user's sessions)",
+		Long: `Remove the link of the identity <subject> at <provider> from the native user
+it belongs to (with --user, only if it is that user's), and end that user's
+sessions. The next federated sign-in with the identity is a first sign-in.
+A federated user's own identity is not unlinked: disable or delete the user.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withPool(cmd, pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				res, err := c.svc.AdminDisableProviderForUser(ctx, auth.UnlinkProviderInput{PoolID: p.ID, Provider: args[0], Subject: args[1], Username: user})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "unlinked %s identity %s from %s; its sessions ended\n", args[0], args[1], res.User.Username)
+				return nil
+			})
+		},
+	}
+	addPoolFlag(unlink, pool)
+	unlink.Flags().StringVar(&user, "user", "", "unlink only if the identity belongs to this user")
+
+	links := &cobra.Command{
+		Use: "links <username>", Short: "List the upstream identities linked to a user", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pr, err := a.printer()
+			if err != nil {
+				return err
+			}
+			return a.withPool(cmd, pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				ls, err := c.svc.AdminListLinkedIdentities(ctx, p.ID, args[0])
+				if err != nil {
+					return err
+				}
+				rows := [][]string{}
+				for _, l := range ls {
+					rows = append(rows, []string{l.ProviderName, l.ProviderType, l.Subject, orDash(l.Issuer), fmtTime(l.CreatedAt)})
+				}
+				if ls == nil {
+					ls = []*identity.LinkedIdentity{}
+				}
+				return pr.table([]string{"PROVIDER", "TYPE", "SUBJECT", "ISSUER", "LINKED"}, rows, ls)
+			})
+		},
+	}
+	addPoolFlag(links, pool)
+	return []*cobra.Command{link, unlink, links}
 }
