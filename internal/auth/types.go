@@ -33,7 +33,15 @@ type Client struct {
 	// Hosted is set only by in-process surfaces that act for the client
 	// themselves (the hosted pages, whose OIDC relying party authenticates
 	// with its secret at the token endpoint instead): the client secret is
-	// then not required. No wire format may set it.
+	// then not required, and a password sign-in does not need
+	// ALLOW_USER_PASSWORD_AUTH (Cognito's hosted UI ignores
+	// ExplicitAuthFlows too). Safe because the tokens of such a sign-in
+	// never reach the browser: the pages seal them in the session cookie,
+	// and the relying party gets its own only from /oauth2/token, which
+	// authenticates the client. No wire format may set it: only
+	// internal/auth and internal/web set it, and no other package holds an
+	// auth.Client in a struct (internal/web hosted_client_test.go checks
+	// both and attacks the native and Cognito APIs with it).
 	Hosted bool
 }
 
