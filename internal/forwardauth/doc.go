@@ -14,7 +14,8 @@
 //	     (comma-separated; names holding a comma are left out) and X-Auth-Company (custom:company_name) name the
 //	     caller, for the proxy to copy onto the upstream request
 //	401  no token, or a token that is invalid, expired, of another pool or
-//	     client, revoked (global sign-out), or whose user is disabled or
+//	     client, revoked (global sign-out, or RevokeToken / /oauth2/revoke
+//	     of its sign-in's refresh token), or whose user is disabled or
 //	     deleted; with WWW-Authenticate
 //	403  the pool has no forward-auth rules, no rule matches the request,
 //	     the caller is not in the rule's groups or fails its conditions, or
@@ -34,7 +35,8 @@
 //	bearer token                            none, malformed -> 401
 //	verified-token cache (SHA-256 of token) hit -> identity
 //	auth.Service.AuthenticateAccessToken    signature, iss, exp, token_use,
-//	                                        user enabled, not signed out
+//	                                        user enabled, not signed out,
+//	                                        sign-in (origin_jti) not revoked
 //	                                        -> identity = token claims +
 //	                                           the user's attributes now
 //	authz.Policy.Check(req, identity)       groups, claim conditions -> 403
@@ -47,8 +49,11 @@
 //
 // Revocation: a verified token is remembered for Options.CacheTTL (5 s in
 // the default configuration), and never past its exp. That TTL is the
-// longest delay between a global sign-out, a disable or a deletion and the
-// authorizer refusing the user's tokens; with a TTL of zero there is no
-// cache and no delay, at the cost of two store reads per check. The cache
-// holds at most Options.CacheSize entries.
+// longest delay between a global sign-out, a RevokeToken (which ends one
+// sign-in: the tokens sharing its origin_jti), a disable or a deletion and
+// the authorizer refusing the tokens concerned; with a TTL of zero there is
+// no cache and no delay, at the cost of three store reads per check (pool,
+// user, and one primary-key lookup of the revoked sign-ins). The cache
+// holds at most Options.CacheSize entries, so a check costs at most those
+// reads whatever the traffic.
 package forwardauth

@@ -32,7 +32,8 @@ const (
 type Authenticator interface {
 	// AuthenticateAccessToken verifies an access token (signature, iss,
 	// exp, token_use) and that its user exists, is enabled and was not
-	// signed out globally after the token was issued.
+	// signed out globally after the token was issued, and that its sign-in
+	// was not ended by RevokeToken.
 	AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error)
 }
 
@@ -51,9 +52,9 @@ type Options struct {
 	// has no forward-auth: every check for it is refused (403).
 	Pools map[string]Pool
 	// CacheTTL is how long a verified token is remembered, which is also
-	// the longest a global sign-out, a disable or a deletion takes to
-	// reach the authorizer. Zero disables the cache (every check reads the
-	// user from the store).
+	// the longest a global sign-out, a RevokeToken, a disable or a
+	// deletion takes to reach the authorizer. Zero disables the cache
+	// (every check reads the user and the revoked sign-ins from the store).
 	CacheTTL time.Duration
 	// CacheSize bounds the verified-token cache (default
 	// DefaultCacheSize entries).

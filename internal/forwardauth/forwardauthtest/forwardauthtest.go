@@ -203,6 +203,16 @@ func (g *Gatehouse) GlobalSignOut(t testing.TB, email string) {
 	}
 }
 
+// RevokeToken revokes the refresh token of one sign-in (as the Cognito
+// RevokeToken operation or /oauth2/revoke would), which ends that
+// sign-in's access tokens.
+func (g *Gatehouse) RevokeToken(t testing.TB, refresh string) {
+	t.Helper()
+	if err := g.Svc.RevokeToken(context.Background(), auth.Client{ID: g.ClientID}, refresh); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+}
+
 // Disable disables email.
 func (g *Gatehouse) Disable(t testing.TB, email string) {
 	t.Helper()
