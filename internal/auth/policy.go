@@ -106,60 +106,107 @@ func (s *Service) ensureGroup(ctx context.Context, q store.Querier, poolID, name
 	return nil
 }
 
-// validateSignUpPolicy checks and normalises a pool's sign-up policy.
+// validateSignUpPolicy checks and normalises a pool's sign-up policy; it
+// returns the first of signUpPolicyErrors.
 func validateSignUpPolicy(pol *identity.SignUpPolicy) error {
+	if errs := signUpPolicyErrors(pol); len(errs) > 0 {
+		return errs[0].Err
+	}
+	return nil
+}
+
+// SignUpPolicyError is one problem of a sign-up policy: Err names the
+// field as the API reports it (e.g. "sign_up.domains"); Index is the list
+// item at fault (a domain rule, a default group, a pool-admin address), or
+// -1 for the field as a whole.
+type SignUpPolicyError struct {
+	Err   *identity.Error
+	Index int
+}
+
+// SignUpPolicyErrors is every problem of a sign-up policy, in field order
+// (UpdateSignUpPolicy). errors.As finds the first *identity.Error, so it
+// maps like that error (invalid_parameter).
+type SignUpPolicyErrors []SignUpPolicyError
+
+func (e SignUpPolicyErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, x := range e {
+		msgs[i] = x.Err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e SignUpPolicyErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, x := range e {
+		out[i] = x.Err
+	}
+	return out
+}
+
+// signUpPolicyErrors checks and normalises a pool's sign-up policy and
+// returns every problem (nil: valid).
+func signUpPolicyErrors(pol *identity.SignUpPolicy) SignUpPolicyErrors {
+	var errs SignUpPolicyErrors
+	add := func(i int, err error) {
+		var ie *identity.Error
+		if errors.As(err, &ie) {
+			errs = append(errs, SignUpPolicyError{Err: ie, Index: i})
+		}
+	}
 	seen := map[string]bool{}
 	for i := range pol.Domains {
 		r := &pol.Domains[i]
 		r.Domain = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(r.Domain, "@")))
-		if r.Domain == "" || !validHostname(r.Domain) {
-			return identity.FieldError("sign_up.domains", "Invalid email domain %q.", safeEcho(r.Domain))
-		}
-		if seen[r.Domain] {
-			return identity.FieldError("sign_up.domains", "The domain %s is listed twice.", r.Domain)
+		switch {
+		case r.Domain == "" || !validHostname(r.Domain):
+			add(i, identity.FieldError("sign_up.domains", "Invalid email domain %q.", safeEcho(r.Domain)))
+			continue
+		case seen[r.Domain]:
+			add(i, identity.FieldError("sign_up.domains", "The domain %s is listed twice.", r.Domain))
+			continue
 		}
 		seen[r.Domain] = true
 		if r.Group == "" && r.Company == "" {
-			return identity.FieldError("sign_up.domains", "The domain %s must map to a group or a company.", r.Domain)
+			add(i, identity.FieldError("sign_up.domains", "The domain %s must map to a group or a company.", r.Domain))
+			continue
 		}
 		if r.Group != "" {
-			if err := validateGroupName("sign_up.domains", r.Group); err != nil {
-				return err
-			}
+			add(i, validateGroupName("sign_up.domains", r.Group))
 		}
 	}
-	for _, g := range pol.DefaultGroups {
-		if err := validateGroupName("sign_up.default_groups", g); err != nil {
-			return err
-		}
+	for i, g := range pol.DefaultGroups {
+		add(i, validateGroupName("sign_up.default_groups", g))
 	}
 	if a := pol.CompanyAttribute; a != "" && !strings.HasPrefix(a, "custom:") && !StandardAttributes[a] {
-		return identity.FieldError("sign_up.company_attribute", "The company attribute must be a custom:* or standard attribute.")
+		add(-1, identity.FieldError("sign_up.company_attribute", "The company attribute must be a custom:* or standard attribute."))
 	}
 	if ap := pol.Approval; ap != nil {
 		switch ap.OnDeny {
 		case "", identity.OnDenyDelete, identity.OnDenyDisable:
 		default:
-			return identity.FieldError("sign_up.approval.on_deny", "on_deny must be delete or disable.")
+			add(-1, identity.FieldError("sign_up.approval.on_deny", "on_deny must be delete or disable."))
 		}
 		switch ap.OnNoApprover {
 		case "", identity.NoApproverReject, identity.NoApproverAdmins:
 		default:
-			return identity.FieldError("sign_up.approval.on_no_approver", "on_no_approver must be reject or admins.")
+			add(-1, identity.FieldError("sign_up.approval.on_no_approver", "on_no_approver must be reject or admins."))
 		}
 		if ap.Expiry < 0 || ap.Expiry > 365*24*time.Hour {
-			return identity.FieldError("sign_up.approval.expiry", "The expiry must be between 0 (default, 7 days) and 365 days.")
+			add(-1, identity.FieldError("sign_up.approval.expiry", "The expiry must be between 0 (default, 7 days) and 365 days."))
 		}
 		for i, a := range ap.PoolAdmins {
 			e, err := validateEmail("sign_up.approval.pool_admins", a)
 			if err != nil {
-				return err
+				add(i, err)
+				continue
 			}
 			ap.PoolAdmins[i] = e
 		}
 		if ap.OnNoApprover == identity.NoApproverAdmins && len(ap.PoolAdmins) == 0 {
-			return identity.FieldError("sign_up.approval.pool_admins", "on_no_approver=admins needs at least one pool admin address.")
+			add(-1, identity.FieldError("sign_up.approval.pool_admins", "on_no_approver=admins needs at least one pool admin address."))
 		}
 	}
-	return nil
+	return errs
 }

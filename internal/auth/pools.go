@@ -206,17 +206,8 @@ func (s *Service) UpdatePool(ctx context.Context, p *identity.Pool) (*identity.P
 		if err := mergeHooks(cur, &np); err != nil { // hooks: keep masked secrets, validate
 			return err
 		}
-		if np.UniqueEmail && !cur.UniqueEmail && np.UsernameMode != identity.UsernameEmail {
-			// Uniqueness is kept by a constraint on a column written with
-			// each user; existing users would not be covered, and a later
-			// update of one of them could fail on an old duplicate.
-			n, err := q.CountUsers(ctx, np.ID)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return identity.FieldError("unique_email", "Unique email can only be turned on while the pool has no users.")
-			}
+		if err := checkUniqueEmailChange(ctx, q, cur, &np); err != nil {
+			return err
 		}
 		np.CreatedAt = cur.CreatedAt
 		np.UpdatedAt = s.now()
