@@ -78,6 +78,7 @@ var consoleText = map[string]string{
 	"console.delete_user.q":         "Delete this user for good? Their sign-in, attributes and group memberships are removed; the audit log keeps their history.",
 	"console.cancel":                "Cancel",
 	"console.recent_events":         "Recent audit events",
+	"console.linked_identities":     "Linked identities",
 	"console.groups_col":            "Groups",
 	"console.name_col":              "Name",
 	"console.display_name":          "Display name",

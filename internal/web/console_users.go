@@ -86,7 +86,8 @@ func (w *Web) consoleUserCreate(rw http.ResponseWriter, r *http.Request, c *cons
 }
 
 // consoleUser is GET /{pool}/console/users/{username}: attributes,
-// groups, sign-in state, recent audit events (pool admins) and the
+// groups, linked identities and recent audit events (pool admins),
+// sign-in state and the
 // actions. A company admin sees members of their companies only (the
 // service answers forbidden otherwise).
 func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
@@ -100,6 +101,14 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 	if c.role.PoolAdmin {
 		events, _, err = w.svc.ConsoleAudit(c.ctx, auth.ConsoleAuditQuery{AuditQuery: auth.AuditQuery{PoolID: c.pool.ID, Subject: "user:" + u.Sub, Limit: 20}})
 		if err != nil {
+			w.consoleError(rw, r, c, err)
+			return
+		}
+	}
+	// Upstream identities linked to the user (pool admins; docs/federation.md).
+	var links []*identity.LinkedIdentity
+	if c.role.PoolAdmin {
+		if links, err = w.svc.AdminListLinkedIdentities(c.ctx, c.pool.ID, u.Sub); err != nil {
 			w.consoleError(rw, r, c, err)
 			return
 		}
@@ -122,7 +131,7 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 		attrs = append(attrs, kv{k, u.Attributes[k]})
 	}
 	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{
-		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Events": events, "Names": names,
+		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
 	})
 }
