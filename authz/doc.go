@@ -34,6 +34,13 @@
 //	        -> Policy.Check(r, id):  groups or claims unmet -> 403
 //	        -> handler, with FromContext(r.Context()) = id
 //
+// Verifier cannot see revocation: it never asks Gatehouse, so a token
+// whose user was signed out globally, disabled or deleted, or whose sign-in
+// was ended by revoking its refresh token (RevokeToken, /oauth2/revoke),
+// stays valid for it until its exp. Keep access token lifetimes short where
+// that matters, or use the forward-auth endpoint, which checks revocation
+// (within its cache TTL).
+//
 // Behind a forward-auth proxy (nginx auth_request, Traefik ForwardAuth or
 // Caddy forward_auth asking Gatehouse's /authz/{pool}/check endpoint), the
 // proxy has already verified the token, with revocation; ProxyHeaders then
