@@ -5,7 +5,7 @@
 //	GET      /<pool>/oauth2/authorize   authorization code (+ PKCE S256), state, nonce, prompt, max_age
 //	POST     /<pool>/oauth2/token       authorization_code, refresh_token, client_credentials
 //	GET|POST /<pool>/oauth2/userInfo    Bearer access token → the user's claims
-//	POST     /<pool>/oauth2/revoke      RFC 7009, refresh tokens (and their family)
+//	POST     /<pool>/oauth2/revoke      RFC 7009, refresh tokens (their family and sign-in)
 //	GET      /<pool>/logout             client_id + logout_uri (Cognito) or post_logout_redirect_uri
 //
 // On a pool's own domain (Host in Pool.Domains) the same endpoints answer

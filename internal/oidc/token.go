@@ -209,8 +209,9 @@ func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, claims)
 }
 
-// revoke is POST /{pool}/oauth2/revoke (RFC 7009): a refresh token and
-// its family. Unknown tokens answer 200 as well.
+// revoke is POST /{pool}/oauth2/revoke (RFC 7009): a refresh token, its
+// family, and the access and ID tokens of its sign-in (auth.RevokeToken).
+// Unknown tokens answer 200 as well.
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return

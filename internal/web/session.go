@@ -29,7 +29,8 @@ import (
 // the session started at or after the user's TokensValidAfter — so a
 // global sign-out, an admin sign-out, a password reset or disabling the
 // user ends every hosted session at once. Signing out (EndSession) revokes
-// the session's refresh token family and deletes the cookie; a copy of the
+// the session's refresh token family, and with it the access and ID tokens
+// of that sign-in (auth.RevokeToken), and deletes the cookie; a copy of the
 // cookie taken before then stays usable until it expires (Options.
 // SessionTTL, default 8 h) unless the user's sessions are revoked globally.
 //
