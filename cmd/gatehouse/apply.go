@@ -49,6 +49,7 @@ type PoolSpec struct {
 	Companies                  []CompanySpec   `yaml:"companies"` // apply_signup.go
 	Hooks                      HooksSpec       `yaml:"hooks"`     // apply_hooks.go
 	Console                    *ConsoleSpec    `yaml:"console"`
+	Theme                      *ThemeSpec      `yaml:"theme"` // apply_theme.go
 	// IdentityProviders: apply_federation.go.
 	IdentityProviders []IdentityProviderSpec `yaml:"identity_providers"`
 }
@@ -310,7 +311,7 @@ func planCreatePool(spec PoolSpec) []Change {
 				return err
 			}
 			ref.id = created.ID
-			if len(applySignUpSpec(created, spec.SignUp))+len(applyHooksSpec(created, spec.Hooks)) > 0 { // settings CreatePool does not take
+			if len(applySignUpSpec(created, spec.SignUp))+len(applyHooksSpec(created, spec.Hooks))+len(applyThemeSpec(created, spec.Theme)) > 0 { // settings CreatePool does not take
 				if _, err := svc.UpdatePool(ctx, created); err != nil {
 					return err
 				}
@@ -400,6 +401,7 @@ func applyPoolSpec(p *identity.Pool, spec PoolSpec) []string {
 	if p.ID != "" {
 		changed = append(changed, applySignUpSpec(p, spec.SignUp)...)
 		changed = append(changed, applyHooksSpec(p, spec.Hooks)...)
+		changed = append(changed, applyThemeSpec(p, spec.Theme)...)
 	}
 	if spec.SRP != nil {
 		setBool("srp.disabled", &p.Settings.SRP.Disabled, spec.SRP.Disabled)
