@@ -152,4 +152,17 @@ func TestPoolDomainCodeFlowOnBarePaths(t *testing.T) {
 	if iss := jwtClaims(t, toks["id_token"].(string))["iss"]; iss != e.issuer {
 		t.Fatalf("iss %v, want the configured issuer %s", iss, e.issuer)
 	}
+
+	// identity_provider: the provider calls back to the issuer, so the
+	// federated sign-in starts there (configuration, never the Host).
+	_, ch = pkce()
+	req, _ := http.NewRequest("GET", e.base+"/oauth2/authorize?"+url.Values{"client_id": {e.pub}, "response_type": {"code"},
+		"redirect_uri": {rpCallback}, "code_challenge": {ch}, "code_challenge_method": {"S256"}, "identity_provider": {"corp"}}.Encode(), nil)
+	req.Host = "auth.acme.example"
+	fr := newBrowser(t).do(req)
+	loc, _ := url.Parse(fr.header.Get("Location"))
+	if fr.status != http.StatusFound || loc == nil || !strings.HasPrefix(loc.String(), e.issuer+"/federation/corp?") ||
+		!strings.HasPrefix(loc.Query().Get("return_to"), "/"+e.pool.ID+"/oauth2/authorize?") {
+		t.Fatalf("identity_provider on the pool domain: %d %q", fr.status, fr.header.Get("Location"))
+	}
 }

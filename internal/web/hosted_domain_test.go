@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 const poolHost = "auth.acme.example"
@@ -269,5 +271,39 @@ func TestCognitoLoginParams(t *testing.T) {
 	q.Set("client_id", "nosuchclient")
 	if r := b.get(e.base + "/login?" + q.Encode()); r.status != http.StatusNotFound {
 		t.Errorf("unknown client: %d", r.status)
+	}
+}
+
+// TestBareProviderButtonsGoToTheIssuer: the upstream provider calls back
+// to the issuer, so on the pool's domain a provider button leads to the
+// issuer's federation start (from the configuration, never the Host),
+// with return_to turned into its /{pool}/ form.
+func TestBareProviderButtonsGoToTheIssuer(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{})
+	e.pool.Domains = []string{poolHost}
+	e.pool.Settings.IdentityProviders = []identity.IdentityProvider{{Name: "corp", Type: identity.ProviderOIDC,
+		Issuer: "https://idp.example", ClientID: "gatehouse"}}
+	p, err := e.svc.UpdatePool(context.Background(), e.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pool = p
+	b := e.browser()
+	b.hdr.Set("Host", poolHost)
+	rt := "/oauth2/authorize?client_id=" + e.clientID + "&state=s"
+	r := must(t, b.get(e.base+"/login?client_id="+e.clientID+"&return_to="+url.QueryEscape(rt)), http.StatusOK)
+	want := e.svc.Issuer(e.pool) + "/federation/corp?" + url.Values{"client_id": {e.clientID},
+		"return_to": {"/" + e.pool.ID + rt}}.Encode()
+	if !strings.Contains(html.UnescapeString(r.body), `href="`+want+`"`) {
+		t.Fatalf("provider button on the pool domain, want %s: %s", want, r.body)
+	}
+	if strings.Contains(r.body, "//"+poolHost) {
+		t.Fatalf("a link built from the Host: %s", r.body)
+	}
+	// Under the prefix the button stays relative.
+	r = must(t, b.get(e.page("login?client_id="+e.clientID)), http.StatusOK)
+	if !strings.Contains(html.UnescapeString(r.body), `href="/`+e.pool.ID+`/federation/corp?client_id=`+e.clientID+`"`) {
+		t.Fatalf("provider button under the prefix: %s", r.body)
 	}
 }
