@@ -173,7 +173,7 @@ func signUpPolicyErrors(pol *identity.SignUpPolicy) SignUpPolicyErrors {
 			continue
 		}
 		if r.Group != "" {
-			add(i, validateGroupName("sign_up.domains", r.Group))
+			add(i, validateGroupName("sign_up.domains.group", r.Group))
 		}
 	}
 	for i, g := range pol.DefaultGroups {

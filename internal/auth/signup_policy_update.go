@@ -38,19 +38,20 @@ func SignUpSettingsOf(p *identity.Pool) SignUpSettings {
 // the first *identity.Error, invalid_parameter). Nothing is written
 // unless everything is valid. A change is audited as
 // pool.update_sign_up_policy with the changed parts in "changed"; saving
-// the same settings again writes nothing.
+// the same settings again writes nothing. It returns the pool as stored
+// and the changed parts (empty: nothing changed).
 //
 // Errors: forbidden, resource_not_found, invalid_parameter.
-func (s *Service) UpdateSignUpPolicy(ctx context.Context, poolID string, in SignUpSettings) (*identity.Pool, error) {
+func (s *Service) UpdateSignUpPolicy(ctx context.Context, poolID string, in SignUpSettings) (*identity.Pool, []string, error) {
 	if err := s.RequirePoolAdmin(ctx, poolID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Every problem of the policy at once, before the transaction.
-	check := cloneSignUpPolicy(in.Policy)
-	if errs := signUpPolicyErrors(&check); len(errs) > 0 {
-		return nil, errs
+	if errs := CheckSignUpPolicy(in.Policy); len(errs) > 0 {
+		return nil, nil, errs
 	}
 	var out *identity.Pool
+	var changed []string
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := s.getPool(ctx, q, poolID)
 		if err != nil {
@@ -68,7 +69,7 @@ func (s *Service) UpdateSignUpPolicy(ctx context.Context, poolID string, in Sign
 		if err := checkUniqueEmailChange(ctx, q, cur, &np); err != nil {
 			return err
 		}
-		changed := signUpChanges(cur, &np)
+		changed = signUpChanges(cur, &np)
 		if len(changed) == 0 {
 			out = cur
 			return nil
@@ -81,9 +82,17 @@ func (s *Service) UpdateSignUpPolicy(ctx context.Context, poolID string, in Sign
 		return s.audit(ctx, q, np.ID, "pool.update_sign_up_policy", "pool:"+np.ID, map[string]string{"changed": strings.Join(changed, ",")})
 	})
 	if err != nil {
-		return nil, wrapStoreErr("update sign-up policy", err)
+		return nil, nil, wrapStoreErr("update sign-up policy", err)
 	}
-	return out, nil
+	return out, changed, nil
+}
+
+// CheckSignUpPolicy returns every problem of pol (nil: valid), by the
+// rules UpdateSignUpPolicy and UpdatePool apply; it writes nothing and
+// leaves pol as it is. A form uses it to list all its problems at once.
+func CheckSignUpPolicy(pol identity.SignUpPolicy) SignUpPolicyErrors {
+	c := cloneSignUpPolicy(pol)
+	return signUpPolicyErrors(&c)
 }
 
 // checkUniqueEmailChange refuses turning UniqueEmail on in a pool with

@@ -35,14 +35,14 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 			CompanyAttribute: "custom:company_name", CompanyLookup: true,
 		}}
 		// A company admin is refused, and nothing changes.
-		if _, err := e.s.UpdateSignUpPolicy(carolCtx, p.ID, want); identity.ErrorCode(err) != identity.CodeForbidden {
+		if _, _, err := e.s.UpdateSignUpPolicy(carolCtx, p.ID, want); identity.ErrorCode(err) != identity.CodeForbidden {
 			t.Fatalf("company admin: %v", err)
 		}
 		if got, _ := e.s.GetPool(e.ctx, p.ID); !reflect.DeepEqual(got.Settings.SignUp, before.Settings.SignUp) || got.AdminCreateUserOnly {
 			t.Fatalf("changed by a company admin: %+v", got.Settings.SignUp)
 		}
 
-		np, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, want)
+		np, changed, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,9 +59,12 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 			evs[0].Detail["changed"] != "admin_create_user_only,domain_allow_list,domains,default_groups,approval,company_attribute,company_lookup" {
 			t.Fatalf("audit: %v %v", evs, err)
 		}
+		if len(changed) != 7 {
+			t.Fatalf("changed: %v", changed)
+		}
 		// The same settings again: no write, no event.
-		if _, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, SignUpSettingsOf(got)); err != nil {
-			t.Fatal(err)
+		if _, changed, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, SignUpSettingsOf(got)); err != nil || len(changed) != 0 {
+			t.Fatal(changed, err)
 		}
 		if again, _ := e.s.GetPool(e.ctx, p.ID); !again.UpdatedAt.Equal(got.UpdatedAt) {
 			t.Fatal("an unchanged policy was written")
@@ -76,7 +79,7 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 			DefaultGroups: []string{"fine", "has space"},
 			Approval:      &identity.ApprovalPolicy{Expiry: 400 * 24 * time.Hour, OnDeny: "shred", PoolAdmins: []string{"a@example.org", "nope"}},
 		}}
-		_, err = e.s.UpdateSignUpPolicy(rootCtx, p.ID, bad)
+		_, _, err = e.s.UpdateSignUpPolicy(rootCtx, p.ID, bad)
 		var errs SignUpPolicyErrors
 		if !errors.As(err, &errs) || identity.ErrorCode(err) != identity.CodeInvalidParameter {
 			t.Fatalf("bad policy: %v", err)
@@ -102,10 +105,10 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 		// alias pool with users.
 		alias := e.pool(func(in *CreatePoolInput) { in.UsernameMode = identity.UsernameWithEmailAlias })
 		e.user(alias, "someone", map[string]string{"email": "someone@example.org"})
-		if _, err := e.s.UpdateSignUpPolicy(e.ctx, alias.ID, SignUpSettings{UniqueEmail: true}); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+		if _, _, err := e.s.UpdateSignUpPolicy(e.ctx, alias.ID, SignUpSettings{UniqueEmail: true}); identity.ErrorCode(err) != identity.CodeInvalidParameter {
 			t.Fatalf("unique email with users: %v", err)
 		}
-		if _, err := e.s.UpdateSignUpPolicy(e.ctx, "us-east-1_nope", SignUpSettings{}); identity.ErrorCode(err) != identity.CodeResourceNotFound {
+		if _, _, err := e.s.UpdateSignUpPolicy(e.ctx, "us-east-1_nope", SignUpSettings{}); identity.ErrorCode(err) != identity.CodeResourceNotFound {
 			t.Fatalf("no pool: %v", err)
 		}
 
@@ -113,7 +116,7 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 		if err := e.s.AdminRemoveUserFromGroup(e.ctx, p.ID, "root@example.org", "Admins"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, SignUpSettings{}); identity.ErrorCode(err) != identity.CodeForbidden {
+		if _, _, err := e.s.UpdateSignUpPolicy(rootCtx, p.ID, SignUpSettings{}); identity.ErrorCode(err) != identity.CodeForbidden {
 			t.Fatalf("removed admin: %v", err)
 		}
 	})

@@ -12,15 +12,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
-// consolePolicy is GET /{pool}/console/policy (pool admins): the pool's
-// sign-up policy and console settings as stored (changed with
-// `gatehouse apply` or the API).
-func (w *Web) consolePolicy(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
-	b, _ := json.MarshalIndent(c.pool.Settings.SignUp, "", "  ")
-	w.consoleRender(rw, r, c, http.StatusOK, "policy", map[string]any{"PolicyJSON": string(b),
-		"AdminGroup": c.pool.Settings.Console.AdminGroupName(), "P": c.pool})
-}
-
 type hookRow struct {
 	Trigger identity.HookTrigger
 	Hook    *identity.Hook

@@ -110,7 +110,7 @@ var consoleText = map[string]string{
 	"console.username_mode":         "Usernames",
 	"console.admin_group":           "Console admin group",
 	"console.signup_policy":         "Sign-up policy",
-	"console.policy.note":           "Change the policy with `gatehouse apply` (the configuration file) or the native API; see docs/configuration.md.",
+	"console.policy.note":           "The same settings can be declared with `gatehouse apply` (docs/configuration.md); saving here replaces them.",
 	"console.trigger":               "Trigger",
 	"console.test":                  "Send test event",
 	"console.on":                    "on",

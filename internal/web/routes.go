@@ -89,6 +89,7 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecretShow)},
 		{"POST /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecret)},
 		{"GET /{pool}/console/policy", w.console(true, w.consolePolicy)},
+		{"POST /{pool}/console/policy", w.console(true, w.consolePolicySave)},
 		{"GET /{pool}/console/hooks", w.console(true, w.consoleHooks)},
 		{"POST /{pool}/console/hooks/{trigger}/test", w.console(true, w.consoleHookTest)},
 		{"GET /{pool}/console/audit", w.console(true, w.consoleAudit)},
