@@ -167,6 +167,8 @@ type Querier interface {
 	// neither used nor revoked (compare-and-set); it reports whether it did.
 	MarkRefreshTokenUsed(ctx context.Context, hash, replacedBy string, now time.Time) (bool, error)
 	RevokeRefreshToken(ctx context.Context, hash string, now time.Time) error
+	// RevokeRefreshFamily revokes every token of the family, including a
+	// successor that a rotation running concurrently commits meanwhile.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserRefreshTokens revokes every refresh token of the user.
 	RevokeUserRefreshTokens(ctx context.Context, poolID, sub string, now time.Time) error

@@ -148,9 +148,21 @@ func (q *querier) RevokeRefreshToken(ctx context.Context, hash string, now time.
 }
 
 // RevokeRefreshFamily revokes every not yet revoked token of the family.
+//
+// The UPDATE runs again until it finds nothing left: on PostgreSQL (READ
+// COMMITTED) a statement that waited for a concurrent rotation's row lock
+// re-checks only the rows of its own snapshot, so the successor that
+// rotation inserted would escape it; the next statement sees it. On SQLite
+// (one writer) the second statement finds nothing. Bounded: each extra
+// round needs another rotation to commit meanwhile.
 func (q *querier) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
-	_, err := q.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at = 0`, ms(now), familyID)
-	return err
+	for range 16 {
+		n, err := q.execN(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at = 0`, ms(now), familyID)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+	return nil
 }
 
 // RevokeUserRefreshTokens revokes every not yet revoked token of the user.
