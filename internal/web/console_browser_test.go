@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // ctab is one person's browser context (own cookies) with one tab, with
@@ -208,5 +210,47 @@ func TestBrowserConsole(t *testing.T) {
 		root.waitPath(p.path)
 		root.see(p.want)
 		root.shot(p.shot)
+	}
+
+	// The sign-up policy form: a bad rule is refused with the problem in
+	// the summary (focused) and nothing stored; corrected, it is saved.
+	before, err := e.svc.GetPool(context.Background(), e.pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.open(console("policy"))
+	root.waitPath("/policy")
+	root.do(chromedp.Click(chromedp.ID("domain_allow_list")))
+	root.typeInto("domain-0", "acme.example")
+	root.typeInto("group-0", "acme-staff")
+	root.typeInto("company-0", "acme")
+	root.typeInto("domain-1", "not a domain")
+	root.typeInto("group-1", "others")
+	root.eval(`(function(){ document.getElementById("expiry").value = ""; return "" })()`)
+	root.typeInto("expiry", "3d")
+	root.click("save-policy", `!!document.getElementById("error-summary")`)
+	root.see("There is a problem", "Invalid email domain")
+	if got := root.eval(`document.activeElement ? document.activeElement.id : ""`); got != "error-summary" {
+		t.Errorf("focus after an error is on %q, not the error summary", got)
+	}
+	if got := root.eval(`document.getElementById("domain-1").getAttribute("aria-invalid") || ""`); got != "true" {
+		t.Errorf("the bad domain is not marked invalid: %q", got)
+	}
+	root.shot("console-policy-errors")
+	if p, _ := e.svc.GetPool(context.Background(), e.pool.ID); p.Settings.SignUp.DomainAllowList || !p.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatalf("a refused form changed the policy: %+v", p.Settings.SignUp)
+	}
+	// Correct it: remove the bad rule; the other values were kept.
+	root.do(chromedp.Click(chromedp.ID("remove-1")))
+	root.click("save-policy", `location.search.includes("notice=policy_saved")`)
+	root.see("The sign-up policy was saved.", "Only email addresses at the listed domains", "expires after 3d")
+	root.shot("console-policy-saved")
+	p, err := e.svc.GetPool(context.Background(), e.pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := p.Settings.SignUp; !sp.DomainAllowList || len(sp.Domains) != 1 || sp.Domains[0] != (identity.DomainRule{Domain: "acme.example", Group: "acme-staff", Company: "acme"}) ||
+		sp.Approval == nil || sp.Approval.Expiry != 3*24*time.Hour {
+		t.Fatalf("stored policy: %+v %+v", sp, sp.Approval)
 	}
 }
