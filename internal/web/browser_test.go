@@ -55,7 +55,7 @@ type chrome struct {
 	shots   string
 }
 
-func newChrome(t *testing.T) *chrome {
+func newChrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) *chrome {
 	t.Helper()
 	path := chromiumPath(t)
 	shots := os.Getenv("GATEHOUSE_SCREENSHOTS")
@@ -66,7 +66,7 @@ func newChrome(t *testing.T) *chrome {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", shots)
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -83,7 +83,7 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.WindowSize(1000, 800),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(t.TempDir())}, extra...)...,
 	)
 	t.Cleanup(cancel)
 	return &chrome{t: t, alloc: alloc, shots: shots}
