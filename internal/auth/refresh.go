@@ -140,7 +140,9 @@ func (s *Service) refreshReused(ctx context.Context, p *identity.Pool, rt *ident
 // AuthenticateAccessToken: not_authorized "Access Token has been revoked".
 // Other sign-ins of the user are not affected (GlobalSignOut ends them all).
 // No token of the sign-in can be issued after the revocation commits (a
-// refresh's compare-and-set fails on the revoked token), so the record is
+// refresh's compare-and-set fails on the revoked token, and
+// RevokeRefreshFamily also revokes a successor a concurrent refresh
+// commits while it runs), so the record is
 // kept for RevokedOriginRetention, the longest an access or ID token can
 // live, and then pruned (purgeRevokedOrigins).
 //
@@ -173,11 +175,10 @@ func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string
 			return fmt.Errorf("revoke refresh family: %w", err)
 		}
 		if rt.OriginJTI != "" {
+			// ErrNotFound: the user was deleted meanwhile, and its tokens
+			// are refused anyway.
 			err := q.RevokeOrigin(ctx, p.ID, rt.UserSub, rt.OriginJTI, now, now.Add(RevokedOriginRetention))
-			if errors.Is(err, store.ErrNotFound) {
-				return nil // the user was deleted meanwhile: its tokens are refused anyway
-			}
-			if err != nil {
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("revoke origin: %w", err)
 			}
 		}
