@@ -81,15 +81,16 @@ var policyText = map[string]string{
 	"console.policy.pool_admins.hint":    "Asked when a request goes to the pool's admins.",
 	"console.policy.save":                "Save policy",
 	"console.policy.err.no_domain":       "Rule %d has no email domain: enter one, or tick Remove.",
+	"console.policy.err.too_many":        "At most %d domain rules can be edited here; declare more with gatehouse apply.",
 	"console.policy.err.duration":        "Give a number of days or hours, for example 7d or 36h.",
 	"console.notice.policy_saved":        "The sign-up policy was saved. It applies to sign-ups from now on.",
 	"console.notice.policy_unchanged":    "Nothing changed: the form matched the stored policy.",
 }
 
 const (
-	policyBlankRows = 2   // empty domain rows under the stored ones
-	policyMoreRows  = 3   // rows the "Add rows" button adds
-	policyMaxRows   = 200 // domain rows a form may carry
+	policyBlankRows = 2    // empty domain rows under the stored ones
+	policyMoreRows  = 3    // rows the "Add rows" button adds
+	policyMaxRows   = 1000 // domain rows a form may carry
 )
 
 // policyRow is one domain rule row of the form.
@@ -112,6 +113,8 @@ type policyForm struct {
 	PoolAdmins                                        string
 	// Errs maps an input's id to its problem.
 	Errs map[string]string
+	// TooMany: the post said it had more rows than a form may carry.
+	TooMany bool
 }
 
 // policyFormOf fills the form from stored settings.
@@ -163,7 +166,9 @@ func policyFormPosted(r *http.Request) *policyForm {
 	if err != nil || n < 0 {
 		n = 0
 	}
-	n = min(n, policyMaxRows)
+	if n > policyMaxRows {
+		f.TooMany, n = true, policyMaxRows
+	}
 	for i := 0; i < n; i++ {
 		k := strconv.Itoa(i)
 		f.Rows = append(f.Rows, policyRow{N: i, Domain: v("domain." + k), Group: v("group." + k), Company: v("company." + k), Remove: on("remove." + k)})
@@ -193,12 +198,12 @@ func (f *policyForm) settings(p *identity.Pool) (s auth.SignUpSettings, rowOf []
 			rowOf = append(rowOf, i)
 		}
 	}
-	pol.DefaultGroups = lines(f.DefaultGroups)
+	pol.DefaultGroups = splitLines(f.DefaultGroups)
 	if !f.Approval {
 		return s, rowOf
 	}
 	a := &identity.ApprovalPolicy{AutoApproveCompanyDomain: f.AutoApprove, OnDeny: f.OnDeny, OnNoApprover: f.OnNoApprover,
-		PoolAdmins: lines(f.PoolAdmins)}
+		PoolAdmins: splitLines(f.PoolAdmins)}
 	var err error
 	if a.Expiry, err = parseDays(f.Expiry, true); err != nil {
 		f.Errs["expiry"] = text["console.policy.err.duration"]
@@ -325,8 +330,11 @@ func (w *Web) consolePolicySave(rw http.ResponseWriter, r *http.Request, c *cons
 	}
 	s, rowOf := f.settings(c.pool)
 	var general []string
+	if f.TooMany {
+		general = append(general, fmt.Sprintf(text["console.policy.err.too_many"], policyMaxRows))
+	}
 	if errs := auth.CheckSignUpPolicy(s.Policy); len(errs) > 0 {
-		general = f.place(errs, s, rowOf)
+		general = append(general, f.place(errs, s, rowOf)...)
 	}
 	if sum := f.summary(general); len(sum) > 0 {
 		w.renderPolicy(rw, r, c, http.StatusBadRequest, f, sum, "")
@@ -403,6 +411,18 @@ func policyInEffect(p *identity.Pool) []string {
 	}
 	if len(pol.DefaultGroups) > 0 {
 		out = append(out, fmt.Sprintf(text["console.policy.now.groups"], strings.Join(pol.DefaultGroups, ", ")))
+	}
+	return out
+}
+
+// splitLines returns the non-empty lines of s, trimmed (only newlines
+// separate: a group name may hold a comma).
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
 	}
 	return out
 }

@@ -198,16 +198,20 @@ func TestConsolePolicyInvalid(t *testing.T) {
 			}
 		})
 	}
-	// A hostile row count is capped; a rule beyond the rows sent is ignored.
+	// A hostile row count is refused, not cut short.
 	f := policyForm(tok)
 	f.Set("rows", "99999999999")
-	f.Set("domain.500", "late.example")
-	f.Set("group.500", "late")
+	r := must(t, root.post(e.base+act, f), http.StatusBadRequest)
+	contains(t, r, "At most 1000 domain rules")
+	if after := e.storedPool(); !reflect.DeepEqual(after, before) {
+		t.Fatal("a hostile row count changed the pool")
+	}
+	// A group name with a comma is one default group (lines only separate).
+	f = policyForm(tok)
+	f.Set("default_groups", "a,b\nc")
 	must(t, root.post(e.base+act, f), http.StatusSeeOther)
-	for _, r := range e.storedPool().Settings.SignUp.Domains {
-		if r.Domain == "late.example" {
-			t.Fatalf("a row beyond the cap was saved")
-		}
+	if g := e.storedPool().Settings.SignUp.DefaultGroups; !reflect.DeepEqual(g, []string{"a,b", "c"}) {
+		t.Fatalf("default groups: %q", g)
 	}
 }
 
