@@ -204,6 +204,18 @@ func (f *policyForm) settings(p *identity.Pool) (s auth.SignUpSettings, rowOf []
 	}
 	a := &identity.ApprovalPolicy{AutoApproveCompanyDomain: f.AutoApprove, OnDeny: f.OnDeny, OnNoApprover: f.OnNoApprover,
 		PoolAdmins: splitLines(f.PoolAdmins)}
+	// The default radio button stands for an unset value: keep it unset
+	// when it is, so that saving an untouched form changes nothing.
+	var stored identity.ApprovalPolicy
+	if cur := p.Settings.SignUp.Approval; cur != nil {
+		stored = *cur
+	}
+	if a.OnDeny == identity.OnDenyDelete && stored.OnDeny == "" {
+		a.OnDeny = ""
+	}
+	if a.OnNoApprover == identity.NoApproverReject && stored.OnNoApprover == "" {
+		a.OnNoApprover = ""
+	}
 	var err error
 	if a.Expiry, err = parseDays(f.Expiry, true); err != nil {
 		f.Errs["expiry"] = text["console.policy.err.duration"]

@@ -68,6 +68,13 @@ func TestConsolePolicySave(t *testing.T) {
 	lacks(t, page, `id="unique_email"`) // usernames are emails: always unique
 	tok := formCSRF(t, page, act)
 
+	// The form as shown, posted back untouched: nothing changes.
+	r := must(t, root.post(e.base+act, url.Values{"csrf": {tok}, "op": {"save"}, "rows": {"2"}, "approval": {"on"},
+		"on_deny": {"delete"}, "on_no_approver": {"reject"}, "company_attribute": {"custom:company_name"}, "company_lookup": {"on"}}), http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != act+"?notice=policy_unchanged" || e.policyEvents() != 0 {
+		t.Fatalf("untouched form: %s, %d events", loc, e.policyEvents())
+	}
+
 	// "Add domain rows" shows the posted values again with more rows and
 	// saves nothing.
 	f := policyForm(tok)
@@ -78,7 +85,7 @@ func TestConsolePolicySave(t *testing.T) {
 		t.Fatalf("adding rows saved: %+v", p.Settings.SignUp)
 	}
 
-	r := must(t, root.post(e.base+act, policyForm(tok)), http.StatusSeeOther)
+	r = must(t, root.post(e.base+act, policyForm(tok)), http.StatusSeeOther)
 	if loc := r.header.Get("Location"); loc != act+"?notice=policy_saved" {
 		t.Fatalf("after save: %s", loc)
 	}
