@@ -113,7 +113,32 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 		return nil, err
 	}
 	toks.RefreshToken = newRaw
+	s.purgeRefreshTokens(ctx, now)
 	return &AuthResult{Tokens: toks}, nil
+}
+
+// RefreshTokenRetention is how long an expired refresh token is kept:
+// presented within it, it is answered "Refresh Token has expired";
+// after it, "Invalid Refresh Token".
+const RefreshTokenRetention = 7 * 24 * time.Hour
+
+// purgeRefreshTokens deletes refresh tokens expired more than
+// RefreshTokenRetention ago, one bounded batch (store) at most once a
+// minute per Service, piggybacked on a successful refresh as
+// purgeRevokedOrigins is on RevokeToken. Best effort: a failure is logged
+// only. A family's tokens all expire together (the family's lifetime is
+// counted from the sign-in), so no live family loses a token it needs for
+// reuse detection.
+func (s *Service) purgeRefreshTokens(ctx context.Context, now time.Time) {
+	last := s.lastRefreshPurge.Load()
+	if now.Unix()-last < 60 || !s.lastRefreshPurge.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	if n, err := s.cfg.Store.DeleteExpiredRefreshTokens(ctx, now.Add(-RefreshTokenRetention)); err != nil {
+		s.cfg.Log.WarnContext(ctx, "auth: purge expired refresh tokens", "err", err)
+	} else if n > 0 {
+		s.cfg.Log.InfoContext(ctx, "auth: purged expired refresh tokens", "n", n)
+	}
 }
 
 // refreshReused revokes rt's family after a used (or concurrently used)

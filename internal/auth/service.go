@@ -82,4 +82,6 @@ type Service struct {
 
 	// lastOriginPurge is when purgeRevokedOrigins last ran (Unix s).
 	lastOriginPurge atomic.Int64
+	// lastRefreshPurge is when purgeRefreshTokens last ran (Unix s).
+	lastRefreshPurge atomic.Int64
 }

@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 func TestRefreshRotates(t *testing.T) {
@@ -203,4 +205,36 @@ func BenchmarkRefresh(b *testing.B) {
 			rt = r.Tokens.RefreshToken
 		}
 	})
+}
+
+// A successful refresh prunes refresh tokens expired more than
+// RefreshTokenRetention ago (at most once a minute per Service); tokens
+// expired more recently still answer "Refresh Token has expired".
+func TestRefreshPurgesLongExpiredTokens(t *testing.T) {
+	t.Parallel()
+	e := userSetup(t, nil, nil)
+	e.confirmedUser("jo@example.com")
+	u, err := e.st.GetUserByUsername(e.ctx, e.pool.ID, "jo@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &identity.RefreshToken{Hash: "old", PoolID: e.pool.ID, ClientID: e.client.ID, UserSub: u.Sub, FamilyID: "f-old",
+		ExpiresAt: e.now().Add(-RefreshTokenRetention - time.Minute)}
+	recent := &identity.RefreshToken{Hash: "recent", PoolID: e.pool.ID, ClientID: e.client.ID, UserSub: u.Sub, FamilyID: "f-recent",
+		ExpiresAt: e.now().Add(-RefreshTokenRetention + time.Minute)}
+	for _, rt := range []*identity.RefreshToken{old, recent} {
+		if err := e.st.InsertRefreshToken(e.ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt := e.mustSignIn("jo@example.com", goodPW).RefreshToken
+	if _, err := e.refresh(rt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.GetRefreshToken(e.ctx, "old"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("token expired past the retention: %v, want deleted", err)
+	}
+	if _, err := e.st.GetRefreshToken(e.ctx, "recent"); err != nil {
+		t.Errorf("token expired within the retention: %v, want kept", err)
+	}
 }

@@ -172,7 +172,8 @@ type Querier interface {
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserRefreshTokens revokes every refresh token of the user.
 	RevokeUserRefreshTokens(ctx context.Context, poolID, sub string, now time.Time) error
-	// DeleteExpiredRefreshTokens removes tokens expired before cutoff.
+	// DeleteExpiredRefreshTokens removes tokens expired before cutoff, at
+	// most 1000 per call (oldest first); it returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Revoked sign-ins (RevokeToken): the origin_jti shared by every token

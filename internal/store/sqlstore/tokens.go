@@ -171,10 +171,16 @@ func (q *querier) RevokeUserRefreshTokens(ctx context.Context, poolID, sub strin
 	return err
 }
 
-// DeleteExpiredRefreshTokens deletes tokens whose ExpiresAt is before
-// cutoff and returns how many.
+// refreshPurgeBatch bounds one DeleteExpiredRefreshTokens call, so a
+// backlog is worked off in short write transactions instead of one long one.
+const refreshPurgeBatch = 1000
+
+// DeleteExpiredRefreshTokens deletes up to refreshPurgeBatch tokens whose
+// ExpiresAt is before cutoff (oldest first, by the expires_at index) and
+// returns how many.
 func (q *querier) DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int, error) {
-	n, err := q.execN(ctx, `DELETE FROM refresh_tokens WHERE expires_at < ?`, ms(cutoff))
+	n, err := q.execN(ctx, `DELETE FROM refresh_tokens WHERE hash IN
+		(SELECT hash FROM refresh_tokens WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, ms(cutoff), refreshPurgeBatch)
 	return int(n), err
 }
 

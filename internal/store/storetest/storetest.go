@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersPagination", testListUsersPagination},
 		{"ListUsersFilters", testListUsersFilters},
 		{"FailedAttempts", testFailedAttempts},
+		{"RefreshTokenPurgeBatch", testRefreshTokenPurgeBatch},
 		{"Groups", testGroups},
 		{"Codes", testCodes},
 		{"RefreshTokens", testRefreshTokens},

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -270,4 +272,55 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	eqTime(t, "RevokedAt", got.RevokedAt, t0.Add(time.Hour))
 	wantErr(t, "TouchAPIKey missing", s.TouchAPIKey(c, "nope", t0), store.ErrNotFound)
 	wantErr(t, "RevokeAPIKey missing", s.RevokeAPIKey(c, "nope", t0), store.ErrNotFound)
+}
+
+// DeleteExpiredRefreshTokens deletes in bounded batches, oldest first, and
+// never a token expiring at or after the cutoff.
+func testRefreshTokenPurgeBatch(t *testing.T, s store.Store) {
+	c := ctx(t)
+	const pool = "eu-west-1_rpb"
+	mustPool(t, s, pool)
+	u := mustUser(t, s, pool, "u")
+	const expired = 1003
+	noErr(t, "insert tokens", s.InTx(c, func(q store.Querier) error {
+		for i := 0; i < expired+2; i++ {
+			exp := t0.Add(time.Duration(i) * time.Second)
+			if i >= expired {
+				exp = t0.Add(time.Hour) // live at the cutoff
+			}
+			if err := q.InsertRefreshToken(c, &identity.RefreshToken{Hash: fmt.Sprintf("h-%04d", i), PoolID: pool,
+				UserSub: u.Sub, FamilyID: fmt.Sprintf("f-%04d", i), ExpiresAt: exp}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	cutoff := t0.Add(30 * time.Minute)
+	n, err := s.DeleteExpiredRefreshTokens(c, cutoff)
+	noErr(t, "DeleteExpiredRefreshTokens batch 1", err)
+	if n != 1000 {
+		t.Fatalf("first batch deleted %d, want 1000", n)
+	}
+	// Oldest first: the first 1000 are gone, the newest expired ones remain.
+	if _, err := s.GetRefreshToken(c, "h-0999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("h-0999 after batch 1: %v, want not found", err)
+	}
+	if _, err := s.GetRefreshToken(c, "h-1000"); err != nil {
+		t.Errorf("h-1000 after batch 1: %v, want kept for the next batch", err)
+	}
+	n, err = s.DeleteExpiredRefreshTokens(c, cutoff)
+	noErr(t, "DeleteExpiredRefreshTokens batch 2", err)
+	if n != expired-1000 {
+		t.Errorf("second batch deleted %d, want %d", n, expired-1000)
+	}
+	n, err = s.DeleteExpiredRefreshTokens(c, cutoff)
+	noErr(t, "DeleteExpiredRefreshTokens batch 3", err)
+	if n != 0 {
+		t.Errorf("third batch deleted %d, want 0", n)
+	}
+	for i := expired; i < expired+2; i++ {
+		if _, err := s.GetRefreshToken(c, fmt.Sprintf("h-%04d", i)); err != nil {
+			t.Errorf("live token %d: %v", i, err)
+		}
+	}
 }
