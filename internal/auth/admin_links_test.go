@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,6 +214,47 @@ func TestAdminDisableProviderForUser(t *testing.T) {
 		// The identity is free again: it can be linked to bob.
 		if _, err := e.s.AdminLinkProviderForUser(e.ctx, LinkProviderInput{PoolID: p.ID, Username: "bob@example.com", Provider: "corp", Subject: "up-1"}); err != nil {
 			t.Fatalf("relink to bob: %v", err)
+		}
+	})
+}
+
+// Concurrent links of distinct identities to one user stop at
+// MaxLinkedIdentities: the limit is checked under the user's row lock, so
+// two transactions cannot both see four links and both insert a fifth.
+func TestAdminLinkLimitUnderConcurrency(t *testing.T) {
+	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
+		p, _, bob, _ := linkEnv(t, e)
+		const tries = 3 * MaxLinkedIdentities
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, limited := 0, 0
+		start := make(chan struct{})
+		for i := 0; i < tries; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := e.s.AdminLinkProviderForUser(e.ctx, LinkProviderInput{PoolID: p.ID, Username: "bob@example.com",
+					Provider: "corp", Subject: fmt.Sprintf("race-%d", i)})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case identity.ErrorCode(err) == identity.CodeLimitExceeded:
+					limited++
+				default:
+					t.Errorf("link %d: %v", i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if ok != MaxLinkedIdentities || limited != tries-MaxLinkedIdentities {
+			t.Errorf("%d links made, %d refused at the limit; want %d and %d", ok, limited, MaxLinkedIdentities, tries-MaxLinkedIdentities)
+		}
+		if n := len(e.links(p, bob)); n != MaxLinkedIdentities {
+			t.Errorf("bob holds %d links, want %d", n, MaxLinkedIdentities)
 		}
 	})
 }

@@ -139,6 +139,11 @@ func (s *Service) AdminLinkProviderForUser(ctx context.Context, in LinkProviderI
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("get linked identity: %w", err)
 		}
+		// Count under the user's row lock: otherwise concurrent links on
+		// PostgreSQL each see fewer than the limit and all insert.
+		if err := q.LockUser(ctx, p.ID, u.Sub); err != nil {
+			return fmt.Errorf("lock user: %w", err)
+		}
 		links, err := q.ListLinkedIdentities(ctx, p.ID, u.Sub)
 		if err != nil {
 			return fmt.Errorf("list linked identities: %w", err)

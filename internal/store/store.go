@@ -135,6 +135,11 @@ type Querier interface {
 	RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error)
 	// ResetFailedAttempts clears the counter and the lock.
 	ResetFailedAttempts(ctx context.Context, poolID, sub string) error
+	// LockUser takes the user's row lock until the transaction ends (a
+	// write that changes nothing), so transactions that check a per-user
+	// limit and then insert are serialised per user. ErrNotFound if the
+	// user does not exist.
+	LockUser(ctx context.Context, poolID, sub string) error
 
 	// Groups and memberships.
 	CreateGroup(ctx context.Context, g *identity.Group) error

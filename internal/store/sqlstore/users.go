@@ -338,6 +338,13 @@ func (q *querier) RecordFailedAttempt(ctx context.Context, poolID, sub string, n
 	return count, fromMS(locked), nil
 }
 
+// LockUser updates the user's row to itself: PostgreSQL holds the row
+// lock until the transaction ends; SQLite's single writer serialises
+// anyway.
+func (q *querier) LockUser(ctx context.Context, poolID, sub string) error {
+	return q.execOne(ctx, "user "+sub, `UPDATE users SET failed_attempts = failed_attempts WHERE pool_id = ? AND sub = ?`, poolID, sub)
+}
+
 // ResetFailedAttempts clears the counter and the lock.
 func (q *querier) ResetFailedAttempts(ctx context.Context, poolID, sub string) error {
 	return q.execOne(ctx, "user "+sub, `UPDATE users SET failed_attempts = 0, locked_until = 0

@@ -435,4 +435,13 @@ func testFailedAttempts(t *testing.T, s store.Store) {
 	_, _, err = s.RecordFailedAttempt(c, pool, "nope", t0, 3, lock)
 	wantErr(t, "RecordFailedAttempt missing", err, store.ErrNotFound)
 	wantErr(t, "ResetFailedAttempts missing", s.ResetFailedAttempts(c, pool, "nope"), store.ErrNotFound)
+
+	// LockUser changes nothing; a missing user is ErrNotFound.
+	before, _ := s.GetUser(c, pool, u.Sub)
+	noErr(t, "LockUser", s.InTx(c, func(q store.Querier) error { return q.LockUser(c, pool, u.Sub) }))
+	after, _ := s.GetUser(c, pool, u.Sub)
+	if after.FailedAttempts != before.FailedAttempts || !after.UpdatedAt.Equal(before.UpdatedAt) || !after.LockedUntil.Equal(before.LockedUntil) {
+		t.Errorf("LockUser changed the user: %+v -> %+v", before, after)
+	}
+	wantErr(t, "LockUser missing", s.LockUser(c, pool, "nope"), store.ErrNotFound)
 }
