@@ -2,6 +2,7 @@ package federation_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -268,5 +269,48 @@ func TestLinkNeedsPassword(t *testing.T) {
 	}
 	if n := e.count(); n != 1 {
 		t.Fatalf("%d users", n)
+	}
+}
+
+// TestLinkAtSignInRespectsTheLimit: a local account that already holds
+// auth.MaxLinkedIdentities links gets no sixth through the sign-in link
+// page, even with the right password.
+func TestLinkAtSignInRespectsTheLimit(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{})
+	ctx := context.Background()
+	const localPW = "the local account password 7"
+	v, err := e.down.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: janeEmail, MessageAction: "SUPPRESS",
+		Attributes: map[string]string{"email": janeEmail, "email_verified": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.down.svc.AdminSetUserPassword(ctx, e.pool.ID, janeEmail, localPW, true); err != nil {
+		t.Fatal(err)
+	}
+	local := v.User.Sub
+	for i := 0; i < auth.MaxLinkedIdentities; i++ {
+		if _, err := e.down.svc.AdminLinkProviderForUser(ctx, auth.LinkProviderInput{PoolID: e.pool.ID, Username: janeEmail,
+			Provider: "corp", Subject: fmt.Sprintf("other-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t)
+	page := e.signIn(b, "corp", nil)
+	if page.status != http.StatusOK || !strings.Contains(page.body, `name="ticket"`) {
+		t.Fatalf("expected the link page: %d %s", page.status, page.body)
+	}
+	res := b.submit(page, "password", localPW)
+	if res.status < 400 || res.status >= 500 {
+		t.Fatalf("sixth link: %d %s", res.status, res.body)
+	}
+	links, _ := e.down.st.ListLinkedIdentities(ctx, e.pool.ID, local)
+	if len(links) != auth.MaxLinkedIdentities {
+		t.Fatalf("%d links, want %d", len(links), auth.MaxLinkedIdentities)
+	}
+	for _, l := range links {
+		if l.Subject == e.janeSub {
+			t.Fatal("the sixth identity was linked")
+		}
 	}
 }
