@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // New returns a Service. Store, Hasher, Tokens and Mail are required.
 func New(cfg Config) (*Service, error) {
@@ -15,6 +18,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("auth: Config.Mail is required")
 	}
 	s := &Service{cfg: cfg}
+	s.codePurge.what, s.codePurge.every = "expired oauth codes", 10*time.Minute
+	s.originPurge.what, s.originPurge.every = "expired revoked origins", 10*time.Minute
+	s.refreshPurge.what, s.refreshPurge.every = "expired refresh tokens", time.Minute
 	s.init()
 	return s, nil
 }

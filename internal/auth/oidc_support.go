@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
@@ -123,22 +122,13 @@ func (s *Service) CreateAuthorizationCode(ctx context.Context, in AuthorizationC
 // a replay within it still revokes what the code was exchanged for.
 const oauthCodeRetention = 24 * time.Hour
 
-// lastOAuthPurge is when this process last deleted old codes (Unix s).
-var lastOAuthPurge atomic.Int64
-
 // purgeOAuthCodes deletes codes expired more than oauthCodeRetention ago,
-// at most once per 10 minutes per process (piggybacked on code creation,
-// best effort: a failure is logged only).
+// at most once per 10 minutes per Service (runPurge; piggybacked on code
+// creation).
 func (s *Service) purgeOAuthCodes(ctx context.Context, now time.Time) {
-	last := lastOAuthPurge.Load()
-	if now.Unix()-last < 600 || !lastOAuthPurge.CompareAndSwap(last, now.Unix()) {
-		return
-	}
-	if n, err := s.cfg.Store.DeleteExpiredOAuthCodes(ctx, now.Add(-oauthCodeRetention)); err != nil {
-		s.cfg.Log.WarnContext(ctx, "auth: purge oauth codes", "err", err)
-	} else if n > 0 {
-		s.cfg.Log.InfoContext(ctx, "auth: purged expired oauth codes", "n", n)
-	}
+	s.runPurge(ctx, &s.codePurge, now, func() (int, error) {
+		return s.cfg.Store.DeleteExpiredOAuthCodes(ctx, now.Add(-oauthCodeRetention))
+	})
 }
 
 // RedeemCodeInput is an authorization_code grant from an authenticated

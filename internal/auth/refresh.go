@@ -124,21 +124,14 @@ const RefreshTokenRetention = 7 * 24 * time.Hour
 
 // purgeRefreshTokens deletes refresh tokens expired more than
 // RefreshTokenRetention ago, one bounded batch (store) at most once a
-// minute per Service, piggybacked on a successful refresh as
-// purgeRevokedOrigins is on RevokeToken. Best effort: a failure is logged
-// only. A family's tokens all expire together (the family's lifetime is
+// minute per Service (runPurge; piggybacked on a successful refresh). A
+// family's tokens all expire together (the family's lifetime is
 // counted from the sign-in), so no live family loses a token it needs for
 // reuse detection.
 func (s *Service) purgeRefreshTokens(ctx context.Context, now time.Time) {
-	last := s.lastRefreshPurge.Load()
-	if now.Unix()-last < 60 || !s.lastRefreshPurge.CompareAndSwap(last, now.Unix()) {
-		return
-	}
-	if n, err := s.cfg.Store.DeleteExpiredRefreshTokens(ctx, now.Add(-RefreshTokenRetention)); err != nil {
-		s.cfg.Log.WarnContext(ctx, "auth: purge expired refresh tokens", "err", err)
-	} else if n > 0 {
-		s.cfg.Log.InfoContext(ctx, "auth: purged expired refresh tokens", "n", n)
-	}
+	s.runPurge(ctx, &s.refreshPurge, now, func() (int, error) {
+		return s.cfg.Store.DeleteExpiredRefreshTokens(ctx, now.Add(-RefreshTokenRetention))
+	})
 }
 
 // refreshReused revokes rt's family after a used (or concurrently used)
@@ -222,18 +215,11 @@ func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string
 const RevokedOriginRetention = MaxTokenTTL + 5*time.Minute
 
 // purgeRevokedOrigins deletes revoked sign-ins whose retention ended, at
-// most once per 10 minutes per Service (piggybacked on RevokeToken, as
-// purgeOAuthCodes is on code creation; best effort: a failure is logged
-// only). Rows left behind by a quiet node are harmless: they match no
+// most once per 10 minutes per Service (runPurge; piggybacked on
+// RevokeToken). Rows left behind by a quiet node are harmless: they match no
 // unexpired token.
 func (s *Service) purgeRevokedOrigins(ctx context.Context, now time.Time) {
-	last := s.lastOriginPurge.Load()
-	if now.Unix()-last < 600 || !s.lastOriginPurge.CompareAndSwap(last, now.Unix()) {
-		return
-	}
-	if n, err := s.cfg.Store.DeleteExpiredRevokedOrigins(ctx, now); err != nil {
-		s.cfg.Log.WarnContext(ctx, "auth: purge revoked origins", "err", err)
-	} else if n > 0 {
-		s.cfg.Log.InfoContext(ctx, "auth: purged expired revoked origins", "n", n)
-	}
+	s.runPurge(ctx, &s.originPurge, now, func() (int, error) {
+		return s.cfg.Store.DeleteExpiredRevokedOrigins(ctx, now)
+	})
 }

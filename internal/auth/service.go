@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/federation"
@@ -80,8 +79,8 @@ type Service struct {
 	fedOnce sync.Once
 	fed     *federation.Client
 
-	// lastOriginPurge is when purgeRevokedOrigins last ran (Unix s).
-	lastOriginPurge atomic.Int64
-	// lastRefreshPurge is when purgeRefreshTokens last ran (Unix s).
-	lastRefreshPurge atomic.Int64
+	// Piggybacked deletion of expired rows (purge.go).
+	codePurge    purge
+	originPurge  purge
+	refreshPurge purge
 }
