@@ -542,17 +542,12 @@ func (s *Service) federatedLink(ctx context.Context, p *identity.Pool, cl *ident
 		return nil, err
 	}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		// The reset writes the user's row, so the count below is taken
-		// under its lock (as in AdminLinkProviderForUser).
+		// The reset writes the user's row: the limit is counted under its lock.
 		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
 			return err
 		}
-		links, err := q.ListLinkedIdentities(ctx, p.ID, u.Sub)
-		if err != nil {
-			return fmt.Errorf("list linked identities: %w", err)
-		}
-		if len(links) >= MaxLinkedIdentities {
-			return identity.Errorf(identity.CodeLimitExceeded, "This account already has %d linked identities, the most it may have.", MaxLinkedIdentities)
+		if err := checkLinkLimit(ctx, q, p.ID, u.Sub); err != nil {
+			return err
 		}
 		if err := q.CreateLinkedIdentity(ctx, &identity.LinkedIdentity{PoolID: p.ID, ProviderName: t.Provider,
 			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: s.now()}); err != nil {

@@ -139,17 +139,11 @@ func (s *Service) AdminLinkProviderForUser(ctx context.Context, in LinkProviderI
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("get linked identity: %w", err)
 		}
-		// Count under the user's row lock: otherwise concurrent links on
-		// PostgreSQL each see fewer than the limit and all insert.
 		if err := q.LockUser(ctx, p.ID, u.Sub); err != nil {
 			return fmt.Errorf("lock user: %w", err)
 		}
-		links, err := q.ListLinkedIdentities(ctx, p.ID, u.Sub)
-		if err != nil {
-			return fmt.Errorf("list linked identities: %w", err)
-		}
-		if len(links) >= MaxLinkedIdentities {
-			return identity.Errorf(identity.CodeLimitExceeded, "A user can have at most %d linked identities.", MaxLinkedIdentities)
+		if err := checkLinkLimit(ctx, q, p.ID, u.Sub); err != nil {
+			return err
 		}
 		l := &identity.LinkedIdentity{PoolID: p.ID, ProviderName: ip.Name, ProviderType: ip.Type, Subject: in.Subject,
 			UserSub: u.Sub, CreatedAt: s.now()}
@@ -286,4 +280,20 @@ func isProviderName(v string) bool {
 	return v != "" && len(v) <= 32 && strings.IndexFunc(v, func(r rune) bool {
 		return !(r == '_' || r == '.' || r == '-' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
 	}) < 0
+}
+
+// checkLinkLimit refuses a new link for a user already holding
+// MaxLinkedIdentities. The caller must hold the user's row lock in q's
+// transaction (store.LockUser, or any write to the user's row): otherwise
+// concurrent links on PostgreSQL each count fewer than the limit and all
+// insert.
+func checkLinkLimit(ctx context.Context, q store.Querier, poolID, sub string) error {
+	links, err := q.ListLinkedIdentities(ctx, poolID, sub)
+	if err != nil {
+		return fmt.Errorf("list linked identities: %w", err)
+	}
+	if len(links) >= MaxLinkedIdentities {
+		return identity.Errorf(identity.CodeLimitExceeded, "A user can have at most %d linked identities.", MaxLinkedIdentities)
+	}
+	return nil
 }

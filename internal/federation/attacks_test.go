@@ -212,14 +212,14 @@ func TestTakeover(t *testing.T) {
 	}
 }
 
-// TestLinkNeedsPassword: a local account with a verified email is linked
-// only after its password is entered in the same flow; a wrong password
-// links nothing; the ticket cannot be replayed for another identity.
-func TestLinkNeedsPassword(t *testing.T) {
-	t.Parallel()
-	e := setup(t, setupOpts{})
+// localPW is the password of localJane's account.
+const localPW = "the local account password 7"
+
+// localJane creates a confirmed local account for janeEmail, email
+// verified, with localPW, and returns its sub.
+func localJane(t *testing.T, e *env) string {
+	t.Helper()
 	ctx := context.Background()
-	const localPW = "the local account password 7"
 	v, err := e.down.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: janeEmail, MessageAction: "SUPPRESS",
 		Attributes: map[string]string{"email": janeEmail, "email_verified": "true"}})
 	if err != nil {
@@ -228,7 +228,17 @@ func TestLinkNeedsPassword(t *testing.T) {
 	if err := e.down.svc.AdminSetUserPassword(ctx, e.pool.ID, janeEmail, localPW, true); err != nil {
 		t.Fatal(err)
 	}
-	local := v.User.Sub
+	return v.User.Sub
+}
+
+// TestLinkNeedsPassword: a local account with a verified email is linked
+// only after its password is entered in the same flow; a wrong password
+// links nothing; the ticket cannot be replayed for another identity.
+func TestLinkNeedsPassword(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{})
+	ctx := context.Background()
+	local := localJane(t, e)
 
 	b := newBrowser(t)
 	page := e.signIn(b, "corp", nil)
@@ -279,16 +289,7 @@ func TestLinkAtSignInRespectsTheLimit(t *testing.T) {
 	t.Parallel()
 	e := setup(t, setupOpts{})
 	ctx := context.Background()
-	const localPW = "the local account password 7"
-	v, err := e.down.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: janeEmail, MessageAction: "SUPPRESS",
-		Attributes: map[string]string{"email": janeEmail, "email_verified": "true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.down.svc.AdminSetUserPassword(ctx, e.pool.ID, janeEmail, localPW, true); err != nil {
-		t.Fatal(err)
-	}
-	local := v.User.Sub
+	local := localJane(t, e)
 	for i := 0; i < auth.MaxLinkedIdentities; i++ {
 		if _, err := e.down.svc.AdminLinkProviderForUser(ctx, auth.LinkProviderInput{PoolID: e.pool.ID, Username: janeEmail,
 			Provider: "corp", Subject: fmt.Sprintf("other-%d", i)}); err != nil {
