@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -70,7 +71,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	// Listen first: a busy port fails before anything else happens, and
 	// with port 0 the real address is known for the default base URL.
-	m.ln, err = net.Listen("tcp", m.Config.Addr)
+	m.ln, err = listen(m.Config.Addr)
 	if err != nil {
 		return err
 	}
@@ -335,4 +336,33 @@ func adminAllowFrom(allowed []netip.Prefix, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// listen returns the listening socket: the one a service manager passed
+// (socket activation, as systemd does it: LISTEN_FDS=1 and the socket on
+// file descriptor 3; LISTEN_PID, when set, must be this process), or a new
+// one on addr. A socket passed in outlives restarts of the process, so
+// connections wait in its backlog instead of being refused while a new
+// binary starts, and no other process can take the port meanwhile.
+func listen(addr string) (net.Listener, error) {
+	n := os.Getenv("LISTEN_FDS")
+	if n == "" {
+		return net.Listen("tcp", addr)
+	}
+	if pid := os.Getenv("LISTEN_PID"); pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return net.Listen("tcp", addr) // meant for another process
+	}
+	if n != "1" {
+		return nil, fmt.Errorf("LISTEN_FDS=%s: gatehouse serves exactly one socket", n)
+	}
+	for _, v := range []string{"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"} {
+		os.Unsetenv(v) // not for child processes
+	}
+	f := os.NewFile(3, "LISTEN_FDS socket")
+	defer f.Close()
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("LISTEN_FDS: file descriptor 3 is not a listening socket: %w", err)
+	}
+	return ln, nil
 }

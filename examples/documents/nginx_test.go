@@ -59,8 +59,25 @@ func freePort(t *testing.T) string {
 }
 
 // startNginx runs nginx.conf (this directory's, with the addresses and
-// pool id substituted) in a temp prefix and returns its base URL.
+// pool id substituted) in a temp prefix and returns its base URL. nginx
+// cannot listen on port 0 and report the port, so a free port is chosen
+// first; if another process takes it before nginx binds it (a port race,
+// nothing to do with the code), nginx is started again on another port.
 func startNginx(t *testing.T, gatehouseAddr, appAddr, poolID string) string {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		base, portTaken := startNginxOnce(t, gatehouseAddr, appAddr, poolID)
+		if !portTaken {
+			return base
+		}
+		if attempt == 4 {
+			t.Fatalf("nginx: the chosen port was taken %d times in a row", attempt)
+		}
+		t.Logf("nginx: its port was taken by another process; starting it on another port")
+	}
+}
+
+func startNginxOnce(t *testing.T, gatehouseAddr, appAddr, poolID string) (base string, portTaken bool) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"logs", "tmp"} {
@@ -96,7 +113,11 @@ func startNginx(t *testing.T, gatehouseAddr, appAddr, poolID string) string {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	exited := false
 	t.Cleanup(func() {
+		if exited {
+			return
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
@@ -105,7 +126,7 @@ func startNginx(t *testing.T, gatehouseAddr, appAddr, poolID string) string {
 			<-done
 		}
 	})
-	base := "http://" + listen
+	base = "http://" + listen
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for {
@@ -113,12 +134,16 @@ func startNginx(t *testing.T, gatehouseAddr, appAddr, poolID string) string {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return base
+				return base, false
 			}
 		}
 		select {
 		case err := <-done:
+			exited = true
 			logs, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
+			if strings.Contains(out.String()+string(logs), "Address already in use") {
+				return "", true
+			}
 			t.Fatalf("nginx exited: %v\n%s\n%s", err, out.String(), logs)
 		case <-ctx.Done():
 			logs, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))

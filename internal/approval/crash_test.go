@@ -47,7 +47,21 @@ func TestCrashSafety(t *testing.T) {
 	smtpSrv := mailtest.StartServer(t)
 	proxy := startStallProxy(t, smtpSrv.Addr)
 
-	port := freePort(t)
+	// The test holds the listening socket for its whole run and hands it
+	// to every gatehouse process it starts (socket activation,
+	// LISTEN_FDS): the port stays the same across the kills, and no other
+	// process can take it between a kill and the restart.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	sock, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cfgPath := filepath.Join(dir, "gatehouse.yaml")
 	writeFile(t, cfgPath, fmt.Sprintf(`addr: 127.0.0.1:%d
@@ -73,7 +87,7 @@ log: {level: warn}
     sign_up: {company_attribute: "custom:company_name", approval: {expiry: 2s}}
     companies: [{name: Acme, approvers: [{email: boss2@acme.example}]}]
 `)
-	g := &gh{t: t, bin: bin, cfg: cfgPath, base: base, logPath: filepath.Join(dir, "server.log")}
+	g := &gh{t: t, bin: bin, cfg: cfgPath, base: base, sock: sock, logPath: filepath.Join(dir, "server.log")}
 	g.cli("apply", "-f", filepath.Join(dir, "apply.yaml"))
 	slow, quick := g.clientID("slow"), g.clientID("quick")
 
@@ -190,6 +204,7 @@ type gh struct {
 	bin     string
 	cfg     string
 	base    string
+	sock    *os.File // the listening socket every process inherits
 	logPath string
 	cmd     *exec.Cmd
 }
@@ -243,6 +258,8 @@ func (g *gh) start() {
 	}
 	g.cmd = exec.Command(g.bin, "--config", g.cfg, "serve")
 	g.cmd.Stdout, g.cmd.Stderr = logf, logf
+	g.cmd.ExtraFiles = []*os.File{g.sock} // file descriptor 3
+	g.cmd.Env = append(os.Environ(), "LISTEN_FDS=1")
 	if err := g.cmd.Start(); err != nil {
 		g.t.Fatal(err)
 	}
@@ -394,15 +411,6 @@ func (p *stallProxy) waitStalled(t *testing.T, timeout time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func writeFile(t *testing.T, path, s string) {

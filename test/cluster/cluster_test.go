@@ -490,7 +490,7 @@ func setupCluster(t *testing.T) *cluster {
 	c := &cluster{t: t, pg: pg, smtp: smtp, adminKey: string(m[1])}
 	for i := 1; i <= 3; i++ {
 		c.nodes = append(c.nodes, &node{t: t, name: fmt.Sprintf("node%d", i), bin: bin, env: env,
-			args: []string{"--config", cfgPath}, port: freePort(t), logDir: dir})
+			args: []string{"--config", cfgPath}, logDir: dir})
 	}
 	for _, n := range c.nodes {
 		n.start()

@@ -2,11 +2,14 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,32 +51,93 @@ type node struct {
 	kills int
 }
 
-func (n *node) URL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.port) }
+func (n *node) URL() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return fmt.Sprintf("http://127.0.0.1:%d", n.port)
+}
 
-// start launches the process and waits until /readyz answers 200.
+// start launches the process and waits until /readyz answers 200. The
+// first start listens on port 0 and reads the bound address from the
+// node's log ("gatehouse serving"), so no other process can take the port
+// between choosing and binding it. A restart asks for the same port again
+// (the node keeps its URL across kills); if something else took it in the
+// meantime, the node moves to a new port and says so.
 func (n *node) start() {
 	n.t.Helper()
+	for attempt := 1; ; attempt++ {
+		err := n.startOnce()
+		if err == nil {
+			return
+		}
+		if errors.Is(err, errPortTaken) && attempt < 4 {
+			n.t.Logf("%s: port %d was taken by another process; moving to a new port", n.name, n.port)
+			n.mu.Lock()
+			n.port = 0
+			n.mu.Unlock()
+			continue
+		}
+		n.t.Fatalf("%s: %v\n%s", n.name, err, n.logTail())
+	}
+}
+
+var (
+	errPortTaken = errors.New("address already in use")
+	servingRE    = regexp.MustCompile(`gatehouse serving.*?"?addr"?[=:]"?127\.0\.0\.1:(\d+)`)
+)
+
+func (n *node) startOnce() error {
 	n.mu.Lock()
 	n.runs++
-	logf, err := os.Create(filepath.Join(n.logDir, fmt.Sprintf("%s-%d.log", n.name, n.runs)))
+	logPath := filepath.Join(n.logDir, fmt.Sprintf("%s-%d.log", n.name, n.runs))
+	logf, err := os.Create(logPath)
 	if err != nil {
 		n.mu.Unlock()
-		n.t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(n.bin, append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", n.port)}, n.args...)...)
 	cmd.Env = append(os.Environ(), n.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		n.mu.Unlock()
-		n.t.Fatalf("start %s: %v", n.name, err)
+		logf.Close()
+		return fmt.Errorf("start: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
 	n.cmd, n.done = cmd, done
 	n.mu.Unlock()
-	if err := waitReady(n.URL(), done, 30*time.Second); err != nil {
-		n.t.Fatalf("%s not ready: %v\n%s", n.name, err, n.logTail())
+
+	// Wait for the log line that names the bound port.
+	deadline := time.Now().Add(30 * time.Second)
+	port := 0
+	for port == 0 {
+		b, _ := os.ReadFile(logPath)
+		if m := servingRE.FindSubmatch(b); m != nil {
+			port, _ = strconv.Atoi(string(m[1]))
+			break
+		}
+		select {
+		case <-done:
+			b, _ := os.ReadFile(logPath)
+			if strings.Contains(string(b), "address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("process exited before serving")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no \"gatehouse serving\" line in the log within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	n.mu.Lock()
+	n.port = port
+	n.mu.Unlock()
+	if err := waitReady(n.URL(), done, 30*time.Second); err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	return nil
 }
 
 // kill sends SIGKILL (no graceful shutdown: in-flight requests and jobs

@@ -26,6 +26,7 @@ type pgInstance struct {
 	port     int
 	asUser   string // run the server binaries as this user ("" = as we are)
 	database string
+	started  bool // the first start succeeded: the port is fixed from then on
 }
 
 // requireAll reports whether missing prerequisites must fail the test.
@@ -130,11 +131,26 @@ func (p *pgInstance) run(name string, args ...string) ([]byte, error) {
 // start starts the server and waits until it accepts connections. fsync
 // is off: the test crashes the server process, not the machine, so the
 // operating system still has every committed write.
+//
+// The port is chosen free just before the first start; should another
+// process take it in between (a port race, nothing to do with the code),
+// the first start moves to another free port, saying so. Restarts after a
+// crash keep the port: the nodes' DSN names it.
 func (p *pgInstance) start() {
 	p.t.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB", p.port, p.dir)
-	if out, err := p.run("pg_ctl", "-D", p.dataDir(), "-l", filepath.Join(p.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
+	for attempt := 1; ; attempt++ {
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB", p.port, p.dir)
+		out, err := p.run("pg_ctl", "-D", p.dataDir(), "-l", filepath.Join(p.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
+		if err == nil {
+			p.started = true
+			return
+		}
 		log, _ := os.ReadFile(filepath.Join(p.dir, "server.log"))
+		if !p.started && attempt < 4 && strings.Contains(string(log), "Address already in use") {
+			p.t.Logf("PostgreSQL: port %d was taken by another process; moving to a new port", p.port)
+			p.port = freePort(p.t)
+			continue
+		}
 		p.t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 }
