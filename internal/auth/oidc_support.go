@@ -212,7 +212,7 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 	}
 	errReused := errors.New("code reused")
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		ok, err := q.UseOAuthCode(ctx, hash, family, now)
+		ok, err := q.UseOAuthCode(ctx, hash, family, origin, now)
 		if err != nil {
 			return fmt.Errorf("use oauth code: %w", err)
 		}
