@@ -191,7 +191,7 @@ func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, http.StatusUnauthorized, "invalid_request", identity.Errorf(identity.CodeNotAuthorized, "A Bearer access token is required."))
 		return
 	}
-	claims, err := h.svc.OAuthUserInfo(r.Context(), tok)
+	claims, err := h.svc.OAuthUserInfo(r.Context(), r.PathValue("pool"), tok)
 	if err != nil {
 		switch identity.ErrorCode(err) {
 		case identity.CodeInternal, identity.CodeUnavailable:
