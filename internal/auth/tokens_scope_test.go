@@ -1,7 +1,11 @@
 package auth
 
 import (
+	"crypto/elliptic"
+	"encoding/base64"
 	"errors"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,6 +266,42 @@ func TestAccessTokenOfAnotherPool(t *testing.T) { // security.md T2
 		_, _, _, err := e.s.AuthenticateAccessTokenFor(e.ctx, pool, a.AccessToken)
 		wantErr(t, err, identity.CodeInvalidToken, "Invalid Access Token")
 		_, err = e.s.OAuthUserInfo(e.ctx, pool, a.AccessToken)
+		wantErr(t, err, identity.CodeInvalidToken, "Invalid Access Token")
+	}
+}
+
+// flipS returns tok with its ES256 signature's s replaced by n−s.
+func flipS(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %q", parts[2])
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	s.Sub(elliptic.P256().Params().N, s)
+	s.FillBytes(sig[32:])
+	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// TestHighSAccessTokenRefused: an access token whose ES256 signature was
+// turned into its twin (s → n−s) is an invalid token for every access
+// token check (the self-service operations, userInfo).
+func TestHighSAccessTokenRefused(t *testing.T) { // security.md T8
+	t.Parallel()
+	e := userSetup(t, nil, nil)
+	e.confirmedUser("jo@example.com")
+	for i := 0; i < 10; i++ {
+		tok := e.mustSignIn("jo@example.com", goodPW).AccessToken
+		if _, _, _, err := e.s.AuthenticateAccessToken(e.ctx, tok); err != nil {
+			t.Fatalf("original: %v", err)
+		}
+		twin := flipS(t, tok)
+		_, _, _, err := e.s.AuthenticateAccessToken(e.ctx, twin)
+		wantErr(t, err, identity.CodeInvalidToken, "Invalid Access Token")
+		_, err = e.s.GetUser(e.ctx, twin)
+		wantErr(t, err, identity.CodeInvalidToken, "Invalid Access Token")
+		_, err = e.s.OAuthUserInfo(e.ctx, e.pool.ID, twin)
 		wantErr(t, err, identity.CodeInvalidToken, "Invalid Access Token")
 	}
 }
