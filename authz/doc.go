@@ -9,7 +9,8 @@
 //     It checks the size (before parsing), the alg (ES256 or RS256 only;
 //     never "none" or HS*), the kid (an unknown one makes it fetch the
 //     JWKS again, at most once per RefreshInterval), the signature (keys
-//     come only from the JWKS: jku, x5u, jwk and x5c headers are ignored),
+//     come only from the JWKS: jku, x5u, jwk and x5c headers are ignored;
+//     ES256 signatures only in their low-s form, as Gatehouse issues them),
 //     exp, nbf, iat, iss, token_use, and client_id (access tokens) or aud
 //     (ID tokens). The JWKS fetch is bounded: a timeout, a size cap, a key
 //     count cap, no redirects.

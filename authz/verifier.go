@@ -2,10 +2,12 @@ package authz
 
 import (
 	"context"
+	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"net/http"
 	"strings"
 	"time"
@@ -156,7 +158,10 @@ type header struct {
 // small JSON object, an alg other than ES256 or RS256 (never "none" or
 // HS*), a crit member, or a missing or oversized kid; names a kid the
 // pool's JWKS does not hold (the set is fetched again, rate-limited); was
-// signed with an alg other than its key's; fails the signature check with
+// signed with an alg other than its key's; is ES256 with a high s (s >
+// n/2, the malleable twin of a valid signature: Gatehouse issues only the
+// low form, so every token has exactly one valid string); fails the
+// signature check with
 // that key (jku, x5u, jwk and x5c headers are never used to find a key);
 // has a payload that is not a JSON object; lacks a numeric exp or is past
 // it; has nbf or iat later than now + Leeway; has another iss; has another
@@ -193,6 +198,9 @@ func (v *Verifier) verifySignature(ctx context.Context, raw string) (map[string]
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, invalid("expected one signature")
+	}
+	if hdr.Alg == string(jose.ES256) && !lowS(jws.Signatures[0].Signature) {
+		return nil, invalid("ECDSA signature with a high s")
 	}
 	// The bare public key: go-jose then ignores any key in the header.
 	payload, err := jws.Verify(k.key)
@@ -347,4 +355,17 @@ func numericDate(v any) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+// p256HalfN is (n−1)/2 of P-256 (n is odd).
+var p256HalfN = new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+
+// lowS reports whether sig, an ES256 JWS signature (r || s, 32 bytes
+// each), has 0 < s <= n/2.
+func lowS(sig []byte) bool {
+	if len(sig) != 64 {
+		return false
+	}
+	s := new(big.Int).SetBytes(sig[32:])
+	return s.Sign() > 0 && s.Cmp(p256HalfN) <= 0
 }

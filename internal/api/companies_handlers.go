@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
@@ -14,9 +15,12 @@ import (
 // Companies in a pool, and the public type-ahead of company names.
 
 // companyAdmin accepts, on a company route, either an admin API key (as
-// admin does) or a user's access token of the same pool; the user is then
+// admin does) or a user's access token of the route's pool carrying
+// aws.cognito.signin.user.admin (a relying party's "openid email" token
+// does not act for its user; docs/security.md T2, T5); the user is then
 // the actor "user:<sub>" and the service lets them reach only companies
-// they approve for (company admins).
+// they approve for (company admins). Another pool's token is 401
+// invalid_token, one without the scope 403 insufficient_scope.
 func (a *API) companyAdmin(h handlerFunc) handlerFunc {
 	adm := a.admin(scopePool, h)
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -24,12 +28,12 @@ func (a *API) companyAdmin(h handlerFunc) handlerFunc {
 		if !ok || strings.HasPrefix(tok, "ghk_") {
 			return adm(w, r)
 		}
-		p, u, _, err := a.svc.AuthenticateAccessToken(r.Context(), tok)
+		_, u, claims, err := a.svc.AuthenticateAccessTokenFor(r.Context(), r.PathValue("pool"), tok)
 		if err != nil {
 			return err
 		}
-		if p.ID != r.PathValue("pool") {
-			return identity.Errorf(identity.CodeForbidden, "This access token belongs to another pool.")
+		if err := auth.RequireScope(claims, auth.ScopeUserAdmin); err != nil {
+			return err
 		}
 		ctx := identity.WithActor(r.Context(), identity.Actor{ID: "user:" + u.Sub, IP: httpserver.RemoteIP(r)})
 		return h(w, r.WithContext(ctx))

@@ -50,7 +50,12 @@
 //     confidential client adds client_secret in the body or as HTTP Basic.
 //   - /api/v1/me* take "Authorization: Bearer <access token>"; the token is
 //     verified (svc.AuthenticateAccessToken) before the handler runs, and
-//     the audit actor is "user:<sub>".
+//     the audit actor is "user:<sub>". The service then requires the scope
+//     aws.cognito.signin.user.admin (403 insufficient_scope), as Cognito's
+//     self-service operations do (docs/security.md T5).
+//   - Company and registration routes also take a company admin's access
+//     token: one of the route's pool (svc.AuthenticateAccessTokenFor, 401
+//     invalid_token otherwise) with the same scope.
 //   - Administration routes take "Authorization: Bearer <admin API key>"
 //     (svc.AuthenticateAPIKey). A pool-scoped key may use routes of its own
 //     pool only (403 elsewhere, decided before any lookup, so it cannot

@@ -38,7 +38,7 @@ func statusFor(code identity.Code) (status int, ok bool) {
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeUnauthenticated:
 		return http.StatusUnauthorized, true
 	case identity.CodeUserDisabled, identity.CodeUserNotConfirmed,
-		identity.CodePasswordResetRequired, identity.CodeForbidden:
+		identity.CodePasswordResetRequired, identity.CodeForbidden, identity.CodeInsufficientScope:
 		return http.StatusForbidden, true
 	case identity.CodeUserNotFound, identity.CodeResourceNotFound:
 		return http.StatusNotFound, true
@@ -122,6 +122,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		} else if p.Code == string(identity.CodeUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		}
+	case p.Code == string(identity.CodeInsufficientScope):
+		// RFC 6750 §3.1: the one scope Gatehouse requires of a user's
+		// access token (docs/security.md T5).
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="insufficient_scope", scope="aws.cognito.signin.user.admin"`)
 	}
 	httpserver.WriteProblem(w, r, p)
 }

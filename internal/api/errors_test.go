@@ -38,6 +38,7 @@ func TestStatusFor(t *testing.T) {
 		identity.CodeGroupExists:           409,
 		identity.CodeConflict:              409,
 		identity.CodePayloadTooLarge:       413,
+		identity.CodeInsufficientScope:     403,
 		form.CodeUnsupportedMediaType:      415,
 		identity.CodeTooManyRequests:       429,
 		identity.CodeTooManyFailedAttempts: 429,

@@ -16,7 +16,10 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
-// Operations of a signed-in user, authorised by an access token.
+// Operations of a signed-in user, authorised by an access token that
+// carries the scope aws.cognito.signin.user.admin (authenticateSelf): their
+// errors are those of AuthenticateAccessToken plus insufficient_scope
+// "Access Token does not have required scopes".
 
 const maxAccessTokenLen = 32 << 10 // 100 groups of 128 characters fit
 
@@ -52,20 +55,76 @@ func peekIssuer(raw string) (string, bool) {
 // with that pool's keys and issuer (s.Issuer). It must have token_use
 // "access"; its user must exist and be enabled, it must not have been
 // issued before the user's TokensValidAfter (see session.go), and its
-// sign-in (origin_jti) must not have been ended by RevokeToken (one
-// primary-key lookup, store.OriginRevoked; see refresh.go).
+// sign-in (origin_jti) must not have been ended by RevokeToken, a replayed
+// authorization code or a reused refresh token (one primary-key lookup,
+// store.OriginRevoked; see refresh.go). No scope is required: callers that
+// need one check it (RequireScope; the self-service operations need
+// aws.cognito.signin.user.admin, docs/security.md T5).
+//
+// Use it only where the request names no pool (Cognito's token-authorised
+// operations, /api/v1/me); a surface under /<pool>/ uses
+// AuthenticateAccessTokenFor.
 //
 // Errors: invalid_token "Invalid Access Token" (malformed, bad signature,
 // expired, foreign issuer, not an access token), not_authorized "Access
 // Token has been revoked", user_not_found "User does not exist.",
 // user_disabled "User is disabled.".
 func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
+	return s.authenticateAccess(ctx, "", accessToken)
+}
+
+// AuthenticateAccessTokenFor is AuthenticateAccessToken for an endpoint of
+// pool poolID (a /<pool>/ path, a pool's own domain, /authz/check/<pool>):
+// a token whose issuer is not that pool's is invalid_token "Invalid Access
+// Token", however valid in its own pool (docs/security.md T2). The pool is
+// compared before anything is read, then the issuer in full with the
+// signature.
+func (s *Service) AuthenticateAccessTokenFor(ctx context.Context, poolID, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
+	if poolID == "" {
+		return nil, nil, nil, errInvalidAccessToken
+	}
+	return s.authenticateAccess(ctx, poolID, accessToken)
+}
+
+// errInsufficientScope is Cognito's answer to an access token without the
+// scope an operation needs.
+var errInsufficientScope = identity.Errorf(identity.CodeInsufficientScope, "Access Token does not have required scopes")
+
+// RequireScope checks that verified access token claims carry scope in
+// their space-separated scope claim. Error: insufficient_scope "Access
+// Token does not have required scopes" (Cognito's NotAuthorizedException).
+func RequireScope(claims map[string]any, scope string) error {
+	if !hasScope(strClaim(claims, "scope"), scope) {
+		return errInsufficientScope
+	}
+	return nil
+}
+
+// authenticateSelf authenticates the access token of a self-service
+// operation (GetUser, ChangePassword, the attribute operations,
+// DeleteUser, GlobalSignOut): AuthenticateAccessToken plus the scope
+// aws.cognito.signin.user.admin, as Cognito requires. A token a relying
+// party got with "openid email" reads userInfo, never changes the account.
+func (s *Service) authenticateSelf(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
+	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
+		return nil, nil, nil, err
+	}
+	return p, u, claims, nil
+}
+
+// authenticateAccess does the work of both: wantPool "" accepts the pool
+// the token names.
+func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
 	iss, ok := peekIssuer(accessToken)
 	if !ok {
 		return nil, nil, nil, errInvalidAccessToken
 	}
 	poolID := iss[strings.LastIndexByte(iss, '/')+1:]
-	if poolID == "" || len(poolID) > 64 {
+	if poolID == "" || len(poolID) > 64 || (wantPool != "" && poolID != wantPool) {
 		return nil, nil, nil, errInvalidAccessToken
 	}
 	p, err := s.cfg.Store.GetPool(ctx, poolID)
@@ -115,7 +174,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken strin
 // GetUser returns the token's user with its groups. Errors: those of
 // AuthenticateAccessToken.
 func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, error) {
-	_, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	_, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +205,7 @@ func (s *Service) tokenClient(ctx context.Context, p *identity.Pool, claims map[
 // username or password." / "Password attempts exceeded", invalid_password,
 // invalid_parameter.
 func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, proposed string) error {
-	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return err
 	}
@@ -206,7 +265,7 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 // not_authorized (attribute the client may not write), alias_exists (email
 // of another user where emails are unique).
 func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, attrs map[string]string) ([]CodeDelivery, error) {
-	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, claims, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +328,7 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 // The email can be removed only in a username pool (it is the username in
 // an email pool); required, immutable and *_verified attributes cannot.
 func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, names []string) error {
-	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, claims, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return err
 	}
@@ -336,7 +395,7 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 // (attr must be "email"; phone numbers are not supported). Errors: those of
 // AuthenticateAccessToken, invalid_parameter (other attribute, no email).
 func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessToken, attr string) (*CodeDelivery, error) {
-	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +443,7 @@ func verifiableAttr(attr string) error {
 // expired_code, too_many_failed_attempts, alias_exists (username pool:
 // another user has this email verified), invalid_parameter.
 func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, code string) error {
-	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return err
 	}
@@ -420,7 +479,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, co
 // DeleteUser deletes the token's user, with its refresh tokens, codes and
 // memberships. Errors: those of AuthenticateAccessToken.
 func (s *Service) DeleteUser(ctx context.Context, accessToken string) error {
-	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return err
 	}
@@ -442,7 +501,7 @@ func (s *Service) DeleteUser(ctx context.Context, accessToken string) error {
 // refresh tokens are revoked and access tokens issued until now are
 // refused, this one included. Errors: those of AuthenticateAccessToken.
 func (s *Service) GlobalSignOut(ctx context.Context, accessToken string) error {
-	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return err
 	}

@@ -22,12 +22,12 @@ import (
 // client, user, redirect_uri, PKCE challenge, nonce and scope. Redeeming
 // signs the tokens first (never inside a transaction, see tokens.go), then
 // in one transaction marks the code used by a compare-and-set that also
-// records the new refresh family, and inserts the refresh token. A code
-// presented again (or raced) is refused and the family recorded on it is
-// revoked, so the tokens issued from a stolen-and-replayed code stop
-// refreshing (RFC 6749 §4.1.2). Access and ID tokens already issued stay
-// valid until they expire: the code does not record their origin_jti, which
-// RevokeToken (refresh.go) takes from the presented refresh token.
+// records the new refresh family and the sign-in's origin_jti, and inserts
+// the refresh token. A code presented again (or raced) is refused and the
+// sign-in it was exchanged for ends, in one transaction: its refresh family
+// is revoked and its origin_jti recorded as revoked (as RevokeToken does),
+// so the access and ID tokens issued from a stolen-and-replayed code stop
+// working too (RFC 6749 §4.1.2, docs/security.md T10).
 //
 // The tokens are exactly the ones every other sign-in gets (issueTokens),
 // plus the request's nonce in the ID token and the granted scopes in the
@@ -212,7 +212,7 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 	}
 	errReused := errors.New("code reused")
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		ok, err := q.UseOAuthCode(ctx, hash, family, now)
+		ok, err := q.UseOAuthCode(ctx, hash, family, origin, now)
 		if err != nil {
 			return fmt.Errorf("use oauth code: %w", err)
 		}
@@ -245,14 +245,20 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 	return toks, c.Scope, nil
 }
 
-// codeReused revokes the refresh family issued from c (if any yet) and
-// audits the replay.
+// codeReused ends the sign-in c was exchanged for (if any yet): in one
+// transaction it revokes its refresh family, records its origin_jti as
+// revoked (its access and ID tokens are then refused) and audits the
+// replay.
 func (s *Service) codeReused(ctx context.Context, p *identity.Pool, c *identity.OAuthCode) error {
+	now := s.now()
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if c.FamilyID != "" {
-			if err := q.RevokeRefreshFamily(ctx, c.FamilyID, s.now()); err != nil {
+			if err := q.RevokeRefreshFamily(ctx, c.FamilyID, now); err != nil {
 				return fmt.Errorf("revoke refresh family: %w", err)
 			}
+		}
+		if err := revokeOrigin(ctx, q, p.ID, c.UserSub, c.OriginJTI, now); err != nil {
+			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.oauth_code_reuse", "user:"+c.UserSub,
 			map[string]string{"client_id": c.ClientID, "family": c.FamilyID})
@@ -260,6 +266,7 @@ func (s *Service) codeReused(ctx context.Context, p *identity.Pool, c *identity.
 	if err != nil {
 		return err
 	}
+	s.purgeRevokedOrigins(ctx, now)
 	return identity.Errorf(identity.CodeNotAuthorized, "The authorization code was already used.")
 }
 
@@ -366,20 +373,21 @@ func (s *Service) ClientCredentialsToken(ctx context.Context, p *identity.Pool, 
 	return &Tokens{AccessToken: tok, ExpiresIn: int(accessTTL / time.Second), TokenType: "Bearer"}, sc, nil
 }
 
-// OAuthUserInfo answers /oauth2/userInfo for a user's access token: sub,
-// username, and the user's attributes the token's client may read (email
-// and email_verified among them). The token must carry the openid or
+// OAuthUserInfo answers /oauth2/userInfo of pool poolID for a user's
+// access token: sub, username, and the user's attributes the token's client
+// may read (email and email_verified among them). The token must be one of
+// that pool (AuthenticateAccessTokenFor) and carry the openid or
 // aws.cognito.signin.user.admin scope. Errors: those of
-// AuthenticateAccessToken (not_authorized, user_disabled, ...),
-// not_authorized for a token without those scopes.
-func (s *Service) OAuthUserInfo(ctx context.Context, accessToken string) (map[string]any, error) {
-	p, u, claims, err := s.AuthenticateAccessToken(ctx, accessToken)
+// AuthenticateAccessTokenFor (invalid_token for another pool's token,
+// not_authorized, user_disabled, ...), insufficient_scope for a token
+// without those scopes.
+func (s *Service) OAuthUserInfo(ctx context.Context, poolID, accessToken string) (map[string]any, error) {
+	p, u, claims, err := s.AuthenticateAccessTokenFor(ctx, poolID, accessToken)
 	if err != nil {
 		return nil, err
 	}
-	scope := strClaim(claims, "scope")
-	if !hasScope(scope, ScopeOpenID) && !hasScope(scope, ScopeUserAdmin) {
-		return nil, identity.Errorf(identity.CodeNotAuthorized, "Access token does not have the openid scope.")
+	if RequireScope(claims, ScopeOpenID) != nil && RequireScope(claims, ScopeUserAdmin) != nil {
+		return nil, errInsufficientScope
 	}
 	var cl *identity.AppClient
 	if id := strClaim(claims, "client_id"); id != "" {

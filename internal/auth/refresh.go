@@ -84,7 +84,9 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if err != nil {
 		return nil, err
 	}
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now}
+	// The scope granted at the sign-in, exactly (security.md T6).
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now,
+		scope: rt.Scope}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
 	if err != nil {
 		return nil, err
@@ -134,12 +136,20 @@ func (s *Service) purgeRefreshTokens(ctx context.Context, now time.Time) {
 	})
 }
 
-// refreshReused revokes rt's family after a used (or concurrently used)
-// token was presented, audits it, and returns the caller's answer.
+// refreshReused ends rt's sign-in after a used (or concurrently used)
+// token was presented: in one transaction it revokes the family, records
+// the sign-in's origin_jti as revoked (so its access and ID tokens are
+// refused too, as after RevokeToken) and audits it; it returns the
+// caller's answer. Whoever holds the family — thief or owner — signs in
+// again.
 func (s *Service) refreshReused(ctx context.Context, p *identity.Pool, rt *identity.RefreshToken) error {
+	now := s.now()
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, s.now()); err != nil {
+		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, now); err != nil {
 			return fmt.Errorf("revoke refresh family: %w", err)
+		}
+		if err := revokeOrigin(ctx, q, p.ID, rt.UserSub, rt.OriginJTI, now); err != nil {
+			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.refresh_token_reuse", "user:"+rt.UserSub,
 			map[string]string{"client_id": rt.ClientID, "family": rt.FamilyID})
@@ -147,7 +157,23 @@ func (s *Service) refreshReused(ctx context.Context, p *identity.Pool, rt *ident
 	if err != nil {
 		return err
 	}
+	s.purgeRevokedOrigins(ctx, now)
 	return errRevokedRefresh
+}
+
+// revokeOrigin records the sign-in originJTI of user sub as revoked until
+// no token of it can be unexpired (RevokedOriginRetention), through q. An
+// empty origin (tokens issued before origin_jti existed) and a user
+// deleted meanwhile (whose tokens are refused anyway) are no error.
+func revokeOrigin(ctx context.Context, q store.Querier, poolID, sub, originJTI string, now time.Time) error {
+	if originJTI == "" {
+		return nil
+	}
+	err := q.RevokeOrigin(ctx, poolID, sub, originJTI, now, now.Add(RevokedOriginRetention))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("revoke origin: %w", err)
+	}
+	return nil
 }
 
 // RevokeToken ends the sign-in a refresh token belongs to, as Cognito's
@@ -192,13 +218,8 @@ func (s *Service) RevokeToken(ctx context.Context, c Client, refreshToken string
 		if err := q.RevokeRefreshFamily(ctx, rt.FamilyID, now); err != nil {
 			return fmt.Errorf("revoke refresh family: %w", err)
 		}
-		if rt.OriginJTI != "" {
-			// ErrNotFound: the user was deleted meanwhile, and its tokens
-			// are refused anyway.
-			err := q.RevokeOrigin(ctx, p.ID, rt.UserSub, rt.OriginJTI, now, now.Add(RevokedOriginRetention))
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("revoke origin: %w", err)
-			}
+		if err := revokeOrigin(ctx, q, p.ID, rt.UserSub, rt.OriginJTI, now); err != nil {
+			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.revoke_token", "user:"+rt.UserSub, map[string]string{"client_id": cl.ID})
 	})

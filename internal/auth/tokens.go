@@ -73,9 +73,23 @@ type tokenGrant struct {
 	originJTI string    // shared by every token of the session
 	now       time.Time
 	// nonce (OIDC authorization requests) goes into the ID token; scope,
-	// when set, replaces the access token's default scope (oidc_support.go).
+	// when set, replaces the access token's default scope (oidc_support.go)
+	// and is kept with the refresh family, so that a refresh reissues
+	// exactly it (refresh.go).
 	nonce string
 	scope string
+}
+
+// grantedScope is the scope of g's access token before hooks: the one
+// granted (an authorization code's, or the one kept with the refresh
+// family), else aws.cognito.signin.user.admin, the scope of every sign-in
+// through InitiateAuth and of refresh families written before migration
+// 0009 (docs/security.md T6).
+func (g *tokenGrant) grantedScope() string {
+	if g.scope != "" {
+		return g.scope
+	}
+	return scopeUserAdmin
 }
 
 // groupNames loads the names of u's groups (precedence order) through q.
@@ -157,7 +171,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	access := map[string]any{
 		"sub":        u.Sub,
 		"token_use":  "access",
-		"scope":      scopeUserAdmin,
+		"scope":      g.grantedScope(),
 		"auth_time":  authTime,
 		"iss":        iss,
 		"exp":        g.now.Add(accessTTL).Unix(),
@@ -169,9 +183,6 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if len(g.groups) > 0 {
 		access["cognito:groups"] = g.groups
-	}
-	if g.scope != "" {
-		access["scope"] = g.scope
 	}
 
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
@@ -190,6 +201,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		AccessToken: accessToken,
 		ExpiresIn:   int(accessTTL / time.Second),
 		TokenType:   "Bearer",
+		Scope:       g.grantedScope(),
 	}, nil
 }
 
@@ -208,6 +220,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 		UserSub:   g.user.Sub,
 		FamilyID:  familyID,
 		OriginJTI: g.originJTI,
+		Scope:     g.grantedScope(),
 		AuthTime:  g.authTime,
 		IssuedAt:  g.now,
 		ExpiresAt: expiresAt,

@@ -107,6 +107,9 @@ type Tokens struct {
 	RefreshToken string // "" when not rotated/issued
 	ExpiresIn    int    // seconds, of the access token
 	TokenType    string // "Bearer"
+	// Scope is the scope granted to the sign-in (space-separated): the
+	// access token's scope claim before any PreTokenGeneration hook.
+	Scope string
 }
 
 // Challenge asks the client for another step.

@@ -30,7 +30,7 @@ func TestRevokeTokenEndsTheSignIn(t *testing.T) {
 			wantErr(t, err, identity.CodeNotAuthorized, "Access Token has been revoked")
 			err = e.s.ChangePassword(e.ctx, tok, goodPW, goodPW2)
 			wantErr(t, err, identity.CodeNotAuthorized, "Access Token has been revoked")
-			_, err = e.s.OAuthUserInfo(e.ctx, tok)
+			_, err = e.s.OAuthUserInfo(e.ctx, e.pool.ID, tok)
 			wantErr(t, err, identity.CodeNotAuthorized, "Access Token has been revoked")
 		}
 

@@ -49,6 +49,8 @@ func exceptionFor(err error) exception {
 		return bad("UserNotFoundException")
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeForbidden:
 		return bad("NotAuthorizedException")
+	case identity.CodeInsufficientScope: // "Access Token does not have required scopes"
+		return bad("NotAuthorizedException")
 	case identity.CodeUserDisabled:
 		return exception{http.StatusBadRequest, "NotAuthorizedException", "User is disabled."}
 	case identity.CodeUserNotConfirmed:

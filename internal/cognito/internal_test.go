@@ -30,6 +30,7 @@ func TestExceptionFor(t *testing.T) {
 		{identity.Errorf(identity.CodeResourceNotFound, "no pool"), 400, "ResourceNotFoundException", "no pool"},
 		{identity.Errorf(identity.CodeGroupExists, "g"), 400, "GroupExistsException", "g"},
 		{identity.Errorf(identity.CodeInvalidToken, "t"), 400, "NotAuthorizedException", "t"},
+		{identity.Errorf(identity.CodeInsufficientScope, "Access Token does not have required scopes"), 400, "NotAuthorizedException", "Access Token does not have required scopes"},
 		{identity.Errorf(identity.CodeUserLambdaValidation, "PreSignUp failed with error no."), 400, "UserLambdaValidationException", "PreSignUp failed with error no."},
 		{identity.Errorf(identity.CodeUnsupported, "u"), 400, "UnsupportedOperationException", "u"},
 		{identity.Errorf(identity.CodeUserNotConfirmed, "c"), 400, "UserNotConfirmedException", "c"},
@@ -55,7 +56,8 @@ func TestExceptionFor(t *testing.T) {
 		identity.CodeTooManyFailedAttempts, identity.CodeTooManyRequests, identity.CodeLimitExceeded, identity.CodeResourceNotFound,
 		identity.CodeGroupExists, identity.CodeConflict, identity.CodeInvalidUserPoolConfig, identity.CodeUserLambdaValidation,
 		identity.CodeCodeDeliveryFailure, identity.CodeUnsupported, identity.CodeForbidden, identity.CodeUnauthenticated,
-		identity.CodeInvalidToken, identity.CodePayloadTooLarge, identity.CodeUnexpectedLambda, identity.CodeInvalidLambdaResponse} {
+		identity.CodeInvalidToken, identity.CodePayloadTooLarge, identity.CodeUnexpectedLambda, identity.CodeInvalidLambdaResponse,
+		identity.CodeInsufficientScope} {
 		if ex := exceptionFor(identity.Errorf(c, "m")); ex.Status >= 500 || !strings.HasSuffix(ex.Type, "Exception") {
 			t.Errorf("%s -> %+v", c, ex)
 		}

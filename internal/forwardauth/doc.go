@@ -34,7 +34,8 @@
 //	                                        no rule -> 403
 //	bearer token                            none, malformed -> 401
 //	verified-token cache (SHA-256 of token) hit -> identity
-//	auth.Service.AuthenticateAccessToken    signature, iss, exp, token_use,
+//	auth.Service.AuthenticateAccessTokenFor signature, iss (this pool's),
+//	                                        exp, token_use,
 //	                                        user enabled, not signed out,
 //	                                        sign-in (origin_jti) not revoked
 //	                                        -> identity = token claims +

@@ -30,11 +30,13 @@ const (
 
 // Authenticator is what the handler needs of *auth.Service.
 type Authenticator interface {
-	// AuthenticateAccessToken verifies an access token (signature, iss,
-	// exp, token_use) and that its user exists, is enabled and was not
-	// signed out globally after the token was issued, and that its sign-in
-	// was not ended by RevokeToken.
-	AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error)
+	// AuthenticateAccessTokenFor verifies an access token of pool poolID
+	// (signature, iss — another pool's token is invalid — exp, token_use)
+	// and that its user exists, is enabled and was not signed out globally
+	// after the token was issued, and that its sign-in was not ended
+	// (RevokeToken, a replayed code, a reused refresh token). No scope is
+	// required (docs/security.md T5).
+	AuthenticateAccessTokenFor(ctx context.Context, poolID, accessToken string) (*identity.Pool, *identity.User, map[string]any, error)
 }
 
 // Pool is the forward-auth configuration of one pool.
@@ -181,7 +183,7 @@ func (h *Handler) verify(ctx context.Context, poolID string, cfg Pool, tok strin
 			return e.id, nil
 		}
 	}
-	p, u, claims, err := h.svc.AuthenticateAccessToken(ctx, tok)
+	p, u, claims, err := h.svc.AuthenticateAccessTokenFor(ctx, poolID, tok)
 	if err != nil {
 		switch identity.ErrorCode(err) {
 		case identity.CodeInvalidToken, identity.CodeNotAuthorized, identity.CodeUserNotFound, identity.CodeUserDisabled:

@@ -367,7 +367,7 @@ func TestAttacks(t *testing.T) {
 // failing is an Authenticator whose store is down, or that panics.
 type failing struct{ panics bool }
 
-func (f failing) AuthenticateAccessToken(context.Context, string) (*identity.Pool, *identity.User, map[string]any, error) {
+func (f failing) AuthenticateAccessTokenFor(context.Context, string, string) (*identity.Pool, *identity.User, map[string]any, error) {
 	if f.panics {
 		panic("boom")
 	}
@@ -376,7 +376,7 @@ func (f failing) AuthenticateAccessToken(context.Context, string) (*identity.Poo
 
 type empty struct{}
 
-func (empty) AuthenticateAccessToken(context.Context, string) (*identity.Pool, *identity.User, map[string]any, error) {
+func (empty) AuthenticateAccessTokenFor(context.Context, string, string) (*identity.Pool, *identity.User, map[string]any, error) {
 	return nil, nil, nil, nil
 }
 

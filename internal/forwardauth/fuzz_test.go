@@ -16,7 +16,7 @@ import (
 // alwaysAlice authenticates every token as Alice, a User of Acme.
 type alwaysAlice struct{}
 
-func (alwaysAlice) AuthenticateAccessToken(context.Context, string) (*identity.Pool, *identity.User, map[string]any, error) {
+func (alwaysAlice) AuthenticateAccessTokenFor(context.Context, string, string) (*identity.Pool, *identity.User, map[string]any, error) {
 	return &identity.Pool{ID: "p1"},
 		&identity.User{PoolID: "p1", Sub: "alice", Email: "alice@acme.test", Enabled: true, Attributes: map[string]string{"custom:company_name": "Acme"}},
 		map[string]any{"sub": "alice", "token_use": "access", "cognito:groups": []any{"Users"}, "exp": 1e10},

@@ -38,6 +38,7 @@ const (
 	CodeForbidden             Code = "forbidden"                // authenticated, but not allowed here
 	CodeUnauthenticated       Code = "unauthenticated"          // no or bad admin credentials
 	CodeInvalidToken          Code = "invalid_token"            // NotAuthorizedException for bad tokens
+	CodeInsufficientScope     Code = "insufficient_scope"       // NotAuthorizedException "Access Token does not have required scopes"
 	CodePayloadTooLarge       Code = "payload_too_large"        // request body over the cap
 	CodeInternal              Code = "internal"                 // InternalErrorException; details only in logs
 	// CodeUnavailable: a dependency (the database) cannot be reached right

@@ -28,4 +28,5 @@ type OAuthCode struct {
 	CreatedAt           time.Time
 	UsedAt              time.Time // zero until redeemed
 	FamilyID            string    // refresh family issued from it, once redeemed
+	OriginJTI           string    // origin_jti of the sign-in issued from it, once redeemed
 }

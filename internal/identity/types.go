@@ -245,12 +245,18 @@ type OneTimeCode struct {
 // one sign-in form a family; rotating marks the old one used; presenting a
 // used one revokes the family.
 type RefreshToken struct {
-	Hash       string // hex SHA-256 of the token
-	PoolID     string
-	ClientID   string
-	UserSub    string
-	FamilyID   string
-	OriginJTI  string // the jti shared by the tokens of this sign-in
+	Hash      string // hex SHA-256 of the token
+	PoolID    string
+	ClientID  string
+	UserSub   string
+	FamilyID  string
+	OriginJTI string // the jti shared by the tokens of this sign-in
+	// Scope is the access token scope granted at the sign-in
+	// (space-separated), reissued exactly by every refresh of the family.
+	// "" only on tokens written before migration 0009 (or by a node not
+	// yet upgraded): auth reads it as aws.cognito.signin.user.admin, the
+	// scope those nodes issued.
+	Scope      string
 	AuthTime   time.Time
 	IssuedAt   time.Time
 	ExpiresAt  time.Time // absolute expiry of the family

@@ -187,6 +187,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 // (openid, email, profile, phone, aws.cognito.signin.user.admin) and, when
 // the client lists OAuthScopes, one of them. No scope requested: the
 // client's user scopes, or "openid" when it lists none.
+//
+// aws.cognito.signin.user.admin lets the token change the account
+// (docs/security.md T5), so it is granted only to a client that lists it
+// explicitly, as Cognito's AllowedOAuthScopes; a client listing no scopes
+// gets the OpenID scopes only.
 func grantScope(cl *identity.AppClient, requested string) (string, bool) {
 	req := splitScope(requested)
 	if len(req) == 0 {
@@ -201,7 +206,8 @@ func grantScope(cl *identity.AppClient, requested string) (string, bool) {
 	}
 	var out []string
 	for _, s := range req {
-		if !auth.IsUserScope(s) || (len(cl.OAuthScopes) > 0 && !hasField(cl.OAuthScopes, s)) {
+		if !auth.IsUserScope(s) || (len(cl.OAuthScopes) > 0 && !hasField(cl.OAuthScopes, s)) ||
+			(s == auth.ScopeUserAdmin && !hasField(cl.OAuthScopes, s)) {
 			return "", false
 		}
 		if !hasField(out, s) {

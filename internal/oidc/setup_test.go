@@ -72,6 +72,9 @@ type env struct {
 	pub              string
 	sub              string
 	st               store.Store
+	// mux serves everything; a test may mount more on it (Cognito,
+	// forward-auth).
+	mux *http.ServeMux
 }
 
 func setup(t *testing.T) *env {
@@ -100,6 +103,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	e.mux = mux
 	h := api.New(e.svc, api.Options{Log: log})
 	for _, p := range api.MountPatterns {
 		mux.Handle(p, h)

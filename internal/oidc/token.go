@@ -157,8 +157,10 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 			h.jsonError(w, r, http.StatusBadRequest, "invalid_grant", identity.Errorf(identity.CodeNotAuthorized, "Unexpected challenge."))
 			return
 		}
+		// The refreshed tokens have exactly the sign-in's scope (auth keeps
+		// it with the refresh family); say which (RFC 6749 §5.1).
 		writeJSON(w, http.StatusOK, tokenResponse{AccessToken: res.Tokens.AccessToken, IDToken: res.Tokens.IDToken,
-			RefreshToken: res.Tokens.RefreshToken, TokenType: "Bearer", ExpiresIn: res.Tokens.ExpiresIn})
+			RefreshToken: res.Tokens.RefreshToken, TokenType: "Bearer", ExpiresIn: res.Tokens.ExpiresIn, Scope: res.Tokens.Scope})
 	case "client_credentials":
 		if !cl.HasSecret() || !hasField(cl.OAuthFlows, identity.OAuthFlowClientCredentials) {
 			h.jsonError(w, r, http.StatusBadRequest, "unauthorized_client", identity.Errorf(identity.CodeNotAuthorized, "The client may not use client_credentials."))
@@ -178,7 +180,11 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 }
 
 // userInfo is GET or POST /{pool}/oauth2/userInfo with a Bearer access
-// token (RFC 6750 header only).
+// token (RFC 6750 header only) issued by this pool: another pool's token,
+// however valid there, is 401 invalid_token (auth.OAuthUserInfo checks the
+// issuer against the path's pool; on a pool's own domain the "pool" path
+// value is the domain's pool). A token without the openid (or
+// aws.cognito.signin.user.admin) scope is 403 insufficient_scope.
 func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 	authz := r.Header.Get("Authorization")
 	tok, found := strings.CutPrefix(authz, "Bearer ")
@@ -191,19 +197,18 @@ func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, http.StatusUnauthorized, "invalid_request", identity.Errorf(identity.CodeNotAuthorized, "A Bearer access token is required."))
 		return
 	}
-	claims, err := h.svc.OAuthUserInfo(r.Context(), tok)
+	claims, err := h.svc.OAuthUserInfo(r.Context(), r.PathValue("pool"), tok)
 	if err != nil {
 		switch identity.ErrorCode(err) {
 		case identity.CodeInternal, identity.CodeUnavailable:
 			h.jsonError(w, r, http.StatusInternalServerError, "server_error", err)
+		case identity.CodeInsufficientScope:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="insufficient_scope", scope="openid"`)
+			h.jsonError(w, r, http.StatusForbidden, "insufficient_scope", err)
 		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
 			h.jsonError(w, r, http.StatusUnauthorized, "invalid_token", err)
 		}
-		return
-	}
-	if pool := r.PathValue("pool"); claims == nil || pool == "" {
-		h.jsonError(w, r, http.StatusUnauthorized, "invalid_token", nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, claims)

@@ -196,9 +196,10 @@ type Querier interface {
 	InsertOAuthCode(ctx context.Context, c *identity.OAuthCode) error
 	// GetOAuthCode returns the code with that hash, or ErrNotFound.
 	GetOAuthCode(ctx context.Context, hash string) (*identity.OAuthCode, error)
-	// UseOAuthCode sets UsedAt and FamilyID only if the code is unused
-	// (compare-and-set); it reports whether it did.
-	UseOAuthCode(ctx context.Context, hash, familyID string, now time.Time) (bool, error)
+	// UseOAuthCode sets UsedAt, FamilyID and OriginJTI (the sign-in the
+	// code was exchanged for) only if the code is unused (compare-and-set);
+	// it reports whether it did.
+	UseOAuthCode(ctx context.Context, hash, familyID, originJTI string, now time.Time) (bool, error)
 	// DeleteExpiredOAuthCodes removes codes expired before cutoff.
 	DeleteExpiredOAuthCodes(ctx context.Context, cutoff time.Time) (int, error)
 

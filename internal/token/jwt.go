@@ -80,6 +80,12 @@ func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[stri
 	if err != nil {
 		return "", internalErr(err)
 	}
+	if active.rec.Alg == AlgES256 {
+		// Only the low-s form is ever issued (lows.go).
+		if s, err = lowSCompact(s); err != nil {
+			return "", internalErr(err)
+		}
+	}
 	return s, nil
 }
 
@@ -89,6 +95,8 @@ func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[stri
 //     any parsing);
 //   - has an alg other than ES256 or RS256 (so never "none" or HS*), or
 //     one that differs from the alg of the key it names;
+//   - is ES256 with a high s (s > n/2: the malleable twin of a valid
+//     signature; Sign issues only the low form, lows.go);
 //   - names a kid that is not one of the pool's active, next or retired
 //     (until RemoveAfter) keys: on an unknown kid the keys are re-read from
 //     the store, at most once per second per pool, to see a rotation made
@@ -133,6 +141,9 @@ func (m *Manager) Verify(ctx context.Context, pool *identity.Pool, raw, issuer s
 	}
 	if k.rec.Alg != alg {
 		return nil, invalidToken(msgInvalid, errors.New("alg does not match the key"))
+	}
+	if alg == AlgES256 && !isLowS(jws.Signatures[0].Signature) {
+		return nil, invalidToken(msgInvalid, errors.New("ECDSA signature with a high s"))
 	}
 	// Pass the bare public key: go-jose then ignores any key material in
 	// the header.

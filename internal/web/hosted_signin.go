@@ -122,7 +122,7 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, us
 		w.errorPage(rw, r, identity.Errorf(identity.CodeInternal, "no tokens"))
 		return
 	}
-	_, u, _, err := w.svc.AuthenticateAccessToken(r.Context(), res.Tokens.AccessToken)
+	_, u, _, err := w.svc.AuthenticateAccessTokenFor(r.Context(), h.pool.ID, res.Tokens.AccessToken)
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return

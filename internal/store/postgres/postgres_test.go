@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"database/sql"
+	"io/fs"
+	"os"
+	"testing"
+
 	"github.com/gatehouse-id/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-id/gatehouse/internal/store/sqlstore"
-	"testing"
 
 	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
@@ -73,5 +77,28 @@ func TestMultiNode(t *testing.T) {
 			out[i] = db
 		}
 		return out[0], out[1]
+	})
+}
+
+// TestMigration0009 upgrades a schema with rows written before migration
+// 0009 (security.md T6).
+func TestMigration0009(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.PostgresSchemaDSN(t)
+	storetest.RunMigration0009(t, storetest.Backend{
+		Migrations: os.DirFS("migrations"),
+		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlstore.New(t.Context(), postgres.Dialect, db, db, migrations)
+			if err != nil {
+				db.Close()
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s, db
+		},
 	})
 }

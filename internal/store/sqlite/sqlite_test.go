@@ -1,11 +1,15 @@
 package sqlite_test
 
 import (
+	"database/sql"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-id/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 )
 
@@ -78,5 +82,29 @@ func TestMultiProcess(t *testing.T) {
 			out[i] = db
 		}
 		return out[0], out[1]
+	})
+}
+
+// TestMigration0009 upgrades a database with rows written before
+// migration 0009 (security.md T6).
+func TestMigration0009(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "upgrade.db")
+	storetest.RunMigration0009(t, storetest.Backend{
+		Migrations: os.DirFS("migrations"),
+		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.SetMaxOpenConns(1)
+			s, err := sqlstore.New(t.Context(), sqlite.Dialect, db, db, migrations)
+			if err != nil {
+				db.Close()
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s, db
+		},
 	})
 }

@@ -37,16 +37,18 @@ func testOAuthCodes(t *testing.T, s store.Store) {
 	_, err = s.GetOAuthCode(ctx(t), "nope")
 	wantErr(t, "unknown code", err, store.ErrNotFound)
 
-	ok, err := s.UseOAuthCode(ctx(t), "h1", "fam1", t0.Add(time.Second))
+	ok, err := s.UseOAuthCode(ctx(t), "h1", "fam1", "origin1", t0.Add(time.Second))
 	if err != nil || !ok {
 		t.Fatalf("first use: %v %v", ok, err)
 	}
-	ok, err = s.UseOAuthCode(ctx(t), "h1", "fam2", t0.Add(2*time.Second))
+	ok, err = s.UseOAuthCode(ctx(t), "h1", "fam2", "origin2", t0.Add(2*time.Second))
 	if err != nil || ok {
 		t.Fatalf("second use: %v %v", ok, err)
 	}
+	// The first use's family and sign-in (origin_jti) are recorded, so a
+	// replay can end that sign-in (security.md T10).
 	got, _ = s.GetOAuthCode(ctx(t), "h1")
-	if got.FamilyID != "fam1" || !got.UsedAt.Equal(t0.Add(time.Second)) {
+	if got.FamilyID != "fam1" || got.OriginJTI != "origin1" || !got.UsedAt.Equal(t0.Add(time.Second)) {
 		t.Fatalf("after use: %+v", got)
 	}
 
@@ -63,7 +65,7 @@ func testOAuthCodes(t *testing.T, s store.Store) {
 		go func() {
 			defer wg.Done()
 			err := s.InTx(ctx(t), func(q store.Querier) error {
-				ok, err := q.UseOAuthCode(ctx(t), "h2", "f", t0)
+				ok, err := q.UseOAuthCode(ctx(t), "h2", "f", "o", t0)
 				if ok {
 					wins.Add(1)
 				}

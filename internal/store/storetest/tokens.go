@@ -88,7 +88,7 @@ func testCodes(t *testing.T, s store.Store) {
 func mustRefresh(t *testing.T, s store.Store, pool, sub, hash, family string) *identity.RefreshToken {
 	t.Helper()
 	rt := &identity.RefreshToken{Hash: hash, PoolID: pool, ClientID: "client", UserSub: sub, FamilyID: family,
-		OriginJTI: "jti-" + family, AuthTime: t0, IssuedAt: t0.Add(time.Second), ExpiresAt: t0.Add(30 * 24 * time.Hour)}
+		OriginJTI: "jti-" + family, Scope: "openid email", AuthTime: t0, IssuedAt: t0.Add(time.Second), ExpiresAt: t0.Add(30 * 24 * time.Hour)}
 	noErr(t, "InsertRefreshToken", s.InsertRefreshToken(ctx(t), rt))
 	return rt
 }
@@ -112,6 +112,17 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetRefreshToken(c, "nope")
 	wantErr(t, "GetRefreshToken missing", err, store.ErrNotFound)
+	// The granted scope is kept with the token (security.md T6), and a
+	// token written without one (a node before migration 0009) reads back
+	// "" (legacy: auth reissues aws.cognito.signin.user.admin).
+	admin := *a
+	admin.Hash, admin.FamilyID, admin.Scope = "hash-admin", "fam-admin", "aws.cognito.signin.user.admin"
+	noErr(t, "InsertRefreshToken admin scope", s.InsertRefreshToken(c, &admin))
+	got, err = s.GetRefreshToken(c, "hash-admin")
+	noErr(t, "GetRefreshToken admin scope", err)
+	if got.Scope != admin.Scope {
+		t.Fatalf("Scope = %q, want %q", got.Scope, admin.Scope)
+	}
 
 	// Rotation: first mark wins, second reports false.
 	now := t0.Add(time.Minute)
