@@ -97,7 +97,7 @@ func newTab(t *testing.T, path string) *tab {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(alloc)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, 5*time.Minute) // a bound against a hung browser, not a threshold: a loaded 2-core machine has taken 110 s
 	t.Cleanup(cancel3)
 	return &tab{t: t, ctx: ctx, shots: shots}
 }

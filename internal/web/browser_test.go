@@ -108,7 +108,7 @@ func (c *chrome) person(first bool) *tab {
 		ctx, cancel = chromedp.NewContext(c.browser, chromedp.WithNewBrowserContext())
 	}
 	c.t.Cleanup(cancel)
-	ctx, cancel2 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel2 := context.WithTimeout(ctx, 5*time.Minute) // a bound against a hung browser, not a threshold: a loaded 2-core machine has taken 110 s
 	c.t.Cleanup(cancel2)
 	tb := &tab{t: c.t, c: c, ctx: ctx}
 	tb.do(chromedp.EmulateViewport(1000, 800))
