@@ -99,6 +99,8 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
+// TestTraefikAndCaddyHeaders: both header families; missing, repeated or
+// malformed ones are refused. security.md G1 G3
 func TestTraefikAndCaddyHeaders(t *testing.T) {
 	t.Parallel()
 	g, _ := setup(t, 0)
@@ -265,7 +267,7 @@ func b64json(v any) string {
 	return b64(b)
 }
 
-// TestAttacks: each forged or unfit token is answered 401.
+// TestAttacks: each forged or unfit token is answered 401. security.md G1
 func TestAttacks(t *testing.T) {
 	t.Parallel()
 	g, _ := setup(t, 5*time.Second)
@@ -380,6 +382,8 @@ func (empty) AuthenticateAccessToken(context.Context, string) (*identity.Pool, *
 	return nil, nil, nil, nil
 }
 
+// TestFailsClosed: a store failure, a panic or an empty answer is 503,
+// never 200. security.md G1
 func TestFailsClosed(t *testing.T) {
 	t.Parallel()
 	pools := map[string]forwardauth.Pool{"p1": {Policy: authz.MustPolicy(rules()...)}}

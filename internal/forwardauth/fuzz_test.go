@@ -32,7 +32,7 @@ func (alwaysAlice) AuthenticateAccessToken(context.Context, string) (*identity.P
 // (read Acme's documents, or the public /healthz), however the URI is
 // encoded, and never for a path that a backend may read differently
 // (";", "%3B", "%25", invalid UTF-8, compatibility forms of "." and "/").
-// security.md G2
+// security.md G2 G3
 func FuzzOriginalRequest(f *testing.F) {
 	for _, s := range [][2]string{
 		{"GET", "/companies/Acme/documents"}, {"GET", "/companies/Acme/documents/1?x=y"},
