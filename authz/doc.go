@@ -21,7 +21,10 @@
 //     /companies/{company}/documents is open only to callers whose
 //     custom:company_name is that company. A request no rule matches is
 //     refused, and so is one whose path routers may read differently
-//     (".." or "." segments, encoded or not, %2F, %5C).
+//     (".." or "." segments, encoded or not, %2F, %5C, %3B, %25, a ";"
+//     matrix parameter unless the rule sets MatrixParams, invalid UTF-8,
+//     control characters, and trailing dots or compatibility forms that
+//     would select another rule).
 //   - Middleware puts them in front of an http.Handler: 401 with
 //     WWW-Authenticate for a missing or invalid token, 403 when the rule
 //     is not met, 503 when the token cannot be checked, and the verified

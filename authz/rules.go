@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Rule grants access to the requests matching Methods and Path.
@@ -29,6 +32,14 @@ type Rule struct {
 	Groups []string
 	// Claims: every condition must hold.
 	Claims []Condition
+	// MatrixParams says that the backend behind this rule reads ";"
+	// path parameters and strips them from each segment before routing
+	// (Tomcat, Jetty, Spring: "/files;jsessionid=1/a" is "/files/a").
+	// Without it a path holding ";" matches no rule (403), because such a
+	// backend resolves "/public/..;/admin" to "/admin". With it, a path
+	// holding ";" is decided on the path with each segment's ";..."
+	// removed, which must pass every other check and select this rule.
+	MatrixParams bool
 }
 
 // Condition compares one claim of the caller's token with a literal or
@@ -175,17 +186,67 @@ func (*nopWriter) WriteHeader(int)             {}
 // find returns the rule matching r and the request carrying its path
 // values. A request ServeMux would redirect (an unclean path such as
 // "/a/../b" or "/a//b") or answer 404 or 405 matches no rule, and so does
-// one whose path a backend might read differently (ambiguousPath).
+// one whose path a backend might read differently (see readPath).
 func (p *Policy) find(r *http.Request) (*Rule, *http.Request) {
-	if ambiguousPath(r.URL) {
+	u := r.URL
+	if u == nil {
 		return nil, nil
 	}
+	params := strings.Contains(u.EscapedPath(), ";")
+	if params {
+		if u = withoutParams(u); u == nil {
+			return nil, nil
+		}
+	}
+	i, mr := p.readPath(r, u)
+	if i < 0 || (params && !p.rules[i].MatrixParams) {
+		return nil, nil
+	}
+	return &p.rules[i], mr
+}
+
+// readPath returns the index of the rule matching r with URL u (-1 for
+// none) and the request carrying its path values. -1 too when u is
+// ambiguous (ambiguousPath), or when another reading of it that some
+// backends make selects another rule: trailing dots and spaces stripped
+// from each segment (Windows and IIS), or Unicode compatibility forms
+// folded (NFKC: "ａｄｍｉｎ" is "admin" to some frameworks). A reading that
+// selects the same rule is harmless: the rule's conditions still compare
+// the segment as sent.
+func (p *Policy) readPath(r *http.Request, u *url.URL) (int, *http.Request) {
+	if ambiguousPath(u) {
+		return -1, nil
+	}
+	i, mr := p.match(r, u)
+	if i < 0 {
+		return -1, nil
+	}
+	for _, alt := range []func(string) (string, bool){trimTrailingDots, foldCompat} {
+		other, ok := alt(u.Path)
+		if !ok {
+			return -1, nil
+		}
+		if other == u.Path {
+			continue
+		}
+		ou := &url.URL{Path: other}
+		if ambiguousPath(ou) {
+			return -1, nil
+		}
+		if j, _ := p.match(r, ou); j != i {
+			return -1, nil
+		}
+	}
+	return i, mr
+}
+
+// match runs the rules' ServeMux on r with URL u.
+func (p *Policy) match(r *http.Request, u *url.URL) (int, *http.Request) {
 	m := &match{idx: -1}
-	p.mux.ServeHTTP(&nopWriter{}, r.WithContext(context.WithValue(r.Context(), matchKey{}, m)))
-	if m.idx < 0 {
-		return nil, nil
-	}
-	return &p.rules[m.idx], m.req
+	r2 := r.WithContext(context.WithValue(r.Context(), matchKey{}, m))
+	r2.URL = u
+	p.mux.ServeHTTP(&nopWriter{}, r2)
+	return m.idx, m.req
 }
 
 // Check decides whether id may make request r (id is nil for a request
@@ -242,10 +303,19 @@ func inAny(id *Identity, groups []string) bool {
 }
 
 // ambiguousPath reports a path that routers disagree about, so that a rule
-// matched here could select another resource behind the proxy: an encoded
-// slash or backslash (%2F, %5C), a backslash, a "." or ".." segment once
-// decoded ("%2e%2e"), or a control character once decoded. Such requests
-// match no rule (403); no honest client sends them.
+// matched here could select another resource behind the proxy (Spring
+// Security's StrictHttpFirewall refuses much the same list):
+//
+//   - a backslash, or an encoded slash, backslash, semicolon or percent
+//     sign (%2F, %5C, %3B, %25: some backends decode twice or split
+//     after decoding);
+//   - a "." or ".." segment once decoded ("%2e%2e", ".%2E");
+//   - a decoded path that is not valid UTF-8 (overlong forms such as
+//     %c0%ae, which lenient decoders read as ".");
+//   - a control character once decoded (%00, CR, LF, DEL).
+//
+// Such requests match no rule (403); no honest client sends them. A raw
+// ";" is handled by find (Rule.MatrixParams).
 func ambiguousPath(u *url.URL) bool {
 	raw := u.EscapedPath()
 	if strings.ContainsRune(raw, '\\') {
@@ -254,10 +324,13 @@ func ambiguousPath(u *url.URL) bool {
 	for i := 0; i+2 < len(raw); i++ {
 		if raw[i] == '%' {
 			switch strings.ToLower(raw[i+1 : i+3]) {
-			case "2f", "5c":
+			case "2f", "5c", "3b", "25":
 				return true
 			}
 		}
+	}
+	if !utf8.ValidString(u.Path) {
+		return true
 	}
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == "." || seg == ".." {
@@ -265,9 +338,54 @@ func ambiguousPath(u *url.URL) bool {
 		}
 	}
 	for i := 0; i < len(u.Path); i++ {
-		if c := u.Path[i]; c < 0x20 || c == 0x7f {
+		if c := u.Path[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return true
 		}
 	}
 	return false
+}
+
+// withoutParams returns u with each segment's ";..." removed, the path a
+// servlet container routes; nil if that path does not decode.
+func withoutParams(u *url.URL) *url.URL {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, seg := range segs {
+		segs[i], _, _ = strings.Cut(seg, ";")
+	}
+	raw := strings.Join(segs, "/")
+	path, err := url.PathUnescape(raw)
+	if err != nil {
+		return nil
+	}
+	return &url.URL{Path: path, RawPath: raw}
+}
+
+// trimTrailingDots strips trailing dots and spaces from each segment, as
+// Windows does with file names; false when that empties a segment
+// ("...", ". ").
+func trimTrailingDots(path string) (string, bool) {
+	if !strings.Contains(path, ".") && !strings.Contains(path, " ") {
+		return path, true
+	}
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		t := strings.TrimRight(seg, ". ")
+		if t == "" && seg != "" {
+			return "", false
+		}
+		segs[i] = t
+	}
+	return strings.Join(segs, "/"), true
+}
+
+// foldCompat returns the NFKC form of a non-ASCII path, in which fullwidth
+// and other compatibility characters become their ASCII look-alikes
+// ("\uff0e\uff0e" is "..", "\uff0f" is "/", "\u2025" is "..").
+func foldCompat(path string) (string, bool) {
+	for i := 0; i < len(path); i++ {
+		if path[i] >= utf8.RuneSelf {
+			return norm.NFKC.String(path), true
+		}
+	}
+	return path, true
 }

@@ -3,6 +3,7 @@ package authz_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/authz"
@@ -65,7 +66,7 @@ func TestPolicyCheck(t *testing.T) {
 		{"GET", "/companies/Acme/documents/x%5c..", who("Acme", "Users"), 403},
 		{"GET", "/companies/Acme/documents/a%00b", who("Acme", "Users"), 403},
 		{"GET", "/companies/Acme/documents/a%20b", who("Acme", "Users"), 200},
-		{"GET", "/companies/Acme/documents/..%2e", who("Acme", "Users"), 200},
+		{"GET", "/companies/Acme/documents/..%2e", who("Acme", "Users"), 403}, // "..." is ".." or "" to some backends
 		{"POST", "/companies/Acme/documents", who("Acme", "Users"), 403},
 		{"POST", "/companies/Acme/documents", who("Acme", "Managers"), 200},
 		{"PUT", "/companies/Acme/documents/1", who("Acme", "Managers"), 200},
@@ -122,5 +123,112 @@ func TestNewPolicyErrors(t *testing.T) {
 	var nilPolicy *authz.Policy
 	if d := nilPolicy.Check(httptest.NewRequest("GET", "/", nil), nil); d.Status != http.StatusForbidden {
 		t.Errorf("nil policy: %d", d.Status)
+	}
+}
+
+// hostile is a policy with a public subtree, everything else public, an admin subtree,
+// a company-bound route, and a route whose backend reads ;parameters
+// (a servlet container), to show what each hostile path could reach.
+func hostile() *authz.Policy {
+	company := []authz.Condition{{Claim: "custom:company_name", PathValue: "company"}}
+	return authz.MustPolicy(
+		authz.Rule{Methods: []string{"GET"}, Path: "/public/", Public: true},
+		authz.Rule{Methods: []string{"GET"}, Path: "/", Public: true},
+		authz.Rule{Methods: []string{"GET"}, Path: "/admin/", Groups: []string{"Admins"}},
+		authz.Rule{Methods: []string{"GET"}, Path: "/companies/{company}/documents/{id}", Groups: []string{"Users"}, Claims: company},
+		authz.Rule{Methods: []string{"GET"}, Path: "/java/{company}/reports", Groups: []string{"Users"}, Claims: company, MatrixParams: true},
+	)
+}
+
+// TestHostilePaths: paths that a backend may resolve to another resource
+// than the rule engine sees are refused; the table gives the answer for
+// each normalisation ambiguity. security.md G2
+func TestHostilePaths(t *testing.T) {
+	t.Parallel()
+	p := hostile()
+	user, admin := who("Acme", "Users"), who("Acme", "Admins")
+	inc := who("Acme Inc.", "Users")
+	tests := []struct {
+		name, path string
+		id         *authz.Identity
+		want       int
+	}{
+		// Baselines.
+		{"public", "/public/x", nil, 200},
+		{"public page", "/about", nil, 200},
+		{"admin as user", "/admin/x", user, 403},
+		{"admin as admin", "/admin/x", admin, 200},
+		{"own company", "/companies/Acme/documents/1", user, 200},
+		{"query is not the path", "/public/x?a=..;/admin/x", nil, 200},
+		// Matrix parameters (Tomcat, Jetty, Spring strip ";..." from each segment).
+		{"matrix dot-dot", "/public/..;/admin/x", nil, 403},
+		{"matrix dot-dot with value", "/public/..;x=1/admin/x", nil, 403},
+		{"matrix on a segment", "/public/x;y", nil, 403},
+		{"matrix on the admin segment", "/admin;x/y", admin, 403},
+		{"encoded dot-dot matrix", "/public/%2e%2e;/admin/x", nil, 403},
+		{"encoded semicolon", "/public/a%3Bb", nil, 403},
+		{"encoded semicolon lower case", "/public/a%3bb", nil, 403},
+		// A rule that allows matrix parameters decides on the path without them.
+		{"allowed matrix", "/java/Acme;jsessionid=1/reports", user, 200},
+		{"allowed matrix, empty", "/java/Acme;/reports", user, 200},
+		{"allowed matrix, last segment", "/java/Acme/reports;v=2", user, 200},
+		{"allowed matrix, other company", "/java/Globex;x=Acme/reports", user, 403},
+		{"allowed matrix, dot-dot", "/java/..;/admin/x", admin, 403},
+		{"allowed matrix, encoded semicolon", "/java/Acme%3B/reports", user, 403},
+		{"allowed matrix, hides a segment", "/java/Acme;a/b/reports", user, 403},
+		// Dot segments, encoded or not, in any case of the escape.
+		{"dot-dot", "/public/../admin/x", nil, 403},
+		{"encoded dot-dot", "/public/%2e%2e/admin/x", nil, 403},
+		{"encoded dot-dot upper case", "/public/%2E%2E/admin/x", nil, 403},
+		{"half-encoded dot-dot", "/public/.%2E/admin/x", nil, 403},
+		{"dot", "/public/./x", nil, 403},
+		{"double-encoded dot-dot", "/public/%252e%252e/admin/x", nil, 403},
+		{"encoded percent", "/public/100%25", nil, 403},
+		{"overlong UTF-8 dot-dot", "/public/%c0%ae%c0%ae/admin/x", nil, 403},
+		{"overlong UTF-8 slash", "/public/x%c0%afadmin", nil, 403},
+		{"invalid UTF-8", "/public/%ff", nil, 403},
+		{"fullwidth dot-dot", "/public/%ef%bc%8e%ef%bc%8e/admin/x", nil, 403},
+		{"two-dot leader", "/public/%e2%80%a5/admin/x", nil, 403},
+		{"fullwidth solidus", "/public/..%ef%bc%8fadmin/x", nil, 403},
+		{"fullwidth reverse solidus", "/public/x%ef%bc%bcadmin", nil, 403},
+		{"fullwidth letters select another rule", "/%ef%bd%81dmin/x", nil, 403},
+		{"fullwidth letters, same rule", "/%ef%bd%81bout", nil, 200},
+		// Slashes and backslashes.
+		{"double slash", "/public//admin/x", nil, 403},
+		{"encoded slash", "/public/x%2F..%2F..%2Fadmin", nil, 403},
+		{"encoded slash lower case", "/public/x%2f..%2f..%2fadmin", nil, 403},
+		{"backslash", "/public/x\\..\\..\\admin", nil, 403},
+		{"encoded backslash", "/public/x%5c..%5cadmin", nil, 403},
+		// Control characters.
+		{"NUL", "/public/x%00", nil, 403},
+		{"NUL before an extension", "/public/admin%00.png", nil, 403},
+		{"CR LF", "/public/x%0d%0aX-Auth-Sub:%20root", nil, 403},
+		{"DEL", "/public/x%7f", nil, 403},
+		// Trailing dots and spaces (Windows strips them): refused where
+		// the stripped path selects another rule or empties a segment.
+		{"trailing dot selects another rule", "/admin./x", nil, 403},
+		{"trailing dots select another rule", "/admin../x", nil, 403},
+		{"trailing space selects another rule", "/admin%20/x", nil, 403},
+		{"dots only", "/public/...", nil, 403},
+		{"encoded dots only", "/public/..%2e", nil, 403},
+		{"trailing dot, same rule", "/about.", nil, 200},
+		{"company ending in a dot", "/companies/Acme%20Inc./documents/1", inc, 200},
+		{"trailing dot is another company", "/companies/Acme./documents/1", user, 403},
+		// Percent-encoding of unreserved characters means the same thing
+		// to every backend: decided on the decoded path.
+		{"encoded letter", "/companies/Ac%6De/documents/1", user, 200},
+		{"encoded letter upper case", "/companies/Ac%6de/documents/1", user, 200},
+		{"encoded space", "/public/a%20b", nil, 200},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		u, err := url.ParseRequestURI(tt.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		r.URL = u
+		if d := p.Check(r, tt.id); d.Status != tt.want {
+			t.Errorf("%s: GET %s: %d (%s), want %d", tt.name, tt.path, d.Status, d.Reason, tt.want)
+		}
 	}
 }

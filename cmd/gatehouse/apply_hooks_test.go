@@ -77,7 +77,7 @@ func TestHooksCLI(t *testing.T) {
 		mu.Lock()
 		s := secret
 		mu.Unlock()
-		if err := hooks.VerifySignature(s, r.Header.Get(hooks.SignatureHeader), body, time.Now(), 0); err != nil {
+		if err := hooks.VerifySignature(s, r.Header, body, time.Now(), 0); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -85,6 +85,12 @@ func TestHooksCLI(t *testing.T) {
 	}))
 	t.Cleanup(recv.Close)
 	out := c.ok("hooks", "set", "--pool", "acme", "pre_sign_up", recv.URL, "--timeout-ms", "1500")
+	// Without the operator's override the receiver on 127.0.0.1 is not
+	// reached, and the test says no more than that it could not connect.
+	// security.md G5
+	refused, _, _ := c.run("", "hooks", "test", "--pool", "acme", "pre_sign_up")
+	assertContains(t, refused, "ConnectionError")
+	c.env["GATEHOUSE_HOOKS_ALLOWED_NETWORKS"] = "127.0.0.0/8, ::1"
 	m := regexp.MustCompile(`shown once[^:]*: (ghs_\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no secret printed: %s", out)

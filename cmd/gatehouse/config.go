@@ -60,6 +60,8 @@ type Config struct {
 	Cluster ClusterConfig `yaml:"cluster"`
 	// Cognito configures the Cognito-compatible API on POST / (cognito.go).
 	Cognito CognitoConfig `yaml:"cognito"`
+	// Hooks is the webhooks' outbound network policy (hooks_config.go).
+	Hooks HooksConfig `yaml:"hooks"`
 }
 
 // SMTPConfig configures outgoing mail. Without a host (and outside dev mode)

@@ -85,7 +85,12 @@ func openCore(ctx context.Context, cfg Config, log *slog.Logger, notify func()) 
 		return nil, fmt.Errorf("email templates: %w", err)
 	}
 	c.outbox = mail.NewOutbox(tpl, cfg.SMTP.From, notify)
+	hookClient, err := cfg.Hooks.client()
+	if err != nil {
+		return nil, err
+	}
 	c.svc, err = auth.New(auth.Config{
+		Hooks:   hookClient,
 		Store:   st,
 		Hasher:  c.hasher,
 		Tokens:  c.tokens,

@@ -44,6 +44,9 @@ type ForwardAuthRule struct {
 	Public  bool               `yaml:"public"`
 	Groups  []string           `yaml:"groups"`
 	Claims  []ForwardAuthClaim `yaml:"claims"`
+	// MatrixParams: the backend strips ";..." path parameters from each
+	// segment (Tomcat, Jetty, Spring); see authz.Rule.MatrixParams.
+	MatrixParams bool `yaml:"matrix_params"`
 }
 
 // ForwardAuthClaim is one claim condition (authz.Condition).
@@ -90,7 +93,7 @@ func (fa ForwardAuthConfig) pools() (map[string]forwardauth.Pool, error) {
 		}
 		rules := make([]authz.Rule, len(pc.Rules))
 		for i, r := range pc.Rules {
-			rules[i] = authz.Rule{Methods: r.Methods, Path: r.Path, Public: r.Public, Groups: r.Groups}
+			rules[i] = authz.Rule{Methods: r.Methods, Path: r.Path, Public: r.Public, Groups: r.Groups, MatrixParams: r.MatrixParams}
 			for _, c := range r.Claims {
 				rules[i].Claims = append(rules[i].Claims, authz.Condition{Claim: c.Claim, Equals: c.Equals, PathValue: c.PathValue})
 			}

@@ -117,3 +117,44 @@ func TestForwardAuthConfigErrors(t *testing.T) {
 		t.Fatalf("0s: %v %v", cfg.ForwardAuth.CacheTTL, err)
 	}
 }
+
+// TestForwardAuthMatrixParams: a path holding ";" is refused unless its
+// rule says the backend reads path parameters (matrix_params).
+// security.md G2
+func TestForwardAuthMatrixParams(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadFA(t, `
+forward_auth:
+  pools:
+    us-east-1_Docs:
+      rules:
+        - {methods: [GET], path: /static/, public: true}
+        - {methods: [GET], path: /app/, public: true, matrix_params: true}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	if err := mountForwardAuth(mux, nil, cfg.ForwardAuth, nil); err != nil {
+		t.Fatal(err)
+	}
+	for uri, want := range map[string]int{
+		"/static/a.js":                 200,
+		"/static/a.js;v=1":             403,
+		"/static/..;/app/x":            403,
+		"/app/page;jsessionid=1":       200,
+		"/app/..;/static/x":            403,
+		"/app;x/..;/..;/etc/passwd":    403,
+		"/app/page%3Bjsessionid=1":     403,
+		"/app/page;jsessionid=1/../..": 403,
+	} {
+		r := httptest.NewRequest("GET", "/authz/check/us-east-1_Docs", nil)
+		r.Header.Set("X-Forwarded-Method", "GET")
+		r.Header.Set("X-Forwarded-Uri", uri)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("%s: %d, want %d", uri, w.Code, want)
+		}
+	}
+}

@@ -76,7 +76,7 @@ generated secret, printed once; an existing hook keeps its secret unless
 				}
 				fmt.Fprintf(a.stdout, "set hook %s -> %s\n", args[0], args[1])
 				if secret != "" {
-					fmt.Fprintf(a.stdout, "secret (shown once; the receiver verifies X-Gatehouse-Signature with it): %s\n", secret)
+					fmt.Fprintf(a.stdout, "secret (shown once; the receiver verifies webhook-signature with it): %s\n", secret)
 				}
 				return nil
 			})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
@@ -74,6 +75,7 @@ func adminSetupWith(t *testing.T, st store.Store) *adminEnv {
 	outbox := mail.NewOutbox(tpl, "noreply@example.com", nil)
 	outbox.Now = e.now
 	s, err := New(Config{
+		Hooks:   hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
 		Store:   st,
 		Hasher:  e.hash,
 		Tokens:  token.NewManager(st, bytes.Repeat([]byte{7}, 32), e.now),

@@ -37,7 +37,7 @@ func newHookServer(t *testing.T, secret string, handle func(ev map[string]any) (
 	hs := &hookServer{secret: secret, handle: handle}
 	hs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		err := hooks.VerifySignature(hs.secret, r.Header.Get(hooks.SignatureHeader), body, time.Now(), 0)
+		err := hooks.VerifySignature(hs.secret, r.Header, body, time.Now(), 0)
 		hs.mu.Lock()
 		hs.sigErrs = append(hs.sigErrs, err)
 		hs.deliveries = append(hs.deliveries, r.Header.Get(hooks.DeliveryHeader))

@@ -23,7 +23,7 @@ import (
 // with backoff (jobs.Backoff) while the hook fails, and dead-lettered
 // after jobs.DefaultMaxAttempts or at once when the hook rejects it (a 4xx
 // with a message). Every delivery of one event carries the same
-// X-Gatehouse-Delivery id, so a receiver can drop duplicates.
+// webhook-id (and X-Gatehouse-Delivery), so a receiver can drop duplicates.
 //
 // It fires on every activation, also where Cognito does not: a user
 // created by an administrator who completes NEW_PASSWORD_REQUIRED, a user

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
@@ -127,6 +128,7 @@ func userSetupStore(t testing.TB, st store.Store, poolIn func(*CreatePoolInput),
 	outbox := mail.NewOutbox(tpl, "noreply@example.com", nil)
 	outbox.Now = e.now
 	e.s, err = New(Config{
+		Hooks:   hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
 		Store:   st,
 		Hasher:  e.hasher,
 		Tokens:  token.NewManager(st, bytes.Repeat([]byte{9}, 32), e.now),

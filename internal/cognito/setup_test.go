@@ -25,6 +25,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/cognito"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
@@ -124,6 +125,7 @@ func setup(t testing.TB, opts ...setupOpts) *env {
 		hp = *o.hash
 	}
 	svc, err := auth.New(auth.Config{
+		Hooks: hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
 		Store: db, Hasher: password.NewHasher(hp, 0), Tokens: token.NewManager(db, masterKey, time.Now),
 		Mail: mail.NewOutbox(tpl, "Gatehouse <no-reply@example.test>", nil), BaseURL: baseURL, Region: "us-east-1",
 		Now: time.Now, Rand: rand.Reader, Log: log,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
@@ -81,7 +82,9 @@ func newNode(t *testing.T, host string, c *clock) *node {
 	}
 	key := make([]byte, token.MasterKeySize)
 	_, _ = rand.Read(key)
-	n.svc, err = auth.New(auth.Config{Store: st,
+	n.svc, err = auth.New(auth.Config{
+		Hooks:  hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
+		Store:  st,
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
 		Tokens: token.NewManager(st, key, c.Now), Mail: mail.NewOutbox(tpl, "no-reply@example.test", nil),
 		BaseURL: n.base, Now: c.Now, Rand: rand.Reader, Log: log})

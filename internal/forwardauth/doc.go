@@ -31,7 +31,9 @@
 //	pool rules (Options.Pools[{pool}])      none -> 403
 //	original method + URI                   missing, malformed -> 403
 //	authz.Policy.Check(req, nil)            public rule -> 200 (no identity)
-//	                                        no rule -> 403
+//	                                        no rule, or an ambiguous path
+//	                                        (";", %3B, %25, dot segments,
+//	                                        invalid UTF-8, ...) -> 403
 //	bearer token                            none, malformed -> 401
 //	verified-token cache (SHA-256 of token) hit -> identity
 //	auth.Service.AuthenticateAccessTokenFor signature, iss (this pool's),

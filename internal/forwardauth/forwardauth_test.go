@@ -99,6 +99,8 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
+// TestTraefikAndCaddyHeaders: both header families; missing, repeated or
+// malformed ones are refused. security.md G1 G3
 func TestTraefikAndCaddyHeaders(t *testing.T) {
 	t.Parallel()
 	g, _ := setup(t, 0)
@@ -265,7 +267,7 @@ func b64json(v any) string {
 	return b64(b)
 }
 
-// TestAttacks: each forged or unfit token is answered 401.
+// TestAttacks: each forged or unfit token is answered 401. security.md G1
 func TestAttacks(t *testing.T) {
 	t.Parallel()
 	g, _ := setup(t, 5*time.Second)
@@ -380,6 +382,8 @@ func (empty) AuthenticateAccessTokenFor(context.Context, string, string) (*ident
 	return nil, nil, nil, nil
 }
 
+// TestFailsClosed: a store failure, a panic or an empty answer is 503,
+// never 200. security.md G1
 func TestFailsClosed(t *testing.T) {
 	t.Parallel()
 	pools := map[string]forwardauth.Pool{"p1": {Policy: authz.MustPolicy(rules()...)}}
@@ -468,5 +472,60 @@ func TestGroupWithCommaLeftOutOfHeader(t *testing.T) {
 	res := g.Check(t, "GET", "/companies/Acme/documents", u.Access)
 	if res.StatusCode != 200 || res.Header.Get(authz.HeaderGroups) != "Users" {
 		t.Fatalf("%d, groups header %q", res.StatusCode, res.Header.Get(authz.HeaderGroups))
+	}
+}
+
+// TestHostilePaths: the paths of authz's hostile-path table that would
+// reach the admin area or another company behind a backend that reads
+// them differently are refused through the real endpoint, whichever
+// header family names them (nginx or Traefik/Caddy). security.md G2
+func TestHostilePaths(t *testing.T) {
+	t.Parallel()
+	rs := append(rules(),
+		authz.Rule{Methods: []string{"GET"}, Path: "/static/", Public: true},
+		authz.Rule{Methods: []string{"GET"}, Path: "/admin/", Groups: []string{"Admins"}},
+	)
+	g := forwardauthtest.Start(t, forwardauthtest.Options{Rules: rs})
+	alice := g.User(t, "alice@acme.test", "Acme", "Users")
+	tests := []struct {
+		uri  string
+		want int
+	}{
+		{"/static/app.js", 200},
+		{"/companies/Acme/documents/1", 200},
+		{"/static/..;/admin/users", 403},
+		{"/static/..;jsessionid=x/admin/users", 403},
+		{"/static/%2e%2e;/admin/users", 403},
+		{"/static/x;y", 403},
+		{"/static/a%3Bb", 403},
+		{"/static/%252e%252e/admin/users", 403},
+		{"/static/%c0%ae%c0%ae/admin/users", 403},
+		{"/static/%ef%bc%8e%ef%bc%8e/admin/users", 403},
+		{"/static/..%5Cadmin", 403},
+		{"/static/..\\admin", 403},
+		{"/static//admin/users", 403},
+		{"/static/x%00", 403},
+		{"/companies/Acme/documents/1%2F..%2F..%2F..%2FGlobex%2Fdocuments", 403},
+		{"/companies/Acme./documents/1", 403},
+		{"/companies/Acme;x/documents/1", 403},
+		{"/companies/Acme/documents/...", 403},
+	}
+	for _, family := range [][2]string{{"X-Original-Method", "X-Original-Uri"}, {"X-Forwarded-Method", "X-Forwarded-Uri"}} {
+		for _, tt := range tests {
+			r := httptest.NewRequest("GET", "/authz/check/"+g.Pool.ID, nil)
+			r.Header[family[0]] = []string{"GET"}
+			r.Header[family[1]] = []string{tt.uri}
+			r.Header.Set("Authorization", "Bearer "+alice.Access)
+			mux := http.NewServeMux()
+			mux.Handle(forwardauth.Pattern, g.Handler)
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, r)
+			if w.Code != tt.want {
+				t.Errorf("%s %s: %d, want %d", family[1], tt.uri, w.Code, tt.want)
+			}
+			if w.Code != 200 && w.Header().Get(authz.HeaderSub) != "" {
+				t.Errorf("%s %s: identity headers on a refusal", family[1], tt.uri)
+			}
+		}
 	}
 }

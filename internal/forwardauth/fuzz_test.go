@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/gatehouse-id/gatehouse/authz"
 	"github.com/gatehouse-id/gatehouse/internal/forwardauth"
@@ -23,10 +26,13 @@ func (alwaysAlice) AuthenticateAccessTokenFor(context.Context, string, string) (
 		nil
 }
 
-// FuzzOriginalRequest feeds arbitrary original methods and URIs: the
-// answer is always 200, 401 or 403, and 200 only for what Alice may do
+// FuzzOriginalRequest feeds arbitrary original methods and URIs, in the
+// nginx headers (X-Original-*) or the Traefik/Caddy ones (X-Forwarded-*):
+// the answer is always 200, 401 or 403, and 200 only for what Alice may do
 // (read Acme's documents, or the public /healthz), however the URI is
-// encoded.
+// encoded, and never for a path that a backend may read differently
+// (";", "%3B", "%25", invalid UTF-8, compatibility forms of "." and "/").
+// security.md G2 G3
 func FuzzOriginalRequest(f *testing.F) {
 	for _, s := range [][2]string{
 		{"GET", "/companies/Acme/documents"}, {"GET", "/companies/Acme/documents/1?x=y"},
@@ -34,14 +40,26 @@ func FuzzOriginalRequest(f *testing.F) {
 		{"GET", "/companies/Acme%2F..%2FGlobex/documents"}, {"DELETE", "/companies/Acme/documents/1"},
 		{"HEAD", "/healthz"}, {"GET", "//evil/x"}, {"get", "/healthz"}, {"GET", "/companies/%41cme/documents"},
 		{"GET", "/companies/Acme/documents/%2e%2e"}, {"GET", "/companies/Acme/./documents"},
+		{"GET", "/healthz/..;/companies/Globex/documents"}, {"GET", "/companies/Acme;x/documents"},
+		{"GET", "/companies/Acme/documents/1;jsessionid=2"}, {"GET", "/companies/Acme/documents/%3B"},
+		{"GET", "/companies/Acme/documents/%252e%252e"}, {"GET", "/companies/Acme/documents/%c0%ae%c0%ae"},
+		{"GET", "/companies/Acme/documents/%ef%bc%8e%ef%bc%8e"}, {"GET", "/companies/Acme./documents"},
+		{"GET", "/companies/Acme/documents/..."}, {"GET", "/companies/Acme/documents/x%00"},
+		{"GET", "/companies/%EF%BC%A1cme/documents"}, {"GET", "/companies/Acme/documents/%E2%80%A5"},
 	} {
-		f.Add(s[0], s[1])
+		f.Add(s[0], s[1], false)
+		f.Add(s[0], s[1], true)
 	}
 	h := forwardauth.New(alwaysAlice{}, forwardauth.Options{Pools: map[string]forwardauth.Pool{"p1": {Policy: authz.MustPolicy(rules()...)}}})
-	f.Fuzz(func(t *testing.T, method, uri string) {
+	f.Fuzz(func(t *testing.T, method, uri string, forwarded bool) {
 		r := httptest.NewRequest("GET", "/authz/check/p1", nil)
-		r.Header["X-Original-Method"] = []string{method}
-		r.Header["X-Original-Uri"] = []string{uri}
+		if forwarded {
+			r.Header["X-Forwarded-Method"] = []string{method}
+			r.Header["X-Forwarded-Uri"] = []string{uri}
+		} else {
+			r.Header["X-Original-Method"] = []string{method}
+			r.Header["X-Original-Uri"] = []string{uri}
+		}
 		r.Header.Set("Authorization", "Bearer t")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
@@ -65,6 +83,22 @@ func FuzzOriginalRequest(f *testing.F) {
 		}
 		if strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.HasSuffix(p, "/.") || strings.Contains(p, "/./") {
 			t.Fatalf("%q %q (path %q): unclean path allowed", method, uri, p)
+		}
+		raw := strings.ToLower(u.EscapedPath())
+		if strings.ContainsAny(raw, ";\\") || strings.Contains(raw, "%3b") || strings.Contains(raw, "%25") || strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") {
+			t.Fatalf("%q %q: ambiguous raw path allowed", method, uri)
+		}
+		if !utf8.ValidString(p) {
+			t.Fatalf("%q %q: invalid UTF-8 path allowed", method, uri)
+		}
+		folded := norm.NFKC.String(p)
+		for _, seg := range strings.Split(folded, "/") {
+			if seg == "." || seg == ".." || strings.ContainsAny(seg, "\\;") {
+				t.Fatalf("%q %q: path %q reads as %q to a backend that folds compatibility forms", method, uri, p, folded)
+			}
+		}
+		if strings.Count(folded, "/") != strings.Count(p, "/") {
+			t.Fatalf("%q %q: path %q reads as %q to a backend that folds compatibility forms", method, uri, p, folded)
 		}
 	})
 }

@@ -3,12 +3,15 @@ package hooks
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -56,8 +59,9 @@ func Timeout(h *identity.Hook) time.Duration {
 }
 
 // ValidateURL checks a hook URL: absolute http or https with a host, no
-// user info, no fragment, at most 2048 bytes. Any host is allowed (see the
-// package documentation on SSRF).
+// user info, no fragment, at most 2048 bytes. Any host is accepted here;
+// which addresses a call may reach is the Client's network policy
+// (network.go), decided when it connects.
 //
 // Errors: *identity.Error with CodeInvalidParameter and Field "url".
 func ValidateURL(raw string) error {
@@ -142,10 +146,25 @@ func (e *Error) Identity() *identity.Error {
 
 // Options configure a Client.
 type Options struct {
-	// Transport sends the requests; nil: a dedicated http.Transport
-	// (proxy from the environment, so egress can be routed through a
-	// filtering proxy).
+	// Transport sends the requests; nil: a dedicated http.Transport that
+	// applies the outbound network policy (AllowedNetworks, AllowedHosts)
+	// and takes its proxy from Proxy. A Transport given here is used as
+	// is: the network policy is then its business.
 	Transport http.RoundTripper
+	// AllowedNetworks are address prefixes hooks may connect to although
+	// DeniedNetworks covers them (self-hosted hook receivers on a private
+	// network or on the same host). Empty: none.
+	AllowedNetworks []netip.Prefix
+	// AllowedHosts are host names hooks may connect to whatever their
+	// addresses (exact, case-insensitive).
+	AllowedHosts []string
+	// Proxy picks the proxy of a request (nil: http.ProxyFromEnvironment,
+	// so egress can be routed through a filtering proxy). The proxy itself
+	// is dialled without the address check.
+	Proxy func(*http.Request) (*url.URL, error)
+	// Resolver resolves hook hosts before a proxied request (nil:
+	// net.DefaultResolver).
+	Resolver *net.Resolver
 	// Now stamps signatures (time.Now when nil).
 	Now func() time.Time
 	// UserAgent is sent as User-Agent ("Gatehouse-Hooks/1" when empty).
@@ -154,18 +173,30 @@ type Options struct {
 
 // Client calls hooks. It is safe for concurrent use.
 type Client struct {
-	http *http.Client
-	now  func() time.Time
-	ua   string
+	http     *http.Client
+	now      func() time.Time
+	ua       string
+	policy   *netPolicy // nil with a caller's Transport
+	proxy    func(*http.Request) (*url.URL, error)
+	resolver *net.Resolver
 }
 
 // New returns a Client.
 func New(o Options) *Client {
+	if o.Proxy == nil {
+		o.Proxy = http.ProxyFromEnvironment
+	}
+	if o.Resolver == nil {
+		o.Resolver = net.DefaultResolver
+	}
 	tr := o.Transport
+	var policy *netPolicy
 	if tr == nil {
+		policy = newNetPolicy(o.AllowedNetworks, o.AllowedHosts)
+		d := &net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second, ControlContext: policy.control}
 		tr = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy:                 o.Proxy,
+			DialContext:           policy.dialContext(d),
 			MaxIdleConns:          100,
 			MaxIdleConnsPerHost:   8,
 			IdleConnTimeout:       90 * time.Second,
@@ -186,8 +217,11 @@ func New(o Options) *Client {
 			// Never follow redirects: the configured URL is the only target.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		now: o.Now,
-		ua:  o.UserAgent,
+		now:      o.Now,
+		ua:       o.UserAgent,
+		policy:   policy,
+		proxy:    o.Proxy,
+		resolver: o.Resolver,
 	}
 }
 
@@ -249,10 +283,23 @@ func (cl *Client) do(ctx context.Context, c Call) (*Result, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", cl.ua)
-	req.Header.Set(SignatureHeader, Sign(c.Hook.Secret, cl.now(), body))
+	id := c.DeliveryID
+	if id == "" {
+		if id, err = newDeliveryID(); err != nil {
+			return nil, fmt.Errorf("hooks: delivery id: %w", err)
+		}
+	}
+	SetSignatureHeaders(req.Header, c.Hook.Secret, id, cl.now(), body)
 	req.Header.Set(TriggerHeader, c.Source)
-	if c.DeliveryID != "" {
-		req.Header.Set(DeliveryHeader, c.DeliveryID)
+	if cl.policy != nil {
+		if pu, perr := cl.proxy(req); perr == nil && pu != nil {
+			// The proxy connects to the hook: check the hook's host here,
+			// and let the dialer through to the proxy.
+			if err := cl.policy.checkProxied(ctx, cl.resolver, req.URL); err != nil {
+				return nil, fail(KindUnexpected, 0, "ConnectionError", err)
+			}
+			req = req.WithContext(context.WithValue(ctx, proxyAddrKey{}, proxyAddr(pu)))
+		}
 	}
 	start := time.Now()
 	resp, err := cl.http.Do(req)
@@ -379,4 +426,13 @@ func sanitize(s string) string {
 		n++
 	}
 	return strings.TrimRight(strings.TrimSuffix(b.String(), "."), " ")
+}
+
+// newDeliveryID returns a random delivery id for a call that names none.
+func newDeliveryID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "msg_" + hex.EncodeToString(b), nil
 }

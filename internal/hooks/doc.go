@@ -9,9 +9,12 @@
 //	Gatehouse                                     hook (the pool admin's server)
 //	  POST <url>                       ------->
 //	    Content-Type: application/json
-//	    X-Gatehouse-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>." + body)>
+//	    webhook-id: <id, stable across retries>
+//	    webhook-timestamp: <unix seconds of this attempt>
+//	    webhook-signature: v1,<base64 HMAC-SHA256(secret, "<id>.<unix>." + body)>
 //	    X-Gatehouse-Trigger: <triggerSource>
-//	    X-Gatehouse-Delivery: <id, stable across retries>
+//	    X-Gatehouse-Delivery, X-Gatehouse-Signature: the previous
+//	        release's id and signature, deprecated (LegacySignatureHeader)
 //	    body: the event (header fields, request, empty response)
 //	                                   <-------  200 + the event with "response" filled in
 //	                                             (or 4xx + {"errorMessage": "..."} to reject)
@@ -31,12 +34,18 @@
 //
 // # Security
 //
-// The body is signed with the hook's secret, and the timestamp is part of
-// the signed string so a receiver can refuse replays (VerifySignature
-// takes a tolerance). Hook URLs are set by pool administrators, who can
-// point them anywhere an http(s) URL reaches, including addresses inside
-// Gatehouse's network (SSRF): only http and https are accepted, redirects
-// are never followed and answers are size-capped, but a deployment that
-// gives pool administration to people it does not trust with its network
-// should restrict egress (a proxy, firewall rules) — see docs/hooks.md.
+// Deliveries are signed as the Standard Webhooks specification says: the
+// id, the timestamp and the body together, so a receiver refuses a body
+// under another delivery's id, and refuses replays with VerifySignature's
+// tolerance window plus the ids it has seen.
+//
+// Hook URLs are set by pool administrators, so a Client built without its
+// own Transport applies an outbound network policy (network.go):
+// loopback, private, link-local (cloud metadata), CGNAT, multicast and
+// other internal addresses (DeniedNetworks) are refused on the address
+// being dialled, after DNS resolution, unless the operator allowed them
+// (Options.AllowedNetworks, Options.AllowedHosts). A refused connection
+// looks like an unreachable one to the caller. Only http and https are
+// accepted, redirects are never followed and answers are size-capped; see
+// docs/hooks.md.
 package hooks

@@ -8,51 +8,149 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
+// loopback lets the tests' hook receivers on 127.0.0.1 be reached.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 var t0 = time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 
+// signed returns the Standard Webhooks headers of a delivery.
+func signed(secret, id string, at time.Time, body []byte) http.Header {
+	h := http.Header{}
+	hooks.SetSignatureHeaders(h, secret, id, at, body)
+	return h
+}
+
+// TestSignVerify: the id, the timestamp and the body are signed together
+// (Standard Webhooks), so a replay outside the window, or a body under
+// another delivery's id, is refused. security.md G4
 func TestSignVerify(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"a":1}`)
-	sig := hooks.Sign("s3cret", t0, body)
-	if !strings.HasPrefix(sig, "t=1795316400,v1=") {
-		t.Fatalf("sig = %q", sig)
+	h := signed("s3cret", "msg_1", t0, body)
+	if h.Get("webhook-id") != "msg_1" || h.Get("webhook-timestamp") != "1795316400" || !strings.HasPrefix(h.Get("webhook-signature"), "v1,") {
+		t.Fatalf("headers %v", h)
 	}
-	for _, tc := range []struct {
+	with := func(k, v string) http.Header {
+		c := h.Clone()
+		c.Set(k, v)
+		return c
+	}
+	other := signed("s3cret", "msg_2", t0, body)
+	tests := []struct {
 		name   string
 		secret string
-		header string
+		header http.Header
 		body   []byte
 		now    time.Time
 		want   error
 	}{
-		{"ok", "s3cret", sig, body, t0, nil},
-		{"ok within tolerance", "s3cret", sig, body, t0.Add(4 * time.Minute), nil},
-		{"too old", "s3cret", sig, body, t0.Add(6 * time.Minute), hooks.ErrSignatureExpired},
-		{"from the future", "s3cret", sig, body, t0.Add(-6 * time.Minute), hooks.ErrSignatureExpired},
-		{"wrong secret", "other", sig, body, t0, hooks.ErrBadSignature},
-		{"body changed", "s3cret", sig, []byte(`{"a":2}`), t0, hooks.ErrBadSignature},
-		{"timestamp changed", "s3cret", strings.Replace(sig, "t=1795316400", "t=1795316401", 1), body, t0, hooks.ErrBadSignature},
-		{"empty", "s3cret", "", body, t0, hooks.ErrNoSignature},
-		{"no v1", "s3cret", "t=1795316400", body, t0, hooks.ErrNoSignature},
-		{"garbage", "s3cret", "t=x,v1=zz", body, t0, hooks.ErrNoSignature},
-		{"two signatures, second matches", "s3cret", "t=1795316400,v1=" + strings.Repeat("ab", 32) + "," + sig[strings.Index(sig, "v1="):], body, t0, nil},
-	} {
+		{"ok", "s3cret", h, body, t0, nil},
+		{"ok within tolerance", "s3cret", h, body, t0.Add(4 * time.Minute), nil},
+		{"replayed after the window", "s3cret", h, body, t0.Add(5*time.Minute + time.Second), hooks.ErrSignatureExpired},
+		{"from the future", "s3cret", h, body, t0.Add(-6 * time.Minute), hooks.ErrSignatureExpired},
+		{"wrong secret", "other", h, body, t0, hooks.ErrBadSignature},
+		{"body changed", "s3cret", h, []byte(`{"a":2}`), t0, hooks.ErrBadSignature},
+		{"signature of another id", "s3cret", with("webhook-id", "msg_2"), body, t0, hooks.ErrBadSignature},
+		{"other delivery's signature", "s3cret", with("webhook-signature", other.Get("webhook-signature")), body, t0, hooks.ErrBadSignature},
+		{"timestamp moved into the window", "s3cret", with("webhook-timestamp", "1795316700"), body, t0.Add(5 * time.Minute), hooks.ErrBadSignature},
+		{"no headers", "s3cret", http.Header{}, body, t0, hooks.ErrNoSignature},
+		{"no id", "s3cret", with("webhook-id", ""), body, t0, hooks.ErrNoSignature},
+		{"no timestamp", "s3cret", with("webhook-timestamp", ""), body, t0, hooks.ErrNoSignature},
+		{"timestamp not a number", "s3cret", with("webhook-timestamp", "1795316400.0"), body, t0, hooks.ErrNoSignature},
+		{"no v1", "s3cret", with("webhook-signature", "v2,abc"), body, t0, hooks.ErrNoSignature},
+		{"garbage", "s3cret", with("webhook-signature", "v1,***"), body, t0, hooks.ErrNoSignature},
+		{"two signatures, second matches", "s3cret", with("webhook-signature", "v1,"+strings.Repeat("A", 43)+"= "+h.Get("webhook-signature")), body, t0, nil},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			if err := hooks.VerifySignature(tc.secret, tc.header, tc.body, tc.now, 0); !errors.Is(err, tc.want) {
 				t.Fatalf("VerifySignature = %v, want %v", err, tc.want)
 			}
 		})
+	}
+	// The tolerance is the receiver's to choose.
+	if err := hooks.VerifySignature("s3cret", h, body, t0.Add(time.Minute+time.Second), time.Minute); !errors.Is(err, hooks.ErrSignatureExpired) {
+		t.Fatalf("1m tolerance: %v", err)
+	}
+}
+
+// TestLegacySignature: the X-Gatehouse-Signature scheme of the previous
+// release is still sent and verified, for one release (docs/hooks.md).
+func TestLegacySignature(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"a":1}`)
+	h := signed("s3cret", "msg_1", t0, body)
+	sig := h.Get(hooks.LegacySignatureHeader)
+	if !strings.HasPrefix(sig, "t=1795316400,v1=") || h.Get(hooks.DeliveryHeader) != "msg_1" {
+		t.Fatalf("legacy headers %v", h)
+	}
+	for _, tc := range []struct {
+		name   string
+		header string
+		body   []byte
+		now    time.Time
+		want   error
+	}{
+		{"ok", sig, body, t0, nil},
+		{"too old", sig, body, t0.Add(6 * time.Minute), hooks.ErrSignatureExpired},
+		{"body changed", sig, []byte(`{"a":2}`), t0, hooks.ErrBadSignature},
+		{"empty", "", body, t0, hooks.ErrNoSignature},
+		{"garbage", "t=x,v1=zz", body, t0, hooks.ErrNoSignature},
+	} {
+		if err := hooks.VerifyLegacySignature("s3cret", tc.header, tc.body, tc.now, 0); !errors.Is(err, tc.want) {
+			t.Errorf("%s: VerifyLegacySignature = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestStandardWebhooksLibrary: the reference Go library of the Standard
+// Webhooks spec verifies a real delivery, with the secret's bytes as the
+// key, or as "whsec_" + base64 of them (how its other languages take it).
+func TestStandardWebhooksLibrary(t *testing.T) {
+	t.Parallel()
+	const secret = "ghs_example-secret"
+	var got []error
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		raw, err := standardwebhooks.NewWebhookRaw([]byte(secret))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got = append(got, raw.Verify(body, r.Header))
+		enc, err := standardwebhooks.NewWebhook(hooks.StandardWebhooksSecret(secret))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got = append(got, enc.Verify(body, r.Header))
+	}))
+	t.Cleanup(srv.Close)
+	c := hooks.New(hooks.Options{AllowedNetworks: loopback})
+	_, err := c.Do(context.Background(), hooks.Call{
+		Hook:    &identity.Hook{URL: srv.URL, Secret: secret},
+		Trigger: identity.TriggerPostConfirmation, Source: "PostConfirmation_ConfirmSignUp", DeliveryID: "d1",
+		Event: map[string]any{"x": 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != nil || got[1] != nil {
+		t.Fatalf("the reference library says %v", got)
 	}
 }
 
@@ -108,7 +206,7 @@ func server(t *testing.T, secret string, handler func(w http.ResponseWriter, ev 
 	var sigErrs []error
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		sigErrs = append(sigErrs, hooks.VerifySignature(secret, r.Header.Get(hooks.SignatureHeader), body, t0, 0))
+		sigErrs = append(sigErrs, hooks.VerifySignature(secret, r.Header, body, t0, 0))
 		if r.Header.Get(hooks.TriggerHeader) != hooks.SourcePreSignUpSignUp || r.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("headers: %v", r.Header)
 		}
@@ -138,7 +236,7 @@ func call(t *testing.T, c *hooks.Client, url string, timeoutMS int) (*hooks.Resu
 
 func TestClientOutcomes(t *testing.T) {
 	t.Parallel()
-	c := hooks.New(hooks.Options{Now: func() time.Time { return t0 }})
+	c := hooks.New(hooks.Options{Now: func() time.Time { return t0 }, AllowedNetworks: loopback})
 	write := func(status int, body string) func(http.ResponseWriter, map[string]any) {
 		return func(w http.ResponseWriter, _ map[string]any) {
 			w.WriteHeader(status)
@@ -212,7 +310,7 @@ func TestClientTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	c := hooks.New(hooks.Options{})
+	c := hooks.New(hooks.Options{AllowedNetworks: loopback})
 	_, _, err := call(t, c, srv.URL, 200)
 	var he *hooks.Error
 	if !errors.As(err, &he) || he.Kind != hooks.KindUnexpected || he.Reason != "Timeout" {
@@ -228,7 +326,7 @@ func TestClientConnectionRefused(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	_, _, err := call(t, hooks.New(hooks.Options{}), url, 0)
+	_, _, err := call(t, hooks.New(hooks.Options{AllowedNetworks: loopback}), url, 0)
 	var he *hooks.Error
 	if !errors.As(err, &he) || he.Kind != hooks.KindUnexpected || he.Reason != "ConnectionError" {
 		t.Fatalf("err = %v", err)
@@ -251,7 +349,7 @@ func TestMetrics(t *testing.T) {
 		io.WriteString(w, `{"errorMessage":"no"}`)
 	}))
 	t.Cleanup(srv.Close)
-	c := hooks.New(hooks.Options{})
+	c := hooks.New(hooks.Options{AllowedNetworks: loopback})
 	before := rejectedCustomMessages(t)
 	_, err := c.Do(context.Background(), hooks.Call{Hook: &identity.Hook{URL: srv.URL, Secret: "s"}, Trigger: identity.TriggerCustomMessage,
 		Source: hooks.SourceCustomMessageSignUp, Event: map[string]any{}, Response: &hooks.CustomMessageResponse{}})

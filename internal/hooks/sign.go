@@ -9,21 +9,44 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Header names of a hook call.
+// Header names of a hook call. The signature follows the Standard Webhooks
+// specification (https://www.standardwebhooks.com/): webhook-id,
+// webhook-timestamp and webhook-signature.
 const (
-	SignatureHeader = "X-Gatehouse-Signature"
-	TriggerHeader   = "X-Gatehouse-Trigger"
-	DeliveryHeader  = "X-Gatehouse-Delivery"
+	// IDHeader carries the delivery id, the same on every retry of one
+	// event: receivers drop duplicates by it.
+	IDHeader = "webhook-id"
+	// TimestampHeader carries the unix seconds at which this attempt was
+	// signed.
+	TimestampHeader = "webhook-timestamp"
+	// SignatureHeader carries "v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>"
+	// (several, space-separated, during a rotation).
+	SignatureHeader = "webhook-signature"
+	// TriggerHeader carries the event's triggerSource.
+	TriggerHeader = "X-Gatehouse-Trigger"
+
+	// LegacySignatureHeader is the previous release's signature,
+	// "t=<unix>,v1=<hex HMAC-SHA256(secret, "<unix>." + body)>", which does
+	// not cover the delivery id. Deprecated: still sent in this release so
+	// that receivers can move to SignatureHeader; the next release drops it.
+	LegacySignatureHeader = "X-Gatehouse-Signature"
+	// DeliveryHeader is the previous release's name of IDHeader (same
+	// value). Deprecated: dropped with LegacySignatureHeader.
+	DeliveryHeader = "X-Gatehouse-Delivery"
 )
 
 // DefaultTolerance is how far a signature's timestamp may be from the
 // receiver's clock in VerifySignature when tolerance is 0.
 const DefaultTolerance = 5 * time.Minute
+
+// maxIDLen caps the delivery id a receiver accepts.
+const maxIDLen = 256
 
 // SecretPrefix starts every secret Gatehouse generates.
 const SecretPrefix = "ghs_"
@@ -42,37 +65,102 @@ func NewSecret(r io.Reader) (string, error) {
 	return SecretPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Sign returns the X-Gatehouse-Signature value for body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<unix seconds>." + body)>".
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+// StandardWebhooksSecret returns secret in the form Standard Webhooks
+// libraries take ("whsec_" + base64 of the key bytes): the HMAC key is the
+// whole secret string's bytes, so a receiver using such a library passes
+// this value (or the raw bytes, where the library accepts them).
+func StandardWebhooksSecret(secret string) string {
+	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(secret))
 }
 
-func mac(secret, ts string, body []byte) []byte {
+// Sign returns the webhook-signature value for the delivery id sent at t
+// with body: "v1," + base64(HMAC-SHA256(secret, id + "." + <unix seconds> + "." + body)).
+func Sign(secret, id string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "v1," + base64.StdEncoding.EncodeToString(mac(secret, id+"."+ts+".", body))
+}
+
+// SetSignatureHeaders sets the signature headers of a delivery on h:
+// webhook-id, webhook-timestamp and webhook-signature, and the deprecated
+// X-Gatehouse-Delivery and X-Gatehouse-Signature.
+func SetSignatureHeaders(h http.Header, secret, id string, t time.Time, body []byte) {
+	h.Set(IDHeader, id)
+	h.Set(TimestampHeader, strconv.FormatInt(t.Unix(), 10))
+	h.Set(SignatureHeader, Sign(secret, id, t, body))
+	h.Set(DeliveryHeader, id)
+	h.Set(LegacySignatureHeader, signLegacy(secret, t, body))
+}
+
+// signLegacy is the previous release's X-Gatehouse-Signature value.
+func signLegacy(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts+".", body))
+}
+
+func mac(secret, prefix string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
+	m.Write([]byte(prefix))
 	m.Write(body)
 	return m.Sum(nil)
 }
 
 // Signature verification errors.
 var (
-	ErrNoSignature      = errors.New("hooks: missing or malformed signature header")
+	ErrNoSignature      = errors.New("hooks: missing or malformed signature headers")
 	ErrBadSignature     = errors.New("hooks: signature does not match")
 	ErrSignatureExpired = errors.New("hooks: signature timestamp outside the tolerance")
 )
 
-// VerifySignature checks header (the X-Gatehouse-Signature value) against
-// body (the raw request body, before any parsing) and secret, for
-// receivers written in Go. The timestamp must be within tolerance of now
-// (DefaultTolerance when tolerance is 0), which bounds replays. Several v1
-// entries are allowed (any match passes), so a sender may sign with an old
-// and a new secret during a rotation.
+// VerifySignature checks a delivery's Standard Webhooks headers in h
+// (webhook-id, webhook-timestamp, webhook-signature) against body (the raw
+// request body, before any parsing) and secret, for receivers written in
+// Go. The signature covers the id, the timestamp and the body together,
+// so none of them can be swapped; the timestamp must be within tolerance of
+// now (DefaultTolerance when tolerance is 0), which bounds replays: a
+// receiver that remembers the ids it accepted for the tolerance window
+// refuses every replay. Several v1 signatures are allowed (any match
+// passes), so a sender may sign with an old and a new secret during a
+// rotation.
 //
 // Errors: ErrNoSignature, ErrBadSignature, ErrSignatureExpired.
-func VerifySignature(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
+func VerifySignature(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	id, ts := h.Get(IDHeader), h.Get(TimestampHeader)
+	if id == "" || len(id) > maxIDLen {
+		return ErrNoSignature
+	}
+	sec, ok := parseUnix(ts)
+	if !ok {
+		return ErrNoSignature
+	}
+	var sigs [][]byte
+	for _, f := range strings.Fields(h.Get(SignatureHeader)) {
+		v, s, ok := strings.Cut(f, ",")
+		if !ok || v != "v1" {
+			continue
+		}
+		if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == sha256.Size {
+			sigs = append(sigs, b)
+		}
+	}
+	if len(sigs) == 0 {
+		return ErrNoSignature
+	}
+	if err := check(sigs, mac(secret, id+"."+ts+".", body)); err != nil {
+		return err
+	}
+	return fresh(sec, now, tolerance)
+}
+
+// VerifyLegacySignature checks the previous release's X-Gatehouse-Signature
+// value (header), which covers the timestamp and the body but not the
+// delivery id. Deprecated: use VerifySignature; the header is sent for one
+// more release (docs/hooks.md).
+//
+// Errors: ErrNoSignature, ErrBadSignature, ErrSignatureExpired.
+func VerifyLegacySignature(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
 	}
@@ -92,11 +180,27 @@ func VerifySignature(secret, header string, body []byte, now time.Time, toleranc
 			}
 		}
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
+	sec, ok := parseUnix(ts)
+	if !ok || len(sigs) == 0 {
 		return ErrNoSignature
 	}
-	want := mac(secret, ts, body)
+	if err := check(sigs, mac(secret, ts+".", body)); err != nil {
+		return err
+	}
+	return fresh(sec, now, tolerance)
+}
+
+// parseUnix reads unix seconds written as decimal digits only.
+func parseUnix(ts string) (int64, bool) {
+	if ts == "" || len(ts) > 12 || strings.Trim(ts, "0123456789") != "" {
+		return 0, false
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	return sec, err == nil
+}
+
+// check compares every candidate with want in constant time.
+func check(sigs [][]byte, want []byte) error {
 	ok := false
 	for _, s := range sigs {
 		if hmac.Equal(s, want) {
@@ -106,6 +210,10 @@ func VerifySignature(secret, header string, body []byte, now time.Time, toleranc
 	if !ok {
 		return ErrBadSignature
 	}
+	return nil
+}
+
+func fresh(sec int64, now time.Time, tolerance time.Duration) error {
 	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
 		return ErrSignatureExpired
 	}

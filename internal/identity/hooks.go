@@ -30,7 +30,7 @@ func (t HookTrigger) Valid() bool {
 const MaskedSecret = "********"
 
 // Hook is one webhook: Gatehouse POSTs the trigger's event as JSON to URL,
-// signed with Secret (HMAC-SHA256, header X-Gatehouse-Signature), and waits
+// signed with Secret (HMAC-SHA256, Standard Webhooks headers), and waits
 // at most TimeoutMS (default and maximum 5000) for the answer.
 //
 // Secret is a shared secret: Gatehouse must read it to sign, so it is

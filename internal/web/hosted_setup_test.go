@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/approval"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
@@ -90,6 +91,7 @@ func setup(t *testing.T, o setupOpts) *env {
 	key := make([]byte, token.MasterKeySize)
 	_, _ = rand.Read(key)
 	e.svc, err = auth.New(auth.Config{
+		Hooks: hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
 		Store: st, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
 		Tokens: token.NewManager(st, key, e.clock.Now), Mail: outbox, BaseURL: e.base, Now: e.clock.Now, Rand: rand.Reader, Log: log,
 	})

@@ -3,11 +3,14 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +26,7 @@ func hookReceiver(t *testing.T, secret *string, answer func(ev map[string]any) (
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := hooks.VerifySignature(*secret, r.Header.Get(hooks.SignatureHeader), body, time.Now(), 0); err != nil {
+		if err := hooks.VerifySignature(*secret, r.Header, body, time.Now(), 0); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -147,5 +150,68 @@ func TestHooksThroughTheAPI(t *testing.T) {
 	e.must(204, e.admin("DELETE", base+"custom_message", nil))
 	if p := e.admin("POST", base+"custom_message/test", nil).problem(t); p.Code != "resource_not_found" {
 		t.Fatalf("test after delete: %+v", p)
+	}
+}
+
+// TestTestHookIsNoProbe: a pool-scoped admin's "test hook" cannot reach
+// internal addresses without the operator's override, and its answer for
+// them is the answer for a closed port: "could not connect", nothing
+// more. security.md G5
+func TestTestHookIsNoProbe(t *testing.T) {
+	t.Parallel()
+	e := setupHooks(t, hooks.New(hooks.Options{})) // production default: no override
+	poolID, _ := e.newPool("probe")
+	_, scoped, err := e.svc.CreateAPIKey(context.Background(), poolID, "pool-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(200)
+	}))
+	t.Cleanup(recv.Close)
+	port := recv.URL[strings.LastIndex(recv.URL, ":")+1:]
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	base := "/api/v1/pools/" + poolID + "/hooks/pre_sign_up"
+	type answer struct {
+		OK        bool    `json:"ok"`
+		Status    int     `json:"status"`
+		Source    string  `json:"trigger_source"`
+		ErrorCode string  `json:"error_code"`
+		Error     string  `json:"error"`
+		LatencyMS float64 `json:"latency_ms"`
+	}
+	test := func(u string) answer {
+		t.Helper()
+		e.must(200, e.do("PUT", base, "Bearer "+scoped, map[string]any{"url": u, "secret": "s3cret-s3cret-s3cret"}))
+		var a answer
+		e.must(200, e.do("POST", base+"/test", "Bearer "+scoped, nil)).json(t, &a)
+		a.LatencyMS = 0
+		return a
+	}
+	want := answer{Source: "PreSignUp_SignUp", ErrorCode: "unexpected_lambda", Error: "PreSignUp invocation failed due to error ConnectionError."}
+	if got := test(fmt.Sprintf("http://127.0.0.1:%d/", closedPort)); got != want {
+		t.Fatalf("closed port: %+v", got)
+	}
+	for _, u := range []string{
+		recv.URL + "/hook",
+		"http://localhost:" + port + "/hook",
+		"http://[::1]:" + port + "/hook",
+		"http://10.0.0.1:9/hook",
+		"http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+		"http://[fd00::1]/hook",
+	} {
+		if got := test(u); got != want {
+			t.Errorf("%s: %+v, want the closed port's answer %+v", u, got, want)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the receiver on 127.0.0.1 was reached %d times", hits.Load())
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
@@ -50,6 +51,13 @@ type env struct {
 // mux inside the middleware (to observe routing).
 func setup(t testing.TB, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
+	// The tests' hook receivers run on 127.0.0.1: the operator's override.
+	return setupHooks(t, hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), wrap...)
+}
+
+// setupHooks is setup with the given hooks client (its network policy).
+func setupHooks(t testing.TB, hc *hooks.Client, wrap ...func(http.Handler) http.Handler) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
@@ -66,6 +74,7 @@ func setup(t testing.TB, wrap ...func(http.Handler) http.Handler) *env {
 	}
 	log := slog.New(slog.DiscardHandler)
 	svc, err := auth.New(auth.Config{
+		Hooks:   hc,
 		Store:   db,
 		Hasher:  password.NewHasher(tinyHash, 0),
 		Tokens:  token.NewManager(db, masterKey, time.Now),
