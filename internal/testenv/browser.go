@@ -78,15 +78,17 @@ func (b *Browser) Post(u string, form url.Values) Response {
 	return b.Do(req)
 }
 
+// The patterns that read the pages' forms: hidden fields (name, value),
+// a form's action, and the CSRF token.
 var (
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	actionRE = regexp.MustCompile(`<form[^>]* action="([^"]+)"`)
-	csrfRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	HiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	ActionRE = regexp.MustCompile(`<form[^>]* action="([^"]+)"`)
+	CSRFRE   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 )
 
 // CSRF returns the page's CSRF form token ("" if none).
 func (r Response) CSRF() string {
-	if m := csrfRE.FindStringSubmatch(r.Body); m != nil {
+	if m := CSRFRE.FindStringSubmatch(r.Body); m != nil {
 		return m[1]
 	}
 	return ""
@@ -95,7 +97,7 @@ func (r Response) CSRF() string {
 // Hidden returns the hidden fields of the page's forms.
 func (r Response) Hidden() url.Values {
 	form := url.Values{}
-	for _, m := range hiddenRE.FindAllStringSubmatch(r.Body, -1) {
+	for _, m := range HiddenRE.FindAllStringSubmatch(r.Body, -1) {
 		form.Set(m[1], html.UnescapeString(m[2]))
 	}
 	return form
@@ -104,7 +106,7 @@ func (r Response) Hidden() url.Values {
 // Action returns the absolute action URL of the page's first form ("" if
 // none).
 func (r Response) Action() string {
-	a := actionRE.FindStringSubmatch(r.Body)
+	a := ActionRE.FindStringSubmatch(r.Body)
 	if a == nil {
 		return ""
 	}
