@@ -407,3 +407,11 @@ func (s *Stack) Client(i int) Client { return s.Clients[i] }
 // Page returns the absolute URL of path p under the stack's pool
 // (hosted pages: "login?client_id=...", "console", ...).
 func (s *Stack) Page(p string) string { return s.URL + "/" + s.Pool.ID + "/" + p }
+
+// With returns the stack reporting to t, for helpers called from a
+// subtest or another test of the same stack.
+func (s *Stack) With(t testing.TB) *Stack {
+	c := *s
+	c.T = t
+	return &c
+}
