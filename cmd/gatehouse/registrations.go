@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // webCSRFKey derives the key of the pages' CSRF tokens from the master key,
@@ -82,7 +81,7 @@ func (a *app) registrationsCommand() *cobra.Command {
 				views := []registrationJSON{}
 				tok := ""
 				for {
-					regs, next, err := c.svc.ListRegistrations(ctx, p.ID, store.RegistrationFilter{State: identity.RegistrationState(state), Company: company}, 0, tok)
+					regs, next, err := c.svc.ListRegistrations(ctx, p.ID, auth.RegistrationFilter{State: identity.RegistrationState(state), Company: company}, 0, tok)
 					if err != nil {
 						return err
 					}

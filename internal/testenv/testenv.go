@@ -135,6 +135,11 @@ type Options struct {
 	Users     []User
 }
 
+// Store is the stack's store interface, for helpers outside _test.go
+// files (forwardauthtest) that hand it to tests reaching under the
+// service; surfaces never import internal/store (docs/architecture.md).
+type Store = store.Store
+
 // Stack is one Gatehouse in the test's process: the real store, service,
 // job runner and SMTP server, and the surfaces behind the real
 // middleware on a loopback listener.

@@ -17,7 +17,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/forwardauth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 )
@@ -40,7 +39,7 @@ type Options struct {
 type Gatehouse struct {
 	URL      string // http://127.0.0.1:port
 	Svc      *auth.Service
-	Store    store.Store
+	Store    testenv.Store
 	Pool     *identity.Pool
 	ClientID string
 	Issuer   string
