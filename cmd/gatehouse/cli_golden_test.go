@@ -14,7 +14,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 )
 
-var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/admin_commands.golden")
+var updateGolden = flag.Bool("update-golden", false, "rewrite the golden files under testdata/ (TestAdminCommandsGolden, ...)")
 
 // goldenYAML is the pool the administration commands run against.
 const goldenYAML = `pools:
@@ -47,19 +47,8 @@ func TestAdminCommandsGolden(t *testing.T) {
 	t.Parallel()
 	c := setup(t)
 	c.ok("apply", "-f", c.write("golden.yaml", goldenYAML))
-	var b strings.Builder
-	run := func(args ...string) {
-		t.Helper()
-		out, errOut, err := c.run("", args...)
-		fmt.Fprintf(&b, "$ gatehouse %s\n%s", strings.Join(args, " "), out)
-		if errOut != "" {
-			fmt.Fprintf(&b, "[stderr] %s", errOut)
-		}
-		if err != nil {
-			fmt.Fprintf(&b, "[error] %v\n", err)
-		}
-	}
-	both := func(args ...string) { t.Helper(); run(args...); run(append(args, "-o", "json")...) }
+	g := &golden{t: t, c: c}
+	run, both := g.run, g.both
 	p := []string{"--pool", "golden"}
 	with := func(args ...string) []string { return append(args, p...) }
 
@@ -135,8 +124,42 @@ func TestAdminCommandsGolden(t *testing.T) {
 	both(with("registrations", "show", ids["cy"])...)
 	run(with("registrations", "show", "nope")...)
 
-	got := normalizeGolden(b.String())
-	path := filepath.Join("testdata", "admin_commands.golden")
+	g.check("admin_commands.golden")
+}
+
+// golden records commands' stdout, stderr and errors for a golden file.
+type golden struct {
+	t *testing.T
+	c *cli
+	b strings.Builder
+}
+
+func (g *golden) run(args ...string) {
+	g.t.Helper()
+	out, errOut, err := g.c.run("", args...)
+	fmt.Fprintf(&g.b, "$ gatehouse %s\n%s", strings.Join(args, " "), out)
+	if errOut != "" {
+		fmt.Fprintf(&g.b, "[stderr] %s", errOut)
+	}
+	if err != nil {
+		fmt.Fprintf(&g.b, "[error] %v\n", err)
+	}
+}
+
+// both runs args in table and in JSON form.
+func (g *golden) both(args ...string) {
+	g.t.Helper()
+	g.run(args...)
+	g.run(append(args, "-o", "json")...)
+}
+
+// check compares the normalized record with testdata/name (rewritten
+// under -update-golden).
+func (g *golden) check(name string) {
+	t := g.t
+	t.Helper()
+	got := normalizeGolden(g.b.String())
+	path := filepath.Join("testdata", name)
 	if *updateGolden {
 		must(t, os.MkdirAll("testdata", 0o755))
 		must(t, os.WriteFile(path, []byte(got), 0o644))
@@ -160,6 +183,45 @@ func TestAdminCommandsGolden(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHooksAndIdentityProviderCommandsGolden is TestAdminCommandsGolden
+// for the hooks and identity-providers commands (hooks test, whose
+// latency varies, is TestHooksCLI's).
+func TestHooksAndIdentityProviderCommandsGolden(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	c.ok("apply", "-f", c.write("idp.yaml", "pools:\n  - name: golden\n    identity_providers:\n      - name: corp\n        type: OIDC\n"+
+		"        issuer: https://login.corp.example\n        client_id: gh\n        attribute_mapping: {email: email, name: name}\n"))
+	c.ok("users", "create", "--pool", "golden", "ann@example.com", "--suppress")
+	g := &golden{t: t, c: c}
+	with := func(args ...string) []string { return append(args, "--pool", "golden") }
+
+	g.both(with("hooks", "list")...)
+	g.run(with("hooks", "set", "pre_sign_up", "https://hooks.example/pre", "--timeout-ms", "1500")...)
+	g.run(with("hooks", "set", "custom_message", "https://hooks.example/cm", "--secret", "a-secret-of-enough-length-42", "--disabled")...)
+	g.run(with("hooks", "set", "pre_sign_up", "https://hooks.example/pre2")...)
+	g.run(with("hooks", "set", "nope", "https://hooks.example/x")...)
+	g.both(with("hooks", "list")...)
+	g.run(with("hooks", "delete", "custom_message")...)
+	g.run(with("hooks", "delete", "custom_message")...)
+	g.run(with("hooks", "test", "custom_message")...)
+	g.run("hooks", "list", "-o", "xml", "--pool", "golden")
+
+	g.both(with("idp", "list")...)
+	g.run(with("identity-providers", "set", "corp", "--issuer", "https://login2.corp.example", "--client-id", "gh2", "--mapping", "email=email,custom:x=org")...)
+	g.run(with("idp", "set", "bad", "--mapping", "novalue")...)
+	g.run(with("idp", "set", "fb", "--type", "Facebook", "--client-id", "fb1", "--client-secret-env", "GATEHOUSE_GOLDEN_UNSET_VARIABLE")...)
+	g.both(with("idp", "list")...)
+	g.run(with("idp", "link", "corp", "up-1", "ann@example.com")...)
+	g.run(with("idp", "link", "corp", "up-1", "nobody@example.com")...)
+	g.both(with("idp", "links", "ann@example.com")...)
+	g.run(with("idp", "unlink", "corp", "up-1", "--user", "nobody@example.com")...)
+	g.run(with("idp", "unlink", "corp", "up-1")...)
+	g.both(with("idp", "links", "ann@example.com")...)
+	g.run(with("idp", "delete", "corp")...)
+	g.run(with("idp", "delete", "corp")...)
+	g.check("hooks_idp_commands.golden")
 }
 
 // signUpPending signs each email up with the pool's web client and
@@ -208,6 +270,7 @@ var goldenVolatile = []struct {
 	{"time", regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d UTC`)},
 	{"uuid", regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)},
 	{"apikey", regexp.MustCompile(`ghk_[a-z0-9]+`)},
+	{"hooksecret", regexp.MustCompile(`ghs_[A-Za-z0-9_-]+`)},
 	{"pool", regexp.MustCompile(`us-east-1_[A-Za-z0-9]+`)},
 	{"secret", regexp.MustCompile(`(?:shown once\): |"(?:client_secret|token|temporary_password)": ")([^\s"]+)`)},
 	{"id", regexp.MustCompile(`\b[a-z0-9]{20,}\b`)},
