@@ -25,8 +25,6 @@ import (
 // codes and links (internal/testenv). The package runs on SQLite, then
 // again on PostgreSQL when GATEHOUSE_TEST_POSTGRES is set (testenv.Main).
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 const pw = testenv.Password
 
 type clock = testenv.Clock

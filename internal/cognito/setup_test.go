@@ -28,8 +28,6 @@ import (
 // tinyHash keeps argon2id cheap in tests.
 var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 const (
 	baseURL       = "https://id.example.test"
 	goodPassword  = testenv.Password

@@ -24,8 +24,6 @@ import (
 // provider, "down" the Gatehouse whose pool federates to it. The browser
 // is a cookie-jar HTTP client walking the redirects between them.
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 const (
 	janeEmail = "jane@acme.example"
 	janePW    = testenv.Password

@@ -21,8 +21,6 @@ import (
 // in serve) over a real database: internal/testenv's stack, on SQLite and,
 // with GATEHOUSE_TEST_POSTGRES, again on PostgreSQL.
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 const (
 	userEmail = "jane@acme.example"
 	userPW    = testenv.Password

@@ -19,8 +19,6 @@ import (
 // (internal/testenv): SQLite, then PostgreSQL when GATEHOUSE_TEST_POSTGRES
 // is set (testenv.Main).
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 const pw = testenv.Password
 
 type clock = testenv.Clock

@@ -18,8 +18,6 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 // tinyHash keeps argon2id cheap in tests.
 var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
