@@ -15,9 +15,8 @@
 //		s := testenv.New(t, testenv.Options{SMTP: true,
 //			Pool:    &auth.CreatePoolInput{Name: "app", UsernameMode: identity.UsernameEmail},
 //			Clients: []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword}}}})
-//		b := s.Browser()
-//		r := b.Fill(s.Page("signup?client_id="+s.Client(0).ID), url.Values{
-//			"username": {"ann@example.org"}, "password": {testenv.Password}})
+//		r := s.Browser().Fill(s.Page("signup?client_id="+s.Client(0).ID), url.Values{
+//			"email": {"ann@example.org"}, "password": {testenv.Password}})
 //		if r.Status != http.StatusSeeOther || s.Mail("ann@example.org").Code() == "" {
 //			t.Fatalf("sign-up: %d %s", r.Status, r.Body)
 //		}
