@@ -46,53 +46,35 @@ func addPoolFlag(cmd *cobra.Command, ref *string) {
 // ---- pools ----
 
 func (a *app) poolsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "pools", Short: "List and show pools (create them with `gatehouse apply`)"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "List pools",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				pools, err := allPools(ctx, c.svc)
+	return group("pools", "List and show pools (create them with `gatehouse apply`)",
+		a.command(spec{use: "list", short: "List pools", args: cobra.NoArgs,
+			show: func(x call) (shown, error) {
+				pools, err := allPools(x.ctx, x.svc)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				rows := [][]string{}
+				var rows [][]string
 				views := []poolJSON{}
 				for _, p := range pools {
 					rows = append(rows, []string{p.ID, p.Name, string(p.UsernameMode), fmtList(p.Domains), fmtTime(p.CreatedAt)})
 					views = append(views, poolView(p))
 				}
-				return pr.table([]string{"ID", "NAME", "USERNAME", "DOMAINS", "CREATED"}, rows, views)
-			})
-		},
-	})
-	cmd.AddCommand(&cobra.Command{
-		Use:   "get <pool id or name>",
-		Short: "Show a pool",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				p, err := resolvePool(ctx, c.svc, args[0])
+				return table{[]string{"ID", "NAME", "USERNAME", "DOMAINS", "CREATED"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "get <pool id or name>", short: "Show a pool", args: cobra.ExactArgs(1),
+			show: func(x call) (shown, error) {
+				p, err := resolvePool(x.ctx, x.svc, x.args[0])
 				if err != nil {
-					return err
+					return nil, err
 				}
 				pp := p.PasswordPolicy
-				return pr.fields([][2]string{
+				return fields{[][2]string{
 					{"ID", p.ID},
 					{"Name", p.Name},
 					{"Username", string(p.UsernameMode)},
 					{"Domains", fmtList(p.Domains)},
 					{"Base URL", orDash(p.BaseURL)},
-					{"Issuer", c.svc.Issuer(p)},
+					{"Issuer", x.svc.Issuer(p)},
 					{"Unique email", fmtBool(p.UniqueEmail)},
 					{"Prevent user existence errors", fmtBool(p.PreventUserExistenceErrors)},
 					{"Admin create user only", fmtBool(p.AdminCreateUserOnly)},
@@ -100,11 +82,8 @@ func (a *app) poolsCommand() *cobra.Command {
 					{"Custom attributes", fmtList(attrNames(p.Schema))},
 					{"Signing alg", orDash(p.SigningAlg)},
 					{"Created", fmtTime(p.CreatedAt)},
-				}, poolView(p))
-			})
-		},
-	})
-	return cmd
+				}, poolView(p)}, nil
+			}}))
 }
 
 func orDash(s string) string {
@@ -125,165 +104,125 @@ func attrNames(defs []identity.AttributeDef) []string {
 // ---- users ----
 
 func (a *app) usersCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "users", Short: "Administer users of a pool"}
-	var pool string
-
-	// create
-	{
-		var email, tmp string
-		var attrs []string
-		var suppress bool
-		c := &cobra.Command{
-			Use:   "create <username>",
-			Short: "Create a user with a temporary password (status FORCE_CHANGE_PASSWORD)",
-			Long: `Create a user with a temporary password. The user must choose a new password at
+	var email, tmp string
+	var attrs []string
+	var suppress bool
+	create := a.command(spec{use: "create <username>", pool: true, args: cobra.ExactArgs(1),
+		short: "Create a user with a temporary password (status FORCE_CHANGE_PASSWORD)",
+		long: `Create a user with a temporary password. The user must choose a new password at
 first sign-in. Without --temporary-password one is generated and printed once.
 Unless --suppress is given, the invitation email is queued.`,
-			Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				pr, err := a.printer()
-				if err != nil {
-					return err
+		flags: func(c *cobra.Command) {
+			c.Flags().StringVar(&email, "email", "", "email address (default: the username in email-username pools)")
+			c.Flags().StringArrayVar(&attrs, "attr", nil, "attribute name=value (repeatable), e.g. --attr name=Jo --attr custom:company_name=Acme")
+			c.Flags().StringVar(&tmp, "temporary-password", "", "temporary password (default: generated)")
+			c.Flags().BoolVar(&suppress, "suppress", false, "do not send the invitation email")
+		},
+		show: func(x call) (shown, error) {
+			m, err := parseAttrs(attrs)
+			if err != nil {
+				return nil, err
+			}
+			if email != "" {
+				m["email"] = email
+			} else if x.pool.UsernameMode == identity.UsernameEmail {
+				if _, ok := m["email"]; !ok {
+					m["email"] = x.args[0]
 				}
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					m, err := parseAttrs(attrs)
-					if err != nil {
-						return err
-					}
-					if email != "" {
-						m["email"] = email
-					} else if p.UsernameMode == identity.UsernameEmail {
-						if _, ok := m["email"]; !ok {
-							m["email"] = args[0]
-						}
-					}
-					generated := false
-					if tmp == "" {
-						tmp, err = password.Generate(p.PasswordPolicy)
-						if err != nil {
-							return err
-						}
-						generated = true
-					}
-					in := auth.AdminCreateUserInput{PoolID: p.ID, Username: args[0], Attributes: m, TemporaryPassword: tmp}
-					if suppress {
-						in.MessageAction = "SUPPRESS"
-					}
-					v, err := c.svc.AdminCreateUser(ctx, in)
-					if err != nil {
-						return err
-					}
-					if pr.json {
-						out := struct {
-							userJSON
-							TemporaryPassword string `json:"temporary_password,omitempty"`
-						}{userView(v.User, v.Groups), ""}
-						if generated {
-							out.TemporaryPassword = tmp
-						}
-						return pr.JSON(out)
-					}
-					fmt.Fprintf(pr.w, "created user %s (sub %s, status %s)\n", v.User.Username, v.User.Sub, v.User.Status)
+			}
+			generated := false
+			if tmp == "" {
+				if tmp, err = password.Generate(x.pool.PasswordPolicy); err != nil {
+					return nil, err
+				}
+				generated = true
+			}
+			in := auth.AdminCreateUserInput{PoolID: x.pool.ID, Username: x.args[0], Attributes: m, TemporaryPassword: tmp}
+			if suppress {
+				in.MessageAction = "SUPPRESS"
+			}
+			v, err := x.svc.AdminCreateUser(x.ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return printFunc(func(pr *printer) error {
+				if pr.json {
+					out := struct {
+						userJSON
+						TemporaryPassword string `json:"temporary_password,omitempty"`
+					}{userView(v.User, v.Groups), ""}
 					if generated {
-						fmt.Fprintf(pr.w, "temporary password (shown once): %s\n", tmp)
+						out.TemporaryPassword = tmp
 					}
-					return nil
-				})
-			},
-		}
-		addPoolFlag(c, &pool)
-		c.Flags().StringVar(&email, "email", "", "email address (default: the username in email-username pools)")
-		c.Flags().StringArrayVar(&attrs, "attr", nil, "attribute name=value (repeatable), e.g. --attr name=Jo --attr custom:company_name=Acme")
-		c.Flags().StringVar(&tmp, "temporary-password", "", "temporary password (default: generated)")
-		c.Flags().BoolVar(&suppress, "suppress", false, "do not send the invitation email")
-		cmd.AddCommand(c)
-	}
-
-	// list
-	{
-		var filter string
-		var limit int
-		c := &cobra.Command{
-			Use:   "list",
-			Short: `List users, optionally filtered (--filter 'email ^= "jo"')`,
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				pr, err := a.printer()
-				if err != nil {
-					return err
+					return pr.JSON(out)
 				}
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					var users []*identity.User
-					tok := ""
-					for {
-						n := 60
-						if limit > 0 && limit-len(users) < n {
-							n = limit - len(users)
-						}
-						page, next, err := c.svc.ListUsers(ctx, auth.ListUsersInput{PoolID: p.ID, Filter: filter, Limit: n, Token: tok})
-						if err != nil {
-							return err
-						}
-						users = append(users, page...)
-						if next == "" || next == tok || (limit > 0 && len(users) >= limit) {
-							break
-						}
-						tok = next
-					}
-					rows := [][]string{}
-					views := []userJSON{}
-					for _, u := range users {
-						rows = append(rows, []string{u.Username, u.Email, string(u.Status), enabledWord(u.Enabled), u.Sub, fmtTime(u.CreatedAt)})
-						views = append(views, userView(u, nil))
-					}
-					return pr.table([]string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB", "CREATED"}, rows, views)
-				})
-			},
-		}
-		addPoolFlag(c, &pool)
-		c.Flags().StringVar(&filter, "filter", "", `Cognito ListUsers filter, e.g. 'email ^= "jo"' or 'cognito:user_status = "CONFIRMED"'`)
-		c.Flags().IntVar(&limit, "limit", 0, "list at most this many users (0 = all)")
-		cmd.AddCommand(c)
-	}
-
-	// get
-	{
-		c := &cobra.Command{
-			Use:   "get <username>",
-			Short: "Show a user, with attributes and groups",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				pr, err := a.printer()
-				if err != nil {
-					return err
+				fmt.Fprintf(pr.w, "created user %s (sub %s, status %s)\n", v.User.Username, v.User.Sub, v.User.Status)
+				if generated {
+					fmt.Fprintf(pr.w, "temporary password (shown once): %s\n", tmp)
 				}
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					v, err := c.svc.AdminGetUser(ctx, p.ID, args[0])
-					if err != nil {
-						return err
-					}
-					u := v.User
-					return pr.fields([][2]string{
-						{"Username", u.Username},
-						{"Sub", u.Sub},
-						{"Email", orDash(u.Email)},
-						{"Email verified", fmtBool(u.EmailVerified)},
-						{"Status", string(u.Status)},
-						{"Enabled", enabledWord(u.Enabled)},
-						{"Groups", fmtList(v.Groups)},
-						{"Attributes", fmtList(sortedAttrs(u.Attributes))},
-						{"Created", fmtTime(u.CreatedAt)},
-						{"Updated", fmtTime(u.UpdatedAt)},
-					}, userView(u, v.Groups))
-				})
-			},
-		}
-		addPoolFlag(c, &pool)
-		cmd.AddCommand(c)
-	}
+				return nil
+			}), nil
+		}})
+
+	var filter string
+	var limit int
+	list := a.command(spec{use: "list", short: `List users, optionally filtered (--filter 'email ^= "jo"')`, pool: true, args: cobra.NoArgs,
+		flags: func(c *cobra.Command) {
+			c.Flags().StringVar(&filter, "filter", "", `Cognito ListUsers filter, e.g. 'email ^= "jo"' or 'cognito:user_status = "CONFIRMED"'`)
+			c.Flags().IntVar(&limit, "limit", 0, "list at most this many users (0 = all)")
+		},
+		show: func(x call) (shown, error) {
+			var users []*identity.User
+			tok := ""
+			for {
+				n := 60
+				if limit > 0 && limit-len(users) < n {
+					n = limit - len(users)
+				}
+				page, next, err := x.svc.ListUsers(x.ctx, auth.ListUsersInput{PoolID: x.pool.ID, Filter: filter, Limit: n, Token: tok})
+				if err != nil {
+					return nil, err
+				}
+				users = append(users, page...)
+				if next == "" || next == tok || (limit > 0 && len(users) >= limit) {
+					break
+				}
+				tok = next
+			}
+			var rows [][]string
+			views := []userJSON{}
+			for _, u := range users {
+				rows = append(rows, []string{u.Username, u.Email, string(u.Status), enabledWord(u.Enabled), u.Sub, fmtTime(u.CreatedAt)})
+				views = append(views, userView(u, nil))
+			}
+			return table{[]string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB", "CREATED"}, rows, views}, nil
+		}})
+
+	get := a.command(spec{use: "get <username>", short: "Show a user, with attributes and groups", pool: true, args: cobra.ExactArgs(1),
+		show: func(x call) (shown, error) {
+			v, err := x.svc.AdminGetUser(x.ctx, x.pool.ID, x.args[0])
+			if err != nil {
+				return nil, err
+			}
+			u := v.User
+			return fields{[][2]string{
+				{"Username", u.Username},
+				{"Sub", u.Sub},
+				{"Email", orDash(u.Email)},
+				{"Email verified", fmtBool(u.EmailVerified)},
+				{"Status", string(u.Status)},
+				{"Enabled", enabledWord(u.Enabled)},
+				{"Groups", fmtList(v.Groups)},
+				{"Attributes", fmtList(sortedAttrs(u.Attributes))},
+				{"Created", fmtTime(u.CreatedAt)},
+				{"Updated", fmtTime(u.UpdatedAt)},
+			}, userView(u, v.Groups)}, nil
+		}})
+
+	cmd := group("users", "Administer users of a pool", create, list, get)
 
 	// simple per-user actions
-	simple := []struct {
+	for _, s := range []struct {
 		use, short, done string
 		fn               func(svc *auth.Service, ctx context.Context, poolID, username string) error
 	}{
@@ -293,65 +232,43 @@ Unless --suppress is given, the invitation email is queued.`,
 		{"confirm", "Confirm an unconfirmed user's sign-up", "confirmed", (*auth.Service).AdminConfirmSignUp},
 		{"reset-password", "Require a password reset (revokes sessions and emails a reset code)", "password reset required for", (*auth.Service).AdminResetUserPassword},
 		{"sign-out", "Sign a user out everywhere (revoke refresh tokens)", "signed out", (*auth.Service).AdminUserGlobalSignOut},
-	}
-	for _, s := range simple {
-		s := s
-		c := &cobra.Command{
-			Use:   s.use + " <username>",
-			Short: s.short,
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					if err := s.fn(c.svc, ctx, p.ID, args[0]); err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "%s %s\n", s.done, args[0])
-					return nil
-				})
-			},
-		}
-		addPoolFlag(c, &pool)
-		cmd.AddCommand(c)
+	} {
+		cmd.AddCommand(a.command(spec{use: s.use + " <username>", short: s.short, pool: true, args: cobra.ExactArgs(1),
+			do: func(x call) (string, error) {
+				return s.done + " " + x.args[0], s.fn(x.svc, x.ctx, x.pool.ID, x.args[0])
+			}}))
 	}
 
-	// set-password
-	{
-		var pw string
-		var permanent bool
-		c := &cobra.Command{
-			Use:   "set-password <username>",
-			Short: "Set a user's password (temporary unless --permanent); generated and printed once without --password",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					generated := false
-					if pw == "" {
-						var err error
-						if pw, err = password.Generate(p.PasswordPolicy); err != nil {
-							return err
-						}
-						generated = true
-					}
-					if err := c.svc.AdminSetUserPassword(ctx, p.ID, args[0], pw, permanent); err != nil {
-						return err
-					}
-					kind := "temporary"
-					if permanent {
-						kind = "permanent"
-					}
-					fmt.Fprintf(a.stdout, "set %s password for %s\n", kind, args[0])
-					if generated {
-						fmt.Fprintf(a.stdout, "password (shown once): %s\n", pw)
-					}
-					return nil
-				})
-			},
-		}
-		addPoolFlag(c, &pool)
-		c.Flags().StringVar(&pw, "password", "", "the new password (default: generated); prefer the generated one, flags end up in shell history")
-		c.Flags().BoolVar(&permanent, "permanent", false, "the password is permanent (status CONFIRMED) rather than temporary (FORCE_CHANGE_PASSWORD)")
-		cmd.AddCommand(c)
-	}
+	var pw string
+	var permanent bool
+	cmd.AddCommand(a.command(spec{use: "set-password <username>", pool: true, args: cobra.ExactArgs(1),
+		short: "Set a user's password (temporary unless --permanent); generated and printed once without --password",
+		flags: func(c *cobra.Command) {
+			c.Flags().StringVar(&pw, "password", "", "the new password (default: generated); prefer the generated one, flags end up in shell history")
+			c.Flags().BoolVar(&permanent, "permanent", false, "the password is permanent (status CONFIRMED) rather than temporary (FORCE_CHANGE_PASSWORD)")
+		},
+		do: func(x call) (string, error) {
+			generated := false
+			if pw == "" {
+				var err error
+				if pw, err = password.Generate(x.pool.PasswordPolicy); err != nil {
+					return "", err
+				}
+				generated = true
+			}
+			if err := x.svc.AdminSetUserPassword(x.ctx, x.pool.ID, x.args[0], pw, permanent); err != nil {
+				return "", err
+			}
+			kind := "temporary"
+			if permanent {
+				kind = "permanent"
+			}
+			msg := fmt.Sprintf("set %s password for %s", kind, x.args[0])
+			if generated {
+				msg += "\npassword (shown once): " + pw
+			}
+			return msg, nil
+		}}))
 
 	cmd.AddCommand(a.usersExportCommand(), a.usersImportCommand())
 	return cmd
@@ -372,166 +289,74 @@ func parseAttrs(list []string) (map[string]string, error) {
 // ---- groups ----
 
 func (a *app) groupsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "groups", Short: "Administer groups and memberships"}
-	var pool string
-
-	list := &cobra.Command{
-		Use: "list", Short: "List groups", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				groups, err := allGroups(ctx, c.svc, p.ID)
+	var desc string
+	var prec int
+	membersOf := func(x call) (shown, error) {
+		users, err := all(func(tok string) ([]*identity.User, string, error) {
+			return x.svc.ListUsersInGroup(x.ctx, x.pool.ID, x.args[0], 60, tok)
+		})
+		if err != nil {
+			return nil, err
+		}
+		var rows [][]string
+		views := []userJSON{}
+		for _, u := range users {
+			rows = append(rows, []string{u.Username, u.Email, string(u.Status), enabledWord(u.Enabled), u.Sub})
+			views = append(views, userView(u, nil))
+		}
+		return table{[]string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows, views}, nil
+	}
+	return group("groups", "Administer groups and memberships",
+		a.command(spec{use: "list", short: "List groups", pool: true, args: cobra.NoArgs,
+			show: func(x call) (shown, error) {
+				groups, err := allGroups(x.ctx, x.svc, x.pool.ID)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				rows := [][]string{}
+				var rows [][]string
 				views := []groupJSON{}
 				for _, g := range groups {
 					rows = append(rows, []string{g.Name, fmtPrecedence(g.Precedence), orDash(g.Description)})
 					views = append(views, groupView(g))
 				}
-				return pr.table([]string{"NAME", "PRECEDENCE", "DESCRIPTION"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(list, &pool)
-
-	var desc string
-	var prec int
-	create := &cobra.Command{
-		Use: "create <name>", Short: "Create a group", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				g := &identity.Group{PoolID: p.ID, Name: args[0], Description: desc}
-				if cmd.Flags().Changed("precedence") {
+				return table{[]string{"NAME", "PRECEDENCE", "DESCRIPTION"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "create <name>", short: "Create a group", pool: true, args: cobra.ExactArgs(1),
+			flags: func(c *cobra.Command) {
+				c.Flags().StringVar(&desc, "description", "", "description")
+				c.Flags().IntVar(&prec, "precedence", 0, "precedence (lower wins when a user is in several groups)")
+			},
+			do: func(x call) (string, error) {
+				g := &identity.Group{PoolID: x.pool.ID, Name: x.args[0], Description: desc}
+				if x.cmd.Flags().Changed("precedence") {
 					g.Precedence = &prec
 				}
-				if _, err := c.svc.CreateGroup(ctx, g); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "created group %s\n", args[0])
-				return nil
-			})
-		},
-	}
-	addPoolFlag(create, &pool)
-	create.Flags().StringVar(&desc, "description", "", "description")
-	create.Flags().IntVar(&prec, "precedence", 0, "precedence (lower wins when a user is in several groups)")
-
-	del := &cobra.Command{
-		Use: "delete <name>", Short: "Delete a group", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				if err := c.svc.DeleteGroup(ctx, p.ID, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "deleted group %s\n", args[0])
-				return nil
-			})
-		},
-	}
-	addPoolFlag(del, &pool)
-
-	add := &cobra.Command{
-		Use: "add-user <group> <username>", Short: "Add a user to a group", Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				if err := c.svc.AdminAddUserToGroup(ctx, p.ID, args[1], args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "added %s to %s\n", args[1], args[0])
-				return nil
-			})
-		},
-	}
-	addPoolFlag(add, &pool)
-
-	remove := &cobra.Command{
-		Use: "remove-user <group> <username>", Short: "Remove a user from a group", Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				if err := c.svc.AdminRemoveUserFromGroup(ctx, p.ID, args[1], args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "removed %s from %s\n", args[1], args[0])
-				return nil
-			})
-		},
-	}
-	addPoolFlag(remove, &pool)
-
-	members := &cobra.Command{
-		Use: "members <group>", Short: "List the users in a group", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				var users []*identity.User
-				tok := ""
-				for {
-					page, next, err := c.svc.ListUsersInGroup(ctx, p.ID, args[0], 60, tok)
-					if err != nil {
-						return err
-					}
-					users = append(users, page...)
-					if next == "" || next == tok {
-						break
-					}
-					tok = next
-				}
-				rows := [][]string{}
-				views := []userJSON{}
-				for _, u := range users {
-					rows = append(rows, []string{u.Username, u.Email, string(u.Status), enabledWord(u.Enabled), u.Sub})
-					views = append(views, userView(u, nil))
-				}
-				return pr.table([]string{"USERNAME", "EMAIL", "STATUS", "ENABLED", "SUB"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(members, &pool)
-
-	cmd.AddCommand(list, create, del, add, remove, members)
-	return cmd
+				_, err := x.svc.CreateGroup(x.ctx, g)
+				return "created group " + x.args[0], err
+			}}),
+		a.command(spec{use: "delete <name>", short: "Delete a group", pool: true, args: cobra.ExactArgs(1),
+			do: func(x call) (string, error) {
+				return "deleted group " + x.args[0], x.svc.DeleteGroup(x.ctx, x.pool.ID, x.args[0])
+			}}),
+		a.command(spec{use: "add-user <group> <username>", short: "Add a user to a group", pool: true, args: cobra.ExactArgs(2),
+			do: func(x call) (string, error) {
+				return "added " + x.args[1] + " to " + x.args[0], x.svc.AdminAddUserToGroup(x.ctx, x.pool.ID, x.args[1], x.args[0])
+			}}),
+		a.command(spec{use: "remove-user <group> <username>", short: "Remove a user from a group", pool: true, args: cobra.ExactArgs(2),
+			do: func(x call) (string, error) {
+				return "removed " + x.args[1] + " from " + x.args[0], x.svc.AdminRemoveUserFromGroup(x.ctx, x.pool.ID, x.args[1], x.args[0])
+			}}),
+		a.command(spec{use: "members <group>", short: "List the users in a group", pool: true, args: cobra.ExactArgs(1), show: membersOf}))
 }
 
 func allGroups(ctx context.Context, svc *auth.Service, poolID string) ([]*identity.Group, error) {
-	var out []*identity.Group
-	tok := ""
-	for {
-		gs, next, err := svc.ListGroups(ctx, poolID, 60, tok)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, gs...)
-		if next == "" || next == tok {
-			return out, nil
-		}
-		tok = next
-	}
+	return all(func(tok string) ([]*identity.Group, string, error) { return svc.ListGroups(ctx, poolID, 60, tok) })
 }
 
 // ---- clients ----
 
 func allClients(ctx context.Context, svc *auth.Service, poolID string) ([]*identity.AppClient, error) {
-	var out []*identity.AppClient
-	tok := ""
-	for {
-		cs, next, err := svc.ListClients(ctx, poolID, 60, tok)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cs...)
-		if next == "" || next == tok {
-			return out, nil
-		}
-		tok = next
-	}
+	return all(func(tok string) ([]*identity.AppClient, string, error) { return svc.ListClients(ctx, poolID, 60, tok) })
 }
 
 // resolveClient accepts a client id or a client name within the pool.
@@ -559,127 +384,75 @@ func resolveClient(ctx context.Context, svc *auth.Service, poolID, ref string) (
 }
 
 func (a *app) clientsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "clients", Short: "Administer app clients"}
-	var pool string
-
-	list := &cobra.Command{
-		Use: "list", Short: "List app clients", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cs, err := allClients(ctx, c.svc, p.ID)
+	var secret bool
+	var flows, callbacks, logouts, oauthFlows, scopes []string
+	return group("clients", "Administer app clients",
+		a.command(spec{use: "list", short: "List app clients", pool: true, args: cobra.NoArgs,
+			show: func(x call) (shown, error) {
+				cs, err := allClients(x.ctx, x.svc, x.pool.ID)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				rows := [][]string{}
+				var rows [][]string
 				views := []clientJSON{}
 				for _, cl := range cs {
 					rows = append(rows, []string{cl.ID, cl.Name, fmtBool(cl.HasSecret()), fmtList(cl.AuthFlows)})
 					views = append(views, clientView(cl, ""))
 				}
-				return pr.table([]string{"ID", "NAME", "SECRET", "AUTH FLOWS"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(list, &pool)
-
-	var secret bool
-	var flows, callbacks, logouts, oauthFlows, scopes []string
-	create := &cobra.Command{
-		Use: "create <name>", Short: "Create an app client (a generated secret is printed once)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cc, err := c.svc.CreateClient(ctx, auth.CreateClientInput{
-					PoolID: p.ID, Name: args[0], GenerateSecret: secret, AuthFlows: normalizeFlows(flows),
+				return table{[]string{"ID", "NAME", "SECRET", "AUTH FLOWS"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "create <name>", short: "Create an app client (a generated secret is printed once)", pool: true, args: cobra.ExactArgs(1),
+			flags: func(c *cobra.Command) {
+				c.Flags().BoolVar(&secret, "secret", false, "generate a client secret (confidential client)")
+				c.Flags().StringSliceVar(&flows, "auth-flows", []string{identity.FlowUserPassword, identity.FlowUserSRP, identity.FlowRefreshToken}, "allowed auth flows (ALLOW_* names; the ALLOW_ prefix may be omitted)")
+				c.Flags().StringSliceVar(&callbacks, "callback-url", nil, "OAuth callback URLs (exact match)")
+				c.Flags().StringSliceVar(&logouts, "logout-url", nil, "logout URLs (exact match)")
+				c.Flags().StringSliceVar(&oauthFlows, "oauth-flows", nil, "OAuth flows: code, client_credentials")
+				c.Flags().StringSliceVar(&scopes, "oauth-scopes", nil, "OAuth scopes, e.g. openid,email,profile")
+			},
+			show: func(x call) (shown, error) {
+				return clientSecret(x.svc.CreateClient(x.ctx, auth.CreateClientInput{
+					PoolID: x.pool.ID, Name: x.args[0], GenerateSecret: secret, AuthFlows: normalizeFlows(flows),
 					CallbackURLs: callbacks, LogoutURLs: logouts, OAuthFlows: oauthFlows, OAuthScopes: scopes,
-				})
+				}))
+			}}),
+		a.command(spec{use: "get <client id or name>", short: "Show an app client", pool: true, args: cobra.ExactArgs(1),
+			show: func(x call) (shown, error) {
+				cl, err := resolveClient(x.ctx, x.svc, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return nil, err
 				}
-				return printClientSecret(pr, cc)
-			})
-		},
-	}
-	addPoolFlag(create, &pool)
-	create.Flags().BoolVar(&secret, "secret", false, "generate a client secret (confidential client)")
-	create.Flags().StringSliceVar(&flows, "auth-flows", []string{identity.FlowUserPassword, identity.FlowUserSRP, identity.FlowRefreshToken}, "allowed auth flows (ALLOW_* names; the ALLOW_ prefix may be omitted)")
-	create.Flags().StringSliceVar(&callbacks, "callback-url", nil, "OAuth callback URLs (exact match)")
-	create.Flags().StringSliceVar(&logouts, "logout-url", nil, "logout URLs (exact match)")
-	create.Flags().StringSliceVar(&oauthFlows, "oauth-flows", nil, "OAuth flows: code, client_credentials")
-	create.Flags().StringSliceVar(&scopes, "oauth-scopes", nil, "OAuth scopes, e.g. openid,email,profile")
-
-	get := &cobra.Command{
-		Use: "get <client id or name>", Short: "Show an app client", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cl, err := resolveClient(ctx, c.svc, p.ID, args[0])
-				if err != nil {
-					return err
-				}
-				return pr.fields([][2]string{
+				return fields{[][2]string{
 					{"ID", cl.ID}, {"Pool", cl.PoolID}, {"Name", cl.Name}, {"Secret", fmtBool(cl.HasSecret())},
 					{"Auth flows", fmtList(cl.AuthFlows)}, {"Callback URLs", fmtList(cl.CallbackURLs)},
 					{"Logout URLs", fmtList(cl.LogoutURLs)}, {"OAuth flows", fmtList(cl.OAuthFlows)},
 					{"OAuth scopes", fmtList(cl.OAuthScopes)}, {"Created", fmtTime(cl.CreatedAt)},
-				}, clientView(cl, ""))
-			})
-		},
-	}
-	addPoolFlag(get, &pool)
-
-	del := &cobra.Command{
-		Use: "delete <client id or name>", Short: "Delete an app client", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cl, err := resolveClient(ctx, c.svc, p.ID, args[0])
+				}, clientView(cl, "")}, nil
+			}}),
+		a.command(spec{use: "delete <client id or name>", short: "Delete an app client", pool: true, args: cobra.ExactArgs(1),
+			do: func(x call) (string, error) {
+				cl, err := resolveClient(x.ctx, x.svc, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return "", err
 				}
-				if err := c.svc.DeleteClient(ctx, p.ID, cl.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "deleted client %s (%s)\n", cl.Name, cl.ID)
-				return nil
-			})
-		},
-	}
-	addPoolFlag(del, &pool)
-
-	rotate := &cobra.Command{
-		Use: "rotate-secret <client id or name>", Short: "Replace a client's secret; the new one is printed once", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cl, err := resolveClient(ctx, c.svc, p.ID, args[0])
+				return fmt.Sprintf("deleted client %s (%s)", cl.Name, cl.ID), x.svc.DeleteClient(x.ctx, x.pool.ID, cl.ID)
+			}}),
+		a.command(spec{use: "rotate-secret <client id or name>", short: "Replace a client's secret; the new one is printed once", pool: true, args: cobra.ExactArgs(1),
+			show: func(x call) (shown, error) {
+				cl, err := resolveClient(x.ctx, x.svc, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return nil, err
 				}
-				cc, err := c.svc.RegenerateClientSecret(ctx, p.ID, cl.ID)
-				if err != nil {
-					return err
-				}
-				return printClientSecret(pr, cc)
-			})
-		},
-	}
-	addPoolFlag(rotate, &pool)
+				return clientSecret(x.svc.RegenerateClientSecret(x.ctx, x.pool.ID, cl.ID))
+			}}))
+}
 
-	cmd.AddCommand(list, create, get, del, rotate)
-	return cmd
+// clientSecret prints a created client and its secret, shown once.
+func clientSecret(cc *auth.CreatedClient, err error) (shown, error) {
+	if err != nil {
+		return nil, err
+	}
+	return printFunc(func(pr *printer) error { return printClientSecret(pr, cc) }), nil
 }
 
 func printClientSecret(pr *printer, cc *auth.CreatedClient) error {
@@ -712,67 +485,61 @@ func normalizeFlows(in []string) []string {
 // ---- admin API keys ----
 
 func (a *app) keysCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Administer admin API keys (global, or scoped to one pool)"}
 	var pool, name string
-
-	create := &cobra.Command{
-		Use: "create", Short: "Create an admin API key; the secret token is printed once", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				poolID := ""
-				if pool != "" {
-					p, err := resolvePool(ctx, c.svc, pool)
-					if err != nil {
-						return err
-					}
-					poolID = p.ID
-				}
-				k, tok, err := c.svc.CreateAPIKey(ctx, poolID, name)
-				if err != nil {
-					return err
-				}
-				if pr.json {
-					return pr.JSON(apiKeyView(k, tok))
-				}
-				scope := "global"
-				if k.PoolID != "" {
-					scope = "pool " + k.PoolID
-				}
-				fmt.Fprintf(pr.w, "created API key %s (%s, %s)\n", k.ID, k.Name, scope)
-				fmt.Fprintf(pr.w, "token (shown once): %s\n", tok)
-				return nil
-			})
-		},
+	// scope resolves --pool ("" for every pool, or a global key).
+	scope := func(x call) (string, error) {
+		if pool == "" {
+			return "", nil
+		}
+		p, err := resolvePool(x.ctx, x.svc, pool)
+		if err != nil {
+			return "", err
+		}
+		return p.ID, nil
 	}
-	create.Flags().StringVarP(&pool, "pool", "p", "", "scope the key to this pool (id or name); default: global")
-	create.Flags().StringVar(&name, "name", "", "a name to recognise the key by (required)")
-	_ = create.MarkFlagRequired("name")
-
-	list := &cobra.Command{
-		Use: "list", Short: "List admin API keys", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				poolID := ""
-				if pool != "" {
-					p, err := resolvePool(ctx, c.svc, pool)
-					if err != nil {
-						return err
-					}
-					poolID = p.ID
-				}
-				keys, err := c.svc.ListAPIKeys(ctx, poolID)
+	return group("keys", "Administer admin API keys (global, or scoped to one pool)",
+		a.command(spec{use: "create", short: "Create an admin API key; the secret token is printed once", args: cobra.NoArgs,
+			flags: func(c *cobra.Command) {
+				c.Flags().StringVarP(&pool, "pool", "p", "", "scope the key to this pool (id or name); default: global")
+				c.Flags().StringVar(&name, "name", "", "a name to recognise the key by (required)")
+				_ = c.MarkFlagRequired("name")
+			},
+			show: func(x call) (shown, error) {
+				poolID, err := scope(x)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				rows := [][]string{}
+				k, tok, err := x.svc.CreateAPIKey(x.ctx, poolID, name)
+				if err != nil {
+					return nil, err
+				}
+				return printFunc(func(pr *printer) error {
+					if pr.json {
+						return pr.JSON(apiKeyView(k, tok))
+					}
+					scope := "global"
+					if k.PoolID != "" {
+						scope = "pool " + k.PoolID
+					}
+					fmt.Fprintf(pr.w, "created API key %s (%s, %s)\n", k.ID, k.Name, scope)
+					fmt.Fprintf(pr.w, "token (shown once): %s\n", tok)
+					return nil
+				}), nil
+			}}),
+		a.command(spec{use: "list", short: "List admin API keys", args: cobra.NoArgs,
+			flags: func(c *cobra.Command) {
+				c.Flags().StringVarP(&pool, "pool", "p", "", "only keys of this pool (id or name); default: all keys")
+			},
+			show: func(x call) (shown, error) {
+				poolID, err := scope(x)
+				if err != nil {
+					return nil, err
+				}
+				keys, err := x.svc.ListAPIKeys(x.ctx, poolID)
+				if err != nil {
+					return nil, err
+				}
+				var rows [][]string
 				views := []apiKeyJSON{}
 				for _, k := range keys {
 					scope := k.PoolID
@@ -786,60 +553,33 @@ func (a *app) keysCommand() *cobra.Command {
 					rows = append(rows, []string{k.ID, k.Name, scope, state, fmtTime(k.CreatedAt), fmtTime(k.LastUsedAt)})
 					views = append(views, apiKeyView(k, ""))
 				}
-				return pr.table([]string{"ID", "NAME", "POOL", "STATE", "CREATED", "LAST USED"}, rows, views)
-			})
-		},
-	}
-	list.Flags().StringVarP(&pool, "pool", "p", "", "only keys of this pool (id or name); default: all keys")
-
-	revoke := &cobra.Command{
-		Use: "revoke <key id>", Short: "Revoke an admin API key", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				if err := c.svc.RevokeAPIKey(ctx, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "revoked API key %s\n", args[0])
-				return nil
-			})
-		},
-	}
-	cmd.AddCommand(create, list, revoke)
-	return cmd
+				return table{[]string{"ID", "NAME", "POOL", "STATE", "CREATED", "LAST USED"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "revoke <key id>", short: "Revoke an admin API key", args: cobra.ExactArgs(1),
+			do: func(x call) (string, error) {
+				return "revoked API key " + x.args[0], x.svc.RevokeAPIKey(x.ctx, x.args[0])
+			}}))
 }
 
 // ---- signing keys ----
 
 func (a *app) signingKeysCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "signing-keys", Short: "Rotate and list a pool's JWT signing keys"}
-	var pool string
-	rotate := &cobra.Command{
-		Use: "rotate", Short: "Rotate the pool's signing key (the next key becomes active; the old one keeps verifying)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				k, err := c.svc.RotateSigningKey(ctx, p.ID)
+	return group("signing-keys", "Rotate and list a pool's JWT signing keys",
+		a.command(spec{use: "rotate", short: "Rotate the pool's signing key (the next key becomes active; the old one keeps verifying)", pool: true, args: cobra.NoArgs,
+			do: func(x call) (string, error) {
+				k, err := x.svc.RotateSigningKey(x.ctx, x.pool.ID)
 				if err != nil {
-					return err
+					return "", err
 				}
-				fmt.Fprintf(a.stdout, "pool %s now signs with key %s (%s)\n", p.ID, k.KID, k.Alg)
-				return nil
-			})
-		},
-	}
-	addPoolFlag(rotate, &pool)
-	list := &cobra.Command{
-		Use: "list", Short: "List the pool's signing keys and their states", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+				return fmt.Sprintf("pool %s now signs with key %s (%s)", x.pool.ID, k.KID, k.Alg), nil
+			}}),
+		a.command(spec{use: "list", short: "List the pool's signing keys and their states", pool: true, args: cobra.NoArgs,
+			show: func(x call) (shown, error) {
 				// Read-only metadata (no private material leaves the
 				// store): the service has no listing method of its own.
-				keys, err := c.store.ListSigningKeys(ctx, p.ID)
+				keys, err := x.c.store.ListSigningKeys(x.ctx, x.pool.ID)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				type keyJSON struct {
 					KID         string `json:"kid"`
@@ -850,18 +590,13 @@ func (a *app) signingKeysCommand() *cobra.Command {
 					RetiredAt   string `json:"retired_at"`
 					RemoveAfter string `json:"remove_after"`
 				}
-				rows := [][]string{}
+				var rows [][]string
 				views := []keyJSON{}
 				for _, k := range keys {
 					v := keyJSON{k.KID, k.Alg, k.State, fmtTime(k.CreatedAt), fmtTime(k.ActivatedAt), fmtTime(k.RetiredAt), fmtTime(k.RemoveAfter)}
 					views = append(views, v)
 					rows = append(rows, []string{v.KID, v.Alg, v.State, v.CreatedAt, v.ActivatedAt, v.RetiredAt, v.RemoveAfter})
 				}
-				return pr.table([]string{"KID", "ALG", "STATE", "CREATED", "ACTIVATED", "RETIRED", "REMOVE AFTER"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(list, &pool)
-	cmd.AddCommand(rotate, list)
-	return cmd
+				return table{[]string{"KID", "ALG", "STATE", "CREATED", "ACTIVATED", "RETIRED", "REMOVE AFTER"}, rows, views}, nil
+			}}))
 }

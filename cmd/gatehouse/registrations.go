@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // webCSRFKey derives the key of the pages' CSRF tokens from the master key,
@@ -66,57 +64,34 @@ func registrationView(r *identity.RegistrationRequest) registrationJSON {
 }
 
 func (a *app) registrationsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "registrations", Short: "List, show and decide sign-up approval requests"}
-	var pool, state, company string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List registration requests, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+	var state, company string
+	cmd := group("registrations", "List, show and decide sign-up approval requests",
+		a.command(spec{use: "list", short: "List registration requests, newest first", pool: true, args: cobra.NoArgs,
+			flags: func(c *cobra.Command) {
+				c.Flags().StringVar(&state, "state", "", "only this state: awaiting_verification, pending, approved, denied, expired, no_approver")
+				c.Flags().StringVar(&company, "company", "", "only this company")
+			},
+			show: func(x call) (shown, error) {
+				f := auth.RegistrationFilter{State: identity.RegistrationState(state), Company: company}
+				regs, err := all(func(tok string) ([]*identity.RegistrationRequest, string, error) {
+					return x.svc.ListRegistrations(x.ctx, x.pool.ID, f, 0, tok)
+				})
+				if err != nil {
+					return nil, err
+				}
 				var rows [][]string
 				views := []registrationJSON{}
-				tok := ""
-				for {
-					regs, next, err := c.svc.ListRegistrations(ctx, p.ID, store.RegistrationFilter{State: identity.RegistrationState(state), Company: company}, 0, tok)
-					if err != nil {
-						return err
-					}
-					for _, r := range regs {
-						rows = append(rows, []string{r.ID, string(r.State), r.Email, orDash(firstSet(r.Company, r.CompanyName)), fmtTime(r.CreatedAt), orDash(r.DecidedBy)})
-						views = append(views, registrationView(r))
-					}
-					if next == "" {
-						break
-					}
-					tok = next
+				for _, r := range regs {
+					rows = append(rows, []string{r.ID, string(r.State), r.Email, orDash(firstSet(r.Company, r.CompanyName)), fmtTime(r.CreatedAt), orDash(r.DecidedBy)})
+					views = append(views, registrationView(r))
 				}
-				return pr.table([]string{"ID", "STATE", "EMAIL", "COMPANY", "CREATED", "DECIDED BY"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(list, &pool)
-	list.Flags().StringVar(&state, "state", "", "only this state: awaiting_verification, pending, approved, denied, expired, no_approver")
-	list.Flags().StringVar(&company, "company", "", "only this company")
-	cmd.AddCommand(list)
-
-	show := &cobra.Command{
-		Use:   "show <request id>",
-		Short: "Show a request and its audit trail",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				d, err := c.svc.GetRegistration(ctx, p.ID, args[0])
+				return table{[]string{"ID", "STATE", "EMAIL", "COMPANY", "CREATED", "DECIDED BY"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "show <request id>", short: "Show a request and its audit trail", pool: true, args: cobra.ExactArgs(1),
+			show: func(x call) (shown, error) {
+				d, err := x.svc.GetRegistration(x.ctx, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return nil, err
 				}
 				r := d.Request
 				v := registrationView(r)
@@ -132,7 +107,7 @@ func (a *app) registrationsCommand() *cobra.Command {
 					}
 					trail = append(trail, line)
 				}
-				return pr.fields([][2]string{
+				return fields{[][2]string{
 					{"ID", r.ID},
 					{"State", string(r.State)},
 					{"Email", r.Email},
@@ -145,33 +120,21 @@ func (a *app) registrationsCommand() *cobra.Command {
 					{"Decided by", orDash(r.DecidedBy)},
 					{"Decided at", fmtTime(r.DecidedAt)},
 					{"Audit", strings.Join(trail, "\n")},
-				}, v)
-			})
-		},
-	}
-	addPoolFlag(show, &pool)
-	cmd.AddCommand(show)
+				}, v}, nil
+			}}))
 
 	for _, d := range []identity.Decision{identity.DecisionApprove, identity.DecisionDeny} {
 		var reason string
-		dc := &cobra.Command{
-			Use:   string(d) + " <request id>",
-			Short: strings.ToUpper(string(d[:1])) + string(d[1:]) + " a pending request (the first decision wins)",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-					r, err := c.svc.DecideRegistration(ctx, p.ID, args[0], d, reason, auth.RequestMeta{UserAgent: "gatehouse-cli"})
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "%s: %s (%s)\n", r.ID, r.State, r.Email)
-					return nil
-				})
-			},
-		}
-		addPoolFlag(dc, &pool)
-		dc.Flags().StringVar(&reason, "reason", "", "a note kept with the decision")
-		cmd.AddCommand(dc)
+		cmd.AddCommand(a.command(spec{use: string(d) + " <request id>", pool: true, args: cobra.ExactArgs(1),
+			short: strings.ToUpper(string(d[:1])) + string(d[1:]) + " a pending request (the first decision wins)",
+			flags: func(c *cobra.Command) { c.Flags().StringVar(&reason, "reason", "", "a note kept with the decision") },
+			do: func(x call) (string, error) {
+				r, err := x.svc.DecideRegistration(x.ctx, x.pool.ID, x.args[0], d, reason, auth.RequestMeta{UserAgent: "gatehouse-cli"})
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%s: %s (%s)", r.ID, r.State, r.Email), nil
+			}}))
 	}
 	return cmd
 }
@@ -227,83 +190,62 @@ func parseApprovers(vals []string) []identity.Approver {
 }
 
 func (a *app) companiesCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "companies", Short: "Manage a pool's companies (also declared with `gatehouse apply`)"}
-	var pool string
-	list := &cobra.Command{
-		Use: "list", Short: "List companies", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				cs, err := allCompanies(ctx, c.svc, p.ID)
+	var display, companyGroup, status string
+	var domains, approvers []string
+	companyFlags := func(c *cobra.Command) {
+		c.Flags().StringVar(&display, "display-name", "", "name shown in the sign-up type-ahead (default: the name)")
+		c.Flags().StringVar(&companyGroup, "group", "", "group members join (default: the name, spaces as dashes)")
+		c.Flags().StringVar(&status, "status", "", "active or disabled")
+		c.Flags().StringArrayVar(&domains, "domain", nil, "email domain of the company (repeatable)")
+		c.Flags().StringArrayVar(&approvers, "approver", nil, "approver: an email address or user:<username> (repeatable)")
+	}
+	return group("companies", "Manage a pool's companies (also declared with `gatehouse apply`)",
+		a.command(spec{use: "list", short: "List companies", pool: true, args: cobra.NoArgs,
+			show: func(x call) (shown, error) {
+				cs, err := allCompanies(x.ctx, x.svc, x.pool.ID)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				rows := [][]string{}
+				var rows [][]string
 				views := []companyJSON{}
 				for _, co := range cs {
 					rows = append(rows, []string{co.Name, co.DisplayName, co.Status, co.Group, fmtList(co.EmailDomains), fmtApprovers(co.Approvers)})
 					views = append(views, companyView(co))
 				}
-				return pr.table([]string{"NAME", "DISPLAY NAME", "STATUS", "GROUP", "DOMAINS", "APPROVERS"}, rows, views)
-			})
-		},
-	}
-	addPoolFlag(list, &pool)
-	cmd.AddCommand(list)
-
-	show := &cobra.Command{
-		Use: "show <name>", Short: "Show a company", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pr, err := a.printer()
-			if err != nil {
-				return err
-			}
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				co, err := c.svc.GetCompany(ctx, p.ID, args[0])
+				return table{[]string{"NAME", "DISPLAY NAME", "STATUS", "GROUP", "DOMAINS", "APPROVERS"}, rows, views}, nil
+			}}),
+		a.command(spec{use: "show <name>", short: "Show a company", pool: true, args: cobra.ExactArgs(1),
+			show: func(x call) (shown, error) {
+				co, err := x.svc.GetCompany(x.ctx, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return nil, err
 				}
-				return pr.fields([][2]string{{"Name", co.Name}, {"Display name", co.DisplayName}, {"Status", co.Status},
-					{"Group", co.Group}, {"Email domains", fmtList(co.EmailDomains)}, {"Approvers", fmtApprovers(co.Approvers)}}, companyView(co))
-			})
-		},
-	}
-	addPoolFlag(show, &pool)
-	cmd.AddCommand(show)
-
-	var display, group, status string
-	var domains, approvers []string
-	create := &cobra.Command{
-		Use: "create <name>", Short: "Create a company (its group is created if missing)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				co, err := c.svc.CreateCompany(ctx, &identity.Company{PoolID: p.ID, Name: args[0], DisplayName: display, Group: group,
+				return fields{[][2]string{{"Name", co.Name}, {"Display name", co.DisplayName}, {"Status", co.Status},
+					{"Group", co.Group}, {"Email domains", fmtList(co.EmailDomains)}, {"Approvers", fmtApprovers(co.Approvers)}}, companyView(co)}, nil
+			}}),
+		a.command(spec{use: "create <name>", short: "Create a company (its group is created if missing)", pool: true, args: cobra.ExactArgs(1),
+			flags: companyFlags,
+			do: func(x call) (string, error) {
+				co, err := x.svc.CreateCompany(x.ctx, &identity.Company{PoolID: x.pool.ID, Name: x.args[0], DisplayName: display, Group: companyGroup,
 					Status: status, EmailDomains: domains, Approvers: parseApprovers(approvers)})
 				if err != nil {
-					return err
+					return "", err
 				}
-				fmt.Fprintf(a.stdout, "created company %s (group %s)\n", co.Name, co.Group)
-				return nil
-			})
-		},
-	}
-	update := &cobra.Command{
-		Use: "update <name>", Short: "Change a company; flags left out keep their value", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				co, err := c.svc.GetCompany(ctx, p.ID, args[0])
+				return fmt.Sprintf("created company %s (group %s)", co.Name, co.Group), nil
+			}}),
+		a.command(spec{use: "update <name>", short: "Change a company; flags left out keep their value", pool: true, args: cobra.ExactArgs(1),
+			flags: companyFlags,
+			do: func(x call) (string, error) {
+				co, err := x.svc.GetCompany(x.ctx, x.pool.ID, x.args[0])
 				if err != nil {
-					return err
+					return "", err
 				}
-				f := cmd.Flags()
+				f := x.cmd.Flags()
 				if f.Changed("display-name") {
 					co.DisplayName = display
 				}
 				if f.Changed("group") {
-					co.Group = group
+					co.Group = companyGroup
 				}
 				if f.Changed("status") {
 					co.Status = status
@@ -314,36 +256,11 @@ func (a *app) companiesCommand() *cobra.Command {
 				if f.Changed("approver") {
 					co.Approvers = parseApprovers(approvers)
 				}
-				if _, err := c.svc.UpdateCompany(ctx, co); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "updated company %s\n", co.Name)
-				return nil
-			})
-		},
-	}
-	for _, c := range []*cobra.Command{create, update} {
-		addPoolFlag(c, &pool)
-		c.Flags().StringVar(&display, "display-name", "", "name shown in the sign-up type-ahead (default: the name)")
-		c.Flags().StringVar(&group, "group", "", "group members join (default: the name, spaces as dashes)")
-		c.Flags().StringVar(&status, "status", "", "active or disabled")
-		c.Flags().StringArrayVar(&domains, "domain", nil, "email domain of the company (repeatable)")
-		c.Flags().StringArrayVar(&approvers, "approver", nil, "approver: an email address or user:<username> (repeatable)")
-		cmd.AddCommand(c)
-	}
-	del := &cobra.Command{
-		Use: "delete <name>", Short: "Delete a company (its group and members stay)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				if err := c.svc.DeleteCompany(ctx, p.ID, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "deleted company %s\n", args[0])
-				return nil
-			})
-		},
-	}
-	addPoolFlag(del, &pool)
-	cmd.AddCommand(del)
-	return cmd
+				_, err = x.svc.UpdateCompany(x.ctx, co)
+				return "updated company " + co.Name, err
+			}}),
+		a.command(spec{use: "delete <name>", short: "Delete a company (its group and members stay)", pool: true, args: cobra.ExactArgs(1),
+			do: func(x call) (string, error) {
+				return "deleted company " + x.args[0], x.svc.DeleteCompany(x.ctx, x.pool.ID, x.args[0])
+			}}))
 }

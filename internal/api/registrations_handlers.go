@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // Registration requests of the approval workflow.
@@ -50,7 +50,7 @@ func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, next, err := a.svc.ListRegistrations(r.Context(), r.PathValue("pool"),
-		store.RegistrationFilter{State: identity.RegistrationState(state), Company: comp}, limit, token)
+		auth.RegistrationFilter{State: identity.RegistrationState(state), Company: comp}, limit, token)
 	if err != nil {
 		return err
 	}

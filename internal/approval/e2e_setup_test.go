@@ -2,55 +2,32 @@ package approval_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/gatehouse-id/gatehouse/internal/api"
-	"github.com/gatehouse-id/gatehouse/internal/approval"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
-	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
 // The articles' scenarios end to end: the native API and the approval
-// pages on a real HTTP server, a real database (SQLite; PostgreSQL when
-// GATEHOUSE_TEST_POSTGRES is set), the real job runner delivering through
-// SMTP to a real SMTP server, whose messages give the codes and links.
+// pages on a real HTTP server, a real database, the real job runner
+// delivering through SMTP to a real SMTP server, whose messages give the
+// codes and links (internal/testenv). The package runs on SQLite, then
+// again on PostgreSQL when GATEHOUSE_TEST_POSTGRES is set (testenv.Main).
 
-const pw = "correct horse battery staple 42"
+const pw = testenv.Password
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 type env struct {
 	t        *testing.T
@@ -63,102 +40,38 @@ type env struct {
 	adminKey string
 	pool     *identity.Pool
 	clientID string
+	stack    *testenv.Stack
 }
 
+// backends are the databases, for the measurement (bench_test.go).
 var backends = []struct {
 	name string
 	open func(testing.TB) store.Store
 }{
-	{"sqlite", storetest.OpenSQLite},
-	{"postgres", storetest.OpenPostgres},
+	{"sqlite", func(t testing.TB) store.Store { return testenv.OpenStore(t, testenv.SQLite) }},
+	{"postgres", func(t testing.TB) store.Store { return testenv.OpenStore(t, testenv.Postgres) }},
 }
 
-// onBackends runs fn per backend as parallel subtests.
+// onBackends runs fn as a parallel subtest named after the database of
+// this pass (testenv.Main runs the package on each).
 func onBackends(t *testing.T, fn func(t *testing.T, st store.Store)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, b.open(t))
-		})
-	}
+	db := testenv.Current()
+	t.Run(string(db), func(t *testing.T) {
+		t.Parallel()
+		fn(t, testenv.OpenStore(t, db))
+	})
 }
 
 // setup wires everything over st; policy edits the pool before use.
 func setup(t *testing.T, st store.Store, policy func(p *identity.Pool)) *env {
 	t.Helper()
-	ctx := context.Background()
-	e := &env{t: t, st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}}
-	e.smtp = mailtest.StartServer(t)
-	log := slog.New(slog.DiscardHandler)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := mail.NewOutbox(tpl, "no-reply@example.test", nil)
-	outbox.Now = e.clock.Now
-	key := make([]byte, token.MasterKeySize)
-	_, _ = rand.Read(key)
-	e.svc, err = auth.New(auth.Config{
-		Store: st, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-		Tokens: token.NewManager(st, key, e.clock.Now), Mail: outbox, BaseURL: base, Now: e.clock.Now, Rand: rand.Reader, Log: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := mail.NewSMTPSender(e.smtp.SMTPConfig("no-reply@example.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.runner = jobs.NewRunner(st, jobs.Options{Worker: "test", Now: e.clock.Now, Log: log})
-	e.runner.Register(mail.JobKind, mail.DeliveryHandler(st, sender, log))
-	for _, k := range approval.JobKinds {
-		e.runner.Register(k, e.svc.RegistrationJobHandler())
-	}
-
-	mux := http.NewServeMux()
-	h := api.New(e.svc, api.Options{Log: log})
-	for _, p := range api.MountPatterns {
-		mux.Handle(p, h)
-	}
-	w, err := web.New(e.svc, web.Options{Log: log, CSRFKey: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range web.MountPatterns {
-		mux.Handle(p, w)
-	}
-	e.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpserver.Wrap(httpserver.Config{Log: log}, mux)}}
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
-
-	_, e.adminKey, err = e.svc.CreateAPIKey(ctx, "", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.pool, err = e.svc.CreatePool(ctx, auth.CreatePoolInput{Name: "Awesome App", UsernameMode: identity.UsernameEmail,
-		Schema: []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if policy != nil {
-		policy(e.pool)
-		if e.pool, err = e.svc.UpdatePool(ctx, e.pool); err != nil {
-			t.Fatalf("UpdatePool: %v", err)
-		}
-	}
-	cl, err := e.svc.CreateClient(ctx, auth.CreateClientInput{PoolID: e.pool.ID, Name: "web",
-		AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.clientID = cl.Client.ID
-	return e
+	s := testenv.New(t, testenv.Options{Store: st, SMTP: true, AdminKey: true, Surfaces: testenv.API | testenv.Web,
+		Pool: &auth.CreatePoolInput{Name: "Awesome App", UsernameMode: identity.UsernameEmail,
+			Schema: []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}},
+		Configure: policy,
+		Clients:   []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}}})
+	return &env{t: t, st: s.Store, svc: s.Svc, srv: s.Server, smtp: s.SMTP, runner: s.Runner, clock: s.Clock,
+		adminKey: s.AdminKey, pool: s.Pool, clientID: s.Client(0).ID, stack: s}
 }
 
 // approvalPolicy is article 000's pool.
@@ -234,35 +147,13 @@ func (e *env) signUp(email, company string) resp {
 }
 
 // drain runs due jobs until none is left.
-func (e *env) drain() {
-	e.t.Helper()
-	for i := 0; i < 100; i++ {
-		n, err := e.runner.RunOnce(context.Background())
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-	e.t.Fatal("jobs keep coming")
-}
+func (e *env) drain() { e.t.Helper(); e.stack.Drain() }
 
 // mail delivers due emails and returns the next message to addr.
-func (e *env) mail(addr string) mailtest.Message {
-	e.t.Helper()
-	e.drain()
-	return e.smtp.WaitFor(e.t, addr, 10*time.Second)
-}
+func (e *env) mail(addr string) mailtest.Message { e.t.Helper(); return e.stack.Mail(addr) }
 
 // noMail asserts that nothing more went to addr.
-func (e *env) noMail(addr string) {
-	e.t.Helper()
-	e.drain()
-	if m, ok := e.smtp.Next(addr, 50*time.Millisecond); ok {
-		e.t.Fatalf("unexpected email to %s: %s", addr, m.Subject)
-	}
-}
+func (e *env) noMail(addr string) { e.t.Helper(); e.stack.NoMail(addr) }
 
 // signUpAndVerify signs up and confirms the code from the email.
 func (e *env) signUpAndVerify(email, company string) {
@@ -280,17 +171,10 @@ func (e *env) signIn(email string) resp {
 	return e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": e.clientID, "username": email, "password": pw})
 }
 
-var approveRE = regexp.MustCompile(`To approve: (\S+)`)
-var denyRE = regexp.MustCompile(`To deny: +(\S+)`)
-
 // links returns the approve and deny links of an approval email.
 func links(t *testing.T, m mailtest.Message) (approve, deny string) {
 	t.Helper()
-	a, d := approveRE.FindStringSubmatch(m.Text), denyRE.FindStringSubmatch(m.Text)
-	if a == nil || d == nil {
-		t.Fatalf("no links in %q", m.Text)
-	}
-	return a[1], d[1]
+	return testenv.ApprovalLinks(t, m)
 }
 
 // page is an HTML response of the approval pages.
@@ -301,14 +185,7 @@ type page struct {
 	header http.Header
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (p page) csrf() string {
-	if m := csrfRE.FindStringSubmatch(p.body); m != nil {
-		return m[1]
-	}
-	return ""
-}
+func (p page) csrf() string { return testenv.Response{Body: p.body}.CSRF() }
 
 // open GETs (or HEADs) a link.
 func (e *env) open(method, link string) page {
@@ -388,24 +265,12 @@ func (e *env) createCompany(body map[string]any) {
 }
 
 // claims decodes a JWT's payload (the signature is the service's business).
-func claims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func claims(t *testing.T, jwt string) map[string]any { t.Helper(); return testenv.Claims(t, jwt) }
 
-func storetestOpenSQLite(t *testing.T) store.Store { return storetest.OpenSQLite(t) }
+// storetestOpenSQLite opens a fresh store on the database of this pass:
+// SQLite, then PostgreSQL under testenv.Main (the name is kept for the
+// tests that call it).
+func storetestOpenSQLite(t *testing.T) store.Store { return testenv.OpenStore(t, testenv.Current()) }
 
 func authPoolUsernames() auth.CreatePoolInput {
 	return auth.CreatePoolInput{Name: "usernames", UsernameMode: identity.UsernameWithEmailAlias, UniqueEmail: true}

@@ -638,7 +638,7 @@ func TestHookPostConfirmationOnApproval(t *testing.T) {
 	if n := len(hs.received()); n != 0 {
 		t.Fatalf("%d events before approval", n)
 	}
-	reqs, _, err := e.s.ListRegistrations(e.ctx, e.pool.ID, store.RegistrationFilter{}, 10, "")
+	reqs, _, err := e.s.ListRegistrations(e.ctx, e.pool.ID, RegistrationFilter{}, 10, "")
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("registrations %v %v", reqs, err)
 	}

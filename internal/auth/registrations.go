@@ -593,13 +593,20 @@ func (s *Service) GetRegistration(ctx context.Context, poolID, id string) (*Regi
 	return &RegistrationDetail{Request: r, Events: events}, nil
 }
 
+// RegistrationFilter selects the requests ListRegistrations returns; zero
+// fields match all.
+type RegistrationFilter struct {
+	State   identity.RegistrationState
+	Company string // company name, case-insensitive
+}
+
 // ListRegistrations lists a pool's requests, newest first, optionally by
 // state and company. A company admin must name their company (or has
 // exactly one, which is then used).
 //
 // Errors: resource_not_found (pool), invalid_parameter (state, limit,
 // token), forbidden.
-func (s *Service) ListRegistrations(ctx context.Context, poolID string, f store.RegistrationFilter, limit int, token string) ([]*identity.RegistrationRequest, string, error) {
+func (s *Service) ListRegistrations(ctx context.Context, poolID string, f RegistrationFilter, limit int, token string) ([]*identity.RegistrationRequest, string, error) {
 	p, err := s.getPool(ctx, s.cfg.Store, poolID)
 	if err != nil {
 		return nil, "", err
@@ -626,7 +633,7 @@ func (s *Service) ListRegistrations(ctx context.Context, poolID string, f store.
 			return nil, "", err
 		}
 	}
-	return s.cfg.Store.ListRegistrations(ctx, poolID, f, store.Page{Limit: n, Token: token})
+	return s.cfg.Store.ListRegistrations(ctx, poolID, store.RegistrationFilter{State: f.State, Company: f.Company}, store.Page{Limit: n, Token: token})
 }
 
 // RegistrationJobHandler returns the handler of the workflow's job kinds

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // TestApprovalThroughCognito: in a pool with the approval workflow, SignUp
@@ -54,7 +53,7 @@ func TestApprovalThroughCognito(t *testing.T) {
 	if gu.UserStatus != types.UserStatusTypeUnconfirmed {
 		t.Fatalf("status before approval %s", gu.UserStatus)
 	}
-	reqs, _, err := e.svc.ListRegistrations(ctx, poolID, store.RegistrationFilter{}, 10, "")
+	reqs, _, err := e.svc.ListRegistrations(ctx, poolID, auth.RegistrationFilter{}, 10, "")
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("registrations %v %v", reqs, err)
 	}

@@ -3,15 +3,10 @@ package cognito_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -25,13 +20,9 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/cognito"
-	"github.com/gatehouse-id/gatehouse/internal/hooks"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // tinyHash keeps argon2id cheap in tests.
@@ -39,7 +30,7 @@ var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, K
 
 const (
 	baseURL       = "https://id.example.test"
-	goodPassword  = "correct horse battery staple 42"
+	goodPassword  = testenv.Password
 	otherPassword = "a different long passphrase 7"
 	keyID         = "AKIAGATEHOUSETEST01"
 	keySecret     = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -56,6 +47,7 @@ type env struct {
 	admin  *cip.Client
 	public *cip.Client
 	rec    *recorder
+	stack  *testenv.Stack
 }
 
 // recorder keeps the first successful response body of each operation,
@@ -96,51 +88,25 @@ type setupOpts struct {
 	hash       *password.Params // default tinyHash
 }
 
-// setup wires the real stack: SQLite, argon2id (small), token manager, mail
-// outbox, the auth Service, the Cognito handler behind httpserver.Wrap on
-// the mux pattern serve.go uses, and SDK clients pointed at it.
+// setup wires the real stack (internal/testenv: a real database, argon2id
+// (small), token manager, mail outbox, the auth Service, the Cognito
+// handler behind httpserver.Wrap on the mux pattern serve.go uses) and
+// SDK clients pointed at it.
 func setup(t testing.TB, opts ...setupOpts) *env {
 	t.Helper()
 	var o setupOpts
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	masterKey := make([]byte, token.MasterKeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
 	hp := tinyHash
 	if o.hash != nil {
 		hp = *o.hash
 	}
-	svc, err := auth.New(auth.Config{
-		Hooks: hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
-		Store: db, Hasher: password.NewHasher(hp, 0), Tokens: token.NewManager(db, masterKey, time.Now),
-		Mail: mail.NewOutbox(tpl, "Gatehouse <no-reply@example.test>", nil), BaseURL: baseURL, Region: "us-east-1",
-		Now: time.Now, Rand: rand.Reader, Log: log,
-	})
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
-	h := cognito.New(svc, cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: keySecret}},
-		AccountID: "123456789012", Log: log, Now: o.now, AllowAdmin: o.allowAdmin})
 	rec := &recorder{bodies: map[string][]byte{}}
-	mux := http.NewServeMux()
-	mux.Handle(cognito.MountPattern, rec.wrap(h))
-	srv := httptest.NewServer(httpserver.Wrap(httpserver.Config{Log: log}, mux))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, svc: svc, db: db, srv: srv, rec: rec}
+	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &hp, Surfaces: testenv.Cognito, Wrap: rec.wrap,
+		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: keySecret}},
+			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin}})
+	e := &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, rec: rec, stack: s}
 	e.admin = e.client(credentials.NewStaticCredentialsProvider(keyID, keySecret, ""))
 	e.public = e.client(aws.AnonymousCredentials{})
 	return e
@@ -214,24 +180,10 @@ func (e *env) newPool(name string) (poolID, clientID string) {
 	return *p.UserPool.Id, *c.UserPoolClient.ClientId
 }
 
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
 // lastCode returns the 6-digit code in the newest email to addr.
 func (e *env) lastCode(poolID, addr string) string {
 	e.t.Helper()
-	emails, _, err := e.svc.ListEmails(ctx, poolID, "", 50, "")
-	if err != nil {
-		e.t.Fatalf("ListEmails: %v", err)
-	}
-	for _, m := range emails {
-		if strings.EqualFold(m.To, addr) || strings.Contains(strings.ToLower(m.To), strings.ToLower(addr)) {
-			if c := codeRE.FindStringSubmatch(m.Text); c != nil {
-				return c[1]
-			}
-		}
-	}
-	e.t.Fatalf("no code emailed to %s among %d emails", addr, len(emails))
-	return ""
+	return e.stack.With(e.t).OutboxCode(poolID, addr)
 }
 
 // signUpConfirmed signs a user up and confirms it with the emailed code.
@@ -283,15 +235,4 @@ func (e *env) raw(op, body string, hdr ...string) (int, http.Header, string) {
 }
 
 // jwtPayload returns the decoded payload of a JWT (not verified).
-func jwtPayload(t testing.TB, jwt string) string {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func jwtPayload(t testing.TB, jwt string) string { t.Helper(); return testenv.Payload(t, jwt) }

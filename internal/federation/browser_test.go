@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // TestBrowserButtonFlow: headless Chromium clicks "Continue with corp" on
@@ -54,25 +55,7 @@ func TestBrowserButtonFlow(t *testing.T) {
 	}
 }
 
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("GATEHOUSE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
-		t.Fatal("chromium is required (CI=true or GATEHOUSE_TEST_ALL=1)")
-	}
-	t.Skip("chromium not installed; set GATEHOUSE_TEST_ALL=1 to require it")
-	return ""
-}
+func chromium(t *testing.T) string { t.Helper(); return testenv.Chromium(t) }
 
 type tab struct {
 	t     *testing.T

@@ -3,56 +3,34 @@ package federation_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"html"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
-	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
-	"github.com/gatehouse-id/gatehouse/internal/hooks"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
-	"github.com/gatehouse-id/gatehouse/internal/oidc"
-	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
-// Two real Gatehouse stacks (auth + hosted pages + OIDC provider over
-// SQLite) on loopback: "up" is the upstream OpenID Connect provider, "down"
-// the Gatehouse whose pool federates to it. The browser is a cookie-jar
-// HTTP client walking the redirects between them.
+// Two real Gatehouse stacks (internal/testenv: auth + hosted pages + OIDC
+// provider over a real database, SQLite and, with GATEHOUSE_TEST_POSTGRES,
+// again PostgreSQL) on loopback: "up" is the upstream OpenID Connect
+// provider, "down" the Gatehouse whose pool federates to it. The browser
+// is a cookie-jar HTTP client walking the redirects between them.
 
 const (
 	janeEmail = "jane@acme.example"
-	janePW    = "correct horse battery staple 42"
+	janePW    = testenv.Password
 	appCB     = "https://rp.example/cb"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+type clock = testenv.Clock
 
 // node is one Gatehouse.
 type node struct {
@@ -68,49 +46,8 @@ var csrfKey = bytes.Repeat([]byte{9}, 32)
 // "127.0.0.1", so that the two nodes' cookies do not mix in one jar).
 func newNode(t *testing.T, host string, c *clock) *node {
 	t.Helper()
-	st := storetest.OpenSQLite(t)
-	log := slog.New(slog.DiscardHandler)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	n := &node{st: st, clock: c, base: "http://" + host + ":" + port}
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, token.MasterKeySize)
-	_, _ = rand.Read(key)
-	n.svc, err = auth.New(auth.Config{
-		Hooks:  hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), // the tests' hook receivers run on 127.0.0.1
-		Store:  st,
-		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-		Tokens: token.NewManager(st, key, c.Now), Mail: mail.NewOutbox(tpl, "no-reply@example.test", nil),
-		BaseURL: n.base, Now: c.Now, Rand: rand.Reader, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	h := api.New(n.svc, api.Options{Log: log})
-	for _, p := range api.MountPatterns {
-		mux.Handle(p, h)
-	}
-	pages, err := web.New(n.svc, web.Options{Log: log, CSRFKey: csrfKey, BaseURL: n.base, Now: c.Now, RateBurst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range web.MountPatterns {
-		mux.Handle(p, pages)
-	}
-	op := oidc.New(n.svc, pages, oidc.Options{Log: log, Now: c.Now})
-	for _, p := range oidc.MountPatterns {
-		mux.Handle(p, op)
-	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpserver.Wrap(httpserver.Config{Log: log}, mux)}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return n
+	s := testenv.New(t, testenv.Options{Host: host, Clock: c, Web: web.Options{CSRFKey: csrfKey, RateBurst: 1000}})
+	return &node{svc: s.Svc, base: s.URL, st: s.Store, clock: c}
 }
 
 // env: the upstream with Jane, the downstream pool federating to it.
@@ -135,7 +72,7 @@ type setupOpts struct {
 func setup(t *testing.T, o setupOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	e := &env{t: t, up: newNode(t, "localhost", c), down: newNode(t, "127.0.0.1", c)}
 	schema := []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}
 
@@ -206,15 +143,10 @@ func setup(t *testing.T, o setupOpts) *env {
 // browser is a cookie-jar client that does not follow redirects.
 type browser struct {
 	t *testing.T
-	c *http.Client
+	b *testenv.Browser
 }
 
-func newBrowser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
+func newBrowser(t *testing.T) *browser { return &browser{t: t, b: testenv.NewBrowser(t)} }
 
 type resp struct {
 	url    string
@@ -223,64 +155,28 @@ type resp struct {
 	body   string
 }
 
-func (b *browser) do(req *http.Request) resp {
-	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return resp{req.URL.String(), res.StatusCode, res.Header, string(body)}
+func local(r testenv.Response) resp { return resp{r.URL, r.Status, r.Header, r.Body} }
+func (r resp) env() testenv.Response {
+	return testenv.Response{URL: r.url, Status: r.status, Header: r.header, Body: r.body}
 }
 
-func (b *browser) get(u string) resp {
-	b.t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	return b.do(req)
-}
-
-func (b *browser) post(u string, form url.Values) resp {
-	b.t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
+func (b *browser) do(req *http.Request) resp           { b.t.Helper(); return local(b.b.Do(req)) }
+func (b *browser) get(u string) resp                   { b.t.Helper(); return local(b.b.Get(u)) }
+func (b *browser) post(u string, form url.Values) resp { b.t.Helper(); return local(b.b.Post(u, form)) }
 
 var (
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	actionRE = regexp.MustCompile(`<form[^>]* action="([^"]+)"`)
+	hiddenRE = testenv.HiddenRE
+	actionRE = testenv.ActionRE
 	buttonRE = regexp.MustCompile(`<a class="button idp" href="([^"]+)" data-provider="([^"]+)"`)
 )
 
 // resolve makes loc absolute against the URL it came from.
-func resolve(from, loc string) string {
-	b, err := url.Parse(from)
-	if err != nil {
-		return loc
-	}
-	l, err := url.Parse(loc)
-	if err != nil {
-		return loc
-	}
-	return b.ResolveReference(l).String()
-}
+func resolve(from, loc string) string { return testenv.Resolve(from, loc) }
 
 // submit posts the page's form with its hidden fields plus kv.
 func (b *browser) submit(page resp, kv ...string) resp {
 	b.t.Helper()
-	form := url.Values{}
-	for _, m := range hiddenRE.FindAllStringSubmatch(page.body, -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		form.Set(kv[i], kv[i+1])
-	}
-	a := actionRE.FindStringSubmatch(page.body)
-	if a == nil {
-		b.t.Fatalf("no form on %s: %s", page.url, page.body)
-	}
-	return b.post(resolve(page.url, html.UnescapeString(a[1])), form)
+	return local(b.b.Submit(page.env(), kv...))
 }
 
 // walk follows redirects from start; on the upstream's sign-in page it
@@ -364,25 +260,7 @@ func (e *env) count() int {
 }
 
 // jwtClaims decodes a JWT's payload without verifying it.
-func jwtClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func jwtClaims(t *testing.T, tok string) map[string]any { t.Helper(); return testenv.Claims(t, tok) }
 
 // pkcePair returns a fresh verifier and its S256 challenge.
-func pkcePair() (string, string) {
-	v := oauth2.GenerateVerifier()
-	return v, oauth2.S256ChallengeFromVerifier(v)
-}
+func pkcePair() (string, string) { return testenv.PKCE() }

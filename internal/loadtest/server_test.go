@@ -3,22 +3,13 @@ package loadtest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gatehouse-id/gatehouse/internal/api"
-	"github.com/gatehouse-id/gatehouse/internal/auth"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // testHash is a cheap argon2id cost so the test spends its time in the
@@ -27,51 +18,12 @@ import (
 var testHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // startServer runs the real native API over a real SQLite database on a
-// loopback listener and returns its URL, a global admin API key and the
-// store (to check what the run left behind).
+// loopback listener (an internal/testenv stack) and returns its URL, a
+// global admin API key and the store (to check what the run left behind).
 func startServer(t *testing.T) (baseURL, adminKey string, st store.Store) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	masterKey := make([]byte, token.MasterKeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatalf("mail.NewTemplates: %v", err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	svc, err := auth.New(auth.Config{
-		Store:   db,
-		Hasher:  password.NewHasher(testHash, 0),
-		Tokens:  token.NewManager(db, masterKey, time.Now),
-		Mail:    mail.NewOutbox(tpl, "Gatehouse <no-reply@localhost>", nil),
-		BaseURL: "http://127.0.0.1",
-		Region:  "us-east-1",
-		Now:     time.Now,
-		Rand:    rand.Reader,
-		Log:     log,
-	})
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
-	_, key, err := svc.CreateAPIKey(ctx, "", "loadtest")
-	if err != nil {
-		t.Fatalf("CreateAPIKey: %v", err)
-	}
-	h := api.New(svc, api.Options{Log: log})
-	mux := http.NewServeMux()
-	for _, p := range api.MountPatterns {
-		mux.Handle(p, h)
-	}
-	srv := httptest.NewServer(mux) // listens on 127.0.0.1
-	t.Cleanup(srv.Close)
-	return srv.URL, key, db
+	s := testenv.New(t, testenv.Options{DB: testenv.SQLite, Now: time.Now, Hash: &testHash, AdminKey: true, Surfaces: testenv.API})
+	return s.URL, s.AdminKey, s.Store
 }
 
 // TestRunAgainstRealServer runs the whole load command for about a second

@@ -72,7 +72,7 @@ func TestBrowserArticle000RelyingParty(t *testing.T) {
 	b.shot("oidc-a000-02-waiting-for-approval")
 
 	// The approver approves.
-	regs, _, err := e.svc.ListRegistrations(ctx, e.pool.ID, store.RegistrationFilter{}, 10, "")
+	regs, _, err := e.svc.ListRegistrations(ctx, e.pool.ID, auth.RegistrationFilter{}, 10, "")
 	if err != nil || len(regs) != 1 {
 		t.Fatalf("registrations: %v %v", regs, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // TestBrowserRelyingParty: headless Chromium signs in to a relying party
@@ -150,24 +151,7 @@ func (b *ctab) shot(name string) {
 	}
 }
 
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("GATEHOUSE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
-		t.Fatal("chromium is required (CI=true or GATEHOUSE_TEST_ALL=1): apt-get install chromium")
-	}
-	t.Skip("chromium not installed; set GATEHOUSE_TEST_ALL=1 to require it")
-	return ""
-}
+func chromium(t *testing.T) string { t.Helper(); return testenv.Chromium(t) }
 
 // rp is a relying party web app built the ordinary way with go-oidc and
 // x/oauth2 (one pending sign-in at a time: enough for one browser).

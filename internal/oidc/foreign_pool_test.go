@@ -185,16 +185,16 @@ func TestLogoutAndSessionOfAnotherPool(t *testing.T) { // security.md T3
 	}
 	baseURL, _ := url.Parse(e.base)
 	var aCookie *http.Cookie
-	for _, c := range br.c.Jar.Cookies(baseURL) {
+	for _, c := range br.b.C.Jar.Cookies(baseURL) {
 		if strings.Contains(c.Name, e.pool.ID) {
 			aCookie = c
 		}
 	}
 	if aCookie == nil {
-		t.Fatalf("no session cookie of pool A in %v", br.c.Jar.Cookies(baseURL))
+		t.Fatalf("no session cookie of pool A in %v", br.b.C.Jar.Cookies(baseURL))
 	}
 	forged := &http.Cookie{Name: strings.Replace(aCookie.Name, e.pool.ID, b.pool.ID, 1), Value: aCookie.Value, Path: "/"}
-	br.c.Jar.SetCookies(baseURL, []*http.Cookie{forged})
+	br.b.C.Jar.SetCookies(baseURL, []*http.Cookie{forged})
 	r = br.get(b.issuer + "/oauth2/authorize?" + url.Values{"client_id": {b.client}, "response_type": {"code"},
 		"redirect_uri": {rpCallback}, "scope": {"openid"}, "prompt": {"none"}, "state": {"s"}}.Encode())
 	lu, _ := url.Parse(r.header.Get("Location"))

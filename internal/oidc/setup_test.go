@@ -1,62 +1,36 @@
 package oidc_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"html"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
-	"github.com/gatehouse-id/gatehouse/internal/oidc"
-	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
 // The provider on a real HTTP server (API, hosted pages and OIDC mounted as
-// in serve) over a real SQLite database.
+// in serve) over a real database: internal/testenv's stack, on SQLite and,
+// with GATEHOUSE_TEST_POSTGRES, again on PostgreSQL.
 
 const (
 	userEmail = "jane@acme.example"
-	userPW    = "correct horse battery staple 42"
+	userPW    = testenv.Password
 	// rpCallback is the confidential client's registered callback. The
 	// public client's callback is rpCallback too, plus the env's RP server.
 	rpCallback = "https://rp.example/callback"
 	rpLogout   = "https://rp.example/signed-out"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 type env struct {
 	t      *testing.T
@@ -79,88 +53,25 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st := storetest.OpenSQLite(t)
-	e := &env{t: t, st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Millisecond)}}
-	log := slog.New(slog.DiscardHandler)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.base = "http://" + ln.Addr().String()
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := mail.NewOutbox(tpl, "no-reply@example.test", nil)
-	key := make([]byte, token.MasterKeySize)
-	_, _ = rand.Read(key)
-	e.svc, err = auth.New(auth.Config{
-		Store: st, Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-		Tokens: token.NewManager(st, key, e.clock.Now), Mail: outbox, BaseURL: e.base, Now: e.clock.Now, Rand: rand.Reader, Log: log,
+	s := testenv.New(t, testenv.Options{Web: web.Options{RateBurst: 1000},
+		Pool: &auth.CreatePoolInput{Name: "Awesome Application", UsernameMode: identity.UsernameEmail,
+			PasswordPolicy: &identity.PasswordPolicy{MinimumLength: 12},
+			Schema:         []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}},
+		Clients: []auth.CreateClientInput{
+			{Name: "rp", GenerateSecret: true,
+				AuthFlows: []string{identity.FlowRefreshToken}, CallbackURLs: []string{rpCallback}, LogoutURLs: []string{rpLogout},
+				OAuthFlows:  []string{"code", "client_credentials"},
+				OAuthScopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin", "orders/read", "orders/write"}},
+			{Name: "spa",
+				AuthFlows: []string{identity.FlowRefreshToken}, CallbackURLs: []string{rpCallback, "http://127.0.0.1:9/cb"},
+				OAuthFlows: []string{"code"}, OAuthScopes: []string{"openid", "email", "profile"}},
+		},
+		Groups: []string{"acme"},
+		Users: []testenv.User{{Username: userEmail, Groups: []string{"acme"},
+			Attributes: map[string]string{"custom:company_name": "Acme Corporation"}}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	e.mux = mux
-	h := api.New(e.svc, api.Options{Log: log})
-	for _, p := range api.MountPatterns {
-		mux.Handle(p, h)
-	}
-	pages, err := web.New(e.svc, web.Options{Log: log, CSRFKey: bytes.Repeat([]byte{7}, 32), BaseURL: e.base, Now: e.clock.Now, RateBurst: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range web.MountPatterns {
-		mux.Handle(p, pages)
-	}
-	op := oidc.New(e.svc, pages, oidc.Options{Log: log, Now: e.clock.Now})
-	for _, p := range oidc.MountPatterns {
-		mux.Handle(p, op)
-	}
-	e.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpserver.Wrap(httpserver.Config{Log: log}, mux)}}
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
-
-	e.pool, err = e.svc.CreatePool(ctx, auth.CreatePoolInput{Name: "Awesome Application", UsernameMode: identity.UsernameEmail,
-		PasswordPolicy: &identity.PasswordPolicy{MinimumLength: 12},
-		Schema:         []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.issuer = e.svc.Issuer(e.pool)
-	cc, err := e.svc.CreateClient(ctx, auth.CreateClientInput{PoolID: e.pool.ID, Name: "rp", GenerateSecret: true,
-		AuthFlows: []string{identity.FlowRefreshToken}, CallbackURLs: []string{rpCallback}, LogoutURLs: []string{rpLogout},
-		OAuthFlows:  []string{"code", "client_credentials"},
-		OAuthScopes: []string{"openid", "email", "profile", "aws.cognito.signin.user.admin", "orders/read", "orders/write"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.conf, e.confSecret = cc.Client.ID, cc.Secret
-	pc, err := e.svc.CreateClient(ctx, auth.CreateClientInput{PoolID: e.pool.ID, Name: "spa",
-		AuthFlows: []string{identity.FlowRefreshToken}, CallbackURLs: []string{rpCallback, "http://127.0.0.1:9/cb"},
-		OAuthFlows: []string{"code"}, OAuthScopes: []string{"openid", "email", "profile"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.pub = pc.Client.ID
-	if _, err := e.svc.CreateGroup(ctx, &identity.Group{PoolID: e.pool.ID, Name: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := e.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: userEmail, MessageAction: "SUPPRESS",
-		Attributes: map[string]string{"email": userEmail, "email_verified": "true", "custom:company_name": "Acme Corporation"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sub = v.User.Sub
-	if err := e.svc.AdminSetUserPassword(ctx, e.pool.ID, userEmail, userPW, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.AdminAddUserToGroup(ctx, e.pool.ID, userEmail, "acme"); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return &env{t: t, mux: s.Mux, svc: s.Svc, srv: s.Server, base: s.URL, issuer: s.Issuer, clock: s.Clock, pool: s.Pool,
+		conf: s.Client(0).ID, confSecret: s.Client(0).Secret, pub: s.Client(1).ID, sub: s.Subs[userEmail], st: s.Store}
 }
 
 // addCallback registers another callback URL on client id.
@@ -180,15 +91,10 @@ func (e *env) addCallback(id, cb string) {
 // browser is a cookie-jar HTTP client that does not follow redirects.
 type browser struct {
 	t *testing.T
-	c *http.Client
+	b *testenv.Browser
 }
 
-func newBrowser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
+func newBrowser(t *testing.T) *browser { return &browser{t: t, b: testenv.NewBrowser(t)} }
 
 type resp struct {
 	status int
@@ -196,33 +102,17 @@ type resp struct {
 	body   string
 }
 
-func (b *browser) do(req *http.Request) resp {
-	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, res.Header, string(body)}
-}
+func local(r testenv.Response) resp { return resp{r.Status, r.Header, r.Body} }
 
-func (b *browser) get(u string) resp {
-	b.t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	return b.do(req)
-}
+func (b *browser) do(req *http.Request) resp           { b.t.Helper(); return local(b.b.Do(req)) }
+func (b *browser) get(u string) resp                   { b.t.Helper(); return local(b.b.Get(u)) }
+func (b *browser) post(u string, form url.Values) resp { b.t.Helper(); return local(b.b.Post(u, form)) }
 
-func (b *browser) post(u string, form url.Values) resp {
-	b.t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
+// hiddenRE and actionRE read a page's form (testenv.Response has Hidden
+// and Action for the same).
 var (
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	actionRE = regexp.MustCompile(`<form[^>]* action="([^"]+)"`)
+	hiddenRE = testenv.HiddenRE
+	actionRE = testenv.ActionRE
 )
 
 // abs resolves a Location against the server.
@@ -240,10 +130,10 @@ func (e *env) authorize(b *browser, authURL string) *url.URL {
 	e.t.Helper()
 	next := authURL
 	for i := 0; i < 10; i++ {
-		r := b.get(next)
+		r := b.b.Get(next)
 		switch {
-		case r.status == http.StatusFound || r.status == http.StatusSeeOther:
-			loc := e.abs(r.header.Get("Location"))
+		case r.Status == http.StatusFound || r.Status == http.StatusSeeOther:
+			loc := r.Location()
 			if !strings.HasPrefix(loc, e.base+"/") {
 				u, err := url.Parse(loc)
 				if err != nil {
@@ -252,24 +142,14 @@ func (e *env) authorize(b *browser, authURL string) *url.URL {
 				return u
 			}
 			next = loc
-		case r.status == http.StatusOK && strings.Contains(r.body, `name="password"`):
-			form := url.Values{}
-			for _, m := range hiddenRE.FindAllStringSubmatch(r.body, -1) {
-				form.Set(m[1], html.UnescapeString(m[2]))
+		case r.Status == http.StatusOK && strings.Contains(r.Body, `name="password"`):
+			pr := b.b.Submit(r, "username", userEmail, "password", userPW)
+			if pr.Status != http.StatusFound && pr.Status != http.StatusSeeOther {
+				e.t.Fatalf("sign-in: %d %s", pr.Status, pr.Body)
 			}
-			form.Set("username", userEmail)
-			form.Set("password", userPW)
-			a := actionRE.FindStringSubmatch(r.body)
-			if a == nil {
-				e.t.Fatalf("no form action in %s", r.body)
-			}
-			pr := b.post(e.abs(html.UnescapeString(a[1])), form)
-			if pr.status != http.StatusFound && pr.status != http.StatusSeeOther {
-				e.t.Fatalf("sign-in: %d %s", pr.status, pr.body)
-			}
-			next = e.abs(pr.header.Get("Location"))
+			next = pr.Location()
 		default:
-			e.t.Fatalf("GET %s: %d %s", next, r.status, r.body)
+			e.t.Fatalf("GET %s: %d %s", next, r.Status, r.Body)
 		}
 	}
 	e.t.Fatal("too many redirects")
@@ -277,13 +157,7 @@ func (e *env) authorize(b *browser, authURL string) *url.URL {
 }
 
 // pkce returns a fresh verifier and its S256 challenge.
-func pkce() (string, string) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	v := base64.RawURLEncoding.EncodeToString(b)
-	s := sha256.Sum256([]byte(v))
-	return v, base64.RawURLEncoding.EncodeToString(s[:])
-}
+func pkce() (string, string) { return testenv.PKCE() }
 
 // authURL builds an authorization request of the pool.
 func (e *env) authURL(kv ...string) string {
@@ -316,19 +190,4 @@ func (e *env) tokenReq(form url.Values, basicID, basicSecret string) (int, map[s
 }
 
 // jwtClaims decodes a JWT's payload without verifying it.
-func jwtClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func jwtClaims(t *testing.T, tok string) map[string]any { t.Helper(); return testenv.Claims(t, tok) }

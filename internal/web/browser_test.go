@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // Browser tests: headless Chromium (Debian's /usr/bin/chromium) walks
@@ -27,25 +27,7 @@ import (
 //
 //	GATEHOUSE_SCREENSHOTS=$PWD/docs/screenshots go test -run Browser ./internal/web
 
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("GATEHOUSE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
-		t.Fatal("chromium is required (CI=true or GATEHOUSE_TEST_ALL=1): apt-get install chromium")
-	}
-	t.Skip("chromium not installed; set GATEHOUSE_TEST_ALL=1 to require it")
-	return ""
-}
+func chromiumPath(t *testing.T) string { t.Helper(); return testenv.Chromium(t) }
 
 // chrome is one browser (its own profile) for a test.
 type chrome struct {

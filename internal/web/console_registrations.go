@@ -6,7 +6,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // regStates are the states the list filters by.
@@ -20,7 +19,7 @@ func (w *Web) consoleRegistrations(rw http.ResponseWriter, r *http.Request, c *c
 	if state == "" {
 		state = "pending"
 	}
-	f := store.RegistrationFilter{Company: r.URL.Query().Get("company")}
+	f := auth.RegistrationFilter{Company: r.URL.Query().Get("company")}
 	if state != "all" {
 		f.State = identity.RegistrationState(state)
 	}

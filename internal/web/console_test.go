@@ -15,7 +15,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // consoleEnv is setup's pool with console people: root (pool admin, in
@@ -65,7 +64,7 @@ func (e *consoleEnv) pendingSignUp(email, company string) string {
 	loc := r.header.Get("Location")
 	code := e.mail(email).Code()
 	must(t, b.submit(e.base+loc, url.Values{"username": {email}, "code": {code}}), http.StatusSeeOther)
-	list, _, err := e.svc.ListRegistrations(context.Background(), e.pool.ID, store.RegistrationFilter{State: identity.RegPending}, 60, "")
+	list, _, err := e.svc.ListRegistrations(context.Background(), e.pool.ID, auth.RegistrationFilter{State: identity.RegPending}, 60, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +188,7 @@ func TestConsoleCompanyAdminSeesOnlyTheirCompany(t *testing.T) {
 	// The applicant is now a member: carol sees and may act on her.
 	ann := must(t, b.get(e.console("users/ann%40example.org")), http.StatusOK)
 	contains(t, ann, "custom:company_name", "acme")
-	gus, _, _ := e.svc.ListRegistrations(context.Background(), e.pool.ID, store.RegistrationFilter{State: identity.RegPending}, 10, "")
+	gus, _, _ := e.svc.ListRegistrations(context.Background(), e.pool.ID, auth.RegistrationFilter{State: identity.RegPending}, 10, "")
 	if len(gus) != 1 || gus[0].ID != e.gusReq {
 		t.Fatalf("globex's request changed: %+v", gus)
 	}

@@ -3,28 +3,20 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
-	"github.com/gatehouse-id/gatehouse/internal/token"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 // tinyHash keeps argon2id cheap in tests.
@@ -33,7 +25,7 @@ var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, K
 const (
 	baseURL = "https://id.example.test"
 	// Passwords long enough for the default NIST policy (15+).
-	goodPassword  = "correct horse battery staple 42"
+	goodPassword  = testenv.Password
 	otherPassword = "a different long passphrase 7"
 )
 
@@ -43,68 +35,34 @@ type env struct {
 	db       store.Store
 	srv      *httptest.Server
 	adminKey string
+	stack    *testenv.Stack
 }
 
-// setup wires the real thing: SQLite store, argon2id hasher, token
-// manager, mail outbox and templates, the auth Service, the API behind
-// httpserver.Wrap, and a global admin API key. wrap, if given, wraps the
-// mux inside the middleware (to observe routing).
+// setup wires the real thing (internal/testenv: a real database, argon2id
+// hasher, token manager, mail outbox, the auth Service, the API and the
+// ops routes behind httpserver.Wrap, wall-clock time) and a global admin
+// API key. wrap, if given, wraps the mux inside the middleware (to
+// observe routing).
 func setup(t testing.TB, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
-	// The tests' hook receivers run on 127.0.0.1: the operator's override.
-	return setupHooks(t, hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks}), wrap...)
+	return setupHooks(t, nil, wrap...)
 }
 
-// setupHooks is setup with the given hooks client (its network policy).
+// setupHooks is setup with the given hooks client (its network policy);
+// nil is testenv's default, which lets the tests' receivers on 127.0.0.1
+// through.
 func setupHooks(t testing.TB, hc *hooks.Client, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	masterKey := make([]byte, token.MasterKeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatalf("mail.NewTemplates: %v", err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	svc, err := auth.New(auth.Config{
-		Hooks:   hc,
-		Store:   db,
-		Hasher:  password.NewHasher(tinyHash, 0),
-		Tokens:  token.NewManager(db, masterKey, time.Now),
-		Mail:    mail.NewOutbox(tpl, "Gatehouse <no-reply@example.test>", nil),
-		BaseURL: baseURL,
-		Region:  "us-east-1",
-		Now:     time.Now,
-		Rand:    rand.Reader,
-		Log:     log,
-	})
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
-	_, key, err := svc.CreateAPIKey(ctx, "", "e2e")
-	if err != nil {
-		t.Fatalf("CreateAPIKey: %v", err)
-	}
-	mux := http.NewServeMux()
-	h := api.New(svc, api.Options{Log: log})
-	for _, p := range api.MountPatterns {
-		mux.Handle(p, h)
-	}
-	httpserver.OpsRoutes(mux, db.Ping)
-	var inner http.Handler = mux
-	for _, w := range wrap {
-		inner = w(inner)
-	}
-	srv := httptest.NewServer(httpserver.Wrap(httpserver.Config{Log: log}, inner))
-	t.Cleanup(srv.Close)
-	return &env{t: t, svc: svc, db: db, srv: srv, adminKey: key}
+	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &tinyHash, AdminKey: true,
+		HooksClient: hc,
+		Surfaces:    testenv.API | testenv.Ops,
+		Wrap: func(h http.Handler) http.Handler {
+			for _, w := range wrap {
+				h = w(h)
+			}
+			return h
+		}})
+	return &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, adminKey: s.AdminKey, stack: s}
 }
 
 // response is a decoded answer.
@@ -216,26 +174,11 @@ func (e *env) newPool(name string) (poolID, clientID string) {
 	return p.ID, c.ID
 }
 
-var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
 // lastCode reads the newest email to addr in the pool's outbox (through
 // the Service, as the dev mailbox does) and returns the 6-digit code in it.
 func (e *env) lastCode(poolID, addr string) string {
 	e.t.Helper()
-	emails, _, err := e.svc.ListEmails(context.Background(), poolID, "", 50, "")
-	if err != nil {
-		e.t.Fatalf("ListEmails: %v", err)
-	}
-	for _, m := range emails { // newest first
-		if strings.EqualFold(m.To, addr) || strings.Contains(strings.ToLower(m.To), strings.ToLower(addr)) {
-			if c := codeRE.FindStringSubmatch(m.Text); c != nil {
-				return c[1]
-			}
-			e.t.Fatalf("no code in email %q", m.Text)
-		}
-	}
-	e.t.Fatalf("no email to %s among %d", addr, len(emails))
-	return ""
+	return e.stack.With(e.t).OutboxCode(poolID, addr)
 }
 
 // userCount counts the pool's users through the Service.

@@ -1,38 +1,28 @@
 // Package forwardauthtest starts a real Gatehouse for tests of the
-// authorizer: the auth Service on a real SQLite database, the pool's JWKS
-// and the forward-auth endpoint behind the real middleware, on
-// 127.0.0.1:0. It
-// creates one pool (with custom:company_name in its schema), one public app
+// authorizer: an internal/testenv stack (the auth Service on a real
+// database: SQLite, or PostgreSQL in testenv.Main's second pass) with the
+// pool's JWKS and the forward-auth endpoint behind the real middleware,
+// on 127.0.0.1:0. It creates one pool (with custom:company_name in its schema), one public app
 // client, the groups Users, Managers and Admins, and users on demand.
 // Tests only.
 package forwardauthtest
 
 import (
 	"context"
-	"crypto/rand"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/authz"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/forwardauth"
-	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/mail"
-	"github.com/gatehouse-id/gatehouse/internal/password"
-	"github.com/gatehouse-id/gatehouse/internal/store"
-	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 )
 
 // Password is every test user's password.
-const Password = "correct horse battery staple 42"
-
-var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+const Password = testenv.Password
 
 // Options configures Start.
 type Options struct {
@@ -49,7 +39,7 @@ type Options struct {
 type Gatehouse struct {
 	URL      string // http://127.0.0.1:port
 	Svc      *auth.Service
-	Store    store.Store
+	Store    testenv.Store
 	Pool     *identity.Pool
 	ClientID string
 	Issuer   string
@@ -59,94 +49,33 @@ type Gatehouse struct {
 	Tokens *token.Manager
 	// CheckURL is the pool's forward-auth endpoint.
 	CheckURL string
+
+	stack *testenv.Stack
 }
 
 // Start starts Gatehouse and stops it when t ends.
 func Start(t testing.TB, opts Options) *Gatehouse {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	masterKey := make([]byte, token.MasterKeySize)
-	if _, err := rand.Read(masterKey); err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := mail.NewTemplates("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root http.Handler = http.NotFoundHandler()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
-	base := "http://" + srv.Listener.Addr().String()
-	log := slog.New(slog.DiscardHandler)
-	tokens := token.NewManager(db, masterKey, time.Now)
-	svc, err := auth.New(auth.Config{
-		Store:   db,
-		Hasher:  password.NewHasher(tinyHash, 0),
-		Tokens:  tokens,
-		Mail:    mail.NewOutbox(tpl, "Gatehouse <no-reply@example.test>", nil),
-		BaseURL: base,
-		Region:  "us-east-1",
-		Now:     time.Now,
-		Rand:    rand.Reader,
-		Log:     log,
-	})
-	if err != nil {
-		t.Fatalf("auth.New: %v", err)
-	}
-	p, err := svc.CreatePool(ctx, auth.CreatePoolInput{
-		Name:         "documents",
-		UsernameMode: identity.UsernameEmail,
-		UniqueEmail:  true,
-		Schema:       []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}},
-	})
-	if err != nil {
-		t.Fatalf("CreatePool: %v", err)
-	}
-	cl, err := svc.CreateClient(ctx, auth.CreateClientInput{
-		PoolID: p.ID, Name: "documents-app",
-		AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken},
-	})
-	if err != nil {
-		t.Fatalf("CreateClient: %v", err)
-	}
-	for _, g := range []string{"Users", "Managers", "Admins"} {
-		if _, err := svc.CreateGroup(ctx, &identity.Group{PoolID: p.ID, Name: g}); err != nil {
-			t.Fatalf("CreateGroup %s: %v", g, err)
-		}
-	}
 	policy, err := authz.NewPolicy(opts.Rules)
 	if err != nil {
 		t.Fatalf("NewPolicy: %v", err)
 	}
-	fa := forwardauth.New(svc, forwardauth.Options{
-		Pools:    map[string]forwardauth.Pool{p.ID: {Policy: policy, Clients: []string{cl.Client.ID}}},
-		CacheTTL: opts.CacheTTL,
-		Now:      opts.Now,
-		Log:      log,
-	})
-	mux := http.NewServeMux()
-	// The pool's JWKS, as the native API publishes it (served here
-	// directly so these tests do not depend on the whole API).
-	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
-		b, err := svc.JWKS(r.Context(), r.PathValue("pool"))
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(b)
-	})
-	mux.Handle(forwardauth.Pattern, fa)
-	root = httpserver.Wrap(httpserver.Config{Log: log}, mux)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := testenv.New(t, testenv.Options{Now: time.Now, Surfaces: testenv.JWKS | testenv.ForwardAuth,
+		Pool: &auth.CreatePoolInput{Name: "documents", UsernameMode: identity.UsernameEmail, UniqueEmail: true,
+			Schema: []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}},
+		Clients: []auth.CreateClientInput{{Name: "documents-app", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
+		Groups:  []string{"Users", "Managers", "Admins"},
+		ForwardAuth: func(s *testenv.Stack) forwardauth.Options {
+			return forwardauth.Options{CacheTTL: opts.CacheTTL, Now: now,
+				Pools: map[string]forwardauth.Pool{s.Pool.ID: {Policy: policy, Clients: []string{s.Client(0).ID}}}}
+		}})
 	return &Gatehouse{
-		URL: base, Svc: svc, Store: db, Pool: p, ClientID: cl.Client.ID, Issuer: svc.Issuer(p),
-		Handler: fa, Tokens: tokens, CheckURL: base + "/authz/check/" + p.ID,
+		URL: s.URL, Svc: s.Svc, Store: s.Store, Pool: s.Pool, ClientID: s.Client(0).ID, Issuer: s.Issuer,
+		Handler: s.ForwardAuth, Tokens: s.Tokens, CheckURL: s.URL + "/authz/check/" + s.Pool.ID, stack: s,
 	}
 }
 
@@ -162,37 +91,19 @@ type User struct {
 // none) and groups, and signs them in.
 func (g *Gatehouse) User(t testing.TB, email, company string, groups ...string) *User {
 	t.Helper()
-	ctx := context.Background()
-	attrs := map[string]string{"email": email, "email_verified": "true"}
+	attrs := map[string]string{}
 	if company != "" {
 		attrs["custom:company_name"] = company
 	}
-	if _, err := g.Svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{
-		PoolID: g.Pool.ID, Username: email, Attributes: attrs, MessageAction: auth.MessageActionSuppress,
-	}); err != nil {
-		t.Fatalf("AdminCreateUser %s: %v", email, err)
-	}
-	if err := g.Svc.AdminSetUserPassword(ctx, g.Pool.ID, email, Password, true); err != nil {
-		t.Fatalf("AdminSetUserPassword: %v", err)
-	}
-	for _, gr := range groups {
-		if err := g.Svc.AdminAddUserToGroup(ctx, g.Pool.ID, email, gr); err != nil {
-			t.Fatalf("AdminAddUserToGroup %s %s: %v", email, gr, err)
-		}
-	}
+	g.stack.With(t).CreateUser(testenv.User{Username: email, Attributes: attrs, Groups: groups})
 	return g.SignIn(t, email)
 }
 
 // SignIn signs email in again and returns fresh tokens.
 func (g *Gatehouse) SignIn(t testing.TB, email string) *User {
 	t.Helper()
-	res, err := g.Svc.InitiateAuth(context.Background(), auth.InitiateAuthInput{
-		Client: auth.Client{ID: g.ClientID}, Flow: auth.AuthUserPassword, Username: email, Password: Password,
-	})
-	if err != nil || res.Tokens == nil {
-		t.Fatalf("InitiateAuth %s: %v %+v", email, err, res)
-	}
-	return &User{Email: email, Access: res.Tokens.AccessToken, ID: res.Tokens.IDToken, Refresh: res.Tokens.RefreshToken}
+	tok := g.stack.With(t).SignIn(g.ClientID, email, Password)
+	return &User{Email: email, Access: tok.AccessToken, ID: tok.IDToken, Refresh: tok.RefreshToken}
 }
 
 // GlobalSignOut signs email out everywhere (as an admin would).
