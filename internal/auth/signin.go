@@ -111,11 +111,7 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, err
 	}
 	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
-		if err == errBadCredentials || err == errAttemptsExceeded {
-			reason := "wrong_password"
-			if err == errAttemptsExceeded {
-				reason = "locked"
-			}
+		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 		}
 		return nil, err
