@@ -68,7 +68,7 @@ func codeFlows() []codeFlow {
 // "Ask for a code, guess five times, ask again" is stopped after
 // CodeFailureLimit wrong guesses in the window, whatever codes were sent
 // meanwhile; even the right code is refused until the window ends, then
-// it works (security.md L4).
+// it works (security.md L3).
 func TestCodeGuessesCountedAcrossCodes(t *testing.T) {
 	t.Parallel()
 	for _, f := range codeFlows() {
@@ -157,7 +157,7 @@ func TestCodeIssueThrottledPerUser(t *testing.T) {
 }
 
 // Code requests from one client address are limited across users, IPv6
-// by /64; another address is not affected (security.md L4, L6).
+// by /64; another address is not affected (security.md L5).
 func TestCodeIssueThrottledPerAddress(t *testing.T) {
 	t.Parallel()
 	e := userSetup(t, func(in *CreatePoolInput) { in.PreventUserExistenceErrors = true }, nil)
@@ -189,7 +189,7 @@ func TestCodeIssueThrottledPerAddress(t *testing.T) {
 
 // With PreventUserExistenceErrors the code throttles answer alike for an
 // unknown name and a real user, and resend-code answers alike for
-// confirmed, unconfirmed and unknown users (security.md L5).
+// confirmed, unconfirmed and unknown users (security.md L9, L10, L11).
 func TestCodeThrottlesSameForUnknownNames(t *testing.T) {
 	t.Parallel()
 	e := userSetup(t, func(in *CreatePoolInput) { in.PreventUserExistenceErrors = true }, nil)

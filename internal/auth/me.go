@@ -143,8 +143,8 @@ func (s *Service) tokenClient(ctx context.Context, p *identity.Pool, claims map[
 // end other sessions with GlobalSignOut.
 //
 // Errors: those of AuthenticateAccessToken, not_authorized "Incorrect
-// username or password." / "Password attempts exceeded", invalid_password,
-// invalid_parameter.
+// username or password.", password_attempts_exceeded, too_many_requests
+// (throttle.go), invalid_password, invalid_parameter.
 func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, proposed string) error {
 	p, u, _, err := s.AuthenticateAccessToken(ctx, accessToken)
 	if err != nil {

@@ -113,7 +113,7 @@ func TestSignInCheckOutlivingReservationNotAnswered(t *testing.T) {
 	}
 }
 
-// The lockout says how long it lasts (security.md L3): Cognito's message
+// The lockout says how long it lasts (security.md L2): Cognito's message
 // "Password attempts exceeded", its own code, and RetryAfter, which the
 // HTTP surfaces send as Retry-After.
 func TestLockoutSaysHowLong(t *testing.T) {
@@ -141,7 +141,7 @@ func TestLockoutSaysHowLong(t *testing.T) {
 
 // With PreventUserExistenceErrors a locked account answers exactly what
 // an unknown name answers, and each costs one dummy hash and no real one
-// (security.md L2): neither the message nor the work tells them apart.
+// (security.md L8): neither the message nor the work tells them apart.
 func TestLockedAccountLooksUnknown(t *testing.T) {
 	t.Parallel()
 	e := userSetup(t, func(in *CreatePoolInput) { in.PreventUserExistenceErrors = true }, nil)

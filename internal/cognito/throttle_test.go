@@ -26,7 +26,7 @@ func wantException(t *testing.T, err error, code, message string) {
 
 // The lockout keeps Cognito's exception and exact message, with the wait
 // in Retry-After; code throttles answer LimitExceededException with
-// Cognito's message (security.md L3, L4).
+// Cognito's message (security.md L2, L3, L4).
 func TestThrottlesThroughSDK(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -94,7 +94,7 @@ func TestThrottlesThroughSDK(t *testing.T) {
 }
 
 // With PreventUserExistenceErrors, ResendConfirmationCode answers alike
-// for a confirmed, an unconfirmed and an unknown user (security.md L5).
+// for a confirmed, an unconfirmed and an unknown user (security.md L10).
 func TestResendConfirmationCodeHidesUsers(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

@@ -9,9 +9,9 @@ import (
 )
 
 // The sign-in page says how long a lockout lasts and offers the password
-// reset (security.md L3); under prevent_user_existence_errors it shows the
+// reset (security.md L2); under prevent_user_existence_errors it shows the
 // same hint after every wrong answer instead, for known and unknown names
-// alike (security.md L2).
+// alike (security.md L8).
 func TestHostedLockoutSaysHowLong(t *testing.T) {
 	t.Parallel()
 	e := setup(t, setupOpts{rateBurst: 100})

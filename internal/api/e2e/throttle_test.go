@@ -18,7 +18,7 @@ type throttled struct {
 
 // The native API answers the lockout and the code throttles with 429, the
 // wait in seconds as Retry-After and as the problem's retry_after
-// (security.md L3, L4).
+// (security.md L2, L3, L4).
 func TestThrottlesThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

@@ -192,7 +192,7 @@ func testConcurrentAttemptReservations(t *testing.T, s store.Store) {
 	}
 }
 
-// Fixed-window counters (security.md L4): hits counted atomically, a new
+// Fixed-window counters (security.md L3, L4): hits counted atomically, a new
 // window after the end, undo, purge, pool cascade.
 func testThrottles(t *testing.T, s store.Store) {
 	c := ctx(t)
