@@ -3,13 +3,13 @@ package api
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/ratelimit"
 )
 
 // Companies in a pool, and the public type-ahead of company names.
@@ -152,57 +152,10 @@ func (a *API) deleteCompany(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w)
 }
 
-// lookupLimiter is a per-client token bucket for the public company-name
-// lookup: 10 requests a second with a burst of 30 per address.
-type lookupLimiter struct {
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	swept   time.Time
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-const (
-	lookupRate  = 10.0
-	lookupBurst = 30.0
-	lookupMax   = 100000 // addresses tracked; beyond it, stale ones are dropped
-)
-
-func (l *lookupLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buckets == nil {
-		l.buckets = map[string]*bucket{}
-	}
-	if len(l.buckets) > lookupMax || now.Sub(l.swept) > time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.last) > 10*time.Second {
-				delete(l.buckets, k)
-			}
-		}
-		l.swept = now
-	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{tokens: lookupBurst, last: now}
-		l.buckets[key] = b
-	}
-	b.tokens += now.Sub(b.last).Seconds() * lookupRate
-	if b.tokens > lookupBurst {
-		b.tokens = lookupBurst
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-var companyLookups lookupLimiter
+// companyLookups limits the public company-name lookup per client
+// address (IPv6 by /64; internal/ratelimit): 10 requests a second with a
+// burst of 30, per process.
+var companyLookups = ratelimit.New(30, time.Second/10, ratelimit.DefaultMaxKeys)
 
 type companyNamesView struct {
 	Names []string `json:"names"`
@@ -210,7 +163,7 @@ type companyNamesView struct {
 
 // lookupCompanyNames is the public, rate-limited type-ahead.
 func (a *API) lookupCompanyNames(w http.ResponseWriter, r *http.Request) error {
-	if !companyLookups.allow(r.PathValue("pool")+"|"+httpserver.RemoteIP(r), a.opts.Now()) {
+	if ok, _ := companyLookups.Allow(r.PathValue("pool")+"|"+ratelimit.IPKey(httpserver.RemoteIP(r)), a.opts.Now()); !ok {
 		w.Header().Set("Retry-After", "1")
 		return identity.Errorf(identity.CodeTooManyRequests, "Too many lookups; slow down.")
 	}

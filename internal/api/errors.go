@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
@@ -50,7 +51,8 @@ func statusFor(code identity.Code) (status int, ok bool) {
 		return http.StatusRequestEntityTooLarge, true
 	case form.CodeUnsupportedMediaType:
 		return http.StatusUnsupportedMediaType, true
-	case identity.CodeTooManyRequests, identity.CodeTooManyFailedAttempts, identity.CodeLimitExceeded:
+	case identity.CodeTooManyRequests, identity.CodeTooManyFailedAttempts, identity.CodeLimitExceeded,
+		identity.CodePasswordAttemptsExceeded:
 		return http.StatusTooManyRequests, true
 	case identity.CodeUnsupported:
 		return http.StatusNotImplemented, true
@@ -83,7 +85,8 @@ func problemFor(r *http.Request, err error) httpserver.Problem {
 		return httpserver.Problem{Status: http.StatusInternalServerError, Code: string(identity.CodeInternal),
 			Detail: "An internal error occurred."}
 	}
-	return httpserver.Problem{Status: status, Code: string(code), Detail: ie.Message, Field: ie.Field}
+	return httpserver.Problem{Status: status, Code: string(code), Detail: ie.Message, Field: ie.Field,
+		RetryAfter: identity.RetryAfterSeconds(err)}
 }
 
 // writeError writes err as a problem; the cause of a 5xx goes to the log
@@ -103,6 +106,11 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(r, err)
 	if p.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	if p.RetryAfter > 0 {
+		// Throttles and lockouts: how long to wait, in the header and in
+		// the problem's retry_after member.
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
 	}
 	switch {
 	case p.Status >= 500:

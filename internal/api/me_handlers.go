@@ -85,7 +85,7 @@ func (a *API) sendMyVerificationCode(w http.ResponseWriter, r *http.Request, tok
 	if err := a.decode(r, &req); err != nil {
 		return err
 	}
-	cd, err := a.svc.GetUserAttributeVerificationCode(r.Context(), tok, req.Attribute)
+	cd, err := a.svc.GetUserAttributeVerificationCode(r.Context(), tok, req.Attribute, meta(r))
 	if err != nil {
 		return err
 	}

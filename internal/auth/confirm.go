@@ -15,8 +15,10 @@ import (
 // code's attempt is committed.
 //
 // Errors: code_mismatch (wrong code, no code, or — with
-// PreventUserExistenceErrors — an unknown user), expired_code,
-// too_many_failed_attempts (MaxCodeAttempts wrong codes: request a new one),
+// PreventUserExistenceErrors — an unknown user, an expired or used-up
+// code), expired_code, too_many_failed_attempts (MaxCodeAttempts wrong
+// codes: request a new one), limit_exceeded (CodeFailureLimit wrong codes
+// in CodeFailureWindow, counted for unknown names too; codes.go),
 // user_not_found (unknown user, without PreventUserExistenceErrors),
 // not_authorized "User cannot be confirmed. Current status is CONFIRMED"
 // (any status but UNCONFIRMED), alias_exists (username pool: another user
@@ -31,10 +33,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) erro
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
 	if errors.Is(err, errUserNotFound) && p.PreventUserExistenceErrors {
-		if err := s.auditUnknown(ctx, p, "user.confirm_unknown", in.Username); err != nil {
-			return err
-		}
-		return errCodeMismatch
+		return s.unknownCodeAttempt(ctx, p, identity.PurposeSignUp, "user.confirm_unknown", in.Username)
 	}
 	if err != nil {
 		return err

@@ -533,7 +533,7 @@ func (s *Service) federatedLink(ctx context.Context, p *identity.Pool, cl *ident
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "This account cannot be linked.")
 	}
 	if err := s.checkPassword(ctx, p, u, password); err != nil {
-		if err == errBadCredentials || err == errAttemptsExceeded {
+		if _, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, "federated_link_wrong_password", cl.ID)
 		}
 		return nil, err

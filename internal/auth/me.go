@@ -202,8 +202,8 @@ func (s *Service) tokenClient(ctx context.Context, p *identity.Pool, claims map[
 // end other sessions with GlobalSignOut.
 //
 // Errors: those of AuthenticateAccessToken, not_authorized "Incorrect
-// username or password." / "Password attempts exceeded", invalid_password,
-// invalid_parameter.
+// username or password.", password_attempts_exceeded, too_many_requests
+// (throttle.go), invalid_password, invalid_parameter.
 func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, proposed string) error {
 	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
@@ -221,7 +221,7 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 		return err
 	}
 	if err := s.checkPassword(ctx, p, u, previous); err != nil {
-		if err == errBadCredentials || err == errAttemptsExceeded {
+		if _, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, "change_password_wrong_previous", "")
 		}
 		return err
@@ -393,10 +393,15 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 
 // GetUserAttributeVerificationCode emails a code to verify the user's email
 // (attr must be "email"; phone numbers are not supported). Errors: those of
-// AuthenticateAccessToken, invalid_parameter (other attribute, no email).
-func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessToken, attr string) (*CodeDelivery, error) {
+// AuthenticateAccessToken, invalid_parameter (other attribute, no email),
+// limit_exceeded (too many codes asked for the user or from the address
+// meta.IP; codes.go).
+func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessToken, attr string, meta RequestMeta) (*CodeDelivery, error) {
 	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIssueIP(p, meta); err != nil {
 		return nil, err
 	}
 	if err := verifiableAttr(attr); err != nil {
@@ -412,6 +417,9 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessTo
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := reloadUser(ctx, q, u)
 		if err != nil {
+			return err
+		}
+		if err := s.countCodeIssue(ctx, q, p, identity.PurposeVerifyEmail, userSubject(cur)); err != nil {
 			return err
 		}
 		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeVerifyEmail); err != nil {

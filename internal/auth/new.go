@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/ratelimit"
 )
 
 // New returns a Service. Store, Hasher, Tokens and Mail are required.
@@ -21,6 +23,9 @@ func New(cfg Config) (*Service, error) {
 	s.codePurge.what, s.codePurge.every = "expired oauth codes", 10*time.Minute
 	s.originPurge.what, s.originPurge.every = "expired revoked origins", 10*time.Minute
 	s.refreshPurge.what, s.refreshPurge.every = "expired refresh tokens", time.Minute
+	s.throttlePurge.what, s.throttlePurge.every = "expired throttle counters", 10*time.Minute
+	s.reserveBackoff = reserveBackoff
+	s.issueByIP = ratelimit.New(IssueIPBurst, IssueIPEvery, ratelimit.DefaultMaxKeys)
 	s.init()
 	return s, nil
 }

@@ -16,22 +16,28 @@ import (
 // valid ForgotCodeTTL) to the user's verified email, replacing any earlier
 // reset code. The user's state is unchanged.
 //
-// Errors: user_not_found (unknown user; with PreventUserExistenceErrors the
-// answer is instead a plausible masked CodeDelivery, no email is sent, and
-// an audit record is written so that both paths cost one transaction),
-// invalid_parameter "Cannot reset password for the user as there is no
-// registered/verified email or phone_number" (no verified email, as
-// Cognito), user_disabled, not_authorized (federated user), and the
-// client's errors.
+// Errors: user_not_found (unknown user), invalid_parameter "Cannot reset
+// password for the user as there is no registered/verified email or
+// phone_number" (no verified email, as Cognito), user_disabled,
+// not_authorized (federated user), limit_exceeded (too many codes asked
+// for the user or from the address; codes.go), and the client's errors.
+// With PreventUserExistenceErrors an unknown user, and a user who may not
+// reset (disabled, no verified email, federated), get a plausible masked
+// CodeDelivery instead and no email is sent (as Cognito does); they are
+// throttled like a real request, so limit_exceeded comes after as many
+// requests either way.
 func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*CodeDelivery, error) {
 	_, p, err := s.resolveClient(ctx, in.Client, in.Username)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkIssueIP(p, in.Meta); err != nil {
+		return nil, err
+	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
 	if errors.Is(err, errUserNotFound) {
 		if p.PreventUserExistenceErrors {
-			return s.fakeDelivery(ctx, p, in.Username, "user.forgot_password_unknown")
+			return s.fakeDelivery(ctx, p, nil, in.Username, identity.PurposeForgot, "user.forgot_password_unknown")
 		}
 		return nil, err
 	}
@@ -39,6 +45,11 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 		return nil, err
 	}
 	if err := canReset(u); err != nil {
+		if p.PreventUserExistenceErrors {
+			// As Cognito: a disabled user, or one without a verified
+			// address, gets the answer an unknown name gets.
+			return s.fakeDelivery(ctx, p, u, in.Username, identity.PurposeForgot, "user.forgot_password_refused")
+		}
 		return nil, err
 	}
 	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageForgotPassword); err != nil { // hooks: before the tx
@@ -51,6 +62,9 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 			return err
 		}
 		if err := canReset(cur); err != nil {
+			return err
+		}
+		if err := s.countCodeIssue(ctx, q, p, identity.PurposeForgot, userSubject(cur)); err != nil {
 			return err
 		}
 		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeForgot); err != nil {
@@ -86,8 +100,10 @@ func canReset(u *identity.User) error {
 // (revokeSessions), the change audited, and a TemplatePasswordChanged email
 // enqueued.
 //
-// Errors: code_mismatch (also for an unknown user with
-// PreventUserExistenceErrors), expired_code, too_many_failed_attempts,
+// Errors: code_mismatch (also for an unknown user, and an expired or
+// used-up code, with PreventUserExistenceErrors), expired_code,
+// too_many_failed_attempts, limit_exceeded (too many wrong codes in the
+// window; codes.go),
 // user_not_found, invalid_password, invalid_parameter, user_disabled, and
 // the client's errors.
 func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPasswordInput) error {
@@ -108,10 +124,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPas
 			return perr
 		}
 		s.cfg.Hasher.VerifyDummy(ctx, in.NewPassword)
-		if err := s.auditUnknown(ctx, p, "user.password_reset_unknown", in.Username); err != nil {
-			return err
-		}
-		return errCodeMismatch
+		return s.unknownCodeAttempt(ctx, p, identity.PurposeForgot, "user.password_reset_unknown", in.Username)
 	}
 	if err != nil {
 		return err

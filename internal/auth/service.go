@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/federation"
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-id/gatehouse/internal/secretbox"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
@@ -83,4 +84,12 @@ type Service struct {
 	codePurge    purge
 	originPurge  purge
 	refreshPurge purge
+	// throttlePurge deletes expired throttle counters and reservations.
+	throttlePurge purge
+
+	// reserveBackoff: the waits between tries for a credential-check slot
+	// (throttle.go); tests shorten it.
+	reserveBackoff []time.Duration
+	// issueByIP limits code emails per client address (codes.go).
+	issueByIP *ratelimit.Limiter
 }

@@ -29,8 +29,11 @@ import (
 // order they are checked: unknown user — not_authorized "Incorrect username
 // or password." with PreventUserExistenceErrors, else user_not_found "User
 // does not exist." (after a dummy hash either way); a locked account —
-// not_authorized "Password attempts exceeded" (the password is not
-// checked); a wrong password — not_authorized "Incorrect username or
+// password_attempts_exceeded "Password attempts exceeded" with RetryAfter
+// (the password is not checked); too many checks of the account in
+// flight — too_many_requests "Rate exceeded" (retry); with
+// PreventUserExistenceErrors both of these answer as an unknown user does
+// (throttle.go); a wrong password — not_authorized "Incorrect username or
 // password." (counted, see throttle.go); then, only once the password is
 // right: user_disabled "User is disabled.", user_not_confirmed "User is not
 // confirmed.", password_reset_required "Password reset required for the
@@ -111,11 +114,7 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, err
 	}
 	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
-		if err == errBadCredentials || err == errAttemptsExceeded {
-			reason := "wrong_password"
-			if err == errAttemptsExceeded {
-				reason = "locked"
-			}
+		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 		}
 		return nil, err

@@ -156,19 +156,25 @@ func (s *Service) signUpConflict(ctx context.Context, p *identity.Pool, username
 }
 
 // ResendConfirmationCode emails a new sign-up code to an UNCONFIRMED user,
-// replacing the previous code. Errors: user_not_found (or, with
-// PreventUserExistenceErrors, a plausible masked CodeDelivery and no
-// email), invalid_parameter "User is already confirmed." for any other
-// status, resource_not_found / not_authorized for the client.
+// replacing the previous code. Errors: user_not_found, invalid_parameter
+// "User is already confirmed." for any other status, limit_exceeded (too
+// many codes asked for the user or from the address; codes.go),
+// resource_not_found / not_authorized for the client. With
+// PreventUserExistenceErrors an unknown user and a user who is not
+// UNCONFIRMED get a plausible masked CodeDelivery instead and no email is
+// sent, throttled like a real request: the three answer alike.
 func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username string, meta RequestMeta) (*CodeDelivery, error) {
 	_, p, err := s.resolveClient(ctx, c, username)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkIssueIP(p, meta); err != nil {
+		return nil, err
+	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, username)
 	if errors.Is(err, errUserNotFound) {
 		if p.PreventUserExistenceErrors {
-			return s.fakeDelivery(ctx, p, username, "user.resend_code_unknown")
+			return s.fakeDelivery(ctx, p, nil, username, identity.PurposeSignUp, "user.resend_code_unknown")
 		}
 		return nil, err
 	}
@@ -176,7 +182,10 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username
 		return nil, err
 	}
 	if u.Status != identity.StatusUnconfirmed {
-		return nil, identity.Errorf(identity.CodeInvalidParameter, "User is already confirmed.")
+		if p.PreventUserExistenceErrors {
+			return s.fakeDelivery(ctx, p, u, username, identity.PurposeSignUp, "user.resend_code_refused")
+		}
+		return nil, errAlreadyConfirmed
 	}
 	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageResendCode); err != nil { // hooks: before the tx
 		return nil, err
@@ -188,7 +197,10 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username
 			return err
 		}
 		if cur.Status != identity.StatusUnconfirmed {
-			return identity.Errorf(identity.CodeInvalidParameter, "User is already confirmed.")
+			return errAlreadyConfirmed
+		}
+		if err := s.countCodeIssue(ctx, q, p, identity.PurposeSignUp, userSubject(cur)); err != nil {
+			return err
 		}
 		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeSignUp); err != nil {
 			return err
@@ -201,21 +213,36 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username
 	return cd, nil
 }
 
-// fakeDelivery is the answer for an unknown user when the pool prevents
-// user existence errors: a masked destination that looks like a real one
-// and is stable for a given username (so asking twice does not tell), and
-// an audit record written in a transaction, so that the unknown path costs
-// roughly what the known one does. No email is sent.
-func (s *Service) fakeDelivery(ctx context.Context, p *identity.Pool, username, action string) (*CodeDelivery, error) {
+var errAlreadyConfirmed = identity.Errorf(identity.CodeInvalidParameter, "User is already confirmed.")
+
+// fakeDelivery is the answer, with PreventUserExistenceErrors, for a code
+// request that sends nothing: a name that matches no user (u nil), or a
+// user the flow refuses (already confirmed, disabled, no verified email).
+// The masked destination looks like a real one and is stable (the user's
+// own address when it has one, else derived from the name, so asking
+// twice does not tell); the request is counted on the same code-issue
+// throttle as a real one (by user, or by name) and audited, in one
+// transaction, so it costs about what a real request costs and is
+// refused with limit_exceeded after as many requests. No email is sent.
+func (s *Service) fakeDelivery(ctx context.Context, p *identity.Pool, u *identity.User, username string, purpose identity.CodePurpose, action string) (*CodeDelivery, error) {
 	name := normalizeUsername(username)
-	addr := name
-	if !strings.Contains(name, "@") || strings.HasPrefix(name, "@") {
+	addr, subject, auditSubject := name, nameSubject(p, username), "username:"+safeEcho(name)
+	if u != nil {
+		addr, subject, auditSubject = u.Email, userSubject(u), "user:"+u.Sub
+	}
+	if !strings.Contains(addr, "@") || strings.HasPrefix(addr, "@") {
 		// A username pool: invent an address from a keyed hash of the
 		// name, in the shape maskEmail gives (first letter of each part).
 		h := sha256Hex(p.ID, "fake-destination", name)
 		addr = string(lowerAlnum[int(h[0])%26]) + "@" + string(lowerAlnum[int(h[1])%26]) + ".com"
 	}
-	if err := s.auditUnknown(ctx, p, action, username); err != nil {
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := s.countCodeIssue(ctx, q, p, purpose, subject); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, action, auditSubject, nil)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return delivery(addr), nil

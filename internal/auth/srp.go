@@ -256,13 +256,9 @@ func (s *Service) passwordVerifier(ctx context.Context, p *identity.Pool, cl *id
 		}
 		want := srp.Signature(key, srp.PoolName(p.ID), blk.UserID, raw, ts)
 		return hmac.Equal(want, sig), nil
-	})
+	}, nil) // an unknown user's round two costs no hash either
 	if err != nil {
-		if err == errBadCredentials || err == errAttemptsExceeded {
-			reason := "wrong_password"
-			if err == errAttemptsExceeded {
-				reason = "locked"
-			}
+		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 		}
 		return nil, err

@@ -224,10 +224,10 @@ func TestSRPWrongPasswordIsThrottled(t *testing.T) {
 	}
 	// Locked: even the right password is refused, without being checked.
 	_, err := e.srpSignIn(email, goodPW)
-	wantErr(t, err, identity.CodeNotAuthorized, "Password attempts exceeded")
+	wantErr(t, err, identity.CodePasswordAttemptsExceeded, "Password attempts exceeded")
 	// The password flow shares the counter.
 	_, err = e.signIn(email, goodPW)
-	wantErr(t, err, identity.CodeNotAuthorized, "Password attempts exceeded")
+	wantErr(t, err, identity.CodePasswordAttemptsExceeded, "Password attempts exceeded")
 	e.advance(2 * time.Minute)
 	e.mustSRP(email, goodPW)
 	if n := e.getUser(email).FailedAttempts; n != 0 {

@@ -81,7 +81,7 @@ func TestSelfServiceNeedsAdminScope(t *testing.T) { // security.md T5
 		},
 		"DeleteUserAttributes": func() error { return e.s.DeleteUserAttributes(e.ctx, tok, []string{"name"}) },
 		"GetUserAttributeVerificationCode": func() error {
-			_, err := e.s.GetUserAttributeVerificationCode(e.ctx, tok, "email")
+			_, err := e.s.GetUserAttributeVerificationCode(e.ctx, tok, "email", RequestMeta{})
 			return err
 		},
 		"VerifyUserAttribute": func() error { return e.s.VerifyUserAttribute(e.ctx, tok, "email", "123456") },

@@ -53,7 +53,7 @@ func TestChangePasswordThrottled(t *testing.T) {
 	for i := 0; i < DefaultMaxFailures; i++ {
 		wantErr(t, e.s.ChangePassword(e.ctx, toks.AccessToken, wrongPW, goodPW2), identity.CodeNotAuthorized, "Incorrect username or password.")
 	}
-	wantErr(t, e.s.ChangePassword(e.ctx, toks.AccessToken, goodPW, goodPW2), identity.CodeNotAuthorized, "Password attempts exceeded")
+	wantErr(t, e.s.ChangePassword(e.ctx, toks.AccessToken, goodPW, goodPW2), identity.CodePasswordAttemptsExceeded, "Password attempts exceeded")
 }
 
 func TestUpdateAndVerifyEmail(t *testing.T) {
@@ -112,7 +112,7 @@ func TestUpdateAndVerifyEmail(t *testing.T) {
 		t.Fatal("email not verified")
 	}
 	// A fresh code on request.
-	cd, err := e.s.GetUserAttributeVerificationCode(e.ctx, toks.AccessToken, "email")
+	cd, err := e.s.GetUserAttributeVerificationCode(e.ctx, toks.AccessToken, "email", RequestMeta{})
 	if err != nil || cd.Destination != "n***@e***" || len(e.emailsTo("new@example.com", TemplateVerifyEmail)) != 2 {
 		t.Fatalf("GetUserAttributeVerificationCode = %+v, %v", cd, err)
 	}

@@ -37,6 +37,9 @@ type countingHasher struct {
 	*password.Hasher
 	verifies atomic.Int64
 	dummies  atomic.Int64
+	// onVerify, if set, runs after each Verify (e.g. to move the clock as
+	// if the check took long).
+	onVerify func()
 }
 
 func (h *countingHasher) VerifyDummy(ctx context.Context, pw string) {
@@ -46,7 +49,11 @@ func (h *countingHasher) VerifyDummy(ctx context.Context, pw string) {
 
 func (h *countingHasher) Verify(ctx context.Context, encoded, pw string) (bool, error) {
 	h.verifies.Add(1)
-	return h.Hasher.Verify(ctx, encoded, pw)
+	ok, err := h.Hasher.Verify(ctx, encoded, pw)
+	if h.onVerify != nil {
+		h.onVerify()
+	}
+	return ok, err
 }
 
 // userEnv is a Service over a real SQLite database, real password hashing

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -50,6 +51,10 @@ func exceptionFor(err error) exception {
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeForbidden:
 		return bad("NotAuthorizedException")
 	case identity.CodeInsufficientScope: // "Access Token does not have required scopes"
+		return bad("NotAuthorizedException")
+	case identity.CodePasswordAttemptsExceeded:
+		// Cognito's lockout answer, message and all: "Password attempts
+		// exceeded". How long it lasts goes in Retry-After only.
 		return bad("NotAuthorizedException")
 	case identity.CodeUserDisabled:
 		return exception{http.StatusBadRequest, "NotAuthorizedException", "User is disabled."}
@@ -112,6 +117,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, op string, 
 		h.opts.Log.LogAttrs(r.Context(), slog.LevelError, "cognito error",
 			slog.String("request_id", httpserver.RequestID(r.Context())),
 			slog.String("operation", op), slog.String("err", err.Error()))
+	}
+	if secs := identity.RetryAfterSeconds(err); secs > 0 {
+		// Not something AWS sends; SDKs ignore it, other clients may use it.
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	w.Header().Set("x-amzn-ErrorType", ex.Type)
 	w.Header().Set("Content-Type", contentType)

@@ -230,7 +230,7 @@ func (h *Handler) getUserAttributeVerificationCode(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	cd, err := h.svc.GetUserAttributeVerificationCode(c.ctx, in.AccessToken, in.AttributeName)
+	cd, err := h.svc.GetUserAttributeVerificationCode(c.ctx, in.AccessToken, in.AttributeName, c.meta)
 	if err != nil {
 		return nil, err
 	}

@@ -14,13 +14,16 @@ const ProblemTypePrefix = "urn:gatehouse:problem:"
 // error code (identity.Code or a surface's own, e.g. "payload_too_large");
 // Field names the input field at fault when there is one.
 type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Code      string `json:"code"`
-	Field     string `json:"field,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	// RetryAfter: seconds to wait before trying again (throttles and
+	// lockouts), also sent as the Retry-After header by the API.
+	RetryAfter int    `json:"retry_after,omitempty"`
+	RequestID  string `json:"request_id,omitempty"`
 }
 
 // WriteProblem writes p as application/problem+json with p.Status. Empty
@@ -43,7 +46,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 		p.RequestID = RequestID(r.Context())
 	}
 	body, err := json.Marshal(p)
-	if err != nil { // cannot happen: only strings and an int
+	if err != nil { // cannot happen: only strings and ints
 		body = []byte(`{"type":"` + ProblemTypePrefix + `internal","title":"Internal Server Error","status":500,"code":"internal"}`)
 	}
 	h := w.Header()

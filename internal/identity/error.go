@@ -3,6 +3,7 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, documented error code. Surfaces map codes to their wire
@@ -25,22 +26,26 @@ const (
 	CodeExpiredCode           Code = "expired_code"             // ExpiredCodeException
 	CodeTooManyFailedAttempts Code = "too_many_failed_attempts" // TooManyFailedAttemptsException
 	CodeTooManyRequests       Code = "too_many_requests"        // TooManyRequestsException
-	CodeLimitExceeded         Code = "limit_exceeded"           // LimitExceededException
-	CodeResourceNotFound      Code = "resource_not_found"       // ResourceNotFoundException (pool, client, key)
-	CodeGroupExists           Code = "group_exists"             // GroupExistsException
-	CodeConflict              Code = "conflict"                 // a resource with that name already exists
-	CodeInvalidUserPoolConfig Code = "invalid_user_pool_config" // InvalidUserPoolConfigurationException
-	CodeUserLambdaValidation  Code = "user_lambda_validation"   // UserLambdaValidationException (hooks)
-	CodeUnexpectedLambda      Code = "unexpected_lambda"        // UnexpectedLambdaException: a hook failed (timeout, HTTP error)
-	CodeInvalidLambdaResponse Code = "invalid_lambda_response"  // InvalidLambdaResponseException: a hook answered nonsense
-	CodeCodeDeliveryFailure   Code = "code_delivery_failure"    // CodeDeliveryFailureException
-	CodeUnsupported           Code = "unsupported_operation"    // UnsupportedOperationException
-	CodeForbidden             Code = "forbidden"                // authenticated, but not allowed here
-	CodeUnauthenticated       Code = "unauthenticated"          // no or bad admin credentials
-	CodeInvalidToken          Code = "invalid_token"            // NotAuthorizedException for bad tokens
-	CodeInsufficientScope     Code = "insufficient_scope"       // NotAuthorizedException "Access Token does not have required scopes"
-	CodePayloadTooLarge       Code = "payload_too_large"        // request body over the cap
-	CodeInternal              Code = "internal"                 // InternalErrorException; details only in logs
+	// CodePasswordAttemptsExceeded: the account is locked after too many
+	// wrong passwords (Error.RetryAfter says for how long). Cognito answers
+	// NotAuthorizedException "Password attempts exceeded".
+	CodePasswordAttemptsExceeded Code = "password_attempts_exceeded"
+	CodeLimitExceeded            Code = "limit_exceeded"           // LimitExceededException
+	CodeResourceNotFound         Code = "resource_not_found"       // ResourceNotFoundException (pool, client, key)
+	CodeGroupExists              Code = "group_exists"             // GroupExistsException
+	CodeConflict                 Code = "conflict"                 // a resource with that name already exists
+	CodeInvalidUserPoolConfig    Code = "invalid_user_pool_config" // InvalidUserPoolConfigurationException
+	CodeUserLambdaValidation     Code = "user_lambda_validation"   // UserLambdaValidationException (hooks)
+	CodeUnexpectedLambda         Code = "unexpected_lambda"        // UnexpectedLambdaException: a hook failed (timeout, HTTP error)
+	CodeInvalidLambdaResponse    Code = "invalid_lambda_response"  // InvalidLambdaResponseException: a hook answered nonsense
+	CodeCodeDeliveryFailure      Code = "code_delivery_failure"    // CodeDeliveryFailureException
+	CodeUnsupported              Code = "unsupported_operation"    // UnsupportedOperationException
+	CodeForbidden                Code = "forbidden"                // authenticated, but not allowed here
+	CodeUnauthenticated          Code = "unauthenticated"          // no or bad admin credentials
+	CodeInsufficientScope        Code = "insufficient_scope"       // NotAuthorizedException "Access Token does not have required scopes"
+	CodeInvalidToken             Code = "invalid_token"            // NotAuthorizedException for bad tokens
+	CodePayloadTooLarge          Code = "payload_too_large"        // request body over the cap
+	CodeInternal                 Code = "internal"                 // InternalErrorException; details only in logs
 	// CodeUnavailable: a dependency (the database) cannot be reached right
 	// now; nothing was changed, or the change is in doubt and the flow is
 	// safe to retry. HTTP 503 with Retry-After. Cognito has no such
@@ -63,6 +68,10 @@ type Error struct {
 	Message string
 	Field   string // optional: the input field at fault
 	Err     error  // optional: the cause, for logs
+	// RetryAfter, if positive, is how long the caller should wait before
+	// trying again (throttles and lockouts); HTTP surfaces send it as
+	// Retry-After.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -102,6 +111,25 @@ func ErrorCode(err error) Code {
 		return ""
 	}
 	return CodeInternal
+}
+
+// RetryAfter returns the wait err asks for (its *Error's RetryAfter), or 0.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// RetryAfterSeconds returns RetryAfter(err) in whole seconds, rounded up
+// (at least 1 when there is a wait), or 0.
+func RetryAfterSeconds(err error) int {
+	d := RetryAfter(err)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // ErrorMessage returns the safe message of err, or a generic one for errors

@@ -27,6 +27,10 @@ var (
 	// ErrLocked: RecordFailedAttempt found the account locked; the attempt
 	// was neither counted nor may it be checked.
 	ErrLocked = errors.New("store: locked")
+	// ErrBusy: ReserveAttempt found as many credential checks of the
+	// account in flight as it may still fail before it locks; nothing was
+	// reserved, and the caller may retry shortly.
+	ErrBusy = errors.New("store: busy")
 )
 
 // Store is a database. Methods on the embedded Querier run outside any
@@ -133,8 +137,45 @@ type Querier interface {
 	// the same statement that counts, concurrent callers on any number of
 	// nodes get at most maxAttempts counted attempts, then one per lockout.
 	RecordFailedAttempt(ctx context.Context, poolID, sub string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error)
-	// ResetFailedAttempts clears the counter and the lock.
+	// ResetFailedAttempts clears the counter and the lock (not the
+	// reservations of checks in flight).
 	ResetFailedAttempts(ctx context.Context, poolID, sub string) error
+
+	// Credential checks in flight (migration 0010). A check reserves a
+	// slot before it verifies anything; a wrong answer turns the slot into
+	// a counted failure (FailAttempt), a right one releases it
+	// (ReleaseAttempt). ReserveAttempt grants a slot only while the
+	// failures counted plus the live reservations stay below maxAttempts
+	// (one at a time once the count is past the limit): so concurrent
+	// callers on any number of nodes get at most maxAttempts guesses
+	// checked in a burst, and checks in flight are never counted as
+	// failures. It returns ErrLocked and the lock's end while the account
+	// is locked at now, ErrBusy when the slots are taken, ErrNotFound
+	// without such a user. A reservation expires ttl after now (a node
+	// that died mid-check); an expired one can be neither released nor
+	// failed (ErrNotFound): its check must not be answered.
+	ReserveAttempt(ctx context.Context, poolID, sub, id string, now time.Time, maxAttempts int, ttl time.Duration) (time.Time, error)
+	// ReleaseAttempt ends a live reservation without counting anything.
+	ReleaseAttempt(ctx context.Context, poolID, sub, id string, now time.Time) error
+	// FailAttempt ends a live reservation and counts a failure, locking the
+	// account as RecordFailedAttempt does; it returns the new count and
+	// LockedUntil.
+	FailAttempt(ctx context.Context, poolID, sub, id string, now time.Time, maxAttempts int, lockout time.Duration) (int, time.Time, error)
+
+	// Fixed-window counters shared by every node (migration 0010), named
+	// by what they protect (a user's failed code guesses, the codes sent
+	// for a user or an unknown name). HitThrottle counts one hit
+	// atomically and returns the hits of the current window, this one
+	// included, and the window's end; a counter whose window ended at or
+	// before now starts a new window of length window. ErrNotFound if the
+	// pool does not exist.
+	HitThrottle(ctx context.Context, poolID, name string, now time.Time, window time.Duration) (int, time.Time, error)
+	// UndoThrottle takes one hit back from the current window (never below
+	// zero); nothing if the window ended or the counter does not exist.
+	UndoThrottle(ctx context.Context, poolID, name string, now time.Time) error
+	// DeleteExpiredThrottles removes counters whose window ended, and
+	// reservations that expired, before cutoff; it returns how many.
+	DeleteExpiredThrottles(ctx context.Context, cutoff time.Time) (int, error)
 	// LockUser takes the user's row lock until the transaction ends (a
 	// write that changes nothing), so transactions that check a per-user
 	// limit and then insert are serialised per user. ErrNotFound if the

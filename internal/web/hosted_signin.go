@@ -1,8 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -83,14 +86,59 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		status := http.StatusUnauthorized
-		if identity.ErrorCode(err) == identity.CodeInternal || identity.ErrorCode(err) == identity.CodeUnavailable {
+		data := map[string]any{"Fields": fields, "Errors": summarize(fields, err, "password")}
+		switch code := identity.ErrorCode(err); {
+		case code == identity.CodeInternal || code == identity.CodeUnavailable:
 			status = http.StatusServiceUnavailable
+		case code == identity.CodePasswordAttemptsExceeded:
+			// Locked (only said where the pool does not hide which
+			// accounts exist): how long, and the way out.
+			status = http.StatusTooManyRequests
+			wait := identity.RetryAfter(err)
+			rw.Header().Set("Retry-After", strconv.Itoa(identity.RetryAfterSeconds(err)))
+			data["Errors"] = []formError{{ID: "password", Message: fmt.Sprintf(text["login.locked"], humanWait(wait))}}
+			data["ResetHint"], data["ResetLink"] = text["login.locked_reset"], h.link("forgot", "username", username)
+		case code == identity.CodeTooManyRequests || code == identity.CodeLimitExceeded:
+			status = http.StatusTooManyRequests
+			if secs := identity.RetryAfterSeconds(err); secs > 0 {
+				rw.Header().Set("Retry-After", strconv.Itoa(secs))
+			}
+		case identity.ErrorMessage(err) == "Incorrect username or password.":
+			// The same hint for every wrong answer, whoever the name
+			// belongs to (with PreventUserExistenceErrors a locked account
+			// answers this too): it tells nothing about the account.
+			max := h.pool.MaxFailedAttempts
+			if max <= 0 {
+				max = auth.DefaultMaxFailures
+			}
+			data["ResetHint"], data["ResetLink"] = fmt.Sprintf(text["login.failed_hint"], max), h.link("forgot", "username", username)
 		}
-		w.hostedPage(rw, r, h, status, "login", h.action("login"), map[string]any{"Fields": fields,
-			"Errors": summarize(fields, err, "password")})
+		w.hostedPage(rw, r, h, status, "login", h.action("login"), data)
 		return
 	}
 	w.signedIn(rw, r, h, username, res)
+}
+
+// humanWait renders a lockout's remaining time for people ("45 seconds",
+// "1 minute", "3 minutes", "2 hours"), rounded up.
+func humanWait(d time.Duration) string {
+	switch {
+	case d <= time.Minute:
+		n := int((d + time.Second - 1) / time.Second)
+		if n <= 1 {
+			return "1 second"
+		}
+		return strconv.Itoa(n) + " seconds"
+	case d <= 90*time.Minute:
+		n := int((d + time.Minute - 1) / time.Minute)
+		if n == 1 {
+			return "1 minute"
+		}
+		return strconv.Itoa(n) + " minutes"
+	default:
+		n := int((d + time.Hour - 1) / time.Hour)
+		return strconv.Itoa(n) + " hours"
+	}
 }
 
 // notConfirmed sends a user whose password was right but who is not

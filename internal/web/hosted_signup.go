@@ -206,7 +206,7 @@ func statusOf(err error) int {
 func (w *Web) companyNames(rw http.ResponseWriter, r *http.Request) {
 	poolID := r.PathValue("pool")
 	rw.Header().Set("Content-Type", "application/json")
-	if !w.limits["lookup"].allow(poolID+"|"+meta(r).IP, w.opts.Now()) {
+	if !w.limits["lookup"].allow(limitKey(poolID, r), w.opts.Now()) {
 		rw.Header().Set("Retry-After", "1")
 		rw.WriteHeader(http.StatusTooManyRequests)
 		_, _ = rw.Write([]byte(`{"names":[]}`))

@@ -42,7 +42,7 @@ func (w *Web) allow(rw http.ResponseWriter, r *http.Request, action string, h *h
 	if l == nil {
 		return true
 	}
-	if l.allow(h.pool.ID+"|"+meta(r).IP, w.opts.Now()) {
+	if l.allow(limitKey(h.pool.ID, r), w.opts.Now()) {
 		return true
 	}
 	rw.Header().Set("Retry-After", "10")

@@ -1,6 +1,9 @@
 package web
 
-import "testing"
+import (
+	"net/http/httptest"
+	"testing"
+)
 
 func TestValidReturnTo(t *testing.T) {
 	t.Parallel()
@@ -37,5 +40,27 @@ func TestValidReturnTo(t *testing.T) {
 	}
 	if got := SignInPath(pool, "c1", "//evil.example/"); got != "/"+pool+"/login?client_id=c1" {
 		t.Errorf("SignInPath dropped nothing: %s", got)
+	}
+}
+
+// The hosted pages' limiter keys IPv6 clients by their /64, so one
+// subscriber cannot rotate through addresses of its prefix for fresh
+// buckets (security.md L6).
+func TestLimitKeyIPv6By64(t *testing.T) {
+	t.Parallel()
+	key := func(remote string) string {
+		r := httptest.NewRequest("POST", "/p/login", nil)
+		r.RemoteAddr = remote
+		return limitKey("pool", r)
+	}
+	a, b := key("[2001:db8:1:2::1]:4000"), key("[2001:db8:1:2:ffff:1:2:3]:4001")
+	if a != b {
+		t.Errorf("two addresses of one /64: keys %q and %q", a, b)
+	}
+	if c := key("[2001:db8:1:3::1]:4000"); c == a {
+		t.Errorf("another /64 has the same key %q", c)
+	}
+	if v4, v4b := key("192.0.2.1:1"), key("192.0.2.2:1"); v4 == v4b {
+		t.Errorf("two IPv4 addresses share the key %q", v4)
 	}
 }

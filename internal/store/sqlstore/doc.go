@@ -31,6 +31,9 @@
 //	UseCode (match)       DELETE ... WHERE ... AND hash = ? AND attempts < max
 //	UseCode (mismatch)    UPDATE ... SET attempts = attempts + 1
 //	RecordFailedAttempt   UPDATE ... SET failed_attempts = failed_attempts + 1 RETURNING
+//	ReserveAttempt        the user's row lock (UPDATE users ... RETURNING), then count and INSERT
+//	FailAttempt/Release   DELETE ... WHERE id = ? AND expires_at > now (then count the failure)
+//	HitThrottle           INSERT ... ON CONFLICT DO UPDATE SET hits = hits + 1 RETURNING
 //	ClaimJobs             UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING
 //	CompleteJob/FailJob   UPDATE ... WHERE id = ? AND state = 'running' AND locked_by = worker
 //
@@ -42,8 +45,8 @@
 // the pool asks for uniqueness and NULL otherwise, so two concurrent
 // sign-ups cannot both win.
 //
-// Methods that write more than one statement (CreateUser, UpdateUser) run
-// in the caller's transaction or, outside one, in their own.
+// Methods that write more than one statement (CreateUser, UpdateUser,
+// ReserveAttempt, FailAttempt) run in the caller's transaction or, outside one, in their own.
 //
 // Errors inside a transaction: on PostgreSQL a failed statement aborts the
 // whole transaction, on SQLite it does not. So that code written against

@@ -6,8 +6,8 @@
 // Querier method, ErrNotFound and ErrConflict, pagination and filters,
 // cascades on pool delete, transaction rollback (on error and on panic),
 // millisecond time round-trips, and the races that matter for security
-// (refresh token rotation, unique email, lockout counting, code use, job
-// leases). A behaviour change means extending this suite first.
+// (refresh token rotation, unique email, lockout counting and
+// reservations, code use, job leases). A behaviour change means extending this suite first.
 package storetest
 
 import (
@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersPagination", testListUsersPagination},
 		{"ListUsersFilters", testListUsersFilters},
 		{"FailedAttempts", testFailedAttempts},
+		{"AttemptReservations", testAttemptReservations},
+		{"Throttles", testThrottles},
 		{"RefreshTokenPurgeBatch", testRefreshTokenPurgeBatch},
 		{"Groups", testGroups},
 		{"Codes", testCodes},
@@ -60,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUniqueEmail", testConcurrentUniqueEmail},
 		{"ConcurrentUsername", testConcurrentUsername},
 		{"ConcurrentFailedAttempts", testConcurrentFailedAttempts},
+		{"ConcurrentAttemptReservations", testConcurrentAttemptReservations},
 		{"ConcurrentUseCode", testConcurrentUseCode},
 		{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 		{"Companies", testCompanies},
