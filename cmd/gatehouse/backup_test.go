@@ -199,6 +199,7 @@ func TestEpochBumpPostgres(t *testing.T) {
 	if _, _, err := c.run("", "epoch", "bump"); err == nil {
 		t.Error("epoch bump without --yes succeeded")
 	}
+	keysBefore := d.jwks(t)
 	assertContains(t, c.ok("epoch", "bump", "--yes"), "new token epoch", "1 users signed out")
 	// The running node was told about the new keys (LISTEN/NOTIFY) and its
 	// earlier tokens are refused.
@@ -207,6 +208,16 @@ func TestEpochBumpPostgres(t *testing.T) {
 	}
 	if st := d.me(t, t1.AccessToken); st != http.StatusUnauthorized {
 		t.Errorf("access token from before the epoch: %d", st)
+	}
+	// The node learns of the new keys through LISTEN/NOTIFY, a moment
+	// after the bump; until then it still signs with the old key, which
+	// the bump retired. Wait for its JWKS to change (a bound, not a
+	// threshold) before signing in again.
+	for deadline := time.Now().Add(30 * time.Second); d.jwks(t) == keysBefore; {
+		if time.Now().After(deadline) {
+			t.Fatal("the running node still publishes the keys from before the epoch bump")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(5 * time.Millisecond)
 	t2 := d.signIn(t, "pg@example.com")
