@@ -479,6 +479,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
 		return nil, err
 	}
+	requested := takeCompany(p, u) // a request, as at SignUp (security.md A2)
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if err := q.CreateUser(ctx, u, false); err != nil { // never the unique-email slot (see above)
 			return err
@@ -487,7 +488,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: now}); err != nil {
 			return err
 		}
-		if err := s.startRegistration(ctx, q, p, u, meta); err != nil {
+		if err := s.startRegistration(ctx, q, p, u, requested, meta); err != nil {
 			return err
 		}
 		// The upstream verified the email (or no policy needs it): the

@@ -306,8 +306,8 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 		case !StandardAttributes[name]:
 			return identity.FieldError(name, "Unknown attribute %s.", safeEcho(name))
 		}
-		if len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name) {
-			return identity.Errorf(identity.CodeNotAuthorized, "A client attempted to write unauthorized attribute %s.", name)
+		if name == p.Settings.SignUp.CompanyAttr() || (len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name)) {
+			return errUnauthorizedAttribute(name) // the company attribute: security.md A1
 		}
 		attrs[name] = ""
 	}

@@ -478,11 +478,18 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, pw
 // AdminUpdateUserAttributes changes attributes (an empty value deletes an
 // optional one). A changed email becomes unverified, and a verification
 // code is emailed to it, unless email_verified=true is passed in the same
-// call. In an email-as-username pool the username follows the email.
+// call. In an email-as-username pool the username follows the email. A
+// changed company attribute moves the user between the companies' groups
+// in the same transaction (moveCompany). Pool admins only: a company
+// admin's context is refused.
 //
 // Errors: resource_not_found, user_not_found, invalid_parameter,
-// alias_exists (the email belongs to another user in a unique-email pool).
+// alias_exists (the email belongs to another user in a unique-email pool),
+// forbidden.
 func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, username string, attrs map[string]string) error {
+	if callerSub(ctx) != "" {
+		return errAdminOnly
+	}
 	if len(attrs) == 0 {
 		return identity.FieldError("attributes", "At least one attribute is required.")
 	}
@@ -497,8 +504,11 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 				}
 			}
 		}
-		oldEmail := u.Email
+		oldEmail, oldCompany := u.Email, u.Attributes[p.Settings.SignUp.CompanyAttr()]
 		applyAttributes(u, attrs)
+		if err := s.moveCompany(ctx, q, p, u, oldCompany); err != nil { // security.md A3
+			return nil, err
+		}
 		emailChanged := u.Email != oldEmail
 		if emailChanged {
 			if attrs["email_verified"] != "true" {
@@ -532,10 +542,14 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 
 // AdminDeleteUserAttributes removes attributes. Required attributes, and
 // email in an email-as-username pool, cannot be deleted; deleting email
-// also clears email_verified.
+// also clears email_verified; deleting the company attribute takes the
+// user out of the company's group (moveCompany). Pool admins only.
 //
-// Errors: resource_not_found, user_not_found, invalid_parameter.
+// Errors: resource_not_found, user_not_found, invalid_parameter, forbidden.
 func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, username string, names []string) error {
+	if callerSub(ctx) != "" {
+		return errAdminOnly
+	}
 	if len(names) == 0 {
 		return identity.FieldError("attribute_names", "At least one attribute name is required.")
 	}
@@ -556,6 +570,7 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 				return nil, identity.FieldError(name, "The email address is the username in this pool and cannot be deleted.")
 			}
 		}
+		oldCompany := u.Attributes[p.Settings.SignUp.CompanyAttr()]
 		for _, name := range names {
 			switch name {
 			case "email":
@@ -566,6 +581,9 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 			default:
 				delete(u.Attributes, name)
 			}
+		}
+		if err := s.moveCompany(ctx, q, p, u, oldCompany); err != nil { // security.md A3
+			return nil, err
 		}
 		u.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, u, uniqueEmail(p)); err != nil {
