@@ -103,6 +103,7 @@ type meView struct {
 	Enabled       bool              `json:"enabled"`
 	Email         string            `json:"email,omitempty"`
 	EmailVerified bool              `json:"email_verified"`
+	PendingEmail  string            `json:"pending_email,omitempty"`
 	Attributes    map[string]string `json:"attributes"`
 	Groups        []string          `json:"groups"`
 }
@@ -110,7 +111,7 @@ type meView struct {
 func me(v *auth.UserView) meView {
 	u := v.User
 	return meView{Sub: u.Sub, Username: u.Username, Status: string(u.Status), Enabled: u.Enabled,
-		Email: u.Email, EmailVerified: u.EmailVerified, Attributes: attrs(u.Attributes), Groups: strs(v.Groups)}
+		Email: u.Email, EmailVerified: u.EmailVerified, PendingEmail: u.PendingEmail, Attributes: attrs(u.Attributes), Groups: strs(v.Groups)}
 }
 
 // userView is a user as administrators see it.
@@ -119,6 +120,7 @@ type userView struct {
 	Username          string            `json:"username"`
 	Email             string            `json:"email,omitempty"`
 	EmailVerified     bool              `json:"email_verified"`
+	PendingEmail      string            `json:"pending_email,omitempty"`
 	Status            string            `json:"status"`
 	Enabled           bool              `json:"enabled"`
 	Attributes        map[string]string `json:"attributes"`
@@ -130,7 +132,7 @@ type userView struct {
 }
 
 func adminUser(u *identity.User) userView {
-	return userView{Sub: u.Sub, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
+	return userView{Sub: u.Sub, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified, PendingEmail: u.PendingEmail,
 		Status: string(u.Status), Enabled: u.Enabled, Attributes: attrs(u.Attributes),
 		PasswordChangedAt: tsp(u.PasswordChangedAt), LockedUntil: tsp(u.LockedUntil),
 		CreatedAt: tsp(u.CreatedAt), UpdatedAt: tsp(u.UpdatedAt)}

@@ -510,6 +510,9 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 			return nil, err
 		}
 		emailChanged := u.Email != oldEmail
+		if _, ok := attrs["email"]; ok {
+			u.PendingEmail = "" // an admin's address replaces a pending one
+		}
 		if emailChanged {
 			if attrs["email_verified"] != "true" {
 				u.EmailVerified = false
@@ -576,6 +579,7 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 			case "email":
 				u.Email = ""
 				u.EmailVerified = false
+				u.PendingEmail = ""
 			case "email_verified":
 				u.EmailVerified = false
 			default:
