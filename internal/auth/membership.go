@@ -26,13 +26,20 @@ import (
 // pool admins), never for company admins, whatever surface calls them.
 var errAdminOnly = identity.Errorf(identity.CodeForbidden, "Only the pool's admins may change a user's attributes.")
 
-// moveCompany runs in an admin's transaction after u's company attribute
-// was changed (or removed) from old to what u.Attributes now holds: the
-// new name is taken as the company spells it, the user leaves the old
-// company's group and joins the new company's (when it is active), and
-// the move is audited ("user.company_move", from and to). Nothing happens
-// when the company did not change. The caller writes u afterwards.
-func (s *Service) moveCompany(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, old string) error {
+// errPoolAdminOnly refuses other admin operations to a company admin.
+var errPoolAdminOnly = identity.Errorf(identity.CodeForbidden, "Only the pool's admins may do this.")
+
+// moveCompany runs in an admin's transaction that wrote u's company
+// attribute (written: set, or removed) when it held old before; u.Attributes
+// holds the new value. The new name is taken as the company spells it;
+// the user leaves the old company's group and joins the new company's
+// (when it is active); a move is audited ("user.company_move", from and
+// to). Writing the same company again only makes sure the user is in its
+// group. The caller writes u afterwards.
+func (s *Service) moveCompany(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, old string, written bool) error {
+	if !written {
+		return nil
+	}
 	attr := p.Settings.SignUp.CompanyAttr()
 	to := strings.TrimSpace(u.Attributes[attr])
 	var next *identity.Company
@@ -46,11 +53,8 @@ func (s *Service) moveCompany(ctx context.Context, q store.Querier, p *identity.
 			return fmt.Errorf("get company: %w", err)
 		}
 	}
-	if to == old {
-		return nil
-	}
 	var groups []string
-	if old != "" {
+	if old != "" && to != old {
 		prev, err := q.GetCompany(ctx, p.ID, old)
 		switch {
 		case err == nil:
@@ -73,6 +77,9 @@ func (s *Service) moveCompany(ctx context.Context, q store.Querier, p *identity.
 			return fmt.Errorf("join group %s: %w", g, err)
 		}
 		groups = append(groups, "+"+g)
+	}
+	if to == old {
+		return nil // the admin's own event records the write
 	}
 	return s.audit(ctx, q, p.ID, "user.company_move", "user:"+u.Sub, map[string]string{
 		"from": old, "to": to, "groups": strings.Join(groups, ","),

@@ -41,6 +41,9 @@ var (
 // username_exists, alias_exists (unique email taken), user_not_found
 // (RESEND for an unknown user).
 func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) (*UserView, error) {
+	if callerSub(ctx) != "" {
+		return nil, errPoolAdminOnly // security.md R2
+	}
 	p, err := s.getPool(ctx, s.cfg.Store, in.PoolID)
 	if err != nil {
 		return nil, err
@@ -324,7 +327,8 @@ func (s *Service) ListUsers(ctx context.Context, in ListUsersInput) ([]*identity
 }
 
 // adminUserTx runs fn in one transaction with the pool and the user
-// (looked up as findUser does), then records an audit event.
+// (looked up as findUser does), then records an audit event. A company
+// admin's context gets through only as checkCompanyAdminTarget allows.
 func (s *Service) adminUserTx(ctx context.Context, poolID, username, action string, fn func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error)) error {
 	return wrapStoreErr(action, s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		p, err := s.getPool(ctx, q, poolID)
@@ -333,6 +337,9 @@ func (s *Service) adminUserTx(ctx context.Context, poolID, username, action stri
 		}
 		u, err := s.findUser(ctx, q, p, username)
 		if err != nil {
+			return err
+		}
+		if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil { // security.md R2
 			return err
 		}
 		detail, err := fn(q, p, u)
@@ -428,6 +435,9 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, poolID, username s
 //
 // Errors: resource_not_found, user_not_found, invalid_password.
 func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, pw string, permanent bool) error {
+	if callerSub(ctx) != "" {
+		return errPoolAdminOnly // security.md R2
+	}
 	p, err := s.getPool(ctx, s.cfg.Store, poolID)
 	if err != nil {
 		return err
@@ -506,7 +516,8 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 		}
 		oldEmail, oldCompany := u.Email, u.Attributes[p.Settings.SignUp.CompanyAttr()]
 		applyAttributes(u, attrs)
-		if err := s.moveCompany(ctx, q, p, u, oldCompany); err != nil { // security.md A3
+		_, written := attrs[p.Settings.SignUp.CompanyAttr()]
+		if err := s.moveCompany(ctx, q, p, u, oldCompany, written); err != nil { // security.md A3
 			return nil, err
 		}
 		emailChanged := u.Email != oldEmail
@@ -586,7 +597,7 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 				delete(u.Attributes, name)
 			}
 		}
-		if err := s.moveCompany(ctx, q, p, u, oldCompany); err != nil { // security.md A3
+		if err := s.moveCompany(ctx, q, p, u, oldCompany, contains(names, p.Settings.SignUp.CompanyAttr())); err != nil { // security.md A3
 			return nil, err
 		}
 		u.UpdatedAt = s.now()
