@@ -199,6 +199,49 @@ Unless --suppress is given, the invitation email is queued.`,
 		cmd.AddCommand(c)
 	}
 
+	// update
+	{
+		var attrs, remove []string
+		c := &cobra.Command{
+			Use:   "update <username>",
+			Short: "Change a user's attributes (--attr k=v, --remove k); the company attribute moves the company group too",
+			Long: `Change a user's attributes as an admin (AdminUpdateUserAttributes). A changed email
+is unverified and gets a code unless --attr email_verified=true is given too.
+Setting the pool's company attribute (e.g. --attr custom:company_name=Globex)
+moves the user: they leave the old company's group and join the new one's,
+in the same transaction, audited. --remove takes attributes away (the company
+attribute: out of every company).`,
+			Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
+					m, err := parseAttrs(attrs)
+					if err != nil {
+						return err
+					}
+					if len(m) == 0 && len(remove) == 0 {
+						return fmt.Errorf("nothing to change: give --attr name=value or --remove name")
+					}
+					if len(m) > 0 {
+						if err := c.svc.AdminUpdateUserAttributes(ctx, p.ID, args[0], m); err != nil {
+							return err
+						}
+					}
+					if len(remove) > 0 {
+						if err := c.svc.AdminDeleteUserAttributes(ctx, p.ID, args[0], remove); err != nil {
+							return err
+						}
+					}
+					fmt.Fprintf(a.stdout, "updated %s\n", args[0])
+					return nil
+				})
+			},
+		}
+		addPoolFlag(c, &pool)
+		c.Flags().StringArrayVar(&attrs, "attr", nil, "attribute name=value (repeatable), e.g. --attr custom:company_name=Globex")
+		c.Flags().StringArrayVar(&remove, "remove", nil, "attribute to remove (repeatable)")
+		cmd.AddCommand(c)
+	}
+
 	// list
 	{
 		var filter string
