@@ -175,23 +175,24 @@ func (t tokenLifetimes) domain(field string) (identity.TokenLifetimes, error) {
 }
 
 type poolView struct {
-	ID                         string                  `json:"id"`
-	Name                       string                  `json:"name"`
-	Issuer                     string                  `json:"issuer,omitempty"`
-	Domains                    []string                `json:"domains"`
-	BaseURL                    string                  `json:"base_url,omitempty"`
-	UsernameMode               string                  `json:"username_mode"`
-	UniqueEmail                bool                    `json:"unique_email"`
-	PreventUserExistenceErrors bool                    `json:"prevent_user_existence_errors"`
-	AdminCreateUserOnly        bool                    `json:"admin_create_user_only"`
-	PasswordPolicy             identity.PasswordPolicy `json:"password_policy"`
-	Schema                     []identity.AttributeDef `json:"schema"`
-	TokenLifetimes             tokenLifetimes          `json:"token_lifetimes"`
-	SigningAlg                 string                  `json:"signing_alg"`
-	MaxFailedAttempts          int                     `json:"max_failed_attempts"`
-	LockoutDurationSeconds     int64                   `json:"lockout_duration_seconds"`
-	CreatedAt                  *time.Time              `json:"created_at,omitempty"`
-	UpdatedAt                  *time.Time              `json:"updated_at,omitempty"`
+	ID                             string                  `json:"id"`
+	Name                           string                  `json:"name"`
+	Issuer                         string                  `json:"issuer,omitempty"`
+	Domains                        []string                `json:"domains"`
+	BaseURL                        string                  `json:"base_url,omitempty"`
+	UsernameMode                   string                  `json:"username_mode"`
+	UniqueEmail                    bool                    `json:"unique_email"`
+	PreventUserExistenceErrors     bool                    `json:"prevent_user_existence_errors"`
+	AdminCreateUserOnly            bool                    `json:"admin_create_user_only"`
+	PasswordPolicy                 identity.PasswordPolicy `json:"password_policy"`
+	Schema                         []identity.AttributeDef `json:"schema"`
+	TokenLifetimes                 tokenLifetimes          `json:"token_lifetimes"`
+	SigningAlg                     string                  `json:"signing_alg"`
+	MaxFailedAttempts              int                     `json:"max_failed_attempts"`
+	LockoutDurationSeconds         int64                   `json:"lockout_duration_seconds"`
+	EmailUpdateWithoutVerification bool                    `json:"email_update_without_verification"`
+	CreatedAt                      *time.Time              `json:"created_at,omitempty"`
+	UpdatedAt                      *time.Time              `json:"updated_at,omitempty"`
 }
 
 func (a *API) pool(p *identity.Pool) poolView {
@@ -205,7 +206,8 @@ func (a *API) pool(p *identity.Pool) poolView {
 		PreventUserExistenceErrors: p.PreventUserExistenceErrors, AdminCreateUserOnly: p.AdminCreateUserOnly,
 		PasswordPolicy: pp, Schema: schema, TokenLifetimes: lifetimes(p.Tokens), SigningAlg: p.SigningAlg,
 		MaxFailedAttempts: p.MaxFailedAttempts, LockoutDurationSeconds: int64(p.LockoutDuration / time.Second),
-		CreatedAt: tsp(p.CreatedAt), UpdatedAt: tsp(p.UpdatedAt)}
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification,
+		CreatedAt:                      tsp(p.CreatedAt), UpdatedAt: tsp(p.UpdatedAt)}
 }
 
 type clientView struct {

@@ -143,6 +143,22 @@ func TestPendingEmailNative(t *testing.T) {
 		t.Fatalf("me after verifying %+v", me)
 	}
 
+	// A pool may take new emails at once, unverified (Cognito's default).
+	var pv struct {
+		Immediate bool `json:"email_update_without_verification"`
+	}
+	e.must(200, e.admin("PATCH", P, map[string]any{"email_update_without_verification": true})).json(t, &pv)
+	if !pv.Immediate {
+		t.Fatal("setting not applied")
+	}
+	res.PendingEmail = ""
+	e.must(200, e.do("PATCH", "/api/v1/me/attributes", bearer, map[string]any{"attributes": map[string]string{"email": "gil@hooli.example"}})).json(t, &res)
+	me = meResp{}
+	e.must(200, e.do("GET", "/api/v1/me", bearer, nil)).json(t, &me)
+	if res.PendingEmail != "" || me.Email != "gil@hooli.example" || me.Verified || me.PendingEmail != "" {
+		t.Fatalf("without verification: %+v %+v", res, me)
+	}
+
 	pr := e.must(400, e.do("PATCH", "/api/v1/me/attributes", bearer, map[string]any{"attributes": map[string]string{"name": "Gil\r\nX-Evil: 1"}})).problem(t)
 	if pr.Code != "invalid_parameter" || pr.Field != "name" || !strings.Contains(pr.Detail, "control character") {
 		t.Fatalf("problem %+v", pr)
