@@ -50,6 +50,9 @@ func consoleFixture(t *testing.T, e *adminEnv) (*identity.Pool, map[string]*iden
 	return p, us
 }
 
+// TestConsoleRoles: who gets which console role, what a company admin may
+// reach, and that losing the admin group ends pool-admin rights at once.
+// security.md R1, R4
 func TestConsoleRoles(t *testing.T) {
 	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
 		p, us := consoleFixture(t, e)

@@ -137,6 +137,7 @@ func lacks(t *testing.T, r resp, unwanted ...string) {
 // TestConsoleCompanyAdminSeesOnlyTheirCompany: carol lists and approves
 // acme's request, and gets 403 for globex's request, the users list, the
 // audit log and a user outside her company — by URL and by a forged POST.
+// security.md R4
 func TestConsoleCompanyAdminSeesOnlyTheirCompany(t *testing.T) {
 	t.Parallel()
 	e := consoleSetup(t)
