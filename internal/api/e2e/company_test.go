@@ -90,6 +90,11 @@ func TestCompanyJumpNative(t *testing.T) {
 	if g := e.userGroups(P, "gil@globex.example"); strings.Join(g, ",") != "Globex" {
 		t.Fatalf("groups %v", g)
 	}
+	// Invited with a company that exists: in its group at once.
+	e.invite(P, "ivy@globex.example", "globex")
+	if g := e.userGroups(P, "ivy@globex.example"); strings.Join(g, ",") != "Globex" {
+		t.Fatalf("invited member's groups %v", g)
+	}
 	pr := e.must(401, e.do("PATCH", "/api/v1/me/attributes", bearer, map[string]any{"attributes": map[string]string{"custom:company_name": "Acme"}})).problem(t)
 	if pr.Code != "not_authorized" || pr.Detail != "A client attempted to write unauthorized attribute custom:company_name." {
 		t.Fatalf("problem %+v", pr)
