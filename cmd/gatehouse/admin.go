@@ -164,6 +164,40 @@ Unless --suppress is given, the invitation email is queued.`,
 			}), nil
 		}})
 
+	var updAttrs, updRemove []string
+	update := a.command(spec{use: "update <username>", pool: true, args: cobra.ExactArgs(1),
+		short: "Change a user's attributes (--attr k=v, --remove k); the company attribute moves the company group too",
+		long: `Change a user's attributes as an admin (AdminUpdateUserAttributes). A changed email
+is unverified and gets a code unless --attr email_verified=true is given too.
+Setting the pool's company attribute (e.g. --attr custom:company_name=Globex)
+moves the user: they leave the old company's group and join the new one's,
+in the same transaction, audited. --remove takes attributes away (the company
+attribute: out of every company).`,
+		flags: func(c *cobra.Command) {
+			c.Flags().StringArrayVar(&updAttrs, "attr", nil, "attribute name=value (repeatable), e.g. --attr custom:company_name=Globex")
+			c.Flags().StringArrayVar(&updRemove, "remove", nil, "attribute to remove (repeatable)")
+		},
+		do: func(x call) (string, error) {
+			m, err := parseAttrs(updAttrs)
+			if err != nil {
+				return "", err
+			}
+			if len(m) == 0 && len(updRemove) == 0 {
+				return "", fmt.Errorf("nothing to change: give --attr name=value or --remove name")
+			}
+			if len(m) > 0 {
+				if err := x.svc.AdminUpdateUserAttributes(x.ctx, x.pool.ID, x.args[0], m); err != nil {
+					return "", err
+				}
+			}
+			if len(updRemove) > 0 {
+				if err := x.svc.AdminDeleteUserAttributes(x.ctx, x.pool.ID, x.args[0], updRemove); err != nil {
+					return "", err
+				}
+			}
+			return "updated " + x.args[0], nil
+		}})
+
 	var filter string
 	var limit int
 	list := a.command(spec{use: "list", short: `List users, optionally filtered (--filter 'email ^= "jo"')`, pool: true, args: cobra.NoArgs,
@@ -219,7 +253,7 @@ Unless --suppress is given, the invitation email is queued.`,
 			}, userView(u, v.Groups)}, nil
 		}})
 
-	cmd := group("users", "Administer users of a pool", create, list, get)
+	cmd := group("users", "Administer users of a pool", create, update, list, get)
 
 	// simple per-user actions
 	for _, s := range []struct {

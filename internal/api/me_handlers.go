@@ -27,6 +27,9 @@ type attributesRequest struct {
 
 type codeDeliveriesResponse struct {
 	CodeDeliveries []codeDeliveryView `json:"code_deliveries"`
+	// PendingEmail: the new email waits for its code; the verified one
+	// stays in force until then.
+	PendingEmail string `json:"pending_email,omitempty"`
 }
 
 func (a *API) updateMyAttributes(w http.ResponseWriter, r *http.Request, tok string) error {
@@ -34,13 +37,13 @@ func (a *API) updateMyAttributes(w http.ResponseWriter, r *http.Request, tok str
 	if err := a.decode(r, &req); err != nil {
 		return err
 	}
-	cds, err := a.svc.UpdateUserAttributes(r.Context(), tok, req.Attributes)
+	res, err := a.svc.UpdateUserAttributes(r.Context(), tok, req.Attributes)
 	if err != nil {
 		return err
 	}
-	out := codeDeliveriesResponse{CodeDeliveries: make([]codeDeliveryView, 0, len(cds))}
-	for i := range cds {
-		out.CodeDeliveries = append(out.CodeDeliveries, *codeDelivery(&cds[i]))
+	out := codeDeliveriesResponse{CodeDeliveries: make([]codeDeliveryView, 0, len(res.CodeDeliveries)), PendingEmail: res.PendingEmail}
+	for i := range res.CodeDeliveries {
+		out.CodeDeliveries = append(out.CodeDeliveries, *codeDelivery(&res.CodeDeliveries[i]))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -51,6 +51,8 @@ type createPoolRequest struct {
 	SigningAlg                 string                   `json:"signing_alg"`
 	MaxFailedAttempts          int                      `json:"max_failed_attempts"`
 	LockoutDurationSeconds     int64                    `json:"lockout_duration_seconds"`
+	// EmailUpdateWithoutVerification: see identity.UserAttributeUpdateSettings.
+	EmailUpdateWithoutVerification bool `json:"email_update_without_verification"`
 }
 
 // maxLockoutSeconds bounds lockout_duration_seconds (one day).
@@ -84,6 +86,7 @@ func (a *API) createPool(w http.ResponseWriter, r *http.Request) error {
 		PreventUserExistenceErrors: req.PreventUserExistenceErrors, AdminCreateUserOnly: req.AdminCreateUserOnly,
 		PasswordPolicy: req.PasswordPolicy, Schema: req.Schema, Tokens: toks, SigningAlg: req.SigningAlg,
 		MaxFailedAttempts: req.MaxFailedAttempts, LockoutDuration: lock,
+		EmailUpdateWithoutVerification: req.EmailUpdateWithoutVerification,
 	})
 	if err != nil {
 		return err
@@ -104,16 +107,17 @@ func (a *API) getPool(w http.ResponseWriter, r *http.Request) error {
 // username_mode, unique_email and schema cannot change here (schema grows
 // through custom-attributes).
 type updatePoolRequest struct {
-	Name                       *string                  `json:"name"`
-	Domains                    *[]string                `json:"domains"`
-	BaseURL                    *string                  `json:"base_url"`
-	PreventUserExistenceErrors *bool                    `json:"prevent_user_existence_errors"`
-	AdminCreateUserOnly        *bool                    `json:"admin_create_user_only"`
-	PasswordPolicy             *identity.PasswordPolicy `json:"password_policy"`
-	TokenLifetimes             *tokenLifetimes          `json:"token_lifetimes"`
-	SigningAlg                 *string                  `json:"signing_alg"`
-	MaxFailedAttempts          *int                     `json:"max_failed_attempts"`
-	LockoutDurationSeconds     *int64                   `json:"lockout_duration_seconds"`
+	Name                           *string                  `json:"name"`
+	Domains                        *[]string                `json:"domains"`
+	BaseURL                        *string                  `json:"base_url"`
+	PreventUserExistenceErrors     *bool                    `json:"prevent_user_existence_errors"`
+	AdminCreateUserOnly            *bool                    `json:"admin_create_user_only"`
+	PasswordPolicy                 *identity.PasswordPolicy `json:"password_policy"`
+	TokenLifetimes                 *tokenLifetimes          `json:"token_lifetimes"`
+	SigningAlg                     *string                  `json:"signing_alg"`
+	MaxFailedAttempts              *int                     `json:"max_failed_attempts"`
+	LockoutDurationSeconds         *int64                   `json:"lockout_duration_seconds"`
+	EmailUpdateWithoutVerification *bool                    `json:"email_update_without_verification"`
 }
 
 func (a *API) updatePool(w http.ResponseWriter, r *http.Request) error {
@@ -163,6 +167,9 @@ func (a *API) updatePool(w http.ResponseWriter, r *http.Request) error {
 		if p.LockoutDuration, err = lockout("lockout_duration_seconds", *req.LockoutDurationSeconds); err != nil {
 			return err
 		}
+	}
+	if req.EmailUpdateWithoutVerification != nil {
+		p.Settings.UserAttributeUpdate.EmailWithoutVerification = *req.EmailUpdateWithoutVerification
 	}
 	p, err = a.svc.UpdatePool(r.Context(), p)
 	if err != nil {

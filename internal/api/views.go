@@ -103,6 +103,7 @@ type meView struct {
 	Enabled       bool              `json:"enabled"`
 	Email         string            `json:"email,omitempty"`
 	EmailVerified bool              `json:"email_verified"`
+	PendingEmail  string            `json:"pending_email,omitempty"`
 	Attributes    map[string]string `json:"attributes"`
 	Groups        []string          `json:"groups"`
 }
@@ -110,7 +111,7 @@ type meView struct {
 func me(v *auth.UserView) meView {
 	u := v.User
 	return meView{Sub: u.Sub, Username: u.Username, Status: string(u.Status), Enabled: u.Enabled,
-		Email: u.Email, EmailVerified: u.EmailVerified, Attributes: attrs(u.Attributes), Groups: strs(v.Groups)}
+		Email: u.Email, EmailVerified: u.EmailVerified, PendingEmail: u.PendingEmail, Attributes: attrs(u.Attributes), Groups: strs(v.Groups)}
 }
 
 // userView is a user as administrators see it.
@@ -119,6 +120,7 @@ type userView struct {
 	Username          string            `json:"username"`
 	Email             string            `json:"email,omitempty"`
 	EmailVerified     bool              `json:"email_verified"`
+	PendingEmail      string            `json:"pending_email,omitempty"`
 	Status            string            `json:"status"`
 	Enabled           bool              `json:"enabled"`
 	Attributes        map[string]string `json:"attributes"`
@@ -130,7 +132,7 @@ type userView struct {
 }
 
 func adminUser(u *identity.User) userView {
-	return userView{Sub: u.Sub, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
+	return userView{Sub: u.Sub, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified, PendingEmail: u.PendingEmail,
 		Status: string(u.Status), Enabled: u.Enabled, Attributes: attrs(u.Attributes),
 		PasswordChangedAt: tsp(u.PasswordChangedAt), LockedUntil: tsp(u.LockedUntil),
 		CreatedAt: tsp(u.CreatedAt), UpdatedAt: tsp(u.UpdatedAt)}
@@ -173,23 +175,24 @@ func (t tokenLifetimes) domain(field string) (identity.TokenLifetimes, error) {
 }
 
 type poolView struct {
-	ID                         string                  `json:"id"`
-	Name                       string                  `json:"name"`
-	Issuer                     string                  `json:"issuer,omitempty"`
-	Domains                    []string                `json:"domains"`
-	BaseURL                    string                  `json:"base_url,omitempty"`
-	UsernameMode               string                  `json:"username_mode"`
-	UniqueEmail                bool                    `json:"unique_email"`
-	PreventUserExistenceErrors bool                    `json:"prevent_user_existence_errors"`
-	AdminCreateUserOnly        bool                    `json:"admin_create_user_only"`
-	PasswordPolicy             identity.PasswordPolicy `json:"password_policy"`
-	Schema                     []identity.AttributeDef `json:"schema"`
-	TokenLifetimes             tokenLifetimes          `json:"token_lifetimes"`
-	SigningAlg                 string                  `json:"signing_alg"`
-	MaxFailedAttempts          int                     `json:"max_failed_attempts"`
-	LockoutDurationSeconds     int64                   `json:"lockout_duration_seconds"`
-	CreatedAt                  *time.Time              `json:"created_at,omitempty"`
-	UpdatedAt                  *time.Time              `json:"updated_at,omitempty"`
+	ID                             string                  `json:"id"`
+	Name                           string                  `json:"name"`
+	Issuer                         string                  `json:"issuer,omitempty"`
+	Domains                        []string                `json:"domains"`
+	BaseURL                        string                  `json:"base_url,omitempty"`
+	UsernameMode                   string                  `json:"username_mode"`
+	UniqueEmail                    bool                    `json:"unique_email"`
+	PreventUserExistenceErrors     bool                    `json:"prevent_user_existence_errors"`
+	AdminCreateUserOnly            bool                    `json:"admin_create_user_only"`
+	PasswordPolicy                 identity.PasswordPolicy `json:"password_policy"`
+	Schema                         []identity.AttributeDef `json:"schema"`
+	TokenLifetimes                 tokenLifetimes          `json:"token_lifetimes"`
+	SigningAlg                     string                  `json:"signing_alg"`
+	MaxFailedAttempts              int                     `json:"max_failed_attempts"`
+	LockoutDurationSeconds         int64                   `json:"lockout_duration_seconds"`
+	EmailUpdateWithoutVerification bool                    `json:"email_update_without_verification"`
+	CreatedAt                      *time.Time              `json:"created_at,omitempty"`
+	UpdatedAt                      *time.Time              `json:"updated_at,omitempty"`
 }
 
 func (a *API) pool(p *identity.Pool) poolView {
@@ -203,7 +206,8 @@ func (a *API) pool(p *identity.Pool) poolView {
 		PreventUserExistenceErrors: p.PreventUserExistenceErrors, AdminCreateUserOnly: p.AdminCreateUserOnly,
 		PasswordPolicy: pp, Schema: schema, TokenLifetimes: lifetimes(p.Tokens), SigningAlg: p.SigningAlg,
 		MaxFailedAttempts: p.MaxFailedAttempts, LockoutDurationSeconds: int64(p.LockoutDuration / time.Second),
-		CreatedAt: tsp(p.CreatedAt), UpdatedAt: tsp(p.UpdatedAt)}
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification,
+		CreatedAt:                      tsp(p.CreatedAt), UpdatedAt: tsp(p.UpdatedAt)}
 }
 
 type clientView struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -20,8 +21,11 @@ import (
 // changed or groups were joined).
 //
 // Every activation path calls it: ConfirmSignUp in open pools, approval
-// decisions, AdminConfirmSignUp and AdminCreateUser. (Hooks that fire on
-// activation, such as PostConfirmation, belong here.)
+// decisions, AdminConfirmSignUp, AdminCreateUser (console Invite, CLI
+// `users create`, Cognito AdminCreateUser, the native API) and federated
+// sign-ups, so a member gets the same groups whichever way they became
+// active (security.md A4). (Hooks that fire on activation, such as
+// PostConfirmation, belong here.)
 //
 // Errors: alias_exists (the email clashes with another user's), the
 // store's errors.
@@ -36,13 +40,10 @@ func (s *Service) activateUser(ctx context.Context, q store.Querier, p *identity
 	}
 	// The company attribute is set to the company's canonical name, so
 	// tokens carry the name the company is known by, not what was typed.
+	// Without a company the attribute keeps what an admin stored (a
+	// sign-up never stores one: takeCompany).
 	if company != nil {
-		if attr := p.Settings.SignUp.CompanyAttr(); attrDef(p, attr) != nil {
-			if u.Attributes == nil {
-				u.Attributes = map[string]string{}
-			}
-			u.Attributes[attr] = company.Name
-		}
+		setCompanyAttr(p, u, company.Name)
 	}
 	u.UpdatedAt = s.now()
 	if err := q.UpdateUser(ctx, u, uniqueEmailFor(p, u)); err != nil {
@@ -75,9 +76,10 @@ func (s *Service) activateUser(ctx context.Context, q store.Querier, p *identity
 // activationGroups returns the groups an activated user joins: the pool's
 // default groups; the group of the domain rule matching the email; the
 // group of the company the user belongs to — the company of an approved
-// registration request, or of the domain rule, or (in an allow-list pool)
-// the company owning the verified email's domain. It also returns that
-// company (nil if none).
+// registration request, or the one an admin stored in the company
+// attribute (AdminCreateUser), or that of the domain rule, or (in an
+// allow-list pool) the company owning the verified email's domain. It also
+// returns that company (nil if none, or not active).
 func (s *Service) activationGroups(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) ([]string, *identity.Company, error) {
 	pol := &p.Settings.SignUp
 	set := map[string]bool{}
@@ -91,6 +93,10 @@ func (s *Service) activationGroups(ctx context.Context, q store.Querier, p *iden
 			set[r.Group] = true
 		}
 		companyName = r.Company
+	}
+	// Only an admin (or an earlier activation) stores the attribute.
+	if v := strings.TrimSpace(u.Attributes[pol.CompanyAttr()]); v != "" {
+		companyName = v
 	}
 	reg, err := q.GetRegistrationByUser(ctx, p.ID, u.Sub)
 	switch {
@@ -125,6 +131,23 @@ func (s *Service) activationGroups(ctx context.Context, q store.Querier, p *iden
 	}
 	sort.Strings(groups)
 	return groups, company, nil
+}
+
+// setCompanyAttr sets (or, with name "", removes) the pool's company
+// attribute on u, when the pool's schema has it.
+func setCompanyAttr(p *identity.Pool, u *identity.User, name string) {
+	attr := p.Settings.SignUp.CompanyAttr()
+	if attrDef(p, attr) == nil {
+		return
+	}
+	if name == "" {
+		delete(u.Attributes, attr)
+		return
+	}
+	if u.Attributes == nil {
+		u.Attributes = map[string]string{}
+	}
+	u.Attributes[attr] = name
 }
 
 // companyGroup is the group a company's members join.

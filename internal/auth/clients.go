@@ -297,6 +297,11 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 	}, "The attribute %q cannot be in write_attributes (unknown, or a *_verified flag)."); err != nil {
 		return err
 	}
+	// The company attribute is set by approvals and admins only
+	// (security.md A1); no client writes it.
+	if a := p.Settings.SignUp.CompanyAttr(); contains(c.WriteAttributes, a) {
+		return identity.FieldError("write_attributes", "Invalid write attributes: %s is the pool's company attribute, which only an approval or an admin sets; no app client may write it.", a)
+	}
 	if err := validateRedirectURLs("callback_urls", c.CallbackURLs); err != nil {
 		return err
 	}

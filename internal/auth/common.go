@@ -333,6 +333,9 @@ func validateAttribute(p *identity.Pool, cl *identity.AppClient, name, value str
 	if !utf8.ValidString(value) {
 		return identity.FieldError(name, "The value of %s must be valid UTF-8.", name)
 	}
+	if hasControl(value) {
+		return identity.FieldError(name, "The value of %s contains a control character (such as a line break or a tab); attribute values are one line of text.", safeEcho(name))
+	}
 	if len(value) > MaxAttrValueLen {
 		return identity.FieldError(name, "The value of %s is longer than %d bytes.", name, MaxAttrValueLen)
 	}
@@ -352,8 +355,16 @@ func validateAttribute(p *identity.Pool, cl *identity.AppClient, name, value str
 	if (mode == attrUserUpdate || mode == attrAdminUpdate) && def != nil && !def.Mutable {
 		return identity.FieldError(name, "The attribute %s is immutable.", name)
 	}
-	if cl != nil && len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name) {
-		return identity.Errorf(identity.CodeNotAuthorized, "A client attempted to write unauthorized attribute %s.", name)
+	// The pool's company attribute carries authority (security.md A1): a
+	// sign-up may name a company (the request the approvers decide on),
+	// an admin may set it, the user never changes it. No client may write
+	// it, whatever its WriteAttributes say.
+	company := name == p.Settings.SignUp.CompanyAttr()
+	if company && mode == attrUserUpdate {
+		return errUnauthorizedAttribute(name)
+	}
+	if cl != nil && len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name) && !(company && mode == attrSignUp) {
+		return errUnauthorizedAttribute(name)
 	}
 	switch {
 	case verifiedFlag:
@@ -372,6 +383,24 @@ func validateAttribute(p *identity.Pool, cl *identity.AppClient, name, value str
 		return validateCustomValue(def, value)
 	}
 	return nil
+}
+
+// errUnauthorizedAttribute is Cognito's answer to writing an attribute the
+// client may not write (NotAuthorizedException); Cognito's message stops
+// before the name, Gatehouse names it.
+func errUnauthorizedAttribute(name string) error {
+	return identity.Errorf(identity.CodeNotAuthorized, "A client attempted to write unauthorized attribute %s.", safeEcho(name))
+}
+
+// hasControl reports whether v holds a control character: C0 (NUL, TAB,
+// CR, LF, ...), DEL, C1, or the Unicode line and paragraph separators.
+// Attribute values are one line of text; a line break in one could start
+// a new header or paragraph wherever it is copied (emails, X-Auth-*
+// headers, CSV exports, logs).
+func hasControl(v string) bool {
+	return strings.IndexFunc(v, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+	}) >= 0
 }
 
 func validateCustomValue(d *identity.AttributeDef, value string) error {

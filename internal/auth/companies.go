@@ -77,6 +77,15 @@ func (s *Service) checkCompanyAccess(ctx context.Context, q store.Querier, p *id
 	return nil
 }
 
+func containsApprover(list []identity.Approver, a identity.Approver) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
 // companiesOf returns the companies the user approves for.
 func (s *Service) companiesOf(ctx context.Context, poolID, sub string) ([]*identity.Company, error) {
 	var out []*identity.Company
@@ -273,9 +282,9 @@ func (s *Service) ListCompanies(ctx context.Context, poolID string, limit int, t
 }
 
 // UpdateCompany replaces the company's settable fields with c's. A company
-// admin may change only the display name and the approvers (and must stay
-// an approver, so they cannot lock the company out by mistake: a pool
-// admin can). The new group is created if missing.
+// admin may change only the display name and add approvers: removing one
+// (a peer, or themself) is for a pool admin (security.md R3). The new
+// group is created if missing.
 //
 // Errors: resource_not_found, invalid_parameter, conflict (domain taken),
 // forbidden.
@@ -303,8 +312,14 @@ func (s *Service) UpdateCompany(ctx context.Context, c *identity.Company) (*iden
 		if err := s.normalizeCompany(ctx, q, p, &cp); err != nil {
 			return err
 		}
-		if sub := callerSub(ctx); sub != "" && !isApprover(&cp, sub) {
-			return identity.FieldError("approvers", "You cannot remove yourself from the approvers; ask a pool admin.")
+		if sub := callerSub(ctx); sub != "" {
+			// Peers are equals: a company admin adds approvers but
+			// removes none, themself included (security.md R3).
+			for _, a := range cur.Approvers {
+				if !containsApprover(cp.Approvers, a) {
+					return identity.Errorf(identity.CodeForbidden, "A company admin may add approvers but not remove one; ask a pool admin.")
+				}
+			}
 		}
 		cp.CreatedAt, cp.UpdatedAt = cur.CreatedAt, s.now()
 		if err := q.UpdateCompany(ctx, &cp); err != nil {

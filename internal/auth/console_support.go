@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -127,8 +128,9 @@ func (s *Service) RequirePoolAdmin(ctx context.Context, poolID string) error {
 	return nil
 }
 
-// checkMember lets pool admins through; a company admin must approve for
-// the company named by the user's company attribute.
+// checkMember lets pool admins through; a company admin may see a user
+// only when the user is an approved member of a company they approve for
+// (isMemberOf).
 func (s *Service) checkMember(ctx context.Context, poolID, username string) (*identity.User, error) {
 	p, err := s.getPool(ctx, s.cfg.Store, poolID)
 	if err != nil {
@@ -141,11 +143,123 @@ func (s *Service) checkMember(ctx context.Context, poolID, username string) (*id
 	if callerSub(ctx) == "" {
 		return u, s.RequirePoolAdmin(ctx, poolID)
 	}
+	return u, s.checkMemberOfMine(ctx, s.cfg.Store, p, u)
+}
+
+var errNotYourMember = identity.Errorf(identity.CodeForbidden, "Only the pool's admins or the company's admins may do this.")
+
+// checkMemberOfMine: the company admin of ctx approves for the company u
+// is an approved member of (security.md R2).
+func (s *Service) checkMemberOfMine(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
 	company := u.Attributes[p.Settings.SignUp.CompanyAttr()]
 	if company == "" {
-		return nil, identity.Errorf(identity.CodeForbidden, "Only the pool's admins or the company's admins may do this.")
+		return errNotYourMember
 	}
-	return u, s.checkCompanyAccess(ctx, s.cfg.Store, p, company, false)
+	if err := s.checkCompanyAccess(ctx, q, p, company, false); err != nil {
+		return err
+	}
+	ok, err := isMemberOf(ctx, q, p, u, company)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNotYourMember
+	}
+	return nil
+}
+
+// isMemberOf reports whether u is an approved member of company: the
+// company attribute names it and u is in the company's group. Both are
+// written only by approvals and admins (membership.go); a value the user
+// once wrote (before Gatehouse refused it) is not enough.
+func isMemberOf(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, company string) (bool, error) {
+	if !strings.EqualFold(u.Attributes[p.Settings.SignUp.CompanyAttr()], company) {
+		return false, nil
+	}
+	c, err := q.GetCompany(ctx, p.ID, company)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	gs, err := q.ListGroupsForUser(ctx, p.ID, u.Sub)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range gs {
+		if g.Name == companyGroup(c) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// companyAdminActionKey marks a context in which ConsoleUserAction lets a
+// company admin's action through to the Admin* method it names.
+type companyAdminActionKey struct{}
+
+// checkCompanyAdminTarget runs in the transaction of every admin action on
+// a user (adminUserTx). Admin callers pass. A company admin ("user:<sub>")
+// passes only inside ConsoleUserAction, and only on a plain approved
+// member of a company they approve for: never on a pool admin (a member
+// of the pool's admin group), nor on any company admin — of another
+// company, or a peer of their own (peers are equals: one approver could
+// otherwise lock the others out and then decide alone), themself apart
+// (security.md R2, R3).
+func (s *Service) checkCompanyAdminTarget(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
+	sub := callerSub(ctx)
+	if sub == "" {
+		return nil
+	}
+	if ok, _ := ctx.Value(companyAdminActionKey{}).(bool); !ok {
+		return identity.Errorf(identity.CodeForbidden, "Only the pool's admins may do this.")
+	}
+	if err := s.checkMemberOfMine(ctx, q, p, u); err != nil {
+		return err
+	}
+	if u.Sub == sub {
+		return nil
+	}
+	gs, err := q.ListGroupsForUser(ctx, p.ID, u.Sub)
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	for _, g := range gs {
+		if g.Name == p.Settings.Console.AdminGroupName() {
+			return identity.Errorf(identity.CodeForbidden, "A company admin cannot act on the pool's admins.")
+		}
+	}
+	approves, err := approvesAny(ctx, q, p.ID, u.Sub)
+	if err != nil {
+		return err
+	}
+	if approves {
+		return identity.Errorf(identity.CodeForbidden, "A company admin cannot act on another company admin; ask a pool admin.")
+	}
+	return nil
+}
+
+// approvesAny reports whether sub approves for any company of the pool.
+func approvesAny(ctx context.Context, q store.Querier, poolID, sub string) (bool, error) {
+	tok := ""
+	for n := 0; n < MaxCompaniesScanned; {
+		list, next, err := q.ListCompanies(ctx, poolID, store.Page{Limit: 1000, Token: tok})
+		if err != nil {
+			return false, fmt.Errorf("list companies: %w", err)
+		}
+		for _, c := range list {
+			if isApprover(c, sub) {
+				return true, nil
+			}
+		}
+		n += len(list)
+		if next == "" {
+			return false, nil
+		}
+		tok = next
+	}
+	return false, nil
 }
 
 // Console user actions (ConsoleUserAction).
@@ -172,7 +286,10 @@ func (s *Service) ConsoleGetUser(ctx context.Context, poolID, username string) (
 // ConsoleUserAction disables, enables, resets the password of, signs out
 // everywhere or deletes a user, through the same Admin* methods as the
 // API and CLI (same audit events), after checking the caller may act on
-// the user. A user cannot disable or delete themself here.
+// the user. A user cannot disable or delete themself here. A company
+// admin acts on plain members of their companies only, never on a pool
+// admin or another company admin; that is checked again inside the
+// action's transaction (checkCompanyAdminTarget).
 //
 // Errors: those of the Admin* methods; forbidden; invalid_parameter
 // (unknown action, acting on oneself).
@@ -184,6 +301,9 @@ func (s *Service) ConsoleUserAction(ctx context.Context, poolID, username, actio
 	self := identity.ActorFrom(ctx).ID
 	if (action == ConsoleDisable || action == ConsoleDelete) && (self == "user:"+u.Sub || self == ConsoleActorPrefix+u.Sub) {
 		return identity.Errorf(identity.CodeInvalidParameter, "You cannot disable or delete your own account here.")
+	}
+	if callerSub(ctx) != "" {
+		ctx = context.WithValue(ctx, companyAdminActionKey{}, true)
 	}
 	switch action {
 	case ConsoleDisable:

@@ -40,9 +40,19 @@ func consoleFixture(t *testing.T, e *adminEnv) (*identity.Pool, map[string]*iden
 			t.Fatal(err)
 		}
 	}
+	// The companies came after the users: an admin's write puts the
+	// members in their company's group (security.md A3).
+	for name, co := range map[string]string{"carol": "acme", "ann": "acme", "zed": "globex"} {
+		if err := e.s.AdminUpdateUserAttributes(e.ctx, p.ID, name+"@example.org", map[string]string{"custom:company_name": co}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return p, us
 }
 
+// TestConsoleRoles: who gets which console role, what a company admin may
+// reach, and that losing the admin group ends pool-admin rights at once.
+// security.md R1, R4
 func TestConsoleRoles(t *testing.T) {
 	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
 		p, us := consoleFixture(t, e)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/internal/federation"
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
@@ -417,6 +418,9 @@ func (s *Service) refreshFederatedUser(ctx context.Context, p *identity.Pool, u 
 		if k == p.Settings.SignUp.CompanyAttr() || (strings.HasPrefix(k, "custom:") && attrDef(p, k) == nil) {
 			continue
 		}
+		if checkMappedValue(k, v) != nil {
+			continue // keep the stored value (security.md A6)
+		}
 		if nu.Attributes[k] != v {
 			nu.Attributes[k], changed = v, true
 		}
@@ -440,6 +444,21 @@ func (s *Service) refreshFederatedUser(ctx context.Context, p *identity.Pool, u 
 	return &nu, nil
 }
 
+// checkMappedValue refuses a value mapped from a provider's claim that is
+// not one line of valid UTF-8 within Cognito's value limit (security.md
+// A6).
+func checkMappedValue(name, v string) error {
+	switch {
+	case !utf8.ValidString(v):
+		return identity.FieldError(name, "The identity provider's value of %s is not valid UTF-8.", safeEcho(name))
+	case len(v) > MaxAttrValueLen:
+		return identity.FieldError(name, "The identity provider's value of %s is longer than %d bytes.", safeEcho(name), MaxAttrValueLen)
+	case hasControl(v):
+		return identity.FieldError(name, "The identity provider's value of %s contains a control character (such as a line break); attribute values are one line of text.", safeEcho(name))
+	}
+	return nil
+}
+
 // federatedSignUp creates the user of t's upstream identity.
 func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, meta RequestMeta) (*FederatedResult, error) {
 	pol := &p.Settings.SignUp
@@ -452,6 +471,9 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 	attrs := map[string]string{}
 	for k, v := range t.Attrs {
 		if attrDef(p, k) != nil || !strings.HasPrefix(k, "custom:") {
+			if err := checkMappedValue(k, v); err != nil {
+				return nil, err
+			}
 			attrs[k] = v
 		}
 	}
@@ -479,6 +501,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
 		return nil, err
 	}
+	requested := takeCompany(p, u) // a request, as at SignUp (security.md A2)
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if err := q.CreateUser(ctx, u, false); err != nil { // never the unique-email slot (see above)
 			return err
@@ -487,7 +510,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: now}); err != nil {
 			return err
 		}
-		if err := s.startRegistration(ctx, q, p, u, meta); err != nil {
+		if err := s.startRegistration(ctx, q, p, u, requested, meta); err != nil {
 			return err
 		}
 		// The upstream verified the email (or no policy needs it): the

@@ -255,16 +255,22 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 }
 
 // UpdateUserAttributes changes the token's user's attributes (mutable ones,
-// those the token's client may write; not *_verified). A changed email is
-// stored unverified and a code is sent to it (TemplateVerifyEmail) to
-// confirm with VerifyUserAttribute; the returned list says where. In an
-// email pool the username stays the address the user signed up with (as
-// Cognito), and the new address must still be unique in the pool.
+// those the token's client may write; not *_verified, never the pool's
+// company attribute: security.md A1). A changed email gets a code
+// (TemplateVerifyEmail) to confirm with VerifyUserAttribute; the answer
+// says where. With the pool's default (UserAttributeUpdateSettings), a
+// verified email stays in force until then: the new address is pending
+// (User.PendingEmail, in the answer's PendingEmail) and only the code
+// makes it the email (security.md A5). With EmailWithoutVerification, or
+// when the current email is not verified, the new address replaces it at
+// once, unverified. In an email pool the username stays the address the
+// user signed up with (as Cognito), and the new address must still be
+// unique in the pool.
 //
 // Errors: those of AuthenticateAccessToken, invalid_parameter,
 // not_authorized (attribute the client may not write), alias_exists (email
 // of another user where emails are unique).
-func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, attrs map[string]string) ([]CodeDelivery, error) {
+func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, attrs map[string]string) (*AttributeUpdate, error) {
 	p, u, claims, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
 		return nil, err
@@ -286,17 +292,36 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 			}
 		}
 	}
-	var out []CodeDelivery
+	out := &AttributeUpdate{}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := reloadUser(ctx, q, u)
 		if err != nil {
 			return err
 		}
-		prevEmail := cur.Email
+		prevEmail, prevVerified := cur.Email, cur.EmailVerified
 		applyAttributes(cur, attrs)
-		emailChanged := cur.Email != prevEmail
-		if emailChanged {
+		var codeTo *identity.User // the user as the code sees it
+		switch {
+		case cur.Email == prevEmail:
+			if _, ok := attrs["email"]; ok {
+				cur.PendingEmail = "" // asking for the address in force cancels a pending one
+			}
+		case prevVerified && prevEmail != "" && cur.Email != "" && !p.Settings.UserAttributeUpdate.EmailWithoutVerification:
+			pending := cur.Email
+			cur.Email = prevEmail
+			if err := checkPendingEmailFree(ctx, q, p, cur, pending); err != nil {
+				return err
+			}
+			cur.PendingEmail = pending
+			to := *cur
+			to.Email = pending
+			codeTo, out.PendingEmail = &to, pending
+		default:
 			cur.EmailVerified = false
+			cur.PendingEmail = ""
+			if cur.Email != "" {
+				codeTo = cur
+			}
 		}
 		cur.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
@@ -305,23 +330,47 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 			}
 			return fmt.Errorf("update user: %w", err)
 		}
-		if emailChanged {
-			cd, err := s.sendCode(ctx, q, p, cur, identity.PurposeVerifyEmail)
+		if codeTo != nil {
+			cd, err := s.sendCode(ctx, q, p, codeTo, identity.PurposeVerifyEmail)
 			if err != nil {
 				return err
 			}
-			out = append(out, *cd)
+			out.CodeDeliveries = append(out.CodeDeliveries, *cd)
 		}
 		names := make([]string, 0, len(attrs))
 		for k := range attrs {
 			names = append(names, k)
 		}
-		return s.audit(ctx, q, p.ID, "user.update_attributes", "user:"+cur.Sub, map[string]string{"attributes": strings.Join(sortedCopy(names), ",")})
+		detail := map[string]string{"attributes": strings.Join(sortedCopy(names), ",")}
+		if out.PendingEmail != "" {
+			detail["pending_email"] = out.PendingEmail
+		}
+		return s.audit(ctx, q, p.ID, "user.update_attributes", "user:"+cur.Sub, detail)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkPendingEmailFree refuses a pending address that another user
+// already has where emails are unique (or signs in with, verified, in a
+// username pool), so a user learns at once rather than at confirmation.
+// VerifyUserAttribute checks again: two users may ask for one address.
+func checkPendingEmailFree(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, pending string) error {
+	if !uniqueEmail(p) && p.UsernameMode != identity.UsernameWithEmailAlias {
+		return nil
+	}
+	o, err := q.GetUserByEmail(ctx, p.ID, pending, !uniqueEmail(p))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("get user by email: %w", err)
+	case o.Sub != u.Sub:
+		return errAliasExists
+	}
+	return nil
 }
 
 // DeleteUserAttributes removes optional attributes of the token's user.
@@ -365,8 +414,8 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 		case !StandardAttributes[name]:
 			return identity.FieldError(name, "Unknown attribute %s.", safeEcho(name))
 		}
-		if len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name) {
-			return identity.Errorf(identity.CodeNotAuthorized, "A client attempted to write unauthorized attribute %s.", name)
+		if name == p.Settings.SignUp.CompanyAttr() || (len(cl.WriteAttributes) > 0 && !contains(cl.WriteAttributes, name)) {
+			return errUnauthorizedAttribute(name) // the company attribute: security.md A1
 		}
 		attrs[name] = ""
 	}
@@ -379,6 +428,7 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 			if name == "email" {
 				cur.Email = ""
 				cur.EmailVerified = false
+				cur.PendingEmail = ""
 				continue
 			}
 			delete(cur.Attributes, name)
@@ -392,7 +442,8 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 }
 
 // GetUserAttributeVerificationCode emails a code to verify the user's email
-// (attr must be "email"; phone numbers are not supported). Errors: those of
+// (attr must be "email"; phone numbers are not supported): the pending
+// address when there is one, else the email. Errors: those of
 // AuthenticateAccessToken, invalid_parameter (other attribute, no email),
 // limit_exceeded (too many codes asked for the user or from the address
 // meta.IP; codes.go).
@@ -407,11 +458,11 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessTo
 	if err := verifiableAttr(attr); err != nil {
 		return nil, err
 	}
-	if u.Email == "" {
+	if u.Email == "" && u.PendingEmail == "" {
 		return nil, identity.FieldError("attribute_name", "The user has no email address.")
 	}
 	var cd *CodeDelivery
-	if ctx, err = s.prepareMessage(ctx, p, u, "", hooks.SourceCustomMessageVerifyUserAttribute); err != nil { // hooks: before the tx
+	if ctx, err = s.prepareMessage(ctx, p, emailToVerify(u), "", hooks.SourceCustomMessageVerifyUserAttribute); err != nil { // hooks: before the tx
 		return nil, err
 	}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -422,7 +473,7 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessTo
 		if err := s.countCodeIssue(ctx, q, p, identity.PurposeVerifyEmail, userSubject(cur)); err != nil {
 			return err
 		}
-		if cd, err = s.sendCode(ctx, q, p, cur, identity.PurposeVerifyEmail); err != nil {
+		if cd, err = s.sendCode(ctx, q, p, emailToVerify(cur), identity.PurposeVerifyEmail); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.verification_code", "user:"+cur.Sub, map[string]string{"attribute": attr})
@@ -431,6 +482,18 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessTo
 		return nil, err
 	}
 	return cd, nil
+}
+
+// emailToVerify is u as a verification code sees it: with the pending
+// address as its email when one is pending (the code is sent to it and
+// bound to it), else u itself.
+func emailToVerify(u *identity.User) *identity.User {
+	if u.PendingEmail == "" {
+		return u
+	}
+	c := *u
+	c.Email = u.PendingEmail
+	return &c
 }
 
 func verifiableAttr(attr string) error {
@@ -445,11 +508,14 @@ func verifiableAttr(attr string) error {
 	return identity.FieldError("attribute_name", "Only the email attribute can be verified.")
 }
 
-// VerifyUserAttribute marks the user's email verified with the code sent by
-// GetUserAttributeVerificationCode or UpdateUserAttributes (bound to that
-// address). Errors: those of AuthenticateAccessToken, code_mismatch,
-// expired_code, too_many_failed_attempts, alias_exists (username pool:
-// another user has this email verified), invalid_parameter.
+// VerifyUserAttribute confirms the email with the code sent by
+// GetUserAttributeVerificationCode or UpdateUserAttributes (bound to the
+// address it was sent to): a pending address becomes the email, verified;
+// otherwise the email is marked verified. Errors: those of
+// AuthenticateAccessToken, code_mismatch, expired_code,
+// too_many_failed_attempts, alias_exists (another user has the address
+// where emails are unique, or verified in a username pool),
+// invalid_parameter.
 func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, code string) error {
 	p, u, _, err := s.authenticateSelf(ctx, accessToken)
 	if err != nil {
@@ -461,13 +527,17 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, co
 	if err := checkCodeInput(code); err != nil {
 		return err
 	}
-	return s.useCodeTx(ctx, p, u, identity.PurposeVerifyEmail, code, func(q store.Querier) error {
+	target := emailToVerify(u)
+	return s.useCodeTx(ctx, p, target, identity.PurposeVerifyEmail, code, func(q store.Querier) error {
 		cur, err := reloadUser(ctx, q, u)
 		if err != nil {
 			return err
 		}
-		if cur.Email != u.Email {
-			return errCodeMismatch // the email changed since: the code was for another address
+		if emailToVerify(cur).Email != target.Email {
+			return errCodeMismatch // the address changed since: the code was for another one
+		}
+		if cur.PendingEmail != "" {
+			cur.Email, cur.PendingEmail = cur.PendingEmail, ""
 		}
 		if err := checkAliasFree(ctx, q, p, cur); err != nil {
 			return err

@@ -90,6 +90,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		CreatedAt:                  now,
 		UpdatedAt:                  now,
 	}
+	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
 	if in.PasswordPolicy != nil {
 		p.PasswordPolicy = *in.PasswordPolicy
 		p.PasswordPolicy.BlockedWords = append([]string(nil), in.PasswordPolicy.BlockedWords...)

@@ -35,9 +35,10 @@ type RegistrationDetail struct {
 }
 
 // startRegistration runs in SignUp's transaction in a pool with an
-// approval policy: it writes the request (awaiting_verification) and its
-// expiry and reminder jobs, due at their deadlines.
-func (s *Service) startRegistration(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, meta RequestMeta) error {
+// approval policy: it writes the request (awaiting_verification) for the
+// company the applicant named (company, see takeCompany) and its expiry
+// and reminder jobs, due at their deadlines.
+func (s *Service) startRegistration(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, company string, meta RequestMeta) error {
 	pol := &p.Settings.SignUp
 	if pol.Approval == nil {
 		return nil
@@ -53,7 +54,7 @@ func (s *Service) startRegistration(ctx context.Context, q store.Querier, p *ide
 	expires, _ := approval.Deadlines(pol.Approval, now)
 	r := &identity.RegistrationRequest{
 		ID: id, PoolID: p.ID, UserSub: u.Sub, Username: u.Username, Email: u.Email,
-		CompanyName: strings.TrimSpace(u.Attributes[pol.CompanyAttr()]),
+		CompanyName: strings.TrimSpace(company),
 		State:       identity.RegAwaitingVerification,
 		IP:          meta.IP, UserAgent: truncate(meta.UserAgent, 512),
 		ExpiresAt: expires, CreatedAt: now, UpdatedAt: now,

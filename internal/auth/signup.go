@@ -106,6 +106,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 	if err != nil {
 		return nil, err
 	}
+	requested := takeCompany(p, u)
 
 	var cd *CodeDelivery
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -118,7 +119,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 				return err
 			}
 		}
-		if err := s.startRegistration(ctx, q, p, u, in.Meta); err != nil {
+		if err := s.startRegistration(ctx, q, p, u, requested, in.Meta); err != nil {
 			return err
 		}
 		if autoConfirm { // the pre_sign_up hook vouched for the user
@@ -135,6 +136,18 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 		return nil, err
 	}
 	return &SignUpOutput{UserSub: u.Sub, UserConfirmed: u.Status == identity.StatusConfirmed, CodeDelivery: cd}, nil
+}
+
+// takeCompany removes the pool's company attribute from a user signing up
+// and returns it: the company a sign-up names is a request, which goes to
+// the registration (startRegistration) for the approvers; only an
+// activation (activate.go) or an admin puts a company on the user
+// (security.md A2). Hooks that run before (pre_sign_up) still see it.
+func takeCompany(p *identity.Pool, u *identity.User) string {
+	attr := p.Settings.SignUp.CompanyAttr()
+	requested := strings.TrimSpace(u.Attributes[attr])
+	delete(u.Attributes, attr)
+	return requested
 }
 
 // signUpConflict says which unique value a failed insert clashed with. It

@@ -151,6 +151,14 @@ type ConfirmForgotPasswordInput struct {
 	Meta        RequestMeta
 }
 
+// AttributeUpdate is the answer to UpdateUserAttributes: where codes were
+// sent (Cognito's CodeDeliveryDetailsList) and, when the new email waits
+// for its code, that address (the verified one stays in force meanwhile).
+type AttributeUpdate struct {
+	CodeDeliveries []CodeDelivery
+	PendingEmail   string
+}
+
 // UserView is a user with its groups, as returned to callers.
 type UserView struct {
 	User   *identity.User
@@ -174,6 +182,10 @@ type CreatePoolInput struct {
 	SigningAlg                 string
 	MaxFailedAttempts          int
 	LockoutDuration            time.Duration
+	// EmailUpdateWithoutVerification: a user's new email takes effect at
+	// once, unverified (identity.UserAttributeUpdateSettings; Cognito's
+	// CreateUserPool default). False: it is pending until confirmed.
+	EmailUpdateWithoutVerification bool
 }
 
 // CreateClientInput creates an app client.

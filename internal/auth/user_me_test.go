@@ -68,9 +68,9 @@ func TestUpdateAndVerifyEmail(t *testing.T) {
 	e.confirmedUser("jo@example.com")
 	toks := e.mustSignIn("jo@example.com", goodPW)
 
-	cds, err := e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"name": "Jo", "custom:plan": "pro"})
-	if err != nil || len(cds) != 0 {
-		t.Fatalf("UpdateUserAttributes = %v, %v", cds, err)
+	res, err := e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"name": "Jo", "custom:plan": "pro"})
+	if err != nil || len(res.CodeDeliveries) != 0 || res.PendingEmail != "" {
+		t.Fatalf("UpdateUserAttributes = %v, %v", res, err)
 	}
 	u := e.getUser("jo@example.com")
 	if u.Attributes["name"] != "Jo" || u.Attributes["custom:plan"] != "pro" {
@@ -90,13 +90,13 @@ func TestUpdateAndVerifyEmail(t *testing.T) {
 	wantErr(t, err, identity.CodeAliasExists, "")
 
 	e.advance(time.Second)
-	cds, err = e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"email": "new@example.com"})
-	if err != nil || len(cds) != 1 || cds[0].Destination != "n***@e***" {
-		t.Fatalf("email change = %v, %v", cds, err)
+	res, err = e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"email": "new@example.com"})
+	if err != nil || len(res.CodeDeliveries) != 1 || res.CodeDeliveries[0].Destination != "n***@e***" || res.PendingEmail != "new@example.com" {
+		t.Fatalf("email change = %v, %v", res, err)
 	}
-	u = e.getUser("jo@example.com") // the username stays
-	if u.Email != "new@example.com" || u.EmailVerified {
-		t.Fatalf("after email change: %s verified=%v", u.Email, u.EmailVerified)
+	u = e.getUser("jo@example.com") // the username stays; the verified email stays in force (security.md A5)
+	if u.Email != "jo@example.com" || !u.EmailVerified || u.PendingEmail != "new@example.com" {
+		t.Fatalf("after email change: %s verified=%v pending=%s", u.Email, u.EmailVerified, u.PendingEmail)
 	}
 	code := e.lastCode("new@example.com", TemplateVerifyEmail)
 	wrong := "000000"
@@ -108,8 +108,8 @@ func TestUpdateAndVerifyEmail(t *testing.T) {
 	if err := e.s.VerifyUserAttribute(e.ctx, toks.AccessToken, "email", code); err != nil {
 		t.Fatalf("VerifyUserAttribute: %v", err)
 	}
-	if u := e.getUser("jo@example.com"); !u.EmailVerified {
-		t.Fatal("email not verified")
+	if u := e.getUser("jo@example.com"); !u.EmailVerified || u.Email != "new@example.com" || u.PendingEmail != "" {
+		t.Fatalf("email not verified: %+v", u)
 	}
 	// A fresh code on request.
 	cd, err := e.s.GetUserAttributeVerificationCode(e.ctx, toks.AccessToken, "email", RequestMeta{})

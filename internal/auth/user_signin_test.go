@@ -39,6 +39,11 @@ func TestSignInTokenClaims(t *testing.T) {
 	if err := e.s.ConfirmSignUp(e.ctx, ConfirmSignUpInput{Client: e.c(), Username: "jo@example.com", Code: e.lastCode("jo@example.com", TemplateSignUpCode)}); err != nil {
 		t.Fatal(err)
 	}
+	// The company a sign-up names is only a request (security.md A2): an
+	// admin sets it.
+	if err := e.s.AdminUpdateUserAttributes(e.ctx, e.pool.ID, "jo@example.com", map[string]string{"custom:company_name": "Acme"}); err != nil {
+		t.Fatal(err)
+	}
 	u := e.getUser("jo@example.com")
 
 	// Without groups: no cognito:groups claim.

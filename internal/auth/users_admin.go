@@ -41,6 +41,9 @@ var (
 // username_exists, alias_exists (unique email taken), user_not_found
 // (RESEND for an unknown user).
 func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) (*UserView, error) {
+	if callerSub(ctx) != "" {
+		return nil, errPoolAdminOnly // security.md R2
+	}
 	p, err := s.getPool(ctx, s.cfg.Store, in.PoolID)
 	if err != nil {
 		return nil, err
@@ -324,7 +327,8 @@ func (s *Service) ListUsers(ctx context.Context, in ListUsersInput) ([]*identity
 }
 
 // adminUserTx runs fn in one transaction with the pool and the user
-// (looked up as findUser does), then records an audit event.
+// (looked up as findUser does), then records an audit event. A company
+// admin's context gets through only as checkCompanyAdminTarget allows.
 func (s *Service) adminUserTx(ctx context.Context, poolID, username, action string, fn func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error)) error {
 	return wrapStoreErr(action, s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		p, err := s.getPool(ctx, q, poolID)
@@ -333,6 +337,9 @@ func (s *Service) adminUserTx(ctx context.Context, poolID, username, action stri
 		}
 		u, err := s.findUser(ctx, q, p, username)
 		if err != nil {
+			return err
+		}
+		if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil { // security.md R2
 			return err
 		}
 		detail, err := fn(q, p, u)
@@ -428,6 +435,9 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, poolID, username s
 //
 // Errors: resource_not_found, user_not_found, invalid_password.
 func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, pw string, permanent bool) error {
+	if callerSub(ctx) != "" {
+		return errPoolAdminOnly // security.md R2
+	}
 	p, err := s.getPool(ctx, s.cfg.Store, poolID)
 	if err != nil {
 		return err
@@ -478,11 +488,18 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, pw
 // AdminUpdateUserAttributes changes attributes (an empty value deletes an
 // optional one). A changed email becomes unverified, and a verification
 // code is emailed to it, unless email_verified=true is passed in the same
-// call. In an email-as-username pool the username follows the email.
+// call. In an email-as-username pool the username follows the email. A
+// changed company attribute moves the user between the companies' groups
+// in the same transaction (moveCompany). Pool admins only: a company
+// admin's context is refused.
 //
 // Errors: resource_not_found, user_not_found, invalid_parameter,
-// alias_exists (the email belongs to another user in a unique-email pool).
+// alias_exists (the email belongs to another user in a unique-email pool),
+// forbidden.
 func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, username string, attrs map[string]string) error {
+	if callerSub(ctx) != "" {
+		return errAdminOnly
+	}
 	if len(attrs) == 0 {
 		return identity.FieldError("attributes", "At least one attribute is required.")
 	}
@@ -497,9 +514,16 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 				}
 			}
 		}
-		oldEmail := u.Email
+		oldEmail, oldCompany := u.Email, u.Attributes[p.Settings.SignUp.CompanyAttr()]
 		applyAttributes(u, attrs)
+		_, written := attrs[p.Settings.SignUp.CompanyAttr()]
+		if err := s.moveCompany(ctx, q, p, u, oldCompany, written); err != nil { // security.md A3
+			return nil, err
+		}
 		emailChanged := u.Email != oldEmail
+		if _, ok := attrs["email"]; ok {
+			u.PendingEmail = "" // an admin's address replaces a pending one
+		}
 		if emailChanged {
 			if attrs["email_verified"] != "true" {
 				u.EmailVerified = false
@@ -532,10 +556,14 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 
 // AdminDeleteUserAttributes removes attributes. Required attributes, and
 // email in an email-as-username pool, cannot be deleted; deleting email
-// also clears email_verified.
+// also clears email_verified; deleting the company attribute takes the
+// user out of the company's group (moveCompany). Pool admins only.
 //
-// Errors: resource_not_found, user_not_found, invalid_parameter.
+// Errors: resource_not_found, user_not_found, invalid_parameter, forbidden.
 func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, username string, names []string) error {
+	if callerSub(ctx) != "" {
+		return errAdminOnly
+	}
 	if len(names) == 0 {
 		return identity.FieldError("attribute_names", "At least one attribute name is required.")
 	}
@@ -556,16 +584,21 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 				return nil, identity.FieldError(name, "The email address is the username in this pool and cannot be deleted.")
 			}
 		}
+		oldCompany := u.Attributes[p.Settings.SignUp.CompanyAttr()]
 		for _, name := range names {
 			switch name {
 			case "email":
 				u.Email = ""
 				u.EmailVerified = false
+				u.PendingEmail = ""
 			case "email_verified":
 				u.EmailVerified = false
 			default:
 				delete(u.Attributes, name)
 			}
+		}
+		if err := s.moveCompany(ctx, q, p, u, oldCompany, contains(names, p.Settings.SignUp.CompanyAttr())); err != nil { // security.md A3
+			return nil, err
 		}
 		u.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, u, uniqueEmail(p)); err != nil {

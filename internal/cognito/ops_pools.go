@@ -61,6 +61,13 @@ type userPoolAddOnsType struct {
 	AdvancedSecurityMode string `json:",omitempty"`
 }
 
+// userAttributeUpdateSettingsType: with "email" listed, a user's new email
+// waits for its code and the old one stays in force; without, it takes
+// effect at once, unverified (identity.UserAttributeUpdateSettings).
+type userAttributeUpdateSettingsType struct {
+	AttributesRequireVerificationBeforeUpdate []string
+}
+
 // poolSettingsInput is what CreateUserPool and UpdateUserPool share.
 type poolSettingsInput struct {
 	Policies               *policiesType
@@ -74,29 +81,34 @@ type poolSettingsInput struct {
 	UserPoolAddOns         *userPoolAddOnsType
 	Schema                 []schemaAttributeType
 	UserPoolTier           string
+	// UserAttributeUpdateSettings: absent at CreateUserPool means no
+	// attribute requires verification before update (Cognito's default);
+	// absent at UpdateUserPool leaves the setting as it is.
+	UserAttributeUpdateSettings *userAttributeUpdateSettingsType
 }
 
 // userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
 type userPoolType struct {
-	Id                     string
-	Name                   string
-	Arn                    string
-	Policies               policiesType
-	LambdaConfig           map[string]any
-	SchemaAttributes       []schemaAttributeType
-	AutoVerifiedAttributes []string
-	AliasAttributes        []string `json:",omitempty"`
-	UsernameAttributes     []string `json:",omitempty"`
-	MfaConfiguration       string
-	EstimatedNumberOfUsers int
-	AdminCreateUserConfig  adminCreateUserConfigType
-	UsernameConfiguration  struct{ CaseSensitive bool }
-	UserPoolAddOns         userPoolAddOnsType
-	DeletionProtection     string
-	UserPoolTier           string
-	CreationDate           *epoch
-	LastModifiedDate       *epoch
-	Status                 string `json:",omitempty"`
+	Id                          string
+	Name                        string
+	Arn                         string
+	Policies                    policiesType
+	LambdaConfig                map[string]any
+	SchemaAttributes            []schemaAttributeType
+	AutoVerifiedAttributes      []string
+	AliasAttributes             []string `json:",omitempty"`
+	UsernameAttributes          []string `json:",omitempty"`
+	MfaConfiguration            string
+	EstimatedNumberOfUsers      int
+	AdminCreateUserConfig       adminCreateUserConfigType
+	UsernameConfiguration       struct{ CaseSensitive bool }
+	UserPoolAddOns              userPoolAddOnsType
+	DeletionProtection          string
+	UserPoolTier                string
+	CreationDate                *epoch
+	LastModifiedDate            *epoch
+	Status                      string `json:",omitempty"`
+	UserAttributeUpdateSettings userAttributeUpdateSettingsType
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
@@ -119,16 +131,20 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		Policies: policiesType{PasswordPolicy: &passwordPolicyType{MinimumLength: &minLen, RequireUppercase: pp.RequireUppercase,
 			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
 			TemporaryPasswordValidityDays: &tmpDays}},
-		LambdaConfig:           map[string]any{},
-		AutoVerifiedAttributes: []string{"email"},
-		MfaConfiguration:       "OFF",
-		EstimatedNumberOfUsers: users,
-		AdminCreateUserConfig:  adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
-		UserPoolAddOns:         userPoolAddOnsType{AdvancedSecurityMode: "OFF"},
-		DeletionProtection:     "INACTIVE",
-		UserPoolTier:           "ESSENTIALS",
-		CreationDate:           toEpoch(p.CreatedAt),
-		LastModifiedDate:       toEpoch(p.UpdatedAt),
+		LambdaConfig:                map[string]any{},
+		AutoVerifiedAttributes:      []string{"email"},
+		MfaConfiguration:            "OFF",
+		EstimatedNumberOfUsers:      users,
+		AdminCreateUserConfig:       adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
+		UserPoolAddOns:              userPoolAddOnsType{AdvancedSecurityMode: "OFF"},
+		DeletionProtection:          "INACTIVE",
+		UserPoolTier:                "ESSENTIALS",
+		CreationDate:                toEpoch(p.CreatedAt),
+		LastModifiedDate:            toEpoch(p.UpdatedAt),
+		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
+	}
+	if !p.Settings.UserAttributeUpdate.EmailWithoutVerification {
+		out.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate = []string{"email"}
 	}
 	if p.UsernameMode == identity.UsernameEmail {
 		out.UsernameAttributes = []string{"email"}
@@ -313,6 +329,18 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
 		}
 	}
+	if u := in.UserAttributeUpdateSettings; u != nil || create {
+		var list []string
+		if u != nil {
+			list = u.AttributesRequireVerificationBeforeUpdate
+		}
+		for _, a := range list {
+			if a != "email" {
+				return identity.FieldError("UserAttributeUpdateSettings", "Gatehouse verifies email only; %s cannot require verification before update.", safeOpName(a))
+			}
+		}
+		p.Settings.UserAttributeUpdate.EmailWithoutVerification = len(list) == 0
+	}
 	if c := in.AdminCreateUserConfig; c != nil {
 		p.AdminCreateUserOnly = c.AllowAdminCreateUserOnly
 		if c.UnusedAccountValidityDays != nil && (in.Policies == nil || in.Policies.PasswordPolicy == nil || in.Policies.PasswordPolicy.TemporaryPasswordValidityDays == nil) {
@@ -343,7 +371,8 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	}
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
-		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema})
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema,
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification})
 	if err != nil {
 		return nil, err
 	}

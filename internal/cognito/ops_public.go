@@ -193,13 +193,15 @@ func (h *Handler) updateUserAttributes(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cds, err := h.svc.UpdateUserAttributes(c.ctx, in.AccessToken, attrs)
+	res, err := h.svc.UpdateUserAttributes(c.ctx, in.AccessToken, attrs)
 	if err != nil {
 		return nil, err
 	}
-	list := make([]*codeDeliveryDetails, 0, len(cds))
-	for i := range cds {
-		list = append(list, toDelivery(&cds[i]))
+	// A pending email (AttributesRequireVerificationBeforeUpdate) shows
+	// only here, as in Cognito: GetUser keeps the address in force.
+	list := make([]*codeDeliveryDetails, 0, len(res.CodeDeliveries))
+	for i := range res.CodeDeliveries {
+		list = append(list, toDelivery(&res.CodeDeliveries[i]))
 	}
 	return struct {
 		CodeDeliveryDetailsList []*codeDeliveryDetails

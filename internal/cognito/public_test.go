@@ -117,6 +117,14 @@ func testPublicFlows(t *testing.T, e *env) {
 	wantErr(t, err, "NotAuthorizedException")
 	access := aws.String(*gt.AuthenticationResult.AccessToken)
 
+	// The company named at SignUp is only a request: nobody approved it in
+	// this open pool, so an admin sets it (security.md A2).
+	if p := jwtPayload(t, *gt.AuthenticationResult.IdToken); strings.Contains(p, "custom:company_name") {
+		t.Fatalf("the sign-up's company reached the ID token: %s", p)
+	}
+	must[*cip.AdminUpdateUserAttributesOutput](t)(e.admin.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(poolID),
+		Username: aws.String(email), UserAttributes: []types.AttributeType{{Name: aws.String("custom:company_name"), Value: aws.String("Acme")}}}))
+
 	// GetUser: the username of an email pool is the sub; attributes as strings.
 	gu := must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: access}))
 	attrs := map[string]string{}

@@ -11,7 +11,8 @@
 // The answer:
 //
 //	200  allowed; X-Auth-Sub, X-Auth-Username, X-Auth-Email, X-Auth-Groups
-//	     (comma-separated; names holding a comma are left out) and X-Auth-Company (custom:company_name) name the
+//	     (comma-separated; names holding a comma are left out) and X-Auth-Company (the
+//	     pool's company attribute as stored, docs/security.md A7) name the
 //	     caller, for the proxy to copy onto the upstream request
 //	401  no token, or a token that is invalid, expired, of another pool or
 //	     client, revoked (global sign-out, or RevokeToken / /oauth2/revoke
@@ -41,7 +42,10 @@
 //	                                        user enabled, not signed out,
 //	                                        sign-in (origin_jti) not revoked
 //	                                        -> identity = token claims +
-//	                                           the user's attributes now
+//	                                           the user's attributes now;
+//	                                           the company (and the claim
+//	                                           custom:company_name) is the
+//	                                           stored company attribute
 //	authz.Policy.Check(req, identity)       groups, claim conditions -> 403
 //	200 + X-Auth-* headers
 //

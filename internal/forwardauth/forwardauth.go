@@ -207,7 +207,7 @@ func (h *Handler) verify(ctx context.Context, poolID string, cfg Pool, tok strin
 			return nil, errInvalid("client not accepted")
 		}
 	}
-	id := identityOf(u, claims)
+	id := identityOf(p, u, claims)
 	if h.cache != nil {
 		until := now.Add(h.opts.CacheTTL)
 		if exp, ok := claims["exp"].(float64); ok && time.Unix(int64(exp), 0).Before(until) {
@@ -220,8 +220,13 @@ func (h *Handler) verify(ctx context.Context, poolID string, cfg Pool, tok strin
 
 // identityOf merges the token's claims with the user's current record:
 // access tokens carry no attributes, so email and custom:* come from the
-// user (as they are now, not as they were at sign-in).
-func identityOf(u *identity.User, claims map[string]any) *authz.Identity {
+// user (as they are now, not as they were at sign-in). The company is the
+// pool's company attribute as stored, which only approvals and admins
+// write (docs/security.md A1, A7): it wins over any claim of that name (a
+// pre token generation hook's), and custom:company_name — what rules and
+// X-Auth-Company read as the company — carries it too when the pool's
+// company attribute has another name.
+func identityOf(p *identity.Pool, u *identity.User, claims map[string]any) *authz.Identity {
 	c := make(map[string]any, len(claims)+len(u.Attributes)+2)
 	for k, v := range u.Attributes {
 		c[k] = v
@@ -232,6 +237,14 @@ func identityOf(u *identity.User, claims map[string]any) *authz.Identity {
 	}
 	for k, v := range claims { // the token's own claims win
 		c[k] = v
+	}
+	attr := p.Settings.SignUp.CompanyAttr()
+	for _, k := range []string{attr, identity.DefaultCompanyAttribute} {
+		if co := u.Attributes[attr]; co != "" {
+			c[k] = co
+		} else {
+			delete(c, k)
+		}
 	}
 	return authz.IdentityFromClaims(c)
 }

@@ -14,6 +14,21 @@ type PoolSettings struct {
 	// IdentityProviders are the pool's upstream identity providers
 	// (federation.go, docs/federation.md).
 	IdentityProviders []IdentityProvider `json:"identity_providers,omitempty"`
+	// UserAttributeUpdate says when a user's new email takes effect
+	// (Cognito's UserAttributeUpdateSettings).
+	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
+}
+
+// UserAttributeUpdateSettings says how a user's change of their own email
+// takes effect.
+type UserAttributeUpdateSettings struct {
+	// EmailWithoutVerification: the new email replaces the old one at
+	// once, unverified (Cognito's behaviour when
+	// AttributesRequireVerificationBeforeUpdate does not name email, as
+	// for a pool made by CreateUserPool without it). False, Gatehouse's
+	// default: a verified email stays in force until the code sent to the
+	// new address is confirmed (User.PendingEmail).
+	EmailWithoutVerification bool `json:"email_without_verification,omitempty"`
 }
 
 // SRPSettings controls Cognito's SRP sign-in (USER_SRP_AUTH). With SRP on

@@ -184,8 +184,14 @@ type User struct {
 	Username      string // canonical (lower-cased when it is an email)
 	Email         string // lower-cased; "" if none
 	EmailVerified bool
-	Status        UserStatus
-	Enabled       bool
+	// PendingEmail is a new address the user asked for and has not yet
+	// confirmed (lower-cased; "" if none). While it is pending, Email
+	// stays the address in force (in tokens, sign-in by alias and password
+	// recovery); confirming the code sent to PendingEmail makes it the
+	// Email (Cognito's AttributesRequireVerificationBeforeUpdate).
+	PendingEmail string
+	Status       UserStatus
+	Enabled      bool
 	// Attributes holds every other attribute by its full name: standard
 	// ones (name, given_name, phone_number, ...) and custom:* ones.
 	// It never holds sub, email, email_verified or username.

@@ -136,6 +136,7 @@ func lacks(t *testing.T, r resp, unwanted ...string) {
 // TestConsoleCompanyAdminSeesOnlyTheirCompany: carol lists and approves
 // acme's request, and gets 403 for globex's request, the users list, the
 // audit log and a user outside her company — by URL and by a forged POST.
+// security.md R4
 func TestConsoleCompanyAdminSeesOnlyTheirCompany(t *testing.T) {
 	t.Parallel()
 	e := consoleSetup(t)
@@ -418,8 +419,8 @@ func TestConsoleManage(t *testing.T) {
 	gp = must(t, root.get(e.console("groups/Admins")), http.StatusOK)
 	contains(t, gp, ">ivy@example.org</a>")
 	must(t, root.post(e.console("groups/Admins"), url.Values{"csrf": {formCSRF(t, gp, base+"/groups/Admins")}, "op": {"remove"}, "username": {"ivy@example.org"}}), http.StatusSeeOther)
-	if gs, _ := e.svc.AdminListGroupsForUser(ctx, e.pool.ID, "ivy@example.org"); len(gs) != 0 {
-		t.Fatalf("ivy's groups after removal: %v", gs)
+	if gs, _ := e.svc.AdminListGroupsForUser(ctx, e.pool.ID, "ivy@example.org"); len(gs) != 1 || gs[0].Name != "acme" {
+		t.Fatalf("ivy's groups after removal: %v", gs) // invited into acme: its group stays (security.md A4)
 	}
 
 	carol := e.consoleLogin("carol@acme.example")
@@ -433,10 +434,15 @@ func TestConsoleManage(t *testing.T) {
 		t.Fatalf("company after carol's edit: %+v", co)
 	}
 	// Domains in her form are ignored (not a field for her); removing
-	// herself is refused by the service.
+	// an approver, herself included, is refused by the service
+	// (security.md R3).
 	r = carol.post(e.console("companies/acme"), url.Values{"csrf": {tok}, "display_name": {"Acme"}, "approvers": {"boss@acme.example"}})
-	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "cannot remove yourself") {
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "not remove one") {
 		t.Fatalf("carol removing herself: %d %s", r.status, r.body)
+	}
+	r = carol.post(e.console("companies/acme"), url.Values{"csrf": {tok}, "display_name": {"Acme"}, "approvers": {"user:" + e.carolSub}})
+	if r.status != http.StatusForbidden {
+		t.Fatalf("carol removing her peer: %d %s", r.status, r.body)
 	}
 	ctxCarol, _, _ := e.svc.ConsoleSignIn(ctx, e.pool.ID, e.carolSub, "")
 	co.EmailDomains = []string{"acme.example"}

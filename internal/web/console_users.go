@@ -130,10 +130,32 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 	for _, k := range keys {
 		attrs = append(attrs, kv{k, u.Attributes[k]})
 	}
+	companyAttr := c.pool.Settings.SignUp.CompanyAttr()
 	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{
 		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
+		"CompanyAction": c.path("users", u.Username, "company"), "CompanyAttr": companyAttr, "Company": u.Attributes[companyAttr],
 	})
+}
+
+// consoleUserCompany is POST /{pool}/console/users/{username}/company
+// (pool admins): sets the user's company attribute, or removes it when
+// empty, through AdminUpdateUserAttributes / AdminDeleteUserAttributes,
+// which move the company groups with it (security.md A3).
+func (w *Web) consoleUserCompany(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	name := r.PathValue("username")
+	attr := c.pool.Settings.SignUp.CompanyAttr()
+	var err error
+	if co := strings.TrimSpace(r.PostFormValue("company")); co != "" {
+		err = w.svc.AdminUpdateUserAttributes(c.ctx, c.pool.ID, name, map[string]string{attr: co})
+	} else {
+		err = w.svc.AdminDeleteUserAttributes(c.ctx, c.pool.ID, name, []string{attr})
+	}
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", name), "company")
 }
 
 // consoleUserAction is POST /{pool}/console/users/{username}: action

@@ -10,6 +10,7 @@ import {
   AdminDeleteUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
+  AdminUpdateUserAttributesCommand,
   CreateGroupCommand,
   GetGroupCommand,
   InitiateAuthCommand,
@@ -39,6 +40,10 @@ test('admin calls: CreateGroup, GetGroup, AdminConfirmSignUp, AdminAddUserToGrou
   assert.ok(got.Group.CreationDate instanceof Date);
 
   await admin.send(new AdminConfirmSignUpCommand({ UserPoolId: poolId, Username: email }));
+  // The company named at sign-up is a request in Gatehouse (nobody approved
+  // it in this open pool): an admin sets it (docs/security.md A2).
+  await admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId, Username: email,
+    UserAttributes: [{ Name: 'custom:company_name', Value: 'Globex' }] }));
   await admin.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId, Username: email, GroupName: group }));
   const groups = await admin.send(new AdminListGroupsForUserCommand({ UserPoolId: poolId, Username: email }));
   assert.deepEqual(groups.Groups.map((g) => g.GroupName), [group]);

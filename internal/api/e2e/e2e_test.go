@@ -213,6 +213,7 @@ func (e *env) rawPost(t *testing.T, path, ct, body string) response {
 
 // TestAdminKeys: no key and a wrong key are 401; a pool-scoped key works
 // on its pool, is 403 on another pool and on the global routes.
+// security.md R1
 func TestAdminKeys(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

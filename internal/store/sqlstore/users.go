@@ -68,10 +68,25 @@ func (q *querier) CreateUser(ctx context.Context, u *identity.User, uniqueEmail 
 	})
 }
 
+// pendingEmailAttr is the user_attributes row that holds User.PendingEmail.
+// No attribute can have this name (custom attributes start with
+// "custom:", standard ones are a fixed list), so it never shows up in
+// Attributes, and a pending address needs no column of its own.
+const pendingEmailAttr = "gatehouse:pending_email"
+
 func (q *querier) insertAttributes(ctx context.Context, u *identity.User) error {
 	for name, value := range u.Attributes {
+		if name == pendingEmailAttr {
+			continue
+		}
 		if _, err := q.exec(ctx, `INSERT INTO user_attributes (pool_id, sub, name, value) VALUES (?,?,?,?)`,
 			u.PoolID, u.Sub, name, value); err != nil {
+			return err
+		}
+	}
+	if u.PendingEmail != "" {
+		if _, err := q.exec(ctx, `INSERT INTO user_attributes (pool_id, sub, name, value) VALUES (?,?,?,?)`,
+			u.PoolID, u.Sub, pendingEmailAttr, u.PendingEmail); err != nil {
 			return err
 		}
 	}
@@ -102,6 +117,10 @@ func (q *querier) loadAttributes(ctx context.Context, poolID string, users []*id
 			return err
 		}
 		if u := bySub[sub]; u != nil {
+			if name == pendingEmailAttr {
+				u.PendingEmail = value
+				continue
+			}
 			if u.Attributes == nil {
 				u.Attributes = map[string]string{}
 			}

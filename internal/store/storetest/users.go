@@ -72,6 +72,38 @@ func testUsers(t *testing.T, s store.Store) {
 	missing := newUser(pool, "ghost")
 	wantErr(t, "UpdateUser missing", s.UpdateUser(c, missing, false), store.ErrNotFound)
 
+	// A pending email is kept beside the address in force, never among the
+	// attributes, and finds nobody: lookups by email see the address in
+	// force only. Clearing it removes it.
+	u.PendingEmail = "alice.new@example.com"
+	u.Attributes = map[string]string{"name": "Alice"}
+	noErr(t, "UpdateUser pending email", s.UpdateUser(c, u, true))
+	got, _ = s.GetUser(c, pool, u.Sub)
+	if !reflect.DeepEqual(got, u) || len(got.Attributes) != 1 {
+		t.Fatalf("GetUser with a pending email =\n%+v\nwant\n%+v", got, u)
+	}
+	if _, err := s.GetUserByEmail(c, pool, "alice.new@example.com", false); err == nil {
+		t.Error("GetUserByEmail found a user by a pending address")
+	}
+	if list, _, err := s.ListUsers(c, pool, &store.UserFilter{Attr: "email", Op: store.FilterEquals, Value: "alice.new@example.com"}, store.Page{Limit: 10}); err != nil || len(list) != 0 {
+		t.Errorf("ListUsers by a pending address = %v, %v", list, err)
+	}
+	if list, _, err := s.ListUsers(c, pool, nil, store.Page{Limit: 10}); err != nil || len(list) != 2 {
+		t.Errorf("ListUsers = %v, %v", list, err)
+	} else {
+		for _, l := range list {
+			if l.Sub == u.Sub && (l.PendingEmail != u.PendingEmail || len(l.Attributes) != 1) {
+				t.Errorf("ListUsers user with a pending email = %+v", l)
+			}
+		}
+	}
+	u.PendingEmail = ""
+	noErr(t, "UpdateUser clears the pending email", s.UpdateUser(c, u, true))
+	got, _ = s.GetUser(c, pool, u.Sub)
+	if !reflect.DeepEqual(got, u) {
+		t.Fatalf("GetUser after clearing the pending email =\n%+v\nwant\n%+v", got, u)
+	}
+
 	// Username clash on update.
 	clash := *u
 	clash.Username = plain.Username
