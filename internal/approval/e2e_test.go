@@ -47,7 +47,7 @@ func TestArticle000Approve(t *testing.T) {
 		if st, u := e.user("john@mycompany.example"); st != 200 || u.Status != "UNCONFIRMED" {
 			t.Fatalf("after verification: %d %+v", st, u)
 		}
-		if c := e.signIn("john@mycompany.example").code(); c != string(identity.CodeUserNotConfirmed) {
+		if c := e.signIn("john@mycompany.example").code(); c != string(identity.CodeApprovalPending) {
 			t.Fatalf("sign-in before approval: %s", c)
 		}
 		m := e.mail("boss@acme.example")
