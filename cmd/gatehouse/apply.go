@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,8 @@ import (
 )
 
 // ApplyFile is the declarative description `gatehouse apply` reads: pools,
-// and within each pool its app clients and groups. Settings left out keep
+// and within each pool its settings, app clients, groups, sign-up policy,
+// companies, hooks, theme and identity providers. Settings left out keep
 // their current value (or the default on creation); apply never deletes.
 type ApplyFile struct {
 	Pools []PoolSpec `yaml:"pools"`
@@ -127,15 +129,44 @@ type GroupSpec struct {
 
 // ParseApplyFile decodes and checks an apply file; unknown keys are errors.
 func ParseApplyFile(r io.Reader) (*ApplyFile, error) {
-	dec := yaml.NewDecoder(r)
+	f, err := parseApplyFile("", r)
+	return f, err
+}
+
+// parseApplyFile is ParseApplyFile for the file called name: a decoding
+// error names it, the line and, for an unknown key, the nearest valid one
+// (apply_yamlerr.go); a check's error names the file and the place in it.
+func parseApplyFile(name string, r io.Reader) (*ApplyFile, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	label := name
+	if label == "" {
+		label = "the file"
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	var f ApplyFile
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the file is empty")
+			return nil, fmt.Errorf("%s: the file is empty", label)
 		}
-		return nil, err
+		return nil, explainYAMLError(label, src, err)
 	}
+	if err := checkApplyFile(&f); err != nil {
+		var lines []string
+		for _, l := range strings.Split(err.Error(), "\n") {
+			lines = append(lines, label+": "+l)
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
+	}
+	return &f, nil
+}
+
+// checkApplyFile checks what decoding cannot: required names, duplicates,
+// values out of range.
+func checkApplyFile(f *ApplyFile) error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, p := range f.Pools {
@@ -185,7 +216,7 @@ func ParseApplyFile(r io.Reader) (*ApplyFile, error) {
 		errs = append(errs, validateApplyFederation(where, &f.Pools[i])...)
 		errs = append(errs, validateApplyHooks(where, &f.Pools[i])...)
 	}
-	return &f, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // Change kinds of a plan.
@@ -759,9 +790,11 @@ func (a *app) applyCommand() *cobra.Command {
 	var dryRun, verbose bool
 	cmd := &cobra.Command{
 		Use:   "apply -f gatehouse.yaml",
-		Short: "Create or update pools, app clients and groups declared in a YAML file",
-		Long: `Apply a declarative file of pools, app clients and groups (see
-examples/config/gatehouse.yaml). The plan is printed first:
+		Short: "Create or update the pools declared in a YAML file, with their clients, groups, companies and policies",
+		Long: `Apply a declarative file of pools and, in each pool, its settings,
+app clients, groups, sign-up policy (approval workflow), companies and their
+approvers, hooks, theme and identity providers (see
+examples/config/gatehouse.yaml and docs/cli.md). The plan is printed first:
 
   + pool demo                        will be created
   ~ client demo/web: callback_urls   will be updated
@@ -786,9 +819,13 @@ creation are printed once.`,
 				defer f.Close()
 				r = f
 			}
-			spec, err := ParseApplyFile(r)
+			name := file
+			if name == "-" {
+				name = "<stdin>"
+			}
+			spec, err := parseApplyFile(name, r)
 			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return err
 			}
 			return a.withCore(cmd, func(ctx context.Context, c *core) error {
 				plan, err := BuildPlan(ctx, c.svc, spec)
