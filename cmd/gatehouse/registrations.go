@@ -203,7 +203,9 @@ func companyView(c *identity.Company) companyJSON {
 func fmtApprovers(l []identity.Approver) string {
 	var out []string
 	for _, a := range l {
-		if a.Email != "" {
+		if a.AwaitingAccount {
+			out = append(out, a.Email+" (no account yet)")
+		} else if a.Email != "" {
 			out = append(out, a.Email)
 		} else {
 			out = append(out, "user:"+a.Sub)

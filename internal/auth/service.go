@@ -83,4 +83,7 @@ type Service struct {
 	codePurge    purge
 	originPurge  purge
 	refreshPurge purge
+
+	// batch is set on the Service a Batch runs fn with (batch.go).
+	batch *batch
 }
