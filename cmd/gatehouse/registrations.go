@@ -37,6 +37,7 @@ type registrationJSON struct {
 	IP          string      `json:"ip,omitempty"`
 	UserAgent   string      `json:"user_agent,omitempty"`
 	DecidedBy   string      `json:"decided_by,omitempty"`
+	DecidedVia  string      `json:"decided_via,omitempty"`
 	DecidedAt   *time.Time  `json:"decided_at,omitempty"`
 	ExpiresAt   *time.Time  `json:"expires_at,omitempty"`
 	CreatedAt   *time.Time  `json:"created_at,omitempty"`
@@ -46,9 +47,18 @@ type registrationJSON struct {
 type auditJSON struct {
 	Time   time.Time         `json:"time"`
 	Actor  string            `json:"actor"`
+	Via    string            `json:"via,omitempty"`
 	Action string            `json:"action"`
 	IP     string            `json:"ip,omitempty"`
 	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// viaNote says through which surface, for a decider: "(via console)".
+func viaNote(via string) string {
+	if via == "" {
+		return ""
+	}
+	return "(via " + via + ")"
 }
 
 func tptr(t time.Time) *time.Time {
@@ -62,7 +72,7 @@ func tptr(t time.Time) *time.Time {
 func registrationView(r *identity.RegistrationRequest) registrationJSON {
 	return registrationJSON{ID: r.ID, State: string(r.State), Email: r.Email, Username: r.Username, UserSub: r.UserSub,
 		CompanyName: r.CompanyName, Company: r.Company, Reason: r.Reason, IP: r.IP, UserAgent: r.UserAgent,
-		DecidedBy: r.DecidedBy, DecidedAt: tptr(r.DecidedAt), ExpiresAt: tptr(r.ExpiresAt), CreatedAt: tptr(r.CreatedAt)}
+		DecidedBy: r.DecidedBy, DecidedVia: r.DecidedVia, DecidedAt: tptr(r.DecidedAt), ExpiresAt: tptr(r.ExpiresAt), CreatedAt: tptr(r.CreatedAt)}
 }
 
 func (a *app) registrationsCommand() *cobra.Command {
@@ -122,8 +132,11 @@ func (a *app) registrationsCommand() *cobra.Command {
 				v := registrationView(r)
 				var trail []string
 				for _, e := range d.Events {
-					v.Events = append(v.Events, auditJSON{Time: e.Time, Actor: e.Actor, Action: e.Action, IP: e.IP, Detail: e.Detail})
+					v.Events = append(v.Events, auditJSON{Time: e.Time, Actor: e.Actor, Via: e.Via, Action: e.Action, IP: e.IP, Detail: e.Detail})
 					line := fmt.Sprintf("%s %s by %s", fmtTime(e.Time), e.Action, e.Actor)
+					if e.Via != "" {
+						line += " via " + e.Via
+					}
 					if e.IP != "" {
 						line += " from " + e.IP
 					}
@@ -142,7 +155,7 @@ func (a *app) registrationsCommand() *cobra.Command {
 					{"From", orDash(r.IP) + " " + r.UserAgent},
 					{"Created", fmtTime(r.CreatedAt)},
 					{"Expires", fmtTime(r.ExpiresAt)},
-					{"Decided by", orDash(r.DecidedBy)},
+					{"Decided by", orDash(strings.TrimSpace(r.DecidedBy + " " + viaNote(r.DecidedVia)))},
 					{"Decided at", fmtTime(r.DecidedAt)},
 					{"Audit", strings.Join(trail, "\n")},
 				}, v)

@@ -84,7 +84,7 @@ func TestArticle000Approve(t *testing.T) {
 		}
 		// Audit trail through the API.
 		reg := e.registrations("approved")
-		if len(reg) != 1 || reg[0]["decided_by"] != "approver:boss@acme.example" {
+		if len(reg) != 1 || reg[0]["decided_by"] != "approver-link:boss@acme.example" || reg[0]["decided_via"] != "email-link" {
 			t.Fatalf("approved list: %v", reg)
 		}
 		var detail struct {

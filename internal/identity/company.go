@@ -89,13 +89,18 @@ type RegistrationRequest struct {
 	// Where the sign-up came from.
 	IP        string
 	UserAgent string
-	// DecidedBy: "approver:<email>", "user:<sub>", "apikey:<id>", "cli",
-	// "system".
-	DecidedBy string
-	DecidedAt time.Time
-	ExpiresAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// DecidedBy is who decided, in the one actor form (Actor.Who):
+	// "user:<sub>", "admin-key:<id>", "approver-link:<email>", "cli",
+	// "system"; DecidedVia the surface ("api", "console", "email-link",
+	// ...). Requests decided before DecidedVia existed hold the older forms
+	// ("approver:<email>", "apikey:<id>", "console:<sub>"); read them with
+	// NormalizeActor.
+	DecidedBy  string
+	DecidedVia string
+	DecidedAt  time.Time
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Decisions an approver can make.

@@ -54,6 +54,7 @@ var consoleText = map[string]string{
 	"console.time":                  "Time",
 	"console.action":                "Action",
 	"console.actor":                 "Actor",
+	"console.via":                   "Through",
 	"console.subject":               "Subject",
 	"console.detail":                "Detail",
 	"console.username":              "Username",

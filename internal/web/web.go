@@ -188,7 +188,10 @@ func (w *Web) secure(h http.HandlerFunc) http.Handler {
 		if w.secureCookies() && w.opts.BaseURL != "" {
 			hd.Set("Strict-Transport-Security", "max-age=31536000")
 		}
-		h(rw, r)
+		// Audited as via "hosted"; the console's actor says "console", an
+		// approval link's "email-link". Copied after the mux matched, so
+		// the access log and metrics keep the matched pattern.
+		h(rw, r.WithContext(identity.WithVia(r.Context(), identity.ViaHosted)))
 	})
 }
 
