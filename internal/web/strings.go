@@ -4,7 +4,6 @@ package web
 // later, translation).
 var text = map[string]string{
 	"product":            "Gatehouse",
-	"approval.title":     "Registration request",
 	"approval.intro":     "Someone asks to join a company in %s. Check the details before you decide.",
 	"approval.email":     "Email",
 	"approval.company":   "Company",
@@ -23,7 +22,6 @@ var text = map[string]string{
 	"approval.decided":   "This request was already decided: %s by %s at %s.",
 	"result.approved":    "Approved. %s can sign in now and has been told by email.",
 	"result.denied":      "Denied. %s has been told by email.",
-	"result.title":       "Decision recorded",
 	"error.title":        "Something went wrong",
 	"error.csrf":         "This form expired or was not sent from this page. Open the link from the email again and press the button once more.",
 	"error.invalid_link": "This link is not valid. It may have been mistyped or belong to another request.",
