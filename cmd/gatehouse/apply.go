@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,8 @@ import (
 )
 
 // ApplyFile is the declarative description `gatehouse apply` reads: pools,
-// and within each pool its app clients and groups. Settings left out keep
+// and within each pool its settings, app clients, groups, sign-up policy,
+// companies, hooks, theme and identity providers. Settings left out keep
 // their current value (or the default on creation); apply never deletes.
 type ApplyFile struct {
 	Pools []PoolSpec `yaml:"pools"`
@@ -127,15 +129,44 @@ type GroupSpec struct {
 
 // ParseApplyFile decodes and checks an apply file; unknown keys are errors.
 func ParseApplyFile(r io.Reader) (*ApplyFile, error) {
-	dec := yaml.NewDecoder(r)
+	f, err := parseApplyFile("", r)
+	return f, err
+}
+
+// parseApplyFile is ParseApplyFile for the file called name: a decoding
+// error names it, the line and, for an unknown key, the nearest valid one
+// (apply_yamlerr.go); a check's error names the file and the place in it.
+func parseApplyFile(name string, r io.Reader) (*ApplyFile, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	label := name
+	if label == "" {
+		label = "the file"
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	var f ApplyFile
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the file is empty")
+			return nil, fmt.Errorf("%s: the file is empty", label)
 		}
-		return nil, err
+		return nil, explainYAMLError(label, src, err)
 	}
+	if err := checkApplyFile(&f); err != nil {
+		var lines []string
+		for _, l := range strings.Split(err.Error(), "\n") {
+			lines = append(lines, label+": "+l)
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
+	}
+	return &f, nil
+}
+
+// checkApplyFile checks what decoding cannot: required names, duplicates,
+// values out of range.
+func checkApplyFile(f *ApplyFile) error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, p := range f.Pools {
@@ -185,7 +216,7 @@ func ParseApplyFile(r io.Reader) (*ApplyFile, error) {
 		errs = append(errs, validateApplyFederation(where, &f.Pools[i])...)
 		errs = append(errs, validateApplyHooks(where, &f.Pools[i])...)
 	}
-	return &f, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // Change kinds of a plan.
@@ -724,7 +755,8 @@ func planUpdateGroup(poolName string, existing *identity.Group, gs GroupSpec) Ch
 }
 
 // ApplyPlan makes the plan's changes in order (a pool before its clients and
-// groups), stopping at the first error.
+// groups), stopping at the first error. Run it in a batch (RunApply) so
+// that an error leaves nothing half applied.
 func ApplyPlan(ctx context.Context, svc *auth.Service, plan *Plan, w io.Writer) error {
 	for _, c := range plan.Changes {
 		if c.apply == nil {
@@ -754,22 +786,84 @@ func WritePlan(w io.Writer, plan *Plan, verbose bool) {
 	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d unchanged.\n", create, update, unchanged)
 }
 
+// RunApply plans spec against the database, prints the plan to w and
+// applies it — all in one transaction (auth.Service.Batch): a file applies
+// whole or changes nothing. A dry run makes the very same calls and rolls
+// them back, so it fails exactly where the real run would.
+func RunApply(ctx context.Context, svc *auth.Service, spec *ApplyFile, dryRun, verbose bool, w io.Writer) error {
+	var out bytes.Buffer
+	var create, update int
+	err := svc.Batch(ctx, dryRun, func(tx *auth.Service) error {
+		out.Reset() // the batch may run again (PostgreSQL retries)
+		plan, err := BuildPlan(ctx, tx, spec)
+		if err != nil {
+			return err
+		}
+		WritePlan(&out, plan, verbose)
+		create, update = plan.Pending()
+		if create+update == 0 {
+			return nil
+		}
+		applied := &out
+		if dryRun {
+			applied = &bytes.Buffer{} // checked, not shown
+		} else {
+			fmt.Fprintln(&out)
+		}
+		return ApplyPlan(ctx, tx, plan, applied)
+	})
+	if errors.Is(err, auth.ErrRolledBack) {
+		_, werr := w.Write(out.Bytes())
+		if create+update > 0 {
+			fmt.Fprintln(w, "Dry run: the plan applies cleanly; nothing was changed.")
+		}
+		return werr
+	}
+	if err != nil {
+		// Show the plan and what went wrong; nothing was changed.
+		_, _ = w.Write(planOnly(out.Bytes()))
+		return fmt.Errorf("%w\nnothing was changed", err)
+	}
+	if _, err := w.Write(out.Bytes()); err != nil {
+		return err
+	}
+	if create+update > 0 {
+		fmt.Fprintf(w, "Apply complete: %d created, %d updated.\n", create, update)
+	}
+	return nil
+}
+
+// planOnly cuts the output of a failed apply after the plan: the lines
+// saying what was created were rolled back.
+func planOnly(b []byte) []byte {
+	if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+		return b[:i+1]
+	}
+	return b
+}
+
 func (a *app) applyCommand() *cobra.Command {
 	var file string
 	var dryRun, verbose bool
 	cmd := &cobra.Command{
 		Use:   "apply -f gatehouse.yaml",
-		Short: "Create or update pools, app clients and groups declared in a YAML file",
-		Long: `Apply a declarative file of pools, app clients and groups (see
-examples/config/gatehouse.yaml). The plan is printed first:
+		Short: "Create or update the pools declared in a YAML file, with their clients, groups, companies and policies",
+		Long: `Apply a declarative file of pools and, in each pool, its settings,
+app clients, groups, sign-up policy (approval workflow), companies and their
+approvers, hooks, theme and identity providers (see
+examples/config/gatehouse.yaml and docs/cli.md). The plan is printed first:
 
   + pool demo                        will be created
   ~ client demo/web: callback_urls   will be updated
   = group demo/Users                 unchanged (shown with -v)
 
-then applied, unless --dry-run. Applying the same file twice makes no changes
-the second time. Apply never deletes anything. Client secrets generated on
-creation are printed once.`,
+then applied, unless --dry-run, in one transaction: a file applies whole or
+changes nothing. --dry-run makes the same checks (it runs the same changes
+and rolls them back), so a file that cannot be applied fails there too.
+Applying the same file twice makes no changes the second time. Apply never
+deletes anything. Client secrets generated on creation are printed once.
+An approver named by "user:" who has no account yet is kept as an address
+approver until that person signs up (docs/approval.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
@@ -786,26 +880,16 @@ creation are printed once.`,
 				defer f.Close()
 				r = f
 			}
-			spec, err := ParseApplyFile(r)
+			name := file
+			if name == "-" {
+				name = "<stdin>"
+			}
+			spec, err := parseApplyFile(name, r)
 			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return err
 			}
 			return a.withCore(cmd, func(ctx context.Context, c *core) error {
-				plan, err := BuildPlan(ctx, c.svc, spec)
-				if err != nil {
-					return err
-				}
-				WritePlan(a.stdout, plan, verbose)
-				create, update := plan.Pending()
-				if dryRun || create+update == 0 {
-					return nil
-				}
-				fmt.Fprintln(a.stdout)
-				if err := ApplyPlan(ctx, c.svc, plan, a.stdout); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "Apply complete: %d created, %d updated.\n", create, update)
-				return nil
+				return RunApply(ctx, c.svc, spec, dryRun, verbose, a.stdout)
 			})
 		},
 	}

@@ -51,7 +51,11 @@ type CompanySpec struct {
 	Status       *string         `yaml:"status"`
 }
 
-// ApproverSpec is a pool user (by username or sub) or a plain address.
+// ApproverSpec is a pool user (by username or sub) or a plain address. A
+// user named by an email address who has no account yet is kept as an
+// address approver awaiting that account (identity.Approver.AwaitingAccount):
+// the address gets the approval emails, and becomes the company's admin
+// user once it signs up and is confirmed.
 type ApproverSpec struct {
 	User  string `yaml:"user"`
 	Email string `yaml:"email"`
@@ -169,13 +173,11 @@ func companyFromSpec(ctx context.Context, svc *auth.Service, poolID string, c *i
 				want = append(want, identity.Approver{Email: strings.ToLower(a.Email)})
 				continue
 			}
-			sub := a.User
-			if poolID != "" {
-				if v, err := svc.AdminGetUser(ctx, poolID, a.User); err == nil {
-					sub = v.User.Sub
-				}
+			ap, err := resolveApprover(ctx, svc, poolID, a.User)
+			if err != nil {
+				return nil, err
 			}
-			want = append(want, identity.Approver{Sub: sub})
+			want = append(want, ap)
 		}
 		if !reflect.DeepEqual(c.Approvers, want) && !(len(c.Approvers) == 0 && len(want) == 0) {
 			c.Approvers = want
@@ -183,6 +185,56 @@ func companyFromSpec(ctx context.Context, svc *auth.Service, poolID string, c *i
 		}
 	}
 	return changed, nil
+}
+
+// resolveApprover turns an approver named by user (username, email or sub)
+// into the user's sub; a user that has no account in the pool (or a pool
+// about to be created, poolID "") and is named by an email address is an
+// address approver awaiting that account. Any other unknown user is an
+// error.
+func resolveApprover(ctx context.Context, svc *auth.Service, poolID, user string) (identity.Approver, error) {
+	if poolID != "" && svc != nil {
+		v, err := svc.AdminGetUser(ctx, poolID, user)
+		// An address stays awaiting its account until the account is
+		// active with that address verified (as linkAwaitingApprovers
+		// does): someone who signed up with it and never confirmed it does
+		// not take the approver's place.
+		if err == nil && (!looksLikeEmail(user) || (v.User.Status == identity.StatusConfirmed && v.User.EmailVerified)) {
+			return identity.Approver{Sub: v.User.Sub}, nil
+		}
+		if err == nil {
+			return identity.Approver{Email: strings.ToLower(strings.TrimSpace(user)), AwaitingAccount: true}, nil
+		}
+		if identity.ErrorCode(err) != identity.CodeUserNotFound {
+			return identity.Approver{}, err
+		}
+	}
+	if looksLikeEmail(user) {
+		return identity.Approver{Email: strings.ToLower(strings.TrimSpace(user)), AwaitingAccount: true}, nil
+	}
+	if svc == nil {
+		return identity.Approver{Sub: user}, nil // planning a new pool: checked when applied
+	}
+	return identity.Approver{}, fmt.Errorf("approver %q: no such user in the pool; name the person by email address to keep them as an address approver until they sign up", user)
+}
+
+func looksLikeEmail(s string) bool {
+	at := strings.LastIndex(s, "@")
+	return at > 0 && at < len(s)-1 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n")
+}
+
+// awaitingNote names the approvers of cs that have no account yet.
+func awaitingNote(approvers []identity.Approver) string {
+	var names []string
+	for _, a := range approvers {
+		if a.AwaitingAccount {
+			names = append(names, a.Email)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "approvers without an account yet, emailed until they sign up: " + strings.Join(names, ", ")
 }
 
 // planCompanies plans the pool's companies; existing is nil for a pool
@@ -194,7 +246,11 @@ func planCompanies(ctx context.Context, svc *auth.Service, ref *poolIDRef, poolN
 		idx := slices.IndexFunc(existing, func(c *identity.Company) bool { return strings.EqualFold(c.Name, cs.Name) })
 		name := poolName + "/" + cs.Name
 		if idx < 0 {
-			out = append(out, Change{Kind: ChangeCreate, What: "company", Name: name,
+			scratch := &identity.Company{}
+			if _, err := companyFromSpec(ctx, svc, ref.id, scratch, cs); err != nil {
+				return nil, err
+			}
+			out = append(out, Change{Kind: ChangeCreate, What: "company", Name: name, Note: awaitingNote(scratch.Approvers),
 				apply: func(ctx context.Context, svc *auth.Service, w io.Writer) error {
 					c := &identity.Company{PoolID: ref.id, Name: cs.Name}
 					if _, err := companyFromSpec(ctx, svc, ref.id, c, cs); err != nil {
@@ -214,10 +270,10 @@ func planCompanies(ctx context.Context, svc *auth.Service, ref *poolIDRef, poolN
 			return nil, err
 		}
 		if len(changed) == 0 {
-			out = append(out, Change{Kind: ChangeUnchanged, What: "company", Name: name})
+			out = append(out, Change{Kind: ChangeUnchanged, What: "company", Name: name, Note: awaitingNote(cur.Approvers)})
 			continue
 		}
-		out = append(out, Change{Kind: ChangeUpdate, What: "company", Name: name, Fields: changed,
+		out = append(out, Change{Kind: ChangeUpdate, What: "company", Name: name, Fields: changed, Note: awaitingNote(cur.Approvers),
 			apply: func(ctx context.Context, svc *auth.Service, w io.Writer) error {
 				c, err := svc.GetCompany(ctx, ref.id, cs.Name)
 				if err != nil {

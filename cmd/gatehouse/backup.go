@@ -230,7 +230,7 @@ func (a *app) bumpEpoch(ctx context.Context, c *core) error {
 		"users_signed_out":       strconv.FormatInt(res.Users, 10),
 		"signing_keys_replaced":  strconv.FormatInt(res.SigningKeys, 10),
 	}
-	if err := c.store.InsertAudit(ctx, &identity.AuditEvent{Time: now.UTC().Truncate(time.Millisecond), Actor: "cli",
+	if err := c.store.InsertAudit(ctx, &identity.AuditEvent{Time: now.UTC().Truncate(time.Millisecond), Actor: "cli", Via: identity.ViaCLI,
 		Action: "system.epoch_bump", Subject: "database", Detail: detail}); err != nil {
 		return err
 	}

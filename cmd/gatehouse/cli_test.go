@@ -147,7 +147,7 @@ func TestApplyFileErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "pools:\n  - name: x\n    colour: red\n", "field colour not found"},
+		{"unknown key", "pools:\n  - name: x\n    colour: red\n", `.yaml:3: unknown field "colour" in pools`},
 		{"no name", "pools:\n  - username_mode: email\n", "pools[0]: name is required"},
 		{"bad mode", "pools:\n  - name: x\n    username_mode: phone\n", `username_mode "phone"`},
 		{"duplicate group", "pools:\n  - name: x\n    groups: [{name: A}, {name: A}]\n", `group "A" is declared twice`},

@@ -133,8 +133,9 @@ func writeSecretFile(path, content string) error {
 	return f.Close()
 }
 
-// printBanner tells a newcomer where everything is.
-func (m *Main) printBanner() {
+// printBanner tells a newcomer where everything is: with every pool's
+// hosted sign-up page and admin console.
+func (m *Main) printBanner(ctx context.Context) {
 	s := m.seed
 	if s == nil {
 		return
@@ -154,6 +155,8 @@ func (m *Main) printBanner() {
 	line("  Health / ready      %s/healthz  %s/readyz", base, base)
 	line("")
 	line("  Demo pool           %s (id %s)", s.Pool.Name, s.Pool.ID)
+	line("  Sign-up page        %s/%s/signup", base, s.Pool.ID)
+	line("  Admin console       %s/%s/console   (sign in as %s)", base, s.Pool.ID, devAdminEmail)
 	line("  App client          %s (id %s, public; USER_PASSWORD, USER_SRP and REFRESH flows)", s.Client.Name, s.Client.ID)
 	line("  Groups              Users, Managers, Admins")
 	if s.AdminCreated {
@@ -165,6 +168,15 @@ func (m *Main) printBanner() {
 		line("  Admin API key       %s   (shown once; also saved to %s)", s.KeyToken, s.KeyPath)
 	} else {
 		line("  Admin API key       saved in %s", s.KeyPath)
+	}
+	if pools, err := allPools(ctx, m.core.svc); err == nil && len(pools) > 1 {
+		line("")
+		line("  Other pools         sign-up page, admin console (for the members of its admin group or company admins)")
+		for _, p := range pools {
+			if p.ID != s.Pool.ID {
+				line("    %-17s %s/%s/signup   %s/%s/console", p.Name, base, p.ID, base, p.ID)
+			}
+		}
 	}
 	line("")
 	line("Try it:")

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
 )
 
@@ -111,8 +112,19 @@ func TestServeDevEndToEnd(t *testing.T) {
 	}
 	assertContains(t, r.body, "Dev mailbox", "Development mode only")
 
-	// The seeded admin API key works on the admin API.
+	// The banner links the demo pool's hosted sign-up page and console,
+	// and both answer (issue 12).
 	pool, client := m.seed.Pool, m.seed.Client
+	signupURL, consoleURL := base+"/"+pool.ID+"/signup", base+"/"+pool.ID+"/console"
+	assertContains(t, banner, "Sign-up page        "+signupURL, "Admin console       "+consoleURL)
+	if r := do(t, "GET", signupURL, "", nil); r.status != 200 || !strings.Contains(r.body, "<form") {
+		t.Fatalf("sign-up page from the banner = %d", r.status)
+	}
+	if r := do(t, "GET", consoleURL, "", nil); r.status != 200 || !strings.Contains(r.body, "password") {
+		t.Fatalf("console from the banner = %d", r.status) // the sign-in page, coming back to the console
+	}
+
+	// The seeded admin API key works on the admin API.
 	if r := do(t, "GET", base+"/api/v1/pools", adminKey, nil); r.status != 200 || !strings.Contains(r.body, pool.ID) {
 		t.Fatalf("GET /api/v1/pools with the dev key = %d %s", r.status, r.body)
 	}
@@ -401,4 +413,19 @@ func TestCLIAgainstRunningDevServer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestServeDevBannerListsEveryPool: after a restart, the dev banner links
+// the sign-up page and console of every pool, not only the demo pool's.
+func TestServeDevBannerListsEveryPool(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	m, _ := startDev(t, dataDir)
+	p, err := m.core.svc.CreatePool(context.Background(), auth.CreatePoolInput{Name: "acme-app"})
+	must(t, err)
+	must(t, m.Close())
+	m2, banner := startDev(t, dataDir)
+	base := m2.URL()
+	assertContains(t, banner, "Other pools", "acme-app", base+"/"+p.ID+"/signup", base+"/"+p.ID+"/console",
+		base+"/"+m2.seed.Pool.ID+"/signup")
 }

@@ -35,6 +35,7 @@ type registrationJSON struct {
 	IP          string      `json:"ip,omitempty"`
 	UserAgent   string      `json:"user_agent,omitempty"`
 	DecidedBy   string      `json:"decided_by,omitempty"`
+	DecidedVia  string      `json:"decided_via,omitempty"`
 	DecidedAt   *time.Time  `json:"decided_at,omitempty"`
 	ExpiresAt   *time.Time  `json:"expires_at,omitempty"`
 	CreatedAt   *time.Time  `json:"created_at,omitempty"`
@@ -44,9 +45,19 @@ type registrationJSON struct {
 type auditJSON struct {
 	Time   time.Time         `json:"time"`
 	Actor  string            `json:"actor"`
+	Via    string            `json:"via,omitempty"`
 	Action string            `json:"action"`
 	IP     string            `json:"ip,omitempty"`
 	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// viaNote says through which surface, for a decider: "(via console)";
+// nothing when it would only repeat the actor ("cli via cli").
+func viaNote(actor, via string) string {
+	if via == "" || via == actor {
+		return ""
+	}
+	return "(via " + via + ")"
 }
 
 func tptr(t time.Time) *time.Time {
@@ -60,7 +71,7 @@ func tptr(t time.Time) *time.Time {
 func registrationView(r *identity.RegistrationRequest) registrationJSON {
 	return registrationJSON{ID: r.ID, State: string(r.State), Email: r.Email, Username: r.Username, UserSub: r.UserSub,
 		CompanyName: r.CompanyName, Company: r.Company, Reason: r.Reason, IP: r.IP, UserAgent: r.UserAgent,
-		DecidedBy: r.DecidedBy, DecidedAt: tptr(r.DecidedAt), ExpiresAt: tptr(r.ExpiresAt), CreatedAt: tptr(r.CreatedAt)}
+		DecidedBy: r.DecidedBy, DecidedVia: r.DecidedVia, DecidedAt: tptr(r.DecidedAt), ExpiresAt: tptr(r.ExpiresAt), CreatedAt: tptr(r.CreatedAt)}
 }
 
 func (a *app) registrationsCommand() *cobra.Command {
@@ -97,8 +108,11 @@ func (a *app) registrationsCommand() *cobra.Command {
 				v := registrationView(r)
 				var trail []string
 				for _, e := range d.Events {
-					v.Events = append(v.Events, auditJSON{Time: e.Time, Actor: e.Actor, Action: e.Action, IP: e.IP, Detail: e.Detail})
+					v.Events = append(v.Events, auditJSON{Time: e.Time, Actor: e.Actor, Via: e.Via, Action: e.Action, IP: e.IP, Detail: e.Detail})
 					line := fmt.Sprintf("%s %s by %s", fmtTime(e.Time), e.Action, e.Actor)
+					if e.Via != "" && e.Via != e.Actor {
+						line += " via " + e.Via
+					}
 					if e.IP != "" {
 						line += " from " + e.IP
 					}
@@ -117,7 +131,7 @@ func (a *app) registrationsCommand() *cobra.Command {
 					{"From", orDash(r.IP) + " " + r.UserAgent},
 					{"Created", fmtTime(r.CreatedAt)},
 					{"Expires", fmtTime(r.ExpiresAt)},
-					{"Decided by", orDash(r.DecidedBy)},
+					{"Decided by", orDash(strings.TrimSpace(r.DecidedBy + " " + viaNote(r.DecidedBy, r.DecidedVia)))},
 					{"Decided at", fmtTime(r.DecidedAt)},
 					{"Audit", strings.Join(trail, "\n")},
 				}, v}, nil
@@ -166,7 +180,9 @@ func companyView(c *identity.Company) companyJSON {
 func fmtApprovers(l []identity.Approver) string {
 	var out []string
 	for _, a := range l {
-		if a.Email != "" {
+		if a.AwaitingAccount {
+			out = append(out, a.Email+" (no account yet)")
+		} else if a.Email != "" {
 			out = append(out, a.Email)
 		} else {
 			out = append(out, "user:"+a.Sub)

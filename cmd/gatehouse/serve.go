@@ -197,7 +197,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.Log.Info("gatehouse serving", "addr", m.ln.Addr().String(), "backend", m.core.store.Backend(), "dev", cfg.Dev, "base_url", cfg.PublicBaseURL())
 	if cfg.Dev {
-		m.printBanner()
+		m.printBanner(ctx)
 	}
 	return nil
 }

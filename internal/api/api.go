@@ -67,6 +67,9 @@ func (a *API) handle(h handlerFunc) http.Handler {
 		// Tokens and personal data: no shared cache may keep a response.
 		// Public documents (JWKS, discovery, OpenAPI) override this.
 		w.Header().Set("Cache-Control", "no-store")
+		// Audited as via "api". Copied only after the mux matched, so the
+		// access log and metrics keep the matched pattern.
+		r = r.WithContext(identity.WithVia(r.Context(), identity.ViaAPI))
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)
 		}

@@ -30,7 +30,8 @@
 //	400 invalid_parameter invalid_password code_mismatch expired_code
 //	    user_lambda_validation invalid_user_pool_config
 //	401 not_authorized invalid_token unauthenticated
-//	403 forbidden user_disabled user_not_confirmed password_reset_required
+//	403 forbidden user_disabled user_not_confirmed approval_pending
+//	    password_reset_required
 //	404 user_not_found resource_not_found          405 method_not_allowed
 //	409 username_exists alias_exists group_exists conflict
 //	413 payload_too_large                          415 unsupported_media_type

@@ -38,7 +38,7 @@ func statusFor(code identity.Code) (status int, ok bool) {
 		return http.StatusBadRequest, true
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeUnauthenticated:
 		return http.StatusUnauthorized, true
-	case identity.CodeUserDisabled, identity.CodeUserNotConfirmed,
+	case identity.CodeUserDisabled, identity.CodeUserNotConfirmed, identity.CodeApprovalPending,
 		identity.CodePasswordResetRequired, identity.CodeForbidden, identity.CodeInsufficientScope:
 		return http.StatusForbidden, true
 	case identity.CodeUserNotFound, identity.CodeResourceNotFound:

@@ -28,6 +28,7 @@ func TestStatusFor(t *testing.T) {
 		identity.CodeUnauthenticated:       401,
 		identity.CodeUserDisabled:          403,
 		identity.CodeUserNotConfirmed:      403,
+		identity.CodeApprovalPending:       403,
 		identity.CodePasswordResetRequired: 403,
 		identity.CodeForbidden:             403,
 		identity.CodeUserNotFound:          404,

@@ -23,6 +23,7 @@ type registrationView struct {
 	IP          string      `json:"ip,omitempty"`
 	UserAgent   string      `json:"user_agent,omitempty"`
 	DecidedBy   string      `json:"decided_by,omitempty"`
+	DecidedVia  string      `json:"decided_via,omitempty"`
 	DecidedAt   *time.Time  `json:"decided_at,omitempty"`
 	ExpiresAt   *time.Time  `json:"expires_at,omitempty"`
 	CreatedAt   *time.Time  `json:"created_at,omitempty"`
@@ -33,7 +34,7 @@ type registrationView struct {
 func registration(r *identity.RegistrationRequest) registrationView {
 	return registrationView{ID: r.ID, State: string(r.State), UserSub: r.UserSub, Username: r.Username, Email: r.Email,
 		CompanyName: r.CompanyName, Company: r.Company, Reason: r.Reason, IP: r.IP, UserAgent: r.UserAgent,
-		DecidedBy: r.DecidedBy, DecidedAt: tsp(r.DecidedAt), ExpiresAt: tsp(r.ExpiresAt), CreatedAt: tsp(r.CreatedAt), UpdatedAt: tsp(r.UpdatedAt)}
+		DecidedBy: r.DecidedBy, DecidedVia: r.DecidedVia, DecidedAt: tsp(r.DecidedAt), ExpiresAt: tsp(r.ExpiresAt), CreatedAt: tsp(r.CreatedAt), UpdatedAt: tsp(r.UpdatedAt)}
 }
 
 func (a *API) listRegistrations(w http.ResponseWriter, r *http.Request) error {

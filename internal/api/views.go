@@ -287,6 +287,7 @@ type auditView struct {
 	PoolID  string            `json:"pool_id,omitempty"`
 	Time    *time.Time        `json:"time,omitempty"`
 	Actor   string            `json:"actor"`
+	Via     string            `json:"via,omitempty"`
 	Action  string            `json:"action"`
 	Subject string            `json:"subject,omitempty"`
 	Detail  map[string]string `json:"detail,omitempty"`
@@ -294,6 +295,6 @@ type auditView struct {
 }
 
 func audit(e *identity.AuditEvent) auditView {
-	return auditView{ID: e.ID, PoolID: e.PoolID, Time: tsp(e.Time), Actor: e.Actor, Action: e.Action,
+	return auditView{ID: e.ID, PoolID: e.PoolID, Time: tsp(e.Time), Actor: e.Actor, Via: e.Via, Action: e.Action,
 		Subject: e.Subject, Detail: e.Detail, IP: e.IP}
 }

@@ -47,7 +47,7 @@ func TestArticle000Approve(t *testing.T) {
 		if st, u := e.user("john@mycompany.example"); st != 200 || u.Status != "UNCONFIRMED" {
 			t.Fatalf("after verification: %d %+v", st, u)
 		}
-		if c := e.signIn("john@mycompany.example").code(); c != string(identity.CodeUserNotConfirmed) {
+		if c := e.signIn("john@mycompany.example").code(); c != string(identity.CodeApprovalPending) {
 			t.Fatalf("sign-in before approval: %s", c)
 		}
 		m := e.mail("boss@acme.example")
@@ -84,7 +84,7 @@ func TestArticle000Approve(t *testing.T) {
 		}
 		// Audit trail through the API.
 		reg := e.registrations("approved")
-		if len(reg) != 1 || reg[0]["decided_by"] != "approver:boss@acme.example" {
+		if len(reg) != 1 || reg[0]["decided_by"] != "approver-link:boss@acme.example" || reg[0]["decided_via"] != "email-link" {
 			t.Fatalf("approved list: %v", reg)
 		}
 		var detail struct {

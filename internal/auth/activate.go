@@ -52,6 +52,9 @@ func (s *Service) activateUser(ctx context.Context, q store.Querier, p *identity
 		}
 		return fmt.Errorf("update user: %w", err)
 	}
+	if err := s.linkAwaitingApprovers(ctx, q, p, u); err != nil {
+		return err
+	}
 	for _, g := range groups {
 		if err := s.ensureGroup(ctx, q, p.ID, g, ""); err != nil {
 			return err

@@ -21,10 +21,10 @@ func TestAuditAndEmails(t *testing.T) {
 		if err != nil || next != "" || len(evs) != 1 {
 			t.Fatalf("Audit = %d events, %q, %v", len(evs), next, err)
 		}
-		if ev := evs[0]; ev.Actor != "apikey:ghk_test" || ev.IP != "192.0.2.1" || ev.Detail["username"] != "ann@example.com" || ev.Subject == "" {
+		if ev := evs[0]; ev.Actor != "admin-key:ghk_test" || ev.Via != "api" || ev.IP != "192.0.2.1" || ev.Detail["username"] != "ann@example.com" || ev.Subject == "" {
 			t.Errorf("event = %+v", ev)
 		}
-		evs, _, _ = e.s.Audit(e.ctx, AuditQuery{Actor: "apikey:ghk_test"})
+		evs, _, _ = e.s.Audit(e.ctx, AuditQuery{Actor: "admin-key:ghk_test"})
 		if len(evs) != 2 {
 			t.Errorf("by actor: %d events", len(evs))
 		}

@@ -39,5 +39,5 @@ func (s *Service) Audit(ctx context.Context, f AuditQuery) ([]*identity.AuditEve
 	if err != nil {
 		return nil, "", wrapStoreErr("list audit", err)
 	}
-	return evs, next, nil
+	return normalizeEvents(evs), next, nil
 }

@@ -175,7 +175,7 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 			return nil, errInvalidSession
 		}
 	}
-	if err := signInStatus(u, s.now()); err != nil {
+	if err := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); err != nil {
 		return nil, err
 	}
 	newPassword := in.Responses["NEW_PASSWORD"]

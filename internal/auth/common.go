@@ -495,11 +495,29 @@ func canHoldTokens(u *identity.User) bool {
 // audit records an event through q (the caller's transaction).
 func (s *Service) audit(ctx context.Context, q store.Querier, poolID, action, subject string, detail map[string]string) error {
 	a := identity.ActorFrom(ctx)
-	e := &identity.AuditEvent{PoolID: poolID, Time: s.now(), Actor: a.ID, Action: action, Subject: subject, Detail: detail, IP: a.IP}
+	who, via := a.Recorded(ctx)
+	e := &identity.AuditEvent{PoolID: poolID, Time: s.now(), Actor: who, Via: via, Action: action, Subject: subject, Detail: detail, IP: a.IP}
 	if err := q.InsertAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
+}
+
+// normalizeEvents reads events recorded in an older actor form in the
+// one form (identity.NormalizeActor); nothing stored changes.
+func normalizeEvents(evs []*identity.AuditEvent) []*identity.AuditEvent {
+	for _, e := range evs {
+		e.Actor, e.Via = identity.NormalizeActor(e.Actor, e.Via)
+	}
+	return evs
+}
+
+// normalizeDecider does the same for a request's decider.
+func normalizeDecider(r *identity.RegistrationRequest) *identity.RegistrationRequest {
+	if r != nil && r.DecidedBy != "" {
+		r.DecidedBy, r.DecidedVia = identity.NormalizeActor(r.DecidedBy, r.DecidedVia)
+	}
+	return r
 }
 
 // maskEmail renders a destination like Cognito does: "j***@e***".

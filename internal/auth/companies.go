@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -109,6 +110,55 @@ func (s *Service) companiesOf(ctx context.Context, poolID, sub string) ([]*ident
 	return out, nil
 }
 
+// linkAwaitingApprovers makes u the approver of every company of the pool
+// that lists u's email as an approver awaiting an account
+// (identity.Approver.AwaitingAccount), in the caller's transaction q. It
+// runs when u becomes active; the email must be verified, so only the
+// owner of the address named in the company becomes its admin.
+func (s *Service) linkAwaitingApprovers(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
+	if u.Email == "" || !u.EmailVerified || !u.Enabled {
+		return nil
+	}
+	email := strings.ToLower(u.Email)
+	tok := ""
+	for n := 0; n < MaxCompaniesScanned; {
+		list, next, err := q.ListCompanies(ctx, p.ID, store.Page{Limit: 1000, Token: tok})
+		if err != nil {
+			return fmt.Errorf("list companies: %w", err)
+		}
+		for _, c := range list {
+			changed := false
+			out := make([]identity.Approver, 0, len(c.Approvers))
+			for _, a := range c.Approvers {
+				if a.AwaitingAccount && a.Email == email {
+					changed = true
+					a = identity.Approver{Sub: u.Sub}
+				}
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+			if !changed {
+				continue
+			}
+			c.Approvers, c.UpdatedAt = out, s.now()
+			if err := q.UpdateCompany(ctx, c); err != nil {
+				return companyStoreErr(err)
+			}
+			if err := s.audit(ctx, q, p.ID, "company.approver_linked", "company:"+c.Name,
+				map[string]string{"email": email, "sub": u.Sub}); err != nil {
+				return err
+			}
+		}
+		n += len(list)
+		if next == "" {
+			break
+		}
+		tok = next
+	}
+	return nil
+}
+
 // defaultGroupName derives a group name from a company name.
 func defaultGroupName(name string) string {
 	return strings.Join(strings.Fields(name), "-")
@@ -167,6 +217,8 @@ func (s *Service) normalizeCompany(ctx context.Context, q store.Querier, p *iden
 	have := map[string]bool{}
 	for _, a := range c.Approvers {
 		switch {
+		case a.AwaitingAccount && a.Email == "":
+			return identity.FieldError("approvers", "An approver awaiting an account needs the email address of that account.")
 		case a.Sub != "" && a.Email != "":
 			return identity.FieldError("approvers", "An approver is either a user (sub or username) or an email address, not both.")
 		case a.Sub != "":
@@ -186,11 +238,11 @@ func (s *Service) normalizeCompany(ctx context.Context, q store.Querier, p *iden
 			if err != nil {
 				return err
 			}
-			a = identity.Approver{Email: strings.ToLower(e)}
+			a = identity.Approver{Email: strings.ToLower(e), AwaitingAccount: a.AwaitingAccount}
 		default:
 			return identity.FieldError("approvers", "An approver needs a user (sub or username) or an email address.")
 		}
-		key := a.Sub + "|" + a.Email
+		key := a.Sub + "|" + a.Email + "|" + fmt.Sprint(a.AwaitingAccount)
 		if !have[key] {
 			have[key] = true
 			out = append(out, a)

@@ -62,7 +62,7 @@ func (s *Service) DiscardEmail(ctx context.Context, poolID string, id int64) err
 			return identity.Errorf(identity.CodeConflict, "Only a queued or retrying email can be discarded; this one is %s.", e.Status)
 		}
 		e.Status = identity.EmailDead
-		e.LastError = DiscardedPrefix + identity.ActorFrom(ctx).ID
+		e.LastError = DiscardedPrefix + identity.ActorFrom(ctx).Who()
 		if err := q.UpdateEmail(ctx, e); err != nil {
 			return err
 		}

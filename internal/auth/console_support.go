@@ -77,9 +77,9 @@ func (s *Service) ConsoleSignIn(ctx context.Context, poolID, sub, ip string) (co
 	sort.Slice(role.Companies, func(i, j int) bool { return role.Companies[i].Name < role.Companies[j].Name })
 	switch {
 	case role.PoolAdmin:
-		return identity.WithActor(ctx, identity.Actor{ID: ConsoleActorPrefix + u.Sub, IP: ip}), role, nil
+		return identity.WithActor(ctx, identity.Actor{ID: ConsoleActorPrefix + u.Sub, IP: ip, Via: identity.ViaConsole}), role, nil
 	case len(role.Companies) > 0:
-		return identity.WithActor(ctx, identity.Actor{ID: "user:" + u.Sub, IP: ip}), role, nil
+		return identity.WithActor(ctx, identity.Actor{ID: "user:" + u.Sub, IP: ip, Via: identity.ViaConsole}), role, nil
 	}
 	return ctx, nil, forbidden
 }
@@ -365,7 +365,7 @@ func (s *Service) ConsoleAudit(ctx context.Context, f ConsoleAuditQuery) ([]*ide
 	if err != nil {
 		return nil, "", wrapStoreErr("list audit", err)
 	}
-	return evs, next, nil
+	return normalizeEvents(evs), next, nil
 }
 
 // ConsoleEmails is ListEmails of one pool for its pool admins.

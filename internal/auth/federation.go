@@ -515,7 +515,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 		}
 		// The upstream verified the email (or no policy needs it): the
 		// sign-up goes on as a verified one would.
-		if err := s.afterEmailVerified(ctx, q, p, u, meta); err != nil && identity.ErrorCode(err) != identity.CodeUserNotConfirmed {
+		if err := s.afterEmailVerified(ctx, q, p, u, meta); err != nil && identity.ErrorCode(err) != identity.CodeUserNotConfirmed && identity.ErrorCode(err) != identity.CodeApprovalPending {
 			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID,

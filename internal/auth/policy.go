@@ -83,6 +83,9 @@ func (s *Service) afterEmailVerified(ctx context.Context, q store.Querier, p *id
 		}
 		return fmt.Errorf("update user: %w", err)
 	}
+	if reg.State == identity.RegPending {
+		return errApprovalPending
+	}
 	if reg.State != identity.RegAwaitingVerification {
 		return identity.Errorf(identity.CodeUserNotConfirmed, "The sign-up is waiting for approval (%s).", reg.State)
 	}

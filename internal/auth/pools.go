@@ -141,14 +141,30 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 	if err != nil {
 		return nil, wrapStoreErr("create pool", err)
 	}
+	if s.batch != nil {
+		// In a batch the pool is not committed yet, and the key manager
+		// writes through its own store: create the keys after the commit.
+		s.batch.afterCommit = append(s.batch.afterCommit, func(ctx context.Context, outer *Service) error {
+			return outer.ensurePoolKey(ctx, p)
+		})
+		return p, nil
+	}
+	if err := s.ensurePoolKey(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ensurePoolKey creates a new pool's signing keys, or deletes the pool.
+func (s *Service) ensurePoolKey(ctx context.Context, p *identity.Pool) error {
 	if kerr := s.cfg.Tokens.EnsureKey(ctx, p); kerr != nil {
 		// Leave nothing half made: a pool without a key cannot sign tokens.
 		if derr := s.cfg.Store.DeletePool(context.WithoutCancel(ctx), p.ID); derr != nil {
 			s.cfg.Log.Error("auth: delete pool after key creation failed", "pool", p.ID, "err", derr)
 		}
-		return nil, fmt.Errorf("create signing key for pool %s: %w", p.ID, kerr)
+		return fmt.Errorf("create signing key for pool %s: %w", p.ID, kerr)
 	}
-	return p, nil
+	return nil
 }
 
 // GetPool returns the pool or resource_not_found.

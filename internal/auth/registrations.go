@@ -205,7 +205,10 @@ func (s *Service) moveRegistration(ctx context.Context, q store.Querier, r *iden
 	now := s.now()
 	r.State, r.Reason, r.UpdatedAt = to, reason, now
 	if to.Final() {
-		r.DecidedBy, r.DecidedAt = decidedBy, now
+		// The one actor form (identity.Actor.Who), and the surface.
+		_, via := identity.ActorFrom(ctx).Recorded(ctx)
+		r.DecidedAt = now
+		r.DecidedBy, r.DecidedVia = identity.NormalizeActor(decidedBy, via)
 	}
 	ok, err := q.TransitionRegistration(ctx, r, from)
 	if err != nil {
@@ -372,7 +375,8 @@ func (s *Service) auditRegistration(ctx context.Context, q store.Querier, r *ide
 	if ip == "" {
 		ip = meta.IP
 	}
-	e := &identity.AuditEvent{PoolID: r.PoolID, Time: s.now(), Actor: a.ID, Action: action, Subject: "registration:" + r.ID, Detail: detail, IP: ip}
+	who, via := a.Recorded(ctx)
+	e := &identity.AuditEvent{PoolID: r.PoolID, Time: s.now(), Actor: who, Via: via, Action: action, Subject: "registration:" + r.ID, Detail: detail, IP: ip}
 	if err := q.InsertAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -455,8 +459,10 @@ func decider(by string) string {
 	switch {
 	case by == "" || by == "system":
 		return "Gatehouse"
-	case strings.HasPrefix(by, "approver:"):
-		return by[len("approver:"):]
+	}
+	by, _ = identity.NormalizeActor(by, "")
+	if email, ok := strings.CutPrefix(by, "approver-link:"); ok {
+		return email
 	}
 	return by
 }
@@ -475,7 +481,7 @@ func (s *Service) DecideRegistration(ctx context.Context, poolID, id string, d i
 	if err != nil {
 		return nil, err
 	}
-	return s.decide(ctx, p, id, d, identity.ActorFrom(ctx).ID, note, meta, func(q store.Querier, r *identity.RegistrationRequest) error {
+	return s.decide(ctx, p, id, d, identity.ActorFrom(ctx).Who(), note, meta, func(q store.Querier, r *identity.RegistrationRequest) error {
 		return s.checkCompanyAccess(ctx, q, p, r.Company, false)
 	})
 }
@@ -549,8 +555,13 @@ func (s *Service) DecideRegistrationLink(ctx context.Context, poolID, raw string
 		return nil, err
 	}
 	hash := approval.HashToken(raw)
-	by := "approver:" + l.Approver
-	ctx = identity.WithActor(ctx, identity.Actor{ID: by, IP: meta.IP})
+	// The link's holder acts as "approver:<email>"; recorded as the user
+	// whose address it is when the company lists that user as an approver
+	// (the same person deciding in the console or the API), else as
+	// "approver-link:<email>".
+	actor := identity.Actor{ID: "approver:" + l.Approver, IP: meta.IP, Via: identity.ViaEmailLink, As: s.linkApproverUser(ctx, p, l)}
+	ctx = identity.WithActor(ctx, actor)
+	by := actor.Who()
 	r, err := s.decide(ctx, p, l.Request.ID, l.Action, by, "", meta, func(q store.Querier, r *identity.RegistrationRequest) error {
 		t, err := q.GetRegistrationToken(ctx, hash)
 		if err != nil {
@@ -566,6 +577,28 @@ func (s *Service) DecideRegistrationLink(ctx context.Context, poolID, raw string
 		l.Decided = r.State.Final()
 	}
 	return l, err
+}
+
+// linkApproverUser returns "user:<sub>" when the approver address of link l
+// belongs to a user the request's company lists as an approver (by sub),
+// else "".
+func (s *Service) linkApproverUser(ctx context.Context, p *identity.Pool, l *RegistrationLink) string {
+	if l.Request.Company == "" {
+		return ""
+	}
+	c, err := s.cfg.Store.GetCompany(ctx, p.ID, l.Request.Company)
+	if err != nil {
+		return ""
+	}
+	for _, a := range c.Approvers {
+		if a.Sub == "" {
+			continue
+		}
+		if u, err := s.cfg.Store.GetUser(ctx, p.ID, a.Sub); err == nil && strings.EqualFold(u.Email, l.Approver) {
+			return "user:" + u.Sub
+		}
+	}
+	return ""
 }
 
 // GetRegistration returns a request and its audit trail. A company admin
@@ -591,7 +624,7 @@ func (s *Service) GetRegistration(ctx context.Context, poolID, id string) (*Regi
 	if err != nil {
 		return nil, err
 	}
-	return &RegistrationDetail{Request: r, Events: events}, nil
+	return &RegistrationDetail{Request: normalizeDecider(r), Events: normalizeEvents(events)}, nil
 }
 
 // RegistrationFilter selects the requests ListRegistrations returns; zero
@@ -634,7 +667,11 @@ func (s *Service) ListRegistrations(ctx context.Context, poolID string, f Regist
 			return nil, "", err
 		}
 	}
-	return s.cfg.Store.ListRegistrations(ctx, poolID, store.RegistrationFilter{State: f.State, Company: f.Company}, store.Page{Limit: n, Token: token})
+	list, next, err := s.cfg.Store.ListRegistrations(ctx, poolID, store.RegistrationFilter{State: f.State, Company: f.Company}, store.Page{Limit: n, Token: token})
+	for _, r := range list {
+		normalizeDecider(r)
+	}
+	return list, next, err
 }
 
 // RegistrationJobHandler returns the handler of the workflow's job kinds
@@ -750,8 +787,8 @@ func (s *Service) approveOnAdminConfirm(ctx context.Context, q store.Querier, p 
 	} else if c != nil {
 		r.Company = c.Name
 	}
-	if err := s.moveRegistration(ctx, q, r, r.State, ev, identity.ActorFrom(ctx).ID, "admin_confirm"); err != nil {
+	if err := s.moveRegistration(ctx, q, r, r.State, ev, identity.ActorFrom(ctx).Who(), "admin_confirm"); err != nil {
 		return err
 	}
-	return s.auditRegistration(ctx, q, r, "registration.approve", RequestMeta{}, map[string]string{"decided_by": identity.ActorFrom(ctx).ID})
+	return s.auditRegistration(ctx, q, r, "registration.approve", RequestMeta{}, map[string]string{"decided_by": r.DecidedBy})
 }

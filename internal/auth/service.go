@@ -92,4 +92,7 @@ type Service struct {
 	reserveBackoff []time.Duration
 	// issueByIP limits code emails per client address (codes.go).
 	issueByIP *ratelimit.Limiter
+
+	// batch is set on the Service a Batch runs fn with (batch.go).
+	batch *batch
 }

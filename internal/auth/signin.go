@@ -128,7 +128,7 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 // FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, and otherwise
 // issues tokens and records the sign-in under flow.
 func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
-	if statusErr := signInStatus(u, s.now()); statusErr != nil {
+	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 			if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
 				return fmt.Errorf("reset attempts: %w", err)
@@ -165,6 +165,25 @@ func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *iden
 	}
 	return &AuthResult{Tokens: toks}, nil
 }
+
+// approvalPending turns statusErr (signInStatus's answer for u) into
+// approval_pending when u is UNCONFIRMED only because its registration
+// request waits for the approvers (the email is verified): the native API
+// tells the two apart, the Cognito surface answers UserNotConfirmedException
+// for both. Call it only once the password verified.
+func (s *Service) approvalPending(ctx context.Context, p *identity.Pool, u *identity.User, statusErr error) error {
+	if identity.ErrorCode(statusErr) != identity.CodeUserNotConfirmed {
+		return statusErr
+	}
+	r, err := s.cfg.Store.GetRegistrationByUser(ctx, p.ID, u.Sub)
+	if err != nil || r.State != identity.RegPending {
+		return statusErr
+	}
+	return errApprovalPending
+}
+
+// errApprovalPending: see approvalPending.
+var errApprovalPending = identity.Errorf(identity.CodeApprovalPending, "User is not confirmed: the sign-up is waiting for approval.")
 
 // signInStatus checks the account once its password verified. It returns
 // nil for CONFIRMED and for a FORCE_CHANGE_PASSWORD user whose temporary

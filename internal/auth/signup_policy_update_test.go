@@ -55,7 +55,7 @@ func TestUpdateSignUpPolicy(t *testing.T) {
 			t.Fatal("the caller's input was changed")
 		}
 		evs, _, err := e.s.Audit(e.ctx, AuditQuery{PoolID: p.ID, Action: "pool.update_sign_up_policy"})
-		if err != nil || len(evs) != 1 || evs[0].Actor != ConsoleActorPrefix+us["root"].Sub || evs[0].IP != "192.0.2.1" ||
+		if err != nil || len(evs) != 1 || evs[0].Actor != "user:"+us["root"].Sub || evs[0].Via != identity.ViaConsole || evs[0].IP != "192.0.2.1" ||
 			evs[0].Detail["changed"] != "admin_create_user_only,domain_allow_list,domains,default_groups,approval,company_attribute,company_lookup" {
 			t.Fatalf("audit: %v %v", evs, err)
 		}

@@ -58,7 +58,7 @@ func exceptionFor(err error) exception {
 		return bad("NotAuthorizedException")
 	case identity.CodeUserDisabled:
 		return exception{http.StatusBadRequest, "NotAuthorizedException", "User is disabled."}
-	case identity.CodeUserNotConfirmed:
+	case identity.CodeUserNotConfirmed, identity.CodeApprovalPending:
 		return bad("UserNotConfirmedException")
 	case identity.CodePasswordResetRequired:
 		return bad("PasswordResetRequiredException")

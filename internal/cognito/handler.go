@@ -161,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, opName, identity.Errorf(identity.CodeInvalidParameter, "The request body could not be read."))
 		return
 	}
-	c := &call{ctx: r.Context(), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
+	c := &call{ctx: identity.WithVia(r.Context(), identity.ViaCognito), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
 	if op.signed {
 		if h.opts.AllowAdmin != nil && !h.opts.AllowAdmin(r) {
 			h.writeError(w, r, opName, &sigError{"AccessDeniedException", "The admin operations are not available from this address."})

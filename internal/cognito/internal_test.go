@@ -34,6 +34,7 @@ func TestExceptionFor(t *testing.T) {
 		{identity.Errorf(identity.CodeUserLambdaValidation, "PreSignUp failed with error no."), 400, "UserLambdaValidationException", "PreSignUp failed with error no."},
 		{identity.Errorf(identity.CodeUnsupported, "u"), 400, "UnsupportedOperationException", "u"},
 		{identity.Errorf(identity.CodeUserNotConfirmed, "c"), 400, "UserNotConfirmedException", "c"},
+		{identity.Errorf(identity.CodeApprovalPending, "waiting"), 400, "UserNotConfirmedException", "waiting"},
 		{identity.Errorf(identity.CodePasswordResetRequired, "r"), 400, "PasswordResetRequiredException", "r"},
 		{identity.Errorf(identity.CodeTooManyFailedAttempts, "f"), 400, "TooManyFailedAttemptsException", "f"},
 		{identity.Errorf(identity.CodeInternal, "secret detail"), 500, "InternalErrorException", "An internal error occurred."},
@@ -52,7 +53,7 @@ func TestExceptionFor(t *testing.T) {
 	// Every code the domain defines maps to a named exception.
 	for _, c := range []identity.Code{identity.CodeInvalidParameter, identity.CodeInvalidPassword, identity.CodeUsernameExists,
 		identity.CodeAliasExists, identity.CodeUserNotFound, identity.CodeNotAuthorized, identity.CodeUserDisabled,
-		identity.CodeUserNotConfirmed, identity.CodePasswordResetRequired, identity.CodeCodeMismatch, identity.CodeExpiredCode,
+		identity.CodeUserNotConfirmed, identity.CodeApprovalPending, identity.CodePasswordResetRequired, identity.CodeCodeMismatch, identity.CodeExpiredCode,
 		identity.CodeTooManyFailedAttempts, identity.CodeTooManyRequests, identity.CodeLimitExceeded, identity.CodeResourceNotFound,
 		identity.CodeGroupExists, identity.CodeConflict, identity.CodeInvalidUserPoolConfig, identity.CodeUserLambdaValidation,
 		identity.CodeCodeDeliveryFailure, identity.CodeUnsupported, identity.CodeForbidden, identity.CodeUnauthenticated,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,9 @@ func TestApprovalThroughCognito(t *testing.T) {
 	var unc *types.UserNotConfirmedException
 	if err := signIn(); !errors.As(err, &unc) {
 		t.Fatalf("sign-in before approval: %v", err)
+	} else if !strings.Contains(aws.ToString(unc.Message), "waiting for approval") {
+		// Cognito's exception, but the message says why (issue 12).
+		t.Fatalf("sign-in before approval: message %q does not say approval is pending", aws.ToString(unc.Message))
 	}
 	gu := must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String(email)}))
 	if gu.UserStatus != types.UserStatusTypeUnconfirmed {

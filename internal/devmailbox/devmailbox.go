@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"html"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/mail"
 )
 
 //go:embed templates/mailbox.html
@@ -123,7 +125,7 @@ func view(e *identity.Email) Email {
 	return Email{
 		ID: e.ID, PoolID: e.PoolID, To: e.To, Subject: e.Subject, Template: e.Template, Status: e.Status,
 		Attempts: e.Attempts, LastError: e.LastError, CreatedAt: e.CreatedAt, SentAt: e.SentAt, Text: e.Text,
-		Codes: Codes(e.Text), Passwords: TemporaryPasswords(e.Text), Links: Links(e.Text),
+		Codes: EmailCodes(e), Passwords: TemporaryPasswords(e.Text), Links: Links(e.Text),
 	}
 }
 
@@ -182,17 +184,36 @@ var (
 	// A code is a run of 4 to 10 digits standing alone; a line that
 	// mentions "code" is searched first, so that dates and counts in other
 	// lines do not come first.
+	markedRE   = regexp.MustCompile(`<span ` + mail.CodeMarker + `>([^<]*)</span>`)
 	codeRE     = regexp.MustCompile(`(?:^|[^0-9A-Za-z])([0-9]{4,10})(?:$|[^0-9A-Za-z])`)
 	linkRE     = regexp.MustCompile(`https?://[^\s<>"'()\[\]]+`)
 	passwordRE = regexp.MustCompile(`(?i)temporary\s+password\s*(?:is\s*)?:\s*(\S+)`)
 )
 
+// EmailCodes returns the one-time codes of e: what its HTML body marks as
+// a code (the templates' {{code .Code}}, mail.CodeMarker), in order. An
+// email with no marked code (an operator's own HTML template, or a text
+// body only) falls back to Codes of the text body. A number that is not
+// marked — the year of a date line, a count — is never a code.
+func EmailCodes(e *identity.Email) []string {
+	if strings.Contains(e.HTML, mail.CodeMarker) {
+		out := []string{}
+		for _, m := range markedRE.FindAllStringSubmatch(e.HTML, -1) {
+			if c := strings.TrimSpace(html.UnescapeString(m[1])); c != "" {
+				out = appendUnique(out, c)
+			}
+		}
+		return out
+	}
+	return Codes(e.Text)
+}
+
 // Codes returns the one-time codes in text: standalone runs of 4–10 digits
 // on a line that mentions a code, or on the next non-blank line when that
-// one had none (the usual "Your code is:" with the code on its own line);
-// if there are none, those on any line. Digits inside links are ignored.
+// one had none (the usual "Your code is:" with the code on its own line).
+// Digits inside links, and on lines that mention no code, are ignored.
 func Codes(text string) []string {
-	var inCode, anywhere []string
+	inCode := []string{}
 	// pending: the last non-blank line mentioned a code without one.
 	pending := false
 	for _, line := range strings.Split(text, "\n") {
@@ -200,7 +221,6 @@ func Codes(text string) []string {
 		clean := linkRE.ReplaceAllString(line, " ")
 		found := codeRE.FindAllStringSubmatch(clean, -1)
 		for _, m := range found {
-			anywhere = appendUnique(anywhere, m[1])
 			if mentions || pending {
 				inCode = appendUnique(inCode, m[1])
 			}
@@ -209,13 +229,7 @@ func Codes(text string) []string {
 			pending = mentions && len(found) == 0
 		}
 	}
-	if len(inCode) > 0 {
-		return inCode
-	}
-	if anywhere == nil {
-		return []string{}
-	}
-	return anywhere
+	return inCode
 }
 
 // TemporaryPasswords returns the values after "temporary password:" in text.

@@ -86,7 +86,7 @@ func TestExtractors(t *testing.T) {
 	}{
 		{"code on its own line after the mention", "Hello,\n\nYour verification code is:\n\n    170937\n\nIt expires in 24 hours.\n", []string{"170937"}, []string{}, []string{}},
 		{"code in the mentioning line", "Your code: 4821 (valid for 10 minutes)\nRef 99999\n", []string{"4821"}, []string{}, []string{}},
-		{"fallback to any number", "Use 555123 to continue.\n", []string{"555123"}, []string{}, []string{}},
+		{"no fallback to any number (a year is not a code)", "Use 555123 to continue.\nSent 2026.\n", []string{}, []string{}, []string{}},
 		{"digits in links ignored", "Code below\nhttps://x.example/reset?token=123456789\n", []string{}, []string{}, []string{"https://x.example/reset?token=123456789"}},
 		{"temporary password", "Username: a@b.c\nTemporary password: 7DoJ!EAz7!rSGz#_\nThe temporary password expires in 7 days.\n", []string{}, []string{"7DoJ!EAz7!rSGz#_"}, []string{}},
 		{"links trimmed", "Open https://id.example.com/approve/abc. Or http://localhost:8080/x,\n", []string{}, []string{}, []string{"https://id.example.com/approve/abc", "http://localhost:8080/x"}},

@@ -31,9 +31,17 @@ type Company struct {
 // pool user (a company admin, who may also manage the company through the
 // API with an access token), or Email is a plain address that only gets
 // the approval emails.
+//
+// AwaitingAccount marks an Email approver that was named as a user who has
+// no account yet (`gatehouse apply` with `user: <address>`): the address
+// gets the approval emails like any other, and when a user of the pool
+// with that address, verified, becomes active (confirmed or approved), the
+// approver becomes that user (Sub), a company admin, in the same
+// transaction. A plain Email approver never becomes a user.
 type Approver struct {
-	Sub   string `json:"sub,omitempty"`
-	Email string `json:"email,omitempty"`
+	Sub             string `json:"sub,omitempty"`
+	Email           string `json:"email,omitempty"`
+	AwaitingAccount bool   `json:"awaiting_account,omitempty"`
 }
 
 // RegistrationState is the state of a registration request; see the state
@@ -81,13 +89,18 @@ type RegistrationRequest struct {
 	// Where the sign-up came from.
 	IP        string
 	UserAgent string
-	// DecidedBy: "approver:<email>", "user:<sub>", "apikey:<id>", "cli",
-	// "system".
-	DecidedBy string
-	DecidedAt time.Time
-	ExpiresAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// DecidedBy is who decided, in the one actor form (Actor.Who):
+	// "user:<sub>", "admin-key:<id>", "approver-link:<email>", "cli",
+	// "system"; DecidedVia the surface ("api", "console", "email-link",
+	// ...). Requests decided before DecidedVia existed hold the older forms
+	// ("approver:<email>", "apikey:<id>", "console:<sub>"); read them with
+	// NormalizeActor.
+	DecidedBy  string
+	DecidedVia string
+	DecidedAt  time.Time
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Decisions an approver can make.

@@ -51,6 +51,11 @@ const (
 	// safe to retry. HTTP 503 with Retry-After. Cognito has no such
 	// exception: InternalErrorException is the closest.
 	CodeUnavailable Code = "unavailable"
+	// CodeApprovalPending: the password was right and the email is
+	// verified, but the sign-up waits for the approvers. The native API
+	// answers 403 approval_pending; the Cognito surface keeps
+	// UserNotConfirmedException, with a message that says so.
+	CodeApprovalPending Code = "approval_pending"
 )
 
 // ErrUnavailable marks an error whose cause is that the database (or

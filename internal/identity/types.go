@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -356,27 +357,126 @@ type Job struct {
 
 // AuditEvent records who did what to whom.
 type AuditEvent struct {
-	ID      int64
-	PoolID  string
-	Time    time.Time
-	Actor   string // "user:<sub>", "apikey:<id>", "cli", "system"
+	ID     int64
+	PoolID string
+	Time   time.Time
+	// Actor is who acted, in one form whatever the surface (Actor.Who):
+	// "user:<sub>", "admin-key:<id>", "cli", "system",
+	// "approver-link:<email>". Via is the surface: "api", "cognito",
+	// "console", "hosted", "email-link", "cli", "system" ("" on rows
+	// written before it was recorded; NormalizeActor reads those).
+	Actor   string
+	Via     string
 	Action  string // e.g. "user.sign_up", "user.disable"
 	Subject string // e.g. "user:<sub>", "client:<id>"
 	Detail  map[string]string
 	IP      string
 }
 
-// Actor is who performs a call; carried in the context for audit.
+// Actor is who performs a call; carried in the context for authorization
+// and audit.
 type Actor struct {
-	ID string // "apikey:<id>", "user:<sub>", "cli", "system"
+	// ID is the caller as the service authorizes it: "apikey:<id>",
+	// "sigv4:<access key id>", "console:<sub>" (a pool admin in the
+	// console), "user:<sub>" (a user: a company admin, or acting on their
+	// own account), "approver:<email>" (the holder of an emailed approval
+	// link), "cli", "system".
+	ID string
 	IP string
+	// Via is the surface the call came through ("api", "cognito",
+	// "console", "hosted", "email-link", "cli", "system"); "" takes the
+	// context's (WithVia), else what ID implies.
+	Via string
+	// As, when set, is who is recorded instead of ID's own form: the user
+	// behind an emailed link sent to their address ("user:<sub>").
+	As string
+}
+
+// Surfaces an actor acts through (Actor.Via, AuditEvent.Via).
+const (
+	ViaAPI       = "api"
+	ViaCognito   = "cognito"
+	ViaConsole   = "console"
+	ViaHosted    = "hosted"
+	ViaEmailLink = "email-link"
+	ViaCLI       = "cli"
+	ViaSystem    = "system"
+)
+
+// Who is the actor as audit events and decisions record it — one form
+// for one person whatever the surface: "user:<sub>" (console pool admins
+// too), "admin-key:<id>" (admin API keys and the Cognito surface's SigV4
+// access keys), "approver-link:<email>" (an emailed link's holder who is
+// no user), "cli", "system".
+func (a Actor) Who() string {
+	if a.As != "" {
+		return a.As
+	}
+	who, _ := NormalizeActor(a.ID, "")
+	return who
+}
+
+// NormalizeActor reads an actor recorded in any form — the one form of
+// Who, or the surface-dependent forms written before it ("console:<sub>",
+// "apikey:<id>", "sigv4:<id>", "approver:<email>", with no via) — as the
+// one form and its surface. A via already recorded is kept.
+func NormalizeActor(actor, via string) (string, string) {
+	pick := func(v string) string {
+		if via != "" {
+			return via
+		}
+		return v
+	}
+	kind, rest, _ := strings.Cut(actor, ":")
+	switch kind {
+	case "console":
+		return "user:" + rest, pick(ViaConsole)
+	case "apikey":
+		return "admin-key:" + rest, pick(ViaAPI)
+	case "sigv4":
+		return "admin-key:" + rest, pick(ViaCognito)
+	case "approver":
+		return "approver-link:" + rest, pick(ViaEmailLink)
+	case "approver-link":
+		return actor, pick(ViaEmailLink)
+	case "cli":
+		return actor, pick(ViaCLI)
+	case "system", "":
+		if actor == "" {
+			actor = "system"
+		}
+		return actor, pick(ViaSystem)
+	}
+	return actor, via
+}
+
+// Recorded returns who (Who) and through which surface the actor acts:
+// the actor's own Via, else the context's (WithVia), else what its ID
+// implies.
+func (a Actor) Recorded(ctx context.Context) (who, via string) {
+	who = a.Who()
+	via = a.Via
+	if via == "" {
+		via, _ = ctx.Value(viaKey{}).(string)
+	}
+	if via == "" {
+		_, via = NormalizeActor(a.ID, "")
+	}
+	return who, via
 }
 
 type actorKey struct{}
+type viaKey struct{}
 
 // WithActor returns ctx carrying actor.
 func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// WithVia returns ctx marked as coming through surface via (set by each
+// surface on every request, before it knows the caller).
+func WithVia(ctx context.Context, via string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via)
 }
 
 // ActorFrom returns the actor in ctx, or "system".

@@ -27,6 +27,21 @@ var RequiredTemplates = []string{"signup_code", "forgot_password", "verify_email
 // and PoolName to the pool's name, so templates can use them freely.
 var standardKeys = []string{"Code", "Username", "PoolName", "ExpiresIn", "TemporaryPassword", "SignInURL"}
 
+// CodeMarker is the attribute of the element that the HTML body's
+// {{code .Code}} puts around a one-time code: the mark that tells tools
+// (the dev mailbox) which text is a code, rather than guessing from the
+// digits in the text (a date's year is not a code). In the text body and
+// the subject, {{code .Code}} is the code alone.
+const CodeMarker = "data-gatehouse-code"
+
+var (
+	textFuncs = texttemplate.FuncMap{"code": func(v any) string { return fmt.Sprint(v) }}
+	htmlFuncs = htmltemplate.FuncMap{"code": func(v any) htmltemplate.HTML {
+		c := htmltemplate.HTMLEscapeString(fmt.Sprint(v))
+		return htmltemplate.HTML(`<span ` + CodeMarker + `>` + c + `</span>`)
+	}}
+)
+
 // Template file extensions: the subject line and the text body are
 // text/template, the HTML body html/template (contextual escaping).
 const (
@@ -152,19 +167,19 @@ func loadDir(fsys fs.FS, dir string) (map[string]*set, error) {
 		}
 		switch ext {
 		case extSubject:
-			tt, err := texttemplate.New(e.Name()).Parse(strings.TrimSpace(string(src)))
+			tt, err := texttemplate.New(e.Name()).Funcs(textFuncs).Parse(strings.TrimSpace(string(src)))
 			if err != nil {
 				return nil, err
 			}
 			get(name).subject = tt
 		case extText:
-			tt, err := texttemplate.New(e.Name()).Parse(string(src))
+			tt, err := texttemplate.New(e.Name()).Funcs(textFuncs).Parse(string(src))
 			if err != nil {
 				return nil, err
 			}
 			get(name).text = tt
 		case extHTML:
-			ht, err := htmltemplate.New(e.Name()).Parse(string(src))
+			ht, err := htmltemplate.New(e.Name()).Funcs(htmlFuncs).Parse(string(src))
 			if err != nil {
 				return nil, err
 			}
@@ -319,14 +334,14 @@ func (t *Templates) Add(name, subject, text, html string) error {
 	}
 	s := &set{}
 	var err error
-	if s.subject, err = texttemplate.New(name + extSubject).Parse(strings.TrimSpace(subject)); err != nil {
+	if s.subject, err = texttemplate.New(name + extSubject).Funcs(textFuncs).Parse(strings.TrimSpace(subject)); err != nil {
 		return err
 	}
-	if s.text, err = texttemplate.New(name + extText).Parse(text); err != nil {
+	if s.text, err = texttemplate.New(name + extText).Funcs(textFuncs).Parse(text); err != nil {
 		return err
 	}
 	if html != "" {
-		if s.html, err = htmltemplate.New(name + extHTML).Parse(html); err != nil {
+		if s.html, err = htmltemplate.New(name + extHTML).Funcs(htmlFuncs).Parse(html); err != nil {
 			return err
 		}
 	}

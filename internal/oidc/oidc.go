@@ -53,25 +53,35 @@ func New(svc *auth.Service, pages *web.Web, opts Options) *Handler {
 		opts.MaxFormBytes = 64 << 10
 	}
 	h := &Handler{svc: svc, pages: pages, opts: opts, mux: http.NewServeMux(), domains: pages.PoolDomains()}
-	h.mux.HandleFunc("GET /{pool}/oauth2/authorize", h.authorize)
-	h.mux.HandleFunc("POST /{pool}/oauth2/token", h.token)
-	h.mux.HandleFunc("GET /{pool}/oauth2/userInfo", h.userInfo)
-	h.mux.HandleFunc("POST /{pool}/oauth2/userInfo", h.userInfo)
-	h.mux.HandleFunc("POST /{pool}/oauth2/revoke", h.revoke)
-	h.mux.HandleFunc("GET /{pool}/logout", h.logout)
+	h.handle("GET /{pool}/oauth2/authorize", h.authorize)
+	h.handle("POST /{pool}/oauth2/token", h.token)
+	h.handle("GET /{pool}/oauth2/userInfo", h.userInfo)
+	h.handle("POST /{pool}/oauth2/userInfo", h.userInfo)
+	h.handle("POST /{pool}/oauth2/revoke", h.revoke)
+	h.handle("GET /{pool}/logout", h.logout)
 	// CORS preflights of browser apps (public clients) calling the token,
 	// userInfo and revoke endpoints.
-	h.mux.HandleFunc("OPTIONS /{pool}/oauth2/{endpoint}", h.preflight)
+	h.handle("OPTIONS /{pool}/oauth2/{endpoint}", h.preflight)
 	// Upstream identity providers' callback (internal/web federation.go).
-	h.mux.HandleFunc("GET /{pool}/oauth2/idpresponse", pages.FederationCallback)
+	h.handle("GET /{pool}/oauth2/idpresponse", pages.FederationCallback)
 	// Cognito's bare paths, on a pool's own domain (domain.go).
-	h.mux.HandleFunc("GET /oauth2/authorize", h.domains.Handler(h.authorize))
-	h.mux.HandleFunc("POST /oauth2/token", h.domains.Handler(h.token))
-	h.mux.HandleFunc("GET /oauth2/userInfo", h.domains.Handler(h.userInfo))
-	h.mux.HandleFunc("POST /oauth2/userInfo", h.domains.Handler(h.userInfo))
-	h.mux.HandleFunc("POST /oauth2/revoke", h.domains.Handler(h.revoke))
-	h.mux.HandleFunc("GET /logout", h.domains.Handler(h.logout))
+	h.handle("GET /oauth2/authorize", h.domains.Handler(h.authorize))
+	h.handle("POST /oauth2/token", h.domains.Handler(h.token))
+	h.handle("GET /oauth2/userInfo", h.domains.Handler(h.userInfo))
+	h.handle("POST /oauth2/userInfo", h.domains.Handler(h.userInfo))
+	h.handle("POST /oauth2/revoke", h.domains.Handler(h.revoke))
+	h.handle("GET /logout", h.domains.Handler(h.logout))
 	return h
+}
+
+// handle routes pattern to f; the service audits what f does as via
+// "hosted" (the hosted UI's endpoints). The request is copied only here,
+// after the mux matched it, so the access log and metrics still see the
+// matched pattern on the request they hold.
+func (h *Handler) handle(pattern string, f http.HandlerFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		f(w, r.WithContext(identity.WithVia(r.Context(), identity.ViaHosted)))
+	})
 }
 
 // ServeHTTP serves the endpoints.

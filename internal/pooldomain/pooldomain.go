@@ -41,8 +41,16 @@ type Resolver struct {
 
 	mu      sync.Mutex
 	byHost  map[string]string
+	byName  map[string][]string // pool name -> ids
+	ids     map[string]bool
+	loaded  time.Time
 	expires time.Time
 }
+
+// MinReload is how soon after a load a name or id the map does not know
+// loads it again (a pool created moments ago), at most: a stream of
+// unknown names costs one pool listing per MinReload, not one each.
+const MinReload = time.Second
 
 // New returns a resolver over svc. now and log may be nil.
 func New(svc Lister, now func() time.Time, log *slog.Logger) *Resolver {
@@ -70,24 +78,56 @@ func (d *Resolver) Pool(r *http.Request) (string, bool) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.now()
-	if d.byHost == nil || !now.Before(d.expires) {
-		m, err := load(r.Context(), d.svc)
-		if err != nil {
-			d.log.WarnContext(r.Context(), "pooldomain: load pool domains", "err", err)
-			if d.byHost == nil {
-				return "", false
-			}
-		} else {
-			d.byHost, d.expires = m, now.Add(CacheTTL)
-		}
+	if !d.refresh(r.Context(), false) {
+		return "", false
 	}
 	id, ok := d.byHost[host]
 	return id, ok
 }
 
-func load(ctx context.Context, svc Lister) (map[string]string, error) {
-	m := map[string]string{}
+// refresh loads the maps when they expired (or, with miss, when the last
+// load is older than MinReload); it reports whether maps are there to
+// use. A store error keeps the last maps. d.mu is held.
+func (d *Resolver) refresh(ctx context.Context, miss bool) bool {
+	now := d.now()
+	if d.byHost == nil || !now.Before(d.expires) || (miss && !now.Before(d.loaded.Add(MinReload))) {
+		m, err := load(ctx, d.svc)
+		if err != nil {
+			d.log.WarnContext(ctx, "pooldomain: load pool domains", "err", err)
+			return d.byHost != nil
+		}
+		d.byHost, d.byName, d.ids, d.loaded, d.expires = m.byHost, m.byName, m.ids, now, now.Add(CacheTTL)
+	}
+	return true
+}
+
+// ByName returns the id of the one pool named name, for URLs that carry a
+// pool's name where its id belongs (/<pool name>/signup). ok is false
+// when name is a pool's id (the URL is canonical already), when no pool
+// or several pools have that name, and before the pools could be read.
+func (d *Resolver) ByName(ctx context.Context, name string) (id string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.refresh(ctx, false) {
+		return "", false
+	}
+	if !d.ids[name] && len(d.byName[name]) == 0 {
+		d.refresh(ctx, true) // created since the last load?
+	}
+	if d.ids[name] || len(d.byName[name]) != 1 {
+		return "", false
+	}
+	return d.byName[name][0], true
+}
+
+type maps struct {
+	byHost map[string]string
+	byName map[string][]string
+	ids    map[string]bool
+}
+
+func load(ctx context.Context, svc Lister) (*maps, error) {
+	m := &maps{byHost: map[string]string{}, byName: map[string][]string{}, ids: map[string]bool{}}
 	token := ""
 	for i := 0; i < 1000; i++ {
 		ps, next, err := svc.ListPools(ctx, auth.MaxListLimit, token)
@@ -96,8 +136,10 @@ func load(ctx context.Context, svc Lister) (map[string]string, error) {
 		}
 		for _, p := range ps {
 			for _, dom := range p.Domains {
-				m[strings.ToLower(dom)] = p.ID
+				m.byHost[strings.ToLower(dom)] = p.ID
 			}
+			m.ids[p.ID] = true
+			m.byName[p.Name] = append(m.byName[p.Name], p.ID)
 		}
 		if next == "" {
 			break

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
@@ -23,7 +25,7 @@ func (w *Web) approvalDecide(rw http.ResponseWriter, r *http.Request) {
 	l, err := w.svc.DecideRegistrationLink(r.Context(), r.PathValue("pool"), r.PathValue("token"), meta(r))
 	var ie *identity.Error
 	if err != nil && l != nil && errors.As(err, &ie) && ie.Code == identity.CodeConflict {
-		w.render(rw, r, http.StatusConflict, "result", map[string]any{"Title": text["approval.title"], "Message": decidedText(l)})
+		w.render(rw, r, http.StatusConflict, "result", resultData(r, l, fmt.Sprintf(text["approval.title_for"], l.PoolName), decidedText(l)))
 		return
 	}
 	if err != nil {
@@ -34,5 +36,12 @@ func (w *Web) approvalDecide(rw http.ResponseWriter, r *http.Request) {
 	if l.Request.State == identity.RegApproved {
 		key = "result.approved"
 	}
-	w.render(rw, r, http.StatusOK, "result", map[string]any{"Title": text["result.title"], "Message": fmt.Sprintf(text[key], l.Request.Email)})
+	w.render(rw, r, http.StatusOK, "result", resultData(r, l, fmt.Sprintf(text["result.title_for"], l.PoolName), fmt.Sprintf(text[key], l.Request.Email)))
+}
+
+// resultData is the page after a decision: it names the pool and leads on
+// to the console, where company admins see the company's other requests.
+func resultData(r *http.Request, l *auth.RegistrationLink, title, message string) map[string]any {
+	return map[string]any{"Title": title, "PoolName": l.PoolName, "Message": message,
+		"Onward": fmt.Sprintf(text["result.onward"], l.PoolName), "ConsoleURL": "/" + url.PathEscape(r.PathValue("pool")) + "/console/registrations"}
 }

@@ -27,7 +27,7 @@ func (w *Web) approvalShow(rw http.ResponseWriter, r *http.Request) {
 func approvalData(l *auth.RegistrationLink, csrf, action string) map[string]any {
 	req := l.Request
 	d := map[string]any{
-		"Title":    text["approval.title"],
+		"Title":    fmt.Sprintf(text["approval.title_for"], l.PoolName),
 		"PoolName": l.PoolName,
 		"Req":      req,
 		"When":     req.CreatedAt.UTC().Format(time.RFC1123),

@@ -57,7 +57,7 @@ func TestBrowserPoolDomain(t *testing.T) {
 	boss.open(approveLink(t, e.mail("boss@acme.example")))
 	boss.waitPath("")
 	boss.do(chromedp.Click(chromedp.CSS("button.approve")))
-	boss.waitFor(`document.readyState === "complete" && !!document.querySelector("h1") && document.querySelector("h1").innerText === "Decision recorded"`)
+	boss.waitFor(`document.readyState === "complete" && !!document.querySelector("h1") && document.querySelector("h1").innerText.startsWith("Decision recorded for ")`)
 
 	dora.open(site + "/login" + q)
 	dora.waitPath("/login")

@@ -266,7 +266,7 @@ func TestBrowserArticle000(t *testing.T) {
 	boss.see("Registration request", "ann@example.org", "Acme Corporation")
 	boss.shot("07-approver-confirm")
 	boss.do(chromedp.Click(chromedp.CSS("button.approve")))
-	boss.waitFor(`document.readyState === "complete" && !!document.querySelector("h1") && document.querySelector("h1").innerText === "Decision recorded"`)
+	boss.waitFor(`document.readyState === "complete" && !!document.querySelector("h1") && document.querySelector("h1").innerText.startsWith("Decision recorded for ")`)
 	boss.see("Approved. ann@example.org can sign in now")
 	boss.shot("08-approver-result")
 

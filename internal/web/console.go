@@ -31,6 +31,7 @@ var consolePages = []string{"dashboard", "registrations", "registration", "users
 
 var consoleFuncs = template.FuncMap{
 	"t":    func(k string) string { return text[k] },
+	"tc":   codeText,
 	"when": fmtWhen,
 	"ago":  fmtAgo,
 	"join": strings.Join,
@@ -45,6 +46,23 @@ var consoleFuncs = template.FuncMap{
 	"esc": url.PathEscape,
 	// pair passes an id and a name map to the "who" template.
 	"pair": func(id string, names map[string]string) whoArgs { return whoArgs{ID: id, Names: names} },
+}
+
+// codeText renders the text of key k escaped, with `commands` in code
+// elements (rather than literal backticks).
+func codeText(k string) template.HTML {
+	parts := strings.Split(text[k], "`")
+	var b strings.Builder
+	for i, p := range parts {
+		p = template.HTMLEscapeString(p)
+		if i%2 == 1 && i < len(parts)-1 {
+			p = "<code>" + p + "</code>"
+		} else if i%2 == 1 {
+			p = "`" + p // an unpaired backtick stays as typed
+		}
+		b.WriteString(p)
+	}
+	return template.HTML(b.String())
 }
 
 type whoArgs struct {

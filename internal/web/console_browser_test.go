@@ -193,7 +193,7 @@ func TestBrowserConsole(t *testing.T) {
 	root.shot("console-user")
 	root.open(console("audit"))
 	root.waitPath("/audit")
-	root.see("admin.user_disable", "registration.approve", "user:carol@acme.example", "console:root@example.org")
+	root.see("admin.user_disable", "registration.approve", "user:carol@acme.example", "user:root@example.org")
 	root.shot("console-audit")
 	for _, p := range []struct{ path, want, shot string }{
 		{"companies", "acme", "console-companies"},

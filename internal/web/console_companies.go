@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -23,7 +24,7 @@ func (w *Web) consoleCompanies(rw http.ResponseWriter, r *http.Request, c *conso
 func (w *Web) consoleCompanyCreate(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
 	co := &identity.Company{PoolID: c.pool.ID, Name: strings.TrimSpace(r.PostFormValue("name")),
 		DisplayName: strings.TrimSpace(r.PostFormValue("display_name")), EmailDomains: lines(r.PostFormValue("domains")),
-		Approvers: approvers(r.PostFormValue("approvers"))}
+		Approvers: approvers(r.PostFormValue("approvers"), nil)}
 	out, err := w.svc.CreateCompany(c.ctx, co)
 	if err != nil {
 		w.consoleError(rw, r, c, err)
@@ -50,6 +51,8 @@ func (w *Web) consoleCompany(rw http.ResponseWriter, r *http.Request, c *console
 	for _, a := range co.Approvers {
 		if a.Sub != "" {
 			ap = append(ap, "user:"+a.Sub)
+		} else if a.AwaitingAccount {
+			ap = append(ap, "user:"+a.Email) // a company admin once they sign up
 		} else {
 			ap = append(ap, a.Email)
 		}
@@ -68,7 +71,7 @@ func (w *Web) consoleCompanyUpdate(rw http.ResponseWriter, r *http.Request, c *c
 	}
 	next := *cur
 	next.DisplayName = strings.TrimSpace(r.PostFormValue("display_name"))
-	next.Approvers = approvers(r.PostFormValue("approvers"))
+	next.Approvers = approvers(r.PostFormValue("approvers"), cur.Approvers)
 	if c.role.PoolAdmin {
 		next.EmailDomains = lines(r.PostFormValue("domains"))
 		next.Group = strings.TrimSpace(r.PostFormValue("group"))
@@ -96,9 +99,17 @@ func lines(s string) []string {
 
 // approvers reads one approver a line: an address (with @ and no user of
 // that name: the service resolves) or a user's sub or username.
-func approvers(s string) []identity.Approver {
+func approvers(s string, cur []identity.Approver) []identity.Approver {
 	var out []identity.Approver
 	for _, l := range lines(s) {
+		// An approver awaiting an account (shown as user:<address>) stays
+		// one while the line is kept.
+		if i := slices.IndexFunc(cur, func(a identity.Approver) bool {
+			return a.AwaitingAccount && strings.EqualFold("user:"+a.Email, l)
+		}); i >= 0 {
+			out = append(out, cur[i])
+			continue
+		}
 		if strings.HasPrefix(l, "email:") {
 			out = append(out, identity.Approver{Email: strings.TrimPrefix(l, "email:")})
 		} else if strings.Contains(l, "@") && !strings.HasPrefix(l, "user:") {

@@ -106,7 +106,7 @@ func TestConsolePolicySave(t *testing.T) {
 		t.Fatalf("other pool settings changed: %+v", p)
 	}
 	evs, _, err := e.svc.Audit(context.Background(), auth.AuditQuery{PoolID: e.pool.ID, Action: "pool.update_sign_up_policy"})
-	if err != nil || len(evs) != 1 || evs[0].Actor != "console:"+mustSub(t, e, "root@example.org") ||
+	if err != nil || len(evs) != 1 || evs[0].Actor != "user:"+mustSub(t, e, "root@example.org") ||
 		evs[0].Detail["changed"] != "domain_allow_list,domains,default_groups,approval" {
 		t.Fatalf("audit: %v %v", evs, err)
 	}

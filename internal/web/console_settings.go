@@ -128,10 +128,10 @@ func (w *Web) auditCSV(rw http.ResponseWriter, r *http.Request, c *consoleReq, f
 	rw.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	rw.Header().Set("Content-Disposition", `attachment; filename="audit-`+cookieSafe(c.pool.ID)+`.csv"`)
 	cw := csv.NewWriter(rw)
-	_ = cw.Write([]string{"time", "action", "actor", "subject", "ip", "detail"})
+	_ = cw.Write([]string{"time", "action", "actor", "via", "subject", "ip", "detail"})
 	for _, e := range all {
 		d, _ := json.Marshal(e.Detail)
-		_ = cw.Write([]string{e.Time.UTC().Format(time.RFC3339Nano), e.Action, csvSafe(e.Actor), csvSafe(e.Subject), e.IP, csvSafe(string(d))})
+		_ = cw.Write([]string{e.Time.UTC().Format(time.RFC3339Nano), e.Action, csvSafe(e.Actor), e.Via, csvSafe(e.Subject), e.IP, csvSafe(string(d))})
 	}
 	cw.Flush()
 }

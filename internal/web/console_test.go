@@ -253,7 +253,7 @@ func TestConsolePoolAdmin(t *testing.T) {
 	}
 
 	audit := must(t, b.get(e.console("audit?action=admin.user_disable")), http.StatusOK)
-	contains(t, audit, "admin.user_disable", `title="console:`, ">console:root@example.org</span>")
+	contains(t, audit, "admin.user_disable", `title="user:`, ">user:root@example.org</span></td><td>console</td>")
 	csvResp := must(t, b.get(e.console("audit?format=csv")), http.StatusOK)
 	if ct := csvResp.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("CSV content type %q", ct)
@@ -316,7 +316,7 @@ func TestConsolePoolAdmin(t *testing.T) {
 	act := "/" + e.pool.ID + "/console/emails/" + strconv.FormatInt(m0.ID, 10)
 	must(t, b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"discard"}}), http.StatusSeeOther)
 	e.drain()
-	if m := ivy(); m.Status != identity.EmailDead || !strings.HasPrefix(m.LastError, auth.DiscardedPrefix+"console:") {
+	if m := ivy(); m.Status != identity.EmailDead || !strings.HasPrefix(m.LastError, auth.DiscardedPrefix+"user:") {
 		t.Fatalf("discarded email: %+v", m)
 	}
 	op = must(t, b.get(e.console("emails?status=dead")), http.StatusOK)
@@ -332,7 +332,7 @@ func TestConsolePoolAdmin(t *testing.T) {
 		t.Fatalf("retrying a sent email: %d", r.status)
 	}
 	evs, _, _ := e.svc.Audit(ctx, auth.AuditQuery{PoolID: e.pool.ID, Action: "email.retry"})
-	if len(evs) != 1 || !strings.HasPrefix(evs[0].Actor, "console:") {
+	if len(evs) != 1 || !strings.HasPrefix(evs[0].Actor, "user:") {
 		t.Fatalf("email.retry audit: %+v", evs)
 	}
 }

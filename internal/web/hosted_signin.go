@@ -77,7 +77,7 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		Username: username, Password: r.PostFormValue("password"), Meta: meta(r)})
 	if err != nil {
 		switch identity.ErrorCode(err) {
-		case identity.CodeUserNotConfirmed:
+		case identity.CodeUserNotConfirmed, identity.CodeApprovalPending:
 			// The password was right (status is checked after it).
 			w.notConfirmed(rw, r, h, username)
 			return

@@ -73,7 +73,7 @@ func (w *Web) confirmPost(rw http.ResponseWriter, r *http.Request) {
 	err = w.svc.ConfirmSignUp(r.Context(), auth.ConfirmSignUpInput{Client: h.client(), Username: username,
 		Code: strings.TrimSpace(r.PostFormValue("code")), Meta: meta(r)})
 	if err != nil {
-		if identity.ErrorCode(err) == identity.CodeUserNotConfirmed { // already verified, waiting
+		if c := identity.ErrorCode(err); c == identity.CodeUserNotConfirmed || c == identity.CodeApprovalPending { // already verified, waiting
 			redirect(rw, r, h.link("pending"))
 			return
 		}

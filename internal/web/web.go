@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
@@ -135,9 +137,40 @@ func New(svc *auth.Service, opts Options) (*Web, error) {
 		w.pages[name] = t
 	}
 	for _, rt := range w.routes() {
-		w.mux.Handle(rt.pattern, w.secure(rt.h))
+		h := rt.h
+		if strings.Contains(rt.pattern, "/{pool}/") {
+			h = w.poolByName(h)
+		}
+		w.mux.Handle(rt.pattern, w.secure(h))
 	}
 	return w, nil
+}
+
+// poolByName sends a GET or HEAD whose {pool} is the name of exactly one
+// pool, not an id (/Acme Shop/signup, as the CLI accepts names), to the
+// canonical URL with the pool's id: 303, the rest of the path and the
+// query string kept. An ambiguous or unknown name goes on to next, which
+// answers 404 as for any unknown pool; a POST is never redirected (forms
+// post to the canonical URL they were served from).
+func (w *Web) poolByName(next http.HandlerFunc) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if id, ok := w.domains.ByName(r.Context(), r.PathValue("pool")); ok {
+				// The path after its first segment, as it was escaped.
+				rest := ""
+				if p := strings.TrimPrefix(r.URL.EscapedPath(), "/"); strings.Contains(p, "/") {
+					rest = p[strings.Index(p, "/"):]
+				}
+				to := "/" + url.PathEscape(id) + rest
+				if r.URL.RawQuery != "" {
+					to += "?" + r.URL.RawQuery
+				}
+				http.Redirect(rw, r, to, http.StatusSeeOther)
+				return
+			}
+		}
+		next(rw, r)
+	}
 }
 
 // ServeHTTP serves the pages.
@@ -155,7 +188,10 @@ func (w *Web) secure(h http.HandlerFunc) http.Handler {
 		if w.secureCookies() && w.opts.BaseURL != "" {
 			hd.Set("Strict-Transport-Security", "max-age=31536000")
 		}
-		h(rw, r)
+		// Audited as via "hosted"; the console's actor says "console", an
+		// approval link's "email-link". Copied after the mux matched, so
+		// the access log and metrics keep the matched pattern.
+		h(rw, r.WithContext(identity.WithVia(r.Context(), identity.ViaHosted)))
 	})
 }
 

@@ -263,7 +263,7 @@ func TestAdminKeys(t *testing.T) {
 	e.must(200, e.admin("GET", "/api/v1/pools/"+poolA+"/audit", nil)).json(t, &audit)
 	found := false
 	for _, ev := range audit.Items {
-		if strings.HasPrefix(ev.Actor, "apikey:") {
+		if strings.HasPrefix(ev.Actor, "admin-key:") {
 			found = true
 		}
 	}

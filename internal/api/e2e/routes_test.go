@@ -439,7 +439,7 @@ func TestEveryRoute(t *testing.T) {
 		Items []struct{ Actor, Action, Subject string }
 	}
 	e.must(200, e.admin("GET", P+"/audit?action="+url.QueryEscape("admin.user_disable"), nil)).json(t, &audit)
-	if len(audit.Items) != 1 || !strings.HasPrefix(audit.Items[0].Actor, "apikey:") {
+	if len(audit.Items) != 1 || !strings.HasPrefix(audit.Items[0].Actor, "admin-key:") {
 		t.Fatalf("audit %+v", audit)
 	}
 

@@ -207,8 +207,8 @@ func (q *querier) InsertAudit(ctx context.Context, e *identity.AuditEvent) error
 	if err != nil {
 		return err
 	}
-	err = q.queryRow(ctx, true, `INSERT INTO audit_events (pool_id, occurred_at, actor, action, subject, detail, ip)
-		VALUES (?,?,?,?,?,?,?) RETURNING id`, e.PoolID, ms(e.Time), e.Actor, e.Action, e.Subject, d, e.IP).Scan(&e.ID)
+	err = q.queryRow(ctx, true, `INSERT INTO audit_events (pool_id, occurred_at, actor, via, action, subject, detail, ip)
+		VALUES (?,?,?,?,?,?,?,?) RETURNING id`, e.PoolID, ms(e.Time), e.Actor, e.Via, e.Action, e.Subject, d, e.IP).Scan(&e.ID)
 	return q.mapErr(err)
 }
 
@@ -243,7 +243,7 @@ func (q *querier) ListAudit(ctx context.Context, f store.AuditFilter, page store
 		}
 		add("id < ?", before)
 	}
-	query := `SELECT id, pool_id, occurred_at, actor, action, subject, detail, ip FROM audit_events`
+	query := `SELECT id, pool_id, occurred_at, actor, via, action, subject, detail, ip FROM audit_events`
 	if len(conds) > 0 {
 		query += ` WHERE ` + strings.Join(conds, " AND ")
 	}
@@ -256,7 +256,7 @@ func (q *querier) ListAudit(ctx context.Context, f store.AuditFilter, page store
 		var e identity.AuditEvent
 		var at int64
 		var detail string
-		if err := sc.Scan(&e.ID, &e.PoolID, &at, &e.Actor, &e.Action, &e.Subject, &detail, &e.IP); err != nil {
+		if err := sc.Scan(&e.ID, &e.PoolID, &at, &e.Actor, &e.Via, &e.Action, &e.Subject, &detail, &e.IP); err != nil {
 			return nil, err
 		}
 		e.Time = fromMS(at)

@@ -12,7 +12,7 @@ import (
 // (emails) already sent for them.
 
 const regCols = `r.id, r.pool_id, r.user_sub, r.username, r.email, r.company_name, r.company, r.state, r.reason,
-	r.ip, r.user_agent, r.decided_by, r.decided_at, r.expires_at, r.created_at, r.updated_at`
+	r.ip, r.user_agent, r.decided_by, r.decided_via, r.decided_at, r.expires_at, r.created_at, r.updated_at`
 
 func scanRegistration(sc interface{ Scan(...any) error }) (*identity.RegistrationRequest, error) {
 	var (
@@ -21,7 +21,7 @@ func scanRegistration(sc interface{ Scan(...any) error }) (*identity.Registratio
 		dec, exp, cr, updated int64
 	)
 	if err := sc.Scan(&r.ID, &r.PoolID, &r.UserSub, &r.Username, &r.Email, &r.CompanyName, &r.Company, &state, &r.Reason,
-		&r.IP, &r.UserAgent, &r.DecidedBy, &dec, &exp, &cr, &updated); err != nil {
+		&r.IP, &r.UserAgent, &r.DecidedBy, &r.DecidedVia, &dec, &exp, &cr, &updated); err != nil {
 		return nil, err
 	}
 	r.State = identity.RegistrationState(state)
@@ -33,9 +33,9 @@ func scanRegistration(sc interface{ Scan(...any) error }) (*identity.Registratio
 // if the pool does not.
 func (q *querier) CreateRegistration(ctx context.Context, r *identity.RegistrationRequest) error {
 	return q.execGuarded(ctx, `INSERT INTO registrations (id, pool_id, user_sub, username, email, company_name, company_key, company, state, reason,
-		ip, user_agent, decided_by, decided_at, expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		ip, user_agent, decided_by, decided_via, decided_at, expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.PoolID, r.UserSub, r.Username, r.Email, r.CompanyName, nameKey(r.Company), r.Company, string(r.State), r.Reason,
-		r.IP, r.UserAgent, r.DecidedBy, ms(r.DecidedAt), ms(r.ExpiresAt), ms(r.CreatedAt), ms(r.UpdatedAt))
+		r.IP, r.UserAgent, r.DecidedBy, r.DecidedVia, ms(r.DecidedAt), ms(r.ExpiresAt), ms(r.CreatedAt), ms(r.UpdatedAt))
 }
 
 // GetRegistration returns the request or ErrNotFound.
@@ -101,9 +101,9 @@ func (q *querier) ListRegistrations(ctx context.Context, poolID string, f store.
 
 // TransitionRegistration is a compare-and-set on the state.
 func (q *querier) TransitionRegistration(ctx context.Context, r *identity.RegistrationRequest, from identity.RegistrationState) (bool, error) {
-	n, err := q.execN(ctx, `UPDATE registrations SET state = ?, company_key = ?, company = ?, reason = ?, decided_by = ?, decided_at = ?,
+	n, err := q.execN(ctx, `UPDATE registrations SET state = ?, company_key = ?, company = ?, reason = ?, decided_by = ?, decided_via = ?, decided_at = ?,
 		expires_at = ?, updated_at = ? WHERE pool_id = ? AND id = ? AND state = ?`,
-		string(r.State), nameKey(r.Company), r.Company, r.Reason, r.DecidedBy, ms(r.DecidedAt), ms(r.ExpiresAt), ms(r.UpdatedAt),
+		string(r.State), nameKey(r.Company), r.Company, r.Reason, r.DecidedBy, r.DecidedVia, ms(r.DecidedAt), ms(r.ExpiresAt), ms(r.UpdatedAt),
 		r.PoolID, r.ID, string(from))
 	return n == 1, err
 }

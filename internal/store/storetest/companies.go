@@ -13,7 +13,7 @@ func testCompanies(t *testing.T, s store.Store) {
 	const pool = "eu-west-1_cmp"
 	mustPool(t, s, pool)
 	co := &identity.Company{PoolID: pool, Name: "Acme", DisplayName: "Ácme Corp", EmailDomains: []string{"acme.example", "acme.test"},
-		Group: "acme", Approvers: []identity.Approver{{Sub: "s1"}, {Email: "boss@acme.example"}}, Status: identity.CompanyActive,
+		Group: "acme", Approvers: []identity.Approver{{Sub: "s1"}, {Email: "boss@acme.example"}, {Email: "alice@acme.example", AwaitingAccount: true}}, Status: identity.CompanyActive,
 		CreatedAt: t0, UpdatedAt: t0}
 	noErr(t, "CreateCompany", s.CreateCompany(c, co))
 	wantErr(t, "CreateCompany same name other case", s.CreateCompany(c, &identity.Company{PoolID: pool, Name: "ACME", Status: "active"}), store.ErrConflict)

@@ -192,7 +192,7 @@ func testAudit(t *testing.T, s store.Store) {
 	c := ctx(t)
 	events := []*identity.AuditEvent{
 		{PoolID: "p1", Time: t0, Actor: "user:a", Action: "user.sign_up", Subject: "user:a", Detail: map[string]string{"ip": "x", "k": "v"}, IP: "192.0.2.1"},
-		{PoolID: "p1", Time: t0.Add(time.Second), Actor: "apikey:k", Action: "user.disable", Subject: "user:a"},
+		{PoolID: "p1", Time: t0.Add(time.Second), Actor: "admin-key:k", Via: "api", Action: "user.disable", Subject: "user:a"},
 		{PoolID: "p2", Time: t0.Add(2 * time.Second), Actor: "cli", Action: "pool.create", Subject: "pool:p2"},
 		{Time: t0.Add(3 * time.Second), Actor: "system", Action: "keys.rotate"},
 	}

@@ -60,7 +60,7 @@ func testRegistrations(t *testing.T, s store.Store) {
 			if i%2 == 0 {
 				x.State = identity.RegApproved
 			}
-			x.DecidedBy = "test"
+			x.DecidedBy, x.DecidedVia = "test", "api"
 			ok, err := s.TransitionRegistration(c, &x, identity.RegPending)
 			if err != nil {
 				t.Error(err)
@@ -75,6 +75,9 @@ func testRegistrations(t *testing.T, s store.Store) {
 	wg.Wait()
 	if wins != 1 {
 		t.Fatalf("%d concurrent decisions won, want 1", wins)
+	}
+	if got, err := s.GetRegistration(c, pool, "reg_1"); err != nil || got.DecidedBy != "test" || got.DecidedVia != "api" {
+		t.Fatalf("the decision's actor: %+v %v", got, err)
 	}
 
 	// Tokens.
