@@ -115,6 +115,7 @@ func setup(t *testing.T, st store.Store, policy func(p *identity.Pool)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	storetest.UseClock(t, st, e.clock.Now) // the database's clock: job due times follow it
 	e.runner = jobs.NewRunner(st, jobs.Options{Worker: "test", Now: e.clock.Now, Log: log})
 	e.runner.Register(mail.JobKind, mail.DeliveryHandler(st, sender, log))
 	for _, k := range approval.JobKinds {

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 	"github.com/gatehouse-id/gatehouse/internal/web"
@@ -56,6 +57,7 @@ type env struct {
 	base     string
 	smtp     *mailtest.Server
 	runner   *jobs.Runner
+	st       store.Store
 	clock    *clock
 	pool     *identity.Pool
 	clientID string
@@ -100,6 +102,8 @@ func setup(t *testing.T, o setupOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	storetest.UseClock(t, st, e.clock.Now) // the database's clock: job due times follow it
+	e.st = st
 	e.runner = jobs.NewRunner(st, jobs.Options{Worker: "test", Now: e.clock.Now, Log: log})
 	e.runner.Register(mail.JobKind, mail.DeliveryHandler(st, sender, log))
 	for _, k := range approval.JobKinds {

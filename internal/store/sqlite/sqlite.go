@@ -56,6 +56,8 @@ var Dialect = sqlstore.Dialect{
 	// for longer than the busy timeout: a temporary outage, answered 503
 	// with Retry-After like a PostgreSQL outage, not an internal error.
 	IsUnavailable: func(err error) bool { return isBusy(err) || isLocked(err) },
+	// The clock of the machine whose processes share the file.
+	NowMS: `CAST(round(unixepoch('subsec') * 1000) AS INTEGER)`,
 }
 
 // isBusy reports SQLITE_BUSY or one of its extended codes ("database is
