@@ -341,7 +341,7 @@ func TestJobThatKeepsLosingItsLeaseIsNotRunForever(t *testing.T) {
 	})
 }
 
-// security.md D4: a node killed during a job's last attempt does not make
+// Issue 21 item 3: a node killed during a job's last attempt does not make
 // the job dead unseen: the lost attempt is given back and the job runs
 // again.
 func TestCrashDuringLastAttemptRunsAgain(t *testing.T) {

@@ -29,7 +29,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/token"
 )
 
-// TestSIGKILLDuringLastAttemptSendsOnce (security.md D4) builds the real
+// TestSIGKILLDuringLastAttemptSendsOnce (issue 21 item 3) builds the real
 // binary, fails an invitation's first seven deliveries (an admin's
 // `gatehouse jobs retry` makes each retry due at once), stalls the eighth
 // and last attempt in the SMTP server and SIGKILLs `gatehouse serve`

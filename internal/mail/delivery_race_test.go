@@ -152,7 +152,7 @@ func gauge(t *testing.T, g prometheus.Gatherer, name string) float64 {
 	return sum
 }
 
-// security.md D1: an admin's Retry while the email's send is in flight
+// Issue 21 item 1: an admin's Retry while the email's send is in flight
 // does not give it a second job; the recipient gets it once.
 func TestRetryDuringStalledSendSendsOnce(t *testing.T) {
 	run(t, nil, func(t *testing.T, e *env) {
@@ -188,7 +188,7 @@ func TestRetryDuringStalledSendSendsOnce(t *testing.T) {
 	})
 }
 
-// security.md D2: an admin's discard during a stalled send wins: the send
+// Issue 21 item 2: an admin's discard during a stalled send wins: the send
 // is abandoned, nothing is delivered, and no later attempt undoes it.
 func TestDiscardDuringStalledSendSendsNothing(t *testing.T) {
 	run(t, nil, func(t *testing.T, e *env) {
@@ -214,7 +214,7 @@ func TestDiscardDuringStalledSendSendsNothing(t *testing.T) {
 	})
 }
 
-// security.md D3: two nodes whose clocks disagree by more than a lease
+// Issue 21 item 4: two nodes whose clocks disagree by more than a lease
 // claim the same job: the one ahead must not take it over while the other
 // still sends it, as leases follow the database's clock.
 func TestSkewedNodesSendOnce(t *testing.T) {
@@ -269,7 +269,7 @@ func TestRetryDeadEmailsAfterAnOutage(t *testing.T) {
 	})
 }
 
-// security.md D4: a job whose workers keep dying becomes dead after
+// Issue 21 item 3: a job whose workers keep dying becomes dead after
 // jobs.MaxLostLeases lost leases, and its email is dead with it: visible
 // in the dead list and the gauges, not left "retrying" forever.
 func TestEmailOfAJobThatKeepsKillingItsWorkerIsDead(t *testing.T) {

@@ -226,7 +226,7 @@ func TestDevSenderDeliversNothing(t *testing.T) {
 
 // A send that is cancelled while the relay hangs ends at once and delivers
 // nothing, also when the relay answers later: the connection is closed
-// under it (a discarded email is not sent; security.md D2).
+// under it (a discarded email is not sent; issue 21 item 2).
 func TestSMTPSenderCancelAbortsAStalledSend(t *testing.T) {
 	t.Parallel()
 	for _, opts := range [][]mailtest.Option{nil, {mailtest.WithTLS(), mailtest.WithAuth("relay", "pw")},

@@ -45,7 +45,7 @@ func poolExists(t *testing.T, db store.Store, id string) bool {
 	return err == nil
 }
 
-// security.md D6: a caller that gave up (its request was cancelled) before
+// Issue 21 item 6: a caller that gave up (its request was cancelled) before
 // its batch began gets its context's error at once, and its statements
 // never run, also when the batch runs later.
 func TestGroupCommitCallerThatLeftBeforeItsBatchDoesNotCommit(t *testing.T) {
@@ -141,7 +141,7 @@ func TestGroupCommitCallerThatLeftBeforeItsBatchDoesNotCommit(t *testing.T) {
 	})
 }
 
-// security.md D6: a database locked by another process for longer than
+// Issue 21 item 6: a database locked by another process for longer than
 // the busy timeout is unavailability (503 with Retry-After on the API),
 // not an internal error.
 func TestGroupCommitLockedDatabaseIsUnavailable(t *testing.T) {
