@@ -105,7 +105,7 @@ base_url: %s
 master_key: %s
 smtp: {host: 127.0.0.1, port: %d, from: no-reply@example.test, tls: none, timeout: 30s}
 password: {argon2_memory_kib: 64, argon2_time: 1}
-jobs: {poll: 50ms, lease: 2s}
+jobs: {poll: 50ms, lease: 10s}
 log: {level: warn}
 `, port, base, database, token.GenerateMasterKey(), smtpSrv.Port))
 	writeFile(t, filepath.Join(dir, "apply.yaml"), "pools:\n  - name: crash\n    username_mode: email\n")
@@ -141,7 +141,8 @@ log: {level: warn}
 			g.cli("jobs", "retry", id)
 		}
 	}
-	// The last attempt hangs in the relay; the node is killed there.
+	// The last attempt hangs in the relay; the node is killed there, well
+	// before its handler's deadline (80% of the 10 s lease) would end it.
 	smtpSrv.Stall(mailtest.StageMail, 1)
 	g.cli("jobs", "retry", id)
 	smtpSrv.WaitStalled(t, 1, 30*time.Second)
