@@ -113,6 +113,7 @@ see docs/cli.md for every command.`,
 		a.epochCommand(),         // backup.go
 		a.hooksCommand(),         // hooks.go
 		a.idpCommand(),           // federation.go
+		a.jobsCommand(),          // jobs.go
 	)
 	return root
 }

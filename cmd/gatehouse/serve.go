@@ -112,8 +112,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	default:
-		m.Log.Warn("no SMTP server configured (smtp.host / GATEHOUSE_SMTP_HOST): emails cannot be delivered; they are retried with backoff and end up dead in the outbox")
-		sender = noSMTP{}
+		// No handler for email.send: this node claims no delivery job, so
+		// emails wait, queued and with no attempt spent, for a node with
+		// a mail server (or this one, restarted with one).
+		m.Log.Warn("no SMTP server configured (smtp.host / GATEHOUSE_SMTP_HOST): emails stay queued in the outbox until a node with one runs")
 	}
 
 	worker, _ := os.Hostname()
@@ -128,13 +130,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Now:           time.Now,
 		Log:           m.Log,
 	})
-	m.runner.Register(mail.JobKind, mail.DeliveryHandler(m.core.store, sender, m.Log))
+	if sender != nil {
+		m.runner.Register(mail.JobKind, mail.DeliveryHandler(m.core.store, sender, m.Log))
+	}
 	// post_confirmation webhook deliveries
 	m.runner.Register(auth.HookJobKind, m.core.svc.PostConfirmationHandler())
 	for _, kind := range approval.JobKinds { // registration expiry and reminders
 		m.runner.Register(kind, m.core.svc.RegistrationJobHandler())
 	}
 	m.notifier.Store(m.runner)
+	// Gauges of the jobs and the outbox, read from the tables at each scrape.
+	jobs.RegisterMetrics(m.core.store)
+	mail.RegisterMetrics(m.core.store)
 
 	if cfg.Dev {
 		m.seed, err = seedDev(ctx, m.core, cfg.DataDir)
@@ -301,22 +308,13 @@ finish, running jobs drain, the database closes.`,
 	return cmd
 }
 
-// noSMTP is the sender when no SMTP server is configured outside dev mode:
-// every delivery fails (temporarily, so configuring SMTP and restarting
-// still delivers the emails whose retries are not exhausted).
-type noSMTP struct{}
-
-func (noSMTP) Send(ctx context.Context, e *identity.Email) error {
-	return errors.New("no SMTP server configured (set smtp.host or GATEHOUSE_SMTP_HOST)")
-}
-
-// adminAllowFrom answers 403 to admin API calls (/api/v1/pools...) from a
-// client IP outside allowed. The client IP is the one httpserver.Wrap
-// computed (X-Forwarded-For only from trusted proxies).
+// adminAllowFrom answers 403 to admin API calls (/api/v1/pools...,
+// /api/v1/jobs...) from a client IP outside allowed. The client IP is the
+// one httpserver.Wrap computed (X-Forwarded-For only from trusted
+// proxies).
 func adminAllowFrom(allowed []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The company-name type-ahead is public (sign-up forms call it).
-		if (r.URL.Path == "/api/v1/pools" || strings.HasPrefix(r.URL.Path, "/api/v1/pools/")) && !strings.HasSuffix(r.URL.Path, "/company-names") {
+		if isAdminPath(r.URL.Path) {
 			ip, err := netip.ParseAddr(httpserver.RemoteIP(r))
 			ok := false
 			if err == nil {
@@ -336,6 +334,18 @@ func adminAllowFrom(allowed []netip.Prefix, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isAdminPath reports whether path is one of the admin API's: the pools
+// and everything under them, and the global jobs. The company-name
+// type-ahead is public (sign-up forms call it).
+func isAdminPath(path string) bool {
+	for _, prefix := range []string{"/api/v1/pools", "/api/v1/jobs"} {
+		if path == prefix || strings.HasPrefix(path, prefix+"/") {
+			return !strings.HasSuffix(path, "/company-names")
+		}
+	}
+	return false
 }
 
 // listen returns the listening socket: the one a service manager passed

@@ -2,8 +2,11 @@ package api
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
@@ -18,10 +21,8 @@ func (a *API) listEmails(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	switch status {
-	case "", identity.EmailQueued, identity.EmailSent, identity.EmailRetrying, identity.EmailDead:
-	default:
-		return identity.FieldError("status", "status must be one of queued, sent, retrying, dead.")
+	if status != "" && !slices.Contains(auth.EmailStatuses, status) {
+		return identity.FieldError("status", "status must be one of %s.", strings.Join(auth.EmailStatuses, ", "))
 	}
 	es, next, err := a.svc.ListEmails(r.Context(), r.PathValue("pool"), status, limit, token)
 	if err != nil {

@@ -100,6 +100,18 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/company-names", a.lookupCompanyNames},
 
 		{"GET /api/v1/pools/{pool}/emails", a.admin(scopePool, a.listEmails)},
+		{"POST /api/v1/pools/{pool}/emails/retry-dead", a.admin(scopePool, a.retryDeadEmails)},
+		{"POST /api/v1/pools/{pool}/emails/{email}/retry", a.admin(scopePool, a.retryEmail)},
+		{"POST /api/v1/pools/{pool}/emails/{email}/discard", a.admin(scopePool, a.discardEmail)},
+		// Background jobs (jobs_handlers.go): a pool's, and every job.
+		{"GET /api/v1/pools/{pool}/jobs", a.admin(scopePool, a.listJobs)},
+		{"GET /api/v1/pools/{pool}/jobs/{job}", a.admin(scopePool, a.getJob)},
+		{"POST /api/v1/pools/{pool}/jobs/{job}/retry", a.admin(scopePool, a.retryJob)},
+		{"POST /api/v1/pools/{pool}/jobs/{job}/discard", a.admin(scopePool, a.discardJob)},
+		{"GET /api/v1/jobs", a.admin(scopeGlobal, a.listJobs)},
+		{"GET /api/v1/jobs/{job}", a.admin(scopeGlobal, a.getJob)},
+		{"POST /api/v1/jobs/{job}/retry", a.admin(scopeGlobal, a.retryJob)},
+		{"POST /api/v1/jobs/{job}/discard", a.admin(scopeGlobal, a.discardJob)},
 		{"GET /api/v1/pools/{pool}/audit", a.admin(scopePool, a.listAudit)},
 
 		// Public documents.

@@ -274,12 +274,13 @@ type emailView struct {
 	LastError string     `json:"last_error,omitempty"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	SentAt    *time.Time `json:"sent_at,omitempty"`
+	JobID     int64      `json:"job_id,omitempty"`
 }
 
 func email(e *identity.Email) emailView {
 	return emailView{ID: e.ID, PoolID: e.PoolID, To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML,
 		Template: e.Template, Status: e.Status, Attempts: e.Attempts, LastError: e.LastError,
-		CreatedAt: tsp(e.CreatedAt), SentAt: tsp(e.SentAt)}
+		CreatedAt: tsp(e.CreatedAt), SentAt: tsp(e.SentAt), JobID: e.JobID}
 }
 
 type auditView struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 )
 
 // hookServer is a real HTTP hook receiver on loopback. It checks every
@@ -397,11 +398,14 @@ type jobRunner struct {
 
 func newJobRunner(e *userEnv) *jobRunner {
 	jr := &jobRunner{clock: time.Now()}
-	jr.r = jobs.NewRunner(e.st, jobs.Options{Worker: "test", Now: func() time.Time {
+	now := func() time.Time {
 		jr.mu.Lock()
 		defer jr.mu.Unlock()
 		return jr.clock
-	}})
+	}
+	// Retries follow the database's clock: move that one.
+	storetest.UseClock(e.t, e.st, now)
+	jr.r = jobs.NewRunner(e.st, jobs.Options{Worker: "test", Now: now})
 	jr.r.Register(HookJobKind, e.s.PostConfirmationHandler())
 	jr.r.Register("email.send", func(context.Context, *identity.Job) error { return nil })
 	return jr

@@ -65,10 +65,9 @@ func (s *Service) hookPostConfirmation(ctx context.Context, q store.Querier, p *
 	if err != nil {
 		return fmt.Errorf("encode post confirmation job: %w", err)
 	}
-	now := time.Now().UTC()
-	j := &identity.Job{Kind: HookJobKind, Payload: payload, State: identity.JobPending,
+	j := &identity.Job{PoolID: p.ID, Kind: HookJobKind, Payload: payload, State: identity.JobPending,
 		RunAt:       time.Unix(0, 0).UTC(), // due at once, under any clock (as jobs.Enqueue)
-		MaxAttempts: PostConfirmationMaxAttempts, CreatedAt: now, UpdatedAt: now}
+		MaxAttempts: PostConfirmationMaxAttempts}
 	if err := q.EnqueueJob(ctx, j); err != nil {
 		return fmt.Errorf("enqueue post confirmation: %w", err)
 	}

@@ -63,7 +63,7 @@ func (s *Service) startRegistration(ctx context.Context, q store.Querier, p *ide
 		return fmt.Errorf("create registration: %w", err)
 	}
 	payload := approval.JobPayload{PoolID: p.ID, RequestID: r.ID}
-	if _, err := jobs.Enqueue(ctx, q, approval.JobExpire, payload, expires); err != nil {
+	if _, err := jobs.EnqueueForPool(ctx, q, p.ID, approval.JobExpire, payload, expires); err != nil {
 		return err
 	}
 	return s.auditRegistration(ctx, q, r, "registration.create", meta, map[string]string{"company_name": safeEcho(r.CompanyName)})
@@ -127,7 +127,7 @@ func (s *Service) registrationVerified(ctx context.Context, q store.Querier, p *
 	}
 	if remind := approval.ReminderAt(ap, s.now(), r.ExpiresAt); !remind.IsZero() {
 		payload := approval.JobPayload{PoolID: p.ID, RequestID: r.ID}
-		if _, err := jobs.Enqueue(ctx, q, approval.JobRemind, payload, remind); err != nil {
+		if _, err := jobs.EnqueueForPool(ctx, q, p.ID, approval.JobRemind, payload, remind); err != nil {
 			return err
 		}
 	}

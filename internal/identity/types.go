@@ -305,12 +305,14 @@ type APIKey struct {
 	RevokedAt  time.Time
 }
 
-// Email statuses.
+// Email statuses: the delivery state machine of internal/mail (doc.go).
 const (
-	EmailQueued   = "queued"
-	EmailSent     = "sent"
-	EmailRetrying = "retrying"
-	EmailDead     = "dead"
+	EmailQueued    = "queued"    // waiting for its first attempt
+	EmailSending   = "sending"   // an attempt of its job is handing it to the relay
+	EmailSent      = "sent"      // the relay accepted it (final)
+	EmailRetrying  = "retrying"  // an attempt failed; its job runs again later
+	EmailDead      = "dead"      // given up; an admin's Retry queues it again
+	EmailDiscarded = "discarded" // an admin gave up on it (final)
 )
 
 // Email is an outgoing message in the outbox. It is written in the same
@@ -324,30 +326,41 @@ type Email struct {
 	HTML      string
 	Template  string // template name, e.g. "signup_code"
 	Status    string
-	Attempts  int
+	Attempts  int // delivery attempts started (SMTP transactions tried)
 	LastError string
 	CreatedAt time.Time
 	SentAt    time.Time
+	// JobID is the email's one delivery job (re-armed by a Retry, never
+	// doubled); JobAttempt the attempt of that job that last moved it to
+	// sending, the only one whose outcome may be written over it.
+	JobID      int64
+	JobAttempt int
 }
 
 // Job states.
 const (
-	JobPending = "pending"
-	JobRunning = "running"
-	JobDone    = "done"
-	JobDead    = "dead"
+	JobPending   = "pending"   // due at RunAt
+	JobRunning   = "running"   // leased to LockedBy until LockedUntil
+	JobDone      = "done"      // final
+	JobDead      = "dead"      // failed for good; an admin's Retry re-arms it
+	JobDiscarded = "discarded" // an admin gave up on it (final)
 )
 
 // Job is a durable unit of background work, enqueued in the caller's
 // transaction and claimed by one worker at a time under a lease.
 type Job struct {
 	ID          int64
+	PoolID      string // the pool it works for; "" for a global job
 	Kind        string // e.g. "email.send"
 	Payload     []byte // JSON
 	State       string
 	RunAt       time.Time
-	Attempts    int
+	Attempts    int // claims so far: the current attempt's number
 	MaxAttempts int
+	// Lost counts the attempts in a row whose lease expired before they
+	// recorded an outcome (their worker died or stalled); each gave its
+	// attempt back (MaxAttempts grew by one). Reset by an outcome.
+	Lost        int
 	LockedBy    string
 	LockedUntil time.Time
 	LastError   string

@@ -95,10 +95,11 @@ func backoff(attempt int, jitter float64) time.Duration {
 // possible", due under any clock (tests inject clocks in the past).
 var epoch = time.Unix(0, 0).UTC()
 
-// Enqueue writes a pending job of kind with payload JSON-encoded (pass a
-// json.RawMessage for pre-encoded JSON) through q. Call it with the Querier
-// of the caller's InTx so the job commits or rolls back with the state
-// change that causes it. runAt is when the job becomes due; the zero time
+// Enqueue writes a pending global job (one that works for no pool) of
+// kind with payload JSON-encoded (pass a json.RawMessage for pre-encoded
+// JSON) through q. Call it with the Querier of the caller's InTx so the
+// job commits or rolls back with the state change that causes it. runAt
+// is when the job becomes due, by the database's clock; the zero time
 // means at once. The job gets DefaultMaxAttempts attempts.
 //
 // After the transaction commits, callers in the same process may call
@@ -106,6 +107,14 @@ var epoch = time.Unix(0, 0).UTC()
 //
 // Errors: a JSON encoding error, or the store's error.
 func Enqueue(ctx context.Context, q store.Querier, kind string, payload any, runAt time.Time) (*identity.Job, error) {
+	return EnqueueForPool(ctx, q, "", kind, payload, runAt)
+}
+
+// EnqueueForPool is Enqueue for a job that works for poolID: the pool's
+// admins see it (and it is deleted with the pool). "" is a global job.
+//
+// Errors: those of Enqueue; store.ErrNotFound if the pool does not exist.
+func EnqueueForPool(ctx context.Context, q store.Querier, poolID, kind string, payload any, runAt time.Time) (*identity.Job, error) {
 	if kind == "" {
 		return nil, errors.New("jobs: empty job kind")
 	}
@@ -116,15 +125,13 @@ func Enqueue(ctx context.Context, q store.Querier, kind string, payload any, run
 	if runAt.IsZero() {
 		runAt = epoch
 	}
-	now := time.Now().UTC()
 	j := &identity.Job{
+		PoolID:      poolID,
 		Kind:        kind,
 		Payload:     raw,
 		State:       identity.JobPending,
 		RunAt:       runAt.UTC(),
 		MaxAttempts: DefaultMaxAttempts,
-		CreatedAt:   now,
-		UpdatedAt:   now,
 	}
 	if err := q.EnqueueJob(ctx, j); err != nil {
 		return nil, fmt.Errorf("jobs: enqueue %s: %w", kind, err)

@@ -22,31 +22,11 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 )
 
-// clock is an injected clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the database's clock in these tests (storetest.UseClock): it
+// moves only when told.
+type clock = storetest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -104,7 +84,10 @@ func run(t *testing.T, test func(t *testing.T, e *env)) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			st, st2 := b.open(t)
-			test(t, &env{st: st, st2: st2, clock: newClock()})
+			c := newClock()
+			storetest.UseClock(t, st, c.Now)
+			storetest.UseClock(t, st2, c.Now)
+			test(t, &env{st: st, st2: st2, clock: c})
 		})
 	}
 }
@@ -161,7 +144,7 @@ func TestRunOnceRunsHandlerWithPayload(t *testing.T) {
 			return jobs.DecodePayload(j, &got)
 		})
 		j := e.enqueue(t, "greet", map[string]string{"Name": "jo"})
-		if j.ID == 0 || j.State != identity.JobPending || j.MaxAttempts != jobs.DefaultMaxAttempts {
+		if j.ID == 0 || j.State != identity.JobPending || j.MaxAttempts != jobs.DefaultMaxAttempts || j.PoolID != "" {
 			t.Fatalf("enqueued %+v", j)
 		}
 		runOnce(t, r, 1)
@@ -302,7 +285,7 @@ func TestLeaseExpiryLetsAnotherWorkerRerun(t *testing.T) {
 		j := e.enqueue(t, "work", nil)
 
 		// Worker "crashed" claims the job and dies without an outcome.
-		claimed, err := e.st.ClaimJobs(ctx, "crashed", e.clock.Now(), time.Minute, 10)
+		claimed, err := e.st.ClaimJobs(ctx, "crashed", []string{"work"}, time.Minute, 10)
 		if err != nil || len(claimed) != 1 {
 			t.Fatalf("claim: %v, %d jobs", err, len(claimed))
 		}
@@ -320,10 +303,10 @@ func TestLeaseExpiryLetsAnotherWorkerRerun(t *testing.T) {
 			t.Fatalf("%+v, calls %d", got, calls.Load())
 		}
 		// The crashed worker, back from the dead, cannot record an outcome.
-		if err := e.st.CompleteJob(ctx, j.ID, "crashed", e.clock.Now()); err == nil {
+		if err := e.st.CompleteJob(ctx, j.ID, 1, "crashed"); err == nil {
 			t.Fatal("a worker that lost its lease completed the job")
 		}
-		if err := e.st.FailJob(ctx, j.ID, "crashed", "late", e.clock.Now().Add(time.Minute), e.clock.Now()); err == nil {
+		if err := e.st.FailJob(ctx, j.ID, 1, "crashed", "late", time.Minute); err == nil {
 			t.Fatal("a worker that lost its lease failed the job")
 		}
 		if got := e.job(t, j.ID); got.State != identity.JobDone {
@@ -339,10 +322,11 @@ func TestJobThatKeepsLosingItsLeaseIsNotRunForever(t *testing.T) {
 		if err := e.st.EnqueueJob(ctx, j); err != nil {
 			t.Fatal(err)
 		}
-		// Two workers claim it and die (e.g. the handler crashes the process).
-		for _, w := range []string{"a", "b"} {
-			if c, err := e.st.ClaimJobs(ctx, w, e.clock.Now(), time.Minute, 1); err != nil || len(c) != 1 {
-				t.Fatalf("claim %s: %v %d", w, err, len(c))
+		// Workers claim it and die (e.g. the handler crashes the process),
+		// one more time than MaxLostLeases allows.
+		for i := range jobs.MaxLostLeases + 1 {
+			if c, err := e.st.ClaimJobs(ctx, fmt.Sprint("dies-", i), []string{"poison"}, time.Minute, 1); err != nil || len(c) != 1 {
+				t.Fatalf("claim %d: %v %d", i, err, len(c))
 			}
 			e.clock.Advance(time.Minute)
 		}
@@ -351,7 +335,37 @@ func TestJobThatKeepsLosingItsLeaseIsNotRunForever(t *testing.T) {
 		r.Register("poison", func(ctx context.Context, j *identity.Job) error { calls.Add(1); return nil })
 		runOnce(t, r, 1)
 		got := e.job(t, j.ID)
-		if got.State != identity.JobDead || calls.Load() != 0 || !strings.Contains(got.LastError, "lease expired") {
+		if got.State != identity.JobDead || calls.Load() != 0 || !strings.Contains(got.LastError, "lease of 4 attempts in a row expired") {
+			t.Fatalf("%+v, calls %d", got, calls.Load())
+		}
+	})
+}
+
+// Issue 21 item 3: a node killed during a job's last attempt does not make
+// the job dead unseen: the lost attempt is given back and the job runs
+// again.
+func TestCrashDuringLastAttemptRunsAgain(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		j := &identity.Job{Kind: "last", Payload: []byte(`{}`), MaxAttempts: 1}
+		if err := e.st.EnqueueJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := e.st.ClaimJobs(ctx, "killed", []string{"last"}, time.Minute, 1); err != nil || len(c) != 1 || !jobs.IsLastAttempt(c[0]) {
+			t.Fatalf("claim: %v %+v", err, c)
+		}
+		e.clock.Advance(time.Minute)
+		r := e.runner("restarted")
+		var calls atomic.Int32
+		r.Register("last", func(ctx context.Context, j *identity.Job) error {
+			calls.Add(1)
+			if !jobs.IsLastAttempt(j) {
+				t.Errorf("attempt %d of %d is not the last", j.Attempts, j.MaxAttempts)
+			}
+			return nil
+		})
+		runOnce(t, r, 1)
+		if got := e.job(t, j.ID); got.State != identity.JobDone || calls.Load() != 1 || got.Attempts != 2 || got.Lost != 0 {
 			t.Fatalf("%+v, calls %d", got, calls.Load())
 		}
 	})
@@ -390,22 +404,25 @@ func TestRolledBackEnqueueNeverRuns(t *testing.T) {
 	})
 }
 
-func TestUnknownKindIsRetriedLater(t *testing.T) {
+// A node claims only the kinds it has handlers for: a job of another kind
+// waits, without spending attempts, for a node that knows it.
+func TestUnknownKindWaitsForANodeThatKnowsIt(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		j := e.enqueue(t, "from.the.future", nil)
 		old := e.runner("old-node")
-		runOnce(t, old, 1)
-		got := e.job(t, j.ID)
-		if got.State != identity.JobPending || !strings.Contains(got.LastError, "no handler") || !got.RunAt.After(e.clock.Now()) {
+		old.Register("something.else", func(ctx context.Context, j *identity.Job) error { return nil })
+		runOnce(t, old, 0)
+		e.clock.Advance(24 * time.Hour)
+		runOnce(t, old, 0)
+		if got := e.job(t, j.ID); got.State != identity.JobPending || got.Attempts != 0 {
 			t.Fatalf("%+v", got)
 		}
 		// A newer node knows the kind.
 		upgraded := e.runner("new-node")
 		var calls atomic.Int32
 		upgraded.Register("from.the.future", func(ctx context.Context, j *identity.Job) error { calls.Add(1); return nil })
-		e.clock.Set(got.RunAt)
 		runOnce(t, upgraded, 1)
-		if got := e.job(t, j.ID); got.State != identity.JobDone || calls.Load() != 1 {
+		if got := e.job(t, j.ID); got.State != identity.JobDone || calls.Load() != 1 || got.Attempts != 1 {
 			t.Fatalf("%+v", got)
 		}
 	})

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,7 +35,10 @@ type Options struct {
 	// ShutdownGrace bounds how long Run waits for in-flight handlers after
 	// its context is done before cancelling theirs (default 10s).
 	ShutdownGrace time.Duration
-	// Now is the clock for leases and retry times (time.Now).
+	// Now is this node's clock (time.Now), for log lines only. Leases and
+	// due times never use it: they follow the database's clock (see
+	// store.Querier), so nodes whose clocks disagree still agree on every
+	// lease.
 	Now func() time.Time
 	// Log receives job failures (slog.Default()).
 	Log *slog.Logger
@@ -50,8 +53,7 @@ type Runner struct {
 
 	mu       sync.RWMutex
 	handlers map[string]Handler
-
-	lastCount atomic.Int64 // unix nanos of the last CountJobs
+	kinds    []string // sorted keys of handlers
 }
 
 // NewRunner returns a Runner over st. Register handlers before Run.
@@ -103,11 +105,25 @@ func defaultWorker() string {
 func (r *Runner) Worker() string { return r.opts.Worker }
 
 // Register sets the handler for kind, replacing any earlier one. It may be
-// called while the runner runs.
+// called while the runner runs. The runner claims only jobs of the kinds
+// it has handlers for: a job of another kind waits, pending and without
+// spending attempts, for a node that knows it (a newer node in a rolling
+// upgrade; for email.send, a node with a mail server configured).
 func (r *Runner) Register(kind string, h Handler) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.handlers[kind]; !ok {
+		r.kinds = append(r.kinds, kind)
+		sort.Strings(r.kinds)
+	}
 	r.handlers[kind] = h
+}
+
+// Kinds returns the job kinds this runner claims.
+func (r *Runner) Kinds() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]string(nil), r.kinds...)
 }
 
 func (r *Runner) handler(kind string) Handler {
@@ -130,7 +146,8 @@ func (r *Runner) Notify() {
 // processed. Handlers get contexts derived from ctx. It is meant for tests
 // and for one-shot commands; servers call Run.
 func (r *Runner) RunOnce(ctx context.Context) (int, error) {
-	jobs, err := r.st.ClaimJobs(ctx, r.opts.Worker, r.opts.Now(), r.opts.Lease, r.opts.Batch)
+	claimed := time.Now()
+	jobs, err := r.st.ClaimJobs(ctx, r.opts.Worker, r.Kinds(), r.opts.Lease, r.opts.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: claim: %w", err)
 	}
@@ -142,11 +159,10 @@ func (r *Runner) RunOnce(ctx context.Context) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r.process(ctx, j)
+			r.process(ctx, j, claimed)
 		}()
 	}
 	wg.Wait()
-	r.updatePending(ctx, true)
 	return len(jobs), nil
 }
 
@@ -174,7 +190,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		limit := min(free, r.opts.Batch)
 		claimed := 0
 		if limit > 0 {
-			jobs, err := r.st.ClaimJobs(ctx, r.opts.Worker, r.opts.Now(), r.opts.Lease, limit)
+			start := time.Now()
+			jobs, err := r.st.ClaimJobs(ctx, r.opts.Worker, r.Kinds(), r.opts.Lease, limit)
 			if err != nil && ctx.Err() == nil {
 				r.opts.Log.Error("jobs: claim failed", "worker", r.opts.Worker, "err", err)
 			}
@@ -183,14 +200,13 @@ func (r *Runner) Run(ctx context.Context) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					r.process(hctx, j)
+					r.process(hctx, j, start)
 					<-slots
 					r.Notify() // a slot is free: look for more work
 				}()
 			}
 			claimed = len(jobs)
 		}
-		r.updatePending(ctx, false)
 		if claimed > 0 && claimed == limit {
 			continue // there may be more due jobs
 		}
@@ -230,22 +246,28 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// process runs one claimed job and records its outcome.
-func (r *Runner) process(ctx context.Context, j *identity.Job) {
+// MaxLostLeases is how many attempts in a row a job may lose their lease
+// (the worker died or stalled past it) before it is dead without running
+// again: a job that keeps killing its worker stops. A lost attempt does
+// not count against the job's attempt budget, so a node that crashes
+// during a job's last attempt does not make it dead: it runs again.
+const MaxLostLeases = 3
+
+// process runs one claimed job and records its outcome. claimed is when
+// the claim was asked for: the lease ends at the latest Lease after it.
+func (r *Runner) process(ctx context.Context, j *identity.Job, claimed time.Time) {
 	h := r.handler(j.Kind)
 	kindLabel := j.Kind
 	var err error
-	if j.Attempts > MaxAttempts(j) {
-		// Claimed again after its last attempt's lease expired: a job that
-		// keeps killing or stalling its worker. Do not run it again.
-		err = Permanent(fmt.Errorf("jobs: lease expired on the last attempt (%d of %d); not run again", j.Attempts-1, MaxAttempts(j)))
-		if h == nil {
-			kindLabel = "unknown"
-		}
-	} else if h == nil {
+	switch {
+	case j.Lost > MaxLostLeases:
+		// Its last attempts all lost their lease: do not run it again.
+		err = Permanent(fmt.Errorf("jobs: the lease of %d attempts in a row expired before they ended (the worker died or stalled); not run again", j.Lost))
+	case h == nil:
+		// Claims ask only for registered kinds; defensive.
 		kindLabel = "unknown"
 		err = fmt.Errorf("jobs: no handler for kind %q on worker %s", j.Kind, r.opts.Worker)
-	} else {
+	default:
 		start := time.Now()
 		hctx, cancel := context.WithTimeout(ctx, r.handlerTimeout)
 		err = call(hctx, h, j)
@@ -253,41 +275,79 @@ func (r *Runner) process(ctx context.Context, j *identity.Job) {
 		jobSeconds.WithLabelValues(kindLabel).Observe(time.Since(start).Seconds())
 	}
 
-	// Record the outcome even if ctx was cancelled at shutdown.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	now := r.opts.Now()
 	log := r.opts.Log.With("job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "worker", r.opts.Worker)
-	var result string
-	var serr error
+	var o outcome
 	switch {
 	case err == nil:
-		result = "done"
-		serr = r.st.CompleteJob(rctx, j.ID, r.opts.Worker, now)
-	case h == nil && !IsPermanent(err):
-		if IsLastAttempt(j) {
-			result = "dead"
-			serr = r.st.FailJob(rctx, j.ID, r.opts.Worker, truncate(err.Error()), time.Time{}, now)
-		} else {
-			result = "unknown_kind"
-			serr = r.st.FailJob(rctx, j.ID, r.opts.Worker, truncate(err.Error()), now.Add(Backoff(j.Attempts)), now)
-		}
-		log.Warn("jobs: no handler for job kind; will retry", "err", err)
+		o = outcome{result: "done", event: Succeeded}
 	case IsPermanent(err) || IsLastAttempt(j):
-		result = "dead"
-		serr = r.st.FailJob(rctx, j.ID, r.opts.Worker, truncate(err.Error()), time.Time{}, now)
+		o = outcome{result: "dead", event: Died, detail: truncate(err.Error())}
 		log.Error("jobs: job dead", "permanent", IsPermanent(err), "err", err)
 	default:
-		result = "retry"
-		retryAt := now.Add(Backoff(j.Attempts))
-		serr = r.st.FailJob(rctx, j.ID, r.opts.Worker, truncate(err.Error()), retryAt, now)
-		log.Warn("jobs: job failed; will retry", "retry_at", retryAt, "err", err)
+		o = outcome{result: "retry", event: Failed, detail: truncate(err.Error()), retryIn: Backoff(j.Attempts)}
+		log.Warn("jobs: job failed; will retry", "retry_at", r.opts.Now().Add(o.retryIn), "err", err)
 	}
-	processed.WithLabelValues(kindLabel, result).Inc()
-	if serr != nil {
-		// Most likely the lease expired and another worker took the job
-		// over; it will record its own outcome.
-		log.Error("jobs: could not record outcome", "result", result, "err", serr, "lost_lease", errors.Is(serr, store.ErrNotFound) || errors.Is(serr, store.ErrConflict))
+	processed.WithLabelValues(kindLabel, o.result).Inc()
+	// Record the outcome even if ctx was cancelled at shutdown, until the
+	// lease ends: after that another worker may run the job again.
+	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimed.Add(r.opts.Lease))
+	defer cancel()
+	r.record(rctx, j, o, log)
+}
+
+// outcome is what process records for an attempt.
+type outcome struct {
+	result  string // processed metric label: done, retry, dead
+	event   Event
+	detail  string
+	retryIn time.Duration // Failed only
+}
+
+// record writes the attempt's outcome and, in the same transaction, what
+// the job's follower (Follow) changes with it. A failure to write is
+// retried with backoff until ctx's deadline (the end of the lease): a
+// sent email whose "sent" is lost would be sent again by the next
+// attempt. If the attempt is no longer the job's current one (its lease
+// expired and another worker took the job, or an admin discarded it) the
+// outcome is dropped: a later attempt or the admin decided.
+func (r *Runner) record(ctx context.Context, j *identity.Job, o outcome, log *slog.Logger) {
+	wait := 10 * time.Millisecond
+	for try := 1; ; try++ {
+		err := r.st.InTx(ctx, func(q store.Querier) error {
+			var err error
+			switch o.event {
+			case Succeeded:
+				err = q.CompleteJob(ctx, j.ID, j.Attempts, r.opts.Worker)
+			case Failed:
+				err = q.FailJob(ctx, j.ID, j.Attempts, r.opts.Worker, o.detail, o.retryIn)
+			default:
+				err = q.FailJob(ctx, j.ID, j.Attempts, r.opts.Worker, o.detail, 0)
+			}
+			if err != nil {
+				return err
+			}
+			return follow(ctx, q, j, o.event, o.detail)
+		})
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, store.ErrNotFound):
+			unrecorded.WithLabelValues(j.Kind, "superseded").Inc()
+			log.Warn("jobs: outcome not recorded: the attempt is no longer current (lease lost or job discarded)", "result", o.result)
+			return
+		case ctx.Err() != nil:
+			unrecorded.WithLabelValues(j.Kind, "error").Inc()
+			log.Error("jobs: outcome not recorded before the lease ended; the job will run again", "result", o.result, "tries", try, "err", err)
+			return
+		}
+		log.Warn("jobs: could not record outcome; retrying", "result", o.result, "try", try, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		wait = min(2*wait, time.Second)
 	}
 }
 
@@ -299,25 +359,6 @@ func call(ctx context.Context, h Handler, j *identity.Job) (err error) {
 		}
 	}()
 	return h(ctx, j)
-}
-
-// updatePending refreshes the pending gauge, at most once per Poll unless
-// force.
-func (r *Runner) updatePending(ctx context.Context, force bool) {
-	now := time.Now().UnixNano()
-	last := r.lastCount.Load()
-	if !force && now-last < int64(r.opts.Poll) {
-		return
-	}
-	r.lastCount.Store(now)
-	n, err := r.st.CountJobs(ctx, identity.JobPending)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.opts.Log.Warn("jobs: count pending failed", "err", err)
-		}
-		return
-	}
-	pending.Set(float64(n))
 }
 
 const maxErrLen = 2000

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 )
@@ -45,6 +46,7 @@ func (c *clock) Set(t time.Time) {
 
 type env struct {
 	st       store.Store
+	st2      store.Store // a second node: another connection pool on the same database
 	smtp     *mailtest.Server
 	outbox   *mail.Outbox
 	runner   *jobs.Runner
@@ -54,18 +56,36 @@ type env struct {
 }
 
 // backends lists the stores to run the outbox tests on: SQLite always,
-// PostgreSQL when GATEHOUSE_TEST_POSTGRES is set.
-func backends() map[string]func(t *testing.T) store.Store {
-	b := map[string]func(t *testing.T) store.Store{"sqlite": func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "gatehouse.db"))
-		if err != nil {
-			t.Fatal(err)
+// PostgreSQL when GATEHOUSE_TEST_POSTGRES is set. Each opens two handles
+// ("nodes") on one fresh database.
+func backends() map[string]func(t *testing.T) (store.Store, store.Store) {
+	b := map[string]func(t *testing.T) (store.Store, store.Store){"sqlite": func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "gatehouse.db")
+		var out [2]store.Store
+		for i := range out {
+			st, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			out[i] = st
 		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return out[0], out[1]
 	}}
 	if os.Getenv(storetest.PostgresEnv) != "" {
-		b["postgres"] = func(t *testing.T) store.Store { return storetest.OpenPostgres(t) }
+		b["postgres"] = func(t *testing.T) (store.Store, store.Store) {
+			dsn := storetest.PostgresSchemaDSN(t)
+			var out [2]store.Store
+			for i := range out {
+				st, err := postgres.Open(context.Background(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				out[i] = st
+			}
+			return out[0], out[1]
+		}
 	}
 	return b
 }
@@ -76,7 +96,11 @@ func run(t *testing.T, opts []mailtest.Option, test func(t *testing.T, e *env)) 
 	for name, open := range backends() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			test(t, setup(t, open(t), opts...))
+			st, st2 := open(t)
+			e := setup(t, st, opts...)
+			e.st2 = st2
+			storetest.UseClock(t, st2, e.clock.Now)
+			test(t, e)
 		})
 	}
 }
@@ -85,6 +109,7 @@ func setup(t *testing.T, st store.Store, opts ...mailtest.Option) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{st: st, clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	storetest.UseClock(t, st, e.clock.Now) // the database's clock: leases and retries follow it
 	e.pool = &identity.Pool{
 		ID: "eu-west-1_AbC123xyZ", Name: "Acme Docs", UsernameMode: identity.UsernameEmail,
 		PasswordPolicy: identity.DefaultPasswordPolicy(), SigningAlg: "ES256",

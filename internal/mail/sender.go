@@ -130,6 +130,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// client returns a go-mail client for one message. Its connections are
+// dialled by dialer, which closes them when ctx ends: go-mail bounds each
+// SMTP command only by its timeout, so without this a send that the relay
+// holds would outlive a cancelled job (a discarded email, a shutdown) and
+// could still be delivered when the relay answers.
 func (s *SMTPSender) client(ctx context.Context) (*gomail.Client, error) {
 	// go-mail bounds each connection by its timeout, not by ctx: keep it
 	// within the caller's deadline.
@@ -139,20 +144,27 @@ func (s *SMTPSender) client(ctx context.Context) (*gomail.Client, error) {
 			timeout = max(left, time.Millisecond)
 		}
 	}
+	tlsConfig := &tls.Config{
+		ServerName: s.cfg.Host,
+		RootCAs:    s.cfg.RootCAs,
+		MinVersion: tls.VersionTLS12,
+	}
 	opts := []gomail.Option{
 		gomail.WithPort(s.cfg.Port),
 		gomail.WithTimeout(timeout),
-		gomail.WithTLSConfig(&tls.Config{
-			ServerName: s.cfg.Host,
-			RootCAs:    s.cfg.RootCAs,
-			MinVersion: tls.VersionTLS12,
-		}),
+		gomail.WithTLSConfig(tlsConfig),
+		gomail.WithDialContextFunc(s.dialer(ctx, tlsConfig)),
 	}
 	switch s.cfg.TLS {
 	case TLSStartTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	case TLSImplicit:
-		opts = append(opts, gomail.WithSSL())
+		// The dialer does the TLS handshake itself (go-mail only does it
+		// with its own dialer). go-mail then sees a *tls.Conn, counts the
+		// session as encrypted (for AUTH) and, with this policy, does not
+		// ask for STARTTLS, which a relay on an implicit-TLS port does
+		// not offer.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	}
@@ -172,6 +184,30 @@ func (s *SMTPSender) client(ctx context.Context) (*gomail.Client, error) {
 			gomail.WithPassword(s.cfg.Password))
 	}
 	return gomail.NewClient(s.cfg.Host, opts...)
+}
+
+// dialer returns go-mail's dial function for one send: a TCP connection
+// (wrapped in TLS for implicit TLS) that is closed as soon as ctx, the
+// send's context, ends. Closing the socket makes the command in flight
+// fail at once, before the relay could accept the message.
+func (s *SMTPSender) dialer(ctx context.Context, tlsConfig *tls.Config) gomail.DialContextFunc {
+	return func(dctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, func() { _ = conn.Close() })
+		if s.cfg.TLS != TLSImplicit {
+			return conn, nil
+		}
+		tc := tls.Client(conn, tlsConfig)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }
 
 // message builds the MIME message: text/plain, with a text/html

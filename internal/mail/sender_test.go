@@ -223,3 +223,64 @@ func TestDevSenderDeliversNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A send that is cancelled while the relay hangs ends at once and delivers
+// nothing, also when the relay answers later: the connection is closed
+// under it (a discarded email is not sent; issue 21 item 2).
+func TestSMTPSenderCancelAbortsAStalledSend(t *testing.T) {
+	t.Parallel()
+	for _, opts := range [][]mailtest.Option{nil, {mailtest.WithTLS(), mailtest.WithAuth("relay", "pw")},
+		{mailtest.WithImplicitTLS(), mailtest.WithAuth("relay", "pw")}} {
+		srv := mailtest.StartServer(t, opts...)
+		cfg := srv.SMTPConfig(testFrom)
+		cfg.Timeout = time.Hour // only the cancellation may end the send
+		s, err := mail.NewSMTPSender(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Stall(mailtest.StageMail, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- s.Send(ctx, testEmail("jo@example.com")) }()
+		srv.WaitStalled(t, 1, 30*time.Second)
+		cancel()
+		select {
+		case err = <-errc:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the send did not end when its context was cancelled")
+		}
+		srv.Release()
+		if err == nil || jobs.IsPermanent(err) {
+			t.Fatalf("cancelled send: %v, want a temporary error", err)
+		}
+		// A later message goes through; the cancelled one never arrives.
+		if err := s.Send(context.Background(), testEmail("ann@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(srv.MessagesTo("jo@example.com")); n != 0 {
+			t.Fatalf("cancelled message delivered %d times", n)
+		}
+	}
+}
+
+func TestSMTPSenderImplicitTLSAndAuth(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.StartServer(t, mailtest.WithImplicitTLS(), mailtest.WithAuth("relay", "s3cret"))
+	s := newSender(t, srv)
+	if err := s.Send(context.Background(), testEmail("ann@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.WaitFor(t, "ann@example.com", 10*time.Second); !m.TLS {
+		t.Error("message did not travel over TLS")
+	}
+	// The certificate is checked as with STARTTLS.
+	cfg := srv.SMTPConfig(testFrom)
+	cfg.RootCAs = nil
+	s2, err := mail.NewSMTPSender(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Send(context.Background(), testEmail("ann@example.com")); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+}

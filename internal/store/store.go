@@ -257,28 +257,74 @@ type Querier interface {
 	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
 	TouchAPIKey(ctx context.Context, id string, now time.Time) error
 
-	// Outbox emails.
+	// Outbox emails. Their delivery state changes only through
+	// StartEmailDelivery and TransitionEmail, compare-and-set statements
+	// (internal/mail's doc.go has the state machine).
 	InsertEmail(ctx context.Context, e *identity.Email) error // sets e.ID
 	GetEmail(ctx context.Context, id int64) (*identity.Email, error)
 	// ListEmails lists newest first; poolID and status "" match all.
 	ListEmails(ctx context.Context, poolID, status string, page Page) ([]*identity.Email, string, error)
+	// UpdateEmail replaces the content (To, Subject, Text, HTML, Template)
+	// of an email that is still queued and has no attempt; ErrNotFound
+	// otherwise. It never changes the delivery state.
 	UpdateEmail(ctx context.Context, e *identity.Email) error
+	// SetEmailJob links the email to its delivery job.
+	SetEmailJob(ctx context.Context, id, jobID int64) error
+	// StartEmailDelivery moves the email to sending for attempt of its job
+	// jobID (JobAttempt=attempt, Attempts+1), only while the email is
+	// queued, retrying, or sending for an older attempt of that job, and
+	// only while worker holds the lease of that attempt by the database's
+	// clock. It reports whether it did: only then may the email be sent.
+	StartEmailDelivery(ctx context.Context, id, jobID int64, attempt int, worker string) (bool, error)
+	// TransitionEmail applies t if the email's state still allows it
+	// (compare-and-set); it reports whether it did.
+	TransitionEmail(ctx context.Context, t EmailTransition) (bool, error)
+	// RearmDeadEmails queues again every dead email of poolID whose job
+	// is dead, re-arming that job (as RearmJob, with budget attempts) in
+	// the same statement pair; it returns how many.
+	RearmDeadEmails(ctx context.Context, poolID, kind string, budget int) (int, error)
+	// CountEmails counts emails by status, for the statuses given (all
+	// statuses when none is).
+	CountEmails(ctx context.Context, statuses ...string) (map[string]int, error)
 
-	// Jobs.
-	EnqueueJob(ctx context.Context, j *identity.Job) error // sets j.ID
-	// ClaimJobs atomically leases up to limit pending jobs whose RunAt <= now
-	// (or running jobs whose lease expired), setting State=running,
-	// LockedBy=worker, LockedUntil=now+lease, Attempts++. No job is leased
+	// Jobs. Leases and due times follow the database's clock: PostgreSQL's
+	// now() in the statements, so nodes whose clocks disagree still agree
+	// on every lease; on SQLite, whose one file is used by processes of
+	// one machine, that machine's clock.
+	EnqueueJob(ctx context.Context, j *identity.Job) error // sets j.ID, CreatedAt, UpdatedAt
+	// ClaimJobs atomically leases up to limit jobs of the given kinds that
+	// are due (pending with RunAt <= now) or whose lease expired (running
+	// with LockedUntil <= now): State=running, LockedBy=worker,
+	// LockedUntil=now+lease, Attempts++. Taking over an expired lease
+	// gives the lost attempt back (MaxAttempts++, Lost++). No job is leased
 	// to two workers at once, across processes sharing the database.
-	ClaimJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*identity.Job, error)
-	// CompleteJob marks a job done if worker still holds its lease.
-	CompleteJob(ctx context.Context, id int64, worker string, now time.Time) error
-	// FailJob records lastErr; with retryAt non-zero the job goes back to
-	// pending at retryAt, otherwise it is dead. Only if worker holds the lease.
-	FailJob(ctx context.Context, id int64, worker string, lastErr string, retryAt time.Time, now time.Time) error
+	ClaimJobs(ctx context.Context, worker string, kinds []string, lease time.Duration, limit int) ([]*identity.Job, error)
+	// CompleteJob marks the job done if its attempt attempt, by worker, is
+	// still the current one and running; ErrNotFound otherwise.
+	CompleteJob(ctx context.Context, id int64, attempt int, worker string) error
+	// FailJob records lastErr for the current running attempt attempt by
+	// worker: with retryIn > 0 the job is pending again at now+retryIn,
+	// otherwise dead. ErrNotFound if that attempt is not current.
+	FailJob(ctx context.Context, id int64, attempt int, worker, lastErr string, retryIn time.Duration) error
 	GetJob(ctx context.Context, id int64) (*identity.Job, error)
+	// ListJobs lists newest first (by id).
+	ListJobs(ctx context.Context, f JobFilter, page Page) ([]*identity.Job, string, error)
 	// CountJobs returns the number of jobs in state ("" for all).
 	CountJobs(ctx context.Context, state string) (int, error)
+	// CountJobStates counts jobs by state, for the states given (all
+	// states when none is).
+	CountJobStates(ctx context.Context, states ...string) (map[string]int, error)
+	// DiscardJob marks a pending, running or dead job discarded with
+	// lastErr (compare-and-set); it reports whether it did. A running
+	// attempt of a discarded job can no longer record an outcome.
+	DiscardJob(ctx context.Context, id int64, lastErr string) (bool, error)
+	// RearmJob makes a dead job pending, due now, with budget more
+	// attempts (MaxAttempts = Attempts + budget, Lost = 0); it reports
+	// whether it did.
+	RearmJob(ctx context.Context, id int64, budget int) (bool, error)
+	// HastenJob makes a pending job due now; it reports whether it was
+	// pending.
+	HastenJob(ctx context.Context, id int64) (bool, error)
 
 	// Audit log.
 	InsertAudit(ctx context.Context, e *identity.AuditEvent) error
@@ -330,6 +376,27 @@ type Querier interface {
 	// DeleteLinkedIdentity removes the link of (pool, provider, subject)
 	// only while it belongs to the user userSub; ErrNotFound otherwise.
 	DeleteLinkedIdentity(ctx context.Context, poolID, provider, subject, userSub string) error
+}
+
+// EmailTransition is a compare-and-set of an email's delivery state:
+// Status becomes To (and LastError is written) only if the email is in
+// one of From, belongs to the job JobID, and, when Attempt > 0, was moved
+// to sending by that attempt of the job (JobAttempt = Attempt). To
+// EmailSent also stamps SentAt with the database's clock.
+type EmailTransition struct {
+	ID        int64
+	JobID     int64
+	From      []string
+	Attempt   int
+	To        string
+	LastError string
+}
+
+// JobFilter selects jobs; zero fields match all.
+type JobFilter struct {
+	PoolID string
+	State  string
+	Kind   string
 }
 
 // RegistrationFilter selects registration requests; zero fields match all.

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/oidc"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
@@ -196,6 +197,9 @@ func New(t testing.TB, o Options) *Stack {
 		}
 		s.Store = OpenStore(t, s.DB)
 	}
+	// The database's clock (leases and due times of jobs) follows the
+	// stack's clock, so moving the clock moves the job queue too.
+	storetest.UseClock(t, s.Store, now)
 	if s.DB != "" {
 		db := s.DB
 		t.Cleanup(func() {

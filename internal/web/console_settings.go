@@ -144,7 +144,7 @@ func csvSafe(s string) string {
 	return s
 }
 
-var emailStatuses = []string{"", identity.EmailQueued, identity.EmailSent, identity.EmailRetrying, identity.EmailDead}
+var emailStatuses = append([]string{""}, auth.EmailStatuses...)
 
 // consoleEmails is GET /{pool}/console/emails (pool admins): the outbox
 // by status, newest first, without bodies (they hold codes).
@@ -160,8 +160,9 @@ func (w *Web) consoleEmails(rw http.ResponseWriter, r *http.Request, c *consoleR
 }
 
 // consoleEmailAction is POST /{pool}/console/emails/{id}: op retry (a
-// dead or retrying email is queued again) or discard (a queued or
-// retrying one is given up), through auth.Service.RetryEmail/DiscardEmail.
+// dead email is queued again through its job, a retrying one sent now) or
+// discard (one not sent is given up, a send in flight abandoned), through
+// auth.Service.RetryEmail/DiscardEmail.
 func (w *Web) consoleEmailAction(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {

@@ -15,6 +15,9 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/jobs"
+	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // consoleEnv is setup's pool with console people: root (pool admin, in
@@ -290,50 +293,146 @@ func TestConsolePoolAdmin(t *testing.T) {
 	must(t, r, http.StatusOK)
 	contains(t, r, "shown only this once", `id="client-secret"`)
 
-	// The outbox: an invitation discarded before delivery stays undelivered;
-	// sent again, it goes out.
+	// The outbox: an invitation discarded before delivery is never sent,
+	// and a Retry cannot undo the discard.
 	ctx := context.Background()
 	if _, err := e.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: "ivy@example.org",
 		Attributes: map[string]string{"email": "ivy@example.org", "email_verified": "true"}}); err != nil {
 		t.Fatal(err)
 	}
-	ivy := func() *identity.Email {
+	emailTo := func(to string) *identity.Email {
 		t.Helper()
 		es, _, err := e.svc.ListEmails(ctx, e.pool.ID, "", 60, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range es {
-			if m.To == "ivy@example.org" {
+			if m.To == to {
 				return m
 			}
 		}
-		t.Fatal("no email to ivy")
+		t.Fatal("no email to " + to)
 		return nil
 	}
+	ivy := func() *identity.Email { t.Helper(); return emailTo("ivy@example.org") }
 	m0 := ivy()
 	op := must(t, b.get(e.console("emails?status=queued")), http.StatusOK)
 	act := "/" + e.pool.ID + "/console/emails/" + strconv.FormatInt(m0.ID, 10)
 	must(t, b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"discard"}}), http.StatusSeeOther)
 	e.drain()
-	if m := ivy(); m.Status != identity.EmailDead || !strings.HasPrefix(m.LastError, auth.DiscardedPrefix+"user:") {
+	if m := ivy(); m.Status != identity.EmailDiscarded || !strings.HasPrefix(m.LastError, auth.DiscardedPrefix+"user:") {
 		t.Fatalf("discarded email: %+v", m)
 	}
+	if r := b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"retry"}}); r.status != http.StatusBadRequest {
+		t.Fatalf("retrying a discarded email: %d", r.status)
+	}
+	if len(e.smtp.MessagesTo("ivy@example.org")) != 0 {
+		t.Fatal("a discarded email was sent")
+	}
+
+	// An email the relay refused is dead; Send again re-arms its job and
+	// it goes out; then the bulk "send all dead emails again" after an
+	// outage.
+	e.smtp.Fail(mailtest.StageRcpt, 550, "mailbox unavailable", 1)
+	if _, err := e.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: "joe@example.org",
+		Attributes: map[string]string{"email": "joe@example.org", "email_verified": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	joe := emailTo("joe@example.org")
+	if joe.Status != identity.EmailDead {
+		t.Fatalf("refused email: %+v", joe)
+	}
 	op = must(t, b.get(e.console("emails?status=dead")), http.StatusOK)
+	contains(t, op, "joe@example.org", `id="retry-`+strconv.FormatInt(joe.ID, 10)+`"`, `id="retry-dead"`)
+	act = "/" + e.pool.ID + "/console/emails/" + strconv.FormatInt(joe.ID, 10)
 	must(t, b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"retry"}}), http.StatusSeeOther)
-	if got := e.mail("ivy@example.org"); !strings.Contains(got.Text, "ivy@example.org") {
+	if got := e.mail("joe@example.org"); !strings.Contains(got.Text, "joe@example.org") {
 		t.Fatalf("invitation after retry: %q", got.Text)
 	}
-	if m := ivy(); m.Status != identity.EmailSent {
-		t.Fatalf("retried email: %+v", m)
+	if m := emailTo("joe@example.org"); m.Status != identity.EmailSent || m.JobID != joe.JobID {
+		t.Fatalf("retried email: %+v (job %d before)", m, joe.JobID)
 	}
 	// A second retry of a sent email is refused by the service.
 	if r := b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"retry"}}); r.status != http.StatusBadRequest {
 		t.Fatalf("retrying a sent email: %d", r.status)
 	}
+	e.smtp.Fail(mailtest.StageMail, 550, "relay down", 1)
+	if _, err := e.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: "kim@example.org",
+		Attributes: map[string]string{"email": "kim@example.org", "email_verified": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	op = must(t, b.get(e.console("emails?status=dead")), http.StatusOK)
+	all := "/" + e.pool.ID + "/console/emails/retry-dead"
+	must(t, b.post(e.base+all, url.Values{"csrf": {formCSRF(t, op, all)}}), http.StatusSeeOther)
+	e.mail("kim@example.org")
+	if m := emailTo("kim@example.org"); m.Status != identity.EmailSent {
+		t.Fatalf("bulk-retried email: %+v", m)
+	}
 	evs, _, _ := e.svc.Audit(ctx, auth.AuditQuery{PoolID: e.pool.ID, Action: "email.retry"})
 	if len(evs) != 1 || !strings.HasPrefix(evs[0].Actor, "user:") {
 		t.Fatalf("email.retry audit: %+v", evs)
+	}
+	if evs, _, _ := e.svc.Audit(ctx, auth.AuditQuery{PoolID: e.pool.ID, Action: "email.retry_dead"}); len(evs) != 1 || evs[0].Detail["count"] != "1" {
+		t.Fatalf("email.retry_dead audit: %+v", evs)
+	}
+
+	// The jobs page lists the pool's jobs, and only those: a global job
+	// and another pool's stay with the global admins. Retry and Discard
+	// work on the pool's own.
+	var global *identity.Job
+	if err := e.st.InTx(ctx, func(q store.Querier) error {
+		var err error
+		global, err = jobs.Enqueue(ctx, q, "maintenance.global", nil, time.Now().Add(time.Hour))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	op = must(t, b.get(e.console("jobs")), http.StatusOK)
+	contains(t, op, "email.send", `id="job-`+strconv.FormatInt(joe.JobID, 10)+`"`)
+	if strings.Contains(op.body, "maintenance.global") {
+		t.Fatal("the console lists a global job")
+	}
+	root, err := e.st.GetUserByUsername(ctx, e.pool.ID, "root@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := e.svc.ConsoleSignIn(ctx, e.pool.ID, root.Sub, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.DiscardJob(admin, e.pool.ID, global.ID); identity.ErrorCode(err) != identity.CodeResourceNotFound {
+		t.Fatalf("a pool admin's discard of a global job: %v", err)
+	}
+	if _, _, err := e.svc.ListJobs(admin, "", "", "", 0, ""); identity.ErrorCode(err) != identity.CodeForbidden {
+		t.Fatalf("a pool admin listed every job: %v", err)
+	}
+	if j, _ := e.st.GetJob(ctx, global.ID); j.State != identity.JobPending {
+		t.Fatalf("global job: %+v", j)
+	}
+	// Run now on a pending job, Discard on a dead one, from the page.
+	kimJob := emailTo("kim@example.org").JobID
+	e.smtp.Fail(mailtest.StageMail, 451, "busy", 1)
+	if _, err := e.svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: e.pool.ID, Username: "lea@example.org",
+		Attributes: map[string]string{"email": "lea@example.org", "email_verified": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	lea := emailTo("lea@example.org")
+	if lea.Status != identity.EmailRetrying {
+		t.Fatalf("lea: %+v", lea)
+	}
+	op = must(t, b.get(e.console("jobs?state=pending")), http.StatusOK)
+	act = "/" + e.pool.ID + "/console/jobs/" + strconv.FormatInt(lea.JobID, 10)
+	must(t, b.post(e.base+act, url.Values{"csrf": {formCSRF(t, op, act)}, "op": {"retry"}}), http.StatusSeeOther)
+	e.mail("lea@example.org")
+	if m := emailTo("lea@example.org"); m.Status != identity.EmailSent || m.Attempts != 2 {
+		t.Fatalf("lea after Run now: %+v", m)
+	}
+	op = must(t, b.get(e.console("jobs")), http.StatusOK)
+	if strings.Contains(op.body, `id="job-discard-`+strconv.FormatInt(kimJob, 10)+`"`) {
+		t.Fatal("a done job offers Discard")
 	}
 }
 

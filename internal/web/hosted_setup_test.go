@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
@@ -31,6 +32,7 @@ type env struct {
 	base     string
 	smtp     *mailtest.Server
 	runner   *jobs.Runner
+	st       store.Store
 	clock    *clock
 	pool     *identity.Pool
 	clientID string
@@ -59,7 +61,7 @@ func setup(t *testing.T, o setupOpts) *env {
 			{Name: "acme-x", DisplayName: "Acme Widgets", Approvers: []identity.Approver{{Email: "admin@acme.example"}}},
 			{Name: "globex-x", DisplayName: "Globex", Approvers: []identity.Approver{{Email: "admin@globex.example"}}},
 		}})
-	return &env{t: t, svc: s.Svc, web: s.Web, srv: s.Server, base: s.URL, smtp: s.SMTP, runner: s.Runner, clock: s.Clock,
+	return &env{t: t, st: s.Store, svc: s.Svc, web: s.Web, srv: s.Server, base: s.URL, smtp: s.SMTP, runner: s.Runner, clock: s.Clock,
 		pool: s.Pool, clientID: s.Client(0).ID, company: s.Companies[0], stack: s}
 }
 

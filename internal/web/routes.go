@@ -95,6 +95,9 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/hooks/{trigger}/test", w.console(true, w.consoleHookTest)},
 		{"GET /{pool}/console/audit", w.console(true, w.consoleAudit)},
 		{"GET /{pool}/console/emails", w.console(true, w.consoleEmails)},
+		{"POST /{pool}/console/emails/retry-dead", w.console(true, w.consoleEmailsRetryDead)},
 		{"POST /{pool}/console/emails/{id}", w.console(true, w.consoleEmailAction)},
+		{"GET /{pool}/console/jobs", w.console(true, w.consoleJobs)},
+		{"POST /{pool}/console/jobs/{id}", w.console(true, w.consoleJobAction)},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -435,6 +436,33 @@ func TestEveryRoute(t *testing.T) {
 	}
 	e.must(200, e.admin("GET", P+"/emails?status=queued", nil))
 	e.must(400, e.admin("GET", P+"/emails?status=bogus", nil))
+
+	// ---- jobs (jobs_handlers.go); no runner runs here ----
+	var jl struct {
+		Items []struct {
+			ID      int64
+			State   string
+			Payload struct {
+				EmailID int64 `json:"email_id"`
+			}
+		}
+	}
+	e.must(200, e.admin("GET", P+"/jobs?kind=email.send&state=pending", nil)).json(t, &jl)
+	if len(jl.Items) < 2 {
+		t.Fatalf("jobs %+v", jl)
+	}
+	jid, eid := strconv.FormatInt(jl.Items[0].ID, 10), strconv.FormatInt(jl.Items[0].Payload.EmailID, 10)
+	J := P + "/jobs/" + jid
+	e.must(200, e.admin("GET", J, nil))
+	e.must(200, e.admin("GET", "/api/v1/jobs?limit=5", nil))
+	e.must(200, e.admin("GET", "/api/v1/jobs/"+jid, nil))
+	e.must(200, e.admin("POST", J+"/retry", nil))
+	e.must(200, e.admin("POST", "/api/v1/jobs/"+jid+"/retry", nil))
+	e.must(409, e.admin("POST", P+"/emails/"+eid+"/retry", nil))
+	e.must(204, e.admin("POST", P+"/emails/"+eid+"/discard", nil))
+	e.must(409, e.admin("POST", J+"/discard", nil))
+	e.must(200, e.admin("POST", "/api/v1/jobs/"+strconv.FormatInt(jl.Items[1].ID, 10)+"/discard", nil))
+	e.must(200, e.admin("POST", P+"/emails/retry-dead", nil))
 	var audit struct {
 		Items []struct{ Actor, Action, Subject string }
 	}

@@ -159,3 +159,48 @@ func TestAuthRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStallHoldsATransactionUntilRelease(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.StartServer(t)
+	srv.Stall(mailtest.StageMail, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- send(t, srv, "jo@example.com", "held") }()
+	srv.WaitStalled(t, 1, 30*time.Second)
+	if len(srv.Messages()) != 0 {
+		t.Fatal("a stalled message arrived")
+	}
+	// Only the first transaction stalls: another one goes through.
+	if err := send(t, srv, "ann@example.com", "quick"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Release()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if srv.Stalled() != 0 || len(srv.MessagesTo("jo@example.com")) != 1 || len(srv.Messages()) != 2 {
+		t.Fatalf("stalled %d, messages %d", srv.Stalled(), len(srv.Messages()))
+	}
+}
+
+func TestStalledClientThatLeavesDeliversNothing(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.StartServer(t)
+	srv.Stall(mailtest.StageMail, -1)
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Mail("a@example.com") }()
+	srv.WaitStalled(t, 1, 30*time.Second)
+	c.Close() // the client gives up while the relay hangs
+	<-errc
+	srv.Release()
+	if err := send(t, srv, "jo@example.com", "after"); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Messages()) != 1 || srv.Attempts() != 2 {
+		t.Fatalf("messages %d, attempts %d", len(srv.Messages()), srv.Attempts())
+	}
+}

@@ -1,6 +1,8 @@
 // Package mailtest runs a real SMTP server (emersion/go-smtp) on 127.0.0.1
 // inside a test, records the messages it accepts, parses their MIME parts,
-// and can refuse deliveries with 4xx or 5xx replies on demand. End-to-end
+// can refuse deliveries with 4xx or 5xx replies on demand, and can stall a
+// delivery (hold it without an answer, like a hung relay) until the test
+// releases it. End-to-end
 // tests use it with mail.SMTPSender (TLS "none", or "starttls" with
 // Server.RootCAs after WithTLS).
 //
@@ -49,6 +51,11 @@ type Option func(*Server)
 // for 127.0.0.1 and localhost; Server.RootCAs trusts it.
 func WithTLS() Option { return func(s *Server) { s.useTLS = true } }
 
+// WithImplicitTLS makes the server speak TLS from the first byte (as
+// SMTPS on port 465 does) with the certificate of WithTLS; SMTPConfig then
+// asks for TLS "tls".
+func WithImplicitTLS() Option { return func(s *Server) { s.useTLS, s.implicitTLS = true, true } }
+
 // WithAuth makes the server offer AUTH PLAIN and require these
 // credentials before MAIL FROM.
 func WithAuth(username, password string) Option {
@@ -65,9 +72,10 @@ type Server struct {
 	// RootCAs trusts the server's certificate (WithTLS only).
 	RootCAs *x509.CertPool
 
-	useTLS     bool
-	user, pass string
-	srv        *smtp.Server
+	useTLS      bool
+	implicitTLS bool
+	user, pass  string
+	srv         *smtp.Server
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -75,6 +83,12 @@ type Server struct {
 	taken    map[int]bool
 	failures []failure
 	attempts int
+
+	stallStage Stage
+	stallLeft  int    // transactions still to stall at stallStage (<0: all)
+	stalled    int    // transactions waiting in a stall now
+	released   uint64 // bumped by Release; a stalled transaction waits for a change
+	closed     bool
 }
 
 type failure struct {
@@ -116,6 +130,9 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("mailtest: listen: %v", err)
 	}
+	if s.implicitTLS {
+		l = tls.NewListener(l, srv.TLSConfig)
+	}
 	s.srv = srv
 	s.Addr = l.Addr().String()
 	s.Host = "127.0.0.1"
@@ -132,6 +149,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 		_ = l.Close()
 		<-done
 		s.mu.Lock()
+		s.closed = true
 		s.cond.Broadcast()
 		s.mu.Unlock()
 	})
@@ -151,6 +169,75 @@ func (s *Server) Fail(stage Stage, code int, message string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = append(s.failures, failure{stage: stage, code: code, message: message, times: n})
+}
+
+// Stall makes the next n transactions that reach stage wait there without
+// an answer until Release (or the end of the test), as a hung relay does;
+// n < 0 stalls every transaction until Release. A stall at StageMail or
+// StageRcpt comes before the message content, so a client that gives up
+// during it delivers nothing. A stall at StageData comes before the
+// content is read: what the client sent before giving up may still arrive.
+func (s *Server) Stall(stage Stage, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stallStage, s.stallLeft = stage, n
+}
+
+// Stalled returns how many transactions wait in a stall now.
+func (s *Server) Stalled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stalled
+}
+
+// WaitStalled waits until at least n transactions wait in a stall; it
+// fails the test if that does not happen within timeout.
+func (s *Server) WaitStalled(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	timer := time.AfterFunc(timeout, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer timer.Stop()
+	deadline := time.Now().Add(timeout)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.stalled < n {
+		if !time.Now().Before(deadline) || s.closed {
+			t.Fatalf("mailtest: %d transactions stalled, want %d (within %v)", s.stalled, n, timeout)
+		}
+		s.cond.Wait()
+	}
+}
+
+// Release lets every stalled transaction go on and ends the stall (no
+// later transaction stalls until the next Stall).
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stallLeft = 0
+	s.released++
+	s.cond.Broadcast()
+}
+
+// stall holds the transaction at stage while a stall applies to it.
+// Called with s.mu held; it waits on s.cond.
+func (s *Server) stall(stage Stage) {
+	if s.stallLeft == 0 || s.stallStage != stage {
+		return
+	}
+	if s.stallLeft > 0 {
+		s.stallLeft--
+	}
+	gen := s.released
+	s.stalled++
+	s.cond.Broadcast()
+	for s.released == gen && !s.closed {
+		s.cond.Wait()
+	}
+	s.stalled--
+	s.cond.Broadcast()
 }
 
 // ClearFailures removes every pending injected failure.
@@ -246,7 +333,8 @@ func (s *Server) Next(to string, timeout time.Duration) (Message, bool) {
 }
 
 // SMTPConfig returns a mail.SMTPConfig for this server: TLS "starttls"
-// with RootCAs after WithTLS, else "none"; the credentials of WithAuth.
+// with RootCAs after WithTLS, "tls" with RootCAs after WithImplicitTLS,
+// else "none"; the credentials of WithAuth.
 func (s *Server) SMTPConfig(from string) mail.SMTPConfig {
 	cfg := mail.SMTPConfig{
 		Host: s.Host, Port: s.Port, From: from, TLS: mail.TLSNone,
@@ -255,6 +343,9 @@ func (s *Server) SMTPConfig(from string) mail.SMTPConfig {
 	if s.useTLS {
 		cfg.TLS = mail.TLSStartTLS
 		cfg.RootCAs = s.RootCAs
+	}
+	if s.implicitTLS {
+		cfg.TLS = mail.TLSImplicit
 	}
 	return cfg
 }
@@ -293,6 +384,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.srv.mu.Lock()
 	defer ss.srv.mu.Unlock()
 	ss.srv.attempts++
+	ss.srv.stall(StageMail)
 	if err := ss.srv.injected(StageMail); err != nil {
 		return err
 	}
@@ -303,6 +395,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.srv.mu.Lock()
 	defer ss.srv.mu.Unlock()
+	ss.srv.stall(StageRcpt)
 	if err := ss.srv.injected(StageRcpt); err != nil {
 		return err
 	}
@@ -311,6 +404,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	ss.srv.mu.Lock()
+	ss.srv.stall(StageData)
+	ss.srv.mu.Unlock()
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err

@@ -74,7 +74,10 @@ var Dialect = sqlstore.Dialect{
 	IsUnavailable: isUnavailable,
 	MaxTxAttempts: 5,
 	RowLock:       " FOR UPDATE SKIP LOCKED",
-	Savepoints:    true,
+	// The server's clock, the same for every node (the transaction's
+	// start; each claim and outcome is a short transaction of its own).
+	NowMS:      `CAST(floor(EXTRACT(EPOCH FROM now()) * 1000) AS BIGINT)`,
+	Savepoints: true,
 	MigrationLock: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		const key = `hashtext('gatehouse.migrate:' || coalesce(current_schema(), ''))`
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {

@@ -52,12 +52,25 @@ var Dialect = sqlstore.Dialect{
 	MaxTxAttempts: 1,
 	// One writer, one fsync per COMMIT: concurrent transactions share one.
 	GroupCommit: true,
+	// The write lock held by another process (a backup, a CLI command)
+	// for longer than the busy timeout: a temporary outage, answered 503
+	// with Retry-After like a PostgreSQL outage, not an internal error.
+	IsUnavailable: func(err error) bool { return isBusy(err) || isLocked(err) },
+	// The clock of the machine whose processes share the file.
+	NowMS: `CAST(round(unixepoch('subsec') * 1000) AS INTEGER)`,
 }
 
-// isBusy reports SQLITE_BUSY or one of its extended codes.
+// isBusy reports SQLITE_BUSY or one of its extended codes ("database is
+// locked").
 func isBusy(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// isLocked reports SQLITE_LOCKED or one of its extended codes.
+func isLocked(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_LOCKED
 }
 
 func hasCode(err error, codes ...int) bool {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -57,6 +58,11 @@ type Dialect struct {
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
 	GroupCommit bool
+	// NowMS is an SQL expression for the database's clock in unix
+	// milliseconds (BIGINT). Leases and due times of jobs, and the times
+	// the outbox stamps, come from it, so that the nodes sharing one
+	// database agree on them whatever their own clocks say (clock.go).
+	NowMS string
 }
 
 // execer is what *sql.DB and *sql.Tx have in common.
@@ -77,7 +83,8 @@ type DB struct {
 	read, write *sql.DB
 	closeOnce   sync.Once
 	closeErr    error
-	batch       batcher // group commit (Dialect.GroupCommit)
+	batch       batcher                          // group commit (Dialect.GroupCommit)
+	clock       atomic.Pointer[func() time.Time] // SetClock (tests)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -106,6 +113,9 @@ func New(ctx context.Context, d Dialect, read, write *sql.DB, migrations fs.FS) 
 		if f == nil {
 			return nil, errors.New("sqlstore: dialect is missing an error classifier")
 		}
+	}
+	if d.NowMS == "" {
+		return nil, errors.New("sqlstore: dialect is missing the database clock (NowMS)")
 	}
 	db := &DB{read: read, write: write}
 	db.querier = querier{db: db, d: &d, r: read, w: write, bind: new(sync.Map)}
@@ -291,6 +301,7 @@ func (q *querier) stmtCtx(ctx context.Context) context.Context {
 }
 
 func (q *querier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = q.clocked(query, args)
 	res, err := q.w.ExecContext(q.stmtCtx(ctx), q.rebind(query), args...)
 	return res, q.mapErr(err)
 }
@@ -322,6 +333,7 @@ func (q *querier) query(ctx context.Context, write bool, query string, args ...a
 	if write {
 		ex = q.w
 	}
+	query, args = q.clocked(query, args)
 	rows, err := ex.QueryContext(q.stmtCtx(ctx), q.rebind(query), args...)
 	return rows, q.mapErr(err)
 }
@@ -331,6 +343,7 @@ func (q *querier) queryRow(ctx context.Context, write bool, query string, args .
 	if write {
 		ex = q.w
 	}
+	query, args = q.clocked(query, args)
 	return ex.QueryRowContext(q.stmtCtx(ctx), q.rebind(query), args...)
 }
 

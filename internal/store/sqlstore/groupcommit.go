@@ -2,10 +2,10 @@ package sqlstore
 
 import (
 	"context"
-
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Group commit (SQLite).
@@ -23,12 +23,33 @@ import (
 // Statements inside a batch run with their context's cancellation removed:
 // SQLite answers a cancelled statement with sqlite3_interrupt, which can
 // roll back the whole transaction and with it other callers' work.
+//
+// A caller may leave before its batch begins: while it waits in the queue
+// or while the batch waits for the write lock (another process holds it,
+// up to the busy timeout), its context ending makes InTx return the
+// context's error at once, and its fn is then never run. The batch
+// "begins" for a call when the leader, holding the open transaction, takes
+// the call (callWaiting -> callBegun, a compare-and-set the leaving caller
+// races with); from then on the caller waits for the shared COMMIT, as
+// its statements may already be in it.
+//
+// The leader runs in its own goroutine, so that no caller, not even the
+// first, is held by other callers' batches after its context ended.
 
 // maxBatch bounds how many calls share one COMMIT.
 const maxBatch = 128
 
+// States of a txCall.
+const (
+	callWaiting int32 = iota // queued, or in a batch that has not begun
+	callBegun                // its fn runs (or ran) in the batch's transaction
+	callLeft                 // its caller left before the batch began: never run
+)
+
 type txCall struct {
+	ctx     context.Context
 	fn      func(q *querier) error
+	state   atomic.Int32
 	err     error
 	panicV  any
 	paniced bool
@@ -39,6 +60,7 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*txCall
 	leading bool
+	waiting atomic.Int64 // calls in state callWaiting (for tests)
 }
 
 // groupTx runs fn in a shared transaction (see above).
@@ -46,8 +68,9 @@ func (db *DB) groupTx(ctx context.Context, fn func(q *querier) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &txCall{fn: fn, done: make(chan struct{})}
+	c := &txCall{ctx: ctx, fn: fn, done: make(chan struct{})}
 	b := &db.batch
+	b.waiting.Add(1)
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
 	lead := !b.leading
@@ -56,13 +79,30 @@ func (db *DB) groupTx(ctx context.Context, fn func(q *querier) error) error {
 	}
 	b.mu.Unlock()
 	if lead {
-		db.lead()
+		go db.lead()
 	}
-	<-c.done
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		if b.leave(c, callLeft) {
+			return ctx.Err()
+		}
+		<-c.done // the batch began: wait for the shared COMMIT
+	}
 	if c.paniced {
 		panic(c.panicV)
 	}
 	return c.err
+}
+
+// leave moves c out of callWaiting into to, reporting whether it did (the
+// caller and the leader race for it).
+func (b *batcher) leave(c *txCall, to int32) bool {
+	if !c.state.CompareAndSwap(callWaiting, to) {
+		return false
+	}
+	b.waiting.Add(-1)
+	return true
 }
 
 // lead runs batches until the queue is empty, then gives up leadership.
@@ -84,8 +124,11 @@ func (db *DB) lead() {
 }
 
 func (db *DB) runBatch(calls []*txCall) {
+	b := &db.batch
 	finish := func(err error) {
 		for _, c := range calls {
+			// A call that never began (BEGIN failed) is told why.
+			b.leave(c, callBegun)
 			if c.err == nil && !c.paniced {
 				c.err = err
 			}
@@ -95,11 +138,19 @@ func (db *DB) runBatch(calls []*txCall) {
 	ctx := context.Background() // one caller's cancellation must not end the others' transaction
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		finish(fmt.Errorf("sqlstore: begin: %w", db.mapErr(err)))
+		finish(db.unavailable(fmt.Errorf("sqlstore: begin: %w", db.mapErr(err))))
 		return
 	}
 	q := &querier{db: db, d: db.d, r: tx, w: tx, inTx: true, detach: true, bind: db.bind}
 	for _, c := range calls {
+		if c.ctx.Err() != nil && b.leave(c, callLeft) {
+			// Its caller is leaving (or left): do not run it.
+			c.err = c.ctx.Err()
+			continue
+		}
+		if !b.leave(c, callBegun) {
+			continue // its caller left
+		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT gh_call`); err != nil {
 			_ = tx.Rollback()
 			finish(db.unavailable(fmt.Errorf("sqlstore: savepoint: %w", db.mapErr(err))))
@@ -121,7 +172,7 @@ func (db *DB) runBatch(calls []*txCall) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		finish(db.mapErr(fmt.Errorf("sqlstore: commit: %w", err)))
+		finish(db.unavailable(db.mapErr(fmt.Errorf("sqlstore: commit: %w", err))))
 		return
 	}
 	finish(nil)

@@ -248,6 +248,7 @@ func testConcurrentUseCode(t *testing.T, s store.Store) {
 // leased exactly once. Then the leases expire and are reclaimed.
 func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 	c := ctx(t)
+	clk := useClock(t, s)
 	const total = 100
 	for i := 0; i < total; i++ {
 		noErr(t, "EnqueueJob", s.EnqueueJob(c, &identity.Job{Kind: "k", RunAt: t0, MaxAttempts: 3}))
@@ -258,7 +259,7 @@ func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 	race(2, func(i int) {
 		worker := fmt.Sprintf("worker-%d", i)
 		for {
-			jobs, err := s.ClaimJobs(c, worker, t0, lease, 7)
+			jobs, err := s.ClaimJobs(c, worker, []string{"k"}, lease, 7)
 			if err != nil {
 				t.Errorf("ClaimJobs: %v", err)
 				return
@@ -290,16 +291,16 @@ func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 	done := 0
 	for id, w := range owner {
 		if id%2 == 0 {
-			noErr(t, "CompleteJob", s.CompleteJob(c, id, w, t0))
+			noErr(t, "CompleteJob", s.CompleteJob(c, id, 1, w))
 			done++
 		}
 	}
-	later := t0.Add(lease)
+	clk.Advance(lease)
 	reclaimed := map[int64]string{}
 	race(2, func(i int) {
 		worker := fmt.Sprintf("late-%d", i)
 		for {
-			jobs, err := s.ClaimJobs(c, worker, later, lease, 5)
+			jobs, err := s.ClaimJobs(c, worker, []string{"k"}, lease, 5)
 			if err != nil {
 				t.Errorf("ClaimJobs: %v", err)
 				return
@@ -327,6 +328,6 @@ func testConcurrentClaimJobs(t *testing.T, s store.Store) {
 		if id%2 == 0 {
 			t.Errorf("completed job %d was reclaimed", id)
 		}
-		wantErr(t, "CompleteJob by the expired holder", s.CompleteJob(c, id, owner[id], later), store.ErrNotFound)
+		wantErr(t, "CompleteJob by the expired holder", s.CompleteJob(c, id, 1, owner[id]), store.ErrNotFound)
 	}
 }

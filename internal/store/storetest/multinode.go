@@ -46,7 +46,7 @@ func testNodesClaimJobs(t *testing.T, a, b store.Store) {
 	race(4, func(i int) {
 		s := nodes[i%2]
 		for {
-			jobs, err := s.ClaimJobs(c, fmt.Sprintf("node%d", i), t0, time.Minute, 5)
+			jobs, err := s.ClaimJobs(c, fmt.Sprintf("node%d", i), []string{"k"}, time.Minute, 5)
 			if err != nil {
 				t.Errorf("ClaimJobs: %v", err)
 				return
