@@ -244,11 +244,18 @@ func (c *cluster) approvalLoad(ctx context.Context, ar *approvalRun, wg, cwg *sy
 				dw.Add(1)
 				go func() {
 					defer dw.Done()
+					link, post := l.link, l.post
 					for attempt := 0; attempt < 40; attempt++ {
-						a := decide(context.Background(), l.link, l.post)
+						a := decide(context.Background(), link, post)
 						c.tally.add(l.op, a)
 						if a.Status != 0 && a.Status < 500 {
 							return
+						}
+						if a.Status == 0 {
+							// No answer: the node is down. A load
+							// balancer would send the retry elsewhere.
+							post = c.pick()
+							link = rebase(l.link, post)
 						}
 						time.Sleep(250 * time.Millisecond)
 					}

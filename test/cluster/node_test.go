@@ -65,6 +65,9 @@ func (n *node) URL() string {
 // meantime, the node moves to a new port and says so.
 func (n *node) start() {
 	n.t.Helper()
+	if n.running() {
+		return // its kill was skipped (the run ended first): nothing to restart
+	}
 	for attempt := 1; ; attempt++ {
 		err := n.startOnce()
 		if err == nil {
@@ -221,4 +224,20 @@ func (n *node) errorLines() string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// running reports whether the node's process is alive.
+func (n *node) running() bool {
+	n.mu.Lock()
+	done := n.done
+	n.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
 }
