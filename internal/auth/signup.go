@@ -260,12 +260,3 @@ func (s *Service) fakeDelivery(ctx context.Context, p *identity.Pool, u *identit
 	}
 	return delivery(addr), nil
 }
-
-// auditUnknown records, in its own transaction, a flow step for a username
-// that matches no user. With PreventUserExistenceErrors it also gives the
-// unknown path the write a known user's step costs.
-func (s *Service) auditUnknown(ctx context.Context, p *identity.Pool, action, username string) error {
-	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		return s.audit(ctx, q, p.ID, action, "username:"+safeEcho(normalizeUsername(username)), nil)
-	})
-}

@@ -153,13 +153,13 @@ func TestLockedAccountLooksUnknown(t *testing.T) {
 	if u := e.getUser("jo@example.com"); !u.LockedUntil.After(e.now()) {
 		t.Fatal("the account is not locked")
 	}
-	cost := func(f func() error) (error, int64, int64) {
+	cost := func(f func() error) (int64, int64, error) {
 		v0, d0 := e.hasher.verifies.Load(), e.hasher.dummies.Load()
 		err := f()
-		return err, e.hasher.verifies.Load() - v0, e.hasher.dummies.Load() - d0
+		return e.hasher.verifies.Load() - v0, e.hasher.dummies.Load() - d0, err
 	}
-	errLocked, vLocked, dLocked := cost(func() error { _, err := e.signIn("jo@example.com", goodPW); return err })
-	errUnknown, vUnknown, dUnknown := cost(func() error { _, err := e.signIn("nobody@example.com", goodPW); return err })
+	vLocked, dLocked, errLocked := cost(func() error { _, err := e.signIn("jo@example.com", goodPW); return err })
+	vUnknown, dUnknown, errUnknown := cost(func() error { _, err := e.signIn("nobody@example.com", goodPW); return err })
 	sameError(t, errLocked, errUnknown)
 	if identity.RetryAfter(errLocked) != 0 {
 		t.Error("the locked answer carries a wait an unknown name never gets")
@@ -172,7 +172,7 @@ func TestLockedAccountLooksUnknown(t *testing.T) {
 	e.advance(time.Hour)
 	e.s.reserveBackoff = nil
 	e.inFlight("jo@example.com", 1)
-	errBusy, vBusy, dBusy := cost(func() error { _, err := e.signIn("jo@example.com", goodPW); return err })
+	vBusy, dBusy, errBusy := cost(func() error { _, err := e.signIn("jo@example.com", goodPW); return err })
 	sameError(t, errBusy, errUnknown)
 	if vBusy != 0 || dBusy != 1 {
 		t.Fatalf("no slot: %d verifies %d dummies; want 0 and 1", vBusy, dBusy)

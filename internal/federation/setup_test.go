@@ -5,7 +5,6 @@ import (
 	"context"
 	"html"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -160,13 +159,9 @@ func (r resp) env() testenv.Response {
 	return testenv.Response{URL: r.url, Status: r.status, Header: r.header, Body: r.body}
 }
 
-func (b *browser) do(req *http.Request) resp           { b.t.Helper(); return local(b.b.Do(req)) }
-func (b *browser) get(u string) resp                   { b.t.Helper(); return local(b.b.Get(u)) }
-func (b *browser) post(u string, form url.Values) resp { b.t.Helper(); return local(b.b.Post(u, form)) }
+func (b *browser) get(u string) resp { b.t.Helper(); return local(b.b.Get(u)) }
 
 var (
-	hiddenRE = testenv.HiddenRE
-	actionRE = testenv.ActionRE
 	buttonRE = regexp.MustCompile(`<a class="button idp" href="([^"]+)" data-provider="([^"]+)"`)
 )
 

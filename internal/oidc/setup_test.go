@@ -104,9 +104,8 @@ type resp struct {
 
 func local(r testenv.Response) resp { return resp{r.Status, r.Header, r.Body} }
 
-func (b *browser) do(req *http.Request) resp           { b.t.Helper(); return local(b.b.Do(req)) }
-func (b *browser) get(u string) resp                   { b.t.Helper(); return local(b.b.Get(u)) }
-func (b *browser) post(u string, form url.Values) resp { b.t.Helper(); return local(b.b.Post(u, form)) }
+func (b *browser) do(req *http.Request) resp { b.t.Helper(); return local(b.b.Do(req)) }
+func (b *browser) get(u string) resp         { b.t.Helper(); return local(b.b.Get(u)) }
 
 // hiddenRE and actionRE read a page's form (testenv.Response has Hidden
 // and Action for the same).
@@ -114,14 +113,6 @@ var (
 	hiddenRE = testenv.HiddenRE
 	actionRE = testenv.ActionRE
 )
-
-// abs resolves a Location against the server.
-func (e *env) abs(loc string) string {
-	if strings.HasPrefix(loc, "/") {
-		return e.base + loc
-	}
-	return loc
-}
 
 // authorize runs a browser through an authorization request: it follows
 // redirects inside the server, signs in on the hosted sign-in page when

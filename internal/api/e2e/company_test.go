@@ -189,10 +189,7 @@ func TestCompanyAdminPeersNative(t *testing.T) {
 	if len(c.Approvers) != 2 {
 		t.Fatalf("approvers %v", c.Approvers)
 	}
-	var mine []map[string]string
-	for _, a := range c.Approvers {
-		mine = append(mine, a)
-	}
+	mine := append([]map[string]string(nil), c.Approvers...)
 	self := mine[0]
 	if e.subOf(P, "gus@globex.example") != self["sub"] {
 		self = mine[1]
