@@ -78,6 +78,9 @@ type tokenGrant struct {
 	// exactly it (refresh.go).
 	nonce string
 	scope string
+	// amr, when set, is the ID token's amr claim (RFC 8176): how the user
+	// signed in (passkeys.go).
+	amr []string
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -159,6 +162,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
 	}
+	if len(g.amr) > 0 {
+		id["amr"] = g.amr
+	}
 	// Cognito's identities claim for users with linked identities (federation.go).
 	idents, err := identitiesClaim(ctx, s.cfg.Store, u)
 	if err != nil {
@@ -232,6 +238,11 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 // tokens. The caller writes the returned record (q.InsertRefreshToken) in
 // its own transaction; nothing is written here.
 func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User) (*Tokens, *identity.RefreshToken, error) {
+	return s.newSessionAMR(ctx, p, cl, u, nil)
+}
+
+// newSessionAMR is newSession with the ID token's amr claim.
+func (s *Service) newSessionAMR(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, amr []string) (*Tokens, *identity.RefreshToken, error) {
 	groups, err := groupNames(ctx, s.cfg.Store, u)
 	if err != nil {
 		return nil, nil, err
@@ -245,7 +256,7 @@ func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity
 	if err != nil {
 		return nil, nil, err
 	}
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr}
 	toks, err := s.issueTokens(ctx, g)
 	if err != nil {
 		return nil, nil, err
