@@ -158,7 +158,7 @@ func (pu *passkeyUser) WebAuthnName() string {
 	}
 	return pu.u.Username
 }
-func (pu *passkeyUser) WebAuthnDisplayName() string             { return pu.WebAuthnName() }
+func (pu *passkeyUser) WebAuthnDisplayName() string                { return pu.WebAuthnName() }
 func (pu *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return pu.creds }
 
 // libCredential turns a stored credential back into the library's record,
