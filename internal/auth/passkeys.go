@@ -620,3 +620,52 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 	}
 	return &AuthResult{Tokens: toks}, nil
 }
+
+// The caller's own passkeys, authorised by an access token with
+// aws.cognito.signin.user.admin (Cognito's StartWebAuthnRegistration,
+// CompleteWebAuthnRegistration, ListWebAuthnCredentials,
+// DeleteWebAuthnCredential; the native API's /me/passkeys). The ceremony
+// runs on the pool's base URL origin. Errors: those of
+// AuthenticateAccessToken and of the methods they call.
+
+// StartMyPasskeyRegistration is StartPasskeyRegistration for the token's user.
+func (s *Service) StartMyPasskeyRegistration(ctx context.Context, accessToken string) (json.RawMessage, error) {
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	return s.StartPasskeyRegistration(ctx, p.ID, u.Sub, "")
+}
+
+// CompleteMyPasskeyRegistration is CompletePasskeyRegistration for the
+// token's user.
+func (s *Service) CompleteMyPasskeyRegistration(ctx context.Context, accessToken string, credential []byte, name string) (*Passkey, error) {
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	return s.CompletePasskeyRegistration(ctx, p.ID, u.Sub, credential, name)
+}
+
+// ListMyPasskeys is ListPasskeys for the token's user.
+func (s *Service) ListMyPasskeys(ctx context.Context, accessToken string) ([]*Passkey, error) {
+	p, u, _, err := s.authenticateSelf(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	return s.ListPasskeys(ctx, p.ID, u.Sub)
+}
+
+// DeleteMyPasskey removes one of the token's user's passkeys. With
+// requireFresh the token's sign-in (auth_time) must be at most
+// PasskeyFreshness old (the native API); Cognito's DeleteWebAuthnCredential
+// asks no more than a valid token, as AWS documents.
+func (s *Service) DeleteMyPasskey(ctx context.Context, accessToken, credentialID string, requireFresh bool) error {
+	p, u, claims, err := s.authenticateSelf(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	at, _ := numClaim(claims["auth_time"])
+	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID,
+		AuthTime: time.Unix(at, 0), RequireFresh: requireFresh})
+}

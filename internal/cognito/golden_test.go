@@ -28,6 +28,7 @@ var scenarios = []struct {
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
+	{"passkeys", testPasskeys},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -105,6 +106,7 @@ var (
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
 	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>",
+	"challenge": "<challenge>", "id": "<id>", "CredentialId": "<credential-id>",
 }
 
 // unordered lists come back in the order of random ids.
@@ -154,7 +156,7 @@ func walk(key string, v any) any {
 		}
 		return x
 	case float64:
-		if strings.HasSuffix(key, "Date") {
+		if strings.HasSuffix(key, "Date") || key == "CreatedAt" {
 			return 0
 		}
 		return x

@@ -22,6 +22,10 @@ var operations = map[string]operation{
 	"DeleteUser":                       {false, (*Handler).deleteUser},
 	"GlobalSignOut":                    {false, (*Handler).globalSignOut},
 	"RevokeToken":                      {false, (*Handler).revokeToken},
+	"StartWebAuthnRegistration":        {false, (*Handler).startWebAuthnRegistration},
+	"CompleteWebAuthnRegistration":     {false, (*Handler).completeWebAuthnRegistration},
+	"ListWebAuthnCredentials":          {false, (*Handler).listWebAuthnCredentials},
+	"DeleteWebAuthnCredential":         {false, (*Handler).deleteWebAuthnCredential},
 
 	// Pools and app clients (SigV4).
 	"CreateUserPool":         {true, (*Handler).createUserPool},
