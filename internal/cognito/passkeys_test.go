@@ -57,7 +57,7 @@ func testPasskeys(t *testing.T, e *env) {
 	}
 	opts := docJSON(t, st.CredentialCreationOptions)
 	var o struct {
-		RP struct{ ID string } `json:"rp"`
+		RP                     struct{ ID string } `json:"rp"`
 		AuthenticatorSelection struct {
 			ResidentKey, UserVerification string
 		} `json:"authenticatorSelection"`
