@@ -77,7 +77,7 @@
           form.submit(); // no submit event: not handled again
         })
         .catch(function (e) {
-          form.setAttribute("data-passkey-error", String(e && e.name || e));
+          form.setAttribute("data-passkey-error", String(e && (e.name + ": " + e.message) || e));
         });
     });
   });
