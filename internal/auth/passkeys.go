@@ -122,8 +122,9 @@ func (s *Service) passkeyRP(p *identity.Pool, origin string) (*webauthn.WebAuthn
 			Registration: webauthn.TimeoutConfig{Timeout: PasskeyChallengeTTL, TimeoutUVD: PasskeyChallengeTTL},
 		},
 	})
-	if err != nil {
-		return nil, "", "", fmt.Errorf("webauthn config: %w", err)
+	if err != nil { // e.g. an IP address: WebAuthn needs a domain name
+		return nil, "", "", &identity.Error{Code: identity.CodeInvalidUserPoolConfig,
+			Message: "Passkeys need the pool's base URL or domain to be a domain name.", Err: err}
 	}
 	return wa, rpid, origin, nil
 }
