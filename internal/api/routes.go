@@ -23,6 +23,8 @@ func (a *API) routes() []route {
 		{"POST /api/v1/auth/forgot-password", a.forgotPassword},
 		{"POST /api/v1/auth/confirm-forgot-password", a.confirmForgotPassword},
 		{"POST /api/v1/auth/revoke", a.revoke},
+		{"POST /api/v1/auth/passkey/options", a.passkeySignInOptions},
+		{"POST /api/v1/auth/passkey", a.passkeySignIn},
 
 		// The caller's own account (Authorization: Bearer <access token>).
 		{"GET /api/v1/me", a.user(a.getMe)},
@@ -33,6 +35,10 @@ func (a *API) routes() []route {
 		{"POST /api/v1/me/attribute-verification-code", a.user(a.sendMyVerificationCode)},
 		{"POST /api/v1/me/verify-attribute", a.user(a.verifyMyAttribute)},
 		{"POST /api/v1/me/sign-out", a.user(a.signOutEverywhere)},
+		{"GET /api/v1/me/passkeys", a.user(a.listMyPasskeys)},
+		{"POST /api/v1/me/passkeys/options", a.user(a.myPasskeyOptions)},
+		{"POST /api/v1/me/passkeys", a.user(a.addMyPasskey)},
+		{"DELETE /api/v1/me/passkeys/{id}", a.user(a.deleteMyPasskey)},
 
 		// Administration (Authorization: Bearer <admin API key>).
 		{"GET /api/v1/pools", a.admin(scopeGlobal, a.listPools)},
