@@ -417,8 +417,6 @@ type DeletePasskeyInput struct {
 	// in again to remove a passkey.").
 	AuthTime     time.Time
 	RequireFresh bool
-	// Actor is who removes it ("" = the user); audited.
-	Actor string
 }
 
 // DeletePasskey removes a passkey; resource_not_found when the user has no
@@ -435,10 +433,6 @@ func (s *Service) DeletePasskey(ctx context.Context, in DeletePasskeyInput) erro
 	if in.RequireFresh && s.now().Sub(in.AuthTime) > PasskeyFreshness {
 		return errPasskeyStale
 	}
-	actor := in.Actor
-	if actor == "" {
-		actor = "user:" + in.Sub
-	}
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if err := q.DeleteWebAuthnCredential(ctx, p.ID, in.Sub, in.CredentialID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -446,7 +440,7 @@ func (s *Service) DeletePasskey(ctx context.Context, in DeletePasskeyInput) erro
 			}
 			return fmt.Errorf("delete passkey: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "passkey.removed", actor, map[string]string{"user": in.Sub, "credential_id": in.CredentialID})
+		return s.audit(ctx, q, p.ID, "passkey.removed", "user:"+in.Sub, map[string]string{"credential_id": in.CredentialID})
 	})
 }
 
@@ -669,4 +663,32 @@ func (s *Service) DeleteMyPasskey(ctx context.Context, accessToken, credentialID
 	at, _ := numClaim(claims["auth_time"])
 	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID,
 		AuthTime: time.Unix(at, 0), RequireFresh: requireFresh})
+}
+
+// AdminListPasskeys lists the passkeys of the pool's user username (the
+// console's user page; pool administrators).
+func (s *Service) AdminListPasskeys(ctx context.Context, poolID, username string) ([]*Passkey, error) {
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	if err != nil {
+		return nil, err
+	}
+	return s.ListPasskeys(ctx, p.ID, u.Sub)
+}
+
+// AdminDeletePasskey removes a passkey of the pool's user username (pool
+// administrators; audited as passkey.removed with the caller as actor).
+func (s *Service) AdminDeletePasskey(ctx context.Context, poolID, username, credentialID string) error {
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
+		return err
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	if err != nil {
+		return err
+	}
+	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID})
 }
