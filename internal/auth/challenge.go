@@ -137,27 +137,16 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	case ChallengeNewPasswordRequired:
 	case ChallengePasswordVerifier:
 		return s.passwordVerifier(ctx, p, cl, in)
+	case ChallengeSelect, ChallengeWebAuthn:
+		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
 	case "":
 		return nil, identity.FieldError("challenge_name", "A challenge name is required.")
 	default:
 		return nil, identity.FieldError("challenge_name", "Unsupported challenge %s.", safeEcho(in.ChallengeName))
 	}
-	if in.Session == "" {
-		return nil, identity.FieldError("session", "A session is required.")
-	}
-	if len(in.Session) > maxSessionLen {
-		return nil, errInvalidSession
-	}
-	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	claims, err := s.verifyChallengeSession(ctx, p, cl, in)
 	if err != nil {
-		if identity.ErrorCode(err) == identity.CodeInvalidToken {
-			return nil, errInvalidSession
-		}
 		return nil, err
-	}
-	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
-		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
-		return nil, errInvalidSession
 	}
 	u, err := s.cfg.Store.GetUser(ctx, p.ID, strClaim(claims, "sub"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -278,4 +267,27 @@ func audienceIs(claims map[string]any, id string) bool {
 		return len(a) == 1 && a[0] == id
 	}
 	return false
+}
+
+// verifyChallengeSession checks in.Session: a challenge token of pool p
+// for client cl and in.ChallengeName, naming a user.
+func (s *Service) verifyChallengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, error) {
+	if in.Session == "" {
+		return nil, identity.FieldError("session", "A session is required.")
+	}
+	if len(in.Session) > maxSessionLen {
+		return nil, errInvalidSession
+	}
+	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			return nil, errInvalidSession
+		}
+		return nil, err
+	}
+	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
+		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
+		return nil, errInvalidSession
+	}
+	return claims, nil
 }

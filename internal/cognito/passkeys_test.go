@@ -7,8 +7,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/document"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/testenv/softauthn"
 )
 
@@ -102,6 +104,8 @@ func testPasskeys(t *testing.T, e *env) {
 		t.Fatalf("passkey sign-in: %v", err)
 	}
 
+	testUserAuth(t, e, poolID, clientID, a)
+
 	_, err = e.public.DeleteWebAuthnCredential(ctx, &cip.DeleteWebAuthnCredentialInput{AccessToken: bob.AccessToken, CredentialId: aws.String(a.CredentialID())})
 	wantErr(t, err, "ResourceNotFoundException")
 	_, err = e.public.DeleteWebAuthnCredential(ctx, &cip.DeleteWebAuthnCredentialInput{AccessToken: aws.String("nope"), CredentialId: aws.String(a.CredentialID())})
@@ -112,5 +116,78 @@ func testPasskeys(t *testing.T, e *env) {
 	}
 	if l, _ := e.public.ListWebAuthnCredentials(ctx, &cip.ListWebAuthnCredentialsInput{AccessToken: ann.AccessToken}); len(l.Credentials) != 0 {
 		t.Fatalf("%d passkeys after delete", len(l.Credentials))
+	}
+}
+
+// testUserAuth: the choice-based USER_AUTH flow. Without a preference the
+// answer is SELECT_CHALLENGE listing PASSWORD, PASSWORD_SRP and, for a
+// user with a passkey, WEB_AUTHN; answering PASSWORD (or preferring it
+// with the password) signs in; preferring WEB_AUTHN answers the WEB_AUTHN
+// challenge, and the passkey's assertion signs in (amr hwk); the client
+// must allow ALLOW_USER_AUTH; an unknown user gets the same first answer
+// and then "Incorrect username or password.".
+func testUserAuth(t *testing.T, e *env, poolID, clientID string, a *softauthn.Authenticator) {
+	cid := aws.String(clientID)
+	_, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "bob@example.com"}})
+	wantErr(t, err, "NotAuthorizedException") // ALLOW_USER_AUTH not set yet
+	if _, err := e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: cid,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}}); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "bob@example.com"}})
+	if err != nil || sel.ChallengeName != types.ChallengeNameTypeSelectChallenge || len(sel.AvailableChallenges) != 2 {
+		t.Fatalf("bob: %v %+v", err, sel)
+	}
+	out, err := e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: cid, ChallengeName: types.ChallengeNameTypeSelectChallenge,
+		Session: sel.Session, ChallengeResponses: map[string]string{"USERNAME": "bob@example.com", "ANSWER": "PASSWORD", "PASSWORD": goodPassword}})
+	if err != nil || out.AuthenticationResult == nil {
+		t.Fatalf("select PASSWORD: %v", err)
+	}
+	out2, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "bob@example.com", "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": goodPassword}})
+	if err != nil || out2.AuthenticationResult == nil {
+		t.Fatalf("preferred PASSWORD: %v", err)
+	}
+
+	sel, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "ann@example.com"}})
+	if err != nil || len(sel.AvailableChallenges) != 3 || sel.AvailableChallenges[2] != types.ChallengeNameTypeWebAuthn {
+		t.Fatalf("ann: %v %+v", err, sel)
+	}
+	wa, err := e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: cid, ChallengeName: types.ChallengeNameTypeSelectChallenge,
+		Session: sel.Session, ChallengeResponses: map[string]string{"USERNAME": "ann@example.com", "ANSWER": "WEB_AUTHN"}})
+	if err != nil || wa.ChallengeName != types.ChallengeNameTypeWebAuthn || wa.ChallengeParameters["CREDENTIAL_REQUEST_OPTIONS"] == "" {
+		t.Fatalf("select WEB_AUTHN: %v %+v", err, wa)
+	}
+	done, err := e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: cid, ChallengeName: types.ChallengeNameTypeWebAuthn,
+		Session: wa.Session, ChallengeResponses: map[string]string{"USERNAME": "ann@example.com",
+			"CREDENTIAL": string(a.Get([]byte(wa.ChallengeParameters["CREDENTIAL_REQUEST_OPTIONS"])))}})
+	if err != nil || done.AuthenticationResult == nil {
+		t.Fatalf("WEB_AUTHN: %v", err)
+	}
+	if amr := testenv.Claims(t, *done.AuthenticationResult.IdToken)["amr"]; amr == nil || amr.([]any)[0] != "hwk" {
+		t.Fatalf("amr %v", amr)
+	}
+	pw, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "ann@example.com", "PREFERRED_CHALLENGE": "WEB_AUTHN"}})
+	if err != nil || pw.ChallengeName != types.ChallengeNameTypeWebAuthn {
+		t.Fatalf("preferred WEB_AUTHN: %v %+v", err, pw)
+	}
+	// A SELECT_CHALLENGE session does not answer WEB_AUTHN.
+	_, err = e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: cid, ChallengeName: types.ChallengeNameTypeWebAuthn,
+		Session: sel.Session, ChallengeResponses: map[string]string{"USERNAME": "ann@example.com", "CREDENTIAL": "{}"}})
+	wantErr(t, err, "NotAuthorizedException")
+
+	sel, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
+		AuthParameters: map[string]string{"USERNAME": "nobody@example.com"}})
+	if err != nil || sel.ChallengeName != types.ChallengeNameTypeSelectChallenge || len(sel.AvailableChallenges) != 2 {
+		t.Fatalf("unknown user: %v %+v", err, sel)
+	}
+	_, err = e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: cid, ChallengeName: types.ChallengeNameTypeSelectChallenge,
+		Session: sel.Session, ChallengeResponses: map[string]string{"USERNAME": "nobody@example.com", "ANSWER": "PASSWORD", "PASSWORD": goodPassword}})
+	if c := errCode(err); c != "NotAuthorizedException" && c != "UserNotFoundException" {
+		t.Fatalf("unknown user's password: %v", err)
 	}
 }
