@@ -666,13 +666,10 @@ func (s *Service) DeleteMyPasskey(ctx context.Context, accessToken, credentialID
 }
 
 // AdminListPasskeys lists the passkeys of the pool's user username (the
-// console's user page; pool administrators).
+// console's user page): pool administrators only (RequirePoolAdmin: a
+// company admin's console context is forbidden).
 func (s *Service) AdminListPasskeys(ctx context.Context, poolID, username string) ([]*Passkey, error) {
-	p, err := s.getPool(ctx, s.cfg.Store, poolID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	p, u, err := s.adminPasskeyUser(ctx, poolID, username)
 	if err != nil {
 		return nil, err
 	}
@@ -682,13 +679,25 @@ func (s *Service) AdminListPasskeys(ctx context.Context, poolID, username string
 // AdminDeletePasskey removes a passkey of the pool's user username (pool
 // administrators; audited as passkey.removed with the caller as actor).
 func (s *Service) AdminDeletePasskey(ctx context.Context, poolID, username, credentialID string) error {
-	p, err := s.getPool(ctx, s.cfg.Store, poolID)
-	if err != nil {
-		return err
-	}
-	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	p, u, err := s.adminPasskeyUser(ctx, poolID, username)
 	if err != nil {
 		return err
 	}
 	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID})
+}
+
+// adminPasskeyUser checks the caller is a pool admin and finds the user.
+func (s *Service) adminPasskeyUser(ctx context.Context, poolID, username string) (*identity.Pool, *identity.User, error) {
+	if err := s.RequirePoolAdmin(ctx, poolID); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.findUser(ctx, s.cfg.Store, p, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
 }

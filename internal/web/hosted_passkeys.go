@@ -60,15 +60,25 @@ func writeJSON(rw http.ResponseWriter, status int, b []byte) {
 	_, _ = rw.Write(b)
 }
 
-// passkeyOptions is POST /{pool}/passkey/options: request options of a
-// passwordless sign-in (discoverable credentials), as JSON.
-func (w *Web) passkeyOptions(rw http.ResponseWriter, r *http.Request) {
+// optionsRequest checks the CSRF token of a script's options request and
+// loads the page's pool and client; false means the answer was written.
+func (w *Web) optionsRequest(rw http.ResponseWriter, r *http.Request) (*hostedReq, bool) {
 	if !w.parseForm(rw, r) {
-		return
+		return nil, false
 	}
 	h, err := w.loadHosted(r)
 	if err != nil {
 		writeJSON(rw, http.StatusBadRequest, []byte(`{"error":"bad request"}`))
+		return nil, false
+	}
+	return h, true
+}
+
+// passkeyOptions is POST /{pool}/passkey/options: request options of a
+// passwordless sign-in (discoverable credentials), as JSON.
+func (w *Web) passkeyOptions(rw http.ResponseWriter, r *http.Request) {
+	h, ok := w.optionsRequest(rw, r)
+	if !ok {
 		return
 	}
 	if !w.allow(rw, r, "login", h) {
@@ -130,12 +140,8 @@ func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, s
 // accountPasskeyOptions is POST /{pool}/account/passkeys/options: creation
 // options for the signed-in user, as JSON.
 func (w *Web) accountPasskeyOptions(rw http.ResponseWriter, r *http.Request) {
-	if !w.parseForm(rw, r) {
-		return
-	}
-	h, err := w.loadHosted(r)
-	if err != nil {
-		writeJSON(rw, http.StatusBadRequest, []byte(`{"error":"bad request"}`))
+	h, ok := w.optionsRequest(rw, r)
+	if !ok {
 		return
 	}
 	s, ok := w.CurrentSession(r, h.pool.ID)
