@@ -155,6 +155,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.opts.Now()
 	sess, signedIn := h.pages.CurrentSession(r, poolID)
+	// stale: a session that exists but is too old for this request; the
+	// sign-in page must then ask for the password (prompt=login) instead
+	// of sending the browser straight back.
+	stale := false
 	if signedIn {
 		// loginAfter marks a request that already sent the browser to sign
 		// in: a session older than it does not count, and one signed in
@@ -163,11 +167,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		la, err := strconv.ParseInt(q.Get(loginAfterParam), 10, 64)
 		hasLA := err == nil
 		if hasLA && sess.AuthTime.UnixMilli() < la {
-			signedIn = false
+			signedIn, stale = false, true
 		}
 		freshAfterRequest := hasLA && sess.AuthTime.UnixMilli() >= la && now.UnixMilli()-la <= freshSignInWindow.Milliseconds()
 		if maxAge >= 0 && now.Sub(sess.AuthTime).Seconds() > float64(maxAge) && !freshAfterRequest {
-			signedIn = false
+			signedIn, stale = false, true
 		}
 	}
 	if promptLogin || !signedIn {
@@ -194,7 +198,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			// On the pool's own domain the sign-in stays on its bare paths.
 			to = web.DomainSignInPath(cl.ID, "/oauth2/authorize?"+back.Encode())
 		}
-		if promptLogin {
+		if promptLogin || stale {
 			to += "&prompt=login"
 		}
 		// Cognito's identity_provider: straight to that upstream provider
