@@ -321,7 +321,7 @@ func (s *Service) BackchannelLogoutHandler() jobs.Handler {
 		if pl.SID != "" {
 			claims["sid"] = pl.SID
 		}
-		tok, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl), claims)
+		tok, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl, true), claims)
 		if err != nil {
 			return fmt.Errorf("sign logout token: %w", err)
 		}

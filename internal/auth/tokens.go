@@ -213,7 +213,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		sum := sha256.Sum256([]byte(accessToken))
 		id["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:16])
 	}
-	idToken, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl), id)
+	idToken, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl, oidc), id)
 	if err != nil {
 		return nil, fmt.Errorf("sign id token: %w", err)
 	}
@@ -227,14 +227,21 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 }
 
 // idTokenAlg is the algorithm of cl's ID tokens: its
-// id_token_signed_response_alg, else RS256, the default of OpenID Connect
-// Dynamic Client Registration §2 that every relying party accepts
-// (Cognito signs with RS256 too).
-func idTokenAlg(cl *identity.AppClient) string {
-	if cl.IDTokenSignedResponseAlg != "" {
+// id_token_signed_response_alg; else, for an OpenID sign-in (oidc: an
+// authorization code with scope openid, and its refreshes), RS256, the
+// default of OpenID Connect Dynamic Client Registration §2 that every
+// relying party accepts; else "" (the pool's SigningAlg, as for the access
+// token). So the Cognito and native sign-ins keep the pool's algorithm
+// (ES256 unless set: an RSA-2048 signature costs ≈ 30 ES256 ones, and a
+// refresh signs two tokens; docs/benchmarks.md).
+func idTokenAlg(cl *identity.AppClient, oidc bool) string {
+	switch {
+	case cl.IDTokenSignedResponseAlg != "":
 		return cl.IDTokenSignedResponseAlg
+	case oidc:
+		return "RS256"
 	}
-	return "RS256"
+	return ""
 }
 
 // preferredUsername is OIDC's preferred_username: the user's own
