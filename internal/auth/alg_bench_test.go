@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"sync"
-	"testing"
-)
+import "testing"
 
 // BenchmarkIDTokenAlg measures what the ID token's algorithm costs a
 // refresh (parallel chains, as BenchmarkRefresh) and a password sign-in
@@ -28,21 +25,6 @@ func BenchmarkIDTokenAlg(b *testing.B) {
 				e.mustSignIn("jo@example.com", goodPW)
 			}
 		})
-		b.Run("refresh/id-"+alg, func(b *testing.B) {
-			var mu sync.Mutex
-			b.RunParallel(func(pb *testing.PB) {
-				mu.Lock()
-				rt := e.mustSignIn("jo@example.com", goodPW).RefreshToken
-				mu.Unlock()
-				for pb.Next() {
-					r, err := e.refresh(rt)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					rt = r.Tokens.RefreshToken
-				}
-			})
-		})
+		b.Run("refresh/id-"+alg, func(b *testing.B) { benchRefreshChains(b, e, "jo@example.com") })
 	}
 }

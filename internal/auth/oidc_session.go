@@ -297,19 +297,20 @@ func (s *Service) BackchannelLogoutHandler() jobs.Handler {
 		if err := jobs.DecodePayload(job, &pl); err != nil {
 			return err
 		}
-		p, err := s.cfg.Store.GetPool(ctx, pl.PoolID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("load pool: %w", err)
-		}
+		// Gone since (client or pool deleted, URI removed): nothing to tell.
 		cl, err := s.cfg.Store.GetClient(ctx, pl.ClientID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (cl.PoolID != p.ID || cl.BackchannelLogoutURI == "")) {
+		if err == nil && (cl.PoolID != pl.PoolID || cl.BackchannelLogoutURI == "") {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("load client: %w", err)
+		var p *identity.Pool
+		if err == nil {
+			p, err = s.cfg.Store.GetPool(ctx, cl.PoolID)
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("load client and pool: %w", err)
 		}
 		now := s.now()
 		jti, err := s.newJTI(now)

@@ -36,18 +36,9 @@ const freshSignInWindow = 15 * time.Minute
 // Response Mode).
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	poolID := r.PathValue("pool")
-	q := r.URL.Query()
-	if r.Method == http.MethodPost {
-		if !h.parsePageForm(w, r) {
-			return
-		}
-		q = r.PostForm
-	}
-	for name := range q {
-		if len(q[name]) > 1 {
-			h.errorPage(w, r, http.StatusBadRequest, "The parameter "+name+" is repeated.")
-			return
-		}
+	q, ok := h.pageParams(w, r)
+	if !ok {
+		return
 	}
 	clientID := q.Get("client_id")
 	if clientID == "" {
@@ -231,6 +222,27 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, redirectURI, mode, "code", code, "state", state)
 }
 
+// pageParams reads the parameters of a browser endpoint (authorize,
+// logout): the query of a GET, the form body of a POST; a repeated
+// parameter is an error page (RFC 6749 §3.1). ok is false when a page was
+// sent.
+func (h *Handler) pageParams(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if !h.parsePageForm(w, r) {
+			return nil, false
+		}
+		q = r.PostForm
+	}
+	for name := range q {
+		if len(q[name]) > 1 {
+			h.errorPage(w, r, http.StatusBadRequest, "The parameter "+name+" is repeated.")
+			return nil, false
+		}
+	}
+	return q, true
+}
+
 // respond sends the authorization response (or error) to redirectURI:
 // in its query (302), or with mode form_post as a page that POSTs the
 // parameters there (OAuth 2.0 Form Post Response Mode §2).
@@ -345,18 +357,9 @@ func withParams(u string, kv ...string) string {
 // page, never a redirect, and then nothing is ended.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	poolID := r.PathValue("pool")
-	q := r.URL.Query()
-	if r.Method == http.MethodPost {
-		if !h.parsePageForm(w, r) {
-			return
-		}
-		q = r.PostForm
-	}
-	for name := range q {
-		if len(q[name]) > 1 {
-			h.errorPage(w, r, http.StatusBadRequest, "The parameter "+name+" is repeated.")
-			return
-		}
+	q, ok := h.pageParams(w, r)
+	if !ok {
+		return
 	}
 	p, err := h.svc.GetPool(r.Context(), poolID)
 	if err != nil {
