@@ -183,9 +183,8 @@ func startApache(t *testing.T, e *env, clientID, secret string) string {
 func TestApacheModAuthOpenIDC(t *testing.T) {
 	requireApache(t)
 	e := setup(t)
-	cl := mustClient(t, e, e.pool.ID, e.conf)
 	base := startApache(t, e, e.conf, e.confSecret)
-	cl = mustClient(t, e, e.pool.ID, e.conf)
+	cl := mustClient(t, e, e.pool.ID, e.conf)
 	cl.LogoutURLs = append(cl.LogoutURLs, base+"/")
 	if _, err := e.svc.UpdateClient(context.Background(), cl); err != nil {
 		t.Fatal(err)

@@ -349,17 +349,6 @@ func firstOf(ks []*key, alg, state string) *key {
 	return nil
 }
 
-// ofAlg keeps the keys of alg.
-func ofAlg(ks []*key, alg string) []*key {
-	var out []*key
-	for _, k := range ks {
-		if k.rec.Alg == alg {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // CheckAlg checks an app client's id_token_signed_response_alg: "" (the
 // default, RS256), ES256 or RS256. Errors: CodeInvalidParameter.
 func CheckAlg(alg string) error {
