@@ -44,9 +44,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("operationId %s used by %s and %s", id, key, other)
 			}
 			opIDs[id] = key
-			if _, ok := op["responses"].(map[string]any); !ok {
+			for _, f := range []string{"summary", "description"} {
+				if s, _ := op[f].(string); strings.TrimSpace(s) == "" {
+					t.Errorf("%s has no %s", key, f)
+				}
+			}
+			responses, ok := op["responses"].(map[string]any)
+			if !ok {
 				t.Errorf("%s has no responses", key)
 			}
+			checkProblemResponses(t, key, responses, path != "/api/v1/openapi.json")
 			// Every {param} in the path is declared.
 			for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
 				if !declaresParam(doc.Paths[path], op, m[1]) {
@@ -156,4 +163,30 @@ func resolves(doc map[string]any, ref string) bool {
 		}
 	}
 	return true
+}
+
+// checkProblemResponses: an operation documents its 4xx answers (one
+// response a status, each a problem document naming the codes it can
+// carry as `code` in its description) and its server faults (default).
+func checkProblemResponses(t *testing.T, key string, responses map[string]any, errors bool) {
+	t.Helper()
+	n := 0
+	for status, v := range responses {
+		r, _ := v.(map[string]any)
+		if !strings.HasPrefix(status, "4") && !strings.HasPrefix(status, "5") {
+			continue
+		}
+		n++
+		desc, _ := r["description"].(string)
+		content, _ := r["content"].(map[string]any)
+		if content["application/problem+json"] == nil || !strings.Contains(desc, "Codes: `") {
+			t.Errorf("%s %s: not a problem document listing its codes (description %q)", key, status, desc)
+		}
+	}
+	if errors && n == 0 {
+		t.Errorf("%s documents no 4xx response", key)
+	}
+	if _, ok := responses["default"]; errors && !ok {
+		t.Errorf("%s has no default (server fault) response", key)
+	}
 }
