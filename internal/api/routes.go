@@ -8,6 +8,16 @@ type route struct {
 	h       handlerFunc
 }
 
+// Routes returns the ServeMux pattern of every route of the native API
+// ("METHOD /path/{wildcard}"), for the contract tests.
+func Routes() []string {
+	var ps []string
+	for _, rt := range newAPI(nil, Options{}).routes() {
+		ps = append(ps, rt.pattern)
+	}
+	return ps
+}
+
 // routes lists every route of the native API. The OpenAPI document
 // (openapi.yaml) must describe exactly these; TestOpenAPIMatchesRoutes
 // keeps the two from drifting.

@@ -38,8 +38,19 @@ func Current() DB { return current }
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 //
 // A failure names its database in the log (see New).
-func Main(m *testing.M) {
-	code := m.Run()
+//
+// Each after func runs once a pass ended, with the pass's exit code, and
+// returns the code to keep (a package's checks over the whole pass, such
+// as the native API's contract coverage).
+func Main(m *testing.M, after ...func(code int) int) {
+	run := func() int {
+		code := m.Run()
+		for _, f := range after {
+			code = f(code)
+		}
+		return code
+	}
+	code := run()
 	if onePass() {
 		os.Exit(code)
 	}
@@ -54,7 +65,7 @@ func Main(m *testing.M) {
 		fmt.Println("testenv: the same tests again on PostgreSQL")
 	}
 	current = Postgres
-	if c := m.Run(); c != 0 {
+	if c := run(); c != 0 {
 		code = c
 	}
 	os.Exit(code)
