@@ -126,6 +126,9 @@ func (a *API) routes() []route {
 
 		// Public documents.
 		{"GET /api/v1/openapi.json", a.openAPI},
+		// The browsable reference (Swagger UI) over openapi.json.
+		{"GET /api/v1/docs", a.apiDocs},
+		{"GET /api/v1/docs/{asset}", a.apiDocsAsset},
 		{"GET /{pool}/.well-known/jwks.json", a.jwks},
 		{"GET /{pool}/.well-known/openid-configuration", a.openIDConfiguration},
 	}

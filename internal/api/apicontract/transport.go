@@ -40,8 +40,18 @@ type operation struct {
 // codesRE finds the `code` values a problem response's description lists.
 var codesRE = regexp.MustCompile("`([a-z_]+)`")
 
+// registerDecoders teaches openapi3filter the body types of the reference
+// page (/api/v1/docs): text as text, images as files.
+var registerDecoders = sync.OnceFunc(func() {
+	for _, t := range []string{"text/html", "text/css", "text/javascript"} {
+		openapi3filter.RegisterBodyDecoder(t, openapi3filter.PlainBodyDecoder)
+	}
+	openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
+})
+
 // NewChecker loads doc (strictly, as Load) and indexes its operations.
 func NewChecker(ctx context.Context, doc []byte) (*Checker, error) {
+	registerDecoders()
 	d, err := Load(ctx, doc)
 	if err != nil {
 		return nil, err
