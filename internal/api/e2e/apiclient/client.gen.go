@@ -2339,6 +2339,20 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/sign-up (the `SignUp` operationId).
 	SignUp(ctx context.Context, body SignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAPIDocs This document as a browsable reference
+	//
+	// Swagger UI over /api/v1/openapi.json, served from the binary (its scripts, styles and icons under /api/v1/docs/); the page loads nothing from elsewhere. Public: no credentials.
+	//
+	// Corresponds with GET /api/v1/docs (the `GetAPIDocs` operationId).
+	GetAPIDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAPIDocsAsset A file of the reference page
+	//
+	// One of the reference page's scripts, stylesheets, icons or licence files. Public.
+	//
+	// Corresponds with GET /api/v1/docs/{asset} (the `GetAPIDocsAsset` operationId).
+	GetAPIDocsAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListJobs List every background job
 	//
 	// Every background job, global or of any pool, newest first. Global admin keys only.
@@ -3497,6 +3511,40 @@ func (c *APIClient) SignUpWithBody(ctx context.Context, contentType string, body
 // Corresponds with POST /api/v1/auth/sign-up (the `SignUp` operationId).
 func (c *APIClient) SignUp(ctx context.Context, body SignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSignUpRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAPIDocs This document as a browsable reference
+//
+// Swagger UI over /api/v1/openapi.json, served from the binary (its scripts, styles and icons under /api/v1/docs/); the page loads nothing from elsewhere. Public: no credentials.
+//
+// Corresponds with GET /api/v1/docs (the `GetAPIDocs` operationId).
+func (c *APIClient) GetAPIDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIDocsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAPIDocsAsset A file of the reference page
+//
+// One of the reference page's scripts, stylesheets, icons or licence files. Public.
+//
+// Corresponds with GET /api/v1/docs/{asset} (the `GetAPIDocsAsset` operationId).
+func (c *APIClient) GetAPIDocsAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIDocsAssetRequest(c.Server, asset)
 	if err != nil {
 		return nil, err
 	}
@@ -5672,6 +5720,67 @@ func NewSignUpRequestWithBody(server string, contentType string, body io.Reader)
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAPIDocsRequest constructs an http.Request for the GetAPIDocs method
+func NewGetAPIDocsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAPIDocsAssetRequest constructs an http.Request for the GetAPIDocsAsset method
+func NewGetAPIDocsAssetRequest(server string, asset string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/docs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9667,6 +9776,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/sign-up (the `SignUp` operationId).
 	SignUpWithResponse(ctx context.Context, body SignUpJSONRequestBody, reqEditors ...RequestEditorFn) (*SignUpResponse, error)
 
+	// GetAPIDocsWithResponse This document as a browsable reference
+	//
+	// Swagger UI over /api/v1/openapi.json, served from the binary (its scripts, styles and icons under /api/v1/docs/); the page loads nothing from elsewhere. Public: no credentials.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/docs (the `GetAPIDocs` operationId).
+	GetAPIDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIDocsResponse, error)
+
+	// GetAPIDocsAssetWithResponse A file of the reference page
+	//
+	// One of the reference page's scripts, stylesheets, icons or licence files. Public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/docs/{asset} (the `GetAPIDocsAsset` operationId).
+	GetAPIDocsAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetAPIDocsAssetResponse, error)
+
 	// ListJobsWithResponse List every background job
 	//
 	// Every background job, global or of any pool, newest first. Global admin keys only.
@@ -11471,6 +11598,95 @@ func (r SignUpResponse) ContentType() string {
 	return ""
 }
 
+type GetAPIDocsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAPIDocsResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIDocsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIDocsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIDocsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAPIDocsAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAPIDocsAssetResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAPIDocsAssetResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIDocsAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIDocsAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIDocsAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIDocsAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12493,11 +12709,18 @@ type GetOpenAPIResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenAPIResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetOpenAPIResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -18038,6 +18261,36 @@ func (c *ClientWithResponses) SignUpWithResponse(ctx context.Context, body SignU
 	return ParseSignUpResponse(rsp)
 }
 
+// GetAPIDocsWithResponse This document as a browsable reference
+//
+// Swagger UI over /api/v1/openapi.json, served from the binary (its scripts, styles and icons under /api/v1/docs/); the page loads nothing from elsewhere. Public: no credentials.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/docs (the `GetAPIDocs` operationId).
+func (c *ClientWithResponses) GetAPIDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIDocsResponse, error) {
+	rsp, err := c.GetAPIDocs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIDocsResponse(rsp)
+}
+
+// GetAPIDocsAssetWithResponse A file of the reference page
+//
+// One of the reference page's scripts, stylesheets, icons or licence files. Public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/docs/{asset} (the `GetAPIDocsAsset` operationId).
+func (c *ClientWithResponses) GetAPIDocsAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetAPIDocsAssetResponse, error) {
+	rsp, err := c.GetAPIDocsAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIDocsAssetResponse(rsp)
+}
+
 // ListJobsWithResponse List every background job
 //
 // Every background job, global or of any pool, newest first. Global admin keys only.
@@ -20321,6 +20574,65 @@ func ParseSignUpResponse(rsp *http.Response) (*SignUpResponse, error) {
 	return response, nil
 }
 
+// ParseGetAPIDocsResponse parses an HTTP response from a GetAPIDocsWithResponse call
+func ParseGetAPIDocsResponse(rsp *http.Response) (*GetAPIDocsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIDocsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAPIDocsAssetResponse parses an HTTP response from a GetAPIDocsAssetWithResponse call
+func ParseGetAPIDocsAssetResponse(rsp *http.Response) (*GetAPIDocsAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIDocsAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListJobsResponse parses an HTTP response from a ListJobsWithResponse call
 func ParseListJobsResponse(rsp *http.Response) (*ListJobsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21193,6 +21505,13 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
 
 	}
 
