@@ -1,9 +1,14 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/e2e/apiclient"
@@ -99,4 +104,39 @@ func body(r any) string {
 		return "<no response>"
 	}
 	return string(v.Elem().FieldByName("Body").Bytes())
+}
+
+// TestGeneratedClientIsCurrent: the committed client is what oapi-codegen
+// makes of today's openapi.yaml, so a change to the document without
+// `go generate ./internal/api/e2e` fails here rather than leaving the
+// flow above testing yesterday's contract.
+func TestGeneratedClientIsCurrent(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs oapi-codegen (go tool); skipped in -short")
+	}
+	cfg, err := os.ReadFile("apiclient/oapi-codegen.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "client.gen.go")
+	tmpCfg := filepath.Join(t.TempDir(), "oapi-codegen.yaml")
+	if err := os.WriteFile(tmpCfg, []byte(strings.Replace(string(cfg), "output: client.gen.go", "output: "+out, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "tool", "oapi-codegen", "-config", tmpCfg, "../openapi.yaml")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("oapi-codegen: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("apiclient/client.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("internal/api/e2e/apiclient/client.gen.go is not what openapi.yaml generates: run go generate ./internal/api/e2e")
+	}
 }
