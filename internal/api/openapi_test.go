@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // TestOpenAPIMatchesRoutes walks every route in routes.go and every
@@ -204,4 +207,68 @@ func public(op map[string]any) bool {
 	}
 	m, _ := sec[0].(map[string]any)
 	return len(m) == 0
+}
+
+// TestOpenAPIProblemCodesMatchStatuses: each code an operation lists for a
+// status is one statusFor maps to that status and one the Problem
+// schema's code enum has, and every code of that enum is one statusFor
+// knows: the document cannot promise a code under the wrong status.
+func TestOpenAPIProblemCodesMatchStatuses(t *testing.T) {
+	t.Parallel()
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage
+		Components struct {
+			Schemas struct {
+				Problem struct {
+					Properties struct {
+						Code struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := map[string]bool{}
+	for _, c := range doc.Components.Schemas.Problem.Properties.Code.Enum {
+		if _, ok := statusFor(identity.Code(c)); !ok {
+			t.Errorf("Problem.code lists %q, which statusFor does not know", c)
+		}
+		enum[c] = true
+	}
+	codeRE := regexp.MustCompile("`([a-z_]+)`")
+	n := 0
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				Responses map[string]struct{ Description string }
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			for status, r := range op.Responses {
+				want, err := strconv.Atoi(status)
+				if err != nil || want < 400 {
+					continue
+				}
+				for _, m := range codeRE.FindAllStringSubmatch(r.Description, -1) {
+					n++
+					if got, ok := statusFor(identity.Code(m[1])); !ok || got != want || !enum[m[1]] {
+						t.Errorf("%s %s: %s lists `%s`, which is answered with %d", strings.ToUpper(method), path, status, m[1], got)
+					}
+				}
+			}
+		}
+	}
+	if n < 300 {
+		t.Fatalf("only %d listed codes found", n)
+	}
 }

@@ -471,6 +471,7 @@ const (
 	ProblemCodeTooManyFailedAttempts    ProblemCode = "too_many_failed_attempts"
 	ProblemCodeTooManyRequests          ProblemCode = "too_many_requests"
 	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnexpectedLambda         ProblemCode = "unexpected_lambda"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
 	ProblemCodeUnsupportedOperation     ProblemCode = "unsupported_operation"
@@ -533,6 +534,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTooManyRequests:
 		return true
 	case ProblemCodeUnauthenticated:
+		return true
+	case ProblemCodeUnavailable:
 		return true
 	case ProblemCodeUnexpectedLambda:
 		return true
