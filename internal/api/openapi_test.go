@@ -16,17 +16,11 @@ import (
 // document and the code cannot drift.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
-	b, err := OpenAPIJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	decodeOpenAPI(t, &doc)
 	if doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi = %q", doc.OpenAPI)
 	}
@@ -121,14 +115,8 @@ func declaresParam(item map[string]any, op map[string]any, name string) bool {
 // TestOpenAPIRefsResolve checks every $ref points at a defined component.
 func TestOpenAPIRefsResolve(t *testing.T) {
 	t.Parallel()
-	b, err := OpenAPIJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	decodeOpenAPI(t, &doc)
 	var walk func(v any)
 	n := 0
 	walk = func(v any) {
@@ -215,10 +203,6 @@ func public(op map[string]any) bool {
 // knows: the document cannot promise a code under the wrong status.
 func TestOpenAPIProblemCodesMatchStatuses(t *testing.T) {
 	t.Parallel()
-	b, err := OpenAPIJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage
 		Components struct {
@@ -231,9 +215,7 @@ func TestOpenAPIProblemCodesMatchStatuses(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	decodeOpenAPI(t, &doc)
 	enum := map[string]bool{}
 	for _, c := range doc.Components.Schemas.Problem.Properties.Code.Enum {
 		if _, ok := statusFor(identity.Code(c)); !ok {
@@ -270,5 +252,17 @@ func TestOpenAPIProblemCodesMatchStatuses(t *testing.T) {
 	}
 	if n < 300 {
 		t.Fatalf("only %d listed codes found", n)
+	}
+}
+
+// decodeOpenAPI decodes the served document into v.
+func decodeOpenAPI(t *testing.T, v any) {
+	t.Helper()
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
 	}
 }
