@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/gatehouse-id/gatehouse/internal/api/apicontract"
 )
 
@@ -52,4 +54,25 @@ paths:
 	if _, err := apicontract.Load(context.Background(), bad); err == nil {
 		t.Fatal("a split description passed the lint")
 	}
+}
+
+// TestOpenAPIIsBlockStyle: no flow collection ({...} or [...]) with
+// anything in it, so no description can be split at its commas again.
+// `go run ./internal/api/openapifmt` rewrites a pasted flow-style block.
+func TestOpenAPIIsBlockStyle(t *testing.T) {
+	t.Parallel()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(openAPIYAML, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Style&yaml.FlowStyle != 0 && len(n.Content) > 0 {
+			t.Errorf("openapi.yaml:%d: a flow-style collection; write it in block style (go run ./internal/api/openapifmt)", n.Line)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
 }
