@@ -39,10 +39,14 @@ func Current() DB { return current }
 //
 // A failure names its database in the log (see New).
 //
-// Each after func runs once a pass ended, with the pass's exit code, and
-// returns the code to keep (a package's checks over the whole pass, such
-// as the native API's contract coverage).
+// Each after func runs once a pass of the tests ended, with the pass's
+// exit code, and returns the code to keep (a package's checks over the
+// whole pass, such as the native API's contract coverage). A listing,
+// fuzzing or benchmarks run no after func.
 func Main(m *testing.M, after ...func(code int) int) {
+	if onePass() {
+		os.Exit(m.Run())
+	}
 	run := func() int {
 		code := m.Run()
 		for _, f := range after {
@@ -51,9 +55,6 @@ func Main(m *testing.M, after ...func(code int) int) {
 		return code
 	}
 	code := run()
-	if onePass() {
-		os.Exit(code)
-	}
 	if os.Getenv(storetest.PostgresEnv) == "" {
 		if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
 			fmt.Fprintf(os.Stderr, "testenv: %s is not set (required when CI=true or GATEHOUSE_TEST_ALL=1)\n", storetest.PostgresEnv)
