@@ -56,7 +56,7 @@ func TestAPIDocsPageInChromium(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 5*time.Minute) // a bound against a hung browser, not a threshold (as internal/oidc)
 	defer cancel()
 
 	var mu sync.Mutex
