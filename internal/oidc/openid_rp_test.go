@@ -493,6 +493,15 @@ func TestBackchannelLogout(t *testing.T) {
 	if c := verify(deliver(1)[0]); c["sid"] != sid {
 		t.Fatalf("sid %v, want %v", c["sid"], sid)
 	}
+	// The hosted pages' own sign-out.
+	e.codeTokens(b)
+	so := b.b.Get(e.base + "/" + e.pool.ID + "/signout")
+	if r := b.b.Submit(so); r.Status != http.StatusFound && r.Status != http.StatusSeeOther {
+		t.Fatalf("hosted sign-out: %d", r.Status)
+	}
+	if c := verify(deliver(1)[0]); c["sid"] != nil {
+		t.Fatalf("hosted sign-out names one session: %v", c)
+	}
 	if err := e.svc.AdminUserGlobalSignOut(ctx, e.pool.ID, userEmail); err != nil {
 		t.Fatal(err)
 	}
