@@ -23,6 +23,9 @@ type Company struct {
 	Group     string
 	Approvers []Approver
 	Status    string // CompanyActive or CompanyDisabled
+	// RequireMFA: the company's members must sign in with a second
+	// factor (set by the company's admins or a pool admin).
+	RequireMFA bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
