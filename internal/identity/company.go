@@ -26,8 +26,8 @@ type Company struct {
 	// RequireMFA: the company's members must sign in with a second
 	// factor (set by the company's admins or a pool admin).
 	RequireMFA bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Approver may decide a company's registration requests. Either Sub names a
