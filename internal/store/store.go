@@ -216,6 +216,8 @@ type Querier interface {
 	// UpdateFactor writes Name, Confirmed, Enabled and Preferred;
 	// ErrNotFound if missing.
 	UpdateFactor(ctx context.Context, f *identity.Factor) error
+	// DeleteFactor removes one factor; ErrNotFound if missing.
+	DeleteFactor(ctx context.Context, poolID, sub, id string) error
 	// DeleteFactors removes the user's factors of type typ ("" for all)
 	// and returns how many went.
 	DeleteFactors(ctx context.Context, poolID, sub, typ string) (int, error)

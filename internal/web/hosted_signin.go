@@ -170,14 +170,14 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, us
 		w.errorPage(rw, r, identity.Errorf(identity.CodeInternal, "no tokens"))
 		return
 	}
-	_, u, _, err := w.svc.AuthenticateAccessTokenFor(r.Context(), h.pool.ID, res.Tokens.AccessToken)
+	_, u, claims, err := w.svc.AuthenticateAccessTokenFor(r.Context(), h.pool.ID, res.Tokens.AccessToken)
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return
 	}
 	now := w.opts.Now().UTC()
 	s := &Session{PoolID: h.pool.ID, Sub: u.Sub, Username: u.Username, ClientID: h.clientID, AuthTime: now,
-		Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken}
+		Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken, AMR: auth.AMRClaim(claims)}
 	if err := w.startSession(rw, s); err != nil {
 		w.errorPage(rw, r, err)
 		return

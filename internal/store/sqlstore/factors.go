@@ -52,6 +52,11 @@ func (q *querier) UpdateFactor(ctx context.Context, f *identity.Factor) error {
 		f.PoolID, f.Sub, f.ID)
 }
 
+// DeleteFactor removes one factor.
+func (q *querier) DeleteFactor(ctx context.Context, poolID, sub, id string) error {
+	return q.execOne(ctx, "factor", `DELETE FROM user_factors WHERE pool_id = ? AND sub = ? AND id = ?`, poolID, sub, id)
+}
+
 // DeleteFactors removes the user's factors of type typ ("" for all).
 func (q *querier) DeleteFactors(ctx context.Context, poolID, sub, typ string) (int, error) {
 	n, err := q.execN(ctx, `DELETE FROM user_factors WHERE pool_id = ? AND sub = ? AND (type = ? OR ? = '')`, poolID, sub, typ, typ)

@@ -99,7 +99,10 @@ func testFactors(t *testing.T, s store.Store) {
 		t.Fatalf("recovery codes after use: %+v %+v", rec[0], rec[1])
 	}
 
-	if n, err := s.DeleteFactors(ctx(t), p.ID, ann.Sub, identity.FactorRecovery); err != nil || n != 2 {
+	noErr(t, "DeleteFactor", s.DeleteFactor(ctx(t), p.ID, ann.Sub, "rh1"))
+	wantErr(t, "delete a deleted factor", s.DeleteFactor(ctx(t), p.ID, ann.Sub, "rh1"), store.ErrNotFound)
+	wantErr(t, "delete another user's factor", s.DeleteFactor(ctx(t), p.ID, bob.Sub, "rh2"), store.ErrNotFound)
+	if n, err := s.DeleteFactors(ctx(t), p.ID, ann.Sub, identity.FactorRecovery); err != nil || n != 1 {
 		t.Fatalf("delete recovery: %d %v", n, err)
 	}
 	noErr(t, "InsertFactor bob", s.InsertFactor(ctx(t), &identity.Factor{PoolID: p.ID, Sub: bob.Sub, ID: "f1",

@@ -32,3 +32,9 @@ CREATE INDEX user_factors_type ON user_factors (pool_id, sub, type);
 
 -- A company admin may require MFA of the company's members.
 ALTER TABLE companies ADD COLUMN require_mfa INTEGER NOT NULL DEFAULT 0;
+
+-- How the user signed in (RFC 8176 amr values, space-separated, e.g.
+-- "pwd otp mfa"), kept with the refresh family and the authorization code
+-- so that refreshed and code-issued tokens say the same.
+ALTER TABLE refresh_tokens ADD COLUMN amr TEXT NOT NULL DEFAULT '';
+ALTER TABLE oauth_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '';
