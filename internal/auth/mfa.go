@@ -455,7 +455,16 @@ func (s *Service) mfaCaller(ctx context.Context, a MFAAuth) (*identity.Pool, *id
 	if a.Session == "" {
 		return nil, nil, nil, nil, identity.FieldError("AccessToken", "Either AccessToken or Session is required.")
 	}
-	cl, p, err := s.resolveClient(ctx, a.Client, "")
+	var (
+		cl  *identity.AppClient
+		p   *identity.Pool
+		err error
+	)
+	if a.Client.ID != "" {
+		cl, p, err = s.resolveClient(ctx, a.Client, "")
+	} else {
+		cl, p, err = s.sessionClient(ctx, a.Session)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -954,6 +963,9 @@ func validMFA(c identity.MFASettings) error {
 // SetPoolMFA sets the pool's MFA policy (audited). Errors:
 // invalid_parameter, resource_not_found.
 func (s *Service) SetPoolMFA(ctx context.Context, poolID string, c PoolMFAConfig) (*PoolMFAConfig, error) {
+	if callerSub(ctx) != "" { // a company admin: the pool's policy is the pool admins'
+		return nil, identity.Errorf(identity.CodeForbidden, "Only the pool's admins may change its MFA policy.")
+	}
 	if err := validMFA(c); err != nil {
 		return nil, err
 	}
@@ -1053,4 +1065,36 @@ func (s *Service) NeedsMFA(ctx context.Context, poolID, sub string, amr []string
 		return false, err
 	}
 	return plan.required || len(plan.usable) > 0, nil
+}
+
+// sessionClient finds the client a challenge session was issued to (its
+// aud, unverified here: verifyChallengeSession then checks the signature
+// and that aud is this client), for Cognito's AssociateSoftwareToken and
+// VerifySoftwareToken, which send a Session without a ClientId.
+func (s *Service) sessionClient(ctx context.Context, session string) (*identity.AppClient, *identity.Pool, error) {
+	if len(session) > maxSessionLen || strings.Count(session, ".") != 2 {
+		return nil, nil, errInvalidSession
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.SplitN(session, ".", 3)[1])
+	if err != nil {
+		return nil, nil, errInvalidSession
+	}
+	var c struct {
+		Aud string `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Aud == "" || len(c.Aud) > 128 {
+		return nil, nil, errInvalidSession
+	}
+	cl, err := s.cfg.Store.GetClient(ctx, c.Aud)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, errInvalidSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get client: %w", err)
+	}
+	p, err := s.getPool(ctx, s.cfg.Store, cl.PoolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, p, nil
 }
