@@ -538,6 +538,11 @@ func totpURI(p *identity.Pool, u *identity.User, key string) string {
 	if u.Email != "" {
 		account = u.Email
 	}
+	return TOTPURI(p, account, key)
+}
+
+// TOTPURI is the otpauth:// URI of key for account in pool p.
+func TOTPURI(p *identity.Pool, account, key string) string {
 	v := url.Values{"secret": {key}, "issuer": {p.Name}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
 	return "otpauth://totp/" + url.PathEscape(p.Name+":"+account) + "?" + v.Encode()
 }
