@@ -673,19 +673,22 @@ func (s *Service) SetUserMFAPreference(ctx context.Context, accessToken string, 
 	if err != nil {
 		return err
 	}
-	return s.setMFAPreference(ctx, p.ID, u.Username, pref, "user.mfa_preference")
+	return s.setMFAPreference(ctx, p.ID, u.Sub, pref, "user.mfa_preference", true)
 }
 
 // AdminSetUserMFAPreference is SetUserMFAPreference for an administrator.
 func (s *Service) AdminSetUserMFAPreference(ctx context.Context, poolID, username string, pref MFAPreference) error {
-	return s.setMFAPreference(ctx, poolID, username, pref, "admin.user_mfa_preference")
+	return s.setMFAPreference(ctx, poolID, username, pref, "admin.user_mfa_preference", false)
 }
 
-func (s *Service) setMFAPreference(ctx context.Context, poolID, username string, pref MFAPreference, event string) error {
+// setMFAPreference applies pref to the user: the caller's own account
+// (self: who is the token's sub) or, for an administrator, the user named
+// username (a company admin only for the members adminUserTx allows).
+func (s *Service) setMFAPreference(ctx context.Context, poolID, who string, pref MFAPreference, event string, self bool) error {
 	if pref.SoftwareToken != nil && pref.Email != nil && pref.SoftwareToken.Preferred && pref.Email.Preferred {
 		return identity.FieldError("PreferredMfa", "Only one MFA type can be preferred.")
 	}
-	return s.adminUserTx(ctx, poolID, username, event, func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error) {
+	apply := func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error) {
 		fs, err := q.ListFactors(ctx, p.ID, u.Sub, "")
 		if err != nil {
 			return nil, fmt.Errorf("list factors: %w", err)
@@ -746,7 +749,25 @@ func (s *Service) setMFAPreference(ctx context.Context, poolID, username string,
 			}
 		}
 		return map[string]string{"software_token": prefString(totp), "email": prefString(email)}, nil
-	})
+	}
+	if !self {
+		return s.adminUserTx(ctx, poolID, who, event, apply)
+	}
+	return wrapStoreErr(event, s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		p, err := s.getPool(ctx, q, poolID)
+		if err != nil {
+			return err
+		}
+		u, err := q.GetUser(ctx, p.ID, who)
+		if err != nil {
+			return fmt.Errorf("get user: %w", err)
+		}
+		detail, err := apply(q, p, u)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, event, "user:"+u.Sub, detail)
+	}))
 }
 
 func prefString(f *identity.Factor) string {
