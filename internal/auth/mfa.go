@@ -1124,3 +1124,20 @@ func (s *Service) sessionClient(ctx context.Context, session string) (*identity.
 	}
 	return cl, p, nil
 }
+
+// UsersWithMFA reports which of users (of pool poolID) have a confirmed
+// second factor (an authenticator app or email codes), for the console's
+// member lists. The caller has checked it may list them.
+func (s *Service) UsersWithMFA(ctx context.Context, poolID string, users []*identity.User) (map[string]bool, error) {
+	out := make(map[string]bool, len(users))
+	for _, u := range users {
+		fs, err := s.cfg.Store.ListFactors(ctx, poolID, u.Sub, "")
+		if err != nil {
+			return nil, fmt.Errorf("list factors: %w", err)
+		}
+		out[u.Sub] = slices.ContainsFunc(fs, func(f *identity.Factor) bool {
+			return f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP && f.Enabled
+		})
+	}
+	return out, nil
+}
