@@ -327,3 +327,35 @@ func TestMFACompanyRequirement(t *testing.T) {
 		}
 	})
 }
+
+// SRP's answer (PASSWORD_VERIFIER) goes through the same policy: no tokens
+// without the factor, and the factor's tokens say pwd, otp, mfa.
+func TestMFAOnSRP(t *testing.T) {
+	t.Parallel()
+	e := srpSetup(t, nil)
+	if _, err := e.s.SetPoolMFA(e.ctx, e.pool.ID, PoolMFAConfig{Configuration: identity.MFAOn}); err != nil {
+		t.Fatal(err)
+	}
+	e.confirmedUser("jo@example.com")
+	r, err := e.srpSignIn("jo@example.com", goodPW)
+	ch := wantChallenge(t, r, err, ChallengeMFASetup)
+	setup, err := e.s.AssociateSoftwareToken(e.ctx, MFAAuth{Session: ch.Session}) // no client: the session names it
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := e.s.VerifySoftwareToken(e.ctx, VerifyTOTPInput{MFAAuth: MFAAuth{Session: setup.Session}, Code: e.code(setup.SecretCode)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = e.respond(ChallengeMFASetup, sess, nil); err != nil || r.Tokens == nil {
+		t.Fatalf("MFA_SETUP: %+v %v", r, err)
+	}
+	e.advance(totpPeriod * time.Second)
+	r, err = e.srpSignIn("jo@example.com", goodPW)
+	ch = wantChallenge(t, r, err, ChallengeSoftwareTokenMFA)
+	r, err = e.respond(ChallengeSoftwareTokenMFA, ch.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": e.code(setup.SecretCode)})
+	if err != nil || r.Tokens == nil {
+		t.Fatalf("TOTP after SRP: %+v %v", r, err)
+	}
+	wantAMR(t, r.Tokens, "pwd", "otp", "mfa")
+}
