@@ -835,20 +835,26 @@ func (s *Service) GetUserMFA(ctx context.Context, accessToken string) (*UserMFA,
 	return s.mfaView(ctx, s.cfg.Store, p, u)
 }
 
-// AdminGetUserMFA returns a user's MFA state for an administrator.
+// AdminGetUserMFA returns a user's MFA state for an administrator (a
+// company admin: for the members adminUserTx would let them act on).
 func (s *Service) AdminGetUserMFA(ctx context.Context, poolID, username string) (*UserMFA, error) {
-	p, err := s.getPool(ctx, s.cfg.Store, poolID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.findUser(ctx, s.cfg.Store, p, username)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkCompanyAdminTarget(ctx, s.cfg.Store, p, u); err != nil {
-		return nil, err
-	}
-	return s.mfaView(ctx, s.cfg.Store, p, u)
+	var v *UserMFA
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		p, err := s.getPool(ctx, q, poolID)
+		if err != nil {
+			return err
+		}
+		u, err := s.findUser(ctx, q, p, username)
+		if err != nil {
+			return err
+		}
+		if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil {
+			return err
+		}
+		v, err = s.mfaView(ctx, q, p, u)
+		return err
+	})
+	return v, wrapStoreErr("admin get user mfa", err)
 }
 
 // AdminResetUserMFA removes every factor of the user (TOTP, email codes,

@@ -49,6 +49,25 @@ func (e *userEnv) enrolTOTP(access string) string {
 	return setup.SecretCode
 }
 
+// enrolAtSignIn answers an MFA_SETUP challenge (sessions only, as Amplify
+// does) and returns the tokens and the app's key.
+func (e *userEnv) enrolAtSignIn(ch *Challenge, client Client) (*Tokens, string) {
+	e.t.Helper()
+	setup, err := e.s.AssociateSoftwareToken(e.ctx, MFAAuth{Client: client, Session: ch.Session})
+	if err != nil {
+		e.t.Fatalf("AssociateSoftwareToken: %v", err)
+	}
+	sess, err := e.s.VerifySoftwareToken(e.ctx, VerifyTOTPInput{MFAAuth: MFAAuth{Client: client, Session: setup.Session}, Code: e.code(setup.SecretCode)})
+	if err != nil {
+		e.t.Fatalf("VerifySoftwareToken: %v", err)
+	}
+	r, err := e.respond(ChallengeMFASetup, sess, nil)
+	if err != nil || r.Tokens == nil {
+		e.t.Fatalf("MFA_SETUP: %+v %v", r, err)
+	}
+	return r.Tokens, setup.SecretCode
+}
+
 func (e *userEnv) respond(name, session string, responses map[string]string) (*AuthResult, error) {
 	return e.s.RespondToAuthChallenge(e.ctx, RespondInput{Client: e.c(), ChallengeName: name, Session: session, Responses: responses})
 }
@@ -137,18 +156,7 @@ func TestMFAGuessingLocksTheAccount(t *testing.T) {
 	e := mfaSetup(t, identity.MFAOn, false, func(in *CreatePoolInput) { in.MaxFailedAttempts = 4 })
 	e.confirmedUser("jo@example.com")
 	r, err := e.signIn("jo@example.com", goodPW)
-	ch := wantChallenge(t, r, err, ChallengeMFASetup)
-	setup, err := e.s.AssociateSoftwareToken(e.ctx, MFAAuth{Client: e.c(), Session: ch.Session})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := e.s.VerifySoftwareToken(e.ctx, VerifyTOTPInput{MFAAuth: MFAAuth{Client: e.c(), Session: setup.Session}, Code: e.code(setup.SecretCode)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := e.respond(ChallengeMFASetup, sess, nil); err != nil || r.Tokens == nil {
-		t.Fatalf("MFA_SETUP: %+v %v", r, err)
-	}
+	_, secret := e.enrolAtSignIn(wantChallenge(t, r, err, ChallengeMFASetup), e.c())
 	e.advance(totpPeriod * time.Second)
 	wrong := func(good string) string {
 		if good == "000000" {
@@ -159,7 +167,7 @@ func TestMFAGuessingLocksTheAccount(t *testing.T) {
 	for i := range 4 {
 		r, err := e.signIn("jo@example.com", goodPW) // the right password never resets the count
 		ch := wantChallenge(t, r, err, ChallengeSoftwareTokenMFA)
-		_, err = e.respond(ChallengeSoftwareTokenMFA, ch.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": wrong(e.code(setup.SecretCode))})
+		_, err = e.respond(ChallengeSoftwareTokenMFA, ch.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": wrong(e.code(secret))})
 		if identity.ErrorCode(err) != identity.CodeCodeMismatch {
 			t.Fatalf("guess %d: %v", i, err)
 		}
@@ -271,21 +279,12 @@ func TestMFARemoveAndReset(t *testing.T) {
 	e := mfaSetup(t, identity.MFAOn, false, nil)
 	e.confirmedUser("jo@example.com")
 	r, err := e.signIn("jo@example.com", goodPW)
-	ch := wantChallenge(t, r, err, ChallengeMFASetup)
-	setup, _ := e.s.AssociateSoftwareToken(e.ctx, MFAAuth{Client: e.c(), Session: ch.Session})
-	sess, err := e.s.VerifySoftwareToken(e.ctx, VerifyTOTPInput{MFAAuth: MFAAuth{Client: e.c(), Session: setup.Session}, Code: e.code(setup.SecretCode)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err = e.respond(ChallengeMFASetup, sess, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, _ := e.s.GetUserMFA(e.ctx, r.Tokens.AccessToken)
+	toks, _ := e.enrolAtSignIn(wantChallenge(t, r, err, ChallengeMFASetup), e.c())
+	v, _ := e.s.GetUserMFA(e.ctx, toks.AccessToken)
 	if len(v.Factors) != 1 {
 		t.Fatalf("factors: %+v", v.Factors)
 	}
-	if err := e.s.RemoveFactor(e.ctx, r.Tokens.AccessToken, v.Factors[0].ID); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+	if err := e.s.RemoveFactor(e.ctx, toks.AccessToken, v.Factors[0].ID); identity.ErrorCode(err) != identity.CodeInvalidParameter {
 		t.Fatalf("removing the last factor of a required-MFA user: %v", err)
 	}
 	if err := e.s.AdminResetUserMFA(e.ctx, e.pool.ID, "jo@example.com"); err != nil {
@@ -338,22 +337,11 @@ func TestMFAOnSRP(t *testing.T) {
 	}
 	e.confirmedUser("jo@example.com")
 	r, err := e.srpSignIn("jo@example.com", goodPW)
-	ch := wantChallenge(t, r, err, ChallengeMFASetup)
-	setup, err := e.s.AssociateSoftwareToken(e.ctx, MFAAuth{Session: ch.Session}) // no client: the session names it
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := e.s.VerifySoftwareToken(e.ctx, VerifyTOTPInput{MFAAuth: MFAAuth{Session: setup.Session}, Code: e.code(setup.SecretCode)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err = e.respond(ChallengeMFASetup, sess, nil); err != nil || r.Tokens == nil {
-		t.Fatalf("MFA_SETUP: %+v %v", r, err)
-	}
+	_, secret := e.enrolAtSignIn(wantChallenge(t, r, err, ChallengeMFASetup), Client{}) // no client: the session names it
 	e.advance(totpPeriod * time.Second)
 	r, err = e.srpSignIn("jo@example.com", goodPW)
-	ch = wantChallenge(t, r, err, ChallengeSoftwareTokenMFA)
-	r, err = e.respond(ChallengeSoftwareTokenMFA, ch.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": e.code(setup.SecretCode)})
+	ch := wantChallenge(t, r, err, ChallengeSoftwareTokenMFA)
+	r, err = e.respond(ChallengeSoftwareTokenMFA, ch.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": e.code(secret)})
 	if err != nil || r.Tokens == nil {
 		t.Fatalf("TOTP after SRP: %+v %v", r, err)
 	}

@@ -57,6 +57,8 @@ func (h *Handler) verifySoftwareToken(c *call) (any, error) {
 // mfaPreferenceInput is what SetUserMFAPreference and
 // AdminSetUserMFAPreference share.
 type mfaPreferenceInput struct {
+	AccessToken              string // SetUserMFAPreference
+	UserPoolId, Username     string // AdminSetUserMFAPreference
 	SMSMfaSettings           *mfaSettingsType
 	SoftwareTokenMfaSettings *mfaSettingsType
 	EmailMfaSettings         *mfaSettingsType
@@ -70,25 +72,20 @@ func (in *mfaPreferenceInput) preference() (auth.MFAPreference, error) {
 }
 
 func (h *Handler) setUserMFAPreference(c *call) (any, error) {
-	var in struct {
-		AccessToken string
-		mfaPreferenceInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	pref, err := in.preference()
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, h.svc.SetUserMFAPreference(c.ctx, in.AccessToken, pref)
+	return h.mfaPreference(c, func(in *mfaPreferenceInput, pref auth.MFAPreference) error {
+		return h.svc.SetUserMFAPreference(c.ctx, in.AccessToken, pref)
+	})
 }
 
 func (h *Handler) adminSetUserMFAPreference(c *call) (any, error) {
-	var in struct {
-		userRef
-		mfaPreferenceInput
-	}
+	return h.mfaPreference(c, func(in *mfaPreferenceInput, pref auth.MFAPreference) error {
+		return h.svc.AdminSetUserMFAPreference(c.ctx, in.UserPoolId, in.Username, pref)
+	})
+}
+
+// mfaPreference decodes (Admin)SetUserMFAPreference and calls set.
+func (h *Handler) mfaPreference(c *call, set func(in *mfaPreferenceInput, pref auth.MFAPreference) error) (any, error) {
+	var in mfaPreferenceInput
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
@@ -96,7 +93,7 @@ func (h *Handler) adminSetUserMFAPreference(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, h.svc.AdminSetUserMFAPreference(c.ctx, in.UserPoolId, in.Username, pref)
+	return struct{}{}, set(&in, pref)
 }
 
 // poolMfaConfig is SetUserPoolMfaConfig's request and answer (and

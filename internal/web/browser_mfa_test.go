@@ -26,11 +26,14 @@ func TestBrowserMFA(t *testing.T) {
 			MFA: identity.MFASettings{Configuration: identity.MFAOn}},
 		Clients: []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
 		Users:   []testenv.User{{Username: "ann@example.com"}}})
+	signIn := func(tb *tab) {
+		tb.open(s.Page("login?client_id=" + s.Client(0).ID))
+		tb.typeInto("username", "ann@example.com")
+		tb.typeInto("password", testenv.Password)
+		tb.submit("/login")
+	}
 	ann := c.person(true)
-	ann.open(s.Page("login?client_id=" + s.Client(0).ID))
-	ann.typeInto("username", "ann@example.com")
-	ann.typeInto("password", testenv.Password)
-	ann.submit("/login")
+	signIn(ann)
 	ann.see("Scan the QR code")
 	secret := ann.eval(`document.getElementById("totp-secret").textContent`)
 	if n := ann.eval(`String(document.querySelectorAll("figure.qr svg path").length)`); n != "1" {
@@ -66,10 +69,7 @@ func TestBrowserMFA(t *testing.T) {
 	}
 
 	phone := c.person(false)
-	phone.open(s.Page("login?client_id=" + s.Client(0).ID))
-	phone.typeInto("username", "ann@example.com")
-	phone.typeInto("password", testenv.Password)
-	phone.submit("/login")
+	signIn(phone)
 	phone.see("authenticator app")
 	phone.shot("mfa-03-code")
 	phone.do(chromedp.Click(chromedp.CSS("details summary")))
