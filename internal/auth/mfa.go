@@ -840,15 +840,8 @@ func (s *Service) GetUserMFA(ctx context.Context, accessToken string) (*UserMFA,
 func (s *Service) AdminGetUserMFA(ctx context.Context, poolID, username string) (*UserMFA, error) {
 	var v *UserMFA
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, err := s.getPool(ctx, q, poolID)
+		p, u, err := s.adminTarget(ctx, q, poolID, username)
 		if err != nil {
-			return err
-		}
-		u, err := s.findUser(ctx, q, p, username)
-		if err != nil {
-			return err
-		}
-		if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil {
 			return err
 		}
 		v, err = s.mfaView(ctx, q, p, u)
