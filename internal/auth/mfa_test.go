@@ -347,3 +347,27 @@ func TestMFAOnSRP(t *testing.T) {
 	}
 	wantAMR(t, r.Tokens, "pwd", "otp", "mfa")
 }
+
+// The EMAIL_OTP code email goes through the pool's custom message hook
+// with Cognito's source CustomMessage_Authentication, and the code in the
+// hook's message signs the user in.
+func TestMFAEmailCustomMessage(t *testing.T) {
+	t.Parallel()
+	e := mfaSetup(t, identity.MFAOn, true, nil)
+	e.confirmedUser("jo@example.com")
+	hs := newHookServer(t, hookSecret, func(ev map[string]any) (int, any) {
+		ev["response"] = map[string]any{"emailSubject": "Your Acme code",
+			"emailMessage": "<p>Code {####} (" + ev["triggerSource"].(string) + ")</p>"}
+		return 200, ev
+	})
+	e.putHook(identity.TriggerCustomMessage, hs, 0, "")
+	r, err := e.signIn("jo@example.com", goodPW)
+	ch := wantChallenge(t, r, err, ChallengeEmailOTP)
+	es := e.emailsTo("jo@example.com", TemplateMFACode)
+	if len(es) != 1 || es[0].Subject != "Your Acme code" || !strings.Contains(es[0].Text, "(CustomMessage_Authentication)") {
+		t.Fatalf("MFA code email: %+v", es)
+	}
+	if r, err := e.respond(ChallengeEmailOTP, ch.Session, map[string]string{"EMAIL_OTP_CODE": codeRE.FindString(es[0].Text)}); err != nil || r.Tokens == nil {
+		t.Fatalf("code from the custom message: %+v %v", r, err)
+	}
+}
