@@ -33,7 +33,7 @@ const retryAfterSeconds = "5"
 func statusFor(code identity.Code) (status int, ok bool) {
 	switch code {
 	case identity.CodeInvalidParameter, identity.CodeInvalidPassword,
-		identity.CodeCodeMismatch, identity.CodeExpiredCode,
+		identity.CodeCodeMismatch, identity.CodeExpiredCode, identity.CodeEnableSoftwareTokenMFA,
 		identity.CodeUserLambdaValidation, identity.CodeInvalidUserPoolConfig:
 		return http.StatusBadRequest, true
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeUnauthenticated:
@@ -41,7 +41,7 @@ func statusFor(code identity.Code) (status int, ok bool) {
 	case identity.CodeUserDisabled, identity.CodeUserNotConfirmed, identity.CodeApprovalPending,
 		identity.CodePasswordResetRequired, identity.CodeForbidden, identity.CodeInsufficientScope:
 		return http.StatusForbidden, true
-	case identity.CodeUserNotFound, identity.CodeResourceNotFound:
+	case identity.CodeUserNotFound, identity.CodeResourceNotFound, identity.CodeSoftwareTokenMFANotFound:
 		return http.StatusNotFound, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true

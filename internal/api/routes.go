@@ -33,6 +33,9 @@ func (a *API) routes() []route {
 		{"POST /api/v1/auth/forgot-password", a.forgotPassword},
 		{"POST /api/v1/auth/confirm-forgot-password", a.confirmForgotPassword},
 		{"POST /api/v1/auth/revoke", a.revoke},
+		// Enrolment of a required second factor during a sign-in (mfa_handlers.go).
+		{"POST /api/v1/auth/mfa/totp", a.setupTOTP(false)},
+		{"POST /api/v1/auth/mfa/totp/verify", a.setupTOTP(true)},
 
 		// The caller's own account (Authorization: Bearer <access token>).
 		{"GET /api/v1/me", a.user(a.getMe)},
@@ -43,6 +46,12 @@ func (a *API) routes() []route {
 		{"POST /api/v1/me/attribute-verification-code", a.user(a.sendMyVerificationCode)},
 		{"POST /api/v1/me/verify-attribute", a.user(a.verifyMyAttribute)},
 		{"POST /api/v1/me/sign-out", a.user(a.signOutEverywhere)},
+		{"GET /api/v1/me/mfa", a.user(a.getMyMFA)},
+		{"POST /api/v1/me/mfa/totp", a.user(a.associateMyTOTP)},
+		{"POST /api/v1/me/mfa/totp/verify", a.user(a.verifyMyTOTP)},
+		{"PUT /api/v1/me/mfa/preference", a.user(a.setMyMFAPreference)},
+		{"DELETE /api/v1/me/mfa/factors/{factor}", a.user(a.removeMyFactor)},
+		{"POST /api/v1/me/mfa/recovery-codes", a.user(a.newMyRecoveryCodes)},
 
 		// Administration (Authorization: Bearer <admin API key>).
 		{"GET /api/v1/pools", a.admin(scopeGlobal, a.listPools)},
@@ -56,6 +65,8 @@ func (a *API) routes() []route {
 		{"PUT /api/v1/pools/{pool}/hooks/{trigger}", a.admin(scopePool, a.putHook)},
 		{"DELETE /api/v1/pools/{pool}/hooks/{trigger}", a.admin(scopePool, a.deleteHook)},
 		{"POST /api/v1/pools/{pool}/hooks/{trigger}/test", a.admin(scopePool, a.testHook)},
+		{"GET /api/v1/pools/{pool}/mfa", a.admin(scopePool, a.getPoolMFA)},
+		{"PUT /api/v1/pools/{pool}/mfa", a.admin(scopePool, a.putPoolMFA)},
 		// Identity providers (federation_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/identity-providers", a.admin(scopePool, a.listIdentityProviders)},
 		{"PUT /api/v1/pools/{pool}/identity-providers/{name}", a.admin(scopePool, a.putIdentityProvider)},
@@ -83,6 +94,9 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/users/{username}/groups", a.admin(scopePool, a.listGroupsForUser)},
 		{"PUT /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.addUserToGroup)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.removeUserFromGroup)},
+		{"GET /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.getUserMFA)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.resetUserMFA)},
+		{"PUT /api/v1/pools/{pool}/users/{username}/mfa/preference", a.admin(scopePool, a.setUserMFAPreference)},
 		// Linked upstream identities (links_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.listUserIdentities)},
 		{"POST /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.linkUserIdentity)},
@@ -102,6 +116,7 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/companies/{company}", a.companyAdmin(a.getCompany)},
 		{"PATCH /api/v1/pools/{pool}/companies/{company}", a.companyAdmin(a.updateCompany)},
 		{"DELETE /api/v1/pools/{pool}/companies/{company}", a.admin(scopePool, a.deleteCompany)},
+		{"PUT /api/v1/pools/{pool}/companies/{company}/require-mfa", a.companyAdmin(a.setCompanyRequireMFA)},
 		{"GET /api/v1/pools/{pool}/registrations", a.companyAdmin(a.listRegistrations)},
 		{"GET /api/v1/pools/{pool}/registrations/{registration}", a.companyAdmin(a.getRegistration)},
 		{"POST /api/v1/pools/{pool}/registrations/{registration}/approve", a.companyAdmin(a.decideRegistration(identity.DecisionApprove))},

@@ -53,6 +53,8 @@ const (
 	TemplateVerifyEmail     = "verify_email"     // data: Code, Username, PoolName, ExpiresIn
 	TemplateInvite          = "invite"           // data: Username, TemporaryPassword, PoolName, SignInURL, ExpiresIn
 	TemplatePasswordChanged = "password_changed" // data: Username, PoolName
+	TemplateMFACode         = "mfa_code"         // data: Code, Username, PoolName, ExpiresIn
+	TemplateMFAChanged      = "mfa_changed"      // data: Username, PoolName, Factor, Change
 )
 
 // Config wires a Service.

@@ -123,10 +123,12 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 }
 
 // completeSignIn finishes a sign-in whose credential (password or SRP
-// proof) has just verified: it clears the failure counter whatever comes
-// next, then checks the account's status (signInStatus), answers a
-// FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, and otherwise
-// issues tokens and records the sign-in under flow.
+// proof) has just verified: it checks the account's status (signInStatus,
+// clearing the failure counter when that refuses), answers a
+// FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, a user the MFA
+// policy asks a second factor of with its challenge (mfa.go; the counter
+// is left as it is until the factor verifies), and otherwise issues tokens
+// and records the sign-in under flow.
 func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
 	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -144,26 +146,11 @@ func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *iden
 	if u.Status == identity.StatusForceChangePassword {
 		return s.newPasswordChallenge(ctx, p, cl, u)
 	}
-	toks, rt, err := s.newSession(ctx, p, cl, u)
-	if err != nil {
-		return nil, s.signInTokensFailed(ctx, p, cl, u, err) // e.g. a failing pre_token_generation hook
+	amr := []string{AMRPassword}
+	if res, err := s.mfaChallenge(ctx, p, cl, u, amr); res != nil || err != nil {
+		return res, err
 	}
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := sameCredentials(ctx, q, u); err != nil {
-			return err
-		}
-		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
-			return fmt.Errorf("reset attempts: %w", err)
-		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &AuthResult{Tokens: toks}, nil
+	return s.finishSignIn(ctx, p, cl, u, flow, amr) // e.g. a failing pre_token_generation hook fails here
 }
 
 // approvalPending turns statusErr (signInStatus's answer for u) into

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -80,6 +81,9 @@ type tokenGrant struct {
 	// exactly it (refresh.go).
 	nonce string
 	scope string
+	// amr says how the user signed in (RFC 8176: pwd, otp, mfa, fed);
+	// it goes into both tokens and is kept with the refresh family.
+	amr []string
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -171,6 +175,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if len(g.groups) > 0 {
 		id["cognito:groups"] = g.groups
 	}
+	if len(g.amr) > 0 {
+		id["amr"] = g.amr
+	}
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
 	}
@@ -198,6 +205,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if len(g.groups) > 0 {
 		access["cognito:groups"] = g.groups
+	}
+	if len(g.amr) > 0 {
+		access["amr"] = g.amr
 	}
 
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
@@ -270,6 +280,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 		OriginJTI: g.originJTI,
 		Scope:     g.grantedScope(),
 		AuthTime:  g.authTime,
+		AMR:       strings.Join(g.amr, " "),
 		IssuedAt:  g.now,
 		ExpiresAt: expiresAt,
 	}, nil
@@ -279,7 +290,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 // a new origin_jti, a new refresh token family, and signed ID and access
 // tokens. The caller writes the returned record (q.InsertRefreshToken) in
 // its own transaction; nothing is written here.
-func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User) (*Tokens, *identity.RefreshToken, error) {
+func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, amr []string) (*Tokens, *identity.RefreshToken, error) {
 	groups, err := groupNames(ctx, s.cfg.Store, u)
 	if err != nil {
 		return nil, nil, err
@@ -293,7 +304,7 @@ func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity
 	if err != nil {
 		return nil, nil, err
 	}
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr}
 	toks, err := s.issueTokens(ctx, g)
 	if err != nil {
 		return nil, nil, err

@@ -186,6 +186,8 @@ type CreatePoolInput struct {
 	// once, unverified (identity.UserAttributeUpdateSettings; Cognito's
 	// CreateUserPool default). False: it is pending until confirmed.
 	EmailUpdateWithoutVerification bool
+	// MFA is the pool's second-factor policy (mfa.go).
+	MFA identity.MFASettings
 }
 
 // CreateClientInput creates an app client.

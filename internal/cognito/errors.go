@@ -90,6 +90,10 @@ func exceptionFor(err error) exception {
 		return bad("InvalidLambdaResponseException")
 	case identity.CodeCodeDeliveryFailure:
 		return bad("CodeDeliveryFailureException")
+	case identity.CodeEnableSoftwareTokenMFA:
+		return bad("EnableSoftwareTokenMFAException")
+	case identity.CodeSoftwareTokenMFANotFound:
+		return bad("SoftwareTokenMFANotFoundException")
 	case identity.CodeUnsupported:
 		return bad("UnsupportedOperationException")
 	case identity.CodeUnauthenticated:

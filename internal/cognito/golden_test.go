@@ -28,6 +28,7 @@ var scenarios = []struct {
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
+	{"mfa", testMFA},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -104,7 +105,7 @@ var (
 // volatile are members whose values change on every run.
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
-	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>",
+	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>", "SecretCode": "<totp-secret>",
 }
 
 // unordered lists come back in the order of random ids.

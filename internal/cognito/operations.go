@@ -22,6 +22,9 @@ var operations = map[string]operation{
 	"DeleteUser":                       {false, (*Handler).deleteUser},
 	"GlobalSignOut":                    {false, (*Handler).globalSignOut},
 	"RevokeToken":                      {false, (*Handler).revokeToken},
+	"AssociateSoftwareToken":           {false, (*Handler).associateSoftwareToken},
+	"VerifySoftwareToken":              {false, (*Handler).verifySoftwareToken},
+	"SetUserMFAPreference":             {false, (*Handler).setUserMFAPreference},
 
 	// Pools and app clients (SigV4).
 	"CreateUserPool":         {true, (*Handler).createUserPool},
@@ -35,6 +38,8 @@ var operations = map[string]operation{
 	"ListUserPoolClients":    {true, (*Handler).listUserPoolClients},
 	"UpdateUserPoolClient":   {true, (*Handler).updateUserPoolClient},
 	"DeleteUserPoolClient":   {true, (*Handler).deleteUserPoolClient},
+	"GetUserPoolMfaConfig":   {true, (*Handler).getUserPoolMfaConfig},
+	"SetUserPoolMfaConfig":   {true, (*Handler).setUserPoolMfaConfig},
 
 	// Users (SigV4).
 	"AdminCreateUser":             {true, (*Handler).adminCreateUser},
@@ -54,6 +59,7 @@ var operations = map[string]operation{
 	"ListUsersInGroup":            {true, (*Handler).listUsersInGroup},
 	"AdminLinkProviderForUser":    {true, (*Handler).adminLinkProviderForUser},
 	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
+	"AdminSetUserMFAPreference":   {true, (*Handler).adminSetUserMFAPreference},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},

@@ -175,10 +175,15 @@ func (h *Handler) getUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := h.svc.GetUserMFA(c.ctx, in.AccessToken)
+	if err != nil {
+		return nil, err
+	}
 	return struct {
 		Username       string
 		UserAttributes []attributeType
-	}{cognitoUsername(p, v.User), userAttributes(v.User)}, nil
+		userMFAFields
+	}{cognitoUsername(p, v.User), userAttributes(v.User), toUserMFAFields(m)}, nil
 }
 
 func (h *Handler) updateUserAttributes(c *call) (any, error) {

@@ -56,6 +56,12 @@ const (
 	// answers 403 approval_pending; the Cognito surface keeps
 	// UserNotConfirmedException, with a message that says so.
 	CodeApprovalPending Code = "approval_pending"
+	// CodeEnableSoftwareTokenMFA: the first code of a TOTP enrolment was
+	// wrong (Cognito's EnableSoftwareTokenMFAException).
+	CodeEnableSoftwareTokenMFA Code = "enable_software_token_mfa"
+	// CodeSoftwareTokenMFANotFound: the user has no TOTP factor
+	// (Cognito's SoftwareTokenMFANotFoundException).
+	CodeSoftwareTokenMFANotFound Code = "software_token_mfa_not_found"
 )
 
 // ErrUnavailable marks an error whose cause is that the database (or
