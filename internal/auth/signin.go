@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
@@ -119,7 +121,65 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		}
 		return nil, err
 	}
-	return s.completeSignIn(ctx, p, cl, u, in.Flow)
+	return s.completeSignIn(ctx, p, cl, s.upgradeCredentials(ctx, p, u, in.Password), in.Flow)
+}
+
+// upgradeCredentials runs after password (u's, just verified) and
+// replaces what the password left in the store when it is not the pool's
+// current form: a hash imported from another system (bcrypt, PBKDF2,
+// Firebase scrypt, argon2i), an argon2id hash with older parameters, or a
+// missing SRP verifier (imported users, or a password set while SRP was
+// off). The new credentials are written only if the stored hash is still
+// the one verified (compare-and-set under the row lock), with an audit
+// entry in the same transaction. It returns the user as stored; a failure
+// is logged and the sign-in goes on with the old credentials.
+func (s *Service) upgradeCredentials(ctx context.Context, p *identity.Pool, u *identity.User, password string) *identity.User {
+	wantSRP := !p.Settings.SRP.Disabled && u.SRPVerifier == ""
+	if !s.cfg.Hasher.NeedsRehash(u.PasswordHash) && !wantSRP {
+		return u
+	}
+	c, err := s.newCredentials(ctx, p, u, password)
+	if err != nil {
+		s.cfg.Log.Warn("rehash password at sign-in", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	var out *identity.User
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.LockUser(ctx, p.ID, u.Sub); err != nil {
+			return err
+		}
+		cur, err := q.GetUser(ctx, p.ID, u.Sub)
+		if err != nil {
+			return err
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			out = cur // changed meanwhile: the caller's sameCredentials refuses
+			return nil
+		}
+		from := hashScheme(cur.PasswordHash)
+		c.apply(cur)
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			return err
+		}
+		out = cur
+		return s.audit(ctx, q, p.ID, "user.password_rehashed", "user:"+u.Sub,
+			map[string]string{"from": from, "srp_verifier": strconv.FormatBool(c.srpVerifier != "")})
+	})
+	if err != nil {
+		s.cfg.Log.Warn("store rehashed password", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	return out
+}
+
+// hashScheme names the scheme of a stored hash for the audit log.
+func hashScheme(h string) string {
+	scheme, err := password.Scheme(h)
+	if err != nil {
+		return "unknown"
+	}
+	return scheme
 }
 
 // completeSignIn finishes a sign-in whose credential (password or SRP

@@ -239,8 +239,10 @@ type ImportedUser struct {
 	Enabled       bool              `json:"enabled"`
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Groups        []string          `json:"groups,omitempty"`
-	// PasswordHash is an argon2id hash in PHC form; users without one are
-	// imported as RESET_REQUIRED.
+	// PasswordHash is an argon2id hash in PHC form, or a hash from another
+	// system (bcrypt, Django's or Keycloak's PBKDF2, Firebase's scrypt,
+	// argon2i; internal/password's foreign.go) verified and rehashed at
+	// the next sign-in; users without one are imported as RESET_REQUIRED.
 	PasswordHash string    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 }
