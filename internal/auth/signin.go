@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -104,6 +105,17 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, identity.FieldError("PASSWORD", "Missing required parameter PASSWORD")
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) && hookFor(p, identity.TriggerUserMigration) != nil {
+		res, merr := s.migrateUser(ctx, p, migrationInput{client: cl, username: in.Username, password: in.Password,
+			source: hooks.SourceUserMigrationAuthentication, clientMetadata: in.ClientMetadata, meta: in.Meta})
+		if merr != nil {
+			return nil, s.migrationFailed(ctx, p, cl, in.Username, merr)
+		}
+		if !res.raced {
+			return s.completeSignIn(ctx, p, cl, res.user, in.Flow)
+		}
+		u, err = res.user, nil // migrated meanwhile by another request: check the password
+	}
 	if errors.Is(err, errUserNotFound) {
 		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
 		s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(in.Username)), "unknown_user", cl.ID)
@@ -122,6 +134,25 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, err
 	}
 	return s.completeSignIn(ctx, p, cl, s.upgradeCredentials(ctx, p, u, in.Password), in.Flow)
+}
+
+// migrationFailed is the sign-in answer when the user_migration hook
+// failed or its answer could not be honoured: Cognito's user_not_found
+// "Exception migrating user in app client <id>" (not_authorized
+// "Incorrect username or password." with PreventUserExistenceErrors),
+// audited with the reason. Errors that are not the caller's or the
+// hook's (the store's, a saturated hasher) pass through.
+func (s *Service) migrationFailed(ctx context.Context, p *identity.Pool, cl *identity.AppClient, username string, err error) error {
+	var ie *identity.Error
+	if !errors.As(err, &ie) || ie.Code == identity.CodeTooManyRequests {
+		return err
+	}
+	s.cfg.Log.InfoContext(ctx, "user migration failed", "pool", p.ID, "client", cl.ID, "code", string(ie.Code), "reason", ie.Message)
+	s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(username)), "migration_failed: "+safeEcho(ie.Message), cl.ID)
+	if p.PreventUserExistenceErrors {
+		return errBadCredentials
+	}
+	return errMigration(cl.ID)
 }
 
 // upgradeCredentials runs after password (u's, just verified) and

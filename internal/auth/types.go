@@ -97,7 +97,9 @@ type InitiateAuthInput struct {
 	// Admin is true for AdminInitiateAuth (the caller has admin rights on
 	// the pool); it allows ADMIN_* flows.
 	Admin bool
-	Meta  RequestMeta
+	// ClientMetadata is passed to the user_migration hook.
+	ClientMetadata map[string]string
+	Meta           RequestMeta
 }
 
 // Tokens are the result of a successful authentication.
@@ -139,7 +141,9 @@ type RespondInput struct {
 type ForgotPasswordInput struct {
 	Client   Client
 	Username string
-	Meta     RequestMeta
+	// ClientMetadata is passed to the user_migration hook.
+	ClientMetadata map[string]string
+	Meta           RequestMeta
 }
 
 // ConfirmForgotPasswordInput completes a password reset.
