@@ -256,6 +256,7 @@ func New(t testing.TB, o Options) *Stack {
 	for _, k := range approval.JobKinds {
 		s.Runner.Register(k, s.Svc.RegistrationJobHandler())
 	}
+	s.Runner.Register(auth.ImportJobKind, s.Svc.ImportJobHandler())
 	if o.SMTP {
 		s.SMTP = mailtest.StartServer(t)
 		sender, err := mail.NewSMTPSender(s.SMTP.SMTPConfig(MailFrom))
@@ -397,6 +398,7 @@ func (s *Stack) handler(o Options, now func() time.Time) http.Handler {
 		}
 		s.Cognito = cognito.New(s.Svc, co)
 		mux.Handle(cognito.MountPattern, s.Cognito)
+		mux.HandleFunc(cognito.UploadPattern, s.Cognito.Upload)
 	}
 	if surf&ForwardAuth != 0 {
 		if o.ForwardAuth == nil {
@@ -419,7 +421,7 @@ func (s *Stack) handler(o Options, now func() time.Time) http.Handler {
 	if o.Wrap != nil {
 		inner = o.Wrap(mux)
 	}
-	return httpserver.Wrap(httpserver.Config{Log: s.Log}, inner)
+	return httpserver.Wrap(httpserver.Config{Log: s.Log, BodyLimits: []httpserver.BodyLimit{cognito.UploadBodyLimit}}, inner)
 }
 
 // Client returns the i-th of Options.Clients.
