@@ -363,7 +363,7 @@ func (s *Service) runImport(ctx context.Context, poolID, jobID string) error {
 	}
 	imp, err := newCSVImport(p, data)
 	if err != nil {
-		return s.finishImport(ctx, j, identity.ImportFailed, identity.ErrorMessage(err))
+		return s.finishImport(ctx, j, identity.ImportFailed, err.Error())
 	}
 	deadline, hasDeadline := ctx.Deadline()
 	for {

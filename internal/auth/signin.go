@@ -127,6 +127,12 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 	if err != nil {
 		return nil, err
 	}
+	if u.Status == identity.StatusResetRequired && u.PasswordHash == "" && !p.PreventUserExistenceErrors {
+		// Imported without a password (a Cognito import job, an export
+		// line without a hash): as Cognito, the answer is to reset it.
+		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
+		return nil, identity.Errorf(identity.CodePasswordResetRequired, "Password reset required for the user")
+	}
 	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
 		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)

@@ -28,6 +28,7 @@ var scenarios = []struct {
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
+	{"user_import", testUserImport},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -105,6 +106,7 @@ var (
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
 	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>",
+	"JobId": "<job-id>", "PreSignedUrl": "<url>",
 }
 
 // unordered lists come back in the order of random ids.
