@@ -79,3 +79,38 @@ func TestImportJobResumesAfterCrash(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkImportJob100k runs one import job of 100,000 CSV rows (the
+// batches of a real run, one transaction per 1,000 users, each activated)
+// on each database; docs/benchmarks.md has the numbers. Run with
+// -benchtime=1x.
+func BenchmarkImportJob100k(b *testing.B) {
+	const n = 100_000
+	data := importRowsCSV(n)
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				e := userSetupStore(b, be.open(b), nil, nil)
+				v, err := e.s.CreateUserImportJob(e.ctx, e.pool.ID, "bench", "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := e.st.PutImportCSV(e.ctx, e.pool.ID, v.ID, data); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := e.s.StartUserImportJob(e.ctx, e.pool.ID, v.ID); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := e.s.runImport(context.Background(), e.pool.ID, v.ID); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if c, _ := e.st.CountUsers(e.ctx, e.pool.ID); c != n {
+					b.Fatalf("%d users imported", c)
+				}
+			}
+		})
+	}
+}
