@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,7 +87,10 @@ func TestImportJobResumesAfterCrash(t *testing.T) {
 // on each database; docs/benchmarks.md has the numbers. Run with
 // -benchtime=1x.
 func BenchmarkImportJob100k(b *testing.B) {
-	const n = 100_000
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("GATEHOUSE_BENCH_IMPORT_USERS")); err == nil && v > 0 {
+		n = v // a smaller run, e.g. for a profile
+	}
 	data := importRowsCSV(n)
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
