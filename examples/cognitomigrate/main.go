@@ -114,7 +114,7 @@ func reject(w http.ResponseWriter, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"errorType": "Error", "errorMessage": msg})
 }
 
-var errUnknown = errors.New("Bad username or password")
+var errUnknown = errors.New("bad username or password")
 
 func (m *Migrator) migrate(ctx context.Context, ev event) (*response, error) {
 	switch ev.TriggerSource {
