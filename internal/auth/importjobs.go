@@ -52,8 +52,10 @@ const (
 	MaxImportCSVBytes   = 100 << 20 // Cognito's limit on the file
 	maxImportFailures   = 100       // failed rows kept on the job
 	importUploadPurpose = "gatehouse import upload v1"
-	// ImportUploadPath is the path of upload URLs: /_import/{pool}/{job}.
-	ImportUploadPath = "/_import/"
+	// ImportUploadPath is the path of upload URLs:
+	// /_import/upload/{pool}/{job}. (The literal second segment keeps the
+	// pattern clear of the pages' /{pool}/<page>/{x} patterns.)
+	ImportUploadPath = "/_import/upload/"
 )
 
 // importHeaderHead and importHeaderTail frame GetCSVHeader: Cognito's
