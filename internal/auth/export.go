@@ -277,3 +277,65 @@ func checkImportedHash(h string) error {
 	}
 	return nil
 }
+
+// MaxImportUsers is how many users one ImportUsers call takes.
+const MaxImportUsers = 1000
+
+// ImportUsersReport is what ImportUsers did, by index in the input.
+type ImportUsersReport struct {
+	Created, Replaced, Skipped int
+	Failed                     []ImportUserFailure
+}
+
+// ImportUserFailure is a user ImportUsers could not import.
+type ImportUserFailure struct {
+	Index    int
+	Username string
+	Err      error
+}
+
+// ImportUsers imports up to MaxImportUsers users (ImportUser each; the
+// native API's import): a username that exists is skipped, or replaced
+// with replace. Password hashes may be argon2id or another system's
+// (checkImportedHash). A user that fails is reported by index and the
+// others go on.
+//
+// Errors: resource_not_found (pool), invalid_parameter (too many users).
+func (s *Service) ImportUsers(ctx context.Context, poolID string, users []ImportedUser, replace bool) (*ImportUsersReport, error) {
+	if len(users) > MaxImportUsers {
+		return nil, identity.FieldError("users", "At most %d users per request.", MaxImportUsers)
+	}
+	if _, err := s.getPool(ctx, s.cfg.Store, poolID); err != nil {
+		return nil, err
+	}
+	rep := &ImportUsersReport{Failed: []ImportUserFailure{}}
+	for i, in := range users {
+		exists := false
+		if cur, err := s.AdminGetUser(ctx, poolID, in.Username); err == nil {
+			exists = true
+			if in.Sub == "" {
+				in.Sub = cur.User.Sub
+			}
+		} else if identity.ErrorCode(err) != identity.CodeUserNotFound && identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			return rep, err
+		}
+		if exists && !replace {
+			rep.Skipped++
+			continue
+		}
+		if err := s.ImportUser(ctx, poolID, in); err != nil {
+			var ie *identity.Error
+			if !errors.As(err, &ie) {
+				return rep, err
+			}
+			rep.Failed = append(rep.Failed, ImportUserFailure{Index: i, Username: safeEcho(in.Username), Err: err})
+			continue
+		}
+		if exists {
+			rep.Replaced++
+		} else {
+			rep.Created++
+		}
+	}
+	return rep, nil
+}
