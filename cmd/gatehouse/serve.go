@@ -138,6 +138,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.runner.Register(auth.HookJobKind, m.core.svc.PostConfirmationHandler())
 	// Cognito user import jobs (CreateUserImportJob)
 	m.runner.Register(auth.ImportJobKind, m.core.svc.ImportJobHandler())
+	m.runner.Register(auth.BackchannelLogoutJobKind, m.core.svc.BackchannelLogoutHandler())
 	for _, kind := range approval.JobKinds { // registration expiry and reminders
 		m.runner.Register(kind, m.core.svc.RegistrationJobHandler())
 	}
