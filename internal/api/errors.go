@@ -45,7 +45,7 @@ func statusFor(code identity.Code) (status int, ok bool) {
 		return http.StatusNotFound, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true
-	case identity.CodeUsernameExists, identity.CodeAliasExists, identity.CodeGroupExists, identity.CodeConflict:
+	case identity.CodeUsernameExists, identity.CodeAliasExists, identity.CodeGroupExists, identity.CodeConflict, identity.CodePreconditionNotMet:
 		return http.StatusConflict, true
 	case identity.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge, true

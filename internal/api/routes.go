@@ -81,6 +81,7 @@ func (a *API) routes() []route {
 
 		{"GET /api/v1/pools/{pool}/users", a.admin(scopePool, a.listUsers)},
 		{"POST /api/v1/pools/{pool}/users", a.admin(scopePool, a.createUser)},
+		{"POST /api/v1/pools/{pool}/users/import", a.admin(scopePool, a.importUsers)},
 		{"GET /api/v1/pools/{pool}/users/{username}", a.admin(scopePool, a.getUser)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}", a.admin(scopePool, a.deleteUser)},
 		{"PATCH /api/v1/pools/{pool}/users/{username}/attributes", a.admin(scopePool, a.updateUserAttributes)},

@@ -21,6 +21,9 @@ type Hasher interface {
 	Verify(ctx context.Context, encoded, password string) (bool, error)
 	// VerifyDummy costs what Verify costs, for unknown users.
 	VerifyDummy(ctx context.Context, password string)
+	// NeedsRehash reports whether a hash that just verified should be
+	// replaced (older parameters, or a foreign hash from an import).
+	NeedsRehash(encoded string) bool
 }
 
 // TokenSigner signs and verifies JWTs with a pool's keys (internal/token.Manager).

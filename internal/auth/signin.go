@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
@@ -102,6 +105,17 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, identity.FieldError("PASSWORD", "Missing required parameter PASSWORD")
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) && hookFor(p, identity.TriggerUserMigration) != nil {
+		res, merr := s.migrateUser(ctx, p, migrationInput{client: cl, username: in.Username, password: in.Password,
+			source: hooks.SourceUserMigrationAuthentication, clientMetadata: in.ClientMetadata, meta: in.Meta})
+		if merr != nil {
+			return nil, s.migrationFailed(ctx, p, cl, in.Username, merr)
+		}
+		if !res.raced {
+			return s.completeSignIn(ctx, p, cl, res.user, in.Flow)
+		}
+		u, err = res.user, nil // migrated meanwhile by another request: check the password
+	}
 	if errors.Is(err, errUserNotFound) {
 		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
 		s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(in.Username)), "unknown_user", cl.ID)
@@ -113,13 +127,96 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 	if err != nil {
 		return nil, err
 	}
+	if u.Status == identity.StatusResetRequired && u.PasswordHash == "" && !p.PreventUserExistenceErrors {
+		// Imported without a password (a Cognito import job, an export
+		// line without a hash): as Cognito, the answer is to reset it.
+		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
+		return nil, identity.Errorf(identity.CodePasswordResetRequired, "Password reset required for the user")
+	}
 	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
 		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 		}
 		return nil, err
 	}
-	return s.completeSignIn(ctx, p, cl, u, in.Flow)
+	return s.completeSignIn(ctx, p, cl, s.upgradeCredentials(ctx, p, u, in.Password), in.Flow)
+}
+
+// migrationFailed is the sign-in answer when the user_migration hook
+// failed or its answer could not be honoured: Cognito's user_not_found
+// "Exception migrating user in app client <id>" (not_authorized
+// "Incorrect username or password." with PreventUserExistenceErrors),
+// audited with the reason. Errors that are not the caller's or the
+// hook's (the store's, a saturated hasher) pass through.
+func (s *Service) migrationFailed(ctx context.Context, p *identity.Pool, cl *identity.AppClient, username string, err error) error {
+	var ie *identity.Error
+	if !errors.As(err, &ie) || ie.Code == identity.CodeTooManyRequests {
+		return err
+	}
+	s.cfg.Log.InfoContext(ctx, "user migration failed", "pool", p.ID, "client", cl.ID, "code", string(ie.Code), "reason", ie.Message)
+	s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(username)), "migration_failed: "+safeEcho(ie.Message), cl.ID)
+	if p.PreventUserExistenceErrors {
+		return errBadCredentials
+	}
+	return errMigration(cl.ID)
+}
+
+// upgradeCredentials runs after password (u's, just verified) and
+// replaces what the password left in the store when it is not the pool's
+// current form: a hash imported from another system (bcrypt, PBKDF2,
+// Firebase scrypt, argon2i), an argon2id hash with older parameters, or a
+// missing SRP verifier (imported users, or a password set while SRP was
+// off). The new credentials are written only if the stored hash is still
+// the one verified (compare-and-set under the row lock), with an audit
+// entry in the same transaction. It returns the user as stored; a failure
+// is logged and the sign-in goes on with the old credentials.
+func (s *Service) upgradeCredentials(ctx context.Context, p *identity.Pool, u *identity.User, password string) *identity.User {
+	wantSRP := !p.Settings.SRP.Disabled && u.SRPVerifier == ""
+	if !s.cfg.Hasher.NeedsRehash(u.PasswordHash) && !wantSRP {
+		return u
+	}
+	c, err := s.newCredentials(ctx, p, u, password)
+	if err != nil {
+		s.cfg.Log.Warn("rehash password at sign-in", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	var out *identity.User
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.LockUser(ctx, p.ID, u.Sub); err != nil {
+			return err
+		}
+		cur, err := q.GetUser(ctx, p.ID, u.Sub)
+		if err != nil {
+			return err
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			out = cur // changed meanwhile: the caller's sameCredentials refuses
+			return nil
+		}
+		from := hashScheme(cur.PasswordHash)
+		c.apply(cur)
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			return err
+		}
+		out = cur
+		return s.audit(ctx, q, p.ID, "user.password_rehashed", "user:"+u.Sub,
+			map[string]string{"from": from, "srp_verifier": strconv.FormatBool(c.srpVerifier != "")})
+	})
+	if err != nil {
+		s.cfg.Log.Warn("store rehashed password", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	return out
+}
+
+// hashScheme names the scheme of a stored hash for the audit log.
+func hashScheme(h string) string {
+	scheme, err := password.Scheme(h)
+	if err != nil {
+		return "unknown"
+	}
+	return scheme
 }
 
 // completeSignIn finishes a sign-in whose credential (password or SRP

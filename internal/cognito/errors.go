@@ -96,6 +96,8 @@ func exceptionFor(err error) exception {
 		return bad("SoftwareTokenMFANotFoundException")
 	case identity.CodeUnsupported:
 		return bad("UnsupportedOperationException")
+	case identity.CodePreconditionNotMet:
+		return bad("PreconditionNotMetException")
 	case identity.CodeUnauthenticated:
 		return bad("NotAuthorizedException")
 	case identity.CodePayloadTooLarge:

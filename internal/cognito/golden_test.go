@@ -29,6 +29,7 @@ var scenarios = []struct {
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
 	{"mfa", testMFA},
+	{"user_import", testUserImport},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -106,6 +107,7 @@ var (
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
 	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>", "SecretCode": "<totp-secret>",
+	"JobId": "<job-id>", "PreSignedUrl": "<url>",
 }
 
 // unordered lists come back in the order of random ids.

@@ -45,6 +45,7 @@ const (
 	CodeInsufficientScope        Code = "insufficient_scope"       // NotAuthorizedException "Access Token does not have required scopes"
 	CodeInvalidToken             Code = "invalid_token"            // NotAuthorizedException for bad tokens
 	CodePayloadTooLarge          Code = "payload_too_large"        // request body over the cap
+	CodePreconditionNotMet       Code = "precondition_not_met"     // PreconditionNotMetException (import jobs)
 	CodeInternal                 Code = "internal"                 // InternalErrorException; details only in logs
 	// CodeUnavailable: a dependency (the database) cannot be reached right
 	// now; nothing was changed, or the change is in doubt and the flow is

@@ -394,6 +394,17 @@ type Querier interface {
 	// an email is enqueued at most once per (request, recipient, kind).
 	RecordNotice(ctx context.Context, requestID, recipient, kind string, now time.Time) (bool, error)
 
+	// User import jobs (Cognito's CreateUserImportJob; migration 0015).
+	// UpdateImportJob is a compare-and-set on (status, next_offset):
+	// ErrConflict when another run moved the job on. PutImportCSV stores
+	// the upload only while the job is Created (ErrConflict otherwise).
+	CreateImportJob(ctx context.Context, j *identity.UserImportJob) error
+	GetImportJob(ctx context.Context, poolID, id string) (*identity.UserImportJob, error)
+	ListImportJobs(ctx context.Context, poolID string, page Page) ([]*identity.UserImportJob, string, error)
+	UpdateImportJob(ctx context.Context, j *identity.UserImportJob, fromStatus string, fromOffset int64) error
+	PutImportCSV(ctx context.Context, poolID, id string, data []byte) error
+	GetImportCSV(ctx context.Context, poolID, id string) ([]byte, error)
+
 	// Linked (federated) identities (issue 8). (pool, provider, subject)
 	// is unique: ErrConflict on a second link; ErrNotFound if the user
 	// does not exist. Deleting the user deletes its links.

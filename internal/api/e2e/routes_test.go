@@ -213,6 +213,13 @@ func TestEveryRoute(t *testing.T) {
 		t.Fatalf("created user %+v", u)
 	}
 	U := P + "/users/" + url.PathEscape(erin)
+	// Users from elsewhere: an import that skips a user who exists.
+	var imp struct{ Created, Skipped int }
+	e.must(200, e.admin("POST", P+"/users/import", map[string]any{"users": []map[string]any{
+		{"username": erin, "email": erin, "enabled": true}}})).json(t, &imp)
+	if imp.Skipped != 1 || imp.Created != 0 {
+		t.Fatalf("import %+v", imp)
+	}
 
 	// Erin's first sign-in is a NEW_PASSWORD_REQUIRED challenge.
 	var ch struct {

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RevokedOrigins", testRevokedOrigins},
 		{"LinkedIdentities", testLinkedIdentities},
 		{"Factors", testFactors},
+		{"ImportJobs", testImportJobs},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},

@@ -246,6 +246,7 @@ const (
 	HookTriggerPostConfirmation   HookTrigger = "post_confirmation"
 	HookTriggerPreSignUp          HookTrigger = "pre_sign_up"
 	HookTriggerPreTokenGeneration HookTrigger = "pre_token_generation"
+	HookTriggerUserMigration      HookTrigger = "user_migration"
 )
 
 // Valid indicates whether the value is a known member of the HookTrigger enum.
@@ -258,6 +259,8 @@ func (e HookTrigger) Valid() bool {
 	case HookTriggerPreSignUp:
 		return true
 	case HookTriggerPreTokenGeneration:
+		return true
+	case HookTriggerUserMigration:
 		return true
 	default:
 		return false
@@ -531,6 +534,7 @@ const (
 	ProblemCodePasswordAttemptsExceeded ProblemCode = "password_attempts_exceeded"
 	ProblemCodePasswordResetRequired    ProblemCode = "password_reset_required"
 	ProblemCodePayloadTooLarge          ProblemCode = "payload_too_large"
+	ProblemCodePreconditionNotMet       ProblemCode = "precondition_not_met"
 	ProblemCodeResourceNotFound         ProblemCode = "resource_not_found"
 	ProblemCodeSoftwareTokenMfaNotFound ProblemCode = "software_token_mfa_not_found"
 	ProblemCodeTooManyFailedAttempts    ProblemCode = "too_many_failed_attempts"
@@ -593,6 +597,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePasswordResetRequired:
 		return true
 	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePreconditionNotMet:
 		return true
 	case ProblemCodeResourceNotFound:
 		return true
@@ -825,6 +831,7 @@ const (
 	TriggerPostConfirmation   Trigger = "post_confirmation"
 	TriggerPreSignUp          Trigger = "pre_sign_up"
 	TriggerPreTokenGeneration Trigger = "pre_token_generation"
+	TriggerUserMigration      Trigger = "user_migration"
 )
 
 // Valid indicates whether the value is a known member of the Trigger enum.
@@ -837,6 +844,8 @@ func (e Trigger) Valid() bool {
 	case TriggerPreSignUp:
 		return true
 	case TriggerPreTokenGeneration:
+		return true
+	case TriggerUserMigration:
 		return true
 	default:
 		return false
@@ -1599,6 +1608,27 @@ type IdentityProviderPut struct {
 // IdentityProviderPutType defines model for IdentityProviderPut.Type.
 type IdentityProviderPutType string
 
+// ImportedUser defines model for ImportedUser.
+type ImportedUser struct {
+	// Attributes Attributes by full name (standard ones like name, email, phone_number, and custom:*); values are strings.
+	Attributes    *Attributes `json:"attributes,omitempty"`
+	CreatedAt     *time.Time  `json:"created_at,omitempty"`
+	Email         *string     `json:"email,omitempty"`
+	EmailVerified *bool       `json:"email_verified,omitempty"`
+	Enabled       *bool       `json:"enabled,omitempty"`
+	Groups        *[]string   `json:"groups,omitempty"`
+
+	// PasswordHash argon2id, bcrypt, Django pbkdf2_sha256, a Keycloak pbkdf2 credential (JSON), $firebase-scrypt$..., or argon2i.
+	PasswordHash *string `json:"password_hash,omitempty"`
+
+	// Status CONFIRMED when empty; RESET_REQUIRED without a password_hash.
+	Status *string `json:"status,omitempty"`
+
+	// Sub Kept when given (a UUID); a new one otherwise.
+	Sub      *string `json:"sub,omitempty"`
+	Username string  `json:"username"`
+}
+
 // Job defines model for Job.
 type Job struct {
 	// Attempts Attempts started; the current attempt's number.
@@ -1991,6 +2021,29 @@ type UserCreate struct {
 
 // UserCreateMessageAction "" sends the invitation.
 type UserCreateMessageAction string
+
+// UserImport defines model for UserImport.
+type UserImport struct {
+	// Replace Replace users that exist (matched by username) instead of skipping them.
+	Replace *bool          `json:"replace,omitempty"`
+	Users   []ImportedUser `json:"users"`
+}
+
+// UserImportReport defines model for UserImportReport.
+type UserImportReport struct {
+	Created int `json:"created"`
+	Failed  []struct {
+		Code  string  `json:"code"`
+		Field *string `json:"field,omitempty"`
+
+		// Index The user's place in the request, from 0.
+		Index    int    `json:"index"`
+		Message  string `json:"message"`
+		Username string `json:"username"`
+	} `json:"failed"`
+	Replaced int `json:"replaced"`
+	Skipped  int `json:"skipped"`
+}
 
 // UserList defines model for UserList.
 type UserList struct {
@@ -2435,6 +2488,9 @@ type DenyRegistrationJSONRequestBody = DecisionRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
+
+// ImportUsersJSONRequestBody defines body for ImportUsers for application/json ContentType.
+type ImportUsersJSONRequestBody = UserImport
 
 // DeleteUserAttributesJSONRequestBody defines body for DeleteUserAttributes for application/json ContentType.
 type DeleteUserAttributesJSONRequestBody = NamesRequest
@@ -3538,6 +3594,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 	CreateUser(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportUsersWithBody Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportUsers Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsers(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete a user
 	//
@@ -5836,6 +5910,44 @@ func (c *APIClient) CreateUserWithBody(ctx context.Context, pool PoolParameter, 
 // Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 func (c *APIClient) CreateUser(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequest(c.Server, pool, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportUsersWithBody Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *APIClient) ImportUsersWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsersRequestWithBody(c.Server, pool, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportUsers Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *APIClient) ImportUsers(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsersRequest(c.Server, pool, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10086,6 +10198,53 @@ func NewCreateUserRequestWithBody(server string, pool PoolParameter, contentType
 	return req, nil
 }
 
+// NewImportUsersRequest calls the generic ImportUsers builder with application/json body
+func NewImportUsersRequest(server string, pool PoolParameter, body ImportUsersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportUsersRequestWithBody(server, pool, "application/json", bodyReader)
+}
+
+// NewImportUsersRequestWithBody constructs an http.Request for the ImportUsers method, with any body, and a specified content type
+func NewImportUsersRequestWithBody(server string, pool PoolParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/import", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteUserRequest constructs an http.Request for the DeleteUser method
 func NewDeleteUserRequest(server string, pool PoolParameter, username Username) (*http.Request, error) {
 	var err error
@@ -12117,6 +12276,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 	CreateUserWithResponse(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
+	// ImportUsersWithBodyWithResponse Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error)
+
+	// ImportUsersWithResponse Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithResponse(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error)
 
 	// DeleteUserWithResponse Delete a user
 	//
@@ -20112,6 +20289,110 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// ImportUsersResponse401Headers the declared response headers of an HTTP 401 response for ImportUsers
+type ImportUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ImportUsersResponseDefaultHeaders the declared response headers of an HTTP default response for ImportUsers
+type ImportUsersResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ImportUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserImportReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportUsersResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ImportUsersResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportUsersResponse) GetJSON200() *UserImportReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
 type DeleteUserResponse401Headers struct {
 	WWWAuthenticate *string
@@ -23772,6 +24053,36 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, pool P
 		return nil, err
 	}
 	return ParseCreateUserResponse(rsp)
+}
+
+// ImportUsersWithBodyWithResponse Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *ClientWithResponses) ImportUsersWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error) {
+	rsp, err := c.ImportUsersWithBody(ctx, pool, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportUsersResponse(rsp)
+}
+
+// ImportUsersWithResponse Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *ClientWithResponses) ImportUsersWithResponse(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error) {
+	rsp, err := c.ImportUsers(ctx, pool, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportUsersResponse(rsp)
 }
 
 // DeleteUserWithResponse Delete a user
@@ -31482,6 +31793,104 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		response.Headers401 = &headers
 	case true:
 		var headers CreateUserResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportUsersResponse parses an HTTP response from a ImportUsersWithResponse call
+func ParseImportUsersResponse(rsp *http.Response) (*ImportUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserImportReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ImportUsersResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
