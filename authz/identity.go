@@ -63,6 +63,25 @@ func (id *Identity) Claim(name string) string {
 	return ""
 }
 
+// HasAMR reports whether the token's amr claim (how the user signed in,
+// RFC 8176: "pwd", "otp", "mfa", ...) holds method.
+func (id *Identity) HasAMR(method string) bool {
+	if id == nil {
+		return false
+	}
+	list, _ := id.Claims["amr"].([]any)
+	for _, v := range list {
+		if s, ok := v.(string); ok && s == method {
+			return true
+		}
+	}
+	return false
+}
+
+// StepUpChallenge is the WWW-Authenticate error of a valid token whose
+// sign-in lacks the factor a rule requires (RFC 9470).
+const StepUpChallenge = `error="insufficient_user_authentication", error_description="A second factor is required."`
+
 type ctxKey struct{}
 
 // NewContext returns a copy of ctx carrying id.

@@ -96,7 +96,10 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		case http.StatusUnauthorized:
 			m.log().Debug("authz: unauthenticated", "method", r.Method, "path", r.URL.Path, "reason", d.Reason)
 			challenge := fmt.Sprintf("Bearer realm=%q", m.realm())
-			if d.Reason != ErrNoToken.Error() {
+			switch {
+			case d.StepUp:
+				challenge += ", " + StepUpChallenge
+			case d.Reason != ErrNoToken.Error():
 				challenge += `, error="invalid_token"`
 			}
 			writeRefusal(w, http.StatusUnauthorized, challenge, "A valid bearer token is required.")

@@ -32,6 +32,11 @@ type Rule struct {
 	Groups []string
 	// Claims: every condition must hold.
 	Claims []Condition
+	// RequireMFA: the token's sign-in must have used a second factor
+	// ("mfa" in its amr claim). A token without it is refused with 401
+	// and Decision.StepUp (RFC 9470's insufficient_user_authentication):
+	// the client signs in again with the factor (step-up).
+	RequireMFA bool
 	// MatrixParams says that the backend behind this rule reads ";"
 	// path parameters and strips them from each segment before routing
 	// (Tomcat, Jetty, Spring: "/files;jsessionid=1/a" is "/files/a").
@@ -75,6 +80,9 @@ type Decision struct {
 	Rule string
 	// Reason says why a request was refused, for logs.
 	Reason string
+	// StepUp: the token is valid but its sign-in lacks the second factor
+	// the rule requires (Status is 401).
+	StepUp bool
 }
 
 // Allowed reports whether the decision lets the request through.
@@ -103,7 +111,7 @@ func NewPolicy(rules []Rule) (p *Policy, err error) {
 		if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, " \t") {
 			return nil, fmt.Errorf("%s: path must be a ServeMux path pattern starting with /", where)
 		}
-		if r.Public && (len(r.Groups) > 0 || len(r.Claims) > 0) {
+		if r.Public && (len(r.Groups) > 0 || len(r.Claims) > 0 || r.RequireMFA) {
 			return nil, fmt.Errorf("%s: a public rule has no groups or claims", where)
 		}
 		wild := wildcards(r.Path)
@@ -278,6 +286,9 @@ func (p *Policy) Check(r *http.Request, id *Identity) Decision {
 				d.Status, d.Reason = http.StatusForbidden, "claim "+c.Claim+" does not match"
 				break
 			}
+		}
+		if d.Status == http.StatusOK && rule.RequireMFA && !id.HasAMR("mfa") {
+			d.Status, d.Reason, d.StepUp = http.StatusUnauthorized, "a second factor is required", true
 		}
 	}
 	return d

@@ -107,6 +107,7 @@ func TestNewPolicyErrors(t *testing.T) {
 		"method in path":      {{Path: "GET /docs"}},
 		"unknown method":      {{Methods: []string{"BREW"}, Path: "/docs"}},
 		"public with groups":  {{Path: "/docs", Public: true, Groups: []string{"A"}}},
+		"public with mfa":     {{Path: "/docs", Public: true, RequireMFA: true}},
 		"condition no claim":  {{Path: "/d/{x}", Claims: []authz.Condition{{PathValue: "x"}}}},
 		"condition both":      {{Path: "/d/{x}", Claims: []authz.Condition{{Claim: "c", Equals: "a", PathValue: "x"}}}},
 		"condition neither":   {{Path: "/d/{x}", Claims: []authz.Condition{{Claim: "c"}}}},

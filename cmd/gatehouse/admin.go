@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -278,12 +279,40 @@ attribute: out of every company).`,
 		{"confirm", "Confirm an unconfirmed user's sign-up", "confirmed", (*auth.Service).AdminConfirmSignUp},
 		{"reset-password", "Require a password reset (revokes sessions and emails a reset code)", "password reset required for", (*auth.Service).AdminResetUserPassword},
 		{"sign-out", "Sign a user out everywhere (revoke refresh tokens)", "signed out", (*auth.Service).AdminUserGlobalSignOut},
+		{"reset-mfa", "Remove every second factor of a user (they enrol again where MFA is required; the user is emailed)", "second factors removed for", (*auth.Service).AdminResetUserMFA},
 	} {
 		cmd.AddCommand(a.command(spec{use: s.use + " <username>", short: s.short, pool: true, args: cobra.ExactArgs(1),
 			do: func(x call) (string, error) {
 				return s.done + " " + x.args[0], s.fn(x.svc, x.ctx, x.pool.ID, x.args[0])
 			}}))
 	}
+
+	cmd.AddCommand(a.command(spec{use: "mfa <username>", short: "Show a user's second factors", pool: true, args: cobra.ExactArgs(1),
+		show: func(x call) (shown, error) {
+			v, err := x.svc.AdminGetUserMFA(x.ctx, x.pool.ID, x.args[0])
+			if err != nil {
+				return nil, err
+			}
+			var factors []string
+			for _, f := range v.Factors {
+				state := "unverified"
+				switch {
+				case f.Preferred:
+					state = "preferred"
+				case f.Enabled:
+					state = "enabled"
+				case f.Confirmed:
+					state = "verified"
+				}
+				factors = append(factors, f.Type+" "+state)
+			}
+			return fields{[][2]string{
+				{"Enabled", fmtList(v.Settings)},
+				{"Preferred", v.Preferred},
+				{"Factors", fmtList(factors)},
+				{"Recovery codes left", strconv.Itoa(v.RecoveryCodesLeft)},
+			}, map[string]any{"enabled": v.Settings, "preferred": v.Preferred, "factors": factors, "recovery_codes_left": v.RecoveryCodesLeft}}, nil
+		}}))
 
 	var pw string
 	var permanent bool

@@ -45,6 +45,7 @@ type PoolSpec struct {
 	MaxFailedAttempts          *int            `yaml:"max_failed_attempts"`
 	LockoutDuration            *Duration       `yaml:"lockout_duration"`
 	SRP                        *SRPSpec        `yaml:"srp"`
+	MFA                        *MFASpec        `yaml:"mfa"`
 	Clients                    []ClientSpec    `yaml:"clients"`
 	Groups                     []GroupSpec     `yaml:"groups"`
 	SignUp                     *SignUpSpec     `yaml:"sign_up"`   // apply_signup.go
@@ -68,6 +69,17 @@ type ConsoleSpec struct {
 // USER_SRP_AUTH (docs/cognito-srp.md).
 type SRPSpec struct {
 	Disabled *bool `yaml:"disabled"`
+}
+
+// MFASpec is the pool's second-factor policy (docs/mfa.md): configuration
+// OFF, OPTIONAL or ON (Cognito's MfaConfiguration), the factors allowed
+// (software_token: authenticator apps, default true; email: emailed
+// codes), and whether an upstream provider's amr counts as MFA.
+type MFASpec struct {
+	Configuration    *string `yaml:"configuration"`
+	SoftwareToken    *bool   `yaml:"software_token"`
+	Email            *bool   `yaml:"email"`
+	TrustUpstreamMFA *bool   `yaml:"trust_upstream_mfa"`
 }
 
 // PolicySpec is a password policy; unset fields keep their value.
@@ -341,6 +353,7 @@ func planCreatePool(spec PoolSpec) []Change {
 			in.Schema = schemaDefs(spec.Schema)
 			in.Tokens, in.SigningAlg = p.Tokens, p.SigningAlg
 			in.MaxFailedAttempts, in.LockoutDuration = p.MaxFailedAttempts, p.LockoutDuration
+			in.MFA = p.Settings.MFA
 			created, err := svc.CreatePool(ctx, in)
 			if err != nil {
 				return err
@@ -440,6 +453,19 @@ func applyPoolSpec(p *identity.Pool, spec PoolSpec) []string {
 	}
 	if spec.SRP != nil {
 		setBool("srp.disabled", &p.Settings.SRP.Disabled, spec.SRP.Disabled)
+	}
+	if m := spec.MFA; m != nil {
+		cur := &p.Settings.MFA
+		if m.Configuration != nil && cur.Mode() != strings.ToUpper(*m.Configuration) {
+			cur.Configuration = strings.ToUpper(*m.Configuration)
+			changed = append(changed, "mfa.configuration")
+		}
+		if m.SoftwareToken != nil && cur.SoftwareTokenDisabled == *m.SoftwareToken {
+			cur.SoftwareTokenDisabled = !*m.SoftwareToken
+			changed = append(changed, "mfa.software_token")
+		}
+		setBool("mfa.email", &cur.Email, m.Email)
+		setBool("mfa.trust_upstream_mfa", &cur.TrustUpstreamMFA, m.TrustUpstreamMFA)
 	}
 	if spec.Console != nil && spec.Console.AdminGroup != nil && p.Settings.Console.AdminGroup != *spec.Console.AdminGroup {
 		p.Settings.Console.AdminGroup = *spec.Console.AdminGroup

@@ -46,7 +46,7 @@ func validateApplyHooks(where string, p *PoolSpec) []error {
 	for name, h := range p.Hooks {
 		at := fmt.Sprintf("%s.hooks.%s", where, name)
 		if !identity.HookTrigger(name).Valid() {
-			errs = append(errs, fmt.Errorf("%s: unknown trigger (want pre_sign_up, custom_message, post_confirmation or pre_token_generation)", at))
+			errs = append(errs, fmt.Errorf("%s: unknown trigger (want user_migration, pre_sign_up, custom_message, post_confirmation or pre_token_generation)", at))
 			continue
 		}
 		if err := hooks.ValidateURL(h.URL); err != nil {

@@ -49,6 +49,9 @@ type CompanySpec struct {
 	Group        *string         `yaml:"group"`
 	Approvers    *[]ApproverSpec `yaml:"approvers"`
 	Status       *string         `yaml:"status"`
+	// RequireMFA: the company's members must sign in with a second
+	// factor (docs/mfa.md).
+	RequireMFA *bool `yaml:"require_mfa"`
 }
 
 // ApproverSpec is a pool user (by username or sub) or a plain address. A
@@ -165,6 +168,10 @@ func companyFromSpec(ctx context.Context, svc *auth.Service, poolID string, c *i
 	if cs.Status != nil && c.Status != *cs.Status {
 		c.Status = *cs.Status
 		changed = append(changed, "status")
+	}
+	if cs.RequireMFA != nil && c.RequireMFA != *cs.RequireMFA {
+		c.RequireMFA = *cs.RequireMFA
+		changed = append(changed, "require_mfa")
 	}
 	if cs.Approvers != nil {
 		want := make([]identity.Approver, 0, len(*cs.Approvers))

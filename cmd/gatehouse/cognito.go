@@ -171,6 +171,7 @@ func mountCognito(mux *http.ServeMux, svc *auth.Service, cfg Config, log *slog.L
 	}
 	h := cognito.New(svc, opts)
 	mux.Handle(cognito.MountPattern, h)
+	mux.HandleFunc(cognito.UploadPattern, h.Upload)
 }
 
 // devCognitoFile holds dev mode's generated access key pair.

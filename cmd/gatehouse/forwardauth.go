@@ -47,6 +47,9 @@ type ForwardAuthRule struct {
 	// MatrixParams: the backend strips ";..." path parameters from each
 	// segment (Tomcat, Jetty, Spring); see authz.Rule.MatrixParams.
 	MatrixParams bool `yaml:"matrix_params"`
+	// RequireMFA: the token's sign-in must have used a second factor
+	// (authz.Rule.RequireMFA, docs/mfa.md).
+	RequireMFA bool `yaml:"require_mfa"`
 }
 
 // ForwardAuthClaim is one claim condition (authz.Condition).
@@ -93,7 +96,8 @@ func (fa ForwardAuthConfig) pools() (map[string]forwardauth.Pool, error) {
 		}
 		rules := make([]authz.Rule, len(pc.Rules))
 		for i, r := range pc.Rules {
-			rules[i] = authz.Rule{Methods: r.Methods, Path: r.Path, Public: r.Public, Groups: r.Groups, MatrixParams: r.MatrixParams}
+			rules[i] = authz.Rule{Methods: r.Methods, Path: r.Path, Public: r.Public, Groups: r.Groups, MatrixParams: r.MatrixParams,
+				RequireMFA: r.RequireMFA}
 			for _, c := range r.Claims {
 				rules[i].Claims = append(rules[i].Claims, authz.Condition{Claim: c.Claim, Equals: c.Equals, PathValue: c.PathValue})
 			}

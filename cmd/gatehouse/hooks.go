@@ -46,8 +46,8 @@ func (a *app) hooksCommand() *cobra.Command {
 				return table{[]string{"TRIGGER", "URL", "TIMEOUT", "ENABLED", "VERSION"}, rows, views}, nil
 			}}),
 		a.command(spec{use: "set <trigger> <url>", short: "Create or replace a hook", pool: true, args: cobra.ExactArgs(2),
-			long: `Create or replace the hook of a trigger (pre_sign_up, custom_message,
-post_confirmation, pre_token_generation). Without --secret a new hook gets a
+			long: `Create or replace the hook of a trigger (user_migration, pre_sign_up,
+custom_message, post_confirmation, pre_token_generation). Without --secret a new hook gets a
 generated secret, printed once; an existing hook keeps its secret unless
 --rotate-secret is given.`,
 			flags: func(c *cobra.Command) {

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/approval"
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/cognito"
 	"github.com/gatehouse-id/gatehouse/internal/devmailbox"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -135,6 +136,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	// post_confirmation webhook deliveries
 	m.runner.Register(auth.HookJobKind, m.core.svc.PostConfirmationHandler())
+	// Cognito user import jobs (CreateUserImportJob)
+	m.runner.Register(auth.ImportJobKind, m.core.svc.ImportJobHandler())
 	m.runner.Register(auth.BackchannelLogoutJobKind, m.core.svc.BackchannelLogoutHandler())
 	for _, kind := range approval.JobKinds { // registration expiry and reminders
 		m.runner.Register(kind, m.core.svc.RegistrationJobHandler())
@@ -160,6 +163,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		ShutdownTimeout: cfg.HTTP.ShutdownTimeout.D(),
 		MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
 		TrustedProxies:  ParsePrefixes(cfg.HTTP.TrustedProxies),
+		BodyLimits:      []httpserver.BodyLimit{cognito.UploadBodyLimit}, // import CSVs
 		Log:             m.Log,
 	}
 	mux := http.NewServeMux()

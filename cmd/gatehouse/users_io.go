@@ -86,13 +86,25 @@ func (a *app) usersImportCommand() *cobra.Command {
 	var pool, file string
 	var replace bool
 	c := &cobra.Command{
-		Use:   "import -f users.jsonl",
-		Short: "Import users from JSON lines (as written by export); bad lines are reported and skipped",
+		Use:   "import -f users.jsonl|users.csv",
+		Short: "Import users from JSON lines (as written by export) or a Cognito import CSV; bad lines are reported and skipped",
 		Long: `Import users from a JSON lines file (one user per line, the format of
 "gatehouse users export"). A user whose username already exists in the pool is
 skipped (or replaced with --replace). Groups named by a user are created when
 missing. A line that fails is reported with its line number and the import
 goes on; the command exits with status 2 if any line failed.
+
+A file whose name ends in .csv (or whose first line names cognito:username)
+is read as Cognito's user import CSV (the columns of GetCSVHeader): users
+arrive RESET_REQUIRED without a password, a username already in the pool is
+skipped, and rows are imported in batches of 1,000 per transaction.
+
+The password_hash of a JSON line may be argon2id or a hash from another
+system: bcrypt ($2a$/$2b$/$2y$), Django's pbkdf2_sha256$..., a Keycloak
+credential {"algorithm","hashIterations","salt","value"}, Firebase's
+$firebase-scrypt$r=..,m=..$<separator>$<signer key>$<salt>$<hash>, or
+$argon2i$...; it is verified at the next sign-in and replaced by the pool's
+argon2id then (docs/migration.md).
 
 A progress bar is drawn on standard error when it is a terminal.`,
 		Args: cobra.NoArgs,
@@ -114,7 +126,14 @@ A progress bar is drawn on standard error when it is a terminal.`,
 				return err
 			}
 			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				rep, err := a.importUsers(ctx, c.svc, p, data, replace)
+				importer := a.importUsers
+				if isImportCSV(file, data) {
+					if replace {
+						return errors.New("--replace is for JSON lines; a CSV import skips users that exist")
+					}
+					importer = a.importUsersCSV
+				}
+				rep, err := importer(ctx, c.svc, p, data, replace)
 				if err != nil {
 					return err
 				}
@@ -141,6 +160,57 @@ A progress bar is drawn on standard error when it is a terminal.`,
 	return c
 }
 
+// isImportCSV says whether an import file is Cognito's CSV rather than
+// JSON lines.
+func isImportCSV(name string, data []byte) bool {
+	if strings.HasSuffix(strings.ToLower(name), ".csv") {
+		return true
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	return bytes.Contains(first, []byte("cognito:username")) && !bytes.HasPrefix(bytes.TrimSpace(first), []byte("{"))
+}
+
+// importUsersCSV imports a Cognito import CSV through the service, in
+// batches, with the same progress bar and report as JSON lines.
+func (a *app) importUsersCSV(ctx context.Context, svc *auth.Service, p *identity.Pool, data []byte, _ bool) (*importReport, error) {
+	bar := a.importBar(bytes.Count(data, []byte("\n")) - 1)
+	imported, skipped, failed, err := svc.ImportCSV(ctx, p.ID, data, func(rows int) {
+		if bar != nil {
+			_ = bar.Add(rows)
+		}
+	})
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep := &importReport{Created: int(imported), Skipped: int(skipped), Failed: []importFailed{}}
+	for _, f := range failed {
+		rep.Failed = append(rep.Failed, importFailed{Line: int(f.Line), Error: lineError(f.Err)})
+	}
+	return rep, nil
+}
+
+// importBar is the progress bar of an import of total rows, drawn on
+// standard error when it is a terminal (nil otherwise).
+func (a *app) importBar(total int) *progressbar.ProgressBar {
+	if a.stderrIsTerminal == nil || !a.stderrIsTerminal() || total <= 0 {
+		return nil
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription("importing users"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("users"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }),
+	)
+	_ = bar.RenderBlank()
+	return bar
+}
+
 // importUsers imports data line by line. Errors of single lines are
 // collected in the report; only a cancelled context stops the import.
 func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Pool, data []byte, replace bool) (*importReport, error) {
@@ -148,18 +218,8 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		total++
 	}
-	var bar *progressbar.ProgressBar
-	if a.stderrIsTerminal != nil && a.stderrIsTerminal() && total > 0 {
-		bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(a.stderr),
-			progressbar.OptionSetDescription("importing users"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("users"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }),
-		)
-		_ = bar.RenderBlank()
+	bar := a.importBar(total)
+	if bar != nil {
 		defer bar.Finish()
 	}
 

@@ -47,13 +47,14 @@ type companyView struct {
 	Group        string              `json:"group"`
 	Approvers    []identity.Approver `json:"approvers"`
 	Status       string              `json:"status"`
+	RequireMFA   bool                `json:"require_mfa"`
 	CreatedAt    *time.Time          `json:"created_at,omitempty"`
 	UpdatedAt    *time.Time          `json:"updated_at,omitempty"`
 }
 
 func company(c *identity.Company) companyView {
 	v := companyView{Name: c.Name, DisplayName: c.DisplayName, EmailDomains: c.EmailDomains, Group: c.Group,
-		Approvers: c.Approvers, Status: c.Status, CreatedAt: tsp(c.CreatedAt), UpdatedAt: tsp(c.UpdatedAt)}
+		Approvers: c.Approvers, Status: c.Status, RequireMFA: c.RequireMFA, CreatedAt: tsp(c.CreatedAt), UpdatedAt: tsp(c.UpdatedAt)}
 	if v.EmailDomains == nil {
 		v.EmailDomains = []string{}
 	}

@@ -33,7 +33,7 @@ const retryAfterSeconds = "5"
 func statusFor(code identity.Code) (status int, ok bool) {
 	switch code {
 	case identity.CodeInvalidParameter, identity.CodeInvalidPassword,
-		identity.CodeCodeMismatch, identity.CodeExpiredCode,
+		identity.CodeCodeMismatch, identity.CodeExpiredCode, identity.CodeEnableSoftwareTokenMFA,
 		identity.CodeUserLambdaValidation, identity.CodeInvalidUserPoolConfig,
 		identity.CodeWebAuthnChallengeNotFound, identity.CodeWebAuthnOriginNotAllowed,
 		identity.CodeWebAuthnRelyingPartyMismatch, identity.CodeWebAuthnCredentialNotSupported:
@@ -43,11 +43,11 @@ func statusFor(code identity.Code) (status int, ok bool) {
 	case identity.CodeUserDisabled, identity.CodeUserNotConfirmed, identity.CodeApprovalPending,
 		identity.CodePasswordResetRequired, identity.CodeForbidden, identity.CodeInsufficientScope:
 		return http.StatusForbidden, true
-	case identity.CodeUserNotFound, identity.CodeResourceNotFound:
+	case identity.CodeUserNotFound, identity.CodeResourceNotFound, identity.CodeSoftwareTokenMFANotFound:
 		return http.StatusNotFound, true
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed, true
-	case identity.CodeUsernameExists, identity.CodeAliasExists, identity.CodeGroupExists, identity.CodeConflict:
+	case identity.CodeUsernameExists, identity.CodeAliasExists, identity.CodeGroupExists, identity.CodeConflict, identity.CodePreconditionNotMet:
 		return http.StatusConflict, true
 	case identity.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge, true

@@ -35,6 +35,9 @@ func (a *API) routes() []route {
 		{"POST /api/v1/auth/revoke", a.revoke},
 		{"POST /api/v1/auth/passkey/options", a.passkeySignInOptions},
 		{"POST /api/v1/auth/passkey", a.passkeySignIn},
+		// Enrolment of a required second factor during a sign-in (mfa_handlers.go).
+		{"POST /api/v1/auth/mfa/totp", a.setupTOTP(false)},
+		{"POST /api/v1/auth/mfa/totp/verify", a.setupTOTP(true)},
 
 		// The caller's own account (Authorization: Bearer <access token>).
 		{"GET /api/v1/me", a.user(a.getMe)},
@@ -49,6 +52,12 @@ func (a *API) routes() []route {
 		{"POST /api/v1/me/passkeys/options", a.user(a.myPasskeyOptions)},
 		{"POST /api/v1/me/passkeys", a.user(a.addMyPasskey)},
 		{"DELETE /api/v1/me/passkeys/{id}", a.user(a.deleteMyPasskey)},
+		{"GET /api/v1/me/mfa", a.user(a.getMyMFA)},
+		{"POST /api/v1/me/mfa/totp", a.user(a.associateMyTOTP)},
+		{"POST /api/v1/me/mfa/totp/verify", a.user(a.verifyMyTOTP)},
+		{"PUT /api/v1/me/mfa/preference", a.user(a.setMyMFAPreference)},
+		{"DELETE /api/v1/me/mfa/factors/{factor}", a.user(a.removeMyFactor)},
+		{"POST /api/v1/me/mfa/recovery-codes", a.user(a.newMyRecoveryCodes)},
 
 		// Administration (Authorization: Bearer <admin API key>).
 		{"GET /api/v1/pools", a.admin(scopeGlobal, a.listPools)},
@@ -62,6 +71,8 @@ func (a *API) routes() []route {
 		{"PUT /api/v1/pools/{pool}/hooks/{trigger}", a.admin(scopePool, a.putHook)},
 		{"DELETE /api/v1/pools/{pool}/hooks/{trigger}", a.admin(scopePool, a.deleteHook)},
 		{"POST /api/v1/pools/{pool}/hooks/{trigger}/test", a.admin(scopePool, a.testHook)},
+		{"GET /api/v1/pools/{pool}/mfa", a.admin(scopePool, a.getPoolMFA)},
+		{"PUT /api/v1/pools/{pool}/mfa", a.admin(scopePool, a.putPoolMFA)},
 		// Identity providers (federation_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/identity-providers", a.admin(scopePool, a.listIdentityProviders)},
 		{"PUT /api/v1/pools/{pool}/identity-providers/{name}", a.admin(scopePool, a.putIdentityProvider)},
@@ -76,6 +87,7 @@ func (a *API) routes() []route {
 
 		{"GET /api/v1/pools/{pool}/users", a.admin(scopePool, a.listUsers)},
 		{"POST /api/v1/pools/{pool}/users", a.admin(scopePool, a.createUser)},
+		{"POST /api/v1/pools/{pool}/users/import", a.admin(scopePool, a.importUsers)},
 		{"GET /api/v1/pools/{pool}/users/{username}", a.admin(scopePool, a.getUser)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}", a.admin(scopePool, a.deleteUser)},
 		{"PATCH /api/v1/pools/{pool}/users/{username}/attributes", a.admin(scopePool, a.updateUserAttributes)},
@@ -89,6 +101,9 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/users/{username}/groups", a.admin(scopePool, a.listGroupsForUser)},
 		{"PUT /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.addUserToGroup)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/groups/{group}", a.admin(scopePool, a.removeUserFromGroup)},
+		{"GET /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.getUserMFA)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.resetUserMFA)},
+		{"PUT /api/v1/pools/{pool}/users/{username}/mfa/preference", a.admin(scopePool, a.setUserMFAPreference)},
 		// Linked upstream identities (links_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.listUserIdentities)},
 		{"POST /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.linkUserIdentity)},
@@ -108,6 +123,7 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/companies/{company}", a.companyAdmin(a.getCompany)},
 		{"PATCH /api/v1/pools/{pool}/companies/{company}", a.companyAdmin(a.updateCompany)},
 		{"DELETE /api/v1/pools/{pool}/companies/{company}", a.admin(scopePool, a.deleteCompany)},
+		{"PUT /api/v1/pools/{pool}/companies/{company}/require-mfa", a.companyAdmin(a.setCompanyRequireMFA)},
 		{"GET /api/v1/pools/{pool}/registrations", a.companyAdmin(a.listRegistrations)},
 		{"GET /api/v1/pools/{pool}/registrations/{registration}", a.companyAdmin(a.getRegistration)},
 		{"POST /api/v1/pools/{pool}/registrations/{registration}/approve", a.companyAdmin(a.decideRegistration(identity.DecisionApprove))},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/internal/api/form"
@@ -51,6 +52,45 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, adminUserWithGroups(v))
+}
+
+type importUsersRequest struct {
+	Users   []auth.ImportedUser `json:"users"`
+	Replace bool                `json:"replace,omitempty"`
+}
+
+type importUserFailure struct {
+	Index    int           `json:"index"`
+	Username string        `json:"username"`
+	Code     identity.Code `json:"code"`
+	Field    string        `json:"field,omitempty"`
+	Message  string        `json:"message"`
+}
+
+// importUsers is POST /api/v1/pools/{pool}/users/import: users as
+// "gatehouse users export" writes them (password hashes from other
+// systems too, docs/migration.md), at most auth.MaxImportUsers a call.
+func (a *API) importUsers(w http.ResponseWriter, r *http.Request) error {
+	var req importUsersRequest
+	if err := a.decode(r, &req); err != nil {
+		return err
+	}
+	rep, err := a.svc.ImportUsers(r.Context(), r.PathValue("pool"), req.Users, req.Replace)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Created  int                 `json:"created"`
+		Replaced int                 `json:"replaced"`
+		Skipped  int                 `json:"skipped"`
+		Failed   []importUserFailure `json:"failed"`
+	}{rep.Created, rep.Replaced, rep.Skipped, []importUserFailure{}}
+	for _, f := range rep.Failed {
+		var ie *identity.Error
+		_ = errors.As(f.Err, &ie)
+		out.Failed = append(out.Failed, importUserFailure{Index: f.Index, Username: f.Username, Code: ie.Code, Field: ie.Field, Message: ie.Message})
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {

@@ -167,7 +167,7 @@ func TestImportUserRules(t *testing.T) {
 			{Username: "b@example.com", PasswordHash: "$2a$10$abcdefghijklmnopqrstuu"},
 			{Username: "b@example.com", PasswordHash: "$argon2id$v=19$m=2000000,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
 			{Username: "b@example.com", PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$!!$AAAA"},
-			{Username: "b@example.com", PasswordHash: "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+			{Username: "b@example.com", PasswordHash: "$argon2d$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, // argon2i is accepted (foreign hashes); argon2d is not
 			{Username: "b@example.com", Attributes: map[string]string{"email": "b@example.com"}},
 			{Username: "b@example.com", Attributes: map[string]string{"custom:nope": "x"}},
 			{Username: "b@example.com", Groups: []string{"two words"}},

@@ -42,12 +42,22 @@ func passwordState(u *identity.User) string {
 
 // challengeSession signs the Session of a challenge of u.
 func (s *Service) challengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string) (string, error) {
+	return s.challengeSessionWith(ctx, p, cl, u, name, nil)
+}
+
+// challengeSessionWith is challengeSession with extra claims (the second
+// factor's: amr, mfa_verified), which cannot override the ones set here.
+func (s *Service) challengeSessionWith(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string, extra map[string]any) (string, error) {
 	now := s.now()
 	jti, err := s.newJTI(now)
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.Tokens.Sign(ctx, p, map[string]any{
+	claims := map[string]any{}
+	for k, v := range extra {
+		claims[k] = v
+	}
+	for k, v := range map[string]any{
 		"iss":            s.Issuer(p),
 		"aud":            cl.ID,
 		"sub":            u.Sub,
@@ -57,7 +67,10 @@ func (s *Service) challengeSession(ctx context.Context, p *identity.Pool, cl *id
 		"iat":            now.Unix(),
 		"exp":            now.Add(challengeTTL).Unix(),
 		"jti":            jti,
-	})
+	} {
+		claims[k] = v
+	}
+	return s.cfg.Tokens.Sign(ctx, p, claims)
 }
 
 // newPasswordChallenge answers a FORCE_CHANGE_PASSWORD user's sign-in with
@@ -139,31 +152,80 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 		return s.passwordVerifier(ctx, p, cl, in)
 	case ChallengeSelect, ChallengeWebAuthn:
 		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
+	case ChallengeSoftwareTokenMFA, ChallengeEmailOTP, ChallengeSelectMFAType, ChallengeMFASetup:
+		return s.respondMFA(ctx, p, cl, in) // mfa.go
 	case "":
 		return nil, identity.FieldError("challenge_name", "A challenge name is required.")
 	default:
 		return nil, identity.FieldError("challenge_name", "Unsupported challenge %s.", safeEcho(in.ChallengeName))
 	}
-	claims, err := s.verifyChallengeSession(ctx, p, cl, in)
+	_, u, err := s.verifyChallengeSession(ctx, p, cl, in)
 	if err != nil {
 		return nil, err
 	}
+	if u.Status != identity.StatusForceChangePassword {
+		return nil, errInvalidSession
+	}
+	return s.newPassword(ctx, p, cl, u, in)
+}
+
+// verifyChallengeToken checks in.Session only as a token: signed by the
+// pool, a challenge session of client cl for challenge in.ChallengeName, not
+// expired, with a sub. It does not load the user: USER_AUTH's
+// SELECT_CHALLENGE sessions of unknown users carry a random sub
+// (userauth.go).
+func (s *Service) verifyChallengeToken(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, error) {
+	if in.Session == "" {
+		return nil, identity.FieldError("session", "A session is required.")
+	}
+	if len(in.Session) > maxSessionLen {
+		return nil, errInvalidSession
+	}
+	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			return nil, errInvalidSession
+		}
+		return nil, err
+	}
+	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
+		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
+		return nil, errInvalidSession
+	}
+	return claims, nil
+}
+
+// verifyChallengeSession checks in.Session: signed by the pool, a
+// challenge session of client cl for challenge in.ChallengeName, not
+// expired, its user still there with the password it had (so a password
+// change ends it), and USERNAME, if given, naming that user. It returns the
+// session's claims and the user.
+func (s *Service) verifyChallengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, *identity.User, error) {
+	claims, err := s.verifyChallengeToken(ctx, p, cl, in)
+	if err != nil {
+		return nil, nil, err
+	}
 	u, err := s.cfg.Store.GetUser(ctx, p.ID, strClaim(claims, "sub"))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errInvalidSession
+		return nil, nil, errInvalidSession
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get user: %w", err)
+		return nil, nil, fmt.Errorf("get user: %w", err)
 	}
-	if !equalHex(strClaim(claims, "pwd_state"), passwordState(u)) || u.Status != identity.StatusForceChangePassword {
-		return nil, errInvalidSession
+	if !equalHex(strClaim(claims, "pwd_state"), passwordState(u)) {
+		return nil, nil, errInvalidSession
 	}
 	if name := in.Responses["USERNAME"]; name != "" {
 		n := normalizeUsername(name)
 		if n != u.Username && n != u.Sub && (u.Email == "" || n != u.Email) {
-			return nil, errInvalidSession
+			return nil, nil, errInvalidSession
 		}
 	}
+	return claims, u, nil
+}
+
+// newPassword answers NEW_PASSWORD_REQUIRED for u (session verified).
+func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, in RespondInput) (*AuthResult, error) {
 	if err := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); err != nil {
 		return nil, err
 	}
@@ -219,9 +281,24 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 		next.Attributes[k] = v
 	}
 	change(&next)
-	toks, rt, err := s.newSession(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, &next)
+	// A second factor the policy asks for comes after the new password:
+	// no tokens until it verified (mfa.go).
+	plan, err := s.planMFA(ctx, s.cfg.Store, p, &next)
 	if err != nil {
 		return nil, err
+	}
+	needMFA := plan.required || len(plan.usable) > 0
+	amr := []string{AMRPassword}
+	var (
+		toks *Tokens
+		rt   *identity.RefreshToken
+		done *identity.User
+	)
+	if !needMFA {
+		toks, rt, err = s.newSession(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, &next, amr)
+		if err != nil {
+			return nil, err
+		}
 	}
 	state := passwordState(u)
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -242,9 +319,12 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 			}
 			return fmt.Errorf("update user: %w", err)
 		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
+		if rt != nil {
+			if err := q.InsertRefreshToken(ctx, rt); err != nil {
+				return fmt.Errorf("insert refresh token: %w", err)
+			}
 		}
+		done = cur
 		if err := s.hookPostConfirmation(ctx, q, p, cur, cl.ID, hooks.SourcePostConfirmationConfirmSignUp); err != nil { // an invited user is now active
 			return err
 		}
@@ -252,6 +332,13 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	})
 	if err != nil {
 		return nil, err
+	}
+	if needMFA {
+		res, err := s.mfaChallenge(ctx, p, cl, done, amr)
+		if err != nil || res != nil {
+			return res, err
+		}
+		return s.finishSignIn(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, done, "new_password", amr)
 	}
 	return &AuthResult{Tokens: toks}, nil
 }
@@ -267,27 +354,4 @@ func audienceIs(claims map[string]any, id string) bool {
 		return len(a) == 1 && a[0] == id
 	}
 	return false
-}
-
-// verifyChallengeSession checks in.Session: a challenge token of pool p
-// for client cl and in.ChallengeName, naming a user.
-func (s *Service) verifyChallengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, error) {
-	if in.Session == "" {
-		return nil, identity.FieldError("session", "A session is required.")
-	}
-	if len(in.Session) > maxSessionLen {
-		return nil, errInvalidSession
-	}
-	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
-	if err != nil {
-		if identity.ErrorCode(err) == identity.CodeInvalidToken {
-			return nil, errInvalidSession
-		}
-		return nil, err
-	}
-	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
-		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
-		return nil, errInvalidSession
-	}
-	return claims, nil
 }

@@ -32,6 +32,8 @@ func codeTTL(purpose identity.CodePurpose) time.Duration {
 		return SignUpCodeTTL
 	case identity.PurposeForgot:
 		return ForgotCodeTTL
+	case identity.PurposeMFAEmail:
+		return mfaEmailTTL
 	default:
 		return VerifyCodeTTL
 	}
@@ -44,6 +46,8 @@ func codeTemplate(purpose identity.CodePurpose) string {
 		return TemplateSignUpCode
 	case identity.PurposeForgot:
 		return TemplateForgotPassword
+	case identity.PurposeMFAEmail:
+		return TemplateMFACode
 	default:
 		return TemplateVerifyEmail
 	}

@@ -269,6 +269,7 @@ const (
 	ConsoleResetPassword = "reset_password"
 	ConsoleSignOut       = "sign_out"
 	ConsoleDelete        = "delete"
+	ConsoleResetMFA      = "reset_mfa"
 )
 
 // ConsoleGetUser returns a user the caller may see: any user for a pool
@@ -316,6 +317,8 @@ func (s *Service) ConsoleUserAction(ctx context.Context, poolID, username, actio
 		return s.AdminUserGlobalSignOut(ctx, poolID, u.Username)
 	case ConsoleDelete:
 		return s.AdminDeleteUser(ctx, poolID, u.Username)
+	case ConsoleResetMFA:
+		return s.AdminResetUserMFA(ctx, poolID, u.Username)
 	}
 	return identity.FieldError("action", "Unknown action %q.", safeEcho(action))
 }

@@ -2,15 +2,13 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
@@ -81,8 +79,9 @@ func exportedUser(v *UserView) ImportedUser {
 // status, enabled flag, email verification and password hash; importing the
 // same sub again replaces that user (so an import can be re-run). It is
 // validated like AdminCreateUser: username, email, attributes against the
-// pool's schema (required ones included). The password hash must be an
-// argon2id PHC string; a user without one is imported as RESET_REQUIRED
+// pool's schema (required ones included). The password hash must be one
+// checkImportedHash accepts (argon2id or a foreign scheme, verified and
+// rehashed at the next sign-in, password.Scheme); a user without one is imported as RESET_REQUIRED
 // (EXTERNAL_PROVIDER users keep their status). An empty sub gets a new one,
 // so re-importing such a line fails with username_exists. An empty status
 // means CONFIRMED. Groups are created (without precedence) when missing,
@@ -221,7 +220,7 @@ func (s *Service) importedToUser(p *identity.Pool, in ImportedUser) (*identity.U
 		return nil, identity.FieldError("status", "Unknown status %q.", safeEcho(in.Status))
 	}
 	if in.PasswordHash != "" {
-		if err := checkArgon2idPHC(in.PasswordHash); err != nil {
+		if err := checkImportedHash(in.PasswordHash); err != nil {
 			return nil, err
 		}
 		u.PasswordHash = in.PasswordHash
@@ -268,52 +267,75 @@ func (s *Service) setImportedGroups(ctx context.Context, q store.Querier, p *ide
 	return nil
 }
 
-// checkArgon2idPHC checks the shape of an argon2id PHC string
-// ($argon2id$v=19$m=..,t=..,p=..$salt$hash) and that its costs are within
-// what internal/password will verify (memory <= 1 GiB, t <= 64), so an
-// imported hash cannot make a sign-in eat the machine. The full check is
-// password.Hasher.Verify's; this one only refuses what it would refuse.
-func checkArgon2idPHC(h string) error {
-	bad := identity.FieldError("password_hash", "The password hash must be an argon2id PHC string: $argon2id$v=19$m=<KiB>,t=<iterations>,p=<lanes>$<salt>$<hash>.")
-	if len(h) > 512 {
-		return bad
-	}
-	parts := strings.Split(h, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v=19" {
-		return bad
-	}
-	var m, t, p uint64
-	var seen int
-	for _, kv := range strings.Split(parts[3], ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return bad
-		}
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil {
-			return bad
-		}
-		switch k {
-		case "m":
-			m, seen = n, seen|1
-		case "t":
-			t, seen = n, seen|2
-		case "p":
-			p, seen = n, seen|4
-		default:
-			return bad
-		}
-	}
-	if seen != 7 || len(strings.Split(parts[3], ",")) != 3 || p < 1 || p > 255 || t < 1 || t > 64 || m > 1<<20 || m < 8*p {
-		return bad
-	}
-	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
-	if err != nil || len(salt) < 8 || len(salt) > 64 {
-		return bad
-	}
-	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
-	if err != nil || len(key) < 16 || len(key) > 128 {
-		return bad
+// checkImportedHash checks that h is a hash internal/password verifies
+// (argon2id, or a foreign scheme: bcrypt, Django's or Keycloak's PBKDF2,
+// Firebase's scrypt, argon2i) with costs within its limits, so an imported
+// hash cannot make a sign-in eat the machine. Nothing is computed.
+func checkImportedHash(h string) error {
+	if _, err := password.Scheme(h); err != nil {
+		return identity.FieldError("password_hash", "The password hash must be argon2id ($argon2id$v=19$m=<KiB>,t=<iterations>,p=<lanes>$<salt>$<hash>), bcrypt ($2a$, $2b$, $2y$), Django's pbkdf2_sha256$..., a Keycloak pbkdf2 credential {\"algorithm\",\"hashIterations\",\"salt\",\"value\"}, $firebase-scrypt$... or $argon2i$..., within the cost limits of docs/migration.md.")
 	}
 	return nil
+}
+
+// MaxImportUsers is how many users one ImportUsers call takes.
+const MaxImportUsers = 1000
+
+// ImportUsersReport is what ImportUsers did, by index in the input.
+type ImportUsersReport struct {
+	Created, Replaced, Skipped int
+	Failed                     []ImportUserFailure
+}
+
+// ImportUserFailure is a user ImportUsers could not import.
+type ImportUserFailure struct {
+	Index    int
+	Username string
+	Err      error
+}
+
+// ImportUsers imports up to MaxImportUsers users (ImportUser each; the
+// native API's import): a username that exists is skipped, or replaced
+// with replace. Password hashes may be argon2id or another system's
+// (checkImportedHash). A user that fails is reported by index and the
+// others go on.
+//
+// Errors: resource_not_found (pool), invalid_parameter (too many users).
+func (s *Service) ImportUsers(ctx context.Context, poolID string, users []ImportedUser, replace bool) (*ImportUsersReport, error) {
+	if len(users) > MaxImportUsers {
+		return nil, identity.FieldError("users", "At most %d users per request.", MaxImportUsers)
+	}
+	if _, err := s.getPool(ctx, s.cfg.Store, poolID); err != nil {
+		return nil, err
+	}
+	rep := &ImportUsersReport{Failed: []ImportUserFailure{}}
+	for i, in := range users {
+		exists := false
+		if cur, err := s.AdminGetUser(ctx, poolID, in.Username); err == nil {
+			exists = true
+			if in.Sub == "" {
+				in.Sub = cur.User.Sub
+			}
+		} else if identity.ErrorCode(err) != identity.CodeUserNotFound && identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			return rep, err
+		}
+		if exists && !replace {
+			rep.Skipped++
+			continue
+		}
+		if err := s.ImportUser(ctx, poolID, in); err != nil {
+			var ie *identity.Error
+			if !errors.As(err, &ie) {
+				return rep, err
+			}
+			rep.Failed = append(rep.Failed, ImportUserFailure{Index: i, Username: safeEcho(in.Username), Err: err})
+			continue
+		}
+		if exists {
+			rep.Replaced++
+		} else {
+			rep.Created++
+		}
+	}
+	return rep, nil
 }

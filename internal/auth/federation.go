@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,9 +55,13 @@ const (
 // pass back to FederatedContinue).
 type FederatedResult struct {
 	Tokens *Tokens
-	User   *identity.User
-	Next   string
-	Ticket string
+	// Challenge: the pool or company requires a second factor the
+	// upstream sign-in did not prove (answer it with
+	// RespondToAuthChallenge).
+	Challenge *Challenge
+	User      *identity.User
+	Next      string
+	Ticket    string
 	// LinkUsername is the local account to prove (Next == link).
 	LinkUsername string
 }
@@ -91,7 +96,10 @@ type fedTicket struct {
 	EmailVerified bool              `json:"ev"`
 	Attrs         map[string]string `json:"a"`
 	LinkSub       string            `json:"l,omitempty"`
-	Exp           int64             `json:"x"`
+	// AMR is the upstream ID token's amr claim (counted as MFA only when
+	// the pool trusts it, mfa.go).
+	AMR []string `json:"amr,omitempty"`
+	Exp int64    `json:"x"`
 }
 
 const (
@@ -283,7 +291,8 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 	t := &fedTicket{Pool: p.ID, Client: cl.ID, Provider: ip.Name, ProviderType: ip.Type, Issuer: up.Issuer,
 		Subject: up.Subject, Email: email, Attrs: attrs,
 		// Only the upstream's own claim about the mapped address counts.
-		EmailVerified: up.EmailVerified && email != "" && strings.EqualFold(email, up.Email)}
+		EmailVerified: up.EmailVerified && email != "" && strings.EqualFold(email, up.Email),
+		AMR:           strList(up.Claims["amr"])}
 	return s.federatedFinish(ctx, p, cl, t, in.Meta)
 }
 
@@ -610,7 +619,17 @@ func (s *Service) federatedSession(ctx context.Context, p *identity.Pool, cl *id
 	default:
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "This account cannot sign in with %s.", t.Provider)
 	}
-	toks, rt, err := s.newSession(ctx, p, cl, u)
+	amr := federatedAMR(p, t)
+	if !slices.Contains(amr, AMRMFA) {
+		res, err := s.mfaChallenge(ctx, p, cl, u, amr)
+		if err != nil {
+			return nil, err
+		}
+		if res != nil {
+			return &FederatedResult{Challenge: res.Challenge, User: u}, nil
+		}
+	}
+	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
 	if err != nil {
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
 	}

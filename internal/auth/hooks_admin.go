@@ -86,7 +86,7 @@ func mergeHooks(cur, np *identity.Pool) error {
 
 func parseTrigger(t identity.HookTrigger) error {
 	if !t.Valid() {
-		return identity.FieldError("trigger", "Unknown hook trigger %q; one of pre_sign_up, custom_message, post_confirmation, pre_token_generation.", safeEcho(string(t)))
+		return identity.FieldError("trigger", "Unknown hook trigger %q; one of user_migration, pre_sign_up, custom_message, post_confirmation, pre_token_generation.", safeEcho(string(t)))
 	}
 	return nil
 }
@@ -221,6 +221,13 @@ func (s *Service) TestHook(ctx context.Context, poolID string, trigger identity.
 		e.Request.UserAttributes = map[string]any{"sub": u.Sub, "email": u.Email, "email_verified": "true"}
 		e.Request.CodeParameter, e.Request.UsernameParameter = codeParameter, usernameParameter
 		ev, resp = e, &hooks.CustomMessageResponse{}
+	case identity.TriggerUserMigration:
+		// The forgot-password form: a test event carries no password.
+		source = hooks.SourceUserMigrationForgotPassword
+		e := hooks.UserMigrationEvent{CognitoEventUserPoolsHeader: hooks.Header(p, "", source, name, "1")}
+		e.CognitoEventUserPoolsMigrateUserRequest.ValidationData = map[string]string{}
+		e.CognitoEventUserPoolsMigrateUserRequest.ClientMetadata = map[string]string{}
+		ev, resp = e, &hooks.UserMigrationResponse{}
 	case identity.TriggerPostConfirmation:
 		source = hooks.SourcePostConfirmationConfirmSignUp
 		u.Status = identity.StatusConfirmed

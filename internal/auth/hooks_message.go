@@ -108,6 +108,8 @@ func messageSource(ctx context.Context, template string) string {
 		return hooks.SourceCustomMessageAdminCreateUser
 	case TemplateVerifyEmail:
 		return hooks.SourceCustomMessageUpdateUserAttribute
+	case TemplateMFACode:
+		return hooks.SourceCustomMessageAuthentication // the EMAIL_OTP sign-in code, as on Cognito
 	}
 	return ""
 }
@@ -123,6 +125,8 @@ func sourceTemplate(source string) string {
 		return TemplateInvite
 	case hooks.SourceCustomMessageUpdateUserAttribute, hooks.SourceCustomMessageVerifyUserAttribute:
 		return TemplateVerifyEmail
+	case hooks.SourceCustomMessageAuthentication:
+		return TemplateMFACode
 	}
 	return ""
 }

@@ -91,6 +91,7 @@ type AuthorizationCodeInput struct {
 	Client              *identity.AppClient
 	Sub                 string
 	AuthTime            time.Time
+	AMR                 []string // how the session signed in
 	RedirectURI         string
 	CodeChallenge       string
 	CodeChallengeMethod string // "S256" or ""
@@ -106,12 +107,19 @@ func (s *Service) CreateAuthorizationCode(ctx context.Context, in AuthorizationC
 	if len(in.Nonce) > 512 || len(in.RedirectURI) > 2048 || len(in.CodeChallenge) > 128 || len(in.Scope) > 2048 {
 		return "", identity.FieldError("request", "A parameter of the authorization request is too long.")
 	}
+	need, err := s.NeedsMFA(ctx, in.Pool.ID, in.Sub, in.AMR)
+	if err != nil {
+		return "", err
+	}
+	if need {
+		return "", errMFARequired
+	}
 	raw, err := s.randomToken(32)
 	if err != nil {
 		return "", err
 	}
 	now := s.now()
-	c := &identity.OAuthCode{Hash: sha256Hex(raw), PoolID: in.Pool.ID, ClientID: in.Client.ID, UserSub: in.Sub,
+	c := &identity.OAuthCode{AMR: strings.Join(in.AMR, " "), Hash: sha256Hex(raw), PoolID: in.Pool.ID, ClientID: in.Client.ID, UserSub: in.Sub,
 		RedirectURI: in.RedirectURI, CodeChallenge: in.CodeChallenge, CodeChallengeMethod: in.CodeChallengeMethod,
 		Nonce: in.Nonce, Scope: in.Scope, AuthTime: in.AuthTime.UTC(), ExpiresAt: now.Add(OAuthCodeTTL), CreatedAt: now}
 	if err := s.cfg.Store.InsertOAuthCode(ctx, c); err != nil {
@@ -203,7 +211,7 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 		return nil, "", err
 	}
 	g := &tokenGrant{pool: in.Pool, client: in.Client, user: u, groups: groups, authTime: c.AuthTime,
-		originJTI: origin, now: now, nonce: c.Nonce, scope: c.Scope}
+		originJTI: origin, now: now, nonce: c.Nonce, scope: c.Scope, amr: strings.Fields(c.AMR)}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenHostedAuth), g)
 	if err != nil {
 		return nil, "", err

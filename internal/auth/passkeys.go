@@ -583,11 +583,18 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		s.auditFailure(ctx, p, "user:"+u.Sub, identity.ErrorMessage(statusErr), cl.ID)
 		return nil, statusErr
 	}
-	amr := AMRHardwareKey
-	if wc.Flags.BackupEligible {
-		amr = AMRSoftwareKey
+	if !wc.Flags.UserVerified { // go-webauthn refuses it already (UV required); never sign in without it
+		return nil, errPasskeyRefused
 	}
-	toks, rt, err := s.newSessionAMR(ctx, p, cl, u, []string{amr})
+	// A passkey that verified its user (something you have plus a PIN or
+	// biometric) is multi-factor on its own: it satisfies the pool's and
+	// the company's MFA policy (RequireMFA) without a second challenge,
+	// and the tokens say so (docs/mfa.md "How passkeys plug in").
+	amr := []string{AMRHardwareKey, AMRMFA}
+	if wc.Flags.BackupEligible {
+		amr[0] = AMRSoftwareKey
+	}
+	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
 	if err != nil {
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
 	}
@@ -608,7 +615,7 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
-			"credential_id": row.ID, "amr": amr})
+			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
 	})
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func (e *userEnv) auditCount(action string) int {
 }
 
 // TestPasskeySignIn: a passkey enrolled for a user signs in alone
-// (discoverable, no username), the ID token says amr ["hwk"] (["swk"] for
+// (discoverable, no username), the ID token says amr ["hwk","mfa"] (["swk","mfa"] for
 // a synced passkey), the sign count is stored, and the passkey is listed;
 // removing it needs a recent sign-in and then it no longer signs in.
 func TestPasskeySignIn(t *testing.T) {
@@ -63,7 +63,7 @@ func TestPasskeySignIn(t *testing.T) {
 		if c["sub"] != u.Sub {
 			t.Fatalf("sub = %v", c["sub"])
 		}
-		if amr, _ := c["amr"].([]any); len(amr) != 1 || amr[0] != "hwk" {
+		if amr, _ := c["amr"].([]any); len(amr) != 2 || amr[0] != "hwk" || amr[1] != "mfa" {
 			t.Fatalf("amr = %v", c["amr"])
 		}
 		if _, err := e.s.GetUser(e.ctx, r.Tokens.AccessToken); err != nil {
@@ -85,7 +85,7 @@ func TestPasskeySignIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if amr, _ := claimsOf(t, r.Tokens.IDToken)["amr"].([]any); len(amr) != 1 || amr[0] != "swk" {
+		if amr, _ := claimsOf(t, r.Tokens.IDToken)["amr"].([]any); len(amr) != 2 || amr[0] != "swk" || amr[1] != "mfa" {
 			t.Fatalf("synced amr = %v", amr)
 		}
 
@@ -219,4 +219,39 @@ func TestPasskeyAttacks(t *testing.T) {
 		_, err := e.passkeySignIn(a)
 		wantErr(t, err, identity.CodeUserDisabled, "")
 	})
+}
+
+// TestPasskeyMFAPolicy: in a pool whose MFA is ON, a password sign-in of a
+// user with a passkey still gets the MFA challenge, while the passkey sign-in
+// (user verification done) satisfies the policy on its own: tokens at once,
+// amr ["hwk","mfa"] in both tokens (and after a refresh), and the session
+// needs no further factor.
+func TestPasskeyMFAPolicy(t *testing.T) {
+	t.Parallel()
+	e := mfaSetup(t, identity.MFAOn, false, nil)
+	u := e.confirmedUser("mo@example.com")
+	a := e.enrolPasskey("mo@example.com")
+
+	r, err := e.signIn("mo@example.com", goodPW)
+	if err != nil || r.Challenge == nil || r.Tokens != nil {
+		t.Fatalf("password sign-in in an MFA ON pool: %v %+v", err, r)
+	}
+	r, err = e.passkeySignIn(a)
+	if err != nil || r.Tokens == nil || r.Challenge != nil {
+		t.Fatalf("passkey sign-in: %v %+v", err, r)
+	}
+	rr, err := e.s.InitiateAuth(e.ctx, InitiateAuthInput{Client: e.c(), Flow: AuthRefreshToken, RefreshToken: r.Tokens.RefreshToken})
+	if err != nil || rr.Tokens == nil {
+		t.Fatalf("refresh: %v %+v", err, rr)
+	}
+	for _, tok := range []string{r.Tokens.IDToken, r.Tokens.AccessToken, rr.Tokens.IDToken} {
+		amr := AMRClaim(claimsOf(t, tok))
+		if len(amr) != 2 || amr[0] != AMRHardwareKey || amr[1] != AMRMFA {
+			t.Fatalf("amr = %v", amr)
+		}
+		need, err := e.s.NeedsMFA(e.ctx, e.pool.ID, u.Sub, amr)
+		if err != nil || need {
+			t.Fatalf("NeedsMFA after a passkey: %v %v", need, err)
+		}
+	}
 }

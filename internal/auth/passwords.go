@@ -17,7 +17,9 @@ import (
 // newCredentials and writes them with credentials.apply, so the argon2id
 // hash and the SRP salt and verifier always change together. An import
 // carries only a hash (no plaintext), so imported users have no verifier
-// and cannot use USER_SRP_AUTH until their password is set again.
+// and cannot use USER_SRP_AUTH until they sign in once with a password
+// (upgradeCredentials, signin.go, derives it then and replaces a foreign
+// hash) or their password is set again.
 
 // srpSaltBytes is the size of a user's SRP salt.
 const srpSaltBytes = 16

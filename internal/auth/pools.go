@@ -91,6 +91,10 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		UpdatedAt:                  now,
 	}
 	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
+	if err := validMFA(in.MFA); err != nil {
+		return nil, err
+	}
+	p.Settings.MFA = in.MFA
 	if in.PasswordPolicy != nil {
 		p.PasswordPolicy = *in.PasswordPolicy
 		p.PasswordPolicy.BlockedWords = append([]string(nil), in.PasswordPolicy.BlockedWords...)
@@ -228,6 +232,9 @@ func (s *Service) UpdatePool(ctx context.Context, p *identity.Pool) (*identity.P
 		}
 		np.CreatedAt = cur.CreatedAt
 		np.UpdatedAt = s.now()
+		if err := validMFA(np.Settings.MFA); err != nil {
+			return err
+		}
 		if err := s.checkDomainsFree(ctx, q, &np); err != nil {
 			return err
 		}

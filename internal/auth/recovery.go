@@ -27,7 +27,7 @@ import (
 // throttled like a real request, so limit_exceeded comes after as many
 // requests either way.
 func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*CodeDelivery, error) {
-	_, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	cl, p, err := s.resolveClient(ctx, in.Client, in.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +35,11 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 		return nil, err
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) && hookFor(p, identity.TriggerUserMigration) != nil {
+		if u, err = s.migrateForReset(ctx, p, cl, in); err != nil {
+			return nil, err
+		}
+	}
 	if errors.Is(err, errUserNotFound) {
 		if p.PreventUserExistenceErrors {
 			return s.fakeDelivery(ctx, p, nil, in.Username, identity.PurposeForgot, "user.forgot_password_unknown")
@@ -76,6 +81,29 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 		return nil, err
 	}
 	return cd, nil
+}
+
+// migrateForReset runs the user_migration hook (UserMigration_ForgotPassword)
+// for a name the pool does not know. A rejection by the hook answers as
+// Cognito does (user_lambda_validation "UserMigration failed with error
+// ..."; with PreventUserExistenceErrors the unknown user's answer, as
+// every other failure): errUserNotFound tells the caller to answer as for
+// an unknown name.
+func (s *Service) migrateForReset(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in ForgotPasswordInput) (*identity.User, error) {
+	res, err := s.migrateUser(ctx, p, migrationInput{client: cl, username: in.Username,
+		source: hooks.SourceUserMigrationForgotPassword, clientMetadata: in.ClientMetadata, meta: in.Meta})
+	if err == nil {
+		return res.user, nil
+	}
+	var ie *identity.Error
+	if !errors.As(err, &ie) || ie.Code == identity.CodeTooManyRequests {
+		return nil, err
+	}
+	s.cfg.Log.InfoContext(ctx, "user migration failed", "pool", p.ID, "client", cl.ID, "code", string(ie.Code), "reason", ie.Message)
+	if ie.Code == identity.CodeUserLambdaValidation && !p.PreventUserExistenceErrors {
+		return nil, err
+	}
+	return nil, errUserNotFound
 }
 
 // canReset says whether u may reset its password by email.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/hooks"
@@ -85,7 +86,7 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 		return nil, err
 	}
 	// The scope granted at the sign-in, exactly (security.md T6).
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now,
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now, amr: strings.Fields(rt.AMR),
 		scope: rt.Scope}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
 	if err != nil {

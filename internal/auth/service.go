@@ -21,6 +21,9 @@ type Hasher interface {
 	Verify(ctx context.Context, encoded, password string) (bool, error)
 	// VerifyDummy costs what Verify costs, for unknown users.
 	VerifyDummy(ctx context.Context, password string)
+	// NeedsRehash reports whether a hash that just verified should be
+	// replaced (older parameters, or a foreign hash from an import).
+	NeedsRehash(encoded string) bool
 }
 
 // TokenSigner signs and verifies JWTs with a pool's keys (internal/token.Manager).
@@ -53,6 +56,8 @@ const (
 	TemplateVerifyEmail     = "verify_email"     // data: Code, Username, PoolName, ExpiresIn
 	TemplateInvite          = "invite"           // data: Username, TemporaryPassword, PoolName, SignInURL, ExpiresIn
 	TemplatePasswordChanged = "password_changed" // data: Username, PoolName
+	TemplateMFACode         = "mfa_code"         // data: Code, Username, PoolName, ExpiresIn
+	TemplateMFAChanged      = "mfa_changed"      // data: Username, PoolName, Factor, Change
 )
 
 // Config wires a Service.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
@@ -107,6 +110,17 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 		return nil, identity.FieldError("PASSWORD", "Missing required parameter PASSWORD")
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, in.Username)
+	if errors.Is(err, errUserNotFound) && hookFor(p, identity.TriggerUserMigration) != nil {
+		res, merr := s.migrateUser(ctx, p, migrationInput{client: cl, username: in.Username, password: in.Password,
+			source: hooks.SourceUserMigrationAuthentication, clientMetadata: in.ClientMetadata, meta: in.Meta})
+		if merr != nil {
+			return nil, s.migrationFailed(ctx, p, cl, in.Username, merr)
+		}
+		if !res.raced {
+			return s.completeSignIn(ctx, p, cl, res.user, in.Flow)
+		}
+		u, err = res.user, nil // migrated meanwhile by another request: check the password
+	}
 	if errors.Is(err, errUserNotFound) {
 		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
 		s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(in.Username)), "unknown_user", cl.ID)
@@ -118,20 +132,105 @@ func (s *Service) passwordAuth(ctx context.Context, p *identity.Pool, cl *identi
 	if err != nil {
 		return nil, err
 	}
+	if u.Status == identity.StatusResetRequired && u.PasswordHash == "" && !p.PreventUserExistenceErrors {
+		// Imported without a password (a Cognito import job, an export
+		// line without a hash): as Cognito, the answer is to reset it.
+		s.cfg.Hasher.VerifyDummy(ctx, in.Password)
+		return nil, identity.Errorf(identity.CodePasswordResetRequired, "Password reset required for the user")
+	}
 	if err := s.checkPassword(ctx, p, u, in.Password); err != nil {
 		if reason, ok := isThrottleRefusal(err); ok {
 			s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 		}
 		return nil, err
 	}
-	return s.completeSignIn(ctx, p, cl, u, in.Flow)
+	return s.completeSignIn(ctx, p, cl, s.upgradeCredentials(ctx, p, u, in.Password), in.Flow)
+}
+
+// migrationFailed is the sign-in answer when the user_migration hook
+// failed or its answer could not be honoured: Cognito's user_not_found
+// "Exception migrating user in app client <id>" (not_authorized
+// "Incorrect username or password." with PreventUserExistenceErrors),
+// audited with the reason. Errors that are not the caller's or the
+// hook's (the store's, a saturated hasher) pass through.
+func (s *Service) migrationFailed(ctx context.Context, p *identity.Pool, cl *identity.AppClient, username string, err error) error {
+	var ie *identity.Error
+	if !errors.As(err, &ie) || ie.Code == identity.CodeTooManyRequests {
+		return err
+	}
+	s.cfg.Log.InfoContext(ctx, "user migration failed", "pool", p.ID, "client", cl.ID, "code", string(ie.Code), "reason", ie.Message)
+	s.auditFailure(ctx, p, "username:"+safeEcho(normalizeUsername(username)), "migration_failed: "+safeEcho(ie.Message), cl.ID)
+	if p.PreventUserExistenceErrors {
+		return errBadCredentials
+	}
+	return errMigration(cl.ID)
+}
+
+// upgradeCredentials runs after password (u's, just verified) and
+// replaces what the password left in the store when it is not the pool's
+// current form: a hash imported from another system (bcrypt, PBKDF2,
+// Firebase scrypt, argon2i), an argon2id hash with older parameters, or a
+// missing SRP verifier (imported users, or a password set while SRP was
+// off). The new credentials are written only if the stored hash is still
+// the one verified (compare-and-set under the row lock), with an audit
+// entry in the same transaction. It returns the user as stored; a failure
+// is logged and the sign-in goes on with the old credentials.
+func (s *Service) upgradeCredentials(ctx context.Context, p *identity.Pool, u *identity.User, password string) *identity.User {
+	wantSRP := !p.Settings.SRP.Disabled && u.SRPVerifier == ""
+	if !s.cfg.Hasher.NeedsRehash(u.PasswordHash) && !wantSRP {
+		return u
+	}
+	c, err := s.newCredentials(ctx, p, u, password)
+	if err != nil {
+		s.cfg.Log.Warn("rehash password at sign-in", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	var out *identity.User
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := q.LockUser(ctx, p.ID, u.Sub); err != nil {
+			return err
+		}
+		cur, err := q.GetUser(ctx, p.ID, u.Sub)
+		if err != nil {
+			return err
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			out = cur // changed meanwhile: the caller's sameCredentials refuses
+			return nil
+		}
+		from := hashScheme(cur.PasswordHash)
+		c.apply(cur)
+		cur.UpdatedAt = s.now()
+		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
+			return err
+		}
+		out = cur
+		return s.audit(ctx, q, p.ID, "user.password_rehashed", "user:"+u.Sub,
+			map[string]string{"from": from, "srp_verifier": strconv.FormatBool(c.srpVerifier != "")})
+	})
+	if err != nil {
+		s.cfg.Log.Warn("store rehashed password", "pool", p.ID, "sub", u.Sub, "err", err)
+		return u
+	}
+	return out
+}
+
+// hashScheme names the scheme of a stored hash for the audit log.
+func hashScheme(h string) string {
+	scheme, err := password.Scheme(h)
+	if err != nil {
+		return "unknown"
+	}
+	return scheme
 }
 
 // completeSignIn finishes a sign-in whose credential (password or SRP
-// proof) has just verified: it clears the failure counter whatever comes
-// next, then checks the account's status (signInStatus), answers a
-// FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, and otherwise
-// issues tokens and records the sign-in under flow.
+// proof) has just verified: it checks the account's status (signInStatus,
+// clearing the failure counter when that refuses), answers a
+// FORCE_CHANGE_PASSWORD user with NEW_PASSWORD_REQUIRED, a user the MFA
+// policy asks a second factor of with its challenge (mfa.go; the counter
+// is left as it is until the factor verifies), and otherwise issues tokens
+// and records the sign-in under flow.
 func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
 	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -149,26 +248,11 @@ func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *iden
 	if u.Status == identity.StatusForceChangePassword {
 		return s.newPasswordChallenge(ctx, p, cl, u)
 	}
-	toks, rt, err := s.newSession(ctx, p, cl, u)
-	if err != nil {
-		return nil, s.signInTokensFailed(ctx, p, cl, u, err) // e.g. a failing pre_token_generation hook
+	amr := []string{AMRPassword}
+	if res, err := s.mfaChallenge(ctx, p, cl, u, amr); res != nil || err != nil {
+		return res, err
 	}
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := sameCredentials(ctx, q, u); err != nil {
-			return err
-		}
-		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
-			return fmt.Errorf("reset attempts: %w", err)
-		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &AuthResult{Tokens: toks}, nil
+	return s.finishSignIn(ctx, p, cl, u, flow, amr) // e.g. a failing pre_token_generation hook fails here
 }
 
 // approvalPending turns statusErr (signInStatus's answer for u) into

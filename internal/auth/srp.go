@@ -111,7 +111,7 @@ func (s *Service) srpAuth(ctx context.Context, p *identity.Pool, cl *identity.Ap
 				return nil, err
 			}
 			return nil, identity.Errorf(identity.CodeNotAuthorized,
-				"SRP sign-in is not available for this user until the password is set again (imported or set while SRP was off); use USER_PASSWORD_AUTH or reset the password.")
+				"SRP sign-in is not available for this user until one sign-in with USER_PASSWORD_AUTH or a new password (imported, or set while SRP was off).")
 		}
 		return s.fakeSRPChallenge(ctx, p, cl, in.Username, A)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -80,8 +81,9 @@ type tokenGrant struct {
 	// exactly it (refresh.go).
 	nonce string
 	scope string
-	// amr, when set, is the ID token's amr claim (RFC 8176): how the user
-	// signed in (passkeys.go).
+	// amr says how the user signed in (RFC 8176: pwd, otp, mfa, fed; hwk
+	// or swk for a passkey, passkeys.go); it goes into both tokens and is
+	// kept with the refresh family.
 	amr []string
 }
 
@@ -174,6 +176,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if len(g.groups) > 0 {
 		id["cognito:groups"] = g.groups
 	}
+	if len(g.amr) > 0 {
+		id["amr"] = g.amr
+	}
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
 	}
@@ -204,6 +209,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if len(g.groups) > 0 {
 		access["cognito:groups"] = g.groups
+	}
+	if len(g.amr) > 0 {
+		access["amr"] = g.amr
 	}
 
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
@@ -276,6 +284,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 		OriginJTI: g.originJTI,
 		Scope:     g.grantedScope(),
 		AuthTime:  g.authTime,
+		AMR:       strings.Join(g.amr, " "),
 		IssuedAt:  g.now,
 		ExpiresAt: expiresAt,
 	}, nil
@@ -285,12 +294,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 // a new origin_jti, a new refresh token family, and signed ID and access
 // tokens. The caller writes the returned record (q.InsertRefreshToken) in
 // its own transaction; nothing is written here.
-func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User) (*Tokens, *identity.RefreshToken, error) {
-	return s.newSessionAMR(ctx, p, cl, u, nil)
-}
-
-// newSessionAMR is newSession with the ID token's amr claim.
-func (s *Service) newSessionAMR(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, amr []string) (*Tokens, *identity.RefreshToken, error) {
+func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, amr []string) (*Tokens, *identity.RefreshToken, error) {
 	groups, err := groupNames(ctx, s.cfg.Store, u)
 	if err != nil {
 		return nil, nil, err

@@ -105,7 +105,9 @@ type InitiateAuthInput struct {
 	// Admin is true for AdminInitiateAuth (the caller has admin rights on
 	// the pool); it allows ADMIN_* flows.
 	Admin bool
-	Meta  RequestMeta
+	// ClientMetadata is passed to the user_migration hook.
+	ClientMetadata map[string]string
+	Meta           RequestMeta
 }
 
 // Tokens are the result of a successful authentication.
@@ -150,7 +152,9 @@ type RespondInput struct {
 type ForgotPasswordInput struct {
 	Client   Client
 	Username string
-	Meta     RequestMeta
+	// ClientMetadata is passed to the user_migration hook.
+	ClientMetadata map[string]string
+	Meta           RequestMeta
 }
 
 // ConfirmForgotPasswordInput completes a password reset.
@@ -197,6 +201,8 @@ type CreatePoolInput struct {
 	// once, unverified (identity.UserAttributeUpdateSettings; Cognito's
 	// CreateUserPool default). False: it is pending until confirmed.
 	EmailUpdateWithoutVerification bool
+	// MFA is the pool's second-factor policy (mfa.go).
+	MFA identity.MFASettings
 }
 
 // CreateClientInput creates an app client.
@@ -254,8 +260,10 @@ type ImportedUser struct {
 	Enabled       bool              `json:"enabled"`
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Groups        []string          `json:"groups,omitempty"`
-	// PasswordHash is an argon2id hash in PHC form; users without one are
-	// imported as RESET_REQUIRED.
+	// PasswordHash is an argon2id hash in PHC form, or a hash from another
+	// system (bcrypt, Django's or Keycloak's PBKDF2, Firebase's scrypt,
+	// argon2i; internal/password's foreign.go) verified and rehashed at
+	// the next sign-in; users without one are imported as RESET_REQUIRED.
 	PasswordHash string    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 }

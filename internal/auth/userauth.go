@@ -87,7 +87,7 @@ func (s *Service) webAuthnChallenge(ctx context.Context, p *identity.Pool, cl *i
 
 // respondUserAuth answers SELECT_CHALLENGE and WEB_AUTHN.
 func (s *Service) respondUserAuth(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (*AuthResult, error) {
-	claims, err := s.verifyChallengeSession(ctx, p, cl, in)
+	claims, err := s.verifyChallengeToken(ctx, p, cl, in)
 	if err != nil {
 		return nil, err
 	}

@@ -331,15 +331,8 @@ func (s *Service) ListUsers(ctx context.Context, in ListUsersInput) ([]*identity
 // admin's context gets through only as checkCompanyAdminTarget allows.
 func (s *Service) adminUserTx(ctx context.Context, poolID, username, action string, fn func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error)) error {
 	return wrapStoreErr(action, s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, err := s.getPool(ctx, q, poolID)
+		p, u, err := s.adminTarget(ctx, q, poolID, username)
 		if err != nil {
-			return err
-		}
-		u, err := s.findUser(ctx, q, p, username)
-		if err != nil {
-			return err
-		}
-		if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil { // security.md R2
 			return err
 		}
 		detail, err := fn(q, p, u)
@@ -348,6 +341,24 @@ func (s *Service) adminUserTx(ctx context.Context, poolID, username, action stri
 		}
 		return s.audit(ctx, q, p.ID, action, "user:"+u.Sub, detail)
 	}))
+}
+
+// adminTarget reads the pool and the user an administrator names, through
+// q, and checks that a company admin's context may act on the user
+// (security.md R2).
+func (s *Service) adminTarget(ctx context.Context, q store.Querier, poolID, username string) (*identity.Pool, *identity.User, error) {
+	p, err := s.getPool(ctx, q, poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.findUser(ctx, q, p, username)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkCompanyAdminTarget(ctx, q, p, u); err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
 }
 
 // AdminDisableUser disables the user and ends all its sessions (refresh

@@ -43,7 +43,7 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	poolID := p.Id
 
 	for name, in := range map[string]*cip.CreateUserPoolInput{
-		"mfa":           {PoolName: aws.String("x"), MfaConfiguration: types.UserPoolMfaTypeOn},
+		"mfa":           {PoolName: aws.String("x"), MfaConfiguration: types.UserPoolMfaType("SOMETIMES")},
 		"phone":         {PoolName: aws.String("x"), UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypePhoneNumber}},
 		"lambda":        {PoolName: aws.String("x"), LambdaConfig: &types.LambdaConfigType{PreSignUp: aws.String("arn:aws:lambda:x")}},
 		"case":          {PoolName: aws.String("x"), UsernameConfiguration: &types.UsernameConfigurationType{CaseSensitive: aws.Bool(true)}},
@@ -72,8 +72,12 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	if *d.UserPool.Policies.PasswordPolicy.MinimumLength != 20 || !d.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly {
 		t.Fatalf("after UpdateUserPool %+v", d.UserPool.Policies.PasswordPolicy)
 	}
-	_, err = e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID, MfaConfiguration: types.UserPoolMfaTypeOptional})
-	wantErr(t, err, "InvalidParameterException")
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID, MfaConfiguration: types.UserPoolMfaTypeOptional}))
+	d = must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: poolID}))
+	if d.UserPool.MfaConfiguration != types.UserPoolMfaTypeOptional {
+		t.Fatalf("MfaConfiguration after UpdateUserPool: %s", d.UserPool.MfaConfiguration)
+	}
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID, MfaConfiguration: types.UserPoolMfaTypeOff}))
 
 	must[*cip.AddCustomAttributesOutput](t)(e.admin.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: poolID,
 		CustomAttributes: []types.SchemaAttributeType{{Name: aws.String("company_name"), AttributeDataType: types.AttributeDataTypeString}}}))

@@ -90,8 +90,14 @@ func exceptionFor(err error) exception {
 		return bad("InvalidLambdaResponseException")
 	case identity.CodeCodeDeliveryFailure:
 		return bad("CodeDeliveryFailureException")
+	case identity.CodeEnableSoftwareTokenMFA:
+		return bad("EnableSoftwareTokenMFAException")
+	case identity.CodeSoftwareTokenMFANotFound:
+		return bad("SoftwareTokenMFANotFoundException")
 	case identity.CodeUnsupported:
 		return bad("UnsupportedOperationException")
+	case identity.CodePreconditionNotMet:
+		return bad("PreconditionNotMetException")
 	case identity.CodeUnauthenticated:
 		return bad("NotAuthorizedException")
 	case identity.CodeWebAuthnChallengeNotFound:

@@ -29,6 +29,8 @@ var scenarios = []struct {
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
 	{"passkeys", testPasskeys},
+	{"mfa", testMFA},
+	{"user_import", testUserImport},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -105,7 +107,8 @@ var (
 // volatile are members whose values change on every run.
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
-	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>",
+	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>", "SecretCode": "<totp-secret>",
+	"JobId": "<job-id>", "PreSignedUrl": "<url>",
 	"challenge": "<challenge>", "id": "<id>", "CredentialId": "<credential-id>",
 }
 

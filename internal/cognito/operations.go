@@ -26,6 +26,9 @@ var operations = map[string]operation{
 	"CompleteWebAuthnRegistration":     {false, (*Handler).completeWebAuthnRegistration},
 	"ListWebAuthnCredentials":          {false, (*Handler).listWebAuthnCredentials},
 	"DeleteWebAuthnCredential":         {false, (*Handler).deleteWebAuthnCredential},
+	"AssociateSoftwareToken":           {false, (*Handler).associateSoftwareToken},
+	"VerifySoftwareToken":              {false, (*Handler).verifySoftwareToken},
+	"SetUserMFAPreference":             {false, (*Handler).setUserMFAPreference},
 
 	// Pools and app clients (SigV4).
 	"CreateUserPool":         {true, (*Handler).createUserPool},
@@ -39,6 +42,8 @@ var operations = map[string]operation{
 	"ListUserPoolClients":    {true, (*Handler).listUserPoolClients},
 	"UpdateUserPoolClient":   {true, (*Handler).updateUserPoolClient},
 	"DeleteUserPoolClient":   {true, (*Handler).deleteUserPoolClient},
+	"GetUserPoolMfaConfig":   {true, (*Handler).getUserPoolMfaConfig},
+	"SetUserPoolMfaConfig":   {true, (*Handler).setUserPoolMfaConfig},
 
 	// Users (SigV4).
 	"AdminCreateUser":             {true, (*Handler).adminCreateUser},
@@ -58,6 +63,7 @@ var operations = map[string]operation{
 	"ListUsersInGroup":            {true, (*Handler).listUsersInGroup},
 	"AdminLinkProviderForUser":    {true, (*Handler).adminLinkProviderForUser},
 	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
+	"AdminSetUserMFAPreference":   {true, (*Handler).adminSetUserMFAPreference},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},

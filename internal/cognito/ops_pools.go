@@ -133,7 +133,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 			TemporaryPasswordValidityDays: &tmpDays}},
 		LambdaConfig:                map[string]any{},
 		AutoVerifiedAttributes:      []string{"email"},
-		MfaConfiguration:            "OFF",
+		MfaConfiguration:            p.Settings.MFA.Mode(),
 		EstimatedNumberOfUsers:      users,
 		AdminCreateUserConfig:       adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
 		UserPoolAddOns:              userPoolAddOnsType{AdvancedSecurityMode: "OFF"},
@@ -276,9 +276,11 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		return identity.FieldError("LambdaConfig", "Lambda triggers are not supported by Gatehouse; use the pool's hooks (docs/cognito.md).")
 	}
 	switch in.MfaConfiguration {
-	case "", "OFF":
+	case "":
+	case identity.MFAOff, identity.MFAOptional, identity.MFAOn: // software tokens are enabled unless SetUserPoolMfaConfig turns them off
+		p.Settings.MFA.Configuration = in.MfaConfiguration
 	default:
-		return identity.FieldError("MfaConfiguration", "MfaConfiguration %s is not supported by Gatehouse; only OFF.", safeOpName(in.MfaConfiguration))
+		return identity.FieldError("MfaConfiguration", "1 validation error detected: Value '%s' at 'mfaConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [OFF, ON, OPTIONAL]", safeOpName(in.MfaConfiguration))
 	}
 	if in.UsernameConfiguration != nil && in.UsernameConfiguration.CaseSensitive != nil && *in.UsernameConfiguration.CaseSensitive {
 		return identity.FieldError("UsernameConfiguration", "Usernames are case-insensitive in Gatehouse; CaseSensitive must be false.")
@@ -372,7 +374,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema,
-		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification})
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, MFA: p.Settings.MFA})
 	if err != nil {
 		return nil, err
 	}

@@ -88,11 +88,14 @@ func (h *Handler) initiateAuth(c *call) (any, error) {
 		AuthFlow       string
 		ClientId       string
 		AuthParameters map[string]string
+		ClientMetadata map[string]string
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	res, err := h.svc.InitiateAuth(c.ctx, authInput(in.ClientId, in.AuthFlow, in.AuthParameters, false, c.meta))
+	ain := authInput(in.ClientId, in.AuthFlow, in.AuthParameters, false, c.meta)
+	ain.ClientMetadata = in.ClientMetadata // for the user_migration hook
+	res, err := h.svc.InitiateAuth(c.ctx, ain)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +137,15 @@ func (h *Handler) getTokensFromRefreshToken(c *call) (any, error) {
 }
 
 func (h *Handler) forgotPassword(c *call) (any, error) {
-	var in struct{ ClientId, SecretHash, Username string }
+	var in struct {
+		ClientId, SecretHash, Username string
+		ClientMetadata                 map[string]string
+	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	cd, err := h.svc.ForgotPassword(c.ctx, auth.ForgotPasswordInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username, Meta: c.meta})
+	cd, err := h.svc.ForgotPassword(c.ctx, auth.ForgotPasswordInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
+		ClientMetadata: in.ClientMetadata, Meta: c.meta})
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +182,15 @@ func (h *Handler) getUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := h.svc.GetUserMFA(c.ctx, in.AccessToken)
+	if err != nil {
+		return nil, err
+	}
 	return struct {
 		Username       string
 		UserAttributes []attributeType
-	}{cognitoUsername(p, v.User), userAttributes(v.User)}, nil
+		userMFAFields
+	}{cognitoUsername(p, v.User), userAttributes(v.User), toUserMFAFields(m)}, nil
 }
 
 func (h *Handler) updateUserAttributes(c *call) (any, error) {

@@ -67,6 +67,10 @@ func (h *Handler) adminGetUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := h.svc.AdminGetUserMFA(c.ctx, p.ID, in.Username)
+	if err != nil {
+		return nil, err
+	}
 	u := toUserType(p, v.User, nil)
 	return struct {
 		Username             string
@@ -75,7 +79,8 @@ func (h *Handler) adminGetUser(c *call) (any, error) {
 		UserLastModifiedDate *epoch
 		Enabled              bool
 		UserStatus           string
-	}{u.Username, u.Attributes, u.UserCreateDate, u.UserLastModifiedDate, u.Enabled, u.UserStatus}, nil
+		userMFAFields
+	}{u.Username, u.Attributes, u.UserCreateDate, u.UserLastModifiedDate, u.Enabled, u.UserStatus, toUserMFAFields(m)}, nil
 }
 
 // adminUserOp runs one of the service's (pool, username) methods.

@@ -30,7 +30,7 @@ func TestCodesFromEachTemplate(t *testing.T) {
 		"DecidedAt": "Tue, 03 Mar 2026 11:00:00 UTC", "Approver": "boss@acme.example",
 	}
 	// The templates whose body shows the one-time code.
-	withCode := []string{"signup_code", "forgot_password", "verify_email"}
+	withCode := []string{"signup_code", "forgot_password", "verify_email", "mfa_code"}
 	names := tpl.Names()
 	if len(names) < 9 {
 		t.Fatalf("templates: %v", names)

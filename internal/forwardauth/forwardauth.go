@@ -150,6 +150,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d = cfg.Policy.Check(orig, id)
+	if d.StepUp {
+		h.opts.Log.Debug("forward-auth: step-up", "pool", poolID, "sub", id.Sub, "method", orig.Method, "path", orig.URL.Path)
+		refuse(w, http.StatusUnauthorized, `Bearer realm="`+poolID+`", `+authz.StepUpChallenge)
+		return
+	}
 	if !d.Allowed() {
 		h.opts.Log.Debug("forward-auth: forbidden", "pool", poolID, "sub", id.Sub, "method", orig.Method, "path", orig.URL.Path, "reason", d.Reason)
 		refuse(w, http.StatusForbidden, "")

@@ -44,6 +44,8 @@ func CognitoName(t identity.HookTrigger) string {
 		return "PreTokenGeneration"
 	case identity.TriggerCustomMessage:
 		return "CustomMessage"
+	case identity.TriggerUserMigration:
+		return "UserMigration"
 	}
 	return string(t)
 }

@@ -27,6 +27,9 @@ const (
 	SourceCustomMessageUpdateUserAttribute = "CustomMessage_UpdateUserAttribute"
 	SourceCustomMessageVerifyUserAttribute = "CustomMessage_VerifyUserAttribute"
 	SourceCustomMessageAuthentication      = "CustomMessage_Authentication"
+
+	SourceUserMigrationAuthentication = "UserMigration_Authentication"
+	SourceUserMigrationForgotPassword = "UserMigration_ForgotPassword"
 )
 
 // The event types are aws-lambda-go's, so a Go receiver can decode them
@@ -41,12 +44,22 @@ type (
 	PreTokenGenV2Response   = events.CognitoEventUserPoolsPreTokenGenResponseV2_0
 	CustomMessageEvent      = events.CognitoEventUserPoolsCustomMessage
 	CustomMessageResponse   = events.CognitoEventUserPoolsCustomMessageResponse
+	UserMigrationEvent      = events.CognitoEventUserPoolsMigrateUser
 	EventHeader             = events.CognitoEventUserPoolsHeader
 	GroupConfiguration      = events.GroupConfiguration
 	GroupConfigurationV2    = events.GroupConfigurationV2_0
 	ClaimsOverrideDetails   = events.ClaimsOverrideDetails
 	ClaimsAndScopeOverrides = events.ClaimsAndScopeOverrideDetailsV2_0
 )
+
+// UserMigrationResponse is the migrate-user trigger's answer: Cognito's
+// fields (aws-lambda-go's type) plus enableSMSMFA, which AWS documents and
+// aws-lambda-go lacks, so an answer carrying it is read and refused
+// clearly rather than as an unknown field.
+type UserMigrationResponse struct {
+	events.CognitoEventUserPoolsMigrateUserResponse
+	EnableSMSMFA bool `json:"enableSMSMFA"`
+}
 
 // Header returns the common event header. version is "1" for every
 // trigger but pre_token_generation with version "2".

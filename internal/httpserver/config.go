@@ -16,10 +16,20 @@ type Config struct {
 	IdleTimeout       time.Duration // default 120s
 	ShutdownTimeout   time.Duration // default 30s; used by ListenAndServe on ctx end
 	MaxBodyBytes      int64         // default 1 MiB
+	// BodyLimits raise the cap for the paths under a prefix (the import
+	// upload of internal/cognito); every other path keeps MaxBodyBytes.
+	BodyLimits []BodyLimit
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	// Empty: X-Forwarded-For is ignored and the TCP peer is the client.
 	TrustedProxies []netip.Prefix
 	Log            *slog.Logger // default slog.Default()
+}
+
+// BodyLimit is the body cap of the requests whose path starts with
+// PathPrefix.
+type BodyLimit struct {
+	PathPrefix string
+	Max        int64
 }
 
 // Defaults.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -107,15 +108,21 @@ func (c *chain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(rw, r, Problem{Status: http.StatusInternalServerError, Code: "internal", Detail: "An internal error occurred."})
 	}()
 
-	if r.ContentLength > c.cfg.MaxBodyBytes {
+	maxBody := c.cfg.MaxBodyBytes
+	for _, l := range c.cfg.BodyLimits {
+		if strings.HasPrefix(r.URL.Path, l.PathPrefix) {
+			maxBody = l.Max
+		}
+	}
+	if r.ContentLength > maxBody {
 		WriteProblem(rw, r, Problem{
 			Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
-			Detail: "The request body is larger than " + strconv.FormatInt(c.cfg.MaxBodyBytes, 10) + " bytes.",
+			Detail: "The request body is larger than " + strconv.FormatInt(maxBody, 10) + " bytes.",
 		})
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, c.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 
 	// The innermost layer: remember the pattern the mux chose on this very

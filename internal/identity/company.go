@@ -23,8 +23,11 @@ type Company struct {
 	Group     string
 	Approvers []Approver
 	Status    string // CompanyActive or CompanyDisabled
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// RequireMFA: the company's members must sign in with a second
+	// factor (set by the company's admins or a pool admin).
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Approver may decide a company's registration requests. Either Sub names a

@@ -45,6 +45,7 @@ const (
 	CodeInsufficientScope        Code = "insufficient_scope"       // NotAuthorizedException "Access Token does not have required scopes"
 	CodeInvalidToken             Code = "invalid_token"            // NotAuthorizedException for bad tokens
 	CodePayloadTooLarge          Code = "payload_too_large"        // request body over the cap
+	CodePreconditionNotMet       Code = "precondition_not_met"     // PreconditionNotMetException (import jobs)
 	CodeInternal                 Code = "internal"                 // InternalErrorException; details only in logs
 	// CodeUnavailable: a dependency (the database) cannot be reached right
 	// now; nothing was changed, or the change is in doubt and the flow is
@@ -56,6 +57,12 @@ const (
 	// answers 403 approval_pending; the Cognito surface keeps
 	// UserNotConfirmedException, with a message that says so.
 	CodeApprovalPending Code = "approval_pending"
+	// CodeEnableSoftwareTokenMFA: the first code of a TOTP enrolment was
+	// wrong (Cognito's EnableSoftwareTokenMFAException).
+	CodeEnableSoftwareTokenMFA Code = "enable_software_token_mfa"
+	// CodeSoftwareTokenMFANotFound: the user has no TOTP factor
+	// (Cognito's SoftwareTokenMFANotFoundException).
+	CodeSoftwareTokenMFANotFound Code = "software_token_mfa_not_found"
 	// Passkeys (WebAuthn): the ceremony's challenge is unknown, used or
 	// expired; the browser's origin is not one the pool allows; the
 	// credential was made for another relying party; the credential (its

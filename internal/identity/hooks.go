@@ -10,10 +10,14 @@ const (
 	TriggerPostConfirmation   HookTrigger = "post_confirmation"
 	TriggerPreTokenGeneration HookTrigger = "pre_token_generation"
 	TriggerCustomMessage      HookTrigger = "custom_message"
+	// TriggerUserMigration is Cognito's migrate-user trigger: called for a
+	// user the pool does not know who signs in with a password or asks
+	// for a password reset (lazy migration, docs/migration.md).
+	TriggerUserMigration HookTrigger = "user_migration"
 )
 
 // HookTriggers lists every trigger, in the order a sign-up meets them.
-var HookTriggers = []HookTrigger{TriggerPreSignUp, TriggerCustomMessage, TriggerPostConfirmation, TriggerPreTokenGeneration}
+var HookTriggers = []HookTrigger{TriggerUserMigration, TriggerPreSignUp, TriggerCustomMessage, TriggerPostConfirmation, TriggerPreTokenGeneration}
 
 // Valid reports whether t is a known trigger.
 func (t HookTrigger) Valid() bool {
@@ -57,6 +61,7 @@ type HookSettings struct {
 	PostConfirmation   *Hook `json:"post_confirmation,omitempty"`
 	PreTokenGeneration *Hook `json:"pre_token_generation,omitempty"`
 	CustomMessage      *Hook `json:"custom_message,omitempty"`
+	UserMigration      *Hook `json:"user_migration,omitempty"`
 }
 
 // Get returns the hook of t (nil if none or t is unknown).
@@ -70,6 +75,8 @@ func (s HookSettings) Get(t HookTrigger) *Hook {
 		return s.PreTokenGeneration
 	case TriggerCustomMessage:
 		return s.CustomMessage
+	case TriggerUserMigration:
+		return s.UserMigration
 	}
 	return nil
 }
@@ -85,6 +92,8 @@ func (s *HookSettings) Set(t HookTrigger, h *Hook) {
 		s.PreTokenGeneration = h
 	case TriggerCustomMessage:
 		s.CustomMessage = h
+	case TriggerUserMigration:
+		s.UserMigration = h
 	}
 }
 

@@ -24,6 +24,7 @@ type OAuthCode struct {
 	Nonce               string
 	Scope               string // space-separated, as granted
 	AuthTime            time.Time
+	AMR                 string // how the user signed in (space-separated amr values)
 	ExpiresAt           time.Time
 	CreatedAt           time.Time
 	UsedAt              time.Time // zero until redeemed

@@ -17,6 +17,8 @@ type PoolSettings struct {
 	// UserAttributeUpdate says when a user's new email takes effect
 	// (Cognito's UserAttributeUpdateSettings).
 	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
+	// MFA is the pool's second-factor policy (mfa.go, docs/mfa.md).
+	MFA MFASettings `json:"mfa,omitzero"`
 }
 
 // UserAttributeUpdateSettings says how a user's change of their own email

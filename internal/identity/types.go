@@ -245,6 +245,7 @@ const (
 	PurposeSignUp      CodePurpose = "signup"
 	PurposeForgot      CodePurpose = "forgot_password"
 	PurposeVerifyEmail CodePurpose = "verify_email"
+	PurposeMFAEmail    CodePurpose = "mfa_email" // a sign-in code (EMAIL_OTP)
 )
 
 // OneTimeCode is a one-time code sent to a user; only its hash is stored.
@@ -273,8 +274,11 @@ type RefreshToken struct {
 	// "" only on tokens written before migration 0009 (or by a node not
 	// yet upgraded): auth reads it as aws.cognito.signin.user.admin, the
 	// scope those nodes issued.
-	Scope      string
-	AuthTime   time.Time
+	Scope    string
+	AuthTime time.Time
+	// AMR is how the user signed in (RFC 8176 values, space-separated),
+	// reissued by every refresh of the family.
+	AMR        string
 	IssuedAt   time.Time
 	ExpiresAt  time.Time // absolute expiry of the family
 	UsedAt     time.Time // zero until rotated

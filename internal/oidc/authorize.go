@@ -164,6 +164,19 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		if maxAge >= 0 && now.Sub(sess.AuthTime).Seconds() > float64(maxAge) && !freshAfterRequest {
 			signedIn, stale = false, true
 		}
+		// A session without the second factor the policy now asks for
+		// (started before MFA was required) signs in again (docs/mfa.md).
+		if signedIn {
+			need, err := h.svc.NeedsMFA(r.Context(), poolID, sess.Sub, sess.AMR)
+			if err != nil {
+				h.opts.Log.ErrorContext(r.Context(), "oidc: mfa policy", "err", err)
+				fail("server_error", "Internal error.")
+				return
+			}
+			if need {
+				signedIn, stale = false, true
+			}
+		}
 	}
 	if promptLogin || !signedIn {
 		if promptNone {
@@ -208,7 +221,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	code, err := h.svc.CreateAuthorizationCode(r.Context(), auth.AuthorizationCodeInput{Pool: p, Client: cl, Sub: sess.Sub,
-		AuthTime: sess.AuthTime, RedirectURI: redirectURI, CodeChallenge: challenge, CodeChallengeMethod: method,
+		AuthTime: sess.AuthTime, AMR: sess.AMR, RedirectURI: redirectURI, CodeChallenge: challenge, CodeChallengeMethod: method,
 		Nonce: nonce, Scope: scope})
 	if err != nil {
 		if identity.ErrorCode(err) == identity.CodeInternal || identity.ErrorCode(err) == identity.CodeUnavailable {

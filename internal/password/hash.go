@@ -199,6 +199,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // ErrMalformedHash if encoded is not an acceptable argon2id hash, and an
 // *identity.Error with CodeTooManyRequests if ctx ends while waiting.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, error) {
+	if !strings.HasPrefix(encoded, "$argon2id$") {
+		return h.verifyForeign(ctx, encoded, password)
+	}
 	p, salt, want, err := h.decode(encoded)
 	if err != nil {
 		return false, err
@@ -220,6 +223,30 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, er
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// verifyForeign verifies a hash imported from another system (foreign.go)
+// under the concurrency bound: the password as given first (those systems
+// hash what was typed), then its NFC form if that differs.
+func (h *Hasher) verifyForeign(ctx context.Context, encoded, password string) (bool, error) {
+	f, err := parseForeign(encoded)
+	if err != nil {
+		return false, err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	start := time.Now()
+	defer func() { metricSeconds.Observe(time.Since(start).Seconds()) }()
+	ok, err := f.match([]byte(password))
+	if err != nil || ok {
+		return ok, err
+	}
+	if nfc := norm.NFC.String(password); nfc != password {
+		return f.match([]byte(nfc))
+	}
+	return false, nil
+}
+
 // VerifyDummy does the work of a Verify against a hash made with the
 // Hasher's current parameters, and discards the result. Call it for unknown
 // users so that response time does not reveal whether a user exists.
@@ -237,8 +264,9 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
 }
 
 // NeedsRehash reports whether encoded was made with parameters other than
-// the Hasher's current ones (or cannot be parsed), so the caller should
-// store a fresh Hash after a successful Verify.
+// the Hasher's current ones, is a foreign hash (foreign.go), or cannot be
+// parsed, so the caller should store a fresh Hash after a successful
+// Verify.
 func (h *Hasher) NeedsRehash(encoded string) bool {
 	p, salt, key, err := h.decode(encoded)
 	if err != nil {
@@ -262,6 +290,12 @@ func (h *Hasher) decode(encoded string) (Params, []byte, []byte, error) {
 }
 
 func decode(encoded string, maxMem, maxT uint32) (Params, []byte, []byte, error) {
+	return decodeVariant(encoded, "argon2id", maxMem, maxT)
+}
+
+// decodeVariant parses a PHC string of the argon2 variant ("argon2id" or
+// "argon2i").
+func decodeVariant(encoded, variant string, maxMem, maxT uint32) (Params, []byte, []byte, error) {
 	var p Params
 	bad := func(why string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, fmt.Errorf("%w: %s", ErrMalformedHash, why)
@@ -274,8 +308,8 @@ func decode(encoded string, maxMem, maxT uint32) (Params, []byte, []byte, error)
 	if len(parts) != 6 || parts[0] != "" {
 		return bad("wrong number of fields")
 	}
-	if parts[1] != "argon2id" {
-		return bad("not argon2id")
+	if parts[1] != variant {
+		return bad("not " + variant)
 	}
 	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
 		return bad("unsupported version")

@@ -129,7 +129,7 @@ func TestVerifyTamperedAndMalformed(t *testing.T) {
 	malformed := []string{
 		"",
 		"plain",
-		"$argon2i$v=19$m=64,t=1,p=1$" + salt + "$" + key,
+		"$argon2d$v=19$m=64,t=1,p=1$" + salt + "$" + key, // argon2i is a foreign scheme (foreign.go); argon2d is not
 		"$argon2id$v=16$m=64,t=1,p=1$" + salt + "$" + key,
 		"$argon2id$v=19$m=2000000,t=1,p=1$" + salt + "$" + key, // > 1 GiB
 		"$argon2id$v=19$m=64,t=100000,p=1$" + salt + "$" + key,

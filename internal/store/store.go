@@ -206,6 +206,29 @@ type Querier interface {
 	UseCode(ctx context.Context, poolID, sub string, purpose identity.CodePurpose, hash string, now time.Time, maxAttempts int) (CodeOutcome, error)
 	DeleteCodes(ctx context.Context, poolID, sub string) error
 
+	// Second factors (migration 0016, docs/mfa.md).
+	// InsertFactor stores f; ErrConflict if its ID is taken, ErrNotFound
+	// if the user does not exist.
+	InsertFactor(ctx context.Context, f *identity.Factor) error
+	// ListFactors returns the user's factors of type typ ("" for all),
+	// oldest first.
+	ListFactors(ctx context.Context, poolID, sub, typ string) ([]*identity.Factor, error)
+	// UpdateFactor writes Name, Confirmed, Enabled and Preferred;
+	// ErrNotFound if missing.
+	UpdateFactor(ctx context.Context, f *identity.Factor) error
+	// DeleteFactor removes one factor; ErrNotFound if missing.
+	DeleteFactor(ctx context.Context, poolID, sub, id string) error
+	// DeleteFactors removes the user's factors of type typ ("" for all)
+	// and returns how many went.
+	DeleteFactors(ctx context.Context, poolID, sub, typ string) (int, error)
+	// UseFactorStep accepts TOTP time step step for the factor only if it
+	// is later than the last one accepted (compare-and-set): false when
+	// that step or a later one was used already (a replay).
+	UseFactorStep(ctx context.Context, poolID, sub, id string, step int64) (bool, error)
+	// UseRecoveryCode spends the user's unused recovery code whose hash is
+	// hash (compare-and-set on used_at): false when there is none.
+	UseRecoveryCode(ctx context.Context, poolID, sub, hash string, now time.Time) (bool, error)
+
 	// Refresh tokens.
 	InsertRefreshToken(ctx context.Context, t *identity.RefreshToken) error
 	GetRefreshToken(ctx context.Context, hash string) (*identity.RefreshToken, error)
@@ -389,6 +412,17 @@ type Querier interface {
 	// request; it reports false (and writes nothing) if it already did, so
 	// an email is enqueued at most once per (request, recipient, kind).
 	RecordNotice(ctx context.Context, requestID, recipient, kind string, now time.Time) (bool, error)
+
+	// User import jobs (Cognito's CreateUserImportJob; migration 0015).
+	// UpdateImportJob is a compare-and-set on (status, next_offset):
+	// ErrConflict when another run moved the job on. PutImportCSV stores
+	// the upload only while the job is Created (ErrConflict otherwise).
+	CreateImportJob(ctx context.Context, j *identity.UserImportJob) error
+	GetImportJob(ctx context.Context, poolID, id string) (*identity.UserImportJob, error)
+	ListImportJobs(ctx context.Context, poolID string, page Page) ([]*identity.UserImportJob, string, error)
+	UpdateImportJob(ctx context.Context, j *identity.UserImportJob, fromStatus string, fromOffset int64) error
+	PutImportCSV(ctx context.Context, poolID, id string, data []byte) error
+	GetImportCSV(ctx context.Context, poolID, id string) ([]byte, error)
 
 	// Linked (federated) identities (issue 8). (pool, provider, subject)
 	// is unique: ErrConflict on a second link; ErrNotFound if the user

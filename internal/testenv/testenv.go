@@ -256,6 +256,7 @@ func New(t testing.TB, o Options) *Stack {
 	for _, k := range approval.JobKinds {
 		s.Runner.Register(k, s.Svc.RegistrationJobHandler())
 	}
+	s.Runner.Register(auth.ImportJobKind, s.Svc.ImportJobHandler())
 	s.Runner.Register(auth.BackchannelLogoutJobKind, s.Svc.BackchannelLogoutHandler())
 	if o.SMTP {
 		s.SMTP = mailtest.StartServer(t)
@@ -398,6 +399,7 @@ func (s *Stack) handler(o Options, now func() time.Time) http.Handler {
 		}
 		s.Cognito = cognito.New(s.Svc, co)
 		mux.Handle(cognito.MountPattern, s.Cognito)
+		mux.HandleFunc(cognito.UploadPattern, s.Cognito.Upload)
 	}
 	if surf&ForwardAuth != 0 {
 		if o.ForwardAuth == nil {
@@ -420,7 +422,7 @@ func (s *Stack) handler(o Options, now func() time.Time) http.Handler {
 	if o.Wrap != nil {
 		inner = o.Wrap(mux)
 	}
-	return httpserver.Wrap(httpserver.Config{Log: s.Log}, inner)
+	return httpserver.Wrap(httpserver.Config{Log: s.Log, BodyLimits: []httpserver.BodyLimit{cognito.UploadBodyLimit}}, inner)
 }
 
 // Client returns the i-th of Options.Clients.

@@ -15,7 +15,7 @@ import (
 // (CTAP2, internal transport, resident keys, user verification), a user
 // signs in with the password, enrols a passkey on the account page, signs
 // out, and signs in with the passkey alone; the ID token of that sign-in
-// says amr hwk (checked through the audit: flow PASSKEY). The stack runs
+// says amr hwk mfa (checked through the audit: flow PASSKEY). The stack runs
 // on localhost: WebAuthn refuses an IP address as relying party id.
 func TestBrowserPasskey(t *testing.T) {
 	t.Parallel()
@@ -78,7 +78,7 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 	passkey := 0
 	for _, ev := range evs {
-		if ev.Detail["flow"] == "PASSKEY" && ev.Detail["amr"] == "hwk" {
+		if ev.Detail["flow"] == "PASSKEY" && ev.Detail["amr"] == "hwk mfa" {
 			passkey++
 		}
 	}

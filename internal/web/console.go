@@ -27,7 +27,7 @@ import (
 // consolePages are the console's templates (templates/console_<name>.html,
 // each with templates/console_layout.html).
 var consolePages = []string{"dashboard", "registrations", "registration", "users", "user", "confirm",
-	"companies", "company", "groups", "group", "clients", "client", "policy", "hooks", "audit", "emails", "jobs", "forbidden"}
+	"companies", "company", "groups", "group", "clients", "client", "policy", "hooks", "audit", "emails", "jobs", "forbidden", "mfa"}
 
 var consoleFuncs = template.FuncMap{
 	"t":    func(k string) string { return text[k] },
@@ -214,7 +214,7 @@ func consoleNav(c *consoleReq, page string) []navItem {
 	if c.role.PoolAdmin {
 		items = append(items, it{"users", "users", "console.users"}, it{"companies", "companies", "console.companies"},
 			it{"groups", "groups", "console.groups"}, it{"clients", "clients", "console.clients"},
-			it{"policy", "policy", "console.policy"}, it{"hooks", "hooks", "console.hooks"},
+			it{"policy", "policy", "console.policy"}, it{"mfa", "mfa", "console.mfa"}, it{"hooks", "hooks", "console.hooks"},
 			it{"audit", "audit", "console.audit"}, it{"emails", "emails", "console.emails"}, it{"jobs", "jobs", "console.jobs"})
 	} else {
 		items = append(items, it{"companies", "companies", "console.my_companies"})

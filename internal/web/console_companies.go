@@ -57,7 +57,13 @@ func (w *Web) consoleCompany(rw http.ResponseWriter, r *http.Request, c *console
 			ap = append(ap, a.Email)
 		}
 	}
+	withMFA, err := w.svc.UsersWithMFA(c.ctx, c.pool.ID, members)
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
 	w.consoleRender(rw, r, c, http.StatusOK, "company", map[string]any{"Title": co.Name, "Co": co, "Members": members,
+		"WithMFA": withMFA, "MFAAction": c.path("companies", co.Name, "mfa"),
 		"ApproverText": strings.Join(ap, "\n"), "DomainText": strings.Join(co.EmailDomains, "\n"),
 		"Action": c.path("companies", co.Name), "Users": c.path("users"), "Notice": notice(r)})
 }

@@ -41,6 +41,8 @@ func (w *Web) renderHooks(rw http.ResponseWriter, r *http.Request, c *consoleReq
 			h = hs.PreTokenGeneration
 		case identity.TriggerCustomMessage:
 			h = hs.CustomMessage
+		case identity.TriggerUserMigration:
+			h = hs.UserMigration
 		}
 		rows = append(rows, hookRow{Trigger: t, Hook: h, Test: c.path("hooks", string(t), "test")})
 	}

@@ -138,7 +138,10 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 		attrs = append(attrs, kv{k, u.Attributes[k]})
 	}
 	companyAttr := c.pool.Settings.SignUp.CompanyAttr()
-	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{
+	// The user's factors, when the caller may act on the user (a company
+	// admin sees none for a peer or a pool admin).
+	mfa, _ := w.svc.AdminGetUserMFA(c.ctx, c.pool.ID, u.Username)
+	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{"MFA": mfa,
 		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
 		"CompanyAction": c.path("users", u.Username, "company"), "CompanyAttr": companyAttr, "Company": u.Attributes[companyAttr],

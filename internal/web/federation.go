@@ -199,15 +199,8 @@ func (w *Web) fedResult(rw http.ResponseWriter, r *http.Request, h *hostedReq, r
 		return
 	}
 	switch {
-	case res.Tokens != nil:
-		now := w.opts.Now().UTC()
-		s := &Session{PoolID: h.pool.ID, Sub: res.User.Sub, Username: res.User.Username, ClientID: h.clientID, AuthTime: now,
-			Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken}
-		if err := w.startSession(rw, s); err != nil {
-			w.errorPage(rw, r, err)
-			return
-		}
-		redirect(rw, r, w.afterSignIn(h))
+	case res.Tokens != nil || res.Challenge != nil: // a session, or the second factor first
+		w.signedIn(rw, r, h, res.User.Username, &auth.AuthResult{Tokens: res.Tokens, Challenge: res.Challenge})
 	case res.Next == auth.FederatedNextPending:
 		redirect(rw, r, h.link("pending"))
 	case res.Next == auth.FederatedNextLink:

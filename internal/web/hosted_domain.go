@@ -37,6 +37,7 @@ var barePaths = map[string]string{
 	"confirm/resend":   "/confirmUser/resend",
 	"pending":          "/pending",
 	"new-password":     "/new-password",
+	"mfa":              "/mfa",
 	"forgot":           "/forgotPassword",
 	"reset":            "/confirmForgotPassword",
 	"account":          "/account",

@@ -161,3 +161,45 @@ func TestHostedPasskeys(t *testing.T) {
 		t.Fatalf("%d passkeys after removal", len(l))
 	}
 }
+
+// TestHostedPasskeyMFA: in a pool with MFA ON, a password sign-in of a user
+// who has a passkey goes on to the second-factor page, while the passkey
+// sign-in (user verification required, so multi-factor by itself) lands on
+// the account page at once; the session then counts as having its second
+// factor (the sign-in page skips the form).
+func TestHostedPasskeyMFA(t *testing.T) {
+	t.Parallel()
+	s := testenv.New(t, testenv.Options{Host: "localhost", Surfaces: testenv.Web,
+		Pool: &auth.CreatePoolInput{Name: "Keys MFA", UsernameMode: identity.UsernameEmail,
+			MFA: identity.MFASettings{Configuration: identity.MFAOn}},
+		Clients: []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
+		Users:   []testenv.User{{Username: "pia@example.org"}}})
+	cid := s.Client(0).ID
+	a := softauthn.New(t, s.URL)
+	sub := s.Subs["pia@example.org"]
+	opts, err := s.Svc.StartPasskeyRegistration(t.Context(), s.Pool.ID, sub, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Svc.CompletePasskeyRegistration(t.Context(), s.Pool.ID, sub, a.Create(opts), "key"); err != nil {
+		t.Fatal(err)
+	}
+
+	pw := s.Browser()
+	if r := s.HostedSignIn(pw, cid, "pia@example.org", ""); r.Status != http.StatusOK || !strings.Contains(r.Body, "Scan the QR code") {
+		t.Fatalf("password sign-in without the second-factor page: %d %s %s", r.Status, r.Location(), r.Body)
+	}
+
+	pk := s.Browser()
+	login := pk.Get(s.Page("login?client_id=" + cid))
+	r := ceremony(t, pk, login, "passkey-signin", a.Get)
+	if r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), "/account") {
+		t.Fatalf("passkey sign-in: %d %s %s", r.Status, r.Location(), r.Body)
+	}
+	if acct := pk.Get(s.Page("account?client_id=" + cid)); !strings.Contains(acct.Body, "pia@example.org") {
+		t.Fatalf("not signed in: %s", acct.Body)
+	}
+	if again := pk.Get(s.Page("login?client_id=" + cid)); strings.Contains(again.Body, `id="passkey-signin"`) {
+		t.Fatalf("the passkey session was asked to sign in again: %d %s", again.Status, again.URL)
+	}
+}

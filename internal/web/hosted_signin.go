@@ -38,7 +38,8 @@ func loginFields(username string) []*formField {
 }
 
 // loginShow is GET /{pool}/login. A browser already signed in goes on to
-// return_to (or the account page).
+// return_to (or the account page), unless its sign-in lacks the second
+// factor the pool or company now requires.
 func (w *Web) loginShow(rw http.ResponseWriter, r *http.Request) {
 	h, err := w.loadHosted(r)
 	if err != nil {
@@ -51,9 +52,13 @@ func (w *Web) loginShow(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, h.authorizePath()+"?"+q, http.StatusFound)
 		return
 	}
-	if _, ok := w.CurrentSession(r, h.pool.ID); ok && r.URL.Query().Get("prompt") != "login" {
-		http.Redirect(rw, r, w.afterSignIn(h), http.StatusFound)
-		return
+	if s, ok := w.CurrentSession(r, h.pool.ID); ok && r.URL.Query().Get("prompt") != "login" {
+		// A session without the second factor the pool now asks for
+		// signs in again (docs/mfa.md).
+		if need, err := w.svc.NeedsMFA(r.Context(), h.pool.ID, s.Sub, s.AMR); err == nil && !need {
+			http.Redirect(rw, r, w.afterSignIn(h), http.StatusFound)
+			return
+		}
 	}
 	w.hostedPage(rw, r, h, http.StatusOK, "login", h.action("login"), map[string]any{
 		"Fields": loginFields(r.URL.Query().Get("username")), "Notice": noticeText(r)})
@@ -160,6 +165,10 @@ func (w *Web) notConfirmed(rw http.ResponseWriter, r *http.Request, h *hostedReq
 // NEW_PASSWORD_REQUIRED challenge shows its page.
 func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, username string, res *auth.AuthResult) {
 	if res.Challenge != nil {
+		if isMFAChallenge(res.Challenge.Name) {
+			w.mfaPage(rw, r, h, http.StatusOK, mfaState{challenge: res.Challenge.Name, session: res.Challenge.Session, username: username}, nil)
+			return
+		}
 		if res.Challenge.Name != auth.ChallengeNewPasswordRequired {
 			w.errorPage(rw, r, identity.Errorf(identity.CodeUnsupported, "challenge %s", res.Challenge.Name))
 			return
@@ -173,14 +182,14 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, us
 		w.errorPage(rw, r, identity.Errorf(identity.CodeInternal, "no tokens"))
 		return
 	}
-	_, u, _, err := w.svc.AuthenticateAccessTokenFor(r.Context(), h.pool.ID, res.Tokens.AccessToken)
+	_, u, claims, err := w.svc.AuthenticateAccessTokenFor(r.Context(), h.pool.ID, res.Tokens.AccessToken)
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return
 	}
 	now := w.opts.Now().UTC()
 	s := &Session{PoolID: h.pool.ID, Sub: u.Sub, Username: u.Username, ClientID: h.clientID, AuthTime: now,
-		Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken}
+		Expires: now.Add(w.opts.SessionTTL), refresh: res.Tokens.RefreshToken, AMR: auth.AMRClaim(claims)}
 	if err := w.startSession(rw, s); err != nil {
 		w.errorPage(rw, r, err)
 		return

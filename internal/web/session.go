@@ -48,7 +48,9 @@ type Session struct {
 	ClientID string
 	// AuthTime is when the user entered the password (OIDC auth_time).
 	AuthTime time.Time
-	Expires  time.Time
+	// AMR says how the session signed in (the ID token's amr).
+	AMR     []string
+	Expires time.Time
 	// refresh is the refresh token of the sign-in, revoked at sign-out.
 	refresh string
 }
@@ -57,13 +59,14 @@ type Session struct {
 const sessionPurpose = "gatehouse/web/session/v1"
 
 type sessionWire struct {
-	P   string `json:"p"`
-	S   string `json:"s"`
-	U   string `json:"u"`
-	C   string `json:"c"`
-	At  int64  `json:"at"` // Unix ms
-	Exp int64  `json:"exp"`
-	R   string `json:"r,omitempty"`
+	P   string   `json:"p"`
+	S   string   `json:"s"`
+	U   string   `json:"u"`
+	C   string   `json:"c"`
+	At  int64    `json:"at"` // Unix ms
+	Exp int64    `json:"exp"`
+	R   string   `json:"r,omitempty"`
+	M   []string `json:"m,omitempty"`
 }
 
 // newSessionBox derives the session box from the CSRF key.
@@ -150,13 +153,13 @@ func (w *Web) openSession(v string) (*Session, bool) {
 		return nil, false
 	}
 	return &Session{PoolID: sw.P, Sub: sw.S, Username: sw.U, ClientID: sw.C,
-		AuthTime: time.UnixMilli(sw.At).UTC(), Expires: time.UnixMilli(sw.Exp).UTC(), refresh: sw.R}, true
+		AuthTime: time.UnixMilli(sw.At).UTC(), Expires: time.UnixMilli(sw.Exp).UTC(), refresh: sw.R, AMR: sw.M}, true
 }
 
 // startSession sets the session cookie of s.
 func (w *Web) startSession(rw http.ResponseWriter, s *Session) error {
 	b, err := json.Marshal(sessionWire{P: s.PoolID, S: s.Sub, U: s.Username, C: s.ClientID,
-		At: s.AuthTime.UnixMilli(), Exp: s.Expires.UnixMilli(), R: s.refresh})
+		At: s.AuthTime.UnixMilli(), Exp: s.Expires.UnixMilli(), R: s.refresh, M: s.AMR})
 	if err != nil {
 		return err
 	}

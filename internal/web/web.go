@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pages are the templates each page needs besides the layout. New fails if
 // one is missing or does not parse.
 var pages = []string{"approval", "result", "error",
-	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation"}
+	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation", "mfa"}
 
 // Options configure the pages.
 type Options struct {
@@ -74,13 +74,13 @@ type Web struct {
 // mounted on the server mux.
 var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"/{pool}/signup", "GET /{pool}/signup/companies", "/{pool}/confirm", "POST /{pool}/confirm/resend",
-	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "/{pool}/forgot", "/{pool}/reset",
+	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "POST /{pool}/mfa", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
 	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/",
 	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
-	"POST /new-password", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
+	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
 	"POST /passkey", "POST /passkey/options", "POST /account/passkeys", "POST /account/passkeys/"}
 
 // New returns the pages handler (routes in routes.go).

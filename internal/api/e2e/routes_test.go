@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-id/gatehouse/internal/api"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -210,6 +213,13 @@ func TestEveryRoute(t *testing.T) {
 		t.Fatalf("created user %+v", u)
 	}
 	U := P + "/users/" + url.PathEscape(erin)
+	// Users from elsewhere: an import that skips a user who exists.
+	var imp struct{ Created, Skipped int }
+	e.must(200, e.admin("POST", P+"/users/import", map[string]any{"users": []map[string]any{
+		{"username": erin, "email": erin, "enabled": true}}})).json(t, &imp)
+	if imp.Skipped != 1 || imp.Created != 0 {
+		t.Fatalf("import %+v", imp)
+	}
 
 	// Erin's first sign-in is a NEW_PASSWORD_REQUIRED challenge.
 	var ch struct {
@@ -436,6 +446,83 @@ func TestEveryRoute(t *testing.T) {
 	e.must(401, e.do("POST", "/api/v1/auth/refresh", "", map[string]any{
 		"client_id": conf.ID, "client_secret": regen.ClientSecret, "refresh_token": dt.RefreshToken,
 	}))
+
+	// ---- second factors (mfa_handlers.go; internal/auth has the flows) ----
+	{
+		const gina = "gina@example.test"
+		totpAt := func(secret string, steps int) string {
+			c, err := totp.GenerateCode(secret, time.Now().Add(time.Duration(steps)*30*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		signIn := func(v any) {
+			e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": pub.ID, "username": gina, "password": goodPassword})).json(t, v)
+		}
+		type challenge struct {
+			ChallengeName string `json:"challenge_name"`
+			Session       string
+		}
+		e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": pub.ID, "username": gina, "password": goodPassword}))
+		e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": pub.ID, "username": gina, "code": e.lastCode(pool.ID, gina)}))
+		var gt tokens
+		signIn(&gt)
+		gb := "Bearer " + gt.AccessToken
+		var setupV struct {
+			Secret string
+			URI    string `json:"otpauth_uri"`
+		}
+		e.must(200, e.do("POST", "/api/v1/me/mfa/totp", gb, nil)).json(t, &setupV)
+		e.must(204, e.do("POST", "/api/v1/me/mfa/totp/verify", gb, map[string]any{"code": totpAt(setupV.Secret, 0), "device_name": "phone"}))
+		e.must(204, e.do("PUT", "/api/v1/me/mfa/preference", gb, map[string]any{"software_token": map[string]bool{"enabled": true, "preferred": true}}))
+		var mv struct {
+			EnabledFactors []string `json:"enabled_factors"`
+			Factors        []struct{ ID string }
+		}
+		e.must(200, e.do("GET", "/api/v1/me/mfa", gb, nil)).json(t, &mv)
+		if len(mv.EnabledFactors) != 1 || len(mv.Factors) != 1 || !strings.HasPrefix(setupV.URI, "otpauth://totp/") {
+			t.Fatalf("my mfa %+v %+v", mv, setupV)
+		}
+		var rc struct {
+			RecoveryCodes []string `json:"recovery_codes"`
+		}
+		e.must(200, e.do("POST", "/api/v1/me/mfa/recovery-codes", gb, nil)).json(t, &rc)
+		if len(rc.RecoveryCodes) != 10 {
+			t.Fatalf("recovery codes %+v", rc)
+		}
+		e.must(200, e.admin("PUT", P+"/mfa", map[string]any{"configuration": "OPTIONAL"}))
+		e.must(200, e.admin("GET", P+"/mfa", nil))
+		var ch challenge
+		signIn(&ch)
+		if ch.ChallengeName != "SOFTWARE_TOKEN_MFA" {
+			t.Fatalf("sign-in with a factor: %+v", ch)
+		}
+		var gt2 tokens
+		e.must(200, e.do("POST", "/api/v1/auth/challenge", "", map[string]any{"client_id": pub.ID, "challenge_name": ch.ChallengeName,
+			"session": ch.Session, "responses": map[string]string{"SOFTWARE_TOKEN_MFA_CODE": totpAt(setupV.Secret, 1)}})).json(t, &gt2)
+		G := P + "/users/" + url.PathEscape(gina)
+		e.must(200, e.admin("GET", G+"/mfa", nil))
+		e.must(204, e.admin("PUT", G+"/mfa/preference", map[string]any{"software_token": map[string]bool{"enabled": true}}))
+		e.must(204, e.do("DELETE", "/api/v1/me/mfa/factors/"+mv.Factors[0].ID, "Bearer "+gt2.AccessToken, nil))
+		e.must(204, e.admin("DELETE", G+"/mfa", nil))
+
+		// MFA ON: the enrolment during the sign-in, with sessions only.
+		e.must(200, e.admin("PUT", P+"/mfa", map[string]any{"configuration": "ON"}))
+		signIn(&ch)
+		if ch.ChallengeName != "MFA_SETUP" {
+			t.Fatalf("sign-in without a factor, MFA ON: %+v", ch)
+		}
+		var su struct{ Secret, Session string }
+		e.must(200, e.do("POST", "/api/v1/auth/mfa/totp", "", map[string]any{"client_id": pub.ID, "session": ch.Session})).json(t, &su)
+		var sv struct{ Session string }
+		e.must(200, e.do("POST", "/api/v1/auth/mfa/totp/verify", "", map[string]any{"client_id": pub.ID, "session": su.Session,
+			"code": totpAt(su.Secret, 0)})).json(t, &sv)
+		e.must(200, e.do("POST", "/api/v1/auth/challenge", "", map[string]any{"client_id": pub.ID, "challenge_name": "MFA_SETUP",
+			"session": sv.Session, "responses": map[string]string{}}))
+		e.must(200, e.admin("PUT", P+"/companies/initech/require-mfa", map[string]any{"require_mfa": true}))
+		e.must(200, e.admin("PUT", P+"/mfa", map[string]any{"configuration": "OFF"}))
+	}
 
 	// ---- outbox and audit ----
 	var emails struct {

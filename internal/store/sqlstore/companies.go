@@ -14,7 +14,7 @@ import (
 // are unique case-insensitively), its email domains in company_domains
 // (primary key (pool, domain): a domain belongs to one company).
 
-const companyCols = `c.pool_id, c.name, c.display_name, c.group_name, c.approvers, c.status, c.created_at, c.updated_at`
+const companyCols = `c.pool_id, c.name, c.display_name, c.group_name, c.approvers, c.status, c.created_at, c.updated_at, c.require_mfa`
 
 func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
@@ -23,10 +23,12 @@ func scanCompany(sc interface{ Scan(...any) error }) (*identity.Company, error) 
 		c       identity.Company
 		appr    string
 		cr, upd int64
+		mfa     int
 	)
-	if err := sc.Scan(&c.PoolID, &c.Name, &c.DisplayName, &c.Group, &appr, &c.Status, &cr, &upd); err != nil {
+	if err := sc.Scan(&c.PoolID, &c.Name, &c.DisplayName, &c.Group, &appr, &c.Status, &cr, &upd, &mfa); err != nil {
 		return nil, err
 	}
+	c.RequireMFA = mfa != 0
 	if err := fromJSON(appr, &c.Approvers); err != nil {
 		return nil, err
 	}
@@ -80,9 +82,9 @@ func (q *querier) CreateCompany(ctx context.Context, c *identity.Company) error 
 		return err
 	}
 	return q.atomic(ctx, func(q *querier) error {
-		if _, err := q.exec(ctx, `INSERT INTO companies (pool_id, name_key, name, display_name, search_key, group_name, approvers, status, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, c.PoolID, nameKey(c.Name), c.Name, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status,
-			ms(c.CreatedAt), ms(c.UpdatedAt)); err != nil {
+		if _, err := q.exec(ctx, `INSERT INTO companies (pool_id, name_key, name, display_name, search_key, group_name, approvers, status, created_at, updated_at, require_mfa)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, c.PoolID, nameKey(c.Name), c.Name, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status,
+			ms(c.CreatedAt), ms(c.UpdatedAt), b2i(c.RequireMFA)); err != nil {
 			return err
 		}
 		return q.writeDomains(ctx, c)
@@ -150,8 +152,8 @@ func (q *querier) UpdateCompany(ctx context.Context, c *identity.Company) error 
 		return err
 	}
 	return q.atomic(ctx, func(q *querier) error {
-		if err := q.execOne(ctx, "company "+c.Name, `UPDATE companies SET display_name = ?, search_key = ?, group_name = ?, approvers = ?, status = ?, updated_at = ?
-			WHERE pool_id = ? AND name_key = ?`, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status, ms(c.UpdatedAt),
+		if err := q.execOne(ctx, "company "+c.Name, `UPDATE companies SET display_name = ?, search_key = ?, group_name = ?, approvers = ?, status = ?, updated_at = ?, require_mfa = ?
+			WHERE pool_id = ? AND name_key = ?`, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status, ms(c.UpdatedAt), b2i(c.RequireMFA),
 			c.PoolID, nameKey(c.Name)); err != nil {
 			return err
 		}

@@ -8,14 +8,14 @@ import (
 )
 
 const oauthCodeCols = `hash, pool_id, client_id, user_sub, redirect_uri, code_challenge, code_challenge_method,
-	nonce, scope, auth_time, expires_at, created_at, used_at, family_id, origin_jti`
+	nonce, scope, auth_time, expires_at, created_at, used_at, family_id, origin_jti, amr`
 
 // InsertOAuthCode stores c. ErrConflict if the hash exists; ErrNotFound if
 // the user does not exist.
 func (q *querier) InsertOAuthCode(ctx context.Context, c *identity.OAuthCode) error {
-	return q.execGuarded(ctx, `INSERT INTO oauth_codes (`+oauthCodeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	return q.execGuarded(ctx, `INSERT INTO oauth_codes (`+oauthCodeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Hash, c.PoolID, c.ClientID, c.UserSub, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod,
-		c.Nonce, c.Scope, ms(c.AuthTime), ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UsedAt), c.FamilyID, c.OriginJTI)
+		c.Nonce, c.Scope, ms(c.AuthTime), ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UsedAt), c.FamilyID, c.OriginJTI, c.AMR)
 }
 
 // GetOAuthCode returns the code with that hash, or ErrNotFound.
@@ -26,7 +26,7 @@ func (q *querier) GetOAuthCode(ctx context.Context, hash string) (*identity.OAut
 	)
 	err := q.queryRow(ctx, q.inTx, `SELECT `+oauthCodeCols+` FROM oauth_codes WHERE hash = ?`, hash).Scan(
 		&c.Hash, &c.PoolID, &c.ClientID, &c.UserSub, &c.RedirectURI, &c.CodeChallenge, &c.CodeChallengeMethod,
-		&c.Nonce, &c.Scope, &auth, &exp, &created, &used, &c.FamilyID, &c.OriginJTI)
+		&c.Nonce, &c.Scope, &auth, &exp, &created, &used, &c.FamilyID, &c.OriginJTI, &c.AMR)
 	if err != nil {
 		return nil, q.scanErr(err, "oauth code")
 	}

@@ -163,7 +163,11 @@ func (q *querier) GetUserByEmail(ctx context.Context, poolID, email string, veri
 	if email == "" {
 		return nil, fmt.Errorf("%w: user with empty email", store.ErrNotFound)
 	}
-	return q.getUserWhere(ctx, "user", where+` ORDER BY u.created_at, u.sub LIMIT 1`, poolID, email)
+	// The sort keys are expressions so that SQLite's planner looks the
+	// email up in users_pool_email and sorts the few matches, instead of
+	// walking users_pool_created for the ORDER BY (a scan of the pool per
+	// lookup: quadratic in a bulk import).
+	return q.getUserWhere(ctx, "user", where+` ORDER BY u.created_at + 0, u.sub || '' LIMIT 1`, poolID, email)
 }
 
 // UpdateUser writes every field of u and replaces its attributes.

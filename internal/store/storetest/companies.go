@@ -36,10 +36,10 @@ func testCompanies(t *testing.T, s store.Store) {
 	_, err = s.GetCompanyByDomain(c, pool, "nope.example")
 	wantErr(t, "GetCompanyByDomain missing", err, store.ErrNotFound)
 
-	co.DisplayName, co.EmailDomains, co.Approvers = "Acme Ltd", []string{"acme.example"}, nil
+	co.DisplayName, co.EmailDomains, co.Approvers, co.RequireMFA = "Acme Ltd", []string{"acme.example"}, nil, true
 	noErr(t, "UpdateCompany", s.UpdateCompany(c, co))
 	got, _ = s.GetCompany(c, pool, "acme")
-	if got.DisplayName != "Acme Ltd" || !reflect.DeepEqual(got.EmailDomains, []string{"acme.example"}) || len(got.Approvers) != 0 {
+	if got.DisplayName != "Acme Ltd" || !reflect.DeepEqual(got.EmailDomains, []string{"acme.example"}) || len(got.Approvers) != 0 || !got.RequireMFA {
 		t.Fatalf("after update: %+v", got)
 	}
 	// The freed domain may now go to another company.

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RevokedOrigins", testRevokedOrigins},
 		{"WebAuthn", testWebAuthn},
 		{"LinkedIdentities", testLinkedIdentities},
+		{"Factors", testFactors},
+		{"ImportJobs", testImportJobs},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},

@@ -246,6 +246,7 @@ const (
 	HookTriggerPostConfirmation   HookTrigger = "post_confirmation"
 	HookTriggerPreSignUp          HookTrigger = "pre_sign_up"
 	HookTriggerPreTokenGeneration HookTrigger = "pre_token_generation"
+	HookTriggerUserMigration      HookTrigger = "user_migration"
 )
 
 // Valid indicates whether the value is a known member of the HookTrigger enum.
@@ -258,6 +259,8 @@ func (e HookTrigger) Valid() bool {
 	case HookTriggerPreSignUp:
 		return true
 	case HookTriggerPreTokenGeneration:
+		return true
+	case HookTriggerUserMigration:
 		return true
 	default:
 		return false
@@ -514,6 +517,7 @@ const (
 	ProblemCodeCodeDeliveryFailure            ProblemCode = "code_delivery_failure"
 	ProblemCodeCodeMismatch                   ProblemCode = "code_mismatch"
 	ProblemCodeConflict                       ProblemCode = "conflict"
+	ProblemCodeEnableSoftwareTokenMfa         ProblemCode = "enable_software_token_mfa"
 	ProblemCodeExpiredCode                    ProblemCode = "expired_code"
 	ProblemCodeForbidden                      ProblemCode = "forbidden"
 	ProblemCodeGroupExists                    ProblemCode = "group_exists"
@@ -530,7 +534,9 @@ const (
 	ProblemCodePasswordAttemptsExceeded       ProblemCode = "password_attempts_exceeded"
 	ProblemCodePasswordResetRequired          ProblemCode = "password_reset_required"
 	ProblemCodePayloadTooLarge                ProblemCode = "payload_too_large"
+	ProblemCodePreconditionNotMet             ProblemCode = "precondition_not_met"
 	ProblemCodeResourceNotFound               ProblemCode = "resource_not_found"
+	ProblemCodeSoftwareTokenMfaNotFound       ProblemCode = "software_token_mfa_not_found"
 	ProblemCodeTooManyFailedAttempts          ProblemCode = "too_many_failed_attempts"
 	ProblemCodeTooManyRequests                ProblemCode = "too_many_requests"
 	ProblemCodeUnauthenticated                ProblemCode = "unauthenticated"
@@ -561,6 +567,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeCodeMismatch:
 		return true
 	case ProblemCodeConflict:
+		return true
+	case ProblemCodeEnableSoftwareTokenMfa:
 		return true
 	case ProblemCodeExpiredCode:
 		return true
@@ -594,7 +602,11 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePayloadTooLarge:
 		return true
+	case ProblemCodePreconditionNotMet:
+		return true
 	case ProblemCodeResourceNotFound:
+		return true
+	case ProblemCodeSoftwareTokenMfaNotFound:
 		return true
 	case ProblemCodeTooManyFailedAttempts:
 		return true
@@ -831,6 +843,7 @@ const (
 	TriggerPostConfirmation   Trigger = "post_confirmation"
 	TriggerPreSignUp          Trigger = "pre_sign_up"
 	TriggerPreTokenGeneration Trigger = "pre_token_generation"
+	TriggerUserMigration      Trigger = "user_migration"
 )
 
 // Valid indicates whether the value is a known member of the Trigger enum.
@@ -843,6 +856,68 @@ func (e Trigger) Valid() bool {
 	case TriggerPreSignUp:
 		return true
 	case TriggerPreTokenGeneration:
+		return true
+	case TriggerUserMigration:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PoolMFAConfiguration.
+const (
+	PoolMFAConfigurationOFF      PoolMFAConfiguration = "OFF"
+	PoolMFAConfigurationON       PoolMFAConfiguration = "ON"
+	PoolMFAConfigurationOPTIONAL PoolMFAConfiguration = "OPTIONAL"
+)
+
+// Valid indicates whether the value is a known member of the PoolMFAConfiguration enum.
+func (e PoolMFAConfiguration) Valid() bool {
+	switch e {
+	case PoolMFAConfigurationOFF:
+		return true
+	case PoolMFAConfigurationON:
+		return true
+	case PoolMFAConfigurationOPTIONAL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserMFAEnabledFactors.
+const (
+	UserMFAEnabledFactorsEMAILOTP         UserMFAEnabledFactors = "EMAIL_OTP"
+	UserMFAEnabledFactorsSOFTWARETOKENMFA UserMFAEnabledFactors = "SOFTWARE_TOKEN_MFA"
+)
+
+// Valid indicates whether the value is a known member of the UserMFAEnabledFactors enum.
+func (e UserMFAEnabledFactors) Valid() bool {
+	switch e {
+	case UserMFAEnabledFactorsEMAILOTP:
+		return true
+	case UserMFAEnabledFactorsSOFTWARETOKENMFA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserMFAFactorsType.
+const (
+	UserMFAFactorsTypeEmailOtp UserMFAFactorsType = "email_otp"
+	UserMFAFactorsTypeTotp     UserMFAFactorsType = "totp"
+	UserMFAFactorsTypeWebauthn UserMFAFactorsType = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the UserMFAFactorsType enum.
+func (e UserMFAFactorsType) Valid() bool {
+	switch e {
+	case UserMFAFactorsTypeEmailOtp:
+		return true
+	case UserMFAFactorsTypeTotp:
+		return true
+	case UserMFAFactorsTypeWebauthn:
 		return true
 	default:
 		return false
@@ -870,6 +945,45 @@ func (e ListJobsParamsState) Valid() bool {
 	case ListJobsParamsStatePending:
 		return true
 	case ListJobsParamsStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetMyMFA200JSONResponseBodyEnabledFactors.
+const (
+	GetMyMFA200JSONResponseBodyEnabledFactorsEMAILOTP         GetMyMFA200JSONResponseBodyEnabledFactors = "EMAIL_OTP"
+	GetMyMFA200JSONResponseBodyEnabledFactorsSOFTWARETOKENMFA GetMyMFA200JSONResponseBodyEnabledFactors = "SOFTWARE_TOKEN_MFA"
+)
+
+// Valid indicates whether the value is a known member of the GetMyMFA200JSONResponseBodyEnabledFactors enum.
+func (e GetMyMFA200JSONResponseBodyEnabledFactors) Valid() bool {
+	switch e {
+	case GetMyMFA200JSONResponseBodyEnabledFactorsEMAILOTP:
+		return true
+	case GetMyMFA200JSONResponseBodyEnabledFactorsSOFTWARETOKENMFA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetMyMFA200JSONResponseBodyFactorsType.
+const (
+	GetMyMFA200JSONResponseBodyFactorsTypeEmailOtp GetMyMFA200JSONResponseBodyFactorsType = "email_otp"
+	GetMyMFA200JSONResponseBodyFactorsTypeTotp     GetMyMFA200JSONResponseBodyFactorsType = "totp"
+	GetMyMFA200JSONResponseBodyFactorsTypeWebauthn GetMyMFA200JSONResponseBodyFactorsType = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the GetMyMFA200JSONResponseBodyFactorsType enum.
+func (e GetMyMFA200JSONResponseBodyFactorsType) Valid() bool {
+	switch e {
+	case GetMyMFA200JSONResponseBodyFactorsTypeEmailOtp:
+		return true
+	case GetMyMFA200JSONResponseBodyFactorsTypeTotp:
+		return true
+	case GetMyMFA200JSONResponseBodyFactorsTypeWebauthn:
 		return true
 	default:
 		return false
@@ -927,6 +1041,108 @@ func (e ListPoolJobsParamsState) Valid() bool {
 	case ListPoolJobsParamsStatePending:
 		return true
 	case ListPoolJobsParamsStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPoolMFA200JSONResponseBodyConfiguration.
+const (
+	GetPoolMFA200JSONResponseBodyConfigurationOFF      GetPoolMFA200JSONResponseBodyConfiguration = "OFF"
+	GetPoolMFA200JSONResponseBodyConfigurationON       GetPoolMFA200JSONResponseBodyConfiguration = "ON"
+	GetPoolMFA200JSONResponseBodyConfigurationOPTIONAL GetPoolMFA200JSONResponseBodyConfiguration = "OPTIONAL"
+)
+
+// Valid indicates whether the value is a known member of the GetPoolMFA200JSONResponseBodyConfiguration enum.
+func (e GetPoolMFA200JSONResponseBodyConfiguration) Valid() bool {
+	switch e {
+	case GetPoolMFA200JSONResponseBodyConfigurationOFF:
+		return true
+	case GetPoolMFA200JSONResponseBodyConfigurationON:
+		return true
+	case GetPoolMFA200JSONResponseBodyConfigurationOPTIONAL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutPoolMFAJSONBodyConfiguration.
+const (
+	PutPoolMFAJSONBodyConfigurationOFF      PutPoolMFAJSONBodyConfiguration = "OFF"
+	PutPoolMFAJSONBodyConfigurationON       PutPoolMFAJSONBodyConfiguration = "ON"
+	PutPoolMFAJSONBodyConfigurationOPTIONAL PutPoolMFAJSONBodyConfiguration = "OPTIONAL"
+)
+
+// Valid indicates whether the value is a known member of the PutPoolMFAJSONBodyConfiguration enum.
+func (e PutPoolMFAJSONBodyConfiguration) Valid() bool {
+	switch e {
+	case PutPoolMFAJSONBodyConfigurationOFF:
+		return true
+	case PutPoolMFAJSONBodyConfigurationON:
+		return true
+	case PutPoolMFAJSONBodyConfigurationOPTIONAL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PutPoolMFA200JSONResponseBodyConfiguration.
+const (
+	PutPoolMFA200JSONResponseBodyConfigurationOFF      PutPoolMFA200JSONResponseBodyConfiguration = "OFF"
+	PutPoolMFA200JSONResponseBodyConfigurationON       PutPoolMFA200JSONResponseBodyConfiguration = "ON"
+	PutPoolMFA200JSONResponseBodyConfigurationOPTIONAL PutPoolMFA200JSONResponseBodyConfiguration = "OPTIONAL"
+)
+
+// Valid indicates whether the value is a known member of the PutPoolMFA200JSONResponseBodyConfiguration enum.
+func (e PutPoolMFA200JSONResponseBodyConfiguration) Valid() bool {
+	switch e {
+	case PutPoolMFA200JSONResponseBodyConfigurationOFF:
+		return true
+	case PutPoolMFA200JSONResponseBodyConfigurationON:
+		return true
+	case PutPoolMFA200JSONResponseBodyConfigurationOPTIONAL:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUserMFA200JSONResponseBodyEnabledFactors.
+const (
+	GetUserMFA200JSONResponseBodyEnabledFactorsEMAILOTP         GetUserMFA200JSONResponseBodyEnabledFactors = "EMAIL_OTP"
+	GetUserMFA200JSONResponseBodyEnabledFactorsSOFTWARETOKENMFA GetUserMFA200JSONResponseBodyEnabledFactors = "SOFTWARE_TOKEN_MFA"
+)
+
+// Valid indicates whether the value is a known member of the GetUserMFA200JSONResponseBodyEnabledFactors enum.
+func (e GetUserMFA200JSONResponseBodyEnabledFactors) Valid() bool {
+	switch e {
+	case GetUserMFA200JSONResponseBodyEnabledFactorsEMAILOTP:
+		return true
+	case GetUserMFA200JSONResponseBodyEnabledFactorsSOFTWARETOKENMFA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUserMFA200JSONResponseBodyFactorsType.
+const (
+	GetUserMFA200JSONResponseBodyFactorsTypeEmailOtp GetUserMFA200JSONResponseBodyFactorsType = "email_otp"
+	GetUserMFA200JSONResponseBodyFactorsTypeTotp     GetUserMFA200JSONResponseBodyFactorsType = "totp"
+	GetUserMFA200JSONResponseBodyFactorsTypeWebauthn GetUserMFA200JSONResponseBodyFactorsType = "webauthn"
+)
+
+// Valid indicates whether the value is a known member of the GetUserMFA200JSONResponseBodyFactorsType enum.
+func (e GetUserMFA200JSONResponseBodyFactorsType) Valid() bool {
+	switch e {
+	case GetUserMFA200JSONResponseBodyFactorsTypeEmailOtp:
+		return true
+	case GetUserMFA200JSONResponseBodyFactorsTypeTotp:
+		return true
+	case GetUserMFA200JSONResponseBodyFactorsTypeWebauthn:
 		return true
 	default:
 		return false
@@ -1153,14 +1369,17 @@ type CodeDelivery struct {
 
 // Company defines model for Company.
 type Company struct {
-	Approvers    []Approver    `json:"approvers"`
-	CreatedAt    *time.Time    `json:"created_at,omitempty"`
-	DisplayName  string        `json:"display_name"`
-	EmailDomains []string      `json:"email_domains"`
-	Group        string        `json:"group"`
-	Name         string        `json:"name"`
-	Status       CompanyStatus `json:"status"`
-	UpdatedAt    *time.Time    `json:"updated_at,omitempty"`
+	Approvers    []Approver `json:"approvers"`
+	CreatedAt    *time.Time `json:"created_at,omitempty"`
+	DisplayName  string     `json:"display_name"`
+	EmailDomains []string   `json:"email_domains"`
+	Group        string     `json:"group"`
+	Name         string     `json:"name"`
+
+	// RequireMfa The company's members must sign in with a second factor (docs/mfa.md); set with PUT .../require-mfa.
+	RequireMfa *bool         `json:"require_mfa,omitempty"`
+	Status     CompanyStatus `json:"status"`
+	UpdatedAt  *time.Time    `json:"updated_at,omitempty"`
 }
 
 // CompanyStatus defines model for Company.Status.
@@ -1258,6 +1477,12 @@ type EmailList struct {
 
 	// NextToken Present only when more items exist; pass it as ?next_token=.
 	NextToken *NextToken `json:"next_token,omitempty"`
+}
+
+// FactorPreference defines model for FactorPreference.
+type FactorPreference struct {
+	Enabled   *bool `json:"enabled,omitempty"`
+	Preferred *bool `json:"preferred,omitempty"`
 }
 
 // Group defines model for Group.
@@ -1402,6 +1627,27 @@ type IdentityProviderPut struct {
 // IdentityProviderPutType defines model for IdentityProviderPut.Type.
 type IdentityProviderPutType string
 
+// ImportedUser defines model for ImportedUser.
+type ImportedUser struct {
+	// Attributes Attributes by full name (standard ones like name, email, phone_number, and custom:*); values are strings.
+	Attributes    *Attributes `json:"attributes,omitempty"`
+	CreatedAt     *time.Time  `json:"created_at,omitempty"`
+	Email         *string     `json:"email,omitempty"`
+	EmailVerified *bool       `json:"email_verified,omitempty"`
+	Enabled       *bool       `json:"enabled,omitempty"`
+	Groups        *[]string   `json:"groups,omitempty"`
+
+	// PasswordHash argon2id, bcrypt, Django pbkdf2_sha256, a Keycloak pbkdf2 credential (JSON), $firebase-scrypt$..., or argon2i.
+	PasswordHash *string `json:"password_hash,omitempty"`
+
+	// Status CONFIRMED when empty; RESET_REQUIRED without a password_hash.
+	Status *string `json:"status,omitempty"`
+
+	// Sub Kept when given (a UUID); a new one otherwise.
+	Sub      *string `json:"sub,omitempty"`
+	Username string  `json:"username"`
+}
+
 // Job defines model for Job.
 type Job struct {
 	// Attempts Attempts started; the current attempt's number.
@@ -1461,6 +1707,22 @@ type LinkedIdentityProviderType string
 // LinkedIdentityList defines model for LinkedIdentityList.
 type LinkedIdentityList struct {
 	Identities []LinkedIdentity `json:"identities"`
+}
+
+// MFAPreference defines model for MFAPreference.
+type MFAPreference struct {
+	Email         *FactorPreference `json:"email,omitempty"`
+	SoftwareToken *FactorPreference `json:"software_token,omitempty"`
+}
+
+// MFASetupRequest defines model for MFASetupRequest.
+type MFASetupRequest struct {
+	ClientId     string  `json:"client_id"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// Code The app's first code (verify only).
+	Code    *string `json:"code,omitempty"`
+	Session string  `json:"session"`
 }
 
 // Me defines model for Me.
@@ -1816,6 +2078,29 @@ type UserCreate struct {
 // UserCreateMessageAction "" sends the invitation.
 type UserCreateMessageAction string
 
+// UserImport defines model for UserImport.
+type UserImport struct {
+	// Replace Replace users that exist (matched by username) instead of skipping them.
+	Replace *bool          `json:"replace,omitempty"`
+	Users   []ImportedUser `json:"users"`
+}
+
+// UserImportReport defines model for UserImportReport.
+type UserImportReport struct {
+	Created int `json:"created"`
+	Failed  []struct {
+		Code  string  `json:"code"`
+		Field *string `json:"field,omitempty"`
+
+		// Index The user's place in the request, from 0.
+		Index    int    `json:"index"`
+		Message  string `json:"message"`
+		Username string `json:"username"`
+	} `json:"failed"`
+	Replaced int `json:"replaced"`
+	Skipped  int `json:"skipped"`
+}
+
 // UserList defines model for UserList.
 type UserList struct {
 	Items []User `json:"items"`
@@ -1907,14 +2192,58 @@ type JobResponse = Job
 // PoolResponse defines model for Pool.
 type PoolResponse = Pool
 
+// PoolMFA defines model for PoolMFA.
+type PoolMFA struct {
+	Configuration    *PoolMFAConfiguration `json:"configuration,omitempty"`
+	Email            *bool                 `json:"email,omitempty"`
+	SoftwareToken    *bool                 `json:"software_token,omitempty"`
+	TrustUpstreamMfa *bool                 `json:"trust_upstream_mfa,omitempty"`
+}
+
+// PoolMFAConfiguration defines model for PoolMFA.Configuration.
+type PoolMFAConfiguration string
+
 // ServerError RFC 9457 problem details. `type` is `urn:gatehouse:problem:<code>`.
 type ServerError = Problem
+
+// TOTPSetup defines model for TOTPSetup.
+type TOTPSetup struct {
+	OtpauthUri string `json:"otpauth_uri"`
+
+	// Secret Base32, as authenticator apps take it.
+	Secret string `json:"secret"`
+
+	// Session During a sign-in, the session for the verify step.
+	Session *string `json:"session,omitempty"`
+}
 
 // UserResponse A user as administrators see it. Password hashes are never returned.
 type UserResponse = User
 
 // UserListResponse defines model for UserList.
 type UserListResponse = UserList
+
+// UserMFA defines model for UserMFA.
+type UserMFA struct {
+	EnabledFactors []UserMFAEnabledFactors `json:"enabled_factors"`
+	Factors        []struct {
+		Confirmed *bool               `json:"confirmed,omitempty"`
+		CreatedAt *time.Time          `json:"created_at,omitempty"`
+		Enabled   *bool               `json:"enabled,omitempty"`
+		Id        *string             `json:"id,omitempty"`
+		Name      *string             `json:"name,omitempty"`
+		Preferred *bool               `json:"preferred,omitempty"`
+		Type      *UserMFAFactorsType `json:"type,omitempty"`
+	} `json:"factors"`
+	Preferred         *string `json:"preferred,omitempty"`
+	RecoveryCodesLeft int     `json:"recovery_codes_left"`
+}
+
+// UserMFAEnabledFactors defines model for UserMFA.EnabledFactors.
+type UserMFAEnabledFactors string
+
+// UserMFAFactorsType defines model for UserMFA.Factors.Type.
+type UserMFAFactorsType string
 
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
@@ -1930,6 +2259,18 @@ type ListJobsParams struct {
 
 // ListJobsParamsState defines parameters for ListJobs.
 type ListJobsParamsState string
+
+// GetMyMFA200JSONResponseBodyEnabledFactors defines parameters for GetMyMFA.
+type GetMyMFA200JSONResponseBodyEnabledFactors string
+
+// GetMyMFA200JSONResponseBodyFactorsType defines parameters for GetMyMFA.
+type GetMyMFA200JSONResponseBodyFactorsType string
+
+// VerifyMyTOTPJSONBody defines parameters for VerifyMyTOTP.
+type VerifyMyTOTPJSONBody struct {
+	Code       string  `json:"code"`
+	DeviceName *string `json:"device_name,omitempty"`
+}
 
 // ListPoolsParams defines parameters for ListPools.
 type ListPoolsParams struct {
@@ -1969,6 +2310,11 @@ type ListCompaniesParams struct {
 
 	// NextToken The next_token of the previous page.
 	NextToken *NextTokenParameter `form:"next_token,omitempty" json:"next_token,omitempty"`
+}
+
+// SetCompanyRequireMFAJSONBody defines parameters for SetCompanyRequireMFA.
+type SetCompanyRequireMFAJSONBody struct {
+	RequireMfa bool `json:"require_mfa"`
 }
 
 // LookupCompanyNamesParams defines parameters for LookupCompanyNames.
@@ -2028,6 +2374,29 @@ type ListPoolJobsParams struct {
 // ListPoolJobsParamsState defines parameters for ListPoolJobs.
 type ListPoolJobsParamsState string
 
+// GetPoolMFA200JSONResponseBodyConfiguration defines parameters for GetPoolMFA.
+type GetPoolMFA200JSONResponseBodyConfiguration string
+
+// PutPoolMFAJSONBody defines parameters for PutPoolMFA.
+type PutPoolMFAJSONBody struct {
+	Configuration PutPoolMFAJSONBodyConfiguration `json:"configuration"`
+
+	// Email Emailed sign-in codes allowed.
+	Email *bool `json:"email,omitempty"`
+
+	// SoftwareToken Authenticator apps allowed (default true).
+	SoftwareToken *bool `json:"software_token,omitempty"`
+
+	// TrustUpstreamMfa A federated sign-in whose upstream amr names a second factor counts as MFA.
+	TrustUpstreamMfa *bool `json:"trust_upstream_mfa,omitempty"`
+}
+
+// PutPoolMFAJSONBodyConfiguration defines parameters for PutPoolMFA.
+type PutPoolMFAJSONBodyConfiguration string
+
+// PutPoolMFA200JSONResponseBodyConfiguration defines parameters for PutPoolMFA.
+type PutPoolMFA200JSONResponseBodyConfiguration string
+
 // ListRegistrationsParams defines parameters for ListRegistrations.
 type ListRegistrationsParams struct {
 	State   *RegistrationState `form:"state,omitempty" json:"state,omitempty"`
@@ -2060,6 +2429,12 @@ type LinkUserIdentityJSONBody struct {
 	Subject string `json:"subject"`
 }
 
+// GetUserMFA200JSONResponseBodyEnabledFactors defines parameters for GetUserMFA.
+type GetUserMFA200JSONResponseBodyEnabledFactors string
+
+// GetUserMFA200JSONResponseBodyFactorsType defines parameters for GetUserMFA.
+type GetUserMFA200JSONResponseBodyFactorsType string
+
 // SetUserPasswordJSONBody defines parameters for SetUserPassword.
 type SetUserPasswordJSONBody struct {
 	Password *string `json:"password,omitempty"`
@@ -2079,6 +2454,12 @@ type ConfirmSignUpJSONRequestBody = ConfirmSignUpRequest
 
 // ForgotPasswordJSONRequestBody defines body for ForgotPassword for application/json ContentType.
 type ForgotPasswordJSONRequestBody = UsernameRequest
+
+// SetupTOTPDuringSignInJSONRequestBody defines body for SetupTOTPDuringSignIn for application/json ContentType.
+type SetupTOTPDuringSignInJSONRequestBody = MFASetupRequest
+
+// VerifyTOTPDuringSignInJSONRequestBody defines body for VerifyTOTPDuringSignIn for application/json ContentType.
+type VerifyTOTPDuringSignInJSONRequestBody = MFASetupRequest
 
 // PasskeySignInJSONRequestBody defines body for PasskeySignIn for application/json ContentType.
 type PasskeySignInJSONRequestBody = PasskeySignInRequest
@@ -2110,6 +2491,12 @@ type DeleteMyAttributesJSONRequestBody = NamesRequest
 // UpdateMyAttributesJSONRequestBody defines body for UpdateMyAttributes for application/json ContentType.
 type UpdateMyAttributesJSONRequestBody = AttributesRequest
 
+// SetMyMFAPreferenceJSONRequestBody defines body for SetMyMFAPreference for application/json ContentType.
+type SetMyMFAPreferenceJSONRequestBody = MFAPreference
+
+// VerifyMyTOTPJSONRequestBody defines body for VerifyMyTOTP for application/json ContentType.
+type VerifyMyTOTPJSONRequestBody VerifyMyTOTPJSONBody
+
 // AddMyPasskeyJSONRequestBody defines body for AddMyPasskey for application/json ContentType.
 type AddMyPasskeyJSONRequestBody = AddPasskeyRequest
 
@@ -2137,6 +2524,9 @@ type CreateCompanyJSONRequestBody = CompanyCreate
 // UpdateCompanyJSONRequestBody defines body for UpdateCompany for application/json ContentType.
 type UpdateCompanyJSONRequestBody = CompanyPatch
 
+// SetCompanyRequireMFAJSONRequestBody defines body for SetCompanyRequireMFA for application/json ContentType.
+type SetCompanyRequireMFAJSONRequestBody SetCompanyRequireMFAJSONBody
+
 // AddCustomAttributesJSONRequestBody defines body for AddCustomAttributes for application/json ContentType.
 type AddCustomAttributesJSONRequestBody AddCustomAttributesJSONBody
 
@@ -2152,6 +2542,9 @@ type PutHookJSONRequestBody = HookPut
 // PutIdentityProviderJSONRequestBody defines body for PutIdentityProvider for application/json ContentType.
 type PutIdentityProviderJSONRequestBody = IdentityProviderPut
 
+// PutPoolMFAJSONRequestBody defines body for PutPoolMFA for application/json ContentType.
+type PutPoolMFAJSONRequestBody PutPoolMFAJSONBody
+
 // ApproveRegistrationJSONRequestBody defines body for ApproveRegistration for application/json ContentType.
 type ApproveRegistrationJSONRequestBody = DecisionRequest
 
@@ -2161,6 +2554,9 @@ type DenyRegistrationJSONRequestBody = DecisionRequest
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
+// ImportUsersJSONRequestBody defines body for ImportUsers for application/json ContentType.
+type ImportUsersJSONRequestBody = UserImport
+
 // DeleteUserAttributesJSONRequestBody defines body for DeleteUserAttributes for application/json ContentType.
 type DeleteUserAttributesJSONRequestBody = NamesRequest
 
@@ -2169,6 +2565,9 @@ type UpdateUserAttributesJSONRequestBody = AttributesRequest
 
 // LinkUserIdentityJSONRequestBody defines body for LinkUserIdentity for application/json ContentType.
 type LinkUserIdentityJSONRequestBody LinkUserIdentityJSONBody
+
+// SetUserMFAPreferenceJSONRequestBody defines body for SetUserMFAPreference for application/json ContentType.
+type SetUserMFAPreferenceJSONRequestBody = MFAPreference
 
 // SetUserPasswordJSONRequestBody defines body for SetUserPassword for application/json ContentType.
 type SetUserPasswordJSONRequestBody SetUserPasswordJSONBody
@@ -2387,9 +2786,49 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/forgot-password (the `ForgotPassword` operationId).
 	ForgotPassword(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetupTOTPDuringSignInWithBody Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+	//
+	// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+	// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+	SetupTOTPDuringSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetupTOTPDuringSignIn Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+	//
+	// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+	// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+	SetupTOTPDuringSignIn(ctx context.Context, body SetupTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyTOTPDuringSignInWithBody Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+	//
+	// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+	// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+	VerifyTOTPDuringSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyTOTPDuringSignIn Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+	//
+	// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+	// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+	VerifyTOTPDuringSignIn(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PasskeySignInWithBody Finish a passwordless sign-in with the authenticator's answer
 	//
-	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2398,7 +2837,7 @@ type ClientInterface interface {
 
 	// PasskeySignIn Finish a passwordless sign-in with the authenticator's answer
 	//
-	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2642,6 +3081,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 	UpdateMyAttributes(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMyMFA The caller's second factors and preferences.
+	//
+	// Corresponds with GET /api/v1/me/mfa (the `GetMyMFA` operationId).
+	GetMyMFA(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveMyFactor Remove one of the caller's factors (refused for the last one when MFA is required).
+	//
+	// Corresponds with DELETE /api/v1/me/mfa/factors/{factor} (the `RemoveMyFactor` operationId).
+	RemoveMyFactor(ctx context.Context, factor string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyMFAPreferenceWithBody Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+	SetMyMFAPreferenceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetMyMFAPreference Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+	SetMyMFAPreference(ctx context.Context, body SetMyMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NewMyRecoveryCodes Replace the caller's recovery codes with ten new ones, shown once.
+	//
+	// Corresponds with POST /api/v1/me/mfa/recovery-codes (the `NewMyRecoveryCodes` operationId).
+	NewMyRecoveryCodes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssociateMyTOTP Start enrolling an authenticator app (Cognito's AssociateSoftwareToken).
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp (the `AssociateMyTOTP` operationId).
+	AssociateMyTOTP(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyMyTOTPWithBody Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+	VerifyMyTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyMyTOTP Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+	VerifyMyTOTP(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMyPasskeys List the caller's passkeys
 	//
@@ -2917,6 +3404,20 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/pools/{pool}/companies/{company} (the `UpdateCompany` operationId).
 	UpdateCompany(ctx context.Context, pool PoolParameter, company CompanyParameter, body UpdateCompanyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetCompanyRequireMFAWithBody Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+	SetCompanyRequireMFAWithBody(ctx context.Context, pool PoolParameter, company string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetCompanyRequireMFA Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+	SetCompanyRequireMFA(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// LookupCompanyNames Look up company names (sign-up type-ahead)
 	//
 	// Public type-ahead for sign-up forms: up to 10 display names of active companies starting with prefix (case- and accent-insensitive). Only when the pool enables sign_up.company_lookup (404 otherwise). Rate-limited per client address (429).
@@ -3140,6 +3641,25 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/pools/{pool}/keys/rotate (the `RotateSigningKey` operationId).
 	RotateSigningKey(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPoolMFA The pool's MFA policy.
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/mfa (the `GetPoolMFA` operationId).
+	GetPoolMFA(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPoolMFAWithBody Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+	PutPoolMFAWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPoolMFA Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+	PutPoolMFA(ctx context.Context, pool PoolParameter, body PutPoolMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListRegistrations List registration requests
 	//
 	// Registration requests, newest first. A company admin sees their company's only.
@@ -3214,6 +3734,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 	CreateUser(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportUsersWithBody Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportUsers Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsers(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete a user
 	//
@@ -3338,6 +3876,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/identities/{provider}/{subject} (the `UnlinkUserIdentity` operationId).
 	UnlinkUserIdentity(ctx context.Context, pool PoolParameter, username Username, provider string, subject string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetUserMFA Remove every factor of a user (they enrol again where MFA is required); audited, the user is emailed.
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/mfa (the `ResetUserMFA` operationId).
+	ResetUserMFA(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserMFA A user's second factors.
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/users/{username}/mfa (the `GetUserMFA` operationId).
+	GetUserMFA(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserMFAPreferenceWithBody Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+	SetUserMFAPreferenceWithBody(ctx context.Context, pool PoolParameter, username Username, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetUserMFAPreference Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+	SetUserMFAPreference(ctx context.Context, pool PoolParameter, username Username, body SetUserMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetUserPasswordWithBody Set a user's password
 	//
@@ -3544,9 +4106,89 @@ func (c *APIClient) ForgotPassword(ctx context.Context, body ForgotPasswordJSONR
 	return c.Client.Do(req)
 }
 
+// SetupTOTPDuringSignInWithBody Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+//
+// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+func (c *APIClient) SetupTOTPDuringSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetupTOTPDuringSignInRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetupTOTPDuringSignIn Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+//
+// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+func (c *APIClient) SetupTOTPDuringSignIn(ctx context.Context, body SetupTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetupTOTPDuringSignInRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyTOTPDuringSignInWithBody Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+//
+// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+func (c *APIClient) VerifyTOTPDuringSignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyTOTPDuringSignInRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyTOTPDuringSignIn Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+//
+// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+func (c *APIClient) VerifyTOTPDuringSignIn(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyTOTPDuringSignInRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PasskeySignInWithBody Finish a passwordless sign-in with the authenticator's answer
 //
-// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3565,7 +4207,7 @@ func (c *APIClient) PasskeySignInWithBody(ctx context.Context, contentType strin
 
 // PasskeySignIn Finish a passwordless sign-in with the authenticator's answer
 //
-// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4070,6 +4712,134 @@ func (c *APIClient) UpdateMyAttributesWithBody(ctx context.Context, contentType 
 // Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 func (c *APIClient) UpdateMyAttributes(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMyAttributesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMyMFA The caller's second factors and preferences.
+//
+// Corresponds with GET /api/v1/me/mfa (the `GetMyMFA` operationId).
+func (c *APIClient) GetMyMFA(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMyMFARequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveMyFactor Remove one of the caller's factors (refused for the last one when MFA is required).
+//
+// Corresponds with DELETE /api/v1/me/mfa/factors/{factor} (the `RemoveMyFactor` operationId).
+func (c *APIClient) RemoveMyFactor(ctx context.Context, factor string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveMyFactorRequest(c.Server, factor)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyMFAPreferenceWithBody Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+func (c *APIClient) SetMyMFAPreferenceWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyMFAPreferenceRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetMyMFAPreference Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+func (c *APIClient) SetMyMFAPreference(ctx context.Context, body SetMyMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetMyMFAPreferenceRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewMyRecoveryCodes Replace the caller's recovery codes with ten new ones, shown once.
+//
+// Corresponds with POST /api/v1/me/mfa/recovery-codes (the `NewMyRecoveryCodes` operationId).
+func (c *APIClient) NewMyRecoveryCodes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNewMyRecoveryCodesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssociateMyTOTP Start enrolling an authenticator app (Cognito's AssociateSoftwareToken).
+//
+// Corresponds with POST /api/v1/me/mfa/totp (the `AssociateMyTOTP` operationId).
+func (c *APIClient) AssociateMyTOTP(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssociateMyTOTPRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyMyTOTPWithBody Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+func (c *APIClient) VerifyMyTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyMyTOTPRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyMyTOTP Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+func (c *APIClient) VerifyMyTOTP(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyMyTOTPRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4694,6 +5464,40 @@ func (c *APIClient) UpdateCompany(ctx context.Context, pool PoolParameter, compa
 	return c.Client.Do(req)
 }
 
+// SetCompanyRequireMFAWithBody Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+func (c *APIClient) SetCompanyRequireMFAWithBody(ctx context.Context, pool PoolParameter, company string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCompanyRequireMFARequestWithBody(c.Server, pool, company, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetCompanyRequireMFA Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+func (c *APIClient) SetCompanyRequireMFA(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetCompanyRequireMFARequest(c.Server, pool, company, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // LookupCompanyNames Look up company names (sign-up type-ahead)
 //
 // Public type-ahead for sign-up forms: up to 10 display names of active companies starting with prefix (case- and accent-insensitive). Only when the pool enables sign_up.company_lookup (404 otherwise). Rate-limited per client address (429).
@@ -5207,6 +6011,55 @@ func (c *APIClient) RotateSigningKey(ctx context.Context, pool PoolParameter, re
 	return c.Client.Do(req)
 }
 
+// GetPoolMFA The pool's MFA policy.
+//
+// Corresponds with GET /api/v1/pools/{pool}/mfa (the `GetPoolMFA` operationId).
+func (c *APIClient) GetPoolMFA(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPoolMFARequest(c.Server, pool)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPoolMFAWithBody Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+func (c *APIClient) PutPoolMFAWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPoolMFARequestWithBody(c.Server, pool, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPoolMFA Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+func (c *APIClient) PutPoolMFA(ctx context.Context, pool PoolParameter, body PutPoolMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPoolMFARequest(c.Server, pool, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListRegistrations List registration requests
 //
 // Registration requests, newest first. A company admin sees their company's only.
@@ -5362,6 +6215,44 @@ func (c *APIClient) CreateUserWithBody(ctx context.Context, pool PoolParameter, 
 // Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 func (c *APIClient) CreateUser(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequest(c.Server, pool, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportUsersWithBody Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *APIClient) ImportUsersWithBody(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsersRequestWithBody(c.Server, pool, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportUsers Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *APIClient) ImportUsers(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportUsersRequest(c.Server, pool, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5656,6 +6547,70 @@ func (c *APIClient) UnlinkUserIdentity(ctx context.Context, pool PoolParameter, 
 	return c.Client.Do(req)
 }
 
+// ResetUserMFA Remove every factor of a user (they enrol again where MFA is required); audited, the user is emailed.
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/mfa (the `ResetUserMFA` operationId).
+func (c *APIClient) ResetUserMFA(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetUserMFARequest(c.Server, pool, username)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserMFA A user's second factors.
+//
+// Corresponds with GET /api/v1/pools/{pool}/users/{username}/mfa (the `GetUserMFA` operationId).
+func (c *APIClient) GetUserMFA(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserMFARequest(c.Server, pool, username)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserMFAPreferenceWithBody Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+func (c *APIClient) SetUserMFAPreferenceWithBody(ctx context.Context, pool PoolParameter, username Username, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserMFAPreferenceRequestWithBody(c.Server, pool, username, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetUserMFAPreference Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+func (c *APIClient) SetUserMFAPreference(ctx context.Context, pool PoolParameter, username Username, body SetUserMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetUserMFAPreferenceRequest(c.Server, pool, username, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // SetUserPasswordWithBody Set a user's password
 //
 // Set a user's password. Takes an admin API key: a global one, or one of this pool.
@@ -5903,6 +6858,86 @@ func NewForgotPasswordRequestWithBody(server string, contentType string, body io
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/auth/forgot-password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetupTOTPDuringSignInRequest calls the generic SetupTOTPDuringSignIn builder with application/json body
+func NewSetupTOTPDuringSignInRequest(server string, body SetupTOTPDuringSignInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetupTOTPDuringSignInRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetupTOTPDuringSignInRequestWithBody constructs an http.Request for the SetupTOTPDuringSignIn method, with any body, and a specified content type
+func NewSetupTOTPDuringSignInRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVerifyTOTPDuringSignInRequest calls the generic VerifyTOTPDuringSignIn builder with application/json body
+func NewVerifyTOTPDuringSignInRequest(server string, body VerifyTOTPDuringSignInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyTOTPDuringSignInRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewVerifyTOTPDuringSignInRequestWithBody constructs an http.Request for the VerifyTOTPDuringSignIn method, with any body, and a specified content type
+func NewVerifyTOTPDuringSignInRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/mfa/totp/verify")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6620,6 +7655,201 @@ func NewUpdateMyAttributesRequestWithBody(server string, contentType string, bod
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMyMFARequest constructs an http.Request for the GetMyMFA method
+func NewGetMyMFARequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRemoveMyFactorRequest constructs an http.Request for the RemoveMyFactor method
+func NewRemoveMyFactorRequest(server string, factor string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "factor", factor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa/factors/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetMyMFAPreferenceRequest calls the generic SetMyMFAPreference builder with application/json body
+func NewSetMyMFAPreferenceRequest(server string, body SetMyMFAPreferenceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetMyMFAPreferenceRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetMyMFAPreferenceRequestWithBody constructs an http.Request for the SetMyMFAPreference method, with any body, and a specified content type
+func NewSetMyMFAPreferenceRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa/preference")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewNewMyRecoveryCodesRequest constructs an http.Request for the NewMyRecoveryCodes method
+func NewNewMyRecoveryCodesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa/recovery-codes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAssociateMyTOTPRequest constructs an http.Request for the AssociateMyTOTP method
+func NewAssociateMyTOTPRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVerifyMyTOTPRequest calls the generic VerifyMyTOTP builder with application/json body
+func NewVerifyMyTOTPRequest(server string, body VerifyMyTOTPJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyMyTOTPRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewVerifyMyTOTPRequestWithBody constructs an http.Request for the VerifyMyTOTP method, with any body, and a specified content type
+func NewVerifyMyTOTPRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/mfa/totp/verify")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -7765,6 +8995,60 @@ func NewUpdateCompanyRequestWithBody(server string, pool PoolParameter, company 
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetCompanyRequireMFARequest calls the generic SetCompanyRequireMFA builder with application/json body
+func NewSetCompanyRequireMFARequest(server string, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetCompanyRequireMFARequestWithBody(server, pool, company, "application/json", bodyReader)
+}
+
+// NewSetCompanyRequireMFARequestWithBody constructs an http.Request for the SetCompanyRequireMFA method, with any body, and a specified content type
+func NewSetCompanyRequireMFARequestWithBody(server string, pool PoolParameter, company string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/require-mfa", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -8968,6 +10252,87 @@ func NewRotateSigningKeyRequest(server string, pool PoolParameter) (*http.Reques
 	return req, nil
 }
 
+// NewGetPoolMFARequest constructs an http.Request for the GetPoolMFA method
+func NewGetPoolMFARequest(server string, pool PoolParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/mfa", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutPoolMFARequest calls the generic PutPoolMFA builder with application/json body
+func NewPutPoolMFARequest(server string, pool PoolParameter, body PutPoolMFAJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutPoolMFARequestWithBody(server, pool, "application/json", bodyReader)
+}
+
+// NewPutPoolMFARequestWithBody constructs an http.Request for the PutPoolMFA method, with any body, and a specified content type
+func NewPutPoolMFARequestWithBody(server string, pool PoolParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/mfa", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListRegistrationsRequest constructs an http.Request for the ListRegistrations method
 func NewListRegistrationsRequest(server string, pool PoolParameter, params *ListRegistrationsParams) (*http.Request, error) {
 	var err error
@@ -9327,6 +10692,53 @@ func NewCreateUserRequestWithBody(server string, pool PoolParameter, contentType
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/pools/%s/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewImportUsersRequest calls the generic ImportUsers builder with application/json body
+func NewImportUsersRequest(server string, pool PoolParameter, body ImportUsersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportUsersRequestWithBody(server, pool, "application/json", bodyReader)
+}
+
+// NewImportUsersRequestWithBody constructs an http.Request for the ImportUsers method, with any body, and a specified content type
+func NewImportUsersRequestWithBody(server string, pool PoolParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/import", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9946,6 +11358,142 @@ func NewUnlinkUserIdentityRequest(server string, pool PoolParameter, username Us
 	return req, nil
 }
 
+// NewResetUserMFARequest constructs an http.Request for the ResetUserMFA method
+func NewResetUserMFARequest(server string, pool PoolParameter, username Username) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "username", username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/%s/mfa", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetUserMFARequest constructs an http.Request for the GetUserMFA method
+func NewGetUserMFARequest(server string, pool PoolParameter, username Username) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "username", username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/%s/mfa", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetUserMFAPreferenceRequest calls the generic SetUserMFAPreference builder with application/json body
+func NewSetUserMFAPreferenceRequest(server string, pool PoolParameter, username Username, body SetUserMFAPreferenceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetUserMFAPreferenceRequestWithBody(server, pool, username, "application/json", bodyReader)
+}
+
+// NewSetUserMFAPreferenceRequestWithBody constructs an http.Request for the SetUserMFAPreference method, with any body, and a specified content type
+func NewSetUserMFAPreferenceRequestWithBody(server string, pool PoolParameter, username Username, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "username", username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/%s/mfa/preference", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSetUserPasswordRequest calls the generic SetUserPassword builder with application/json body
 func NewSetUserPasswordRequest(server string, pool PoolParameter, username Username, body SetUserPasswordJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -10272,9 +11820,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/forgot-password (the `ForgotPassword` operationId).
 	ForgotPasswordWithResponse(ctx context.Context, body ForgotPasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*ForgotPasswordResponse, error)
 
+	// SetupTOTPDuringSignInWithBodyWithResponse Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+	//
+	// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+	// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+	SetupTOTPDuringSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetupTOTPDuringSignInResponse, error)
+
+	// SetupTOTPDuringSignInWithResponse Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+	//
+	// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+	// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+	SetupTOTPDuringSignInWithResponse(ctx context.Context, body SetupTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*SetupTOTPDuringSignInResponse, error)
+
+	// VerifyTOTPDuringSignInWithBodyWithResponse Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+	//
+	// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+	// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+	VerifyTOTPDuringSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyTOTPDuringSignInResponse, error)
+
+	// VerifyTOTPDuringSignInWithResponse Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+	//
+	// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+	// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+	VerifyTOTPDuringSignInWithResponse(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyTOTPDuringSignInResponse, error)
+
 	// PasskeySignInWithBodyWithResponse Finish a passwordless sign-in with the authenticator's answer
 	//
-	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10283,7 +11871,7 @@ type ClientWithResponsesInterface interface {
 
 	// PasskeySignInWithResponse Finish a passwordless sign-in with the authenticator's answer
 	//
-	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10543,6 +12131,62 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 	UpdateMyAttributesWithResponse(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMyAttributesResponse, error)
+
+	// GetMyMFAWithResponse The caller's second factors and preferences.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/mfa (the `GetMyMFA` operationId).
+	GetMyMFAWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyMFAResponse, error)
+
+	// RemoveMyFactorWithResponse Remove one of the caller's factors (refused for the last one when MFA is required).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/me/mfa/factors/{factor} (the `RemoveMyFactor` operationId).
+	RemoveMyFactorWithResponse(ctx context.Context, factor string, reqEditors ...RequestEditorFn) (*RemoveMyFactorResponse, error)
+
+	// SetMyMFAPreferenceWithBodyWithResponse Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+	SetMyMFAPreferenceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyMFAPreferenceResponse, error)
+
+	// SetMyMFAPreferenceWithResponse Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+	SetMyMFAPreferenceWithResponse(ctx context.Context, body SetMyMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyMFAPreferenceResponse, error)
+
+	// NewMyRecoveryCodesWithResponse Replace the caller's recovery codes with ten new ones, shown once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/mfa/recovery-codes (the `NewMyRecoveryCodes` operationId).
+	NewMyRecoveryCodesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NewMyRecoveryCodesResponse, error)
+
+	// AssociateMyTOTPWithResponse Start enrolling an authenticator app (Cognito's AssociateSoftwareToken).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp (the `AssociateMyTOTP` operationId).
+	AssociateMyTOTPWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AssociateMyTOTPResponse, error)
+
+	// VerifyMyTOTPWithBodyWithResponse Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+	VerifyMyTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyMyTOTPResponse, error)
+
+	// VerifyMyTOTPWithResponse Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+	VerifyMyTOTPWithResponse(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyMyTOTPResponse, error)
 
 	// ListMyPasskeysWithResponse List the caller's passkeys
 	//
@@ -10850,6 +12494,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/pools/{pool}/companies/{company} (the `UpdateCompany` operationId).
 	UpdateCompanyWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, body UpdateCompanyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCompanyResponse, error)
 
+	// SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+	SetCompanyRequireMFAWithBodyWithResponse(ctx context.Context, pool PoolParameter, company string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCompanyRequireMFAResponse, error)
+
+	// SetCompanyRequireMFAWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+	SetCompanyRequireMFAWithResponse(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCompanyRequireMFAResponse, error)
+
 	// LookupCompanyNamesWithResponse Look up company names (sign-up type-ahead)
 	//
 	// Public type-ahead for sign-up forms: up to 10 display names of active companies starting with prefix (case- and accent-insensitive). Only when the pool enables sign_up.company_lookup (404 otherwise). Rate-limited per client address (429).
@@ -11111,6 +12769,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/pools/{pool}/keys/rotate (the `RotateSigningKey` operationId).
 	RotateSigningKeyWithResponse(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*RotateSigningKeyResponse, error)
 
+	// GetPoolMFAWithResponse The pool's MFA policy.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/mfa (the `GetPoolMFA` operationId).
+	GetPoolMFAWithResponse(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*GetPoolMFAResponse, error)
+
+	// PutPoolMFAWithBodyWithResponse Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+	PutPoolMFAWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPoolMFAResponse, error)
+
+	// PutPoolMFAWithResponse Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+	PutPoolMFAWithResponse(ctx context.Context, pool PoolParameter, body PutPoolMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPoolMFAResponse, error)
+
 	// ListRegistrationsWithResponse List registration requests
 	//
 	// Registration requests, newest first. A company admin sees their company's only.
@@ -11191,6 +12870,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users (the `CreateUser` operationId).
 	CreateUserWithResponse(ctx context.Context, pool PoolParameter, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
+	// ImportUsersWithBodyWithResponse Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error)
+
+	// ImportUsersWithResponse Import users, with password hashes from other systems
+	//
+	// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+	ImportUsersWithResponse(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error)
 
 	// DeleteUserWithResponse Delete a user
 	//
@@ -11335,6 +13032,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/identities/{provider}/{subject} (the `UnlinkUserIdentity` operationId).
 	UnlinkUserIdentityWithResponse(ctx context.Context, pool PoolParameter, username Username, provider string, subject string, reqEditors ...RequestEditorFn) (*UnlinkUserIdentityResponse, error)
+
+	// ResetUserMFAWithResponse Remove every factor of a user (they enrol again where MFA is required); audited, the user is emailed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/mfa (the `ResetUserMFA` operationId).
+	ResetUserMFAWithResponse(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*ResetUserMFAResponse, error)
+
+	// GetUserMFAWithResponse A user's second factors.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/users/{username}/mfa (the `GetUserMFA` operationId).
+	GetUserMFAWithResponse(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*GetUserMFAResponse, error)
+
+	// SetUserMFAPreferenceWithBodyWithResponse Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+	SetUserMFAPreferenceWithBodyWithResponse(ctx context.Context, pool PoolParameter, username Username, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserMFAPreferenceResponse, error)
+
+	// SetUserMFAPreferenceWithResponse Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+	SetUserMFAPreferenceWithResponse(ctx context.Context, pool PoolParameter, username Username, body SetUserMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserMFAPreferenceResponse, error)
 
 	// SetUserPasswordWithBodyWithResponse Set a user's password
 	//
@@ -11836,6 +13561,176 @@ func (r ForgotPasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ForgotPasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetupTOTPDuringSignInResponse401Headers the declared response headers of an HTTP 401 response for SetupTOTPDuringSignIn
+type SetupTOTPDuringSignInResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetupTOTPDuringSignInResponseDefaultHeaders the declared response headers of an HTTP default response for SetupTOTPDuringSignIn
+type SetupTOTPDuringSignInResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type SetupTOTPDuringSignInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TOTPSetup
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetupTOTPDuringSignInResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SetupTOTPDuringSignInResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetupTOTPDuringSignInResponse) GetJSON200() *TOTPSetup {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetupTOTPDuringSignInResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetupTOTPDuringSignInResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetupTOTPDuringSignInResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetupTOTPDuringSignInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetupTOTPDuringSignInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetupTOTPDuringSignInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetupTOTPDuringSignInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyTOTPDuringSignInResponse401Headers the declared response headers of an HTTP 401 response for VerifyTOTPDuringSignIn
+type VerifyTOTPDuringSignInResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// VerifyTOTPDuringSignInResponseDefaultHeaders the declared response headers of an HTTP default response for VerifyTOTPDuringSignIn
+type VerifyTOTPDuringSignInResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type VerifyTOTPDuringSignInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Session string `json:"session"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyTOTPDuringSignInResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *VerifyTOTPDuringSignInResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyTOTPDuringSignInResponse) GetJSON200() *struct {
+	Session string `json:"session"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r VerifyTOTPDuringSignInResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r VerifyTOTPDuringSignInResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r VerifyTOTPDuringSignInResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r VerifyTOTPDuringSignInResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r VerifyTOTPDuringSignInResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyTOTPDuringSignInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyTOTPDuringSignInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyTOTPDuringSignInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyTOTPDuringSignInResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13582,6 +15477,466 @@ func (r UpdateMyAttributesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMyAttributesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMyMFAResponse401Headers the declared response headers of an HTTP 401 response for GetMyMFA
+type GetMyMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetMyMFAResponseDefaultHeaders the declared response headers of an HTTP default response for GetMyMFA
+type GetMyMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type GetMyMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserMFA
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMyMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetMyMFAResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMyMFAResponse) GetJSON200() *UserMFA {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMyMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMyMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMyMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMyMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMyMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMyMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMyMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveMyFactorResponse401Headers the declared response headers of an HTTP 401 response for RemoveMyFactor
+type RemoveMyFactorResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RemoveMyFactorResponseDefaultHeaders the declared response headers of an HTTP default response for RemoveMyFactor
+type RemoveMyFactorResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type RemoveMyFactorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveMyFactorResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RemoveMyFactorResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RemoveMyFactorResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveMyFactorResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RemoveMyFactorResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RemoveMyFactorResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveMyFactorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveMyFactorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveMyFactorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveMyFactorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetMyMFAPreferenceResponse401Headers the declared response headers of an HTTP 401 response for SetMyMFAPreference
+type SetMyMFAPreferenceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetMyMFAPreferenceResponseDefaultHeaders the declared response headers of an HTTP default response for SetMyMFAPreference
+type SetMyMFAPreferenceResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type SetMyMFAPreferenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetMyMFAPreferenceResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SetMyMFAPreferenceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetMyMFAPreferenceResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetMyMFAPreferenceResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetMyMFAPreferenceResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetMyMFAPreferenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetMyMFAPreferenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetMyMFAPreferenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetMyMFAPreferenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// NewMyRecoveryCodesResponse401Headers the declared response headers of an HTTP 401 response for NewMyRecoveryCodes
+type NewMyRecoveryCodesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// NewMyRecoveryCodesResponseDefaultHeaders the declared response headers of an HTTP default response for NewMyRecoveryCodes
+type NewMyRecoveryCodesResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type NewMyRecoveryCodesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *NewMyRecoveryCodesResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *NewMyRecoveryCodesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NewMyRecoveryCodesResponse) GetJSON200() *struct {
+	RecoveryCodes []string `json:"recovery_codes"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r NewMyRecoveryCodesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r NewMyRecoveryCodesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r NewMyRecoveryCodesResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NewMyRecoveryCodesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NewMyRecoveryCodesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NewMyRecoveryCodesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NewMyRecoveryCodesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AssociateMyTOTPResponse401Headers the declared response headers of an HTTP 401 response for AssociateMyTOTP
+type AssociateMyTOTPResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AssociateMyTOTPResponseDefaultHeaders the declared response headers of an HTTP default response for AssociateMyTOTP
+type AssociateMyTOTPResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type AssociateMyTOTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TOTPSetup
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AssociateMyTOTPResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *AssociateMyTOTPResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssociateMyTOTPResponse) GetJSON200() *TOTPSetup {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AssociateMyTOTPResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AssociateMyTOTPResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AssociateMyTOTPResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AssociateMyTOTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssociateMyTOTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssociateMyTOTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssociateMyTOTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyMyTOTPResponse401Headers the declared response headers of an HTTP 401 response for VerifyMyTOTP
+type VerifyMyTOTPResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// VerifyMyTOTPResponseDefaultHeaders the declared response headers of an HTTP default response for VerifyMyTOTP
+type VerifyMyTOTPResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type VerifyMyTOTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyMyTOTPResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *VerifyMyTOTPResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r VerifyMyTOTPResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r VerifyMyTOTPResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r VerifyMyTOTPResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r VerifyMyTOTPResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r VerifyMyTOTPResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyMyTOTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyMyTOTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyMyTOTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyMyTOTPResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15908,6 +18263,96 @@ func (r UpdateCompanyResponse) ContentType() string {
 	return ""
 }
 
+// SetCompanyRequireMFAResponse401Headers the declared response headers of an HTTP 401 response for SetCompanyRequireMFA
+type SetCompanyRequireMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetCompanyRequireMFAResponseDefaultHeaders the declared response headers of an HTTP default response for SetCompanyRequireMFA
+type SetCompanyRequireMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type SetCompanyRequireMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Company
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetCompanyRequireMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SetCompanyRequireMFAResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetCompanyRequireMFAResponse) GetJSON200() *Company {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetCompanyRequireMFAResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetCompanyRequireMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetCompanyRequireMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetCompanyRequireMFAResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetCompanyRequireMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetCompanyRequireMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetCompanyRequireMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetCompanyRequireMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetCompanyRequireMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LookupCompanyNamesResponse429Headers the declared response headers of an HTTP 429 response for LookupCompanyNames
 type LookupCompanyNamesResponse429Headers struct {
 	RetryAfter *int
@@ -18146,6 +20591,179 @@ func (r RotateSigningKeyResponse) ContentType() string {
 	return ""
 }
 
+// GetPoolMFAResponse401Headers the declared response headers of an HTTP 401 response for GetPoolMFA
+type GetPoolMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetPoolMFAResponseDefaultHeaders the declared response headers of an HTTP default response for GetPoolMFA
+type GetPoolMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type GetPoolMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoolMFA
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPoolMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetPoolMFAResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPoolMFAResponse) GetJSON200() *PoolMFA {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPoolMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPoolMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPoolMFAResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPoolMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPoolMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPoolMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPoolMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPoolMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutPoolMFAResponse401Headers the declared response headers of an HTTP 401 response for PutPoolMFA
+type PutPoolMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutPoolMFAResponseDefaultHeaders the declared response headers of an HTTP default response for PutPoolMFA
+type PutPoolMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type PutPoolMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PoolMFA
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutPoolMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PutPoolMFAResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutPoolMFAResponse) GetJSON200() *PoolMFA {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutPoolMFAResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutPoolMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutPoolMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutPoolMFAResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PutPoolMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutPoolMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutPoolMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutPoolMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutPoolMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRegistrationsResponse401Headers the declared response headers of an HTTP 401 response for ListRegistrations
 type ListRegistrationsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -18750,6 +21368,110 @@ func (r CreateUserResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportUsersResponse401Headers the declared response headers of an HTTP 401 response for ImportUsers
+type ImportUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ImportUsersResponseDefaultHeaders the declared response headers of an HTTP default response for ImportUsers
+type ImportUsersResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ImportUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserImportReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportUsersResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ImportUsersResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportUsersResponse) GetJSON200() *UserImportReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ImportUsersResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportUsersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19940,6 +22662,248 @@ func (r UnlinkUserIdentityResponse) ContentType() string {
 	return ""
 }
 
+// ResetUserMFAResponse401Headers the declared response headers of an HTTP 401 response for ResetUserMFA
+type ResetUserMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResetUserMFAResponseDefaultHeaders the declared response headers of an HTTP default response for ResetUserMFA
+type ResetUserMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ResetUserMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResetUserMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResetUserMFAResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResetUserMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResetUserMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResetUserMFAResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ResetUserMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetUserMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetUserMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetUserMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetUserMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserMFAResponse401Headers the declared response headers of an HTTP 401 response for GetUserMFA
+type GetUserMFAResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetUserMFAResponseDefaultHeaders the declared response headers of an HTTP default response for GetUserMFA
+type GetUserMFAResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type GetUserMFAResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserMFA
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserMFAResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetUserMFAResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserMFAResponse) GetJSON200() *UserMFA {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUserMFAResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUserMFAResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetUserMFAResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetUserMFAResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserMFAResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserMFAResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserMFAResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetUserMFAPreferenceResponse401Headers the declared response headers of an HTTP 401 response for SetUserMFAPreference
+type SetUserMFAPreferenceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetUserMFAPreferenceResponseDefaultHeaders the declared response headers of an HTTP default response for SetUserMFAPreference
+type SetUserMFAPreferenceResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type SetUserMFAPreferenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetUserMFAPreferenceResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SetUserMFAPreferenceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetUserMFAPreferenceResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetUserMFAPreferenceResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetUserMFAPreferenceResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetUserMFAPreferenceResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetUserMFAPreferenceResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetUserMFAPreferenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetUserMFAPreferenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetUserMFAPreferenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetUserMFAPreferenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SetUserPasswordResponse401Headers the declared response headers of an HTTP 401 response for SetUserPassword
 type SetUserPasswordResponse401Headers struct {
 	WWWAuthenticate *string
@@ -20558,9 +23522,73 @@ func (c *ClientWithResponses) ForgotPasswordWithResponse(ctx context.Context, bo
 	return ParseForgotPasswordResponse(rsp)
 }
 
+// SetupTOTPDuringSignInWithBodyWithResponse Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+//
+// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+func (c *ClientWithResponses) SetupTOTPDuringSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetupTOTPDuringSignInResponse, error) {
+	rsp, err := c.SetupTOTPDuringSignInWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetupTOTPDuringSignInResponse(rsp)
+}
+
+// SetupTOTPDuringSignInWithResponse Start enrolling an authenticator app during a sign-in that requires MFA (MFA_SETUP).
+//
+// Takes the session of an MFA_SETUP challenge and returns a new TOTP key (secret and otpauth URI)
+// and a new session for /api/v1/auth/mfa/totp/verify (docs/mfa.md).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/mfa/totp (the `SetupTOTPDuringSignIn` operationId).
+func (c *ClientWithResponses) SetupTOTPDuringSignInWithResponse(ctx context.Context, body SetupTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*SetupTOTPDuringSignInResponse, error) {
+	rsp, err := c.SetupTOTPDuringSignIn(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetupTOTPDuringSignInResponse(rsp)
+}
+
+// VerifyTOTPDuringSignInWithBodyWithResponse Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+//
+// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+func (c *ClientWithResponses) VerifyTOTPDuringSignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyTOTPDuringSignInResponse, error) {
+	rsp, err := c.VerifyTOTPDuringSignInWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyTOTPDuringSignInResponse(rsp)
+}
+
+// VerifyTOTPDuringSignInWithResponse Confirm the authenticator app with its first code during a sign-in (MFA_SETUP).
+//
+// Returns the session to answer the MFA_SETUP challenge with (POST /api/v1/auth/challenge).
+// A wrong code is 400 enable_software_token_mfa and counts in the account's lockout.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
+func (c *ClientWithResponses) VerifyTOTPDuringSignInWithResponse(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyTOTPDuringSignInResponse, error) {
+	rsp, err := c.VerifyTOTPDuringSignIn(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyTOTPDuringSignInResponse(rsp)
+}
+
 // PasskeySignInWithBodyWithResponse Finish a passwordless sign-in with the authenticator's answer
 //
-// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20575,7 +23603,7 @@ func (c *ClientWithResponses) PasskeySignInWithBodyWithResponse(ctx context.Cont
 
 // PasskeySignInWithResponse Finish a passwordless sign-in with the authenticator's answer
 //
-// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID token carries amr ["hwk"] (a device-bound key) or ["swk"] (a synced passkey). 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20996,6 +24024,110 @@ func (c *ClientWithResponses) UpdateMyAttributesWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseUpdateMyAttributesResponse(rsp)
+}
+
+// GetMyMFAWithResponse The caller's second factors and preferences.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/mfa (the `GetMyMFA` operationId).
+func (c *ClientWithResponses) GetMyMFAWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyMFAResponse, error) {
+	rsp, err := c.GetMyMFA(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMyMFAResponse(rsp)
+}
+
+// RemoveMyFactorWithResponse Remove one of the caller's factors (refused for the last one when MFA is required).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/me/mfa/factors/{factor} (the `RemoveMyFactor` operationId).
+func (c *ClientWithResponses) RemoveMyFactorWithResponse(ctx context.Context, factor string, reqEditors ...RequestEditorFn) (*RemoveMyFactorResponse, error) {
+	rsp, err := c.RemoveMyFactor(ctx, factor, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveMyFactorResponse(rsp)
+}
+
+// SetMyMFAPreferenceWithBodyWithResponse Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+func (c *ClientWithResponses) SetMyMFAPreferenceWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetMyMFAPreferenceResponse, error) {
+	rsp, err := c.SetMyMFAPreferenceWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyMFAPreferenceResponse(rsp)
+}
+
+// SetMyMFAPreferenceWithResponse Enable, disable or prefer a factor (Cognito's SetUserMFAPreference).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/me/mfa/preference (the `SetMyMFAPreference` operationId).
+func (c *ClientWithResponses) SetMyMFAPreferenceWithResponse(ctx context.Context, body SetMyMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMyMFAPreferenceResponse, error) {
+	rsp, err := c.SetMyMFAPreference(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetMyMFAPreferenceResponse(rsp)
+}
+
+// NewMyRecoveryCodesWithResponse Replace the caller's recovery codes with ten new ones, shown once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/mfa/recovery-codes (the `NewMyRecoveryCodes` operationId).
+func (c *ClientWithResponses) NewMyRecoveryCodesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NewMyRecoveryCodesResponse, error) {
+	rsp, err := c.NewMyRecoveryCodes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNewMyRecoveryCodesResponse(rsp)
+}
+
+// AssociateMyTOTPWithResponse Start enrolling an authenticator app (Cognito's AssociateSoftwareToken).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/mfa/totp (the `AssociateMyTOTP` operationId).
+func (c *ClientWithResponses) AssociateMyTOTPWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AssociateMyTOTPResponse, error) {
+	rsp, err := c.AssociateMyTOTP(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssociateMyTOTPResponse(rsp)
+}
+
+// VerifyMyTOTPWithBodyWithResponse Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+func (c *ClientWithResponses) VerifyMyTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyMyTOTPResponse, error) {
+	rsp, err := c.VerifyMyTOTPWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyMyTOTPResponse(rsp)
+}
+
+// VerifyMyTOTPWithResponse Confirm the authenticator app with its first code (Cognito's VerifySoftwareToken).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
+func (c *ClientWithResponses) VerifyMyTOTPWithResponse(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyMyTOTPResponse, error) {
+	rsp, err := c.VerifyMyTOTP(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyMyTOTPResponse(rsp)
 }
 
 // ListMyPasskeysWithResponse List the caller's passkeys
@@ -21508,6 +24640,32 @@ func (c *ClientWithResponses) UpdateCompanyWithResponse(ctx context.Context, poo
 	return ParseUpdateCompanyResponse(rsp)
 }
 
+// SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+func (c *ClientWithResponses) SetCompanyRequireMFAWithBodyWithResponse(ctx context.Context, pool PoolParameter, company string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetCompanyRequireMFAResponse, error) {
+	rsp, err := c.SetCompanyRequireMFAWithBody(ctx, pool, company, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCompanyRequireMFAResponse(rsp)
+}
+
+// SetCompanyRequireMFAWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
+func (c *ClientWithResponses) SetCompanyRequireMFAWithResponse(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCompanyRequireMFAResponse, error) {
+	rsp, err := c.SetCompanyRequireMFA(ctx, pool, company, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetCompanyRequireMFAResponse(rsp)
+}
+
 // LookupCompanyNamesWithResponse Look up company names (sign-up type-ahead)
 //
 // Public type-ahead for sign-up forms: up to 10 display names of active companies starting with prefix (case- and accent-insensitive). Only when the pool enables sign_up.company_lookup (404 otherwise). Rate-limited per client address (429).
@@ -21943,6 +25101,45 @@ func (c *ClientWithResponses) RotateSigningKeyWithResponse(ctx context.Context, 
 	return ParseRotateSigningKeyResponse(rsp)
 }
 
+// GetPoolMFAWithResponse The pool's MFA policy.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/pools/{pool}/mfa (the `GetPoolMFA` operationId).
+func (c *ClientWithResponses) GetPoolMFAWithResponse(ctx context.Context, pool PoolParameter, reqEditors ...RequestEditorFn) (*GetPoolMFAResponse, error) {
+	rsp, err := c.GetPoolMFA(ctx, pool, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPoolMFAResponse(rsp)
+}
+
+// PutPoolMFAWithBodyWithResponse Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+func (c *ClientWithResponses) PutPoolMFAWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPoolMFAResponse, error) {
+	rsp, err := c.PutPoolMFAWithBody(ctx, pool, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPoolMFAResponse(rsp)
+}
+
+// PutPoolMFAWithResponse Set the pool's MFA policy (OFF, OPTIONAL, ON and the allowed factors).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/mfa (the `PutPoolMFA` operationId).
+func (c *ClientWithResponses) PutPoolMFAWithResponse(ctx context.Context, pool PoolParameter, body PutPoolMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPoolMFAResponse, error) {
+	rsp, err := c.PutPoolMFA(ctx, pool, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPoolMFAResponse(rsp)
+}
+
 // ListRegistrationsWithResponse List registration requests
 //
 // Registration requests, newest first. A company admin sees their company's only.
@@ -22076,6 +25273,36 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, pool P
 		return nil, err
 	}
 	return ParseCreateUserResponse(rsp)
+}
+
+// ImportUsersWithBodyWithResponse Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *ClientWithResponses) ImportUsersWithBodyWithResponse(ctx context.Context, pool PoolParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error) {
+	rsp, err := c.ImportUsersWithBody(ctx, pool, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportUsersResponse(rsp)
+}
+
+// ImportUsersWithResponse Import users, with password hashes from other systems
+//
+// Import up to 1,000 users in the format of `gatehouse users export`. A password_hash may be argon2id, or a hash from another system (bcrypt, Django's pbkdf2_sha256, a Keycloak pbkdf2 credential, Firebase's $firebase-scrypt$..., argon2i; docs/migration.md), verified at the next sign-in and replaced by argon2id then; a user without one arrives RESET_REQUIRED. A username that exists is skipped, or replaced with replace. Users that fail are reported by index; the others are imported. Takes an admin API key: a global one, or one of this pool.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/users/import (the `ImportUsers` operationId).
+func (c *ClientWithResponses) ImportUsersWithResponse(ctx context.Context, pool PoolParameter, body ImportUsersJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportUsersResponse, error) {
+	rsp, err := c.ImportUsers(ctx, pool, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportUsersResponse(rsp)
 }
 
 // DeleteUserWithResponse Delete a user
@@ -22316,6 +25543,58 @@ func (c *ClientWithResponses) UnlinkUserIdentityWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseUnlinkUserIdentityResponse(rsp)
+}
+
+// ResetUserMFAWithResponse Remove every factor of a user (they enrol again where MFA is required); audited, the user is emailed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/mfa (the `ResetUserMFA` operationId).
+func (c *ClientWithResponses) ResetUserMFAWithResponse(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*ResetUserMFAResponse, error) {
+	rsp, err := c.ResetUserMFA(ctx, pool, username, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetUserMFAResponse(rsp)
+}
+
+// GetUserMFAWithResponse A user's second factors.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/pools/{pool}/users/{username}/mfa (the `GetUserMFA` operationId).
+func (c *ClientWithResponses) GetUserMFAWithResponse(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*GetUserMFAResponse, error) {
+	rsp, err := c.GetUserMFA(ctx, pool, username, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserMFAResponse(rsp)
+}
+
+// SetUserMFAPreferenceWithBodyWithResponse Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+func (c *ClientWithResponses) SetUserMFAPreferenceWithBodyWithResponse(ctx context.Context, pool PoolParameter, username Username, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetUserMFAPreferenceResponse, error) {
+	rsp, err := c.SetUserMFAPreferenceWithBody(ctx, pool, username, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserMFAPreferenceResponse(rsp)
+}
+
+// SetUserMFAPreferenceWithResponse Set a user's factor preferences (Cognito's AdminSetUserMFAPreference).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/users/{username}/mfa/preference (the `SetUserMFAPreference` operationId).
+func (c *ClientWithResponses) SetUserMFAPreferenceWithResponse(ctx context.Context, pool PoolParameter, username Username, body SetUserMFAPreferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*SetUserMFAPreferenceResponse, error) {
+	rsp, err := c.SetUserMFAPreference(ctx, pool, username, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetUserMFAPreferenceResponse(rsp)
 }
 
 // SetUserPasswordWithBodyWithResponse Set a user's password
@@ -22828,6 +26107,162 @@ func ParseForgotPasswordResponse(rsp *http.Response) (*ForgotPasswordResponse, e
 		response.Headers429 = &headers
 	case true:
 		var headers ForgotPasswordResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetupTOTPDuringSignInResponse parses an HTTP response from a SetupTOTPDuringSignInWithResponse call
+func ParseSetupTOTPDuringSignInResponse(rsp *http.Response) (*SetupTOTPDuringSignInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetupTOTPDuringSignInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TOTPSetup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetupTOTPDuringSignInResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers SetupTOTPDuringSignInResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyTOTPDuringSignInResponse parses an HTTP response from a VerifyTOTPDuringSignInWithResponse call
+func ParseVerifyTOTPDuringSignInResponse(rsp *http.Response) (*VerifyTOTPDuringSignInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyTOTPDuringSignInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Session string `json:"session"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers VerifyTOTPDuringSignInResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers VerifyTOTPDuringSignInResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -24475,6 +27910,437 @@ func ParseUpdateMyAttributesResponse(rsp *http.Response) (*UpdateMyAttributesRes
 		response.Headers429 = &headers
 	case true:
 		var headers UpdateMyAttributesResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMyMFAResponse parses an HTTP response from a GetMyMFAWithResponse call
+func ParseGetMyMFAResponse(rsp *http.Response) (*GetMyMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMyMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserMFA
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetMyMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers GetMyMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveMyFactorResponse parses an HTTP response from a RemoveMyFactorWithResponse call
+func ParseRemoveMyFactorResponse(rsp *http.Response) (*RemoveMyFactorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveMyFactorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveMyFactorResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers RemoveMyFactorResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetMyMFAPreferenceResponse parses an HTTP response from a SetMyMFAPreferenceWithResponse call
+func ParseSetMyMFAPreferenceResponse(rsp *http.Response) (*SetMyMFAPreferenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetMyMFAPreferenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetMyMFAPreferenceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers SetMyMFAPreferenceResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseNewMyRecoveryCodesResponse parses an HTTP response from a NewMyRecoveryCodesWithResponse call
+func ParseNewMyRecoveryCodesResponse(rsp *http.Response) (*NewMyRecoveryCodesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NewMyRecoveryCodesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			RecoveryCodes []string `json:"recovery_codes"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers NewMyRecoveryCodesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers NewMyRecoveryCodesResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAssociateMyTOTPResponse parses an HTTP response from a AssociateMyTOTPWithResponse call
+func ParseAssociateMyTOTPResponse(rsp *http.Response) (*AssociateMyTOTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssociateMyTOTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TOTPSetup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AssociateMyTOTPResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers AssociateMyTOTPResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyMyTOTPResponse parses an HTTP response from a VerifyMyTOTPWithResponse call
+func ParseVerifyMyTOTPResponse(rsp *http.Response) (*VerifyMyTOTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyMyTOTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers VerifyMyTOTPResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers VerifyMyTOTPResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -26673,6 +30539,90 @@ func ParseUpdateCompanyResponse(rsp *http.Response) (*UpdateCompanyResponse, err
 	return response, nil
 }
 
+// ParseSetCompanyRequireMFAResponse parses an HTTP response from a SetCompanyRequireMFAWithResponse call
+func ParseSetCompanyRequireMFAResponse(rsp *http.Response) (*SetCompanyRequireMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetCompanyRequireMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Company
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetCompanyRequireMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers SetCompanyRequireMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseLookupCompanyNamesResponse parses an HTTP response from a LookupCompanyNamesWithResponse call
 func ParseLookupCompanyNamesResponse(rsp *http.Response) (*LookupCompanyNamesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28781,6 +32731,167 @@ func ParseRotateSigningKeyResponse(rsp *http.Response) (*RotateSigningKeyRespons
 	return response, nil
 }
 
+// ParseGetPoolMFAResponse parses an HTTP response from a GetPoolMFAWithResponse call
+func ParseGetPoolMFAResponse(rsp *http.Response) (*GetPoolMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPoolMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoolMFA
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPoolMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers GetPoolMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutPoolMFAResponse parses an HTTP response from a PutPoolMFAWithResponse call
+func ParsePutPoolMFAResponse(rsp *http.Response) (*PutPoolMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutPoolMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PoolMFA
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutPoolMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers PutPoolMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListRegistrationsResponse parses an HTTP response from a ListRegistrationsWithResponse call
 func ParseListRegistrationsResponse(rsp *http.Response) (*ListRegistrationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -29342,6 +33453,104 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		response.Headers401 = &headers
 	case true:
 		var headers CreateUserResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportUsersResponse parses an HTTP response from a ImportUsersWithResponse call
+func ParseImportUsersResponse(rsp *http.Response) (*ImportUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserImportReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ImportUsersResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -30478,6 +34687,236 @@ func ParseUnlinkUserIdentityResponse(rsp *http.Response) (*UnlinkUserIdentityRes
 		response.Headers401 = &headers
 	case true:
 		var headers UnlinkUserIdentityResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetUserMFAResponse parses an HTTP response from a ResetUserMFAWithResponse call
+func ParseResetUserMFAResponse(rsp *http.Response) (*ResetUserMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetUserMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResetUserMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ResetUserMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserMFAResponse parses an HTTP response from a GetUserMFAWithResponse call
+func ParseGetUserMFAResponse(rsp *http.Response) (*GetUserMFAResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserMFAResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserMFA
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUserMFAResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers GetUserMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetUserMFAPreferenceResponse parses an HTTP response from a SetUserMFAPreferenceWithResponse call
+func ParseSetUserMFAPreferenceResponse(rsp *http.Response) (*SetUserMFAPreferenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetUserMFAPreferenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetUserMFAPreferenceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers SetUserMFAPreferenceResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

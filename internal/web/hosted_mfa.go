@@ -1,0 +1,157 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// The second-factor step of a hosted sign-in (docs/mfa.md): one page for
+// the TOTP and email code challenges (with a recovery code instead), the
+// choice between them, and the enrolment of an authenticator app when the
+// pool or company requires MFA of a user who has none (a QR code rendered
+// on the server and the key in text). Every answer is a POST to
+// /{pool}/mfa carrying the challenge's session; the session and the codes
+// are checked by the service.
+
+func isMFAChallenge(name string) bool {
+	switch name {
+	case auth.ChallengeSoftwareTokenMFA, auth.ChallengeEmailOTP, auth.ChallengeSelectMFAType, auth.ChallengeMFASetup:
+		return true
+	}
+	return false
+}
+
+// mfaState is what the page carries between steps.
+type mfaState struct {
+	challenge, session, username string
+	secret                       string // MFA_SETUP: the key being enrolled
+}
+
+type mfaChoice struct{ Value, Label string }
+
+func codeField(err string) []*formField {
+	return []*formField{{Name: "code", ID: "code", Label: text["field.otp"], Type: "text", Autocomplete: "one-time-code",
+		Inputmode: "numeric", MaxLength: 6, Required: true, Error: err}}
+}
+
+// mfaPage renders the step for st. For MFA_SETUP without a key yet it
+// starts the enrolment (AssociateSoftwareToken with the session).
+func (w *Web) mfaPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, status int, st mfaState, err error) {
+	data := map[string]any{"Challenge": st.challenge, "Username": st.username}
+	fields := codeField("")
+	switch st.challenge {
+	case auth.ChallengeSoftwareTokenMFA, auth.ChallengeEmailOTP:
+		data["Intro"] = text["mfa.totp.intro"]
+		if st.challenge == auth.ChallengeEmailOTP {
+			data["Intro"] = text["mfa.email.intro"]
+		}
+		data["Recovery"] = []*formField{{Name: "recovery_code", ID: "recovery_code", Label: text["field.recovery_code"],
+			Type: "text", Autocomplete: "off", MaxLength: 32}}
+	case auth.ChallengeSelectMFAType:
+		data["Intro"] = text["mfa.select.intro"]
+		data["Choices"] = []mfaChoice{{auth.ChallengeSoftwareTokenMFA, text["mfa.select."+auth.ChallengeSoftwareTokenMFA]},
+			{auth.ChallengeEmailOTP, text["mfa.select."+auth.ChallengeEmailOTP]}}
+	case auth.ChallengeMFASetup:
+		data["Intro"] = text["mfa.setup.intro"]
+		uri := ""
+		if st.secret == "" {
+			setup, aerr := w.svc.AssociateSoftwareToken(r.Context(), auth.MFAAuth{Client: h.client(), Session: st.session})
+			if aerr != nil {
+				w.mfaFailed(rw, r, h, st, aerr)
+				return
+			}
+			st.secret, st.session, uri = setup.SecretCode, setup.Session, setup.URI
+		} else {
+			uri = auth.TOTPURI(h.pool, st.username, st.secret)
+		}
+		qr, qerr := qrSVG(uri)
+		if qerr != nil {
+			w.errorPage(rw, r, qerr)
+			return
+		}
+		data["QR"], data["Secret"] = qr, st.secret
+	}
+	data["Session"] = st.session
+	data["Fields"] = fields
+	if err != nil {
+		data["Errors"] = summarize(fields, err, "code")
+	}
+	w.hostedPage(rw, r, h, status, "mfa", h.action("mfa"), data)
+}
+
+// mfaFailed answers a refused step: an expired or used session goes back
+// to the sign-in page; a locked account says for how long; a wrong code
+// shows the same step again.
+func (w *Web) mfaFailed(rw http.ResponseWriter, r *http.Request, h *hostedReq, st mfaState, err error) {
+	switch code := identity.ErrorCode(err); code {
+	case identity.CodeNotAuthorized:
+		fields := loginFields(st.username)
+		w.hostedPage(rw, r, h, http.StatusUnauthorized, "login", h.action("login"), map[string]any{"Fields": fields,
+			"Errors": summarize(fields, err, "password")})
+	case identity.CodePasswordAttemptsExceeded:
+		rw.Header().Set("Retry-After", strconv.Itoa(identity.RetryAfterSeconds(err)))
+		fields := loginFields(st.username)
+		w.hostedPage(rw, r, h, http.StatusTooManyRequests, "login", h.action("login"), map[string]any{"Fields": fields,
+			"Errors": []formError{{ID: "password", Message: fmtText("login.locked", humanWait(identity.RetryAfter(err)))}}})
+	case identity.CodeInternal, identity.CodeUnavailable:
+		w.errorPage(rw, r, err)
+	default:
+		w.mfaPage(rw, r, h, http.StatusBadRequest, st, err)
+	}
+}
+
+// mfaPost is POST /{pool}/mfa: answers the step the form carries.
+func (w *Web) mfaPost(rw http.ResponseWriter, r *http.Request) {
+	if !w.parseForm(rw, r) {
+		return
+	}
+	h, err := w.loadHosted(r)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	st := mfaState{challenge: r.PostFormValue("challenge"), session: r.PostFormValue("session"),
+		username: strings.TrimSpace(r.PostFormValue("username")), secret: r.PostFormValue("secret")}
+	if !isMFAChallenge(st.challenge) {
+		w.errorPage(rw, r, identity.FieldError("challenge", "Unknown step."))
+		return
+	}
+	if !w.allow(rw, r, "mfa", h) {
+		w.mfaPage(rw, r, h, http.StatusTooManyRequests, st, identity.Errorf(identity.CodeTooManyRequests, "slow down"))
+		return
+	}
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	responses := map[string]string{"USERNAME": st.username}
+	session := st.session
+	switch st.challenge {
+	case auth.ChallengeSelectMFAType:
+		responses["ANSWER"] = r.PostFormValue("answer")
+	case auth.ChallengeMFASetup:
+		next, err := w.svc.VerifySoftwareToken(r.Context(), auth.VerifyTOTPInput{MFAAuth: auth.MFAAuth{Client: h.client(), Session: st.session}, Code: code})
+		if err != nil {
+			w.mfaFailed(rw, r, h, st, err)
+			return
+		}
+		session = next
+	case auth.ChallengeSoftwareTokenMFA:
+		responses["SOFTWARE_TOKEN_MFA_CODE"] = code
+	case auth.ChallengeEmailOTP:
+		responses["EMAIL_OTP_CODE"] = code
+	}
+	if rc := strings.TrimSpace(r.PostFormValue("recovery_code")); rc != "" && r.PostFormValue("use") == "recovery" {
+		delete(responses, "SOFTWARE_TOKEN_MFA_CODE")
+		delete(responses, "EMAIL_OTP_CODE")
+		responses["RECOVERY_CODE"] = rc
+	}
+	res, err := w.svc.RespondToAuthChallenge(r.Context(), auth.RespondInput{Client: h.client(), ChallengeName: st.challenge,
+		Session: session, Responses: responses, Meta: meta(r)})
+	if err != nil {
+		w.mfaFailed(rw, r, h, st, err)
+		return
+	}
+	w.signedIn(rw, r, h, st.username, res)
+}
