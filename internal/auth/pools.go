@@ -325,9 +325,9 @@ func normalizePool(p *identity.Pool) error {
 		return identity.FieldError("name", "The pool name may not contain control characters.")
 	}
 	switch p.UsernameMode {
-	case identity.UsernameEmail, identity.UsernameWithEmailAlias:
+	case identity.UsernameEmail, identity.UsernameWithEmailAlias, identity.UsernamePlain:
 	default:
-		return identity.FieldError("username_mode", "The username mode must be %q or %q.", identity.UsernameEmail, identity.UsernameWithEmailAlias)
+		return identity.FieldError("username_mode", "The username mode must be %q, %q or %q.", identity.UsernameEmail, identity.UsernameWithEmailAlias, identity.UsernamePlain)
 	}
 	doms, err := normalizeDomains(p.Domains)
 	if err != nil {

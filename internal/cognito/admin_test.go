@@ -69,8 +69,10 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID,
 		Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(20)}}}))
 	d = must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: poolID}))
-	if *d.UserPool.Policies.PasswordPolicy.MinimumLength != 20 || !d.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly {
-		t.Fatalf("after UpdateUserPool %+v", d.UserPool.Policies.PasswordPolicy)
+	// As on AWS, UpdateUserPool sets every member it omits to its default:
+	// AdminCreateUserConfig goes back to open sign-up.
+	if *d.UserPool.Policies.PasswordPolicy.MinimumLength != 20 || d.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly {
+		t.Fatalf("after UpdateUserPool %+v %+v", d.UserPool.Policies.PasswordPolicy, d.UserPool.AdminCreateUserConfig)
 	}
 	_, err = e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID, MfaConfiguration: types.UserPoolMfaTypeOptional})
 	wantErr(t, err, "InvalidParameterException")
@@ -141,6 +143,8 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	wantErr(t, err, "ResourceNotFoundException")
 
 	// An admin-only pool refuses SignUp.
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID,
+		AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true}}))
 	mobile := lc.UserPoolClients[0].ClientId
 	if *lc.UserPoolClients[0].ClientName != "mobile" {
 		mobile = lc.UserPoolClients[1].ClientId

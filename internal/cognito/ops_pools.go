@@ -46,7 +46,7 @@ type numberConstraints struct {
 type schemaAttributeType struct {
 	Name                       string
 	AttributeDataType          string             `json:",omitempty"`
-	DeveloperOnlyAttribute     bool               `json:",omitempty"`
+	DeveloperOnlyAttribute     bool
 	Mutable                    *bool              `json:",omitempty"`
 	Required                   *bool              `json:",omitempty"`
 	StringAttributeConstraints *stringConstraints `json:",omitempty"`
@@ -81,9 +81,9 @@ type poolSettingsInput struct {
 	UserPoolAddOns         *userPoolAddOnsType
 	Schema                 []schemaAttributeType
 	UserPoolTier           string
-	// UserAttributeUpdateSettings: absent at CreateUserPool means no
-	// attribute requires verification before update (Cognito's default);
-	// absent at UpdateUserPool leaves the setting as it is.
+	// UserAttributeUpdateSettings: absent means no attribute requires
+	// verification before update (Cognito's default), at CreateUserPool
+	// and UpdateUserPool alike.
 	UserAttributeUpdateSettings *userAttributeUpdateSettingsType
 }
 
@@ -109,17 +109,21 @@ type userPoolType struct {
 	LastModifiedDate            *epoch
 	Status                      string `json:",omitempty"`
 	UserAttributeUpdateSettings userAttributeUpdateSettingsType
+	VerificationMessageTemplate struct{ DefaultEmailOption string }
+	EmailConfiguration          struct{ EmailSendingAccount string }
+	UserPoolTags                map[string]string
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
 	return "arn:aws:cognito-idp:" + p.Region() + ":" + h.opts.AccountID + ":userpool/" + p.ID
 }
 
-// standardAttrs are Cognito's standard attributes as SchemaAttributes lists
-// them; all are strings except the *_verified booleans and updated_at.
-var standardAttrs = []string{"address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name",
-	"locale", "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
-	"preferred_username", "profile", "sub", "updated_at", "website", "zoneinfo"}
+// standardAttrs are Cognito's standard attributes in the order AWS's
+// DescribeUserPool lists them; all are strings except the *_verified
+// booleans and updated_at.
+var standardAttrs = []string{"sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+	"profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale",
+	"phone_number", "phone_number_verified", "address", "updated_at"}
 
 func isStandardAttr(name string) bool { return contains(standardAttrs, name) }
 
@@ -142,13 +146,18 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		CreationDate:                toEpoch(p.CreatedAt),
 		LastModifiedDate:            toEpoch(p.UpdatedAt),
 		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
+		UserPoolTags:                map[string]string{},
 	}
+	// Codes by email, sent by the service itself (Gatehouse's outbox).
+	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
+	out.EmailConfiguration.EmailSendingAccount = "COGNITO_DEFAULT"
 	if !p.Settings.UserAttributeUpdate.EmailWithoutVerification {
 		out.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate = []string{"email"}
 	}
-	if p.UsernameMode == identity.UsernameEmail {
+	switch p.UsernameMode {
+	case identity.UsernameEmail:
 		out.UsernameAttributes = []string{"email"}
-	} else {
+	case identity.UsernameWithEmailAlias:
 		out.AliasAttributes = []string{"email"}
 	}
 	t, f := true, false
@@ -161,8 +170,18 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 			typ = "Number"
 		}
 		req := name == "sub" || (name == "email" && p.UsernameMode == identity.UsernameEmail)
-		mut := name != "sub"
-		out.SchemaAttributes = append(out.SchemaAttributes, schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(mut), Required: ptr(req)})
+		s := schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(name != "sub"), Required: ptr(req)}
+		switch {
+		case name == "sub":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "1", MaxLength: "2048"}
+		case name == "birthdate":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "10", MaxLength: "10"}
+		case name == "updated_at":
+			s.NumberAttributeConstraints = &numberConstraints{MinValue: "0"}
+		case typ == "String":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "0", MaxLength: "2048"}
+		}
+		out.SchemaAttributes = append(out.SchemaAttributes, s)
 	}
 	for _, d := range p.Schema {
 		s := schemaAttributeType{Name: d.Name, AttributeDataType: string(d.Type), Mutable: &f, Required: &f}
@@ -188,6 +207,16 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		out.SchemaAttributes = append(out.SchemaAttributes, s)
 	}
 	return out
+}
+
+// cognitoPasswordPolicy is Cognito's default password policy, which
+// CreateUserPool gives and UpdateUserPool restores when the request has
+// no PasswordPolicy: 8 characters with upper and lower case letters, a
+// number and a symbol; temporary passwords valid 7 days. Gatehouse's own
+// default (identity.DefaultPasswordPolicy) is for pools made its own way.
+func cognitoPasswordPolicy() identity.PasswordPolicy {
+	return identity.PasswordPolicy{MinimumLength: 8, MaximumLength: 256, RequireUppercase: true, RequireLowercase: true,
+		RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 7}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -305,17 +334,34 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		return identity.FieldError("AliasAttributes", "UsernameAttributes and AliasAttributes cannot both be set.")
 	}
 	if create {
-		if len(in.UsernameAttributes) > 0 {
+		switch {
+		case len(in.UsernameAttributes) > 0:
 			p.UsernameMode = identity.UsernameEmail
-		} else {
+		case len(in.AliasAttributes) > 0:
 			p.UsernameMode = identity.UsernameWithEmailAlias
+		default: // Cognito's default: plain usernames, email only an attribute
+			p.UsernameMode = identity.UsernamePlain
 		}
 	} else if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 {
 		return identity.FieldError("UsernameAttributes", "Username and alias attributes cannot be changed after a pool is created.")
 	}
+	// Every member below that the request omits takes Cognito's default,
+	// at UpdateUserPool too ("If you don't provide a value for an
+	// attribute, Amazon Cognito sets it to its default value"). Gatehouse's
+	// own password settings (blocked words, common-password list) are not
+	// Cognito members and stay as they are.
+	blockCommon, blocked := p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords
+	p.PasswordPolicy = cognitoPasswordPolicy()
+	p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords = blockCommon, blocked
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		pp := in.Policies.PasswordPolicy
+		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {
+			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
+		}
 		if pp.MinimumLength != nil {
+			if *pp.MinimumLength < 6 || *pp.MinimumLength > 99 {
+				return identity.FieldError("MinimumLength", "1 validation error detected: Value '%d' at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value between 6 and 99", *pp.MinimumLength)
+			}
 			p.PasswordPolicy.MinimumLength = *pp.MinimumLength
 		}
 		p.PasswordPolicy.RequireUppercase = pp.RequireUppercase
@@ -323,24 +369,23 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		p.PasswordPolicy.RequireNumbers = pp.RequireNumbers
 		p.PasswordPolicy.RequireSymbols = pp.RequireSymbols
 		if pp.TemporaryPasswordValidityDays != nil {
+			if *pp.TemporaryPasswordValidityDays < 0 || *pp.TemporaryPasswordValidityDays > 365 {
+				return identity.FieldError("TemporaryPasswordValidityDays", "1 validation error detected: Value '%d' at 'policies.passwordPolicy.temporaryPasswordValidityDays' failed to satisfy constraint: Member must have value between 0 and 365", *pp.TemporaryPasswordValidityDays)
+			}
 			p.PasswordPolicy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
 		}
-		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {
-			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
+	}
+	var list []string
+	if u := in.UserAttributeUpdateSettings; u != nil {
+		list = u.AttributesRequireVerificationBeforeUpdate
+	}
+	for _, a := range list {
+		if a != "email" {
+			return identity.FieldError("UserAttributeUpdateSettings", "Gatehouse verifies email only; %s cannot require verification before update.", safeOpName(a))
 		}
 	}
-	if u := in.UserAttributeUpdateSettings; u != nil || create {
-		var list []string
-		if u != nil {
-			list = u.AttributesRequireVerificationBeforeUpdate
-		}
-		for _, a := range list {
-			if a != "email" {
-				return identity.FieldError("UserAttributeUpdateSettings", "Gatehouse verifies email only; %s cannot require verification before update.", safeOpName(a))
-			}
-		}
-		p.Settings.UserAttributeUpdate.EmailWithoutVerification = len(list) == 0
-	}
+	p.Settings.UserAttributeUpdate.EmailWithoutVerification = len(list) == 0
+	p.AdminCreateUserOnly = false
 	if c := in.AdminCreateUserConfig; c != nil {
 		p.AdminCreateUserOnly = c.AllowAdminCreateUserOnly
 		if c.UnusedAccountValidityDays != nil && (in.Policies == nil || in.Policies.PasswordPolicy == nil || in.Policies.PasswordPolicy.TemporaryPasswordValidityDays == nil) {
@@ -361,7 +406,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	if in.PoolName == "" {
 		return nil, identity.FieldError("PoolName", "1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must not be null.")
 	}
-	p := identity.Pool{PasswordPolicy: identity.DefaultPasswordPolicy()}
+	var p identity.Pool
 	if err := applySettings(&p, &in.poolSettingsInput, true); err != nil {
 		return nil, err
 	}
@@ -371,7 +416,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	}
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
-		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema,
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256",
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification})
 	if err != nil {
 		return nil, err

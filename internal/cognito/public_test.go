@@ -205,7 +205,7 @@ func testNewPasswordChallenge(t *testing.T, e *env) {
 	poolID, clientID := e.newPool("challenge")
 	for i, admin := range []bool{false, true} {
 		email := []string{"temp@example.com", "temp2@example.com"}[i]
-		temp := "Provisional passphrase 123456"
+		temp := "Provisional passphrase 123456!"
 		must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(email),
 			TemporaryPassword: aws.String(temp), MessageAction: types.MessageActionTypeSuppress}))
 		params := map[string]string{"USERNAME": email, "PASSWORD": temp}

@@ -30,8 +30,8 @@ var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, K
 
 const (
 	baseURL       = "https://id.example.test"
-	goodPassword  = testenv.Password
-	otherPassword = "a different long passphrase 7"
+	goodPassword  = "Correct horse battery staple 42!" // Cognito's default policy: upper, lower, number, symbol
+	otherPassword = "A different long passphrase 7!"
 	keyID         = "AKIAGATEHOUSETEST01"
 	keySecret     = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	region        = "eu-west-1"
