@@ -45,7 +45,7 @@ type numberConstraints struct {
 
 type schemaAttributeType struct {
 	Name                       string
-	AttributeDataType          string             `json:",omitempty"`
+	AttributeDataType          string `json:",omitempty"`
 	DeveloperOnlyAttribute     bool
 	Mutable                    *bool              `json:",omitempty"`
 	Required                   *bool              `json:",omitempty"`
