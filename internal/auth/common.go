@@ -241,7 +241,7 @@ func validateUsername(p *identity.Pool, username string) (string, error) {
 	}
 	for _, r := range u {
 		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
-			return "", identity.FieldError("username", "The username may not contain spaces or control characters.")
+			return "", identity.FieldError("username", `1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 		}
 	}
 	if p.UsernameMode == identity.UsernameWithEmailAlias && strings.Contains(u, "@") {
