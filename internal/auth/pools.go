@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -91,6 +92,12 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		UpdatedAt:                  now,
 	}
 	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
+	if len(in.Tags) > 0 {
+		if err := ValidateTags(in.Tags); err != nil {
+			return nil, err
+		}
+		p.Settings.Tags = maps.Clone(in.Tags)
+	}
 	if in.PasswordPolicy != nil {
 		p.PasswordPolicy = *in.PasswordPolicy
 		p.PasswordPolicy.BlockedWords = append([]string(nil), in.PasswordPolicy.BlockedWords...)

@@ -186,6 +186,8 @@ type CreatePoolInput struct {
 	// once, unverified (identity.UserAttributeUpdateSettings; Cognito's
 	// CreateUserPool default). False: it is pending until confirmed.
 	EmailUpdateWithoutVerification bool
+	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).
+	Tags map[string]string
 }
 
 // CreateClientInput creates an app client.

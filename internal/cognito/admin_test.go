@@ -42,6 +42,43 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	}
 	poolID := p.Id
 
+	// Tags: UserPoolTags at creation, TagResource, UntagResource.
+	tags := func() map[string]string {
+		t.Helper()
+		return must[*cip.ListTagsForResourceOutput](t)(e.admin.ListTagsForResource(ctx, &cip.ListTagsForResourceInput{ResourceArn: p.Arn})).Tags
+	}
+	if got := tags(); len(got) != 1 || got["ignored"] != "yes" || p.UserPoolTags["ignored"] != "yes" {
+		t.Fatalf("tags after CreateUserPool: %v, UserPoolTags %v", got, p.UserPoolTags)
+	}
+	must[*cip.TagResourceOutput](t)(e.admin.TagResource(ctx, &cip.TagResourceInput{ResourceArn: p.Arn, Tags: map[string]string{"team": "identity", "cost-centre": "42"}}))
+	must[*cip.UntagResourceOutput](t)(e.admin.UntagResource(ctx, &cip.UntagResourceInput{ResourceArn: p.Arn, TagKeys: []string{"ignored", "absent"}}))
+	if got := tags(); len(got) != 2 || got["team"] != "identity" || got["cost-centre"] != "42" {
+		t.Fatalf("tags after TagResource and UntagResource: %v", got)
+	}
+	many := map[string]string{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for name, c := range map[string]struct {
+		arn  string
+		tags map[string]string
+		want string
+	}{
+		"not a user pool":  {"arn:aws:s3:::bucket", map[string]string{"a": "b"}, "InvalidParameterException"},
+		"unknown pool":     {"arn:aws:cognito-idp:" + region + ":123456789012:userpool/" + region + "_nopenope1", map[string]string{"a": "b"}, "ResourceNotFoundException"},
+		"reserved key":     {*p.Arn, map[string]string{"aws:owner": "x"}, "InvalidParameterException"},
+		"bad character":    {*p.Arn, map[string]string{"a<b": "x"}, "InvalidParameterException"},
+		"over 50 in total": {*p.Arn, many, "InvalidParameterException"},
+	} {
+		_, err := e.admin.TagResource(ctx, &cip.TagResourceInput{ResourceArn: aws.String(c.arn), Tags: c.tags})
+		if errCode(err) != c.want {
+			t.Errorf("TagResource %s: %v, want %s", name, err, c.want)
+		}
+	}
+	if got := tags(); len(got) != 2 {
+		t.Fatalf("a refused TagResource changed the tags: %v", got)
+	}
+
 	for name, in := range map[string]*cip.CreateUserPoolInput{
 		"mfa":           {PoolName: aws.String("x"), MfaConfiguration: types.UserPoolMfaTypeOn},
 		"phone":         {PoolName: aws.String("x"), UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypePhoneNumber}},

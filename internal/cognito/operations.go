@@ -35,6 +35,9 @@ var operations = map[string]operation{
 	"ListUserPoolClients":    {true, (*Handler).listUserPoolClients},
 	"UpdateUserPoolClient":   {true, (*Handler).updateUserPoolClient},
 	"DeleteUserPoolClient":   {true, (*Handler).deleteUserPoolClient},
+	"TagResource":            {true, (*Handler).tagResource},
+	"UntagResource":          {true, (*Handler).untagResource},
+	"ListTagsForResource":    {true, (*Handler).listTagsForResource},
 
 	// Users (SigV4).
 	"AdminCreateUser":             {true, (*Handler).adminCreateUser},

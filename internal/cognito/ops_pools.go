@@ -85,6 +85,10 @@ type poolSettingsInput struct {
 	// verification before update (Cognito's default), at CreateUserPool
 	// and UpdateUserPool alike.
 	UserAttributeUpdateSettings *userAttributeUpdateSettingsType
+	// UserPoolTags: given, they replace the pool's tags; absent at
+	// UpdateUserPool, the tags stay (TagResource and UntagResource own
+	// them).
+	UserPoolTags map[string]string
 }
 
 // userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
@@ -147,6 +151,9 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		LastModifiedDate:            toEpoch(p.UpdatedAt),
 		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
 		UserPoolTags:                map[string]string{},
+	}
+	if len(p.Settings.Tags) > 0 {
+		out.UserPoolTags = p.Settings.Tags
 	}
 	// Codes by email, sent by the service itself (Gatehouse's outbox).
 	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
@@ -416,7 +423,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	}
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
-		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256",
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags,
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification})
 	if err != nil {
 		return nil, err
@@ -493,6 +500,12 @@ func (h *Handler) updateUserPool(c *call) (any, error) {
 	}
 	if err := applySettings(p, &in.poolSettingsInput, false); err != nil {
 		return nil, err
+	}
+	if in.UserPoolTags != nil {
+		if err := auth.ValidateTags(in.UserPoolTags); err != nil {
+			return nil, err
+		}
+		p.Settings.Tags = in.UserPoolTags
 	}
 	_, err = h.svc.UpdatePool(c.ctx, p)
 	return nil, err

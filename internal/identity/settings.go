@@ -17,6 +17,9 @@ type PoolSettings struct {
 	// UserAttributeUpdate says when a user's new email takes effect
 	// (Cognito's UserAttributeUpdateSettings).
 	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
+	// Tags are the pool's resource tags (Cognito's UserPoolTags,
+	// TagResource): labels for the operator, with no effect on behaviour.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // UserAttributeUpdateSettings says how a user's change of their own email
