@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/cognito"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 )
 
@@ -36,6 +37,18 @@ type CognitoConfig struct {
 	AccessKeyID         string `yaml:"access_key_id"`
 	SecretAccessKey     string `yaml:"secret_access_key"`
 	SecretAccessKeyFile string `yaml:"secret_access_key_file"`
+	// Lambdas maps Lambda function ARNs that CreateUserPool/UpdateUserPool
+	// name in LambdaConfig to the webhooks that stand for them.
+	Lambdas []CognitoLambda `yaml:"lambdas"`
+}
+
+// CognitoLambda is one Lambda ARN and its webhook (URL and signing
+// secret, 16 to 256 bytes, or its file).
+type CognitoLambda struct {
+	ARN        string `yaml:"arn"`
+	URL        string `yaml:"url"`
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
 }
 
 // CognitoAccessKey is one access key pair; the secret may come from a file.
@@ -88,6 +101,9 @@ func (cc *CognitoConfig) resolveSecrets() error {
 	for i := range cc.AccessKeys {
 		read(fmt.Sprintf("cognito.access_keys[%d].secret", i), &cc.AccessKeys[i].Secret, cc.AccessKeys[i].SecretFile)
 	}
+	for i := range cc.Lambdas {
+		read(fmt.Sprintf("cognito.lambdas[%d].secret", i), &cc.Lambdas[i].Secret, cc.Lambdas[i].SecretFile)
+	}
 	return errors.Join(errs...)
 }
 
@@ -125,6 +141,21 @@ func checkCognito(c *Config) string {
 		}
 		seen[k.ID] = true
 	}
+	arns := map[string]bool{}
+	for i, l := range cc.Lambdas {
+		name := fmt.Sprintf("cognito.lambdas[%d]", i)
+		switch {
+		case !strings.HasPrefix(l.ARN, "arn:"):
+			return fmt.Sprintf("%s: arn %q: want a Lambda function ARN (arn:aws:lambda:...)", name, l.ARN)
+		case arns[l.ARN]:
+			return fmt.Sprintf("%s: arn %s is listed twice", name, l.ARN)
+		case hooks.ValidateURL(l.URL) != nil:
+			return fmt.Sprintf("%s: url %q: want the webhook's http(s) URL", name, l.URL)
+		case len(l.Secret) < 16 || len(l.Secret) > 256:
+			return fmt.Sprintf("%s: the webhook secret must be 16 to 256 bytes (set it, or its _file)", name)
+		}
+		arns[l.ARN] = true
+	}
 	return ""
 }
 
@@ -152,6 +183,10 @@ func mountCognito(mux *http.ServeMux, svc *auth.Service, cfg Config, log *slog.L
 		Log:          log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Now:          time.Now,
+		Lambdas:      map[string]cognito.LambdaTarget{},
+	}
+	for _, l := range cfg.Cognito.Lambdas {
+		opts.Lambdas[l.ARN] = cognito.LambdaTarget{URL: l.URL, Secret: l.Secret}
 	}
 	if len(cfg.Admin.AllowFrom) > 0 {
 		allowed := ParsePrefixes(cfg.Admin.AllowFrom)

@@ -92,6 +92,10 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		UpdatedAt:                  now,
 	}
 	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
+	p.Settings.Hooks = in.Hooks
+	if err := mergeHooks(&identity.Pool{}, p); err != nil { // every hook with its secret
+		return nil, err
+	}
 	if len(in.Tags) > 0 {
 		if err := ValidateTags(in.Tags); err != nil {
 			return nil, err

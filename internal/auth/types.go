@@ -188,6 +188,8 @@ type CreatePoolInput struct {
 	EmailUpdateWithoutVerification bool
 	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).
 	Tags map[string]string
+	// Hooks are the pool's webhooks, each with its secret set (NewHookSecret).
+	Hooks identity.HookSettings
 }
 
 // CreateClientInput creates an app client.

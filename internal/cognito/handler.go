@@ -48,6 +48,9 @@ type Options struct {
 	Log          *slog.Logger // default slog.Default()
 	MaxBodyBytes int64        // default DefaultMaxBodyBytes
 	Now          func() time.Time
+	// Lambdas maps Lambda function ARNs to the webhooks that stand for
+	// them, for LambdaConfig in CreateUserPool and UpdateUserPool.
+	Lambdas map[string]LambdaTarget
 }
 
 // Handler serves Cognito's JSON 1.1 protocol. Create it with New.

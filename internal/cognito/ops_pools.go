@@ -71,7 +71,7 @@ type userAttributeUpdateSettingsType struct {
 // poolSettingsInput is what CreateUserPool and UpdateUserPool share.
 type poolSettingsInput struct {
 	Policies               *policiesType
-	LambdaConfig           map[string]any
+	LambdaConfig           *lambdaConfigType
 	AutoVerifiedAttributes []string
 	AliasAttributes        []string
 	UsernameAttributes     []string
@@ -97,7 +97,7 @@ type userPoolType struct {
 	Name                        string
 	Arn                         string
 	Policies                    policiesType
-	LambdaConfig                map[string]any
+	LambdaConfig                lambdaConfigType
 	SchemaAttributes            []schemaAttributeType
 	AutoVerifiedAttributes      []string
 	AliasAttributes             []string `json:",omitempty"`
@@ -139,7 +139,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		Policies: policiesType{PasswordPolicy: &passwordPolicyType{MinimumLength: &minLen, RequireUppercase: pp.RequireUppercase,
 			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
 			TemporaryPasswordValidityDays: &tmpDays}},
-		LambdaConfig:                map[string]any{},
+		LambdaConfig:                lambdaConfigOf(p.Settings.Hooks),
 		AutoVerifiedAttributes:      []string{"email"},
 		MfaConfiguration:            "OFF",
 		EstimatedNumberOfUsers:      users,
@@ -308,9 +308,6 @@ func atoiField(field, name, v string) (int, error) {
 // applySettings checks in against what Gatehouse can honour and applies it
 // to p. create says whether username/alias attributes may be set.
 func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
-	if len(in.LambdaConfig) > 0 {
-		return identity.FieldError("LambdaConfig", "Lambda triggers are not supported by Gatehouse; use the pool's hooks (docs/cognito.md).")
-	}
 	switch in.MfaConfiguration {
 	case "", "OFF":
 	default:
@@ -417,13 +414,17 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	if err := applySettings(&p, &in.poolSettingsInput, true); err != nil {
 		return nil, err
 	}
+	hooks, err := h.lambdaHooks(in.LambdaConfig, identity.HookSettings{})
+	if err != nil {
+		return nil, err
+	}
 	schema, err := customAttrDefs("Schema", in.Schema, true)
 	if err != nil {
 		return nil, err
 	}
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
-		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags,
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification})
 	if err != nil {
 		return nil, err
@@ -465,13 +466,13 @@ func (h *Handler) listUserPools(c *call) (any, error) {
 	type desc struct {
 		Id               string
 		Name             string
-		LambdaConfig     map[string]any
+		LambdaConfig     lambdaConfigType
 		CreationDate     *epoch
 		LastModifiedDate *epoch
 	}
 	out := make([]desc, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, desc{p.ID, p.Name, map[string]any{}, toEpoch(p.CreatedAt), toEpoch(p.UpdatedAt)})
+		out = append(out, desc{p.ID, p.Name, lambdaConfigOf(p.Settings.Hooks), toEpoch(p.CreatedAt), toEpoch(p.UpdatedAt)})
 	}
 	return struct {
 		UserPools []desc
@@ -499,6 +500,11 @@ func (h *Handler) updateUserPool(c *call) (any, error) {
 		p.Name = in.PoolName
 	}
 	if err := applySettings(p, &in.poolSettingsInput, false); err != nil {
+		return nil, err
+	}
+	// As on AWS, the triggers are what LambdaConfig says: omitting it
+	// removes them.
+	if p.Settings.Hooks, err = h.lambdaHooks(in.LambdaConfig, p.Settings.Hooks); err != nil {
 		return nil, err
 	}
 	if in.UserPoolTags != nil {
