@@ -29,6 +29,10 @@ func exceptionFor(err error) exception {
 	if errors.As(err, &se) {
 		return exception{http.StatusBadRequest, se.Type, se.Message}
 	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return exception{http.StatusBadRequest, ae.Type, ae.Message}
+	}
 	var ue *unknownOperationError
 	if errors.As(err, &ue) {
 		return exception{http.StatusBadRequest, "UnknownOperationException", ue.Error()}

@@ -28,6 +28,7 @@ var scenarios = []struct {
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
+	{"identity_providers", testIdentityProviders},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -108,7 +109,7 @@ var volatile = map[string]string{
 }
 
 // unordered lists come back in the order of random ids.
-var unordered = map[string]bool{"UserPools": true, "UserPoolClients": true, "Users": true, "Groups": true}
+var unordered = map[string]bool{"UserPools": true, "UserPoolClients": true, "Users": true, "Groups": true, "Providers": true}
 
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)

@@ -39,6 +39,14 @@ var operations = map[string]operation{
 	"UntagResource":          {true, (*Handler).untagResource},
 	"ListTagsForResource":    {true, (*Handler).listTagsForResource},
 
+	// Identity providers (SigV4).
+	"CreateIdentityProvider":          {true, (*Handler).createIdentityProvider},
+	"DescribeIdentityProvider":        {true, (*Handler).describeIdentityProvider},
+	"UpdateIdentityProvider":          {true, (*Handler).updateIdentityProvider},
+	"DeleteIdentityProvider":          {true, (*Handler).deleteIdentityProvider},
+	"ListIdentityProviders":           {true, (*Handler).listIdentityProviders},
+	"GetIdentityProviderByIdentifier": {true, (*Handler).getIdentityProviderByIdentifier},
+
 	// Users (SigV4).
 	"AdminCreateUser":             {true, (*Handler).adminCreateUser},
 	"AdminGetUser":                {true, (*Handler).adminGetUser},
