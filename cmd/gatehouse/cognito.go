@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,6 +41,9 @@ type CognitoConfig struct {
 	// Lambdas maps Lambda function ARNs that CreateUserPool/UpdateUserPool
 	// name in LambdaConfig to the webhooks that stand for them.
 	Lambdas []CognitoLambda `yaml:"lambdas"`
+	// DomainSuffix turns CreateUserPoolDomain's prefix domains into hosts:
+	// <prefix>.<domain_suffix>. Default: base_url's host.
+	DomainSuffix string `yaml:"domain_suffix"`
 }
 
 // CognitoLambda is one Lambda ARN and its webhook (URL and signing
@@ -141,6 +145,9 @@ func checkCognito(c *Config) string {
 		}
 		seen[k.ID] = true
 	}
+	if d := cc.DomainSuffix; d != "" && (strings.ContainsAny(d, "/:@ ") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".")) {
+		return fmt.Sprintf("cognito.domain_suffix %q: want a host name such as auth.example.com", d)
+	}
 	arns := map[string]bool{}
 	for i, l := range cc.Lambdas {
 		name := fmt.Sprintf("cognito.lambdas[%d]", i)
@@ -184,6 +191,13 @@ func mountCognito(mux *http.ServeMux, svc *auth.Service, cfg Config, log *slog.L
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Now:          time.Now,
 		Lambdas:      map[string]cognito.LambdaTarget{},
+		DomainSuffix: cfg.Cognito.DomainSuffix,
+	}
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+		opts.DomainTarget = u.Hostname()
+		if opts.DomainSuffix == "" {
+			opts.DomainSuffix = u.Hostname()
+		}
 	}
 	for _, l := range cfg.Cognito.Lambdas {
 		opts.Lambdas[l.ARN] = cognito.LambdaTarget{URL: l.URL, Secret: l.Secret}

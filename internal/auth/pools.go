@@ -573,6 +573,30 @@ func isIPLiteral(h string) bool {
 	return strings.Contains(h, ".") || strings.Contains(h, ":")
 }
 
+// PoolByDomain returns the pool whose settings hold the Cognito API
+// domain d (UserPoolDomain's prefix or custom domain), or
+// resource_not_found.
+func (s *Service) PoolByDomain(ctx context.Context, d string) (*identity.Pool, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	tok := ""
+	for d != "" {
+		ps, next, err := s.cfg.Store.ListPools(ctx, page{Limit: store.MaxPageLimit, Token: tok})
+		if err != nil {
+			return nil, wrapStoreErr("list pools", err)
+		}
+		for _, p := range ps {
+			if ud := p.Settings.UserPoolDomain; ud.Prefix == d || ud.Custom == d {
+				return p, nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		tok = next
+	}
+	return nil, identity.Errorf(identity.CodeResourceNotFound, "No such domain.")
+}
+
 // checkDomainsFree returns conflict if another pool already claims one of
 // p's domains: a host name must resolve to exactly one pool.
 func (s *Service) checkDomainsFree(ctx context.Context, q store.Querier, p *identity.Pool) error {

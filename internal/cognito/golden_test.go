@@ -29,6 +29,7 @@ var scenarios = []struct {
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
 	{"identity_providers", testIdentityProviders},
+	{"domains", testDomains},
 }
 
 // TestOperations runs the scenarios, then checks that every operation

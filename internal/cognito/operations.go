@@ -39,6 +39,12 @@ var operations = map[string]operation{
 	"UntagResource":          {true, (*Handler).untagResource},
 	"ListTagsForResource":    {true, (*Handler).listTagsForResource},
 
+	// Domains (SigV4).
+	"CreateUserPoolDomain":   {true, (*Handler).createUserPoolDomain},
+	"DescribeUserPoolDomain": {true, (*Handler).describeUserPoolDomain},
+	"UpdateUserPoolDomain":   {true, (*Handler).updateUserPoolDomain},
+	"DeleteUserPoolDomain":   {true, (*Handler).deleteUserPoolDomain},
+
 	// Identity providers (SigV4).
 	"CreateIdentityProvider":          {true, (*Handler).createIdentityProvider},
 	"DescribeIdentityProvider":        {true, (*Handler).describeIdentityProvider},

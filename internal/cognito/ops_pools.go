@@ -116,6 +116,8 @@ type userPoolType struct {
 	VerificationMessageTemplate struct{ DefaultEmailOption string }
 	EmailConfiguration          struct{ EmailSendingAccount string }
 	UserPoolTags                map[string]string
+	Domain                      string `json:",omitempty"`
+	CustomDomain                string `json:",omitempty"`
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
@@ -155,6 +157,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 	if len(p.Settings.Tags) > 0 {
 		out.UserPoolTags = p.Settings.Tags
 	}
+	out.Domain, out.CustomDomain = p.Settings.UserPoolDomain.Prefix, p.Settings.UserPoolDomain.Custom
 	// Codes by email, sent by the service itself (Gatehouse's outbox).
 	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
 	out.EmailConfiguration.EmailSendingAccount = "COGNITO_DEFAULT"

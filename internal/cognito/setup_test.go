@@ -106,7 +106,8 @@ func setup(t testing.TB, opts ...setupOpts) *env {
 	rec := &recorder{bodies: map[string][]byte{}}
 	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &hp, Surfaces: testenv.Cognito, Wrap: rec.wrap,
 		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: keySecret}},
-			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin, Lambdas: o.lambdas}})
+			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin, Lambdas: o.lambdas,
+			DomainSuffix: "auth.example.test", DomainTarget: "id.example.test"}})
 	e := &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, rec: rec, stack: s}
 	e.admin = e.client(credentials.NewStaticCredentialsProvider(keyID, keySecret, ""))
 	e.public = e.client(aws.AnonymousCredentials{})

@@ -20,6 +20,19 @@ type PoolSettings struct {
 	// Tags are the pool's resource tags (Cognito's UserPoolTags,
 	// TagResource): labels for the operator, with no effect on behaviour.
 	Tags map[string]string `json:"tags,omitempty"`
+	// UserPoolDomain is the Cognito API's domain of the pool
+	// (CreateUserPoolDomain): a prefix, whose host <prefix>.<suffix> is
+	// in Pool.Domains, and a custom domain (itself in Pool.Domains) with
+	// the certificate ARN it was given.
+	UserPoolDomain UserPoolDomain `json:"user_pool_domain,omitzero"`
+}
+
+// UserPoolDomain records the domains the Cognito API gave the pool.
+type UserPoolDomain struct {
+	Prefix         string `json:"prefix,omitempty"`
+	PrefixHost     string `json:"prefix_host,omitempty"`
+	Custom         string `json:"custom,omitempty"`
+	CertificateARN string `json:"certificate_arn,omitempty"`
 }
 
 // UserAttributeUpdateSettings says how a user's change of their own email
