@@ -30,6 +30,7 @@ var scenarios = []struct {
 	{"federation_links", testFederationLinks},
 	{"identity_providers", testIdentityProviders},
 	{"domains", testDomains},
+	{"resource_servers", testResourceServers},
 }
 
 // TestOperations runs the scenarios, then checks that every operation

@@ -45,6 +45,13 @@ var operations = map[string]operation{
 	"UpdateUserPoolDomain":   {true, (*Handler).updateUserPoolDomain},
 	"DeleteUserPoolDomain":   {true, (*Handler).deleteUserPoolDomain},
 
+	// Resource servers (SigV4).
+	"CreateResourceServer":   {true, (*Handler).createResourceServer},
+	"DescribeResourceServer": {true, (*Handler).describeResourceServer},
+	"UpdateResourceServer":   {true, (*Handler).updateResourceServer},
+	"DeleteResourceServer":   {true, (*Handler).deleteResourceServer},
+	"ListResourceServers":    {true, (*Handler).listResourceServers},
+
 	// Identity providers (SigV4).
 	"CreateIdentityProvider":          {true, (*Handler).createIdentityProvider},
 	"DescribeIdentityProvider":        {true, (*Handler).describeIdentityProvider},

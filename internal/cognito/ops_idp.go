@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
@@ -221,13 +220,10 @@ func (h *Handler) listIdentityProviders(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	if in.NextToken != "" {
-		n, err := strconv.Atoi(in.NextToken)
-		if err != nil || n < 0 || n > len(p.Settings.IdentityProviders) {
-			return nil, identity.FieldError("NextToken", "Invalid NextToken.")
-		}
-		start = n
+	list := p.Settings.IdentityProviders
+	start, end, next, err := offsetPage(len(list), in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
 	}
 	type desc struct {
 		ProviderName     string
@@ -236,14 +232,8 @@ func (h *Handler) listIdentityProviders(c *call) (any, error) {
 		CreationDate     *epoch
 	}
 	out := []desc{}
-	list := p.Settings.IdentityProviders
-	end := min(start+in.MaxResults, len(list))
 	for _, ip := range list[start:end] {
 		out = append(out, desc{ip.Name, ip.Type, toEpoch(ip.UpdatedAt), toEpoch(ip.CreatedAt)})
-	}
-	next := ""
-	if end < len(list) {
-		next = strconv.Itoa(end)
 	}
 	return struct {
 		Providers []desc

@@ -711,6 +711,9 @@ func (h *Handler) createUserPoolClient(c *call) (any, error) {
 	if err := in.apply(&cl); err != nil {
 		return nil, err
 	}
+	if err := checkScopes(p, cl.OAuthScopes); err != nil {
+		return nil, err
+	}
 	if len(cl.AuthFlows) == 0 {
 		// Cognito's default for a client without ExplicitAuthFlows is SRP,
 		// refresh and custom auth; Gatehouse has no custom auth challenges.
@@ -789,6 +792,9 @@ func (h *Handler) updateUserPoolClient(c *call) (any, error) {
 		in.ClientName = cl.Name
 	}
 	if err := in.apply(cl); err != nil {
+		return nil, err
+	}
+	if err := checkScopes(p, cl.OAuthScopes); err != nil {
 		return nil, err
 	}
 	ncl, err := h.svc.UpdateClient(c.ctx, cl)

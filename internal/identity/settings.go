@@ -25,6 +25,22 @@ type PoolSettings struct {
 	// in Pool.Domains, and a custom domain (itself in Pool.Domains) with
 	// the certificate ARN it was given.
 	UserPoolDomain UserPoolDomain `json:"user_pool_domain,omitzero"`
+	// ResourceServers name the pool's custom scopes ("<identifier>/<scope>",
+	// for client_credentials), as Cognito's resource servers do.
+	ResourceServers []ResourceServer `json:"resource_servers,omitempty"`
+}
+
+// ResourceServer is an API whose scopes app clients may be granted.
+type ResourceServer struct {
+	Identifier string                `json:"identifier"`
+	Name       string                `json:"name"`
+	Scopes     []ResourceServerScope `json:"scopes,omitempty"`
+}
+
+// ResourceServerScope is one scope of a resource server.
+type ResourceServerScope struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
 }
 
 // UserPoolDomain records the domains the Cognito API gave the pool.
