@@ -159,7 +159,7 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	}
 	uc := must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: poolID, ClientId: c.ClientId,
 		ClientName: aws.String("web2"), RefreshTokenValidity: 2, ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth}}))
-	if *uc.UserPoolClient.ClientName != "web2" || uc.UserPoolClient.RefreshTokenValidity != 2*24*60 || uc.UserPoolClient.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserSrpAuth {
+	if *uc.UserPoolClient.ClientName != "web2" || uc.UserPoolClient.RefreshTokenValidity != 2 || uc.UserPoolClient.TokenValidityUnits.RefreshToken != types.TimeUnitsTypeDays || uc.UserPoolClient.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserSrpAuth {
 		t.Fatalf("UpdateUserPoolClient %+v", uc.UserPoolClient)
 	}
 	_, err = e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: poolID, ClientName: aws.String("bad"),

@@ -675,6 +675,16 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 	access := lt(cl.Tokens.Access, p.Tokens.Access, time.Hour)
 	id := lt(cl.Tokens.ID, p.Tokens.ID, time.Hour)
 	refresh := lt(cl.Tokens.Refresh, p.Tokens.Refresh, 30*24*time.Hour)
+	// Lifetimes are stored as durations, not in the units they were given:
+	// ID and access tokens are shown in minutes, refresh tokens in days
+	// when whole (Cognito's defaults: 60 minutes, 60 minutes, 30 days).
+	refreshUnit, refreshUnitName := time.Minute, "minutes"
+	switch {
+	case refresh%(24*time.Hour) == 0:
+		refreshUnit, refreshUnitName = 24*time.Hour, "days"
+	case refresh%time.Hour == 0:
+		refreshUnit, refreshUnitName = time.Hour, "hours"
+	}
 	pue := "LEGACY"
 	if p.PreventUserExistenceErrors {
 		pue = "ENABLED"
@@ -683,9 +693,8 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 		UserPoolId: cl.PoolID, ClientName: cl.Name, ClientId: cl.ID, ClientSecret: secret,
 		CreationDate: toEpoch(cl.CreatedAt), LastModifiedDate: toEpoch(cl.UpdatedAt),
 		AccessTokenValidity: int(access / time.Minute), IdTokenValidity: int(id / time.Minute),
-		RefreshTokenValidity: int(refresh / time.Minute),
-		TokenValidityUnits:   tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: "minutes"},
-		ReadAttributes:       cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
+		RefreshTokenValidity: int(refresh / refreshUnit), TokenValidityUnits: tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: refreshUnitName},
+		ReadAttributes: cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
 		ExplicitAuthFlows: cl.AuthFlows, SupportedIdentityProviders: []string{"COGNITO"},
 		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs,
 		AllowedOAuthFlows: cl.OAuthFlows, AllowedOAuthScopes: cl.OAuthScopes,
