@@ -260,6 +260,31 @@ func testUsersAndGroups(t *testing.T, e *env) {
 		AuthFlow: types.AuthFlowTypeAdminNoSrpAuth, AuthParameters: map[string]string{"USERNAME": "erin@example.com", "PASSWORD": otherPassword}})
 	wantErr(t, err, "NotAuthorizedException")
 
+	// AdminListUserAuthEvents: the sign-ins above, from the audit log.
+	ev := must[*cip.AdminListUserAuthEventsOutput](t)(e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid,
+		Username: aws.String("erin@example.com"), MaxResults: aws.Int32(60)}))
+	var pass, fail int
+	for _, a := range ev.AuthEvents {
+		if a.EventType != types.EventTypeSignIn || a.CreationDate == nil || a.EventId == nil {
+			t.Fatalf("auth event %+v", a)
+		}
+		switch a.EventResponse {
+		case types.EventResponseTypePass:
+			pass++
+		case types.EventResponseTypeFail:
+			fail++
+		}
+	}
+	if pass < 2 || fail < 1 {
+		t.Fatalf("AdminListUserAuthEvents: %d pass, %d fail in %+v", pass, fail, ev.AuthEvents)
+	}
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("nobody@example.com")})
+	wantErr(t, err, "UserNotFoundException")
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("erin@example.com"), MaxResults: aws.Int32(61)})
+	wantErr(t, err, "InvalidParameterException")
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("erin@example.com"), NextToken: aws.String("garbage")})
+	wantErr(t, err, "InvalidParameterException")
+
 	// AdminUserGlobalSignOut revokes the refresh token.
 	must[*cip.AdminUserGlobalSignOutOutput](t)(e.admin.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: pid, Username: aws.String("erin@example.com")}))
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,

@@ -137,6 +137,9 @@ func normalise(t *testing.T, b []byte) []byte {
 }
 
 func walk(key string, v any) any {
+	if key == "EventId" { // audit row ids: their numbering differs by database
+		return "<event-id>"
+	}
 	if r, ok := volatile[key]; ok {
 		if s, isStr := v.(string); isStr && len(s) > 16 { // not TokenValidityUnits' "minutes"
 			return r

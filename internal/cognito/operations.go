@@ -78,6 +78,7 @@ var operations = map[string]operation{
 	"ListUsersInGroup":            {true, (*Handler).listUsersInGroup},
 	"AdminLinkProviderForUser":    {true, (*Handler).adminLinkProviderForUser},
 	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
+	"AdminListUserAuthEvents":     {true, (*Handler).adminListUserAuthEvents},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},
