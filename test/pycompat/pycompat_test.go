@@ -60,7 +60,8 @@ func TestBoto3(t *testing.T) {
 	}
 	hp := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	s := testenv.New(t, testenv.Options{Now: time.Now, Hash: &hp, Surfaces: testenv.Cognito,
-		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: accessKeyID, Secret: secretAccessKey}}}})
+		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: accessKeyID, Secret: secretAccessKey}},
+			DomainSuffix: "auth.example.test", DomainTarget: "id.example.test"}})
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "python")
 	cmd := exec.Command(py, "-m", "pytest", "-q", "-p", "no:cacheprovider", dir)

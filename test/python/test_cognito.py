@@ -133,3 +133,97 @@ def test_errors_carry_cognito_names(idp, pool):
         idp.get_user(AccessToken="not-a-token")
     with pytest.raises(idp.exceptions.InvalidParameterException):
         idp.create_user_pool(PoolName="x", UsernameAttributes=["email"], AliasAttributes=["email"])
+
+
+def test_tags(idp, pool):
+    arn = pool["pool"]["Arn"]
+    idp.tag_resource(ResourceArn=arn, Tags={"team": "identity", "env": "test"})
+    idp.untag_resource(ResourceArn=arn, TagKeys=["env"])
+    assert idp.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"team": "identity"}
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.tag_resource(ResourceArn=arn, Tags={"aws:reserved": "x"})
+
+
+def test_lambda_config(idp, pool):
+    idp.update_user_pool(UserPoolId=pool["id"], LambdaConfig={"PreSignUp": "https://hooks.example.test/pre-sign-up"})
+    lc = idp.describe_user_pool(UserPoolId=pool["id"])["UserPool"]["LambdaConfig"]
+    assert lc == {"PreSignUp": "https://hooks.example.test/pre-sign-up"}
+    with pytest.raises(idp.exceptions.InvalidParameterException) as e:
+        idp.update_user_pool(UserPoolId=pool["id"], LambdaConfig={"PreAuthentication": "arn:aws:lambda:eu-west-1:123456789012:function:f"})
+    assert "PreAuthentication" in error(e)[1]
+    idp.update_user_pool(UserPoolId=pool["id"])  # no LambdaConfig: the trigger goes, as on AWS
+    assert idp.describe_user_pool(UserPoolId=pool["id"])["UserPool"]["LambdaConfig"] == {}
+
+
+def test_identity_providers(idp, pool):
+    idp.create_identity_provider(
+        UserPoolId=pool["id"],
+        ProviderName="corp",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "corp-client",
+            "client_secret": "corp-secret",
+            "oidc_issuer": "https://login.corp.example",
+            "authorize_scopes": "openid email",
+            "attributes_request_method": "GET",
+        },
+        AttributeMapping={"email": "email", "username": "sub"},
+    )
+    d = idp.describe_identity_provider(UserPoolId=pool["id"], ProviderName="corp")["IdentityProvider"]
+    assert d["ProviderDetails"]["oidc_issuer"] == "https://login.corp.example"
+    assert "client_secret" not in d["ProviderDetails"]
+    assert [p["ProviderName"] for p in idp.list_identity_providers(UserPoolId=pool["id"])["Providers"]] == ["corp"]
+    with pytest.raises(idp.exceptions.DuplicateProviderException):
+        idp.create_identity_provider(
+            UserPoolId=pool["id"],
+            ProviderName="corp",
+            ProviderType="OIDC",
+            ProviderDetails={"client_id": "x", "oidc_issuer": "https://login.corp.example"},
+        )
+    idp.delete_identity_provider(UserPoolId=pool["id"], ProviderName="corp")
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
+        idp.describe_identity_provider(UserPoolId=pool["id"], ProviderName="corp")
+
+
+def test_domain_and_resource_server(idp, pool):
+    prefix = "py-" + uuid.uuid4().hex[:10]
+    idp.create_user_pool_domain(UserPoolId=pool["id"], Domain=prefix)
+    d = idp.describe_user_pool_domain(Domain=prefix)["DomainDescription"]
+    assert d["UserPoolId"] == pool["id"] and d["Status"] == "ACTIVE"
+    assert idp.describe_user_pool_domain(Domain="py-nobody-here")["DomainDescription"] == {}
+    idp.create_resource_server(
+        UserPoolId=pool["id"],
+        Identifier="orders",
+        Name="Orders",
+        Scopes=[{"ScopeName": "read", "ScopeDescription": "Read orders"}],
+    )
+    c = idp.create_user_pool_client(
+        UserPoolId=pool["id"],
+        ClientName="machine",
+        GenerateSecret=True,
+        AllowedOAuthFlows=["client_credentials"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=["orders/read"],
+    )["UserPoolClient"]
+    assert c["AllowedOAuthScopes"] == ["orders/read"]
+    with pytest.raises(idp.exceptions.ScopeDoesNotExistException):
+        idp.create_user_pool_client(
+            UserPoolId=pool["id"],
+            ClientName="machine2",
+            GenerateSecret=True,
+            AllowedOAuthFlows=["client_credentials"],
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthScopes=["orders/write"],
+        )
+    idp.delete_user_pool_domain(UserPoolId=pool["id"], Domain=prefix)
+
+
+def test_admin_list_user_auth_events(idp, pool):
+    username = str(uuid.uuid4())
+    idp.sign_up(ClientId=pool["client"], Username=username, Password=PASSWORD)
+    idp.admin_confirm_sign_up(UserPoolId=pool["id"], Username=username)
+    idp.initiate_auth(
+        ClientId=pool["client"], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD}
+    )
+    events = idp.admin_list_user_auth_events(UserPoolId=pool["id"], Username=username, MaxResults=10)["AuthEvents"]
+    assert [(e["EventType"], e["EventResponse"]) for e in events] == [("SignIn", "Pass")]
