@@ -247,6 +247,9 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 	for _, s := range in {
 		name := s.Name
 		if allowStandard && isStandardAttr(name) {
+			if s.DeveloperOnlyAttribute || (s.AttributeDataType != "" && s.AttributeDataType != standardAttrType(name)) {
+				return nil, identity.FieldError(field, "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute %s", name)
+			}
 			if s.Required != nil && *s.Required && name != "email" {
 				return nil, identity.FieldError(field, "Gatehouse cannot make the standard attribute %s required; only email may be.", name)
 			}
@@ -255,12 +258,18 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 		if s.DeveloperOnlyAttribute {
 			return nil, identity.FieldError(field, "Developer-only attributes are not supported by Gatehouse (%s).", safeOpName(name))
 		}
+		if s.AttributeDataType == "" {
+			return nil, identity.FieldError(field, "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.")
+		}
+		if s.Required != nil && *s.Required {
+			return nil, identity.FieldError(field, "Required custom attributes are not supported currently.")
+		}
+		if err := checkConstraints(field, &s); err != nil {
+			return nil, err
+		}
 		d := identity.AttributeDef{Name: name, Type: identity.AttributeType(s.AttributeDataType), Mutable: true}
 		if !strings.HasPrefix(d.Name, "custom:") {
 			d.Name = "custom:" + d.Name
-		}
-		if d.Type == "" {
-			d.Type = identity.AttrString
 		}
 		if s.Mutable != nil {
 			d.Mutable = *s.Mutable
@@ -295,6 +304,57 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// standardAttrType is a standard attribute's data type.
+func standardAttrType(name string) string {
+	switch name {
+	case "email_verified", "phone_number_verified":
+		return "Boolean"
+	case "updated_at":
+		return "Number"
+	}
+	return "String"
+}
+
+// checkConstraints refuses constraints that do not fit the attribute's
+// type, a minimum above the maximum and strings longer than 2048, as
+// Cognito does.
+func checkConstraints(field string, s *schemaAttributeType) error {
+	name := safeOpName(s.Name)
+	if s.NumberAttributeConstraints != nil && s.AttributeDataType != string(identity.AttrNumber) {
+		return identity.FieldError(field, "NumberAttributeConstraints apply to Number attributes only; %s is %s.", name, safeOpName(s.AttributeDataType))
+	}
+	if s.StringAttributeConstraints != nil && s.AttributeDataType != string(identity.AttrString) {
+		return identity.FieldError(field, "StringAttributeConstraints apply to String attributes only; %s is %s.", name, safeOpName(s.AttributeDataType))
+	}
+	if c := s.StringAttributeConstraints; c != nil {
+		lo, err1 := strconv.Atoi(orZero(c.MinLength))
+		hi, err2 := strconv.Atoi(orZero(c.MaxLength))
+		switch {
+		case err1 != nil || err2 != nil || lo < 0 || hi < 0:
+			return identity.FieldError(field, "%s: MinLength and MaxLength must be non-negative integers.", name)
+		case hi > 2048:
+			return identity.FieldError(field, "%s: String attributes cannot have a length of more than 2048", name)
+		case c.MaxLength != "" && lo > hi:
+			return identity.FieldError(field, "%s: MinLength must not be greater than MaxLength.", name)
+		}
+	}
+	if c := s.NumberAttributeConstraints; c != nil && c.MinValue != "" && c.MaxValue != "" {
+		lo, err1 := strconv.ParseInt(c.MinValue, 10, 64)
+		hi, err2 := strconv.ParseInt(c.MaxValue, 10, 64)
+		if err1 == nil && err2 == nil && lo > hi {
+			return identity.FieldError(field, "%s: MinValue must not be greater than MaxValue.", name)
+		}
+	}
+	return nil
+}
+
+func orZero(v string) string {
+	if v == "" {
+		return "0"
+	}
+	return v
 }
 
 func atoiField(field, name, v string) (int, error) {
