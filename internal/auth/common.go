@@ -162,7 +162,7 @@ func (s *Service) resolveClient(ctx context.Context, c Client, username string) 
 	}
 	cl, err := s.cfg.Store.GetClient(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, identity.Errorf(identity.CodeResourceNotFound, "App client %s does not exist.", safeEcho(c.ID))
+		return nil, nil, identity.Errorf(identity.CodeResourceNotFound, "User pool client %s does not exist.", safeEcho(c.ID))
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("get client: %w", err)

@@ -156,5 +156,18 @@ func TestCognitoDefaultsAndUsernames(t *testing.T) {
 	signUp("email: uuid username", emailClient, uuid.NewString(), "Passw0rd!")
 	signUp("email: email username", emailClient, "dave@example.org", "Passw0rd!")
 
+	// Messages of refusals Cognito words its own way.
+	for _, f := range []string{`custom:foo = "x"`, `email = x`, `email ~ "x"`} {
+		_, err := e.admin.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(poolID), Filter: aws.String(f)})
+		tr.add("ListUsers filter "+f, err, "")
+	}
+	_, err = e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: aws.String("not-a-token")})
+	tr.add("GetUser with a bad access token", err, "")
+	_, err = e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String("nosuchclient"), Username: aws.String(id)})
+	tr.add("ForgotPassword with an unknown client", err, "")
+	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserSrpAuth,
+		AuthParameters: map[string]string{"USERNAME": id, "SRP_A": "abc"}})
+	tr.add("InitiateAuth with a flow the client does not allow", err, "")
+
 	tr.check("usernames.golden")
 }

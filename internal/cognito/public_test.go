@@ -92,7 +92,7 @@ func testPublicFlows(t *testing.T, e *env) {
 	wantErr(t, err, "InvalidParameterException")
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserSrpAuth,
 		AuthParameters: map[string]string{"USERNAME": email, "SRP_A": "abcd"}})
-	wantErr(t, err, "NotAuthorizedException") // this client does not allow SRP
+	wantErr(t, err, "InvalidParameterException") // this client does not allow SRP (AWS: "USER_SRP_AUTH flow not enabled for this client")
 
 	tok := e.signIn(clientID, email, goodPassword)
 	if *tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 || tok.RefreshToken == nil || tok.IdToken == nil {
