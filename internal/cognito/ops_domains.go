@@ -28,17 +28,24 @@ type domainInput struct {
 	ManagedLoginVersion *int
 }
 
-func (h *Handler) createUserPoolDomain(c *call) (any, error) {
-	var in domainInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
+// domainCall decodes a domain operation and reads its pool; d is the
+// domain in lower case.
+func (h *Handler) domainCall(c *call) (in domainInput, p *identity.Pool, d string, err error) {
+	if err = c.decode(&in); err != nil {
+		return in, nil, "", err
 	}
-	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	if p, err = h.svc.GetPool(c.ctx, in.UserPoolId); err != nil {
+		return in, nil, "", err
+	}
+	return in, p, strings.ToLower(strings.TrimSpace(in.Domain)), nil
+}
+
+func (h *Handler) createUserPoolDomain(c *call) (any, error) {
+	in, p, d, err := h.domainCall(c)
 	if err != nil {
 		return nil, err
 	}
 	ud := &p.Settings.UserPoolDomain
-	d := strings.ToLower(strings.TrimSpace(in.Domain))
 	if in.CustomDomainConfig != nil {
 		if ud.Custom != "" {
 			return nil, identity.FieldError("Domain", "The user pool already has a custom domain: %s.", ud.Custom)
@@ -120,16 +127,11 @@ func (h *Handler) describeUserPoolDomain(c *call) (any, error) {
 }
 
 func (h *Handler) updateUserPoolDomain(c *call) (any, error) {
-	var in domainInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	in, p, d, err := h.domainCall(c)
 	if err != nil {
 		return nil, err
 	}
 	ud := &p.Settings.UserPoolDomain
-	d := strings.ToLower(strings.TrimSpace(in.Domain))
 	switch {
 	case d != "" && d == ud.Custom:
 		if in.CustomDomainConfig == nil || in.CustomDomainConfig.CertificateArn == "" {
@@ -151,16 +153,11 @@ func (h *Handler) updateUserPoolDomain(c *call) (any, error) {
 }
 
 func (h *Handler) deleteUserPoolDomain(c *call) (any, error) {
-	var in domainInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
+	_, p, d, err := h.domainCall(c)
 	if err != nil {
 		return nil, err
 	}
 	ud := &p.Settings.UserPoolDomain
-	d := strings.ToLower(strings.TrimSpace(in.Domain))
 	host := ""
 	switch {
 	case d != "" && d == ud.Custom:

@@ -202,16 +202,9 @@ func (h *Handler) deleteIdentityProvider(c *call) (any, error) {
 }
 
 func (h *Handler) listIdentityProviders(c *call) (any, error) {
-	var in struct {
-		UserPoolId string
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.decode(&in); err != nil {
+	var in listInput
+	if err := in.decode(c, 0, 60); err != nil {
 		return nil, err
-	}
-	if in.MaxResults < 0 || in.MaxResults > 60 {
-		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60.")
 	}
 	if in.MaxResults == 0 {
 		in.MaxResults = 60

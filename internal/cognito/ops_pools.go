@@ -814,16 +814,9 @@ func (h *Handler) describeUserPoolClient(c *call) (any, error) {
 }
 
 func (h *Handler) listUserPoolClients(c *call) (any, error) {
-	var in struct {
-		UserPoolId string
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.decode(&in); err != nil {
+	var in listInput
+	if err := in.decode(c, 0, 60); err != nil {
 		return nil, err
-	}
-	if in.MaxResults < 0 || in.MaxResults > 60 {
-		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60.")
 	}
 	cs, next, err := h.svc.ListClients(c.ctx, in.UserPoolId, in.MaxResults, in.NextToken)
 	if err != nil {
@@ -879,4 +872,23 @@ func (h *Handler) deleteUserPoolClient(c *call) (any, error) {
 		return nil, err
 	}
 	return nil, h.svc.DeleteClient(c.ctx, in.UserPoolId, in.ClientId)
+}
+
+// listInput is what the pool-scoped list operations take.
+type listInput struct {
+	UserPoolId string
+	MaxResults int
+	NextToken  string
+}
+
+// decode reads the request and checks MaxResults against lo..hi, in
+// AWS's words.
+func (in *listInput) decode(c *call, lo, hi int) error {
+	if err := c.decode(in); err != nil {
+		return err
+	}
+	if in.MaxResults < lo || in.MaxResults > hi {
+		return identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between %d and %d.", max(lo, 1), hi)
+	}
+	return nil
 }

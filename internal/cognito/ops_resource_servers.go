@@ -110,16 +110,9 @@ func (h *Handler) deleteResourceServer(c *call) (any, error) {
 }
 
 func (h *Handler) listResourceServers(c *call) (any, error) {
-	var in struct {
-		UserPoolId string
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.decode(&in); err != nil {
+	var in listInput
+	if err := in.decode(c, 1, 50); err != nil {
 		return nil, err
-	}
-	if in.MaxResults < 1 || in.MaxResults > 50 {
-		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50.")
 	}
 	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
 	if err != nil {
