@@ -46,6 +46,7 @@ def test_uuid_username_sign_up_and_sign_in(idp, pool):
         ClientId=pool["client"], AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD}
     )["AuthenticationResult"]
     assert jwt_part(auth["IdToken"], 0)["alg"] == "RS256"
+    assert jwt_part(auth["AccessToken"], 0)["alg"] == "RS256"
     claims = jwt_part(auth["AccessToken"], 1)
     assert claims["username"] == username and claims["sub"] == out["UserSub"]
     user = idp.get_user(AccessToken=auth["AccessToken"])
