@@ -32,7 +32,7 @@ type PoolSpec struct {
 	Name                       string          `yaml:"name"`
 	ID                         string          `yaml:"id"`
 	Region                     string          `yaml:"region"`
-	UsernameMode               string          `yaml:"username_mode"` // email | username
+	UsernameMode               string          `yaml:"username_mode"` // email | username | plain
 	Domains                    *[]string       `yaml:"domains"`
 	BaseURL                    *string         `yaml:"base_url"`
 	UniqueEmail                *bool           `yaml:"unique_email"`
@@ -199,9 +199,9 @@ func checkApplyFile(f *ApplyFile) error {
 		}
 		seen[key] = true
 		switch p.UsernameMode {
-		case "", string(identity.UsernameEmail), string(identity.UsernameWithEmailAlias):
+		case "", string(identity.UsernameEmail), string(identity.UsernameWithEmailAlias), string(identity.UsernamePlain):
 		default:
-			errs = append(errs, fmt.Errorf("%s.username_mode %q: want email or username", where, p.UsernameMode))
+			errs = append(errs, fmt.Errorf("%s.username_mode %q: want email, username or plain", where, p.UsernameMode))
 		}
 		names := map[string]bool{}
 		for j, c := range p.Clients {

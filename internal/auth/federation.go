@@ -146,10 +146,29 @@ func findProvider(p *identity.Pool, name string) (*identity.IdentityProvider, er
 	return nil, identity.FieldError("identity_provider", "The pool has no identity provider %s.", safeEcho(name))
 }
 
+// ProviderWrite says whether PutIdentityProvider may add a provider,
+// replace one, or both.
+type ProviderWrite int
+
+const (
+	ProviderUpsert ProviderWrite = iota // add or replace
+	ProviderCreate                      // add; conflict if the name is taken
+	ProviderUpdate                      // replace; resource_not_found if absent
+)
+
 // SetIdentityProvider adds or replaces (by name) a provider of the pool.
 // clientSecret is sealed with the master key; "" keeps the stored secret
 // of a replaced provider. Errors: invalid_parameter, resource_not_found.
 func (s *Service) SetIdentityProvider(ctx context.Context, poolID string, ip identity.IdentityProvider, clientSecret string) (*identity.Pool, error) {
+	return s.PutIdentityProvider(ctx, poolID, ip, clientSecret, ProviderUpsert)
+}
+
+// PutIdentityProvider is SetIdentityProvider with a choice of mode: with
+// ProviderCreate a taken name is a conflict ("A provider with the name
+// <name> already exists in this user pool."), with ProviderUpdate an
+// absent one is resource_not_found. The check and the write are one
+// transaction.
+func (s *Service) PutIdentityProvider(ctx context.Context, poolID string, ip identity.IdentityProvider, clientSecret string, mode ProviderWrite) (*identity.Pool, error) {
 	if err := federation.Validate(&ip); err != nil {
 		return nil, err
 	}
@@ -169,13 +188,30 @@ func (s *Service) SetIdentityProvider(ctx context.Context, poolID string, ip ide
 		}
 		list := p.Settings.IdentityProviders
 		replaced := false
+		ip.CreatedAt, ip.UpdatedAt = s.now(), s.now()
+		for _, o := range list {
+			for _, id := range ip.Identifiers {
+				if o.Name != ip.Name && slices.Contains(o.Identifiers, id) {
+					return identity.FieldError("idp_identifiers", "The identifier %s is already used by provider %s.", safeEcho(id), o.Name)
+				}
+			}
+		}
 		for i := range list {
 			if list[i].Name == ip.Name {
+				if mode == ProviderCreate {
+					return identity.Errorf(identity.CodeConflict, "A provider with the name %s already exists in this user pool.", safeEcho(ip.Name))
+				}
 				if ip.ClientSecretSealed == "" {
 					ip.ClientSecretSealed = list[i].ClientSecretSealed
 				}
+				if !list[i].CreatedAt.IsZero() {
+					ip.CreatedAt = list[i].CreatedAt
+				}
 				list[i], replaced = ip, true
 			}
+		}
+		if !replaced && mode == ProviderUpdate {
+			return identity.Errorf(identity.CodeResourceNotFound, "The pool has no identity provider %s.", safeEcho(ip.Name))
 		}
 		if !replaced {
 			if len(list) >= 20 {

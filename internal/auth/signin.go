@@ -25,7 +25,8 @@ import (
 //     the pool has SRP off; invalid_parameter for a bad SRP_A.
 //
 // The client must allow the flow (its ALLOW_* AuthFlows), else
-// not_authorized "<FLOW> flow not enabled for this client".
+// invalid_parameter "<FLOW> flow not enabled for this client" (Cognito's
+// InvalidParameterException).
 //
 // A password sign-in returns tokens for a CONFIRMED user, or a
 // NEW_PASSWORD_REQUIRED challenge for FORCE_CHANGE_PASSWORD. Errors, in the
@@ -87,7 +88,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 
 func flowAllowed(cl *identity.AppClient, flow, allow string) error {
 	if !cl.AllowsFlow(allow) {
-		return identity.Errorf(identity.CodeNotAuthorized, "%s flow not enabled for this client", flow)
+		return identity.Errorf(identity.CodeInvalidParameter, "%s flow not enabled for this client", flow)
 	}
 	return nil
 }

@@ -57,12 +57,12 @@ type authenticationResult struct {
 type authOutput struct {
 	AuthenticationResult *authenticationResult `json:"AuthenticationResult,omitempty"`
 	ChallengeName        string                `json:"ChallengeName,omitempty"`
-	ChallengeParameters  map[string]string     `json:"ChallengeParameters,omitempty"`
+	ChallengeParameters  map[string]string     `json:"ChallengeParameters"` // {} with tokens, as on AWS
 	Session              string                `json:"Session,omitempty"`
 }
 
 func toAuthOutput(res *auth.AuthResult) *authOutput {
-	out := &authOutput{}
+	out := &authOutput{ChallengeParameters: map[string]string{}}
 	if res == nil {
 		return out
 	}
@@ -73,9 +73,8 @@ func toAuthOutput(res *auth.AuthResult) *authOutput {
 	if ch := res.Challenge; ch != nil {
 		out.ChallengeName = ch.Name
 		out.Session = ch.Session
-		out.ChallengeParameters = ch.Parameters
-		if out.ChallengeParameters == nil {
-			out.ChallengeParameters = map[string]string{}
+		if ch.Parameters != nil {
+			out.ChallengeParameters = ch.Parameters
 		}
 	}
 	return out

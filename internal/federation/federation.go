@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,14 @@ func Validate(p *identity.IdentityProvider) error {
 	for _, s := range p.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\r\n\"") {
 			return bad("scopes", "Provider %s: bad scope %q.", p.Name, s)
+		}
+	}
+	if len(p.Identifiers) > 50 {
+		return bad("idp_identifiers", "Provider %s: at most 50 identifiers.", p.Name)
+	}
+	for i, id := range p.Identifiers {
+		if id == "" || len(id) > 40 || strings.ContainsAny(id, " \t\r\n") || slices.Contains(p.Identifiers[:i], id) {
+			return bad("idp_identifiers", "Provider %s: an identifier is 1 to 40 characters without spaces, each listed once.", p.Name)
 		}
 	}
 	for attr, claim := range p.AttributeMapping {

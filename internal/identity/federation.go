@@ -44,6 +44,13 @@ type IdentityProvider struct {
 	AuthURL  string `json:"auth_url,omitempty"`
 	TokenURL string `json:"token_url,omitempty"`
 	GraphURL string `json:"graph_url,omitempty"`
+	// Identifiers are Cognito's IdpIdentifiers: other names for the
+	// provider, unique in the pool, found by GetIdentityProviderByIdentifier.
+	Identifiers []string `json:"identifiers,omitempty"`
+	// CreatedAt and UpdatedAt: when the provider was added and last set
+	// (zero for providers stored before they were recorded).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // LinkedIdentity ties an upstream identity (provider name, subject) to a

@@ -438,6 +438,7 @@ func (e PoolSigningAlg) Valid() bool {
 // Defines values for PoolUsernameMode.
 const (
 	PoolUsernameModeEmail    PoolUsernameMode = "email"
+	PoolUsernameModePlain    PoolUsernameMode = "plain"
 	PoolUsernameModeUsername PoolUsernameMode = "username"
 )
 
@@ -445,6 +446,8 @@ const (
 func (e PoolUsernameMode) Valid() bool {
 	switch e {
 	case PoolUsernameModeEmail:
+		return true
+	case PoolUsernameModePlain:
 		return true
 	case PoolUsernameModeUsername:
 		return true
@@ -477,6 +480,7 @@ func (e PoolCreateSigningAlg) Valid() bool {
 // Defines values for PoolCreateUsernameMode.
 const (
 	PoolCreateUsernameModeEmail    PoolCreateUsernameMode = "email"
+	PoolCreateUsernameModePlain    PoolCreateUsernameMode = "plain"
 	PoolCreateUsernameModeUsername PoolCreateUsernameMode = "username"
 )
 
@@ -484,6 +488,8 @@ const (
 func (e PoolCreateUsernameMode) Valid() bool {
 	switch e {
 	case PoolCreateUsernameModeEmail:
+		return true
+	case PoolCreateUsernameModePlain:
 		return true
 	case PoolCreateUsernameModeUsername:
 		return true
@@ -1765,16 +1771,18 @@ type Pool struct {
 	SigningAlg                 *PoolSigningAlg `json:"signing_alg,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
-	TokenLifetimes TokenLifetimes   `json:"token_lifetimes"`
-	UniqueEmail    *bool            `json:"unique_email,omitempty"`
-	UpdatedAt      *time.Time       `json:"updated_at,omitempty"`
-	UsernameMode   PoolUsernameMode `json:"username_mode"`
+	TokenLifetimes TokenLifetimes `json:"token_lifetimes"`
+	UniqueEmail    *bool          `json:"unique_email,omitempty"`
+	UpdatedAt      *time.Time     `json:"updated_at,omitempty"`
+
+	// UsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
+	UsernameMode PoolUsernameMode `json:"username_mode"`
 }
 
 // PoolSigningAlg defines model for Pool.SigningAlg.
 type PoolSigningAlg string
 
-// PoolUsernameMode defines model for Pool.UsernameMode.
+// PoolUsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
 type PoolUsernameMode string
 
 // PoolCreate defines model for PoolCreate.
@@ -1798,15 +1806,17 @@ type PoolCreate struct {
 	SigningAlg                 *PoolCreateSigningAlg `json:"signing_alg,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
-	TokenLifetimes *TokenLifetimes         `json:"token_lifetimes,omitempty"`
-	UniqueEmail    *bool                   `json:"unique_email,omitempty"`
-	UsernameMode   *PoolCreateUsernameMode `json:"username_mode,omitempty"`
+	TokenLifetimes *TokenLifetimes `json:"token_lifetimes,omitempty"`
+	UniqueEmail    *bool           `json:"unique_email,omitempty"`
+
+	// UsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
+	UsernameMode *PoolCreateUsernameMode `json:"username_mode,omitempty"`
 }
 
 // PoolCreateSigningAlg defines model for PoolCreate.SigningAlg.
 type PoolCreateSigningAlg string
 
-// PoolCreateUsernameMode defines model for PoolCreate.UsernameMode.
+// PoolCreateUsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
 type PoolCreateUsernameMode string
 
 // PoolList defines model for PoolList.
