@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		"foreign_keys(1)",
 	}
 	if path == ":memory:" {
-		db, err := sql.Open("sqlite", dsn(":memory:", append(common, "journal_mode(MEMORY)"), "immediate"))
+		db, err := openDB(dsn(":memory:", append(common, "journal_mode(MEMORY)"), "immediate"))
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return finish(ctx, db, db)
 	}
 
-	write, err := sql.Open("sqlite", dsn(path, append(common, "journal_mode(WAL)", "synchronous(FULL)"), "immediate"))
+	write, err := openDB(dsn(path, append(common, "journal_mode(WAL)", "synchronous(FULL)"), "immediate"))
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		}
 		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
 	}
-	read, err := sql.Open("sqlite", dsn(path, append(common, "query_only(1)"), ""))
+	read, err := openDB(dsn(path, append(common, "query_only(1)"), ""))
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -143,6 +143,16 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	return finish(ctx, read, write)
+}
+
+// openDB opens a *sql.DB whose connections cache their prepared
+// statements (stmtcache.go).
+func openDB(dsn string) (*sql.DB, error) {
+	c, err := newCachingConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
 
 func finish(ctx context.Context, read, write *sql.DB) (*sqlstore.DB, error) {
