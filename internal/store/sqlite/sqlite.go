@@ -52,6 +52,8 @@ var Dialect = sqlstore.Dialect{
 	MaxTxAttempts: 1,
 	// One writer, one fsync per COMMIT: concurrent transactions share one.
 	GroupCommit: true,
+	JSONAgg:     "json_group_array",
+	JSONArray:   "json_array",
 	// The write lock held by another process (a backup, a CLI command)
 	// for longer than the busy timeout: a temporary outage, answered 503
 	// with Retry-After like a PostgreSQL outage, not an internal error.

@@ -54,6 +54,14 @@ type Dialect struct {
 	// MigrationLock, if set, takes a lock across processes on conn before
 	// migrations run and returns the function that releases it.
 	MigrationLock func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// JSONAgg and JSONArray name the aggregate that builds a JSON array of
+	// its rows and the function that builds one of its arguments
+	// (json_group_array/json_array on SQLite, json_agg/json_build_array
+	// on PostgreSQL): one-row reads of a user's attributes and groups.
+	JSONAgg, JSONArray string
+	// ModifyingCTE: the database runs an UPDATE ... RETURNING inside WITH
+	// and feeds an INSERT from it (PostgreSQL): a rotation in one statement.
+	ModifyingCTE bool
 	// GroupCommit runs concurrent transactions as savepoints of one
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
@@ -113,6 +121,9 @@ func New(ctx context.Context, d Dialect, read, write *sql.DB, migrations fs.FS) 
 		if f == nil {
 			return nil, errors.New("sqlstore: dialect is missing an error classifier")
 		}
+	}
+	if d.JSONAgg == "" || d.JSONArray == "" {
+		return nil, errors.New("sqlstore: dialect is missing the JSON aggregates")
 	}
 	if d.NowMS == "" {
 		return nil, errors.New("sqlstore: dialect is missing the database clock (NowMS)")
