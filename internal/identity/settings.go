@@ -17,6 +17,9 @@ type PoolSettings struct {
 	// UserAttributeUpdate says when a user's new email takes effect
 	// (Cognito's UserAttributeUpdateSettings).
 	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
+	// Retention: how long the pool's audit events, emails, jobs and
+	// decided registrations are kept (retention.go).
+	Retention RetentionSettings `json:"retention,omitzero"`
 }
 
 // UserAttributeUpdateSettings says how a user's change of their own email

@@ -239,6 +239,19 @@ type Querier interface {
 	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
 	// primary-key lookup; rows past their expiry count until pruned).
 	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// Retention (internal/retention). poolID "" selects the rows of no
+	// existing pool (global rows, and audit events of deleted pools).
+	// OldAuditEvents returns up to limit audit events that happened before
+	// cutoff, oldest first; DeleteAuditEvents deletes events by id.
+	OldAuditEvents(ctx context.Context, poolID string, cutoff time.Time, limit int) ([]*identity.AuditEvent, error)
+	DeleteAuditEvents(ctx context.Context, ids []int64) (int, error)
+	// PruneFinished deletes up to limit finished rows of table (PruneEmails,
+	// PruneJobs, PruneRegistrations) last changed before cutoff, oldest
+	// first, and returns how many.
+	PruneFinished(ctx context.Context, table PruneTable, poolID string, cutoff time.Time, limit int) (int, error)
+	// TableStats returns the row count and the oldest row's time of each
+	// table that retention prunes or that grows with use.
+	TableStats(ctx context.Context) ([]TableStat, error)
 	// GetUserSession returns the user with that sub, its attributes and
 	// group names (GetUser plus ListGroupsForUser), and whether originJTI
 	// ("" for none) is revoked (OriginRevoked), in one query; ErrNotFound
@@ -426,4 +439,22 @@ type UserSession struct {
 	User          *identity.User
 	Groups        []string
 	OriginRevoked bool
+}
+
+// PruneTable names a table of finished rows that retention deletes.
+type PruneTable string
+
+// The tables PruneFinished deletes from.
+const (
+	PruneEmails        PruneTable = "emails"
+	PruneJobs          PruneTable = "jobs"
+	PruneRegistrations PruneTable = "registrations"
+)
+
+// TableStat is one table's size: rows, and the time of its oldest row
+// (zero when empty or when the table has no time column).
+type TableStat struct {
+	Table  string
+	Rows   int64
+	Oldest time.Time
 }

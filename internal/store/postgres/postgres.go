@@ -81,6 +81,7 @@ var Dialect = sqlstore.Dialect{
 	JSONAgg:      "json_agg",
 	JSONArray:    "json_build_array",
 	ModifyingCTE: true,
+	Vacuum:       []string{`VACUUM (ANALYZE)`},
 	MigrationLock: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		const key = `hashtext('gatehouse.migrate:' || coalesce(current_schema(), ''))`
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {

@@ -54,6 +54,8 @@ var Dialect = sqlstore.Dialect{
 	GroupCommit: true,
 	JSONAgg:     "json_group_array",
 	JSONArray:   "json_array",
+	Vacuum:      []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`},
+	Reclaim:     `PRAGMA incremental_vacuum`,
 	// The write lock held by another process (a backup, a CLI command)
 	// for longer than the busy timeout: a temporary outage, answered 503
 	// with Retry-After like a PostgreSQL outage, not an internal error.

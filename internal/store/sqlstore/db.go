@@ -62,6 +62,13 @@ type Dialect struct {
 	// ModifyingCTE: the database runs an UPDATE ... RETURNING inside WITH
 	// and feeds an INSERT from it (PostgreSQL): a rotation in one statement.
 	ModifyingCTE bool
+	// Vacuum are the statements of `gatehouse db vacuum` (run in order on
+	// the write pool, outside any transaction): a full rewrite that gives
+	// free pages back (SQLite, switching to auto_vacuum=INCREMENTAL on the
+	// way) or VACUUM ANALYZE (PostgreSQL). Reclaim, if set, gives free
+	// pages back cheaply after deletes (SQLite's incremental_vacuum).
+	Vacuum  []string
+	Reclaim string
 	// GroupCommit runs concurrent transactions as savepoints of one
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
