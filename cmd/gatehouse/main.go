@@ -114,6 +114,9 @@ see docs/cli.md for every command.`,
 		a.hooksCommand(),         // hooks.go
 		a.idpCommand(),           // federation.go
 		a.jobsCommand(),          // jobs.go
+		a.retentionCommand(),     // maintenance.go
+		a.auditCommand(),         // maintenance.go
+		a.dbCommand(),            // maintenance.go
 	)
 	return root
 }

@@ -200,6 +200,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.cancel = cancel
 	m.runErr = make(chan error, 1)
 	go func() { m.runErr <- m.runner.Run(rctx) }()
+	go runRetention(rctx, m.core.store, cfg.Retention.Interval.D(), m.Log)
 	m.startListener(rctx) // other nodes' changes (PostgreSQL only)
 
 	m.Log.Info("gatehouse serving", "addr", m.ln.Addr().String(), "backend", m.core.store.Backend(), "dev", cfg.Dev, "base_url", cfg.PublicBaseURL())
