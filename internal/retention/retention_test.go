@@ -48,9 +48,9 @@ func testRun(t *testing.T, st store.Store) {
 			t.Fatal(err)
 		}
 	}
-	mk("eu-west-1_def", identity.RetentionSettings{})                          // defaults: audit 400 days
+	mk("eu-west-1_def", identity.RetentionSettings{})                              // defaults: audit 400 days
 	mk("eu-west-1_short", identity.RetentionSettings{AuditDays: 10, EmailDays: 1}) // shorter
-	mk("eu-west-1_keep", identity.RetentionSettings{AuditDays: -1})               // forever
+	mk("eu-west-1_keep", identity.RetentionSettings{AuditDays: -1})                // forever
 
 	audit := func(pool, action string, at time.Time) {
 		t.Helper()
