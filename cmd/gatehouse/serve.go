@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/oidc"
+	"github.com/gatehouse-id/gatehouse/internal/retention"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
@@ -142,6 +143,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// Gauges of the jobs and the outbox, read from the tables at each scrape.
 	jobs.RegisterMetrics(m.core.store)
 	mail.RegisterMetrics(m.core.store)
+	retention.RegisterMetrics(m.core.store) // table sizes and oldest rows
 
 	if cfg.Dev {
 		m.seed, err = seedDev(ctx, m.core, cfg.DataDir)

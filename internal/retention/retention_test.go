@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/retention"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -189,5 +191,49 @@ func testRun(t *testing.T, st store.Store) {
 		if s.Table == "audit_events" && (s.Rows != 4 || !s.Oldest.Equal(days(5000))) {
 			t.Errorf("audit stats = %+v", s)
 		}
+	}
+}
+
+// TestCollector reports rows and the oldest row's age per table, from
+// the database, and serves a scrape within the cache time from the cache.
+func TestCollector(t *testing.T) {
+	t.Parallel()
+	st := storetest.OpenSQLite(t)
+	if err := st.InsertAudit(t.Context(), &identity.AuditEvent{Time: days(3), Actor: "cli", Action: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	clock := now
+	c := retention.NewCollector(st, func() time.Time { return clock })
+	gather := func() map[string]float64 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				out[mf.GetName()+"/"+m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+		return out
+	}
+	got := gather()
+	if got["gatehouse_table_rows/audit_events"] != 1 || got["gatehouse_table_oldest_row_age_seconds/audit_events"] != 3*86400 {
+		t.Errorf("metrics = %v", got)
+	}
+	if _, ok := got["gatehouse_table_oldest_row_age_seconds/users"]; ok || got["gatehouse_table_rows/users"] != 0 {
+		t.Errorf("empty users table: %v", got)
+	}
+	if err := st.InsertAudit(t.Context(), &identity.AuditEvent{Time: days(1), Actor: "cli", Action: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := gather(); got["gatehouse_table_rows/audit_events"] != 1 {
+		t.Errorf("within the cache time: %v", got["gatehouse_table_rows/audit_events"])
+	}
+	clock = clock.Add(time.Minute)
+	if got := gather(); got["gatehouse_table_rows/audit_events"] != 2 {
+		t.Errorf("after the cache time: %v", got["gatehouse_table_rows/audit_events"])
 	}
 }
