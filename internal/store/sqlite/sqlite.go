@@ -55,7 +55,10 @@ var Dialect = sqlstore.Dialect{
 	JSONAgg:     "json_group_array",
 	JSONArray:   "json_array",
 	Vacuum:      []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`},
-	Reclaim:     `PRAGMA incremental_vacuum`,
+	// Without statistics SQLite plans every table as large and may walk a
+	// pool in list order where a filter's index is better; optimize runs
+	// ANALYZE where the tables changed enough (retention runs it hourly).
+	Reclaim: []string{`PRAGMA incremental_vacuum`, `PRAGMA optimize`},
 	// The write lock held by another process (a backup, a CLI command)
 	// for longer than the busy timeout: a temporary outage, answered 503
 	// with Retry-After like a PostgreSQL outage, not an internal error.

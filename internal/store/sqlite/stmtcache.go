@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 
 	"modernc.org/sqlite"
 )
@@ -23,7 +24,8 @@ import (
 // itself when the schema changes (sqlite3_prepare_v2), so a migration
 // never runs against a stale plan.
 //
-// A statement is used by one call at a time: a query whose cached
+// EXPLAIN statements are not cached (isExplain). A statement is used by
+// one call at a time: a query whose cached
 // statement still has open rows (a nested query with the same text on the
 // same connection) gets a fresh statement, finalized when its rows close.
 // The cache is bounded; past maxCachedStmts it stops adding (the hot
@@ -135,7 +137,7 @@ func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, erro
 		}
 		return s, nil
 	}
-	if len(c.stmts) >= maxCachedStmts {
+	if len(c.stmts) >= maxCachedStmts || isExplain(query) {
 		return nil, nil
 	}
 	st, err := c.inner.PrepareContext(ctx, query)
@@ -145,6 +147,14 @@ func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, erro
 	s := &cachedStmt{stmt: st}
 	c.stmts[query] = s
 	return s, nil
+}
+
+// isExplain reports an EXPLAIN statement: its output is made when it is
+// prepared and it never reads the schema again, so a cached one would
+// keep describing a plan after an index it names was dropped.
+func isExplain(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n")
+	return len(q) >= 7 && strings.EqualFold(q[:7], "EXPLAIN")
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

@@ -66,9 +66,11 @@ type Dialect struct {
 	// the write pool, outside any transaction): a full rewrite that gives
 	// free pages back (SQLite, switching to auto_vacuum=INCREMENTAL on the
 	// way) or VACUUM ANALYZE (PostgreSQL). Reclaim, if set, gives free
-	// pages back cheaply after deletes (SQLite's incremental_vacuum).
+	// pages back cheaply after deletes (SQLite's incremental_vacuum) and
+	// refreshes the planner's statistics where they are not kept by the
+	// database itself (SQLite's PRAGMA optimize).
 	Vacuum  []string
-	Reclaim string
+	Reclaim []string
 	// GroupCommit runs concurrent transactions as savepoints of one
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
@@ -98,8 +100,9 @@ type DB struct {
 	read, write *sql.DB
 	closeOnce   sync.Once
 	closeErr    error
-	batch       batcher                          // group commit (Dialect.GroupCommit)
-	clock       atomic.Pointer[func() time.Time] // SetClock (tests)
+	batch       batcher                                        // group commit (Dialect.GroupCommit)
+	clock       atomic.Pointer[func() time.Time]               // SetClock (tests)
+	trace       atomic.Pointer[func(query string, args []any)] // SetTrace (tests)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -352,6 +355,7 @@ func (q *querier) query(ctx context.Context, write bool, query string, args ...a
 		ex = q.w
 	}
 	query, args = q.clocked(query, args)
+	q.traced(query, args)
 	rows, err := ex.QueryContext(q.stmtCtx(ctx), q.rebind(query), args...)
 	return rows, q.mapErr(err)
 }
@@ -362,7 +366,16 @@ func (q *querier) queryRow(ctx context.Context, write bool, query string, args .
 		ex = q.w
 	}
 	query, args = q.clocked(query, args)
+	q.traced(query, args)
 	return ex.QueryRowContext(q.stmtCtx(ctx), q.rebind(query), args...)
+}
+
+// traced hands a read to the SetTrace function, if any (the query-plan
+// tests EXPLAIN what the store really runs).
+func (q *querier) traced(query string, args []any) {
+	if f := q.db.trace.Load(); f != nil {
+		(*f)(q.rebind(query), args)
+	}
 }
 
 // mapErr wraps driver errors into the store's sentinels.

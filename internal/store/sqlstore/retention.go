@@ -146,11 +146,13 @@ func (db *DB) Vacuum(ctx context.Context) error {
 }
 
 // Reclaim gives the free pages of deleted rows back where that is cheap
-// (Dialect.Reclaim; nothing on PostgreSQL, whose autovacuum does it).
+// and refreshes the planner's statistics (Dialect.Reclaim; nothing on
+// PostgreSQL, whose autovacuum does both).
 func (db *DB) Reclaim(ctx context.Context) error {
-	if db.d.Reclaim == "" {
-		return nil
+	for _, stmt := range db.d.Reclaim {
+		if _, err := db.write.ExecContext(ctx, stmt); err != nil {
+			return db.unavailable(fmt.Errorf("%s: %w", stmt, err))
+		}
 	}
-	_, err := db.write.ExecContext(ctx, db.d.Reclaim)
-	return db.unavailable(err)
+	return nil
 }
