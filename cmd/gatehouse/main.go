@@ -117,6 +117,7 @@ see docs/cli.md for every command.`,
 		a.retentionCommand(),     // maintenance.go
 		a.auditCommand(),         // maintenance.go
 		a.dbCommand(),            // maintenance.go
+		a.devCommand(),           // dev_populate.go
 	)
 	return root
 }

@@ -59,6 +59,9 @@ type Dialect struct {
 	// (json_group_array/json_array on SQLite, json_agg/json_build_array
 	// on PostgreSQL): one-row reads of a user's attributes and groups.
 	JSONAgg, JSONArray string
+	// BytewiseText: TEXT compares byte by byte (SQLite's BINARY collation),
+	// so a prefix is also an index range (ListUsers filters).
+	BytewiseText bool
 	// ModifyingCTE: the database runs an UPDATE ... RETURNING inside WITH
 	// and feeds an INSERT from it (PostgreSQL): a rotation in one statement.
 	ModifyingCTE bool
@@ -66,9 +69,7 @@ type Dialect struct {
 	// the write pool, outside any transaction): a full rewrite that gives
 	// free pages back (SQLite, switching to auto_vacuum=INCREMENTAL on the
 	// way) or VACUUM ANALYZE (PostgreSQL). Reclaim, if set, gives free
-	// pages back cheaply after deletes (SQLite's incremental_vacuum) and
-	// refreshes the planner's statistics where they are not kept by the
-	// database itself (SQLite's PRAGMA optimize).
+	// pages back cheaply after deletes (SQLite's incremental_vacuum).
 	Vacuum  []string
 	Reclaim []string
 	// GroupCommit runs concurrent transactions as savepoints of one

@@ -146,8 +146,7 @@ func (db *DB) Vacuum(ctx context.Context) error {
 }
 
 // Reclaim gives the free pages of deleted rows back where that is cheap
-// and refreshes the planner's statistics (Dialect.Reclaim; nothing on
-// PostgreSQL, whose autovacuum does both).
+// (Dialect.Reclaim; nothing on PostgreSQL, whose autovacuum does it).
 func (db *DB) Reclaim(ctx context.Context) error {
 	for _, stmt := range db.d.Reclaim {
 		if _, err := db.write.ExecContext(ctx, stmt); err != nil {

@@ -213,15 +213,24 @@ var attrFilterNames = map[string]bool{
 // match returns the SQL condition comparing expr to value: equality, or a
 // prefix test with substr, which (unlike LIKE) has no wildcards to escape
 // and is case-sensitive on both backends.
-func match(expr string, op store.FilterOp, value string) (string, []any) {
+//
+// With byteRange (a database comparing TEXT bytewise, SQLite) a prefix
+// also gets the range [value, value+"\xff"), which an index on expr can
+// search: no valid UTF-8 string holds the byte 0xff, so every string
+// starting with value sorts below the bound.
+func match(expr string, op store.FilterOp, value string, byteRange bool) (string, []any) {
 	if op == store.FilterPrefix {
-		return `substr(` + expr + `, 1, ?) = ?`, []any{utf8.RuneCountInString(value), value}
+		c, a := `substr(`+expr+`, 1, ?) = ?`, []any{utf8.RuneCountInString(value), value}
+		if byteRange {
+			c, a = expr+` >= ? AND `+expr+` < ? AND `+c, append([]any{value, value + "\xff"}, a...)
+		}
+		return c, a
 	}
 	return expr + ` = ?`, []any{value}
 }
 
 // filterSQL turns a ListUsers filter into a condition on users u.
-func filterSQL(f *store.UserFilter) (string, []any, error) {
+func filterSQL(f *store.UserFilter, byteRange bool) (string, []any, error) {
 	if f == nil {
 		return "1 = 1", nil, nil
 	}
@@ -230,16 +239,16 @@ func filterSQL(f *store.UserFilter) (string, []any, error) {
 	}
 	switch attr := f.Attr; {
 	case attr == "username":
-		c, a := match("u.username", f.Op, strings.ToLower(f.Value))
+		c, a := match("u.username", f.Op, strings.ToLower(f.Value), byteRange)
 		return c, a, nil
 	case attr == "email":
-		c, a := match("u.email", f.Op, strings.ToLower(f.Value))
+		c, a := match("u.email", f.Op, strings.ToLower(f.Value), byteRange)
 		return c, a, nil
 	case attr == "sub":
-		c, a := match("u.sub", f.Op, f.Value)
+		c, a := match("u.sub", f.Op, f.Value, byteRange)
 		return c, a, nil
 	case attr == "cognito:user_status" || attr == "status_code":
-		c, a := match("u.status", f.Op, f.Value)
+		c, a := match("u.status", f.Op, f.Value, byteRange)
 		return c, a, nil
 	case attr == "status":
 		// "Enabled" / "Disabled", matched in Go against both words.
@@ -255,9 +264,12 @@ func filterSQL(f *store.UserFilter) (string, []any, error) {
 		sort.Strings(conds)
 		return "(" + strings.Join(conds, " OR ") + ")", nil, nil
 	case attrFilterNames[attr]:
-		c, a := match("a.value", f.Op, f.Value)
-		return `EXISTS (SELECT 1 FROM user_attributes a WHERE a.pool_id = u.pool_id
-			AND a.sub = u.sub AND a.name = ? AND ` + c + `)`, append([]any{attr}, a...), nil
+		// IN, not a correlated EXISTS: the planner may then start from the
+		// attribute index (pool_id, name, value) when matches are few,
+		// instead of walking the pool in list order (issue 17).
+		c, a := match("a.value", f.Op, f.Value, byteRange)
+		return `u.sub IN (SELECT a.sub FROM user_attributes a WHERE a.pool_id = u.pool_id
+			AND a.name = ? AND ` + c + `)`, append([]any{attr}, a...), nil
 	}
 	return "", nil, identity.FieldError("Filter", "Cannot filter on attribute %q.", f.Attr)
 }
@@ -266,7 +278,7 @@ func filterSQL(f *store.UserFilter) (string, []any, error) {
 // optionally filtered. An unsupported filter is an invalid_parameter
 // *identity.Error.
 func (q *querier) ListUsers(ctx context.Context, poolID string, filter *store.UserFilter, page store.Page) ([]*identity.User, string, error) {
-	cond, args, err := filterSQL(filter)
+	cond, args, err := filterSQL(filter, q.d.BytewiseText)
 	if err != nil {
 		return nil, "", err
 	}
