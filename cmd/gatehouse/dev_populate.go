@@ -28,6 +28,7 @@ func (a *app) devCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "dev", Short: "Development helpers: fill a pool with generated users and measure it"}
 	var pool string
 	var users, start int
+	var force bool
 	populate := &cobra.Command{
 		Use:   "populate",
 		Short: "Fill a pool (created if missing) with generated users, companies, groups and pending registrations",
@@ -40,6 +41,10 @@ registration. --start adds to an earlier run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withCore(cmd, func(ctx context.Context, c *core) error {
+				// Every generated user shares a published password.
+				if !c.cfg.Dev && !force {
+					return errors.New("dev populate creates users with a published password: only with --dev (or GATEHOUSE_DEV=1), or --force on a database made for measuring")
+				}
 				db, ok := c.store.(*sqlstore.DB)
 				if !ok {
 					return errors.New("dev populate: unexpected store type")
@@ -72,6 +77,7 @@ registration. --start adds to an earlier run.`,
 	populate.Flags().StringVarP(&pool, "pool", "p", "", "pool id or name (a new pool of that name if none)")
 	populate.Flags().IntVar(&users, "users", 1000000, "users to add")
 	populate.Flags().IntVar(&start, "start", 0, "index of the first user (to add to an earlier run)")
+	populate.Flags().BoolVar(&force, "force", false, "run without --dev (a database made for measuring only)")
 
 	var iterations int
 	measure := &cobra.Command{

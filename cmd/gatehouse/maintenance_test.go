@@ -45,3 +45,21 @@ func TestRetentionAuditExportAndDB(t *testing.T) {
 		assertContains(t, c.ok("db", "vacuum"), "vacuumed in")
 	})
 }
+
+// TestDevPopulateAndMeasure: populate refuses outside dev mode without
+// --force (its users share a published password), fills a pool with
+// --force, continues with --start, and measure reads it.
+func TestDevPopulateAndMeasure(t *testing.T) {
+	t.Parallel()
+	onBothBackends(t, func(t *testing.T, c *cli) {
+		if _, _, err := c.run("", "dev", "populate", "--pool", "big", "--users", "10"); err == nil || !strings.Contains(err.Error(), "published password") {
+			t.Fatalf("populate outside dev mode: %v", err)
+		}
+		assertContains(t, c.ok("dev", "populate", "--pool", "big", "--users", "1500", "--force"), "with 1500 users")
+		assertContains(t, c.ok("dev", "populate", "--pool", "big", "--users", "600", "--start", "1500", "--force"), "with 600 users")
+		out := c.ok("dev", "measure", "--pool", "big", "--iterations", "3")
+		assertContains(t, out, "2100 users in the database", "ListUsers given_name =", "SearchCompanies (type-ahead)")
+		list := c.ok("users", "list", "--pool", "big")
+		assertContains(t, list, "user0@co0.example.com")
+	})
+}
