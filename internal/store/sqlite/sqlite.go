@@ -51,11 +51,12 @@ var Dialect = sqlstore.Dialect{
 	IsRetryable:   func(error) bool { return false },
 	MaxTxAttempts: 1,
 	// One writer, one fsync per COMMIT: concurrent transactions share one.
-	GroupCommit:  true,
-	JSONAgg:      "json_group_array",
-	JSONArray:    "json_array",
-	BytewiseText: true,
-	Vacuum:       []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`},
+	GroupCommit:       true,
+	JSONAgg:           "json_group_array",
+	JSONArray:         "json_array",
+	BytewiseText:      true,
+	PlansWithoutStats: true,
+	Vacuum:            []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`},
 	// No ANALYZE (PRAGMA optimize) here: sqlite_stat1 knows averages, not
 	// skew, and with it SQLite drives ListUsersInGroup of a group holding
 	// a third of a million-user pool from the group and sorts (0.5 s

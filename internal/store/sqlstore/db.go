@@ -62,6 +62,10 @@ type Dialect struct {
 	// BytewiseText: TEXT compares byte by byte (SQLite's BINARY collation),
 	// so a prefix is also an index range (ListUsers filters).
 	BytewiseText bool
+	// PlansWithoutStats: the planner has no statistics of the data (SQLite
+	// is never ANALYZEd, see Reclaim), so a few queries say which index to
+	// start from.
+	PlansWithoutStats bool
 	// ModifyingCTE: the database runs an UPDATE ... RETURNING inside WITH
 	// and feeds an INSERT from it (PostgreSQL): a rotation in one statement.
 	ModifyingCTE bool
