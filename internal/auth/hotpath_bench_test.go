@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 )
 
@@ -15,12 +14,9 @@ import (
 //
 //	go test -run '^$' -bench 'HotPath' -cpuprofile cpu.out -benchmem ./internal/auth
 func BenchmarkHotPath(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		open func(testing.TB) store.Store
-	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
-		b.Run(be.name, func(b *testing.B) {
-			e := userSetupStore(b, be.open(b), nil, nil)
+	for _, be := range storetest.Backends {
+		b.Run(be.Name, func(b *testing.B) {
+			e := userSetupStore(b, be.Open(b), nil, nil)
 			const users = 16
 			for i := range users {
 				e.confirmedUser(fmt.Sprintf("hot%d@example.com", i))

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -82,47 +81,22 @@ type cognitoAuthResult struct {
 	} `json:"AuthenticationResult"`
 }
 
-// cognitoRefreshWorker chains InitiateAuth REFRESH_TOKEN_AUTH: Gatehouse
-// rotates refresh tokens, so each answer's RefreshToken (when present) is
-// the next request's input; after a failure it signs in again.
+// cognitoRefreshWorker chains InitiateAuth REFRESH_TOKEN_AUTH (Gatehouse
+// rotates refresh tokens, so each answer's RefreshToken, when present, is
+// the next request's input).
 func cognitoRefreshWorker(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder) {
-	for ctx.Err() == nil {
-		var next string
-		err := timed(ctx, rec, func() error {
-			var out cognitoAuthResult
-			in := map[string]any{"ClientId": clientID, "AuthFlow": "REFRESH_TOKEN_AUTH",
-				"AuthParameters": map[string]string{"REFRESH_TOKEN": token}}
-			if err := c.cognito(ctx, "InitiateAuth", false, in, &out); err != nil {
-				return err
-			}
-			if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == "" {
-				return errors.New("InitiateAuth answered 200 without tokens")
-			}
-			next = out.AuthenticationResult.RefreshToken
-			return nil
-		})
-		if err == nil {
-			if next != "" {
-				token = next
-			}
-			continue
+	chainRefresh(ctx, c, clientID, user, pw, token, rec, func(token string) (string, error) {
+		var out cognitoAuthResult
+		in := map[string]any{"ClientId": clientID, "AuthFlow": "REFRESH_TOKEN_AUTH",
+			"AuthParameters": map[string]string{"REFRESH_TOKEN": token}}
+		if err := c.cognito(ctx, "InitiateAuth", false, in, &out); err != nil {
+			return "", err
 		}
-		if ctx.Err() != nil {
-			return
+		if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == "" {
+			return "", errors.New("InitiateAuth answered 200 without tokens")
 		}
-		t, serr := c.signIn(ctx, clientID, user, pw)
-		if serr != nil {
-			if ctx.Err() == nil {
-				rec.failureAs("re-sign-in "+errorKey(serr), fmt.Errorf("re-sign-in after a failed refresh: %w", serr))
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-			continue
-		}
-		token = t.RefreshToken
-	}
+		return out.AuthenticationResult.RefreshToken, nil
+	})
 }
 
 // repeatWorker sends one request until the phase ends.

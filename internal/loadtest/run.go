@@ -338,23 +338,30 @@ func signInWorker(ctx context.Context, c *apiClient, clientID string, users []st
 	}
 }
 
-// refreshWorker chains refresh tokens: each answer's refresh_token (tokens
-// rotate) is the next request's input. If a refresh fails the chain is
-// broken, so the worker signs in again (that sign-in is not counted as a
-// refresh) and carries on.
+// refreshWorker chains refresh tokens through the native API.
 func refreshWorker(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder) {
+	chainRefresh(ctx, c, clientID, user, pw, token, rec, func(token string) (string, error) {
+		var t tokensResponse
+		if err := c.do(ctx, "POST", "/api/v1/auth/refresh", false, refreshRequest{clientID, token}, &t); err != nil {
+			return "", err
+		}
+		if t.AccessToken == "" {
+			return "", errors.New("refresh answered 2xx without an access_token")
+		}
+		return t.RefreshToken, nil
+	})
+}
+
+// chainRefresh runs refresh until the phase ends: each answer's refresh
+// token (tokens rotate) is the next request's input. If a refresh fails the
+// chain is broken, so the worker signs in again (that sign-in is not
+// counted as a refresh) and carries on.
+func chainRefresh(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder, refresh func(token string) (string, error)) {
 	for ctx.Err() == nil {
 		var next string
-		err := timed(ctx, rec, func() error {
-			var t tokensResponse
-			if err := c.do(ctx, "POST", "/api/v1/auth/refresh", false, refreshRequest{clientID, token}, &t); err != nil {
-				return err
-			}
-			if t.AccessToken == "" {
-				return errors.New("refresh answered 2xx without an access_token")
-			}
-			next = t.RefreshToken
-			return nil
+		err := timed(ctx, rec, func() (err error) {
+			next, err = refresh(token)
+			return err
 		})
 		if err == nil {
 			if next != "" {

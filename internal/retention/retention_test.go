@@ -28,13 +28,10 @@ func days(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) 
 // audit events that were pruned. Batches smaller than the work make the
 // run loop.
 func TestRun(t *testing.T) {
-	for _, be := range []struct {
-		name string
-		open func(testing.TB) store.Store
-	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
-		t.Run(be.name, func(t *testing.T) {
+	for _, be := range storetest.Backends {
+		t.Run(be.Name, func(t *testing.T) {
 			t.Parallel()
-			testRun(t, be.open(t))
+			testRun(t, be.Open(t))
 		})
 	}
 }

@@ -33,13 +33,10 @@ var bigTables = []string{"users", "user_attributes", "group_members", "refresh_t
 // N users first (sqlstore.Populate), so the plans are those the planners
 // pick at that size with real statistics.
 func TestQueryPlans(t *testing.T) {
-	for _, be := range []struct {
-		name string
-		open func(testing.TB) store.Store
-	}{{"sqlite", storetest.OpenSQLite}, {"postgres", storetest.OpenPostgres}} {
-		t.Run(be.name, func(t *testing.T) {
+	for _, be := range storetest.Backends {
+		t.Run(be.Name, func(t *testing.T) {
 			t.Parallel()
-			testQueryPlans(t, be.open(t).(*sqlstore.DB))
+			testQueryPlans(t, be.Open(t).(*sqlstore.DB))
 		})
 	}
 }
