@@ -52,7 +52,8 @@ type PoolSpec struct {
 	Companies                  []CompanySpec   `yaml:"companies"` // apply_signup.go
 	Hooks                      HooksSpec       `yaml:"hooks"`     // apply_hooks.go
 	Console                    *ConsoleSpec    `yaml:"console"`
-	Theme                      *ThemeSpec      `yaml:"theme"` // apply_theme.go
+	Theme                      *ThemeSpec      `yaml:"theme"`     // apply_theme.go
+	Retention                  *RetentionSpec  `yaml:"retention"` // apply_retention.go
 	// IdentityProviders: apply_federation.go.
 	IdentityProviders []IdentityProviderSpec `yaml:"identity_providers"`
 }
@@ -376,6 +377,11 @@ func planCreatePool(spec PoolSpec) []Change {
 					return err
 				}
 			}
+			if len(applyRetentionSpec(created, spec.Retention)) > 0 { // nor the retention
+				if _, err := svc.UpdatePool(ctx, created); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(w, "created pool %s (%s)\n", created.Name, created.ID)
 			return nil
 		},
@@ -451,6 +457,7 @@ func applyPoolSpec(p *identity.Pool, spec PoolSpec) []string {
 		changed = append(changed, applyHooksSpec(p, spec.Hooks)...)
 		changed = append(changed, applyThemeSpec(p, spec.Theme)...)
 	}
+	changed = append(changed, applyRetentionSpec(p, spec.Retention)...)
 	if spec.SRP != nil {
 		setBool("srp.disabled", &p.Settings.SRP.Disabled, spec.SRP.Disabled)
 	}

@@ -332,6 +332,9 @@ func (s *Service) AddCustomAttributes(ctx context.Context, poolID string, attrs 
 // normalizePool fills defaults into zero fields and validates everything
 // but the id and the schema's history. It changes only p.
 func normalizePool(p *identity.Pool) error {
+	if err := validRetention(p.Settings.Retention); err != nil {
+		return err
+	}
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" {
 		return identity.FieldError("name", "A pool name is required.")
@@ -647,4 +650,21 @@ func wrapStoreErr(what string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// MaxRetentionDays bounds a retention setting (100 years).
+const MaxRetentionDays = 36500
+
+// validRetention accepts 0 (the default), -1 (forever) and 1 to
+// MaxRetentionDays for each of the pool's retention periods.
+func validRetention(r identity.RetentionSettings) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"audit_days", r.AuditDays}, {"email_days", r.EmailDays}, {"job_days", r.JobDays}, {"registration_days", r.RegistrationDays}} {
+		if f.v < -1 || f.v > MaxRetentionDays {
+			return identity.FieldError("retention."+f.name, "A retention period is 1 to %d days, 0 for the default or -1 to keep forever.", MaxRetentionDays)
+		}
+	}
+	return nil
 }

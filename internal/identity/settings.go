@@ -30,6 +30,9 @@ type PoolSettings struct {
 	// ResourceServers name the pool's custom scopes ("<identifier>/<scope>",
 	// for client_credentials), as Cognito's resource servers do.
 	ResourceServers []ResourceServer `json:"resource_servers,omitempty"`
+	// Retention: how long the pool's audit events, emails, jobs and
+	// decided registrations are kept (retention.go).
+	Retention RetentionSettings `json:"retention,omitzero"`
 }
 
 // ResourceServer is an API whose scopes app clients may be granted.

@@ -235,6 +235,15 @@ type Querier interface {
 	// MarkRefreshTokenUsed sets UsedAt and ReplacedBy only if the token is
 	// neither used nor revoked (compare-and-set); it reports whether it did.
 	MarkRefreshTokenUsed(ctx context.Context, hash, replacedBy string, now time.Time) (bool, error)
+	// RotateRefreshToken marks the token hash used by next (compare-and-set
+	// as MarkRefreshTokenUsed) and inserts next, atomically; false (and
+	// nothing written) when the token is used, revoked or unknown. One
+	// statement on PostgreSQL, one group-committed transaction on SQLite.
+	RotateRefreshToken(ctx context.Context, hash string, next *identity.RefreshToken, now time.Time) (bool, error)
+	// GetRefreshSession returns the token with that hash and its user's
+	// session (user, attributes, groups) in one query; ErrNotFound if no
+	// such token (a deleted user's tokens are deleted with it).
+	GetRefreshSession(ctx context.Context, hash string) (*identity.RefreshToken, *UserSession, error)
 	RevokeRefreshToken(ctx context.Context, hash string, now time.Time) error
 	// RevokeRefreshFamily revokes every token of the family, including a
 	// successor that a rotation running concurrently commits meanwhile.
@@ -258,6 +267,24 @@ type Querier interface {
 	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
 	// primary-key lookup; rows past their expiry count until pruned).
 	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// Retention (internal/retention). poolID "" selects the rows of no
+	// existing pool (global rows, and audit events of deleted pools).
+	// OldAuditEvents returns up to limit audit events that happened before
+	// cutoff, oldest first; DeleteAuditEvents deletes events by id.
+	OldAuditEvents(ctx context.Context, poolID string, cutoff time.Time, limit int) ([]*identity.AuditEvent, error)
+	DeleteAuditEvents(ctx context.Context, ids []int64) (int, error)
+	// PruneFinished deletes up to limit finished rows of table (PruneEmails,
+	// PruneJobs, PruneRegistrations) last changed before cutoff, oldest
+	// first, and returns how many.
+	PruneFinished(ctx context.Context, table PruneTable, poolID string, cutoff time.Time, limit int) (int, error)
+	// TableStats returns the row count and the oldest row's time of each
+	// table that retention prunes or that grows with use.
+	TableStats(ctx context.Context) ([]TableStat, error)
+	// GetUserSession returns the user with that sub, its attributes and
+	// group names (GetUser plus ListGroupsForUser), and whether originJTI
+	// ("" for none) is revoked (OriginRevoked), in one query; ErrNotFound
+	// if no such user.
+	GetUserSession(ctx context.Context, poolID, sub, originJTI string) (*UserSession, error)
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
 
@@ -442,4 +469,31 @@ type JobFilter struct {
 type RegistrationFilter struct {
 	State   identity.RegistrationState
 	Company string // canonical company name, case-insensitive
+}
+
+// UserSession is what a token-holding request needs of its user in one
+// read: the user with attributes, its group names in token order
+// (precedence, then name), and whether the token's sign-in was revoked.
+type UserSession struct {
+	User          *identity.User
+	Groups        []string
+	OriginRevoked bool
+}
+
+// PruneTable names a table of finished rows that retention deletes.
+type PruneTable string
+
+// The tables PruneFinished deletes from.
+const (
+	PruneEmails        PruneTable = "emails"
+	PruneJobs          PruneTable = "jobs"
+	PruneRegistrations PruneTable = "registrations"
+)
+
+// TableStat is one table's size: rows, and the time of its oldest row
+// (zero when empty or when the table has no time column).
+type TableStat struct {
+	Table  string
+	Rows   int64
+	Oldest time.Time
 }

@@ -65,6 +65,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TimeRoundTrip", testTimeRoundTrip},
 		{"BadPageToken", testBadPageToken},
 		{"ConcurrentRefreshRotation", testConcurrentRefresh},
+		{"Sessions", testSessions},
+		{"RotateRefreshToken", testRotateRefreshToken},
 		{"ConcurrentUniqueEmail", testConcurrentUniqueEmail},
 		{"ConcurrentUsername", testConcurrentUsername},
 		{"ConcurrentFailedAttempts", testConcurrentFailedAttempts},
