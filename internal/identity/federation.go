@@ -57,3 +57,34 @@ type LinkedIdentity struct {
 	UserSub      string
 	CreatedAt    time.Time
 }
+
+// Company identity provider kinds (CompanyIdP.Kind).
+const (
+	CompanyIdPOIDC = "oidc"
+	CompanyIdPSAML = "saml"
+)
+
+// CompanyIdPPrefix starts the provider name of every company identity
+// provider ("sso:<hex>"); no pool provider name can contain ':'.
+const CompanyIdPPrefix = "sso:"
+
+// CompanyIdP is a company's own identity provider (docs/company-sso.md),
+// set by the company's admin: people signing in through it become members
+// of Company without an approval. One per company.
+type CompanyIdP struct {
+	PoolID  string
+	Company string // canonical company name
+	// Name is the provider name used by the federation flow, the
+	// identity_provider parameter and linked identities: CompanyIdPPrefix
+	// + random hex, fixed at creation.
+	Name string
+	Kind string // CompanyIdPOIDC (CompanyIdPSAML is not implemented yet)
+	// Provider holds the OIDC settings (Type ProviderOIDC, Name == Name),
+	// its client secret sealed.
+	Provider IdentityProvider
+	// RequireSSO refuses password sign-in to addresses of the company's
+	// email domains.
+	RequireSSO bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthCodes", testOAuthCodes},
 		{"RevokedOrigins", testRevokedOrigins},
 		{"LinkedIdentities", testLinkedIdentities},
+		{"CompanyIdPs", testCompanyIdPs},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},
