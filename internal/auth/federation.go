@@ -235,7 +235,7 @@ func (s *Service) FederationAuthURL(ctx context.Context, c Client, provider stri
 	if err != nil {
 		return "", err
 	}
-	ip, err := findProvider(p, provider)
+	ip, _, _, err := s.lookupProvider(ctx, p, provider)
 	if err != nil {
 		return "", err
 	}
@@ -257,7 +257,7 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 	if err != nil {
 		return nil, err
 	}
-	ip, err := findProvider(p, in.Provider)
+	ip, _, co, err := s.lookupProvider(ctx, p, in.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +284,12 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 		Subject: up.Subject, Email: email, Attrs: attrs,
 		// Only the upstream's own claim about the mapped address counts.
 		EmailVerified: up.EmailVerified && email != "" && strings.EqualFold(email, up.Email)}
+	if co != nil {
+		if err := s.ssoEmail(ctx, p, co, t); err != nil {
+			s.auditFailure(ctx, p, "provider:"+ip.Name, "company_sso_foreign_domain", cl.ID)
+			return nil, err
+		}
+	}
 	return s.federatedFinish(ctx, p, cl, t, in.Meta)
 }
 
@@ -301,7 +307,7 @@ func (s *Service) FederatedContinue(ctx context.Context, in FederatedContinueInp
 	if err != nil || t.Pool != p.ID || t.Client != cl.ID {
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "The sign-in expired. Start again.")
 	}
-	if _, err := findProvider(p, t.Provider); err != nil {
+	if _, _, _, err := s.lookupProvider(ctx, p, t.Provider); err != nil {
 		return nil, err
 	}
 	if t.LinkSub != "" {
@@ -366,6 +372,10 @@ func (s *Service) openTicket(v string) (*fedTicket, error) {
 // federatedFinish signs in the user linked to t's upstream identity, or
 // offers linking, or creates the user.
 func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, meta RequestMeta) (*FederatedResult, error) {
+	co, err := s.ticketCompany(ctx, p, t)
+	if err != nil {
+		return nil, err
+	}
 	link, err := s.cfg.Store.GetLinkedIdentity(ctx, p.ID, t.Provider, t.Subject)
 	switch {
 	case err == nil:
@@ -375,6 +385,11 @@ func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *ide
 		}
 		if u.Status == identity.StatusExternalProvider {
 			if u, err = s.refreshFederatedUser(ctx, p, u, t); err != nil {
+				return nil, err
+			}
+		}
+		if co != nil && u.Enabled {
+			if u, err = s.ssoKeepMember(ctx, p, u, co); err != nil {
 				return nil, err
 			}
 		}
@@ -400,7 +415,20 @@ func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *ide
 			return nil, fmt.Errorf("get user by email: %w", err)
 		}
 	}
+	if co != nil {
+		return s.ssoSignUp(ctx, p, cl, co, t)
+	}
 	return s.federatedSignUp(ctx, p, cl, t, meta)
+}
+
+// ticketCompany returns the company whose provider t came through (nil
+// for a pool provider).
+func (s *Service) ticketCompany(ctx context.Context, p *identity.Pool, t *fedTicket) (*identity.Company, error) {
+	if !strings.HasPrefix(t.Provider, identity.CompanyIdPPrefix) {
+		return nil, nil
+	}
+	_, _, co, err := s.lookupProvider(ctx, p, t.Provider)
+	return co, err
 }
 
 // refreshFederatedUser writes the provider's current mapped attributes
@@ -583,6 +611,15 @@ func (s *Service) federatedLink(ctx context.Context, p *identity.Pool, cl *ident
 	}
 	if err != nil {
 		return nil, err
+	}
+	co, err := s.ticketCompany(ctx, p, t)
+	if err != nil {
+		return nil, err
+	}
+	if co != nil {
+		if u, err = s.ssoKeepMember(ctx, p, u, co); err != nil {
+			return nil, err
+		}
 	}
 	return s.federatedSession(ctx, p, cl, u, t)
 }
