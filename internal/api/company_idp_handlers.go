@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+)
+
+// A company's own identity provider (docs/company-sso.md): read, set and
+// removed by the company's admins (access token) or the pool's admins.
+
+type companyIdPView struct {
+	Company          string            `json:"company"`
+	IdentityProvider string            `json:"identity_provider"`
+	Kind             string            `json:"kind"`
+	Issuer           string            `json:"issuer"`
+	ClientID         string            `json:"client_id"`
+	HasClientSecret  bool              `json:"has_client_secret"`
+	Scopes           []string          `json:"scopes"`
+	AttributeMapping map[string]string `json:"attribute_mapping"`
+	RequireSSO       bool              `json:"require_sso"`
+	EmailDomains     []string          `json:"email_domains"`
+	RedirectURI      string            `json:"redirect_uri"`
+	SignInURL        string            `json:"sign_in_url"`
+	CreatedAt        *time.Time        `json:"created_at,omitempty"`
+	UpdatedAt        *time.Time        `json:"updated_at,omitempty"`
+}
+
+func companyIdP(v *auth.CompanyIdPView) companyIdPView {
+	out := companyIdPView{Company: v.Company, IdentityProvider: v.Name, Kind: v.Kind, Issuer: v.Issuer, ClientID: v.ClientID,
+		HasClientSecret: v.HasClientSecret, Scopes: v.Scopes, AttributeMapping: v.AttributeMapping, RequireSSO: v.RequireSSO,
+		EmailDomains: v.EmailDomains, RedirectURI: v.RedirectURI, SignInURL: v.SignInURL,
+		CreatedAt: tsp(v.CreatedAt), UpdatedAt: tsp(v.UpdatedAt)}
+	if out.Scopes == nil {
+		out.Scopes = []string{}
+	}
+	if out.AttributeMapping == nil {
+		out.AttributeMapping = map[string]string{}
+	}
+	if out.EmailDomains == nil {
+		out.EmailDomains = []string{}
+	}
+	return out
+}
+
+type companyIdPRequest struct {
+	Kind             string            `json:"kind"`
+	Issuer           string            `json:"issuer"`
+	ClientID         string            `json:"client_id"`
+	ClientSecret     string            `json:"client_secret"`
+	Scopes           []string          `json:"scopes"`
+	AttributeMapping map[string]string `json:"attribute_mapping"`
+	RequireSSO       bool              `json:"require_sso"`
+}
+
+func (a *API) getCompanyIdP(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.GetCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, companyIdP(v))
+}
+
+func (a *API) putCompanyIdP(w http.ResponseWriter, r *http.Request) error {
+	var req companyIdPRequest
+	if err := a.decode(r, &req); err != nil {
+		return err
+	}
+	v, err := a.svc.SetCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company"), auth.CompanyIdPInput{
+		Kind: req.Kind, Issuer: req.Issuer, ClientID: req.ClientID, ClientSecret: req.ClientSecret, Scopes: req.Scopes,
+		AttributeMapping: req.AttributeMapping, RequireSSO: req.RequireSSO})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, companyIdP(v))
+}
+
+func (a *API) deleteCompanyIdP(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company")); err != nil {
+		return err
+	}
+	return noContent(w)
+}
