@@ -57,9 +57,17 @@ func (w *Web) consoleCompany(rw http.ResponseWriter, r *http.Request, c *console
 			ap = append(ap, a.Email)
 		}
 	}
-	w.consoleRender(rw, r, c, http.StatusOK, "company", map[string]any{"Title": co.Name, "Co": co, "Members": members,
+	data, err := w.companySSOData(c, co)
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	for k, v := range map[string]any{"Title": co.Name, "Co": co, "Members": members,
 		"ApproverText": strings.Join(ap, "\n"), "DomainText": strings.Join(co.EmailDomains, "\n"),
-		"Action": c.path("companies", co.Name), "Users": c.path("users"), "Notice": notice(r)})
+		"Action": c.path("companies", co.Name), "Users": c.path("users"), "Notice": notice(r)} {
+		data[k] = v
+	}
+	w.consoleRender(rw, r, c, http.StatusOK, "company", data)
 }
 
 // consoleCompanyUpdate is POST /{pool}/console/companies/{name}.

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+)
+
+// The company page's single sign-on section (docs/company-sso.md): the
+// company's admin (or a pool admin) sets the company's OpenID Connect
+// provider and reads the values to enter at the provider.
+//
+//	POST /{pool}/console/companies/{name}/sso         set (or replace)
+//	POST /{pool}/console/companies/{name}/sso/delete  remove
+
+func init() {
+	for k, v := range map[string]string{
+		"console.sso":                   "Single sign-on",
+		"console.sso.intro":             "People with an address of this company's domains sign in through the company's own OpenID Connect provider, and become members without an approval.",
+		"console.sso.give":              "Enter these at your identity provider",
+		"console.sso.redirect_uri":      "Redirect URI (sign-in redirect URI)",
+		"console.sso.sign_in_url":       "Initiate login URI",
+		"console.sso.provider":          "identity_provider parameter",
+		"console.sso.issuer":            "Issuer URL",
+		"console.sso.client_id":         "Client ID",
+		"console.sso.client_secret":     "Client secret",
+		"console.sso.client_secret.set": "A secret is stored; leave blank to keep it.",
+		"console.sso.mapping":           "Attribute mapping",
+		"console.sso.mapping.hint":      "One per line: pool attribute = provider claim (e.g. name = name). The company attribute cannot be mapped.",
+		"console.sso.require":           "Require single sign-on (refuse password sign-in for the company's addresses)",
+		"console.sso.delete":            "Remove the identity provider",
+		"console.notice.sso_saved":      "Single sign-on saved.",
+		"console.notice.sso_deleted":    "Identity provider removed.",
+	} {
+		text[k] = v
+	}
+}
+
+// companySSOData is the company page's data for the section.
+func (w *Web) companySSOData(c *consoleReq, co *identity.Company) (map[string]any, error) {
+	v, err := w.svc.GetCompanyIdP(c.ctx, c.pool.ID, co.Name)
+	if err != nil && identity.ErrorCode(err) != identity.CodeResourceNotFound {
+		return nil, err
+	}
+	data := map[string]any{"SSOAction": c.path("companies", co.Name, "sso"),
+		"SSODelete": c.path("companies", co.Name, "sso", "delete"),
+		"RedirectURI": w.svc.FederationCallbackURL(c.pool)}
+	if v != nil {
+		var m []string
+		for k, claim := range v.AttributeMapping {
+			m = append(m, k+" = "+claim)
+		}
+		sort.Strings(m)
+		data["SSO"], data["MappingText"] = v, strings.Join(m, "\n")
+	}
+	return data, nil
+}
+
+// consoleCompanySSO is POST /{pool}/console/companies/{name}/sso.
+func (w *Web) consoleCompanySSO(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	mapping := map[string]string{}
+	for _, l := range strings.Split(r.PostFormValue("mapping"), "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			w.consoleError(rw, r, c, identity.FieldError("attribute_mapping", "Write each mapping as attribute = claim."))
+			return
+		}
+		mapping[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	_, err := w.svc.SetCompanyIdP(c.ctx, c.pool.ID, r.PathValue("name"), auth.CompanyIdPInput{
+		Issuer: strings.TrimSpace(r.PostFormValue("issuer")), ClientID: strings.TrimSpace(r.PostFormValue("client_id")),
+		ClientSecret: r.PostFormValue("client_secret"), AttributeMapping: mapping, RequireSSO: r.PostFormValue("require_sso") == "on"})
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("companies", r.PathValue("name")), "sso_saved")
+}
+
+// consoleCompanySSODelete is POST /{pool}/console/companies/{name}/sso/delete.
+func (w *Web) consoleCompanySSODelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	if err := w.svc.DeleteCompanyIdP(c.ctx, c.pool.ID, r.PathValue("name")); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("companies", r.PathValue("name")), "sso_deleted")
+}
