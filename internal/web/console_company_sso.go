@@ -46,7 +46,7 @@ func (w *Web) companySSOData(c *consoleReq, co *identity.Company) (map[string]an
 		return nil, err
 	}
 	data := map[string]any{"SSOAction": c.path("companies", co.Name, "sso"),
-		"SSODelete": c.path("companies", co.Name, "sso", "delete"),
+		"SSODelete":   c.path("companies", co.Name, "sso", "delete"),
 		"RedirectURI": w.svc.FederationCallbackURL(c.pool)}
 	if v != nil {
 		var m []string
