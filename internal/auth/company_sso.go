@@ -39,8 +39,9 @@ import (
 
 // CompanyIdPInput sets a company's identity provider.
 type CompanyIdPInput struct {
-	Kind             string // "oidc" (the default); "saml" is refused for now
-	Issuer           string
+	Kind             string // "oidc" (the default) or "saml"
+	Issuer           string // OIDC
+	MetadataXML      string // SAML: the IdP's metadata
 	ClientID         string
 	ClientSecret     string // "" keeps the stored one
 	Scopes           []string
@@ -66,16 +67,70 @@ type CompanyIdPView struct {
 	// SignInURL starts a sign-in with this provider on the hosted pages
 	// (an "initiate login URI" for the provider's app tile).
 	SignInURL string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// SAML: the service provider's entity id (also its metadata URL) and
+	// assertion consumer service URL.
+	SAMLEntityID, SAMLACSURL string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
 }
 
 func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *identity.CompanyIdP) *CompanyIdPView {
-	return &CompanyIdPView{Company: c.Name, Name: idp.Name, Kind: idp.Kind, Issuer: idp.Provider.Issuer,
+	v := &CompanyIdPView{Company: c.Name, Name: idp.Name, Kind: idp.Kind, Issuer: idp.Provider.Issuer,
 		ClientID: idp.Provider.ClientID, HasClientSecret: idp.Provider.ClientSecretSealed != "", Scopes: idp.Provider.Scopes,
 		AttributeMapping: idp.Provider.AttributeMapping, RequireSSO: idp.RequireSSO, EmailDomains: c.EmailDomains,
 		RedirectURI: s.FederationCallbackURL(p), SignInURL: s.Issuer(p) + "/federation/" + idp.Name,
 		CreatedAt: idp.CreatedAt, UpdatedAt: idp.UpdatedAt}
+	if idp.Kind == identity.CompanyIdPSAML {
+		sp := s.samlSP(p, idp)
+		v.SAMLEntityID, v.SAMLACSURL, v.RedirectURI = sp.EntityID, sp.ACSURL, ""
+	}
+	return v
+}
+
+// samlSP is the SAML service provider of a company provider: entity id
+// (and metadata URL) <issuer>/saml/<id>, ACS <issuer>/saml/<id>/acs.
+func (s *Service) samlSP(p *identity.Pool, idp *identity.CompanyIdP) *federation.SAMLSP {
+	base := s.Issuer(p) + "/saml/" + strings.TrimPrefix(idp.Name, identity.CompanyIdPPrefix)
+	return &federation.SAMLSP{EntityID: base, ACSURL: base + "/acs", IDPMetadata: []byte(idp.Provider.SAMLMetadata),
+		Now: s.cfg.Now, Replay: &samlReplay{s: s, poolID: p.ID}}
+}
+
+// samlReplay is the SAML replay cache in the database (crewjam's
+// AssertionReplayCache): an assertion ID is accepted once per pool.
+type samlReplay struct {
+	s      *Service
+	poolID string
+}
+
+func (r *samlReplay) Consume(id string, expiresAt time.Time) error {
+	if len(id) > 256 {
+		return errors.New("assertion id too long")
+	}
+	err := r.s.cfg.Store.InTx(context.Background(), func(q store.Querier) error {
+		return q.UseSAMLAssertion(context.Background(), r.poolID, id, expiresAt, r.s.now())
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return errors.New("assertion has already been used")
+	}
+	return err
+}
+
+// CompanySAMLMetadata returns the SAML service provider metadata of the
+// company provider "sso:<id>" (public: the IdP reads it). Errors:
+// resource_not_found.
+func (s *Service) CompanySAMLMetadata(ctx context.Context, poolID, id string) ([]byte, error) {
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
+		return nil, err
+	}
+	idp, err := s.cfg.Store.GetCompanyIdPByName(ctx, p.ID, identity.CompanyIdPPrefix+id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && idp.Kind != identity.CompanyIdPSAML {
+		return nil, errNoCompanyIdP
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.samlSP(p, idp).Metadata()
 }
 
 // errNoCompanyIdP: the company has no identity provider.
@@ -86,11 +141,11 @@ var errNoCompanyIdP = identity.Errorf(identity.CodeResourceNotFound, "The compan
 // Errors: forbidden, resource_not_found (pool, company), invalid_parameter.
 func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in CompanyIdPInput) (*CompanyIdPView, error) {
 	switch in.Kind {
-	case "", identity.CompanyIdPOIDC:
-	case identity.CompanyIdPSAML:
-		return nil, identity.FieldError("kind", "SAML 2.0 company providers are not available yet; use OpenID Connect.")
+	case "":
+		in.Kind = identity.CompanyIdPOIDC
+	case identity.CompanyIdPOIDC, identity.CompanyIdPSAML:
 	default:
-		return nil, identity.FieldError("kind", "The kind must be oidc.")
+		return nil, identity.FieldError("kind", "The kind must be oidc or saml.")
 	}
 	if len(in.ClientSecret) > 1024 {
 		return nil, identity.FieldError("client_secret", "The client secret is longer than 1024 bytes.")
@@ -112,10 +167,20 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 		// name ("sso:...") is one no pool provider can take.
 		ip := identity.IdentityProvider{Name: "company", Type: identity.ProviderOIDC, Issuer: strings.TrimSpace(in.Issuer),
 			ClientID: strings.TrimSpace(in.ClientID), Scopes: in.Scopes, AttributeMapping: in.AttributeMapping}
-		if err := federation.Validate(&ip); err != nil {
+		if in.Kind == identity.CompanyIdPSAML {
+			entityID, err := federation.ParseIdPMetadata([]byte(in.MetadataXML))
+			if err != nil {
+				return identity.FieldError("metadata_xml", "The SAML metadata cannot be used: %s.", safeEcho(err.Error()))
+			}
+			ip = identity.IdentityProvider{Name: "company", Type: identity.ProviderSAML, Issuer: entityID,
+				SAMLMetadata: in.MetadataXML, AttributeMapping: in.AttributeMapping}
+		} else if err := federation.Validate(&ip); err != nil {
 			return err
 		}
-		for attr := range ip.AttributeMapping {
+		for attr, claim := range ip.AttributeMapping {
+			if attr == "" || claim == "" || attr == "sub" || attr == "username" || attr == "email_verified" {
+				return identity.FieldError("attribute_mapping", "Cannot map %q to %q.", safeEcho(attr), safeEcho(claim))
+			}
 			if attr == p.Settings.SignUp.CompanyAttr() {
 				return identity.FieldError("attribute_mapping", "The company attribute comes from the company itself and cannot be mapped.")
 			}
@@ -124,13 +189,15 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 			}
 		}
 		now := s.now()
-		idp := &identity.CompanyIdP{PoolID: p.ID, Company: c.Name, Kind: identity.CompanyIdPOIDC, RequireSSO: in.RequireSSO,
+		idp := &identity.CompanyIdP{PoolID: p.ID, Company: c.Name, Kind: in.Kind, RequireSSO: in.RequireSSO,
 			CreatedAt: now, UpdatedAt: now}
 		cur, err := q.GetCompanyIdP(ctx, p.ID, c.Name)
 		switch {
 		case err == nil:
 			idp.Name, idp.CreatedAt = cur.Name, cur.CreatedAt
-			ip.ClientSecretSealed = cur.Provider.ClientSecretSealed
+			if in.Kind == identity.CompanyIdPOIDC {
+				ip.ClientSecretSealed = cur.Provider.ClientSecretSealed
+			}
 		case errors.Is(err, store.ErrNotFound):
 			b := make([]byte, 8)
 			if _, err := rand.Read(b); err != nil {
@@ -141,7 +208,7 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 			return fmt.Errorf("get company idp: %w", err)
 		}
 		ip.Name = idp.Name
-		if in.ClientSecret != "" {
+		if in.ClientSecret != "" && in.Kind == identity.CompanyIdPOIDC {
 			sealed, err := s.cfg.Secrets.Seal(providerSecretPurpose(p.ID, idp.Name), []byte(in.ClientSecret))
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ const (
 	ProviderOIDC     = "OIDC"     // any OpenID Connect provider (issuer discovery)
 	ProviderGoogle   = "Google"   // OIDC at https://accounts.google.com
 	ProviderFacebook = "Facebook" // OAuth 2.0 + Graph API /me
+	ProviderSAML     = "SAML"     // SAML 2.0 (company providers only; Issuer is the IdP's entity id)
 )
 
 // GoogleIssuer is Google's documented OpenID Connect issuer.
@@ -44,6 +45,8 @@ type IdentityProvider struct {
 	AuthURL  string `json:"auth_url,omitempty"`
 	TokenURL string `json:"token_url,omitempty"`
 	GraphURL string `json:"graph_url,omitempty"`
+	// SAMLMetadata is a SAML IdP's metadata XML (ProviderSAML only).
+	SAMLMetadata string `json:"saml_metadata,omitempty"`
 }
 
 // LinkedIdentity ties an upstream identity (provider name, subject) to a
@@ -78,9 +81,9 @@ type CompanyIdP struct {
 	// identity_provider parameter and linked identities: CompanyIdPPrefix
 	// + random hex, fixed at creation.
 	Name string
-	Kind string // CompanyIdPOIDC (CompanyIdPSAML is not implemented yet)
-	// Provider holds the OIDC settings (Type ProviderOIDC, Name == Name),
-	// its client secret sealed.
+	Kind string // CompanyIdPOIDC or CompanyIdPSAML
+	// Provider holds the settings (Type ProviderOIDC or ProviderSAML,
+	// Name == Name), an OIDC client secret sealed.
 	Provider IdentityProvider
 	// RequireSSO refuses password sign-in to addresses of the company's
 	// email domains.

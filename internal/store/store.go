@@ -387,6 +387,9 @@ type Querier interface {
 	GetCompanyIdPByName(ctx context.Context, poolID, name string) (*identity.CompanyIdP, error)
 	ListCompanyIdPs(ctx context.Context, poolID string) ([]*identity.CompanyIdP, error)
 	DeleteCompanyIdP(ctx context.Context, poolID, company string) error
+	// UseSAMLAssertion records a SAML assertion ID as used until
+	// expiresAt (dropping expired records); ErrConflict if it was used.
+	UseSAMLAssertion(ctx context.Context, poolID, assertionID string, expiresAt, now time.Time) error
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

@@ -15,6 +15,9 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/approval/{token}", w.approvalShow},
 		{"POST /{pool}/approval/{token}", w.approvalDecide},
 		{"GET /-/static/{file}", w.static},
+		{"GET /{pool}/saml/{id}/metadata", w.samlMetadata},
+		{"POST /{pool}/saml/{id}/acs", w.samlACS},
+		{"POST /{pool}/saml/{id}/acs/continue", w.samlContinue},
 
 		// Hosted sign-up and sign-in (hosted_*.go, docs/hosted-pages.md).
 		{"GET /{pool}/signup", w.signupShow},

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
@@ -86,4 +87,14 @@ func (q *querier) ListCompanyIdPs(ctx context.Context, poolID string) ([]*identi
 func (q *querier) DeleteCompanyIdP(ctx context.Context, poolID, company string) error {
 	return q.execOne(ctx, "company identity provider", `DELETE FROM company_idps WHERE pool_id = ? AND company_key = ?`,
 		poolID, nameKey(company))
+}
+
+// UseSAMLAssertion records assertionID as used (primary key: a second use
+// is ErrConflict), after dropping expired records.
+func (q *querier) UseSAMLAssertion(ctx context.Context, poolID, assertionID string, expiresAt, now time.Time) error {
+	if _, err := q.exec(ctx, `DELETE FROM saml_assertions WHERE expires_at < ?`, ms(now)); err != nil {
+		return err
+	}
+	return q.execGuarded(ctx, `INSERT INTO saml_assertions (pool_id, assertion_id, expires_at) VALUES (?,?,?)`,
+		poolID, assertionID, ms(expiresAt))
 }

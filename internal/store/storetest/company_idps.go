@@ -3,6 +3,7 @@ package storetest
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -52,4 +53,12 @@ func testCompanyIdPs(t *testing.T, s store.Store) {
 	noErr(t, "DeleteCompany", s.DeleteCompany(c, pool, "Acme"))
 	_, err = s.GetCompanyIdP(c, pool, "Acme")
 	wantErr(t, "cascade with the company", err, store.ErrNotFound)
+
+	// The SAML replay cache: an assertion ID is used once per pool while
+	// it has not expired.
+	exp := t0.Add(5 * time.Minute)
+	noErr(t, "UseSAMLAssertion", s.UseSAMLAssertion(c, pool, "_a1", exp, t0))
+	wantErr(t, "replayed assertion", s.UseSAMLAssertion(c, pool, "_a1", exp, t0.Add(time.Minute)), store.ErrConflict)
+	noErr(t, "same id in another pool", s.UseSAMLAssertion(c, "eu-west-1_other", "_a1", exp, t0))
+	noErr(t, "an expired record is dropped", s.UseSAMLAssertion(c, pool, "_a1", t0.Add(time.Hour), t0.Add(6*time.Minute)))
 }

@@ -16,3 +16,13 @@ CREATE TABLE company_idps (
     FOREIGN KEY (pool_id, company_key) REFERENCES companies(pool_id, name_key) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX company_idps_name ON company_idps (pool_id, name);
+
+-- SAML assertion IDs already used (the replay cache, in the database so
+-- that it holds across nodes); a row is needed until the assertion expires.
+CREATE TABLE saml_assertions (
+    pool_id TEXT NOT NULL,
+    assertion_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (pool_id, assertion_id)
+);
+CREATE INDEX saml_assertions_expiry ON saml_assertions (expires_at);
