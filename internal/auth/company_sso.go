@@ -88,10 +88,11 @@ func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *ide
 }
 
 // samlSP is the SAML service provider of a company provider: entity id
-// (and metadata URL) <issuer>/saml/<id>, ACS <issuer>/saml/<id>/acs.
+// (and metadata URL) <issuer>/saml/<id>/metadata, ACS
+// <issuer>/saml/<id>/acs.
 func (s *Service) samlSP(p *identity.Pool, idp *identity.CompanyIdP) *federation.SAMLSP {
 	base := s.Issuer(p) + "/saml/" + strings.TrimPrefix(idp.Name, identity.CompanyIdPPrefix)
-	return &federation.SAMLSP{EntityID: base, ACSURL: base + "/acs", IDPMetadata: []byte(idp.Provider.SAMLMetadata),
+	return &federation.SAMLSP{EntityID: base + "/metadata", ACSURL: base + "/acs", IDPMetadata: []byte(idp.Provider.SAMLMetadata),
 		Now: s.cfg.Now, Replay: &samlReplay{s: s, poolID: p.ID}}
 }
 
