@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"math/big"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/chromedp/chromedp"
 	"github.com/crewjam/saml"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
@@ -353,4 +355,24 @@ func TestCompanySAMLAttacks(t *testing.T) {
 	beta := e.start(b, bv.Name)
 	beta.response = acme.response
 	refused("Acme's response into Beta", e.post(b, beta), "trusted certs")
+}
+
+// TestCompanySAMLBrowser: headless Chromium from the email-first page to
+// Acme's SAML IdP, whose page posts the response across sites to the
+// ACS; the relay page posts it on with the sign-in cookie, and Jane lands
+// on the account page as a member of Acme.
+func TestCompanySAMLBrowser(t *testing.T) {
+	path := chromium(t)
+	e := setupSAML(t)
+	b := newTab(t, path)
+	b.open(e.downIssuer + "/login?client_id=" + e.app)
+	b.waitFor(`!!document.getElementById("username") && !document.getElementById("password")`, "the email-first page")
+	b.do(chromedp.SendKeys(chromedp.ID("username"), janeEmail))
+	b.do(chromedp.Click(chromedp.CSS("main form button[type=submit]")))
+	b.waitFor(fmt.Sprintf(`location.origin === %q && location.pathname.endsWith("/account") && document.readyState === "complete"`, e.down.base),
+		"the account page")
+	b.shot("company-saml-01-signed-in")
+	if txt := b.text(); !strings.Contains(txt, "Acme Corporation") || !strings.Contains(txt, "Acme-Corporation") {
+		t.Fatalf("account page: %s (%s)", txt, e.lastFailure())
+	}
 }
