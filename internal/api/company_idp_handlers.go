@@ -23,6 +23,8 @@ type companyIdPView struct {
 	EmailDomains     []string          `json:"email_domains"`
 	RedirectURI      string            `json:"redirect_uri"`
 	SignInURL        string            `json:"sign_in_url"`
+	SAMLEntityID     string            `json:"saml_entity_id,omitempty"`
+	SAMLACSURL       string            `json:"saml_acs_url,omitempty"`
 	CreatedAt        *time.Time        `json:"created_at,omitempty"`
 	UpdatedAt        *time.Time        `json:"updated_at,omitempty"`
 }
@@ -30,7 +32,7 @@ type companyIdPView struct {
 func companyIdP(v *auth.CompanyIdPView) companyIdPView {
 	out := companyIdPView{Company: v.Company, IdentityProvider: v.Name, Kind: v.Kind, Issuer: v.Issuer, ClientID: v.ClientID,
 		HasClientSecret: v.HasClientSecret, Scopes: v.Scopes, AttributeMapping: v.AttributeMapping, RequireSSO: v.RequireSSO,
-		EmailDomains: v.EmailDomains, RedirectURI: v.RedirectURI, SignInURL: v.SignInURL,
+		EmailDomains: v.EmailDomains, RedirectURI: v.RedirectURI, SignInURL: v.SignInURL, SAMLEntityID: v.SAMLEntityID, SAMLACSURL: v.SAMLACSURL,
 		CreatedAt: tsp(v.CreatedAt), UpdatedAt: tsp(v.UpdatedAt)}
 	if out.Scopes == nil {
 		out.Scopes = []string{}
@@ -49,6 +51,7 @@ type companyIdPRequest struct {
 	Issuer           string            `json:"issuer"`
 	ClientID         string            `json:"client_id"`
 	ClientSecret     string            `json:"client_secret"`
+	MetadataXML      string            `json:"metadata_xml"`
 	Scopes           []string          `json:"scopes"`
 	AttributeMapping map[string]string `json:"attribute_mapping"`
 	RequireSSO       bool              `json:"require_sso"`
@@ -68,7 +71,7 @@ func (a *API) putCompanyIdP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := a.svc.SetCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company"), auth.CompanyIdPInput{
-		Kind: req.Kind, Issuer: req.Issuer, ClientID: req.ClientID, ClientSecret: req.ClientSecret, Scopes: req.Scopes,
+		Kind: req.Kind, Issuer: req.Issuer, ClientID: req.ClientID, ClientSecret: req.ClientSecret, MetadataXML: req.MetadataXML, Scopes: req.Scopes,
 		AttributeMapping: req.AttributeMapping, RequireSSO: req.RequireSSO})
 	if err != nil {
 		return err

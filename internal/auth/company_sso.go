@@ -41,7 +41,7 @@ import (
 type CompanyIdPInput struct {
 	Kind             string // "oidc" (the default) or "saml"
 	Issuer           string // OIDC
-	MetadataXML      string // SAML: the IdP's metadata
+	MetadataXML      string // SAML: the IdP's metadata ("" keeps the stored one)
 	ClientID         string
 	ClientSecret     string // "" keeps the stored one
 	Scopes           []string
@@ -168,6 +168,13 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 		// name ("sso:...") is one no pool provider can take.
 		ip := identity.IdentityProvider{Name: "company", Type: identity.ProviderOIDC, Issuer: strings.TrimSpace(in.Issuer),
 			ClientID: strings.TrimSpace(in.ClientID), Scopes: in.Scopes, AttributeMapping: in.AttributeMapping}
+		cur, err := q.GetCompanyIdP(ctx, p.ID, c.Name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("get company idp: %w", err)
+		}
+		if in.Kind == identity.CompanyIdPSAML && in.MetadataXML == "" && cur != nil && cur.Kind == identity.CompanyIdPSAML {
+			in.MetadataXML = cur.Provider.SAMLMetadata // "" keeps the stored metadata
+		}
 		if in.Kind == identity.CompanyIdPSAML {
 			entityID, err := federation.ParseIdPMetadata([]byte(in.MetadataXML))
 			if err != nil {
@@ -192,21 +199,17 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 		now := s.now()
 		idp := &identity.CompanyIdP{PoolID: p.ID, Company: c.Name, Kind: in.Kind, RequireSSO: in.RequireSSO,
 			CreatedAt: now, UpdatedAt: now}
-		cur, err := q.GetCompanyIdP(ctx, p.ID, c.Name)
-		switch {
-		case err == nil:
+		if cur != nil {
 			idp.Name, idp.CreatedAt = cur.Name, cur.CreatedAt
 			if in.Kind == identity.CompanyIdPOIDC {
 				ip.ClientSecretSealed = cur.Provider.ClientSecretSealed
 			}
-		case errors.Is(err, store.ErrNotFound):
+		} else {
 			b := make([]byte, 8)
 			if _, err := rand.Read(b); err != nil {
 				return err
 			}
 			idp.Name = identity.CompanyIdPPrefix + hex.EncodeToString(b)
-		default:
-			return fmt.Errorf("get company idp: %w", err)
 		}
 		ip.Name = idp.Name
 		if in.ClientSecret != "" && in.Kind == identity.CompanyIdPOIDC {

@@ -24,7 +24,11 @@ func init() {
 		"console.sso.redirect_uri":      "Redirect URI (sign-in redirect URI)",
 		"console.sso.sign_in_url":       "Initiate login URI",
 		"console.sso.provider":          "identity_provider parameter",
-		"console.sso.issuer":            "Issuer URL",
+		"console.sso.kind":              "Protocol",
+		"console.sso.metadata":          "SAML: the identity provider's metadata XML",
+		"console.sso.entity_id":         "SAML entity ID (audience) and metadata URL",
+		"console.sso.acs_url":           "SAML assertion consumer service (ACS) URL",
+		"console.sso.issuer":            "OpenID Connect: issuer URL",
 		"console.sso.client_id":         "Client ID",
 		"console.sso.client_secret":     "Client secret",
 		"console.sso.client_secret.set": "A secret is stored; leave blank to keep it.",
@@ -74,6 +78,7 @@ func (w *Web) consoleCompanySSO(rw http.ResponseWriter, r *http.Request, c *cons
 		mapping[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	_, err := w.svc.SetCompanyIdP(c.ctx, c.pool.ID, r.PathValue("name"), auth.CompanyIdPInput{
+		Kind: r.PostFormValue("kind"), MetadataXML: strings.TrimSpace(r.PostFormValue("metadata_xml")),
 		Issuer: strings.TrimSpace(r.PostFormValue("issuer")), ClientID: strings.TrimSpace(r.PostFormValue("client_id")),
 		ClientSecret: r.PostFormValue("client_secret"), AttributeMapping: mapping, RequireSSO: r.PostFormValue("require_sso") == "on"})
 	if err != nil {
