@@ -85,3 +85,22 @@ func (a *API) deleteCompanyIdP(w http.ResponseWriter, r *http.Request) error {
 	}
 	return noContent(w)
 }
+
+type scimTokenView struct {
+	Token   string `json:"token"`
+	BaseURL string `json:"scim_base_url"`
+}
+
+// rotateSCIMToken is POST .../companies/{company}/scim-token: a new SCIM
+// bearer token for the company (shown once; the previous one stops).
+func (a *API) rotateSCIMToken(w http.ResponseWriter, r *http.Request) error {
+	tok, err := a.svc.RotateSCIMToken(r.Context(), r.PathValue("pool"), r.PathValue("company"))
+	if err != nil {
+		return err
+	}
+	base, err := a.svc.SCIMBaseURL(r.Context(), r.PathValue("pool"), r.PathValue("company"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, scimTokenView{Token: tok, BaseURL: base})
+}

@@ -446,6 +446,11 @@ func (s *Service) ssoKeepMember(ctx context.Context, p *identity.Pool, u *identi
 // c without an approval (the provider is the proof), with the default
 // groups and c's group.
 func (s *Service) ssoSignUp(ctx context.Context, p *identity.Pool, cl *identity.AppClient, c *identity.Company, t *fedTicket) (*FederatedResult, error) {
+	if m, err := s.scimLink(ctx, p, c, t); err != nil { // scim.go
+		return nil, err
+	} else if m != nil {
+		return s.federatedSession(ctx, p, cl, m, t)
+	}
 	if p.AdminCreateUserOnly {
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "Sign-up is not open in this user pool.")
 	}

@@ -351,3 +351,29 @@ func TestCompanySSOBrowser(t *testing.T) {
 		t.Fatalf("account page: %s", txt)
 	}
 }
+
+// TestCompanySSOSignsInTheSCIMUser: Acme's provisioning (SCIM) created
+// Jane before her first sign-in; that sign-in through Acme's provider
+// opens the provisioned account instead of making a second one.
+func TestCompanySSOSignsInTheSCIMUser(t *testing.T) {
+	t.Parallel()
+	e := setupSSO(t, false)
+	ctx := context.Background()
+	co, err := e.down.svc.GetCompany(ctx, e.pool.ID, "Acme Corporation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, err := e.down.svc.SCIMCreateUser(ctx, co, auth.SCIMUser{UserName: janeEmail, Email: janeEmail, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.count()
+	start := e.downIssuer + "/federation/" + url.PathEscape(e.idp.Name) + "?client_id=" + e.app
+	r := e.walk(newBrowser(t), start, nil)
+	if r.status != http.StatusOK || !strings.Contains(r.url, "/account") || !strings.Contains(r.body, su.ID) {
+		t.Fatalf("ended at %s: %d %s", r.url, r.status, r.body)
+	}
+	if n := e.count(); n != before {
+		t.Fatalf("%d users, %d before", n, before)
+	}
+}

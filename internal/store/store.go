@@ -390,6 +390,11 @@ type Querier interface {
 	// UseSAMLAssertion records a SAML assertion ID as used until
 	// expiresAt (dropping expired records); ErrConflict if it was used.
 	UseSAMLAssertion(ctx context.Context, poolID, assertionID string, expiresAt, now time.Time) error
+	// PutSCIMToken sets the company's SCIM token hash (replacing the
+	// previous one); ErrNotFound if the company does not exist.
+	PutSCIMToken(ctx context.Context, poolID, company, hash string, at time.Time) error
+	// GetSCIMToken returns the company's SCIM token hash; ErrNotFound if none.
+	GetSCIMToken(ctx context.Context, poolID, company string) (string, error)
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

@@ -98,3 +98,21 @@ func (q *querier) UseSAMLAssertion(ctx context.Context, poolID, assertionID stri
 	return q.execGuarded(ctx, `INSERT INTO saml_assertions (pool_id, assertion_id, expires_at) VALUES (?,?,?)`,
 		poolID, assertionID, ms(expiresAt))
 }
+
+// PutSCIMToken sets the company's SCIM token hash.
+func (q *querier) PutSCIMToken(ctx context.Context, poolID, company, hash string, at time.Time) error {
+	return q.execGuarded(ctx, `INSERT INTO company_scim_tokens (pool_id, company_key, token_hash, created_at) VALUES (?,?,?,?)
+		ON CONFLICT (pool_id, company_key) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at`,
+		poolID, nameKey(company), hash, ms(at))
+}
+
+// GetSCIMToken returns the company's SCIM token hash.
+func (q *querier) GetSCIMToken(ctx context.Context, poolID, company string) (string, error) {
+	var h string
+	err := q.queryRow(ctx, q.inTx, `SELECT token_hash FROM company_scim_tokens WHERE pool_id = ? AND company_key = ?`,
+		poolID, nameKey(company)).Scan(&h)
+	if err != nil {
+		return "", q.scanErr(err, "scim token")
+	}
+	return h, nil
+}

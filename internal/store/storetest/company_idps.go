@@ -50,7 +50,18 @@ func testCompanyIdPs(t *testing.T, s store.Store) {
 	}
 	noErr(t, "DeleteCompanyIdP", s.DeleteCompanyIdP(c, pool, "beta"))
 	wantErr(t, "delete again", s.DeleteCompanyIdP(c, pool, "Beta"), store.ErrNotFound)
+	// SCIM tokens: one per company, replaced in place.
+	_, err = s.GetSCIMToken(c, pool, "Acme")
+	wantErr(t, "no SCIM token", err, store.ErrNotFound)
+	noErr(t, "PutSCIMToken", s.PutSCIMToken(c, pool, "Acme", "h1", t0))
+	noErr(t, "PutSCIMToken again", s.PutSCIMToken(c, pool, "ACME", "h2", t0))
+	if h, err := s.GetSCIMToken(c, pool, "acme"); err != nil || h != "h2" {
+		t.Fatalf("SCIM token %q %v", h, err)
+	}
+	wantErr(t, "SCIM token of no company", s.PutSCIMToken(c, pool, "Nobody", "h", t0), store.ErrNotFound)
 	noErr(t, "DeleteCompany", s.DeleteCompany(c, pool, "Acme"))
+	_, err = s.GetSCIMToken(c, pool, "Acme")
+	wantErr(t, "SCIM token cascade", err, store.ErrNotFound)
 	_, err = s.GetCompanyIdP(c, pool, "Acme")
 	wantErr(t, "cascade with the company", err, store.ErrNotFound)
 

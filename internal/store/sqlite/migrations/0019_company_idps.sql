@@ -26,3 +26,13 @@ CREATE TABLE saml_assertions (
     PRIMARY KEY (pool_id, assertion_id)
 );
 CREATE INDEX saml_assertions_expiry ON saml_assertions (expires_at);
+
+-- SCIM bearer tokens, one per company, stored as SHA-256 hex.
+CREATE TABLE company_scim_tokens (
+    pool_id TEXT NOT NULL,
+    company_key TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (pool_id, company_key),
+    FOREIGN KEY (pool_id, company_key) REFERENCES companies(pool_id, name_key) ON DELETE CASCADE
+);
