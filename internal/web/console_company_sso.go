@@ -37,6 +37,11 @@ func init() {
 		"console.sso.require":           "Require single sign-on (refuse password sign-in for the company's addresses)",
 		"console.sso.delete":            "Remove the identity provider",
 		"console.notice.sso_saved":      "Single sign-on saved.",
+		"console.scim":                  "Provisioning (SCIM 2.0)",
+		"console.scim.intro":            "Your identity provider can create, update, deactivate and delete the company's members. Give it this base URL and a token.",
+		"console.scim.base_url":         "SCIM base URL",
+		"console.scim.rotate":           "Make a new SCIM token",
+		"console.scim.token":            "The new token (shown only now; the previous one no longer works)",
 		"console.notice.sso_deleted":    "Identity provider removed.",
 	} {
 		text[k] = v
@@ -49,7 +54,12 @@ func (w *Web) companySSOData(c *consoleReq, co *identity.Company) (map[string]an
 	if err != nil && identity.ErrorCode(err) != identity.CodeResourceNotFound {
 		return nil, err
 	}
-	data := map[string]any{"SSOAction": c.path("companies", co.Name, "sso"),
+	scimBase, err := w.svc.SCIMBaseURL(c.ctx, c.pool.ID, co.Name)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"SSOAction": c.path("companies", co.Name, "sso"), "SCIMBase": scimBase,
+		"SCIMAction": c.path("companies", co.Name, "scim-token"),
 		"SSODelete":   c.path("companies", co.Name, "sso", "delete"),
 		"RedirectURI": w.svc.FederationCallbackURL(c.pool)}
 	if v != nil {
@@ -95,4 +105,16 @@ func (w *Web) consoleCompanySSODelete(rw http.ResponseWriter, r *http.Request, c
 		return
 	}
 	consoleBack(rw, r, c.path("companies", r.PathValue("name")), "sso_deleted")
+}
+
+// consoleCompanySCIMToken is POST /{pool}/console/companies/{name}/scim-token:
+// a new token, shown once on the company page.
+func (w *Web) consoleCompanySCIMToken(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	tok, err := w.svc.RotateSCIMToken(c.ctx, c.pool.ID, r.PathValue("name"))
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	rw.Header().Set("Cache-Control", "no-store")
+	w.renderCompany(rw, r, c, map[string]any{"SCIMToken": tok})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,16 @@ func TestConsoleCompanySSO(t *testing.T) {
 	}
 	if _, err := e.svc.GetCompanyIdP(context.Background(), e.pool.ID, "globex-x"); err == nil {
 		t.Fatal("Globex got a provider")
+	}
+	// A SCIM token, shown once, that the SCIM surface accepts.
+	scimPath := "/" + e.pool.ID + "/console/" + p + "/scim-token"
+	r = carol.post(e.console(p+"/scim-token"), url.Values{"csrf": {formCSRF(t, page, scimPath)}})
+	m := regexp.MustCompile(`id="scim-token">(ghs_[^<]+)<`).FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil {
+		t.Fatalf("scim token: %d %s", r.status, r.body)
+	}
+	if _, err := e.svc.SCIMCompany(context.Background(), e.pool.ID, e.company.Name, m[1]); err != nil {
+		t.Fatalf("the shown token: %v", err)
 	}
 	del := "/" + e.pool.ID + "/console/" + p + "/sso/delete"
 	if r := carol.post(e.console(p+"/sso/delete"), url.Values{"csrf": {formCSRF(t, page, del)}}); r.status != http.StatusSeeOther {
