@@ -59,7 +59,7 @@ func (w *Web) companySSOData(c *consoleReq, co *identity.Company) (map[string]an
 		return nil, err
 	}
 	data := map[string]any{"SSOAction": c.path("companies", co.Name, "sso"), "SCIMBase": scimBase,
-		"SCIMAction": c.path("companies", co.Name, "scim-token"),
+		"SCIMAction":  c.path("companies", co.Name, "scim-token"),
 		"SSODelete":   c.path("companies", co.Name, "sso", "delete"),
 		"RedirectURI": w.svc.FederationCallbackURL(c.pool)}
 	if v != nil {
