@@ -134,6 +134,23 @@ func (s *Service) CompanySAMLMetadata(ctx context.Context, poolID, id string) ([
 	return s.samlSP(p, idp).Metadata()
 }
 
+// companyOfAdmin reads, in q, the pool and the company a caller may
+// administer (a company admin: their own; a pool admin: any).
+func (s *Service) companyOfAdmin(ctx context.Context, q store.Querier, poolID, company string) (*identity.Pool, *identity.Company, error) {
+	p, err := s.getPool(ctx, q, poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkCompanyAccess(ctx, q, p, company, false); err != nil {
+		return nil, nil, err
+	}
+	c, err := q.GetCompany(ctx, p.ID, company)
+	if err != nil {
+		return nil, nil, companyStoreErr(err)
+	}
+	return p, c, nil
+}
+
 // errNoCompanyIdP: the company has no identity provider.
 var errNoCompanyIdP = identity.Errorf(identity.CodeResourceNotFound, "The company has no identity provider.")
 
@@ -153,16 +170,9 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 	}
 	var out *CompanyIdPView
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, err := s.getPool(ctx, q, poolID)
+		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
 		if err != nil {
 			return err
-		}
-		if err := s.checkCompanyAccess(ctx, q, p, company, false); err != nil {
-			return err
-		}
-		c, err := q.GetCompany(ctx, p.ID, company)
-		if err != nil {
-			return companyStoreErr(err)
 		}
 		// Validate with a name federation.Validate accepts; the real
 		// name ("sso:...") is one no pool provider can take.
@@ -233,16 +243,9 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 // GetCompanyIdP returns the company's provider. Errors: forbidden,
 // resource_not_found (pool, company, no provider).
 func (s *Service) GetCompanyIdP(ctx context.Context, poolID, company string) (*CompanyIdPView, error) {
-	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.checkCompanyAccess(ctx, s.cfg.Store, p, company, false); err != nil {
-		return nil, err
-	}
-	c, err := s.cfg.Store.GetCompany(ctx, p.ID, company)
-	if err != nil {
-		return nil, companyStoreErr(err)
 	}
 	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -259,16 +262,9 @@ func (s *Service) GetCompanyIdP(ctx context.Context, poolID, company string) (*C
 // Errors: forbidden, resource_not_found.
 func (s *Service) DeleteCompanyIdP(ctx context.Context, poolID, company string) error {
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, err := s.getPool(ctx, q, poolID)
+		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
 		if err != nil {
 			return err
-		}
-		if err := s.checkCompanyAccess(ctx, q, p, company, false); err != nil {
-			return err
-		}
-		c, err := q.GetCompany(ctx, p.ID, company)
-		if err != nil {
-			return companyStoreErr(err)
 		}
 		if err := q.DeleteCompanyIdP(ctx, p.ID, c.Name); errors.Is(err, store.ErrNotFound) {
 			return errNoCompanyIdP
@@ -494,20 +490,5 @@ func (s *Service) ssoSignUp(ctx context.Context, p *identity.Pool, cl *identity.
 		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID,
 			"username": u.Username, "provider": t.Provider, "company": c.Name})
 	})
-	if errors.Is(err, store.ErrConflict) {
-		if link, lerr := s.cfg.Store.GetLinkedIdentity(ctx, p.ID, t.Provider, t.Subject); lerr == nil {
-			if cur, uerr := s.cfg.Store.GetUser(ctx, p.ID, link.UserSub); uerr == nil {
-				return s.federatedSession(ctx, p, cl, cur, t)
-			}
-		}
-		return nil, errUsernameExists
-	}
-	if err != nil {
-		return nil, err
-	}
-	cur, err := s.cfg.Store.GetUser(ctx, p.ID, u.Sub)
-	if err != nil {
-		return nil, fmt.Errorf("get user: %w", err)
-	}
-	return s.federatedSession(ctx, p, cl, cur, t)
+	return s.afterFederatedSignUp(ctx, p, cl, t, u, err)
 }

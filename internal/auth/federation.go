@@ -565,9 +565,14 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID,
 			"username": u.Username, "provider": t.Provider})
 	})
+	return s.afterFederatedSignUp(ctx, p, cl, t, u, err)
+}
+
+// afterFederatedSignUp signs in the user a federated sign-up created (err
+// is the sign-up transaction's outcome): on a conflict, a concurrent first
+// sign-in of the same upstream identity won, and its user is signed in.
+func (s *Service) afterFederatedSignUp(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, u *identity.User, err error) (*FederatedResult, error) {
 	if errors.Is(err, store.ErrConflict) {
-		// A concurrent first sign-in of the same upstream identity won:
-		// sign in its user.
 		if link, lerr := s.cfg.Store.GetLinkedIdentity(ctx, p.ID, t.Provider, t.Subject); lerr == nil {
 			if cur, uerr := s.cfg.Store.GetUser(ctx, p.ID, link.UserSub); uerr == nil {
 				return s.federatedSession(ctx, p, cl, cur, t)

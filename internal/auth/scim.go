@@ -70,16 +70,9 @@ func (s *Service) RotateSCIMToken(ctx context.Context, poolID, company string) (
 	}
 	tok := scimTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, err := s.getPool(ctx, q, poolID)
+		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
 		if err != nil {
 			return err
-		}
-		if err := s.checkCompanyAccess(ctx, q, p, company, false); err != nil {
-			return err
-		}
-		c, err := q.GetCompany(ctx, p.ID, company)
-		if err != nil {
-			return companyStoreErr(err)
 		}
 		if err := q.PutSCIMToken(ctx, p.ID, c.Name, scimHash(tok), s.now()); err != nil {
 			return companyStoreErr(err)

@@ -135,14 +135,20 @@ func (w *Web) FederationCallback(rw http.ResponseWriter, r *http.Request) {
 		w.fedFailed(rw, r, poolID, fc, http.StatusUnauthorized)
 		return
 	}
+	w.fedSignIn(rw, r, poolID, fc, auth.FederatedSignInInput{Code: q.Get("code"), Request: req})
+}
+
+// fedSignIn finishes a provider's answer whose attempt (fc, in.Request)
+// matched: the service checks the answer and signs in.
+func (w *Web) fedSignIn(rw http.ResponseWriter, r *http.Request, poolID string, fc fedCookie, in auth.FederatedSignInInput) {
 	p, err := w.svc.GetPool(r.Context(), poolID)
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return
 	}
 	h := &hostedReq{pool: p, clientID: fc.Client, returnTo: fc.ReturnTo}
-	res, err := w.svc.FederatedSignIn(r.Context(), auth.FederatedSignInInput{Client: h.client(), Provider: fc.Provider,
-		Code: q.Get("code"), Request: req, Meta: meta(r)})
+	in.Client, in.Provider, in.Meta = h.client(), fc.Provider, meta(r)
+	res, err := w.svc.FederatedSignIn(r.Context(), in)
 	w.fedResult(rw, r, h, res, err)
 }
 

@@ -70,13 +70,5 @@ func (w *Web) samlContinue(rw http.ResponseWriter, r *http.Request) {
 		w.fedFailed(rw, r, poolID, fc, http.StatusBadRequest)
 		return
 	}
-	p, err := w.svc.GetPool(r.Context(), poolID)
-	if err != nil {
-		w.errorPage(rw, r, err)
-		return
-	}
-	h := &hostedReq{pool: p, clientID: fc.Client, returnTo: fc.ReturnTo}
-	res, err := w.svc.FederatedSignIn(r.Context(), auth.FederatedSignInInput{Client: h.client(), Provider: fc.Provider,
-		SAMLResponse: r.PostFormValue("SAMLResponse"), Request: req, Meta: meta(r)})
-	w.fedResult(rw, r, h, res, err)
+	w.fedSignIn(rw, r, poolID, fc, auth.FederatedSignInInput{SAMLResponse: r.PostFormValue("SAMLResponse"), Request: req})
 }
