@@ -138,6 +138,7 @@ func TestCreatePoolInvalid(t *testing.T) {
 			{"min length 100", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.MinimumLength = 100 })}, "password_policy.minimum_length"},
 			{"max length 63", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.MaximumLength = 63 })}, "password_policy.maximum_length"},
 			{"max length 257", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.MaximumLength = 257 })}, "password_policy.maximum_length"},
+			{"min length above max", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.MinimumLength = 80; p.MaximumLength = 64 })}, "password_policy.minimum_length"},
 			{"temp days", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.TemporaryPasswordValidityDays = 366 })}, "password_policy.temporary_password_validity_days"},
 			{"blocked word empty", CreatePoolInput{Name: "p", PasswordPolicy: pol(func(p *identity.PasswordPolicy) { p.BlockedWords = []string{" "} })}, "password_policy.blocked_words"},
 			{"id token short", CreatePoolInput{Name: "p", Tokens: identity.TokenLifetimes{ID: time.Minute}}, "tokens.id"},

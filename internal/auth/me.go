@@ -459,7 +459,7 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, accessTo
 		return nil, err
 	}
 	if u.Email == "" && u.PendingEmail == "" {
-		return nil, identity.FieldError("attribute_name", "The user has no email address.")
+		return nil, identity.FieldError("attribute", "The user has no email address.")
 	}
 	var cd *CodeDelivery
 	if ctx, err = s.prepareMessage(ctx, p, emailToVerify(u), "", hooks.SourceCustomMessageVerifyUserAttribute); err != nil { // hooks: before the tx
@@ -501,11 +501,11 @@ func verifiableAttr(attr string) error {
 	case "email":
 		return nil
 	case "":
-		return identity.FieldError("attribute_name", "An attribute name is required.")
+		return identity.FieldError("attribute", "An attribute name is required.")
 	case "phone_number":
 		return identity.Errorf(identity.CodeInvalidParameter, "Phone number verification is not supported.")
 	}
-	return identity.FieldError("attribute_name", "Only the email attribute can be verified.")
+	return identity.FieldError("attribute", "Only the email attribute can be verified.")
 }
 
 // VerifyUserAttribute confirms the email with the code sent by

@@ -406,6 +406,9 @@ func normalizePasswordPolicy(pol *identity.PasswordPolicy) error {
 	if pol.MaximumLength < 64 || pol.MaximumLength > 256 {
 		return identity.FieldError("password_policy.maximum_length", "The maximum password length must be between 64 and 256.")
 	}
+	if pol.MinimumLength > pol.MaximumLength {
+		return identity.FieldError("password_policy.minimum_length", "The minimum password length cannot exceed the maximum length (%d).", pol.MaximumLength)
+	}
 	if pol.TemporaryPasswordValidityDays < 1 || pol.TemporaryPasswordValidityDays > MaxTempPasswordDay {
 		return identity.FieldError("password_policy.temporary_password_validity_days", "Temporary passwords must be valid for 1 to %d days.", MaxTempPasswordDay)
 	}

@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -112,6 +113,16 @@ func (e *unknownOperationError) Error() string {
 // writeError writes err in Cognito's JSON error form. The cause of a 5xx is
 // logged with the request id, never sent.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The client went away while the service worked: not a server
+		// fault, so one debug line and 499 (as nginx logs it), out of the
+		// 5xx metrics. Nobody reads the body.
+		h.opts.Log.LogAttrs(r.Context(), slog.LevelDebug, "request abandoned",
+			slog.String("request_id", httpserver.RequestID(r.Context())),
+			slog.String("operation", op), slog.String("err", err.Error()))
+		w.WriteHeader(499)
+		return
+	}
 	ex := exceptionFor(err)
 	if ex.Status >= 500 {
 		h.opts.Log.LogAttrs(r.Context(), slog.LevelError, "cognito error",

@@ -1,12 +1,15 @@
 package cognito
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +139,25 @@ func FuzzParseAuthorization(f *testing.F) {
 			t.Fatalf("%q: %v %v", h, pa, err)
 		}
 	})
+}
+
+// TestAbandonedRequestIsNotAnError checks that a client hanging up while
+// an operation runs is a debug line and 499, not an ERROR and a 500,
+// while the same error on a live request stays an internal error.
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	t.Parallel()
+	var logged bytes.Buffer
+	h := New(nil, Options{Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	h.writeError(rec, httptest.NewRequest("POST", "/", nil).WithContext(ctx), "GetUser", fmt.Errorf("get user: %w", context.Canceled))
+	if rec.Code != 499 || logged.Len() != 0 {
+		t.Fatalf("abandoned: status %d, log %q", rec.Code, logged.String())
+	}
+	rec = httptest.NewRecorder()
+	h.writeError(rec, httptest.NewRequest("POST", "/", nil), "GetUser", fmt.Errorf("get user: %w", context.Canceled))
+	if rec.Code != 500 || !strings.Contains(logged.String(), "level=ERROR") {
+		t.Fatalf("live request with a cancelled inner call: status %d, log %q", rec.Code, logged.String())
+	}
 }

@@ -366,6 +366,10 @@ func TestEveryRoute(t *testing.T) {
 		t.Fatalf("code deliveries for a name change: %+v", cds)
 	}
 	e.must(204, e.do("DELETE", "/api/v1/me/attributes", bearer, map[string]any{"names": []string{"given_name"}}))
+	// A bad request names the request's own field.
+	if p := e.must(400, e.do("POST", "/api/v1/me/attribute-verification-code", bearer, map[string]any{"attribute": "given_name"})).problem(t); p.Field != "attribute" {
+		t.Fatalf("bad attribute: %+v", p)
+	}
 	e.must(200, e.do("POST", "/api/v1/me/attribute-verification-code", bearer, map[string]any{"attribute": "email"}))
 	e.must(204, e.do("POST", "/api/v1/me/verify-attribute", bearer, map[string]any{"attribute": "email", "code": e.lastCode(pool.ID, erin)}))
 	e.must(204, e.do("POST", "/api/v1/me/password", bearer, map[string]any{"previous_password": goodPassword, "proposed_password": otherPassword}))
