@@ -19,6 +19,7 @@ type companyIdPView struct {
 	HasClientSecret  bool              `json:"has_client_secret"`
 	Scopes           []string          `json:"scopes"`
 	AttributeMapping map[string]string `json:"attribute_mapping"`
+	GroupMapping     map[string]string `json:"group_mapping"`
 	RequireSSO       bool              `json:"require_sso"`
 	EmailDomains     []string          `json:"email_domains"`
 	RedirectURI      string            `json:"redirect_uri"`
@@ -31,7 +32,7 @@ type companyIdPView struct {
 
 func companyIdP(v *auth.CompanyIdPView) companyIdPView {
 	out := companyIdPView{Company: v.Company, IdentityProvider: v.Name, Kind: v.Kind, Issuer: v.Issuer, ClientID: v.ClientID,
-		HasClientSecret: v.HasClientSecret, Scopes: v.Scopes, AttributeMapping: v.AttributeMapping, RequireSSO: v.RequireSSO,
+		HasClientSecret: v.HasClientSecret, Scopes: v.Scopes, AttributeMapping: v.AttributeMapping, GroupMapping: v.GroupMapping, RequireSSO: v.RequireSSO,
 		EmailDomains: v.EmailDomains, RedirectURI: v.RedirectURI, SignInURL: v.SignInURL, SAMLEntityID: v.SAMLEntityID, SAMLACSURL: v.SAMLACSURL,
 		CreatedAt: tsp(v.CreatedAt), UpdatedAt: tsp(v.UpdatedAt)}
 	if out.Scopes == nil {
@@ -39,6 +40,9 @@ func companyIdP(v *auth.CompanyIdPView) companyIdPView {
 	}
 	if out.AttributeMapping == nil {
 		out.AttributeMapping = map[string]string{}
+	}
+	if out.GroupMapping == nil {
+		out.GroupMapping = map[string]string{}
 	}
 	if out.EmailDomains == nil {
 		out.EmailDomains = []string{}
@@ -54,6 +58,7 @@ type companyIdPRequest struct {
 	MetadataXML      string            `json:"metadata_xml"`
 	Scopes           []string          `json:"scopes"`
 	AttributeMapping map[string]string `json:"attribute_mapping"`
+	GroupMapping     map[string]string `json:"group_mapping"`
 	RequireSSO       bool              `json:"require_sso"`
 }
 
@@ -72,7 +77,7 @@ func (a *API) putCompanyIdP(w http.ResponseWriter, r *http.Request) error {
 	}
 	v, err := a.svc.SetCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company"), auth.CompanyIdPInput{
 		Kind: req.Kind, Issuer: req.Issuer, ClientID: req.ClientID, ClientSecret: req.ClientSecret, MetadataXML: req.MetadataXML, Scopes: req.Scopes,
-		AttributeMapping: req.AttributeMapping, RequireSSO: req.RequireSSO})
+		AttributeMapping: req.AttributeMapping, GroupMapping: req.GroupMapping, RequireSSO: req.RequireSSO})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,11 @@ type CompanyIdPInput struct {
 	ClientSecret     string // "" keeps the stored one
 	Scopes           []string
 	AttributeMapping map[string]string
-	RequireSSO       bool
+	// GroupMapping maps an IdP group (OIDC "groups" claim, SAML "groups"
+	// or "memberOf") to an existing pool group; not the console's admin
+	// group nor another company's group.
+	GroupMapping map[string]string
+	RequireSSO   bool
 }
 
 // CompanyIdPView is a company's provider as admins see it: no secret, and
@@ -60,6 +64,7 @@ type CompanyIdPView struct {
 	HasClientSecret  bool
 	Scopes           []string
 	AttributeMapping map[string]string
+	GroupMapping     map[string]string
 	RequireSSO       bool
 	EmailDomains     []string
 	// RedirectURI is the redirect (callback) URI to register at the provider.
@@ -77,7 +82,7 @@ type CompanyIdPView struct {
 func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *identity.CompanyIdP) *CompanyIdPView {
 	v := &CompanyIdPView{Company: c.Name, Name: idp.Name, Kind: idp.Kind, Issuer: idp.Provider.Issuer,
 		ClientID: idp.Provider.ClientID, HasClientSecret: idp.Provider.ClientSecretSealed != "", Scopes: idp.Provider.Scopes,
-		AttributeMapping: idp.Provider.AttributeMapping, RequireSSO: idp.RequireSSO, EmailDomains: c.EmailDomains,
+		AttributeMapping: idp.Provider.AttributeMapping, GroupMapping: idp.Provider.GroupMapping, RequireSSO: idp.RequireSSO, EmailDomains: c.EmailDomains,
 		RedirectURI: s.FederationCallbackURL(p), SignInURL: s.Issuer(p) + "/federation/" + idp.Name,
 		CreatedAt: idp.CreatedAt, UpdatedAt: idp.UpdatedAt}
 	if idp.Kind == identity.CompanyIdPSAML {
@@ -206,6 +211,10 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 				return identity.FieldError("attribute_mapping", "The pool has no attribute %s.", safeEcho(attr))
 			}
 		}
+		if err := s.checkGroupMapping(ctx, q, p, c, in.GroupMapping); err != nil {
+			return err
+		}
+		ip.GroupMapping = in.GroupMapping
 		now := s.now()
 		idp := &identity.CompanyIdP{PoolID: p.ID, Company: c.Name, Kind: in.Kind, RequireSSO: in.RequireSSO,
 			CreatedAt: now, UpdatedAt: now}
@@ -423,9 +432,83 @@ func (s *Service) ssoJoin(ctx context.Context, q store.Querier, p *identity.Pool
 	return nil
 }
 
+// MaxGroupMappings bounds a company provider's group mapping.
+const MaxGroupMappings = 50
+
+// checkGroupMapping keeps a company's group mapping within what the pool
+// allows: existing groups, never the console's admin group or another
+// company's group.
+func (s *Service) checkGroupMapping(ctx context.Context, q store.Querier, p *identity.Pool, c *identity.Company, m map[string]string) error {
+	if len(m) > MaxGroupMappings {
+		return identity.FieldError("group_mapping", "At most %d group mappings.", MaxGroupMappings)
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	others := map[string]bool{}
+	tok, n := "", 0
+	for n < MaxCompaniesScanned {
+		list, next, err := q.ListCompanies(ctx, p.ID, store.Page{Limit: 1000, Token: tok})
+		if err != nil {
+			return err
+		}
+		for _, o := range list {
+			if !strings.EqualFold(o.Name, c.Name) {
+				others[companyGroup(o)] = true
+			}
+		}
+		n += len(list)
+		if next == "" {
+			break
+		}
+		tok = next
+	}
+	for from, to := range m {
+		if from == "" || len(from) > 256 || checkMappedValue("group_mapping", from) != nil {
+			return identity.FieldError("group_mapping", "An IdP group name is 1 to 256 bytes of one line of text.")
+		}
+		if to == p.Settings.Console.AdminGroupName() || others[to] {
+			return identity.FieldError("group_mapping", "The group %s cannot be given by a company's identity provider.", safeEcho(to))
+		}
+		if _, err := q.GetGroup(ctx, p.ID, to); errors.Is(err, store.ErrNotFound) {
+			return identity.FieldError("group_mapping", "The pool has no group %s.", safeEcho(to))
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ssoGroups applies the provider's group mapping to u in q: the mapped
+// groups the IdP asserted (t.Groups) are joined, the others left.
+func (s *Service) ssoGroups(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, t *fedTicket) error {
+	idp, err := q.GetCompanyIdPByName(ctx, p.ID, t.Provider)
+	if err != nil || len(idp.Provider.GroupMapping) == 0 {
+		return err
+	}
+	keep := map[string]bool{}
+	for from, to := range idp.Provider.GroupMapping {
+		if slices.Contains(t.Groups, from) {
+			keep[to] = true
+		}
+	}
+	for _, to := range idp.Provider.GroupMapping {
+		if keep[to] {
+			err = q.AddUserToGroup(ctx, p.ID, u.Sub, to)
+		} else {
+			err = q.RemoveUserFromGroup(ctx, p.ID, u.Sub, to)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("group %s: %w", to, err)
+		}
+	}
+	return nil
+}
+
 // ssoKeepMember runs at each sign-in through c's provider: the user stays
-// (or becomes, after a link) a member of c.
-func (s *Service) ssoKeepMember(ctx context.Context, p *identity.Pool, u *identity.User, c *identity.Company) (*identity.User, error) {
+// (or becomes, after a link) a member of c, with the mapped groups the
+// IdP asserts.
+func (s *Service) ssoKeepMember(ctx context.Context, p *identity.Pool, u *identity.User, c *identity.Company, t *fedTicket) (*identity.User, error) {
 	var out *identity.User
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := q.GetUser(ctx, p.ID, u.Sub)
@@ -433,7 +516,10 @@ func (s *Service) ssoKeepMember(ctx context.Context, p *identity.Pool, u *identi
 			return fmt.Errorf("get user: %w", err)
 		}
 		out = cur
-		return s.ssoJoin(ctx, q, p, cur, c)
+		if err := s.ssoJoin(ctx, q, p, cur, c); err != nil {
+			return err
+		}
+		return s.ssoGroups(ctx, q, p, cur, t)
 	})
 	return out, err
 }
@@ -485,6 +571,9 @@ func (s *Service) ssoSignUp(ctx context.Context, p *identity.Pool, cl *identity.
 			return err
 		}
 		if err := s.ssoJoin(ctx, q, p, u, c); err != nil {
+			return err
+		}
+		if err := s.ssoGroups(ctx, q, p, u, t); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID,

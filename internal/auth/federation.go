@@ -92,6 +92,7 @@ type fedTicket struct {
 	Email         string            `json:"e"`
 	EmailVerified bool              `json:"ev"`
 	Attrs         map[string]string `json:"a"`
+	Groups        []string          `json:"g,omitempty"` // company providers: the IdP's groups
 	LinkSub       string            `json:"l,omitempty"`
 	Exp           int64             `json:"x"`
 }
@@ -301,6 +302,7 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 		// Only the upstream's own claim about the mapped address counts.
 		EmailVerified: up.EmailVerified && email != "" && strings.EqualFold(email, up.Email)}
 	if co != nil {
+		t.Groups = federation.Groups(up.Claims)
 		if err := s.ssoEmail(ctx, p, co, t); err != nil {
 			s.auditFailure(ctx, p, "provider:"+ip.Name, "company_sso_foreign_domain", cl.ID)
 			return nil, err
@@ -405,7 +407,7 @@ func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *ide
 			}
 		}
 		if co != nil && u.Enabled {
-			if u, err = s.ssoKeepMember(ctx, p, u, co); err != nil {
+			if u, err = s.ssoKeepMember(ctx, p, u, co, t); err != nil {
 				return nil, err
 			}
 		}
@@ -638,7 +640,7 @@ func (s *Service) federatedLink(ctx context.Context, p *identity.Pool, cl *ident
 		return nil, err
 	}
 	if co != nil {
-		if u, err = s.ssoKeepMember(ctx, p, u, co); err != nil {
+		if u, err = s.ssoKeepMember(ctx, p, u, co, t); err != nil {
 			return nil, err
 		}
 	}

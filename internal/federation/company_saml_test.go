@@ -26,6 +26,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // A SAML 2.0 IdP built in the test from crewjam/saml's IdentityProvider,
@@ -111,11 +112,18 @@ func (s *samlIdP) metadata() string {
 	return string(b)
 }
 
-func (s *samlIdP) signIn(email string) {
+func (s *samlIdP) signIn(email string, groups ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.who = &saml.Session{ID: "s-" + email, CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour), Index: "1",
 		NameID: email, NameIDFormat: string(saml.EmailAddressNameIDFormat), UserEmail: email, UserCommonName: "Someone"}
+	if len(groups) > 0 {
+		at := saml.Attribute{Name: "groups"}
+		for _, g := range groups {
+			at.Values = append(at.Values, saml.AttributeValue{Type: "xs:string", Value: g})
+		}
+		s.who.CustomAttributes = []saml.Attribute{at}
+	}
 }
 
 type samlEnv struct {
@@ -374,5 +382,55 @@ func TestCompanySAMLBrowser(t *testing.T) {
 	b.shot("company-saml-01-signed-in")
 	if txt := b.text(); !strings.Contains(txt, "Acme Corporation") || !strings.Contains(txt, "Acme-Corporation") {
 		t.Fatalf("account page: %s (%s)", txt, e.lastFailure())
+	}
+}
+
+// TestCompanySAMLGroupMapping: Acme maps its IdP's "eng" group to the
+// pool's "engineers"; a sign-in asserting it joins the group, the next one
+// without it leaves it. The mapping cannot name the console's admin
+// group, another company's group or a group the pool lacks.
+func TestCompanySAMLGroupMapping(t *testing.T) {
+	t.Parallel()
+	e := setupSAML(t)
+	ctx := context.Background()
+	for _, g := range []string{"engineers", "Admins"} { // Beta's group exists with the company
+		if _, err := e.down.svc.CreateGroup(ctx, &identity.Group{PoolID: e.pool.ID, Name: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := auth.CompanyIdPInput{Kind: "saml", AttributeMapping: map[string]string{"email": "email"}}
+	for _, bad := range []string{"Admins", "Beta", "nope"} {
+		in.GroupMapping = map[string]string{"eng": bad}
+		if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", in); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			t.Fatalf("mapping to %s: %v", bad, err)
+		}
+	}
+	in.GroupMapping = map[string]string{"eng": "engineers"}
+	if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", in); err != nil {
+		t.Fatal(err)
+	}
+	groups := func() []string {
+		t.Helper()
+		v, err := e.down.svc.AdminGetUser(ctx, e.pool.ID, e.view.Name+"_"+janeEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Groups
+	}
+	e.idp.signIn(janeEmail, "eng", "sales")
+	b := newBrowser(t)
+	if r := e.post(b, e.start(b, e.view.Name)); !strings.Contains(r.url, "/account") {
+		t.Fatalf("sign-in: %s %d (%s)", r.url, r.status, e.lastFailure())
+	}
+	if g := groups(); !slices.Contains(g, "engineers") || !slices.Contains(g, "Acme-Corporation") {
+		t.Fatalf("groups after eng: %v", g)
+	}
+	e.idp.signIn(janeEmail, "sales")
+	b = newBrowser(t)
+	if r := e.post(b, e.start(b, e.view.Name)); !strings.Contains(r.url, "/account") {
+		t.Fatalf("second sign-in: %s %d (%s)", r.url, r.status, e.lastFailure())
+	}
+	if g := groups(); slices.Contains(g, "engineers") || !slices.Contains(g, "Acme-Corporation") {
+		t.Fatalf("groups without eng: %v", g)
 	}
 }

@@ -156,10 +156,17 @@ func (c *SAMLSP) Verify(samlResponse, requestID string) (*Identity, error) {
 		return nil, fmt.Errorf("%w: the assertion has no NameID", ErrUpstream)
 	}
 	id := &Identity{Issuer: a.Issuer.Value, Subject: a.Subject.NameID.Value, Claims: map[string]any{"nameid": a.Subject.NameID.Value}}
+	var groups []string
 	for _, st := range a.AttributeStatements {
 		for _, at := range st.Attributes {
 			if len(at.Values) == 0 {
 				continue
+			}
+			switch at.Name {
+			case "groups", "memberOf", "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups":
+				for _, v := range at.Values {
+					groups = append(groups, v.Value)
+				}
 			}
 			for _, n := range []string{at.Name, at.FriendlyName} {
 				if n != "" {
@@ -169,6 +176,9 @@ func (c *SAMLSP) Verify(samlResponse, requestID string) (*Identity, error) {
 				}
 			}
 		}
+	}
+	if len(groups) > 0 {
+		id.Claims["groups"] = groups
 	}
 	for _, k := range []string{"email", "mail", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"} {
 		if v, ok := id.Claims[k].(string); ok && v != "" {

@@ -47,6 +47,10 @@ type IdentityProvider struct {
 	GraphURL string `json:"graph_url,omitempty"`
 	// SAMLMetadata is a SAML IdP's metadata XML (ProviderSAML only).
 	SAMLMetadata string `json:"saml_metadata,omitempty"`
+	// GroupMapping (company providers only) maps a group the IdP asserts
+	// (OIDC "groups" claim; SAML "groups" or "memberOf" attribute) to a
+	// pool group, joined while asserted and left when no longer.
+	GroupMapping map[string]string `json:"group_mapping,omitempty"`
 }
 
 // LinkedIdentity ties an upstream identity (provider name, subject) to a

@@ -34,6 +34,8 @@ func init() {
 		"console.sso.client_secret.set": "A secret is stored; leave blank to keep it.",
 		"console.sso.mapping":           "Attribute mapping",
 		"console.sso.mapping.hint":      "One per line: pool attribute = provider claim (e.g. name = name). The company attribute cannot be mapped.",
+		"console.sso.groups":            "Group mapping",
+		"console.sso.groups.hint":       "One per line: IdP group = pool group (an existing group; not the console's admins or another company's group).",
 		"console.sso.require":           "Require single sign-on (refuse password sign-in for the company's addresses)",
 		"console.sso.delete":            "Remove the identity provider",
 		"console.notice.sso_saved":      "Single sign-on saved.",
@@ -68,26 +70,29 @@ func (w *Web) companySSOData(c *consoleReq, co *identity.Company) (map[string]an
 			m = append(m, k+" = "+claim)
 		}
 		sort.Strings(m)
-		data["SSO"], data["MappingText"] = v, strings.Join(m, "\n")
+		var g []string
+		for k, to := range v.GroupMapping {
+			g = append(g, k+" = "+to)
+		}
+		sort.Strings(g)
+		data["SSO"], data["MappingText"], data["GroupText"] = v, strings.Join(m, "\n"), strings.Join(g, "\n")
 	}
 	return data, nil
 }
 
 // consoleCompanySSO is POST /{pool}/console/companies/{name}/sso.
 func (w *Web) consoleCompanySSO(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
-	mapping := map[string]string{}
-	for _, l := range strings.Split(r.PostFormValue("mapping"), "\n") {
-		if l = strings.TrimSpace(l); l == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(l, "=")
-		if !ok {
-			w.consoleError(rw, r, c, identity.FieldError("attribute_mapping", "Write each mapping as attribute = claim."))
-			return
-		}
-		mapping[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	mapping, err := pairs(r.PostFormValue("mapping"), "attribute_mapping")
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
 	}
-	_, err := w.svc.SetCompanyIdP(c.ctx, c.pool.ID, r.PathValue("name"), auth.CompanyIdPInput{
+	groups, err := pairs(r.PostFormValue("group_mapping"), "group_mapping")
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	_, err = w.svc.SetCompanyIdP(c.ctx, c.pool.ID, r.PathValue("name"), auth.CompanyIdPInput{GroupMapping: groups,
 		Kind: r.PostFormValue("kind"), MetadataXML: strings.TrimSpace(r.PostFormValue("metadata_xml")),
 		Issuer: strings.TrimSpace(r.PostFormValue("issuer")), ClientID: strings.TrimSpace(r.PostFormValue("client_id")),
 		ClientSecret: r.PostFormValue("client_secret"), AttributeMapping: mapping, RequireSSO: r.PostFormValue("require_sso") == "on"})
@@ -117,4 +122,20 @@ func (w *Web) consoleCompanySCIMToken(rw http.ResponseWriter, r *http.Request, c
 	}
 	rw.Header().Set("Cache-Control", "no-store")
 	w.renderCompany(rw, r, c, map[string]any{"SCIMToken": tok})
+}
+
+// pairs reads a textarea of "name = value" lines.
+func pairs(text, field string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			return nil, identity.FieldError(field, "Write each mapping as name = value.")
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
 }
