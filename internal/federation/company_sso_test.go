@@ -377,3 +377,33 @@ func TestCompanySSOSignsInTheSCIMUser(t *testing.T) {
 		t.Fatalf("%d users, %d before", n, before)
 	}
 }
+
+// TestCompanySSOGroupMappingOIDC: the upstream Gatehouse puts Jane in
+// "eng" (its ID token's cognito:groups); Acme maps it to "engineers".
+func TestCompanySSOGroupMappingOIDC(t *testing.T) {
+	t.Parallel()
+	e := setupSSO(t, false)
+	ctx := context.Background()
+	if _, err := e.up.svc.CreateGroup(ctx, &identity.Group{PoolID: e.upPool.ID, Name: "eng"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.up.svc.AdminAddUserToGroup(ctx, e.upPool.ID, janeEmail, "eng"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.down.svc.CreateGroup(ctx, &identity.Group{PoolID: e.pool.ID, Name: "engineers"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", auth.CompanyIdPInput{
+		Issuer: e.up.svc.Issuer(e.upPool), ClientID: e.upClient, GroupMapping: map[string]string{"eng": "engineers"},
+		AttributeMapping: map[string]string{"email": "email"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.walk(newBrowser(t), e.downIssuer+"/federation/"+url.PathEscape(e.idp.Name)+"?client_id="+e.app, nil)
+	if !strings.Contains(r.url, "/account") {
+		t.Fatalf("ended at %s: %d %s", r.url, r.status, r.body)
+	}
+	v, err := e.down.svc.AdminGetUser(ctx, e.pool.ID, e.idp.Name+"_"+e.janeSub)
+	if err != nil || !slices.Contains(v.Groups, "engineers") {
+		t.Fatalf("groups %v %v", v, err)
+	}
+}
