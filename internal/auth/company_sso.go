@@ -493,6 +493,9 @@ func (s *Service) ssoGroups(ctx context.Context, q store.Querier, p *identity.Po
 		}
 	}
 	for _, to := range idp.Provider.GroupMapping {
+		if to == p.Settings.Console.AdminGroupName() {
+			continue // the pool made it its admin group after the mapping was set
+		}
 		if keep[to] {
 			err = q.AddUserToGroup(ctx, p.ID, u.Sub, to)
 		} else {
