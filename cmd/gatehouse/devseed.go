@@ -148,6 +148,7 @@ func (m *Main) printBanner(ctx context.Context) {
 	line("Gatehouse is running in DEVELOPMENT mode (embedded SQLite in %s; emails are not sent).", m.Config.DataDir)
 	line("")
 	line("  API base            %s/api/v1/", base)
+	line("  API reference       %s/api/v1/docs   (OpenAPI document: %s/api/v1/openapi.json)", base, base)
 	line("  Dev mailbox         %s/dev/mailbox", base)
 	line("  JWKS                %s/%s/.well-known/jwks.json", base, s.Pool.ID)
 	line("  OpenID config       %s/%s/.well-known/openid-configuration", base, s.Pool.ID)

@@ -79,7 +79,7 @@ func TestServeDevEndToEnd(t *testing.T) {
 	base := m.URL()
 
 	// The banner shows where everything is, and the secrets once.
-	assertContains(t, banner, base+"/api/v1/", base+"/dev/mailbox", "/.well-known/jwks.json",
+	assertContains(t, banner, base+"/api/v1/", base+"/api/v1/docs", base+"/dev/mailbox", "/.well-known/jwks.json",
 		"/.well-known/openid-configuration", base+"/metrics", "admin@example.com  password: ", "Admin API key       ", "curl ")
 	keyFile := filepath.Join(dataDir, devKeyFile)
 	fi, err := os.Stat(keyFile)
@@ -103,6 +103,11 @@ func TestServeDevEndToEnd(t *testing.T) {
 	}
 	if r := do(t, "GET", base+"/metrics", "", nil); r.status != 200 || !strings.Contains(r.body, "# HELP") {
 		t.Fatalf("/metrics = %d", r.status)
+	}
+
+	// The API reference the banner links is served by the binary.
+	if r := do(t, "GET", base+"/api/v1/docs", "", nil); r.status != 200 || !strings.Contains(r.body, "swagger-ui-bundle.js") {
+		t.Fatalf("/api/v1/docs = %d %s", r.status, r.body)
 	}
 
 	// Empty mailbox page says it is dev only.

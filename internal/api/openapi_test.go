@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // TestOpenAPIMatchesRoutes walks every route in routes.go and every
@@ -13,17 +16,11 @@ import (
 // document and the code cannot drift.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
-	b, err := OpenAPIJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	decodeOpenAPI(t, &doc)
 	if doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi = %q", doc.OpenAPI)
 	}
@@ -44,9 +41,21 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("operationId %s used by %s and %s", id, key, other)
 			}
 			opIDs[id] = key
-			if _, ok := op["responses"].(map[string]any); !ok {
+			for _, f := range []string{"summary", "description"} {
+				if s, _ := op[f].(string); strings.TrimSpace(s) == "" {
+					t.Errorf("%s has no %s", key, f)
+				}
+			}
+			responses, ok := op["responses"].(map[string]any)
+			if !ok {
 				t.Errorf("%s has no responses", key)
 			}
+			// An operation that takes no input (no parameters, body or
+			// credentials: the public documents) has no 4xx to list.
+			_, params := op["parameters"]
+			_, body := op["requestBody"]
+			takesInput := params || body || item["parameters"] != nil || !public(op)
+			checkProblemResponses(t, key, responses, takesInput)
 			// Every {param} in the path is declared.
 			for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
 				if !declaresParam(doc.Paths[path], op, m[1]) {
@@ -106,14 +115,8 @@ func declaresParam(item map[string]any, op map[string]any, name string) bool {
 // TestOpenAPIRefsResolve checks every $ref points at a defined component.
 func TestOpenAPIRefsResolve(t *testing.T) {
 	t.Parallel()
-	b, err := OpenAPIJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	decodeOpenAPI(t, &doc)
 	var walk func(v any)
 	n := 0
 	walk = func(v any) {
@@ -156,4 +159,110 @@ func resolves(doc map[string]any, ref string) bool {
 		}
 	}
 	return true
+}
+
+// checkProblemResponses: an operation documents its 4xx answers (one
+// response a status, each a problem document naming the codes it can
+// carry as `code` in its description) and its server faults (default).
+func checkProblemResponses(t *testing.T, key string, responses map[string]any, takesInput bool) {
+	t.Helper()
+	n := 0
+	for status, v := range responses {
+		r, _ := v.(map[string]any)
+		if !strings.HasPrefix(status, "4") && !strings.HasPrefix(status, "5") {
+			continue
+		}
+		n++
+		desc, _ := r["description"].(string)
+		content, _ := r["content"].(map[string]any)
+		if content["application/problem+json"] == nil || !strings.Contains(desc, "Codes: `") {
+			t.Errorf("%s %s: not a problem document listing its codes (description %q)", key, status, desc)
+		}
+	}
+	if takesInput && n == 0 {
+		t.Errorf("%s documents no 4xx response", key)
+	}
+	if _, ok := responses["default"]; !ok {
+		t.Errorf("%s has no default (server fault) response", key)
+	}
+}
+
+// public reports whether op needs no credentials (security: [{}]).
+func public(op map[string]any) bool {
+	sec, _ := op["security"].([]any)
+	if len(sec) != 1 {
+		return false
+	}
+	m, _ := sec[0].(map[string]any)
+	return len(m) == 0
+}
+
+// TestOpenAPIProblemCodesMatchStatuses: each code an operation lists for a
+// status is one statusFor maps to that status and one the Problem
+// schema's code enum has, and every code of that enum is one statusFor
+// knows: the document cannot promise a code under the wrong status.
+func TestOpenAPIProblemCodesMatchStatuses(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage
+		Components struct {
+			Schemas struct {
+				Problem struct {
+					Properties struct {
+						Code struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	decodeOpenAPI(t, &doc)
+	enum := map[string]bool{}
+	for _, c := range doc.Components.Schemas.Problem.Properties.Code.Enum {
+		if _, ok := statusFor(identity.Code(c)); !ok {
+			t.Errorf("Problem.code lists %q, which statusFor does not know", c)
+		}
+		enum[c] = true
+	}
+	codeRE := regexp.MustCompile("`([a-z_]+)`")
+	n := 0
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				Responses map[string]struct{ Description string }
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			for status, r := range op.Responses {
+				want, err := strconv.Atoi(status)
+				if err != nil || want < 400 {
+					continue
+				}
+				for _, m := range codeRE.FindAllStringSubmatch(r.Description, -1) {
+					n++
+					if got, ok := statusFor(identity.Code(m[1])); !ok || got != want || !enum[m[1]] {
+						t.Errorf("%s %s: %s lists `%s`, which is answered with %d", strings.ToUpper(method), path, status, m[1], got)
+					}
+				}
+			}
+		}
+	}
+	if n < 300 {
+		t.Fatalf("only %d listed codes found", n)
+	}
+}
+
+// decodeOpenAPI decodes the served document into v.
+func decodeOpenAPI(t *testing.T, v any) {
+	t.Helper()
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -8,6 +8,16 @@ type route struct {
 	h       handlerFunc
 }
 
+// Routes returns the ServeMux pattern of every route of the native API
+// ("METHOD /path/{wildcard}"), for the contract tests.
+func Routes() []string {
+	var ps []string
+	for _, rt := range newAPI(nil, Options{}).routes() {
+		ps = append(ps, rt.pattern)
+	}
+	return ps
+}
+
 // routes lists every route of the native API. The OpenAPI document
 // (openapi.yaml) must describe exactly these; TestOpenAPIMatchesRoutes
 // keeps the two from drifting.
@@ -120,6 +130,9 @@ func (a *API) routes() []route {
 
 		// Public documents.
 		{"GET /api/v1/openapi.json", a.openAPI},
+		// The browsable reference (Swagger UI) over openapi.json.
+		{"GET /api/v1/docs", a.apiDocs},
+		{"GET /api/v1/docs/{asset}", a.apiDocsAsset},
 		{"GET /{pool}/.well-known/jwks.json", a.jwks},
 		{"GET /{pool}/.well-known/openid-configuration", a.openIDConfiguration},
 	}

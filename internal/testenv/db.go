@@ -38,11 +38,23 @@ func Current() DB { return current }
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 //
 // A failure names its database in the log (see New).
-func Main(m *testing.M) {
-	code := m.Run()
+//
+// Each after func runs once a pass of the tests ended, with the pass's
+// exit code, and returns the code to keep (a package's checks over the
+// whole pass, such as the native API's contract coverage). A listing,
+// fuzzing or benchmarks run no after func.
+func Main(m *testing.M, after ...func(code int) int) {
 	if onePass() {
-		os.Exit(code)
+		os.Exit(m.Run())
 	}
+	run := func() int {
+		code := m.Run()
+		for _, f := range after {
+			code = f(code)
+		}
+		return code
+	}
+	code := run()
 	if os.Getenv(storetest.PostgresEnv) == "" {
 		if os.Getenv("CI") == "true" || os.Getenv("GATEHOUSE_TEST_ALL") == "1" {
 			fmt.Fprintf(os.Stderr, "testenv: %s is not set (required when CI=true or GATEHOUSE_TEST_ALL=1)\n", storetest.PostgresEnv)
@@ -54,7 +66,7 @@ func Main(m *testing.M) {
 		fmt.Println("testenv: the same tests again on PostgreSQL")
 	}
 	current = Postgres
-	if c := m.Run(); c != 0 {
+	if c := run(); c != 0 {
 		code = c
 	}
 	os.Exit(code)

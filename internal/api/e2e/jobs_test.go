@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
 type jobJSON struct {
@@ -134,5 +136,38 @@ func TestJobsAPI(t *testing.T) {
 	e.must(200, e.do("GET", "/api/v1/pools/"+poolA+"/emails?status=discarded", key, nil)).json(t, &emails)
 	if len(emails.Items) != 1 || emails.Items[0].JobID != mine.ID {
 		t.Fatalf("discarded emails: %+v", emails.Items)
+	}
+	// Discard a pending job under its pool's path.
+	j = jobJSON{}
+	e.must(200, e.admin("POST", "/api/v1/pools/"+poolB+"/jobs/"+id(theirs)+"/discard", nil)).json(t, &j)
+	if j.State != identity.JobDiscarded {
+		t.Fatalf("discarded pool job: %+v", j)
+	}
+}
+
+// TestEmailRetryAPI: an email the relay refused is dead; retrying it
+// over the API queues it through its one job and it goes out.
+func TestEmailRetryAPI(t *testing.T) {
+	t.Parallel()
+	e := setupOptions(t, testenv.Options{SMTP: true})
+	poolID, _ := e.newPool("retry")
+	e.stack.SMTP.Fail(mailtest.StageRcpt, 550, "mailbox unavailable", 1)
+	e.must(201, e.admin("POST", "/api/v1/pools/"+poolID+"/users", map[string]any{
+		"username": "joe@example.org", "attributes": map[string]string{"email_verified": "true"},
+	}))
+	e.stack.Drain()
+	var dead struct {
+		Items []struct {
+			ID int64
+			To string
+		}
+	}
+	e.must(200, e.admin("GET", "/api/v1/pools/"+poolID+"/emails?status=dead", nil)).json(t, &dead)
+	if len(dead.Items) != 1 || dead.Items[0].To != "joe@example.org" {
+		t.Fatalf("dead emails: %+v", dead.Items)
+	}
+	e.must(204, e.admin("POST", "/api/v1/pools/"+poolID+"/emails/"+fmt.Sprint(dead.Items[0].ID)+"/retry", nil))
+	if m := e.stack.Mail("joe@example.org"); m.Subject == "" {
+		t.Fatalf("retried email: %+v", m)
 	}
 }

@@ -510,6 +510,8 @@ func TestEveryRoute(t *testing.T) {
 	}
 	e.must(404, e.do("GET", "/us-east-1_nope12345/.well-known/jwks.json", "", nil))
 	e.must(200, e.do("GET", "/api/v1/openapi.json", "", nil))
+	e.must(200, e.do("GET", "/api/v1/docs", "", nil))
+	e.must(200, e.do("GET", "/api/v1/docs/swagger-ui.css", "", nil))
 
 	// ---- deletions ----
 	e.must(204, e.admin("DELETE", P+"/groups/acme", nil))

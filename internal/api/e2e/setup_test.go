@@ -34,6 +34,7 @@ type env struct {
 	svc      *auth.Service
 	db       store.Store
 	srv      *httptest.Server
+	client   *http.Client // validates every call against the OpenAPI document
 	adminKey string
 	stack    *testenv.Stack
 }
@@ -53,16 +54,22 @@ func setup(t testing.TB, wrap ...func(http.Handler) http.Handler) *env {
 // through.
 func setupHooks(t testing.TB, hc *hooks.Client, wrap ...func(http.Handler) http.Handler) *env {
 	t.Helper()
-	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &tinyHash, AdminKey: true,
-		HooksClient: hc,
-		Surfaces:    testenv.API | testenv.Ops,
+	return setupOptions(t, testenv.Options{HooksClient: hc,
 		Wrap: func(h http.Handler) http.Handler {
 			for _, w := range wrap {
 				h = w(h)
 			}
 			return h
 		}})
-	return &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, adminKey: s.AdminKey, stack: s}
+}
+
+// setupOptions is setup with more testenv options (SMTP, hooks, a wrap).
+func setupOptions(t testing.TB, o testenv.Options) *env {
+	t.Helper()
+	o.BaseURL, o.Now, o.Hash, o.AdminKey, o.Surfaces = baseURL, time.Now, &tinyHash, true, testenv.API|testenv.Ops
+	s := testenv.New(t, o)
+	return &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, adminKey: s.AdminKey, stack: s,
+		client: contractClient(t, s.Server.Client())}
 }
 
 // response is a decoded answer.
@@ -130,7 +137,7 @@ func (e *env) do(method, path, authz string, body any) response {
 // send sends req and reads the whole answer.
 func (e *env) send(req *http.Request) response {
 	e.t.Helper()
-	res, err := e.srv.Client().Do(req)
+	res, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
