@@ -106,17 +106,23 @@ func attrNames(defs []identity.AttributeDef) []string {
 func (a *app) usersCommand() *cobra.Command {
 	var email, tmp string
 	var attrs []string
-	var suppress bool
+	var suppress, emailVerified bool
 	create := a.command(spec{use: "create <username>", pool: true, args: cobra.ExactArgs(1),
 		short: "Create a user with a temporary password (status FORCE_CHANGE_PASSWORD)",
 		long: `Create a user with a temporary password. The user must choose a new password at
 first sign-in. Without --temporary-password one is generated and printed once.
-Unless --suppress is given, the invitation email is queued.`,
+Unless --suppress is given, the invitation email is queued.
+
+The email is unverified (email_verified false in tokens and userInfo) unless
+--email-verified is given: say so only when you know the address belongs to
+the person (relying parties such as oauth2-proxy refuse unverified emails by
+default). --attr email_verified=true does the same.`,
 		flags: func(c *cobra.Command) {
 			c.Flags().StringVar(&email, "email", "", "email address (default: the username in email-username pools)")
 			c.Flags().StringArrayVar(&attrs, "attr", nil, "attribute name=value (repeatable), e.g. --attr name=Jo --attr custom:company_name=Acme")
 			c.Flags().StringVar(&tmp, "temporary-password", "", "temporary password (default: generated)")
 			c.Flags().BoolVar(&suppress, "suppress", false, "do not send the invitation email")
+			c.Flags().BoolVar(&emailVerified, "email-verified", false, "mark the email as verified (default false: unverified)")
 		},
 		show: func(x call) (shown, error) {
 			m, err := parseAttrs(attrs)
@@ -129,6 +135,12 @@ Unless --suppress is given, the invitation email is queued.`,
 				if _, ok := m["email"]; !ok {
 					m["email"] = x.args[0]
 				}
+			}
+			if emailVerified {
+				if _, ok := m["email"]; !ok {
+					return nil, fmt.Errorf("--email-verified needs an email (--email, or an email username)")
+				}
+				m["email_verified"] = "true"
 			}
 			generated := false
 			if tmp == "" {

@@ -117,6 +117,10 @@ type ClientSpec struct {
 	LogoutURLs      *[]string   `yaml:"logout_urls"`
 	OAuthFlows      *[]string   `yaml:"oauth_flows"`
 	OAuthScopes     *[]string   `yaml:"oauth_scopes"`
+	// OpenID Connect client metadata: ES256 or RS256 ("" : RS256), and
+	// the Back-Channel Logout receiver ("" : none).
+	IDTokenSignedResponseAlg *string `yaml:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     *string `yaml:"backchannel_logout_uri"`
 }
 
 // GroupSpec declares a group.
@@ -619,6 +623,7 @@ func clientInput(poolID string, cs ClientSpec) auth.CreateClientInput {
 	in.ReadAttributes, in.WriteAttributes = c.ReadAttributes, c.WriteAttributes
 	in.CallbackURLs, in.LogoutURLs = c.CallbackURLs, c.LogoutURLs
 	in.OAuthFlows, in.OAuthScopes = c.OAuthFlows, c.OAuthScopes
+	in.IDTokenSignedResponseAlg, in.BackchannelLogoutURI = c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI
 	return in
 }
 
@@ -644,6 +649,14 @@ func applyClientSpec(c *identity.AppClient, cs ClientSpec) []string {
 	setList("logout_urls", &c.LogoutURLs, cs.LogoutURLs, nil)
 	setList("oauth_flows", &c.OAuthFlows, cs.OAuthFlows, nil)
 	setList("oauth_scopes", &c.OAuthScopes, cs.OAuthScopes, nil)
+	setString := func(name string, dst *string, v *string) {
+		if v != nil && *dst != *v {
+			*dst = *v
+			changed = append(changed, name)
+		}
+	}
+	setString("id_token_signed_response_alg", &c.IDTokenSignedResponseAlg, cs.IDTokenSignedResponseAlg)
+	setString("backchannel_logout_uri", &c.BackchannelLogoutURI, cs.BackchannelLogoutURI)
 	if cs.Tokens != nil && applyTokensSpec(&c.Tokens, cs.Tokens) {
 		changed = append(changed, "tokens")
 	}

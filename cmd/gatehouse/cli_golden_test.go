@@ -59,6 +59,7 @@ func TestAdminCommandsGolden(t *testing.T) {
 
 	both(with("users", "create", "ann@acme.example", "--suppress", "--temporary-password", "Temporary-passw0rd-long", "--attr", "name=Ann")...)
 	run(with("users", "create", "bob@acme.example", "--suppress", "-o", "json")...)
+	run(with("users", "create", "eve@acme.example", "--suppress", "--email-verified", "-o", "json")...)
 	run(with("users", "create", "bad@acme.example", "--attr", "novalue")...)
 	both(with("users", "list")...)
 	run(with("users", "list", "--limit", "1")...)

@@ -150,6 +150,8 @@ type clientJSON struct {
 	LogoutURLs      []string   `json:"logout_urls,omitempty"`
 	OAuthFlows      []string   `json:"oauth_flows,omitempty"`
 	OAuthScopes     []string   `json:"oauth_scopes,omitempty"`
+	IDTokenAlg      string     `json:"id_token_signed_response_alg,omitempty"`
+	BackchannelURI  string     `json:"backchannel_logout_uri,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
@@ -160,6 +162,7 @@ func clientView(c *identity.AppClient, secret string) clientJSON {
 		AuthFlows: c.AuthFlows, Tokens: tokensView(c.Tokens), ReadAttributes: c.ReadAttributes,
 		WriteAttributes: c.WriteAttributes, CallbackURLs: c.CallbackURLs, LogoutURLs: c.LogoutURLs,
 		OAuthFlows: c.OAuthFlows, OAuthScopes: c.OAuthScopes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		IDTokenAlg: c.IDTokenSignedResponseAlg, BackchannelURI: c.BackchannelLogoutURI,
 	}
 }
 

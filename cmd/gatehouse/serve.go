@@ -136,6 +136,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	// post_confirmation webhook deliveries
 	m.runner.Register(auth.HookJobKind, m.core.svc.PostConfirmationHandler())
+	m.runner.Register(auth.BackchannelLogoutJobKind, m.core.svc.BackchannelLogoutHandler())
 	for _, kind := range approval.JobKinds { // registration expiry and reminders
 		m.runner.Register(kind, m.core.svc.RegistrationJobHandler())
 	}

@@ -34,6 +34,10 @@ type createClientRequest struct {
 	LogoutURLs      []string       `json:"logout_urls"`
 	OAuthFlows      []string       `json:"oauth_flows"`
 	OAuthScopes     []string       `json:"oauth_scopes"`
+	// OpenID Connect client metadata (Dynamic Client Registration §2,
+	// Back-Channel Logout §2.2).
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     string `json:"backchannel_logout_uri"`
 }
 
 func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
@@ -49,6 +53,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 		PoolID: r.PathValue("pool"), ID: req.ID, Name: req.Name, GenerateSecret: req.GenerateSecret,
 		AuthFlows: req.AuthFlows, Tokens: toks, ReadAttributes: req.ReadAttributes, WriteAttributes: req.WriteAttributes,
 		CallbackURLs: req.CallbackURLs, LogoutURLs: req.LogoutURLs, OAuthFlows: req.OAuthFlows, OAuthScopes: req.OAuthScopes,
+		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg, BackchannelLogoutURI: req.BackchannelLogoutURI,
 	})
 	if err != nil {
 		return err
@@ -77,6 +82,9 @@ type updateClientRequest struct {
 	LogoutURLs      *[]string       `json:"logout_urls"`
 	OAuthFlows      *[]string       `json:"oauth_flows"`
 	OAuthScopes     *[]string       `json:"oauth_scopes"`
+
+	IDTokenSignedResponseAlg *string `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     *string `json:"backchannel_logout_uri"`
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
@@ -104,6 +112,12 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 	set(&c.LogoutURLs, req.LogoutURLs)
 	set(&c.OAuthFlows, req.OAuthFlows)
 	set(&c.OAuthScopes, req.OAuthScopes)
+	if req.IDTokenSignedResponseAlg != nil {
+		c.IDTokenSignedResponseAlg = *req.IDTokenSignedResponseAlg
+	}
+	if req.BackchannelLogoutURI != nil {
+		c.BackchannelLogoutURI = *req.BackchannelLogoutURI
+	}
 	if req.TokenLifetimes == nil {
 		return identity.FieldError("token_lifetimes", "token_lifetimes may not be null.")
 	}

@@ -224,15 +224,19 @@ type clientView struct {
 	LogoutURLs      []string       `json:"logout_urls"`
 	OAuthFlows      []string       `json:"oauth_flows"`
 	OAuthScopes     []string       `json:"oauth_scopes"`
-	CreatedAt       *time.Time     `json:"created_at,omitempty"`
-	UpdatedAt       *time.Time     `json:"updated_at,omitempty"`
+	// "" means RS256 (the OpenID default).
+	IDTokenSignedResponseAlg string     `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI     string     `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt                *time.Time `json:"created_at,omitempty"`
+	UpdatedAt                *time.Time `json:"updated_at,omitempty"`
 }
 
 func appClient(c *identity.AppClient) clientView {
 	return clientView{ID: c.ID, PoolID: c.PoolID, Name: c.Name, HasSecret: c.HasSecret(),
 		AuthFlows: strs(c.AuthFlows), TokenLifetimes: lifetimes(c.Tokens), ReadAttributes: strs(c.ReadAttributes),
 		WriteAttributes: strs(c.WriteAttributes), CallbackURLs: strs(c.CallbackURLs), LogoutURLs: strs(c.LogoutURLs),
-		OAuthFlows: strs(c.OAuthFlows), OAuthScopes: strs(c.OAuthScopes), CreatedAt: tsp(c.CreatedAt), UpdatedAt: tsp(c.UpdatedAt)}
+		OAuthFlows: strs(c.OAuthFlows), OAuthScopes: strs(c.OAuthScopes), CreatedAt: tsp(c.CreatedAt), UpdatedAt: tsp(c.UpdatedAt),
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, BackchannelLogoutURI: c.BackchannelLogoutURI}
 }
 
 type groupView struct {

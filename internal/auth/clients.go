@@ -50,7 +50,8 @@ var (
 // localhost, 127.0.0.1 and [::1]) without fragment or user info, at most
 // 100, kept exactly as given (matching is exact); OAuthFlows ⊆ {code,
 // client_credentials}, code needs a callback URL, client_credentials needs a
-// secret; OAuthScopes are RFC 6749 scope tokens.
+// secret; OAuthScopes are RFC 6749 scope tokens; IDTokenSignedResponseAlg
+// "", ES256 or RS256; BackchannelLogoutURI "" or a URL like a callback URL.
 //
 // Errors: resource_not_found (pool), invalid_parameter, conflict (in.ID taken).
 func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*CreatedClient, error) {
@@ -73,6 +74,9 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Crea
 		OAuthScopes:     append([]string(nil), in.OAuthScopes...),
 		CreatedAt:       now,
 		UpdatedAt:       now,
+
+		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg,
+		BackchannelLogoutURI:     in.BackchannelLogoutURI,
 	}
 	fixedID := in.ID != ""
 	if fixedID && !fixedClientIDRE.MatchString(in.ID) {
@@ -311,6 +315,16 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 	if err := checkSet("oauth_flows", c.OAuthFlows, func(f string) bool { return f == OAuthFlowCode || f == OAuthFlowClientCrd },
 		"Unknown OAuth flow %q; allowed: code, client_credentials."); err != nil {
 		return err
+	}
+	switch c.IDTokenSignedResponseAlg {
+	case "", "ES256", "RS256":
+	default:
+		return identity.FieldError("id_token_signed_response_alg", "Unsupported id_token_signed_response_alg %q; use ES256 or RS256.", safeEcho(c.IDTokenSignedResponseAlg))
+	}
+	if c.BackchannelLogoutURI != "" {
+		if err := validateRedirectURLs("backchannel_logout_uri", []string{c.BackchannelLogoutURI}); err != nil {
+			return err
+		}
 	}
 	if contains(c.OAuthFlows, OAuthFlowCode) && len(c.CallbackURLs) == 0 {
 		return identity.FieldError("callback_urls", "The code flow needs at least one callback URL.")

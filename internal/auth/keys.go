@@ -39,6 +39,12 @@ func (s *Service) JWKS(ctx context.Context, poolID string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// RS256 keys are made on first use (RSA key generation is slow, and
+	// most pools are created by tests and demos): the JWKS is a first use,
+	// so relying parties see them before the first RS256 ID token.
+	if err := s.cfg.Tokens.EnsureAlg(ctx, p, "RS256"); err != nil {
+		return nil, fmt.Errorf("jwks %s: %w", p.ID, err)
+	}
 	b, err := s.cfg.Tokens.JWKS(ctx, p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("jwks %s: %w", p.ID, err)

@@ -43,6 +43,9 @@ const (
 	ScopeProfile   = "profile"
 	ScopePhone     = "phone"
 	ScopeUserAdmin = scopeUserAdmin
+	// ScopeOfflineAccess (OIDC Core §11) asks for a refresh token; granted
+	// to clients allowed to refresh, which get one anyway.
+	ScopeOfflineAccess = "offline_access"
 )
 
 // IsUserScope reports whether s is one of the built-in user scopes.

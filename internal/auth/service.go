@@ -26,10 +26,16 @@ type Hasher interface {
 // TokenSigner signs and verifies JWTs with a pool's keys (internal/token.Manager).
 type TokenSigner interface {
 	EnsureKey(ctx context.Context, pool *identity.Pool) error
+	// EnsureAlg makes sure the pool has an active and a next key of alg.
+	EnsureAlg(ctx context.Context, pool *identity.Pool, alg string) error
 	Sign(ctx context.Context, pool *identity.Pool, claims map[string]any) (string, error)
+	// SignAs signs with the pool's key of alg ("" : the pool's SigningAlg).
+	SignAs(ctx context.Context, pool *identity.Pool, alg string, claims map[string]any) (string, error)
 	// Verify checks signature, alg, exp, nbf and iss; it returns the claims
 	// or an *identity.Error with CodeInvalidToken.
 	Verify(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error)
+	// VerifyExpired is Verify that lets an expired token pass.
+	VerifyExpired(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error)
 	Rotate(ctx context.Context, pool *identity.Pool) (*identity.SigningKey, error)
 	JWKS(ctx context.Context, poolID string) ([]byte, error)
 }

@@ -97,5 +97,7 @@ func (s *Service) revokeSessions(ctx context.Context, q store.Querier, p *identi
 	if err := q.RevokeUserRefreshTokens(ctx, p.ID, u.Sub, now); err != nil {
 		return fmt.Errorf("revoke refresh tokens: %w", err)
 	}
-	return nil
+	// Relying parties that asked to be told end their sessions too
+	// (Back-Channel Logout 1.0, oidc_session.go).
+	return s.enqueueBackchannelLogout(ctx, q, p, u.Sub, "", "")
 }

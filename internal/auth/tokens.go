@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -153,6 +155,19 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	id["iat"] = iat
 	id["jti"] = idJTI
 	id["origin_jti"] = g.originJTI
+	// OpenID sign-ins (an authorization code with scope openid, and its
+	// refreshes) carry what relying parties check beyond Cognito's claims:
+	// azp (OIDC Core §2), the party the token was issued to; sid (Front-
+	// and Back-Channel Logout), the relying party's session, which is the
+	// sign-in (origin_jti) its tokens share, so a logout token or an
+	// id_token_hint names exactly it; preferred_username (§5.1); at_hash
+	// below. Cognito's own flows keep Cognito's claim set.
+	oidc := hasScope(g.scope, ScopeOpenID)
+	if oidc {
+		id["azp"] = cl.ID
+		id["sid"] = g.originJTI
+		id["preferred_username"] = preferredUsername(u)
+	}
 	if len(g.groups) > 0 {
 		id["cognito:groups"] = g.groups
 	}
@@ -188,13 +203,19 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
 		return nil, err
 	}
-	idToken, err := s.cfg.Tokens.Sign(ctx, p, id)
-	if err != nil {
-		return nil, fmt.Errorf("sign id token: %w", err)
-	}
 	accessToken, err := s.cfg.Tokens.Sign(ctx, p, access)
 	if err != nil {
 		return nil, fmt.Errorf("sign access token: %w", err)
+	}
+	// OIDC Core §3.1.3.6: at_hash, the left half of the SHA-256 of the
+	// access token (both algorithms hash with SHA-256).
+	if oidc {
+		sum := sha256.Sum256([]byte(accessToken))
+		id["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:16])
+	}
+	idToken, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl, oidc), id)
+	if err != nil {
+		return nil, fmt.Errorf("sign id token: %w", err)
 	}
 	return &Tokens{
 		IDToken:     idToken,
@@ -203,6 +224,33 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		TokenType:   "Bearer",
 		Scope:       g.grantedScope(),
 	}, nil
+}
+
+// idTokenAlg is the algorithm of cl's ID tokens: its
+// id_token_signed_response_alg; else, for an OpenID sign-in (oidc: an
+// authorization code with scope openid, and its refreshes), RS256, the
+// default of OpenID Connect Dynamic Client Registration §2 that every
+// relying party accepts; else "" (the pool's SigningAlg, as for the access
+// token). So the Cognito and native sign-ins keep the pool's algorithm
+// (ES256 unless set: an RSA-2048 signature costs ≈ 30 ES256 ones, and a
+// refresh signs two tokens; docs/benchmarks.md).
+func idTokenAlg(cl *identity.AppClient, oidc bool) string {
+	switch {
+	case cl.IDTokenSignedResponseAlg != "":
+		return cl.IDTokenSignedResponseAlg
+	case oidc:
+		return "RS256"
+	}
+	return ""
+}
+
+// preferredUsername is OIDC's preferred_username: the user's own
+// preferred_username attribute, else the username they sign in with.
+func preferredUsername(u *identity.User) string {
+	if v := u.Attributes["preferred_username"]; v != "" {
+		return v
+	}
+	return u.Username
 }
 
 // newRefreshToken returns a fresh opaque refresh token and its stored

@@ -202,6 +202,10 @@ type CreateClientInput struct {
 	LogoutURLs      []string
 	OAuthFlows      []string
 	OAuthScopes     []string
+	// IDTokenSignedResponseAlg: "", "ES256" or "RS256" (see
+	// identity.AppClient).
+	IDTokenSignedResponseAlg string
+	BackchannelLogoutURI     string
 }
 
 // CreatedClient returns the client and, once, its secret.

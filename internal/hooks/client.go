@@ -291,18 +291,8 @@ func (cl *Client) do(ctx context.Context, c Call) (*Result, error) {
 	}
 	SetSignatureHeaders(req.Header, c.Hook.Secret, id, cl.now(), body)
 	req.Header.Set(TriggerHeader, c.Source)
-	if cl.policy != nil {
-		if pu, perr := cl.proxy(req); perr == nil && pu != nil {
-			// The proxy connects to the hook: check the hook's host here,
-			// and let the dialer through to the proxy.
-			if err := cl.policy.checkProxied(ctx, cl.resolver, req.URL); err != nil {
-				return nil, fail(KindUnexpected, 0, "ConnectionError", err)
-			}
-			req = req.WithContext(context.WithValue(ctx, proxyAddrKey{}, proxyAddr(pu)))
-		}
-	}
 	start := time.Now()
-	resp, err := cl.http.Do(req)
+	resp, err := cl.send(req)
 	if err != nil {
 		reason := "ConnectionError"
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
@@ -342,6 +332,49 @@ func (cl *Client) do(ctx context.Context, c Call) (*Result, error) {
 		return res, fail(KindInvalidResponse, resp.StatusCode, err.Error(), err)
 	}
 	return res, nil
+}
+
+// send sends req under the outbound network policy: through a proxy, the
+// target's host is checked here and the dialer lets the proxy through;
+// otherwise the dialer checks the dialled address.
+func (cl *Client) send(req *http.Request) (*http.Response, error) {
+	if cl.policy != nil {
+		if pu, perr := cl.proxy(req); perr == nil && pu != nil {
+			if err := cl.policy.checkProxied(req.Context(), cl.resolver, req.URL); err != nil {
+				return nil, err
+			}
+			req = req.WithContext(context.WithValue(req.Context(), proxyAddrKey{}, proxyAddr(pu)))
+		}
+	}
+	return cl.http.Do(req)
+}
+
+// PostForm POSTs form (application/x-www-form-urlencoded) to target, an
+// http(s) URL, under the hooks' outbound network policy, with no
+// redirects followed and DefaultTimeout as the deadline, and returns the
+// answer's status (its body is read up to MaxResponseBytes and dropped).
+// For deliveries that are not hook events: OpenID Connect Back-Channel
+// Logout tokens (internal/auth). Errors: a bad URL, a refused address, a
+// connection or timeout error.
+func (cl *Client) PostForm(ctx context.Context, target string, form url.Values) (int, error) {
+	if err := ValidateURL(target); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", cl.ua)
+	resp, err := cl.send(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxResponseBytes))
+	return resp.StatusCode, nil
 }
 
 func isTimeout(err error) bool {

@@ -161,8 +161,17 @@ type AppClient struct {
 	LogoutURLs      []string       // exact match
 	OAuthFlows      []string       // "code", "client_credentials"
 	OAuthScopes     []string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens
+	// (OpenID Connect Dynamic Client Registration §2): "ES256" or
+	// "RS256"; "" is RS256, the OpenID default every relying party
+	// accepts. Access tokens use the pool's SigningAlg.
+	IDTokenSignedResponseAlg string
+	// BackchannelLogoutURI receives OpenID Connect Back-Channel Logout
+	// 1.0 logout tokens when a user of the client signs out, is disabled
+	// or is signed out everywhere ("" : none).
+	BackchannelLogoutURI string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // HasSecret reports whether the client is confidential.

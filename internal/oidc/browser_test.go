@@ -56,6 +56,65 @@ func TestBrowserRelyingParty(t *testing.T) {
 	b.waitPath("/callback")
 }
 
+// TestBrowserMaxAgeAndFormPost: in Chromium, a relying party asking for
+// max_age=0 while the person is signed in gets exactly one password page
+// and then its callback with a later auth_time (no redirect loop); one
+// asking for response_mode=form_post gets its callback as a POST, sent by
+// the provider's auto-submitting page under its CSP.
+func TestBrowserMaxAgeAndFormPost(t *testing.T) {
+	path := chromium(t)
+	e := setup(t)
+	rp := newRP(t, e)
+	e.addCallback(e.conf, rp.srv.URL+"/callback")
+	b := newChromeTab(t, path)
+	b.open(rp.srv.URL + "/start")
+	b.waitPath("/login")
+	b.do(chromedp.SendKeys(chromedp.ID("username"), userEmail), chromedp.SendKeys(chromedp.ID("password"), userPW))
+	b.submit()
+	b.waitPath("/callback")
+	first := authTime(t, b)
+
+	e.clock.Advance(time.Minute)
+	b.open(rp.srv.URL + "/start?max_age=0")
+	b.waitPath("/login")
+	b.shot("oidc-03-max-age-reauthenticate")
+	b.fill("username", userEmail)
+	b.fill("password", userPW)
+	b.submit()
+	b.waitPath("/callback")
+	if again := authTime(t, b); again < first+60 {
+		t.Fatalf("auth_time %v after max_age=0, first %v", again, first)
+	}
+
+	b.open(rp.srv.URL + "/start?response_mode=form_post")
+	b.waitFor(`document.body.innerText.includes('"callback_method": "POST"')`, "the form_post callback")
+	b.see("Signed in as " + userEmail)
+}
+
+// authTime reads auth_time from the relying party's claims page.
+func authTime(t *testing.T, b *ctab) float64 {
+	t.Helper()
+	var claims map[string]any
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#claims").innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &claims); err != nil {
+		t.Fatalf("claims page: %v", err)
+	}
+	at, _ := claims["auth_time"].(float64)
+	return at
+}
+
+// fill sets the value of the input with that id (whatever it held).
+func (b *ctab) fill(id, value string) {
+	b.t.Helper()
+	v, _ := json.Marshal(value)
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function(){ document.getElementById("`+id+`").value = `+string(v)+`; return "" })()`)); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // ctab is one headless Chromium tab with its own profile.
 type ctab struct {
 	t     *testing.T
@@ -196,15 +255,26 @@ func newRP(t *testing.T, e *env) *rp {
 		r.mu.Lock()
 		r.pending[state] = [2]string{verifier, nonce}
 		r.mu.Unlock()
-		http.Redirect(w, req, c.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)), http.StatusFound)
+		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)}
+		for _, k := range []string{"max_age", "response_mode"} { // passed through, for the tests
+			if v := req.URL.Query().Get(k); v != "" {
+				opts = append(opts, oauth2.SetAuthURLParam(k, v))
+			}
+		}
+		http.Redirect(w, req, c.AuthCodeURL(state, opts...), http.StatusFound)
 	})
-	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, req *http.Request) {
+	// GET: response_mode query (the default); POST: form_post.
+	mux.HandleFunc("/callback", func(w http.ResponseWriter, req *http.Request) {
+		if err := req.ParseForm(); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
 		c, err := conf()
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		q := req.URL.Query()
+		q := req.Form
 		r.mu.Lock()
 		p, ok := r.pending[q.Get("state")]
 		delete(r.pending, q.Get("state"))
@@ -224,8 +294,13 @@ func newRP(t *testing.T, e *env) *rp {
 			http.Error(w, fmt.Sprintf("id token: %v (nonce ok: %v)", err, idt != nil && idt.Nonce == p[1]), 400)
 			return
 		}
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			http.Error(w, "access token: "+err.Error(), 400)
+			return
+		}
 		var claims map[string]any
 		_ = idt.Claims(&claims)
+		claims["callback_method"] = req.Method
 		b, _ := json.MarshalIndent(claims, "", "  ")
 		page(w, "Acme dashboard", fmt.Sprintf(`<p>Signed in as %s</p><pre id="claims">%s</pre>`,
 			html.EscapeString(fmt.Sprint(claims["email"])), html.EscapeString(string(b))))

@@ -2,11 +2,16 @@
 // hosted-UI endpoints, per pool, under the pool's issuer URL
 // (auth.Service.Issuer = <base URL>/<pool id>):
 //
-//	GET      /<pool>/oauth2/authorize   authorization code (+ PKCE S256), state, nonce, prompt, max_age
+//	GET|POST /<pool>/oauth2/authorize   authorization code (+ PKCE S256), state, nonce, prompt, max_age,
+//	                                    response_mode query|form_post; request objects refused
 //	POST     /<pool>/oauth2/token       authorization_code, refresh_token, client_credentials
-//	GET|POST /<pool>/oauth2/userInfo    Bearer access token → the user's claims
-//	POST     /<pool>/oauth2/revoke      RFC 7009, refresh tokens (their family and sign-in)
-//	GET      /<pool>/logout             client_id + logout_uri (Cognito) or post_logout_redirect_uri
+//	GET|POST /<pool>/oauth2/userInfo    Bearer access token (header, or POST form) → the user's claims;
+//	                                    also /oauth2/userinfo
+//	POST     /<pool>/oauth2/revoke      RFC 7009: refresh, access or ID token → its sign-in ends
+//	POST     /<pool>/oauth2/introspect  RFC 7662, confidential clients
+//	GET|POST /<pool>/logout             RP-Initiated Logout 1.0 (id_token_hint, post_logout_redirect_uri,
+//	                                    state) and Cognito's client_id + logout_uri; a signed-out page
+//	                                    without a redirect; back-channel logout jobs (auth)
 //
 // On a pool's own domain (Host in Pool.Domains) the same endpoints answer
 // at Cognito's bare paths /oauth2/... and /logout (domain.go).

@@ -14,5 +14,6 @@ package oidc
 // hosted pages (web.Web.PoolDomains).
 
 // domainRoutes are the bare Cognito paths, mounted on the server mux.
-var domainRoutes = []string{"GET /oauth2/authorize", "POST /oauth2/token", "GET /oauth2/userInfo", "POST /oauth2/userInfo",
-	"POST /oauth2/revoke", "GET /logout"}
+var domainRoutes = []string{"GET /oauth2/authorize", "POST /oauth2/authorize", "POST /oauth2/token",
+	"GET /oauth2/userInfo", "POST /oauth2/userInfo", "GET /oauth2/userinfo", "POST /oauth2/userinfo",
+	"POST /oauth2/revoke", "POST /oauth2/introspect", "GET /logout", "POST /logout"}

@@ -53,24 +53,35 @@ func New(svc *auth.Service, pages *web.Web, opts Options) *Handler {
 		opts.MaxFormBytes = 64 << 10
 	}
 	h := &Handler{svc: svc, pages: pages, opts: opts, mux: http.NewServeMux(), domains: pages.PoolDomains()}
-	h.handle("GET /{pool}/oauth2/authorize", h.authorize)
-	h.handle("POST /{pool}/oauth2/token", h.token)
-	h.handle("GET /{pool}/oauth2/userInfo", h.userInfo)
-	h.handle("POST /{pool}/oauth2/userInfo", h.userInfo)
-	h.handle("POST /{pool}/oauth2/revoke", h.revoke)
-	h.handle("GET /{pool}/logout", h.logout)
+	routes := []struct {
+		pattern string
+		f       http.HandlerFunc
+	}{
+		{"GET /oauth2/authorize", h.authorize},
+		{"POST /oauth2/authorize", h.authorize},
+		{"POST /oauth2/token", h.token},
+		// Cognito spells it userInfo; OpenID libraries and people type
+		// userinfo. Both answer.
+		{"GET /oauth2/userInfo", h.userInfo},
+		{"POST /oauth2/userInfo", h.userInfo},
+		{"GET /oauth2/userinfo", h.userInfo},
+		{"POST /oauth2/userinfo", h.userInfo},
+		{"POST /oauth2/revoke", h.revoke},
+		{"POST /oauth2/introspect", h.introspect},
+		{"GET /logout", h.logout},
+		{"POST /logout", h.logout},
+	}
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		h.handle(method+" /{pool}"+path, rt.f)
+		// Cognito's bare paths, on a pool's own domain (domain.go).
+		h.handle(rt.pattern, h.domains.Handler(rt.f))
+	}
 	// CORS preflights of browser apps (public clients) calling the token,
 	// userInfo and revoke endpoints.
 	h.handle("OPTIONS /{pool}/oauth2/{endpoint}", h.preflight)
 	// Upstream identity providers' callback (internal/web federation.go).
 	h.handle("GET /{pool}/oauth2/idpresponse", pages.FederationCallback)
-	// Cognito's bare paths, on a pool's own domain (domain.go).
-	h.handle("GET /oauth2/authorize", h.domains.Handler(h.authorize))
-	h.handle("POST /oauth2/token", h.domains.Handler(h.token))
-	h.handle("GET /oauth2/userInfo", h.domains.Handler(h.userInfo))
-	h.handle("POST /oauth2/userInfo", h.domains.Handler(h.userInfo))
-	h.handle("POST /oauth2/revoke", h.domains.Handler(h.revoke))
-	h.handle("GET /logout", h.domains.Handler(h.logout))
 	return h
 }
 
@@ -105,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func corsEndpoint(p string) bool {
-	for _, e := range []string{"/oauth2/token", "/oauth2/userInfo", "/oauth2/revoke"} {
+	for _, e := range []string{"/oauth2/token", "/oauth2/userInfo", "/oauth2/userinfo", "/oauth2/revoke"} {
 		if strings.HasSuffix(p, e) {
 			return true
 		}

@@ -49,6 +49,9 @@ type env struct {
 	// mux serves everything; a test may mount more on it (Cognito,
 	// forward-auth).
 	mux *http.ServeMux
+	// stack is the testenv stack (its job runner delivers back-channel
+	// logouts).
+	stack *testenv.Stack
 }
 
 func setup(t *testing.T) *env {
@@ -71,7 +74,7 @@ func setup(t *testing.T) *env {
 			Attributes: map[string]string{"custom:company_name": "Acme Corporation"}}},
 	})
 	return &env{t: t, mux: s.Mux, svc: s.Svc, srv: s.Server, base: s.URL, issuer: s.Issuer, clock: s.Clock, pool: s.Pool,
-		conf: s.Client(0).ID, confSecret: s.Client(0).Secret, pub: s.Client(1).ID, sub: s.Subs[userEmail], st: s.Store}
+		conf: s.Client(0).ID, confSecret: s.Client(0).Secret, pub: s.Client(1).ID, sub: s.Subs[userEmail], st: s.Store, stack: s}
 }
 
 // addCallback registers another callback URL on client id.

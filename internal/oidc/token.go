@@ -64,6 +64,22 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// parsePageForm is parseForm for the browser endpoints (authorize and
+// logout by POST): failures are error pages, not JSON.
+func (h *Handler) parsePageForm(w http.ResponseWriter, r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+		h.errorPage(w, r, http.StatusBadRequest, "The request body must be a form (application/x-www-form-urlencoded).")
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	return true
+}
+
 // authClient authenticates the client of a token or revoke request;
 // failures answer invalid_client (401).
 func (h *Handler) authClient(w http.ResponseWriter, r *http.Request) (*identity.AppClient, *identity.Pool, bool) {
@@ -179,22 +195,46 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// userInfo is GET or POST /{pool}/oauth2/userInfo with a Bearer access
-// token (RFC 6750 header only) issued by this pool: another pool's token,
-// however valid there, is 401 invalid_token (auth.OAuthUserInfo checks the
-// issuer against the path's pool; on a pool's own domain the "pool" path
-// value is the domain's pool). A token without the openid (or
-// aws.cognito.signin.user.admin) scope is 403 insufficient_scope.
-func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
+// bearerToken reads the access token of a userInfo request (RFC 6750):
+// the Authorization header (§2.1), or on a POST the form body's
+// access_token (§2.2). Both at once, or a repeated access_token, is
+// invalid (§2: one method per request); ok is false and the answer sent.
+func (h *Handler) bearerToken(w http.ResponseWriter, r *http.Request) (string, bool) {
 	authz := r.Header.Get("Authorization")
 	tok, found := strings.CutPrefix(authz, "Bearer ")
 	if !found {
 		tok, found = strings.CutPrefix(authz, "bearer ")
 	}
 	tok = strings.TrimSpace(tok)
+	if r.Method == http.MethodPost && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "application/x-www-form-urlencoded") {
+		if !h.parseForm(w, r) {
+			return "", false
+		}
+		if body := r.PostForm.Get("access_token"); body != "" {
+			if authz != "" {
+				h.jsonError(w, r, http.StatusBadRequest, "invalid_request", identity.FieldError("access_token", "The access token must be sent one way only."))
+				return "", false
+			}
+			return body, true
+		}
+	}
 	if !found || tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		h.jsonError(w, r, http.StatusUnauthorized, "invalid_request", identity.Errorf(identity.CodeNotAuthorized, "A Bearer access token is required."))
+		return "", false
+	}
+	return tok, true
+}
+
+// userInfo is GET or POST /{pool}/oauth2/userInfo (or userinfo) with a
+// Bearer access token (bearerToken) issued by this pool: another pool's token,
+// however valid there, is 401 invalid_token (auth.OAuthUserInfo checks the
+// issuer against the path's pool; on a pool's own domain the "pool" path
+// value is the domain's pool). A token without the openid (or
+// aws.cognito.signin.user.admin) scope is 403 insufficient_scope.
+func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
+	tok, ok := h.bearerToken(w, r)
+	if !ok {
 		return
 	}
 	claims, err := h.svc.OAuthUserInfo(r.Context(), r.PathValue("pool"), tok)
@@ -214,9 +254,12 @@ func (h *Handler) userInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, claims)
 }
 
-// revoke is POST /{pool}/oauth2/revoke (RFC 7009): a refresh token, its
-// family, and the access and ID tokens of its sign-in (auth.RevokeToken).
-// Unknown tokens answer 200 as well.
+// revoke is POST /{pool}/oauth2/revoke (RFC 7009): a refresh, access or
+// ID token of the client ends its sign-in: the refresh family, and the
+// access and ID tokens sharing its origin_jti (auth.RevokeOAuthToken).
+// token_type_hint is accepted and not needed (§2.1: the server looks the
+// token up anyway). Unknown tokens answer 200 as well; a client_credentials
+// access token is 400 unsupported_token_type (§2.2.1).
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
@@ -231,7 +274,11 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, secret, _, _ := clientCreds(r)
-	if err := h.svc.RevokeToken(r.Context(), auth.Client{ID: cl.ID, Secret: secret}, tok); err != nil {
+	if err := h.svc.RevokeOAuthToken(r.Context(), auth.Client{ID: cl.ID, Secret: secret}, tok); err != nil {
+		if auth.IsUnsupportedTokenType(err) {
+			h.jsonError(w, r, http.StatusBadRequest, "unsupported_token_type", err)
+			return
+		}
 		switch identity.ErrorCode(err) {
 		case identity.CodeInternal, identity.CodeUnavailable:
 			h.jsonError(w, r, http.StatusInternalServerError, "server_error", err)
@@ -245,4 +292,35 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// introspect is POST /{pool}/oauth2/introspect (RFC 7662): a confidential
+// client of the pool (client_secret_basic or client_secret_post; §2.1
+// requires authorization, so a public client is invalid_client) asks
+// whether token is active (auth.Introspect). Every answer about the token
+// is 200: {"active": false} for anything unknown, expired, revoked or of
+// another pool.
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) {
+		return
+	}
+	cl, p, ok := h.authClient(w, r)
+	if !ok {
+		return
+	}
+	if !cl.HasSecret() {
+		h.jsonError(w, r, http.StatusUnauthorized, "invalid_client", identity.Errorf(identity.CodeNotAuthorized, "Introspection needs a confidential client (with a secret)."))
+		return
+	}
+	tok := r.PostForm.Get("token")
+	if tok == "" {
+		h.jsonError(w, r, http.StatusBadRequest, "invalid_request", identity.FieldError("token", "token is missing."))
+		return
+	}
+	out, err := h.svc.Introspect(r.Context(), p, cl, tok)
+	if err != nil {
+		h.jsonError(w, r, http.StatusInternalServerError, "server_error", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

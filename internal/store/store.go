@@ -216,6 +216,11 @@ type Querier interface {
 	// RevokeRefreshFamily revokes every token of the family, including a
 	// successor that a rotation running concurrently commits meanwhile.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeRefreshOrigin revokes every refresh token of the pool's
+	// sign-in originJTI (all of one family; used when that sign-in ends
+	// through one of its access or ID tokens). Nothing matching is not an
+	// error.
+	RevokeRefreshOrigin(ctx context.Context, poolID, originJTI string, now time.Time) error
 	// RevokeUserRefreshTokens revokes every refresh token of the user.
 	RevokeUserRefreshTokens(ctx context.Context, poolID, sub string, now time.Time) error
 	// DeleteExpiredRefreshTokens removes tokens expired before cutoff, at

@@ -257,6 +257,7 @@ func New(t testing.TB, o Options) *Stack {
 	for _, k := range approval.JobKinds {
 		s.Runner.Register(k, s.Svc.RegistrationJobHandler())
 	}
+	s.Runner.Register(auth.BackchannelLogoutJobKind, s.Svc.BackchannelLogoutHandler())
 	if o.SMTP {
 		s.SMTP = mailtest.StartServer(t)
 		sender, err := mail.NewSMTPSender(s.SMTP.SMTPConfig(MailFrom))

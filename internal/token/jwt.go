@@ -41,6 +41,24 @@ const msgInvalid = "Invalid token."
 // (iss, sub, aud, exp, iat, token_use, ...). Errors: CodeInvalidParameter
 // if claims cannot be encoded as JSON, CodeInternal otherwise.
 func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[string]any) (string, error) {
+	alg, err := poolAlg(pool)
+	if err != nil {
+		return "", err
+	}
+	return m.SignAs(ctx, pool, alg, claims)
+}
+
+// SignAs is Sign with the pool's active key of alg (ES256 or RS256; ""
+// is the pool's SigningAlg), creating the pool's keys of alg (an active
+// and a next one, both published in the JWKS) on first use. Errors: those
+// of Sign, CodeInvalidParameter for another alg.
+func (m *Manager) SignAs(ctx context.Context, pool *identity.Pool, alg string, claims map[string]any) (string, error) {
+	if alg == "" {
+		return m.Sign(ctx, pool, claims)
+	}
+	if err := CheckAlg(alg); err != nil {
+		return "", err
+	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", &identity.Error{Code: identity.CodeInvalidParameter, Message: "Claims cannot be encoded.", Err: err}
@@ -49,15 +67,15 @@ func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[stri
 	if err != nil {
 		return "", err
 	}
-	active := firstInState(ks, identity.KeyActive)
+	active := firstOf(ks, alg, identity.KeyActive)
 	if active == nil {
-		if err := m.EnsureKey(ctx, pool); err != nil {
+		if err := m.ensureAlg(ctx, pool, alg); err != nil {
 			return "", err
 		}
 		if ks, err = m.keys(ctx, pool.ID, false); err != nil {
 			return "", err
 		}
-		if active = firstInState(ks, identity.KeyActive); active == nil {
+		if active = firstOf(ks, alg, identity.KeyActive); active == nil {
 			return "", internalErr(errors.New("token: pool has no active signing key"))
 		}
 	}
@@ -114,6 +132,18 @@ func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[stri
 // Every refusal is an *identity.Error with CodeInvalidToken and the message
 // "Invalid token." or "Token expired."; storage failures are CodeInternal.
 func (m *Manager) Verify(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error) {
+	return m.verify(ctx, pool, raw, issuer, false)
+}
+
+// VerifyExpired is Verify except that an expired token passes: for hints
+// (OpenID Connect RP-Initiated Logout §2: the OP should accept an expired
+// id_token_hint) and for RFC 7009 revocation, where an expired token
+// still names the sign-in to end. Every other check is Verify's.
+func (m *Manager) VerifyExpired(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error) {
+	return m.verify(ctx, pool, raw, issuer, true)
+}
+
+func (m *Manager) verify(ctx context.Context, pool *identity.Pool, raw, issuer string, allowExpired bool) (map[string]any, error) {
 	if len(raw) > MaxTokenSize {
 		return nil, invalidToken(msgInvalid, errors.New("token too large"))
 	}
@@ -160,7 +190,7 @@ func (m *Manager) Verify(ctx context.Context, pool *identity.Pool, raw, issuer s
 	if !ok {
 		return nil, invalidToken(msgInvalid, errors.New("missing exp"))
 	}
-	if !now.Before(exp) {
+	if !now.Before(exp) && !allowExpired {
 		return nil, invalidToken("Token expired.", nil)
 	}
 	if v, present := claims["nbf"]; present {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -337,6 +338,28 @@ func firstInState(ks []*key, state string) *key {
 	return nil
 }
 
+// firstOf is the first key of alg in state (the signing key of alg when
+// state is active; see sortKeys).
+func firstOf(ks []*key, alg, state string) *key {
+	for _, k := range ks {
+		if k.rec.State == state && k.rec.Alg == alg {
+			return k
+		}
+	}
+	return nil
+}
+
+// CheckAlg checks an app client's id_token_signed_response_alg: "" (the
+// default, RS256), ES256 or RS256. Errors: CodeInvalidParameter.
+func CheckAlg(alg string) error {
+	switch alg {
+	case "", AlgES256, AlgRS256:
+		return nil
+	}
+	return &identity.Error{Code: identity.CodeInvalidParameter, Field: "id_token_signed_response_alg",
+		Message: fmt.Sprintf("Unsupported signing algorithm %q; use ES256 or RS256.", alg)}
+}
+
 // EnsureKey makes sure pool has an active signing key and a published next
 // key, creating them (with pool.SigningAlg, ES256 by default) if missing.
 //
@@ -359,6 +382,34 @@ func (m *Manager) EnsureKey(ctx context.Context, pool *identity.Pool) error {
 	if err != nil {
 		return err
 	}
+	return m.ensureAlg(ctx, pool, alg)
+}
+
+// EnsureAlg makes sure pool has an active and a next key of alg (ES256
+// or RS256), creating what is missing; with both in the cache it reads
+// nothing. The JWKS calls it for RS256, so that relying parties see the
+// RS256 keys before the first RS256 ID token. Errors: those of EnsureKey,
+// CodeInvalidParameter for another alg.
+func (m *Manager) EnsureAlg(ctx context.Context, pool *identity.Pool, alg string) error {
+	if err := CheckAlg(alg); err != nil || alg == "" {
+		return err
+	}
+	ks, err := m.keys(ctx, pool.ID, false)
+	if err != nil {
+		return err
+	}
+	if firstOf(ks, alg, identity.KeyActive) != nil && firstOf(ks, alg, identity.KeyNext) != nil {
+		return nil
+	}
+	return m.ensureAlg(ctx, pool, alg)
+}
+
+// ensureAlg is EnsureKey for the keys of alg. A pool holds an active and
+// a next key of each algorithm it has signed with: those of its own
+// SigningAlg from its creation, those of another algorithm (an app
+// client's id_token_signed_response_alg, the RS256 ID tokens OpenID
+// relying parties get by default) from the first token signed with it.
+func (m *Manager) ensureAlg(ctx context.Context, pool *identity.Pool, alg string) error {
 	defer m.invalidate(pool.ID)
 	for _, state := range []string{identity.KeyActive, identity.KeyNext} {
 		if err := m.ensureState(ctx, pool.ID, alg, state); err != nil {
@@ -380,7 +431,7 @@ func (m *Manager) ensureState(ctx context.Context, poolID, alg, state string) er
 		if err != nil {
 			return err
 		}
-		if firstInState(ks, state) != nil {
+		if firstOf(ks, alg, state) != nil {
 			return nil
 		}
 		// Generate outside the transaction: RSA key generation is slow.
@@ -395,7 +446,7 @@ func (m *Manager) ensureState(ctx context.Context, poolID, alg, state string) er
 			if err != nil {
 				return err
 			}
-			if firstInState(cur, state) != nil {
+			if firstOf(cur, alg, state) != nil {
 				return nil // another node was quicker
 			}
 			if err := q.InsertSigningKey(ctx, k.rec); err != nil {
@@ -417,7 +468,7 @@ func (m *Manager) ensureState(ctx context.Context, poolID, alg, state string) er
 		}
 		rival := false
 		for _, o := range again {
-			if o.rec.State == state && o.rec.KID != k.rec.KID {
+			if o.rec.State == state && o.rec.Alg == alg && o.rec.KID != k.rec.KID {
 				rival = true
 			}
 		}
@@ -471,6 +522,33 @@ func (m *Manager) Rotate(ctx context.Context, pool *identity.Pool) (*identity.Si
 	if err != nil {
 		return nil, err
 	}
+	// Every algorithm the pool signs with rotates together: its own, and
+	// any other one it holds an active or next key of (RS256 ID tokens).
+	algs := []string{alg}
+	ks, err := m.load(ctx, m.st, pool.ID, m.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ks {
+		if k.rec.State != identity.KeyRetired && !slices.Contains(algs, k.rec.Alg) {
+			algs = append(algs, k.rec.Alg)
+		}
+	}
+	var active *identity.SigningKey
+	for _, a := range algs {
+		k, err := m.rotateAlg(ctx, pool, a)
+		if err != nil {
+			return nil, err
+		}
+		if a == alg {
+			active = k
+		}
+	}
+	return active, nil
+}
+
+// rotateAlg is Rotate for the keys of alg.
+func (m *Manager) rotateAlg(ctx context.Context, pool *identity.Pool, alg string) (*identity.SigningKey, error) {
 	now := m.clock()
 	// Generate outside the transaction: RSA key generation is slow.
 	fresh, err := m.newKey(pool.ID, alg, identity.KeyNext, now)
@@ -492,7 +570,9 @@ func (m *Manager) Rotate(ctx context.Context, pool *identity.Pool) (*identity.Si
 				}
 				continue
 			}
-			ks = append(ks, &key{rec: r})
+			if r.Alg == alg {
+				ks = append(ks, &key{rec: r})
+			}
 		}
 		sortKeys(ks)
 		next := firstInState(ks, identity.KeyNext)

@@ -834,3 +834,77 @@ func BenchmarkSignES256(b *testing.B)   { benchSign(b, AlgES256) }
 func BenchmarkVerifyES256(b *testing.B) { benchVerify(b, AlgES256) }
 func BenchmarkSignRS256(b *testing.B)   { benchSign(b, AlgRS256) }
 func BenchmarkVerifyRS256(b *testing.B) { benchVerify(b, AlgRS256) }
+
+// TestBothAlgorithms: an ES256 pool signs RS256 on demand (SignAs) with
+// keys of its own for it, published beside the ES256 ones before they
+// sign (EnsureAlg), and Rotate rotates both algorithms; a token's alg must
+// still be its key's (an RS256 kid with an ES256 header is refused).
+func TestBothAlgorithms(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		count := func(alg, state string) int {
+			n := 0
+			for _, k := range e.keysOf(t, e.pool.ID) {
+				if k.Alg == alg && k.State == state {
+					n++
+				}
+			}
+			return n
+		}
+		if count(AlgRS256, identity.KeyActive) != 0 {
+			t.Fatal("an ES256 pool made RS256 keys before anyone asked")
+		}
+		if err := e.m.EnsureAlg(ctx, e.pool, AlgRS256); err != nil {
+			t.Fatal(err)
+		}
+		if count(AlgRS256, identity.KeyActive) != 1 || count(AlgRS256, identity.KeyNext) != 1 || count(AlgES256, identity.KeyActive) != 1 {
+			t.Fatalf("keys after EnsureAlg: %+v", e.keysOf(t, e.pool.ID))
+		}
+		rs, err := e.m.SignAs(ctx, e.pool, AlgRS256, e.claims(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es := e.sign(t, e.pool, nil)
+		if headerOf(t, rs)["alg"] != "RS256" || headerOf(t, es)["alg"] != "ES256" {
+			t.Fatalf("headers %v %v", headerOf(t, rs), headerOf(t, es))
+		}
+		for _, tok := range []string{rs, es} {
+			if _, err := e.m.Verify(ctx, e.pool, tok, issuer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.m.SignAs(ctx, e.pool, "HS256", e.claims(nil)); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			t.Fatalf("SignAs HS256: %v", err)
+		}
+		// Rotate: both algorithms move on; the old keys keep verifying.
+		e.clk.Advance(time.Minute)
+		if _, err := e.m.Rotate(ctx, e.pool); err != nil {
+			t.Fatal(err)
+		}
+		if count(AlgRS256, identity.KeyRetired) != 1 || count(AlgES256, identity.KeyRetired) != 1 ||
+			count(AlgRS256, identity.KeyActive) != 1 || count(AlgRS256, identity.KeyNext) != 1 {
+			t.Fatalf("keys after Rotate: %+v", e.keysOf(t, e.pool.ID))
+		}
+		for _, tok := range []string{rs, es} {
+			if _, err := e.m.Verify(ctx, e.pool, tok, issuer); err != nil {
+				t.Fatalf("a token of a retired key: %v", err)
+			}
+		}
+		rs2, err := e.m.SignAs(ctx, e.pool, AlgRS256, e.claims(nil))
+		if err != nil || headerOf(t, rs2)["kid"] == headerOf(t, rs)["kid"] {
+			t.Fatalf("after Rotate RS256 signs with %v (%v)", headerOf(t, rs2)["kid"], err)
+		}
+		// Expired tokens pass VerifyExpired only.
+		e.clk.Advance(2 * time.Hour)
+		if _, err := e.m.Verify(ctx, e.pool, rs2, issuer); err == nil {
+			t.Fatal("expired token verified")
+		}
+		if _, err := e.m.VerifyExpired(ctx, e.pool, rs2, issuer); err != nil {
+			t.Fatalf("VerifyExpired: %v", err)
+		}
+		if _, err := e.m.VerifyExpired(ctx, e.other, rs2, issuer); err == nil {
+			t.Fatal("VerifyExpired accepted another pool's token")
+		}
+	})
+}

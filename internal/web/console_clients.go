@@ -69,6 +69,8 @@ func (w *Web) consoleClientUpdate(rw http.ResponseWriter, r *http.Request, c *co
 	cp.CallbackURLs = lines(r.PostFormValue("callback_urls"))
 	cp.LogoutURLs = lines(r.PostFormValue("logout_urls"))
 	cp.OAuthScopes = strings.Fields(r.PostFormValue("scopes"))
+	cp.IDTokenSignedResponseAlg = r.PostFormValue("id_token_alg")
+	cp.BackchannelLogoutURI = strings.TrimSpace(r.PostFormValue("backchannel_logout_uri"))
 	if _, err := w.svc.UpdateClient(c.ctx, &cp); err != nil {
 		w.consoleError(rw, r, c, err)
 		return

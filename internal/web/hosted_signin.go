@@ -323,8 +323,9 @@ func (w *Web) signoutShow(rw http.ResponseWriter, r *http.Request) {
 	w.hostedPage(rw, r, h, http.StatusOK, "signout", h.action("signout"), nil)
 }
 
-// signoutPost is POST /{pool}/signout: ends the session, then goes to
-// return_to or the sign-in page.
+// signoutPost is POST /{pool}/signout: ends the session (and tells the
+// relying parties with a back-channel logout URI, auth.EndOIDCSession),
+// then goes to return_to or the sign-in page.
 func (w *Web) signoutPost(rw http.ResponseWriter, r *http.Request) {
 	if !w.parseForm(rw, r) {
 		return
@@ -333,6 +334,12 @@ func (w *Web) signoutPost(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return
+	}
+	if sess, ok := w.CurrentSession(r, h.pool.ID); ok {
+		if err := w.svc.EndOIDCSession(r.Context(), h.pool, nil, sess.Sub); err != nil {
+			// The session still ends; the relying parties are not told.
+			w.opts.Log.WarnContext(r.Context(), "web: back-channel logout at sign-out", "pool", h.pool.ID, "err", err)
+		}
 	}
 	w.EndSession(rw, r, h.pool.ID)
 	if h.returnTo != "" {

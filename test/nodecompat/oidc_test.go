@@ -97,6 +97,15 @@ func TestNodeOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A confidential client as server-side apps register one
+	// (openid-client 5: introspection, revocation, logout).
+	const logout = "http://127.0.0.1:1/signed-out"
+	conf, err := svc.CreateClient(ctx, auth.CreateClientInput{PoolID: pool.ID, Name: "web", GenerateSecret: true,
+		AuthFlows: []string{identity.FlowRefreshToken}, CallbackURLs: []string{redirect}, LogoutURLs: []string{logout},
+		OAuthFlows: []string{"code"}, OAuthScopes: []string{"openid", "email", "profile"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const email, pw = "jane@acme.example", "Correct-Horse-Battery-Staple-42"
 	if _, err := svc.AdminCreateUser(ctx, auth.AdminCreateUserInput{PoolID: pool.ID, Username: email, MessageAction: "SUPPRESS",
 		Attributes: map[string]string{"email": email, "email_verified": "true", "custom:company_name": "Acme Corporation"}}); err != nil {
@@ -112,7 +121,7 @@ func TestNodeOIDC(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "openid-client.test.mjs")
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "openid-client.test.mjs", "openid-client5.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"GATEHOUSE_OIDC_ISSUER="+svc.Issuer(pool),
@@ -120,6 +129,9 @@ func TestNodeOIDC(t *testing.T) {
 		"GATEHOUSE_OIDC_REDIRECT_URI="+redirect,
 		"GATEHOUSE_OIDC_USERNAME="+email,
 		"GATEHOUSE_OIDC_PASSWORD="+pw,
+		"GATEHOUSE_OIDC_CONF_ID="+conf.Client.ID,
+		"GATEHOUSE_OIDC_CONF_SECRET="+conf.Secret,
+		"GATEHOUSE_OIDC_LOGOUT_URI="+logout,
 		"NODE_NO_WARNINGS=1",
 	)
 	var out bytes.Buffer

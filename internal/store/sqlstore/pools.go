@@ -176,13 +176,15 @@ type clientConfig struct {
 	LogoutURLs      []string                `json:"logout_urls,omitempty"`
 	OAuthFlows      []string                `json:"oauth_flows,omitempty"`
 	OAuthScopes     []string                `json:"oauth_scopes,omitempty"`
+	IDTokenAlg      string                  `json:"id_token_signed_response_alg,omitempty"`
+	BackchannelURI  string                  `json:"backchannel_logout_uri,omitempty"`
 }
 
 const clientCols = `id, pool_id, name, secret_hash, config, created_at, updated_at, secret_sealed`
 
 func clientConfigText(c *identity.AppClient) (string, error) {
 	return jsonText(clientConfig{c.AuthFlows, c.Tokens, c.ReadAttributes, c.WriteAttributes,
-		c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes})
+		c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes, c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI})
 }
 
 func scanClient(sc interface{ Scan(...any) error }) (*identity.AppClient, error) {
@@ -200,6 +202,7 @@ func scanClient(sc interface{ Scan(...any) error }) (*identity.AppClient, error)
 	}
 	c.AuthFlows, c.Tokens, c.ReadAttributes, c.WriteAttributes = cfg.AuthFlows, cfg.Tokens, cfg.ReadAttributes, cfg.WriteAttributes
 	c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes = cfg.CallbackURLs, cfg.LogoutURLs, cfg.OAuthFlows, cfg.OAuthScopes
+	c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI = cfg.IDTokenAlg, cfg.BackchannelURI
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
 	return &c, nil
 }

@@ -165,6 +165,16 @@ func (q *querier) RevokeRefreshFamily(ctx context.Context, familyID string, now 
 	return nil
 }
 
+// RevokeRefreshOrigin revokes every not yet revoked token of the sign-in
+// (index refresh_tokens_origin, migration 0013).
+func (q *querier) RevokeRefreshOrigin(ctx context.Context, poolID, originJTI string, now time.Time) error {
+	if originJTI == "" {
+		return nil
+	}
+	_, err := q.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND origin_jti = ? AND revoked_at = 0`, ms(now), poolID, originJTI)
+	return err
+}
+
 // RevokeUserRefreshTokens revokes every not yet revoked token of the user.
 func (q *querier) RevokeUserRefreshTokens(ctx context.Context, poolID, sub string, now time.Time) error {
 	_, err := q.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE pool_id = ? AND user_sub = ? AND revoked_at = 0`, ms(now), poolID, sub)

@@ -175,6 +175,17 @@ func testRefreshTokens(t *testing.T, s store.Store) {
 	got, _ = s.GetRefreshToken(c, "hash-e")
 	eqTime(t, "hash-e RevokedAt", got.RevokedAt, time.Time{})
 
+	// Origin revocation: the tokens of that sign-in in that pool only.
+	mustRefresh(t, s, pool, v.Sub, "hash-o1", "famo")
+	mustRefresh(t, s, pool, v.Sub, "hash-o2", "famp")
+	noErr(t, "RevokeRefreshOrigin", s.RevokeRefreshOrigin(c, pool, "jti-famo", later))
+	noErr(t, "RevokeRefreshOrigin other pool", s.RevokeRefreshOrigin(c, "eu-west-1_none", "jti-famp", later))
+	noErr(t, "RevokeRefreshOrigin empty", s.RevokeRefreshOrigin(c, pool, "", later))
+	got, _ = s.GetRefreshToken(c, "hash-o1")
+	eqTime(t, "hash-o1 RevokedAt", got.RevokedAt, later)
+	got, _ = s.GetRefreshToken(c, "hash-o2")
+	eqTime(t, "hash-o2 RevokedAt", got.RevokedAt, time.Time{})
+
 	// Expired tokens are deleted before the cutoff only.
 	mustRefresh(t, s, pool, v.Sub, "hash-long", "fam4")
 	noErr(t, "InsertRefreshToken short", s.InsertRefreshToken(c, &identity.RefreshToken{Hash: "hash-short",

@@ -75,6 +75,27 @@ func (e AuditEventVia) Valid() bool {
 	}
 }
 
+// Defines values for ClientIdTokenSignedResponseAlg.
+const (
+	ClientIdTokenSignedResponseAlgES256 ClientIdTokenSignedResponseAlg = "ES256"
+	ClientIdTokenSignedResponseAlgEmpty ClientIdTokenSignedResponseAlg = ""
+	ClientIdTokenSignedResponseAlgRS256 ClientIdTokenSignedResponseAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the ClientIdTokenSignedResponseAlg enum.
+func (e ClientIdTokenSignedResponseAlg) Valid() bool {
+	switch e {
+	case ClientIdTokenSignedResponseAlgES256:
+		return true
+	case ClientIdTokenSignedResponseAlgEmpty:
+		return true
+	case ClientIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientOauthFlows.
 const (
 	ClientOauthFlowsClientCredentials ClientOauthFlows = "client_credentials"
@@ -87,6 +108,48 @@ func (e ClientOauthFlows) Valid() bool {
 	case ClientOauthFlowsClientCredentials:
 		return true
 	case ClientOauthFlowsCode:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateIdTokenSignedResponseAlg.
+const (
+	ClientCreateIdTokenSignedResponseAlgES256 ClientCreateIdTokenSignedResponseAlg = "ES256"
+	ClientCreateIdTokenSignedResponseAlgEmpty ClientCreateIdTokenSignedResponseAlg = ""
+	ClientCreateIdTokenSignedResponseAlgRS256 ClientCreateIdTokenSignedResponseAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateIdTokenSignedResponseAlg enum.
+func (e ClientCreateIdTokenSignedResponseAlg) Valid() bool {
+	switch e {
+	case ClientCreateIdTokenSignedResponseAlgES256:
+		return true
+	case ClientCreateIdTokenSignedResponseAlgEmpty:
+		return true
+	case ClientCreateIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientPatchIdTokenSignedResponseAlg.
+const (
+	ClientPatchIdTokenSignedResponseAlgES256 ClientPatchIdTokenSignedResponseAlg = "ES256"
+	ClientPatchIdTokenSignedResponseAlgEmpty ClientPatchIdTokenSignedResponseAlg = ""
+	ClientPatchIdTokenSignedResponseAlgRS256 ClientPatchIdTokenSignedResponseAlg = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the ClientPatchIdTokenSignedResponseAlg enum.
+func (e ClientPatchIdTokenSignedResponseAlg) Valid() bool {
+	switch e {
+	case ClientPatchIdTokenSignedResponseAlgES256:
+		return true
+	case ClientPatchIdTokenSignedResponseAlgEmpty:
+		return true
+	case ClientPatchIdTokenSignedResponseAlgRS256:
 		return true
 	default:
 		return false
@@ -990,18 +1053,24 @@ type ChangePasswordRequest struct {
 
 // Client An app client. client_secret appears only in the create and regenerate responses.
 type Client struct {
-	AuthFlows      AuthFlows           `json:"auth_flows"`
-	CallbackUrls   *[]string           `json:"callback_urls,omitempty"`
-	ClientSecret   *string             `json:"client_secret,omitempty"`
-	CreatedAt      *time.Time          `json:"created_at,omitempty"`
-	HasSecret      bool                `json:"has_secret"`
-	Id             string              `json:"id"`
-	LogoutUrls     *[]string           `json:"logout_urls,omitempty"`
-	Name           string              `json:"name"`
-	OauthFlows     *[]ClientOauthFlows `json:"oauth_flows,omitempty"`
-	OauthScopes    *[]string           `json:"oauth_scopes,omitempty"`
-	PoolId         string              `json:"pool_id"`
-	ReadAttributes *[]string           `json:"read_attributes,omitempty"`
+	AuthFlows AuthFlows `json:"auth_flows"`
+
+	// BackchannelLogoutUri Receives OpenID Connect Back-Channel Logout tokens; empty for none.
+	BackchannelLogoutUri *string    `json:"backchannel_logout_uri,omitempty"`
+	CallbackUrls         *[]string  `json:"callback_urls,omitempty"`
+	ClientSecret         *string    `json:"client_secret,omitempty"`
+	CreatedAt            *time.Time `json:"created_at,omitempty"`
+	HasSecret            bool       `json:"has_secret"`
+	Id                   string     `json:"id"`
+
+	// IdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+	IdTokenSignedResponseAlg *ClientIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
+	LogoutUrls               *[]string                       `json:"logout_urls,omitempty"`
+	Name                     string                          `json:"name"`
+	OauthFlows               *[]ClientOauthFlows             `json:"oauth_flows,omitempty"`
+	OauthScopes              *[]string                       `json:"oauth_scopes,omitempty"`
+	PoolId                   string                          `json:"pool_id"`
+	ReadAttributes           *[]string                       `json:"read_attributes,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  TokenLifetimes `json:"token_lifetimes"`
@@ -1009,27 +1078,39 @@ type Client struct {
 	WriteAttributes *[]string      `json:"write_attributes,omitempty"`
 }
 
+// ClientIdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+type ClientIdTokenSignedResponseAlg string
+
 // ClientOauthFlows defines model for Client.OauthFlows.
 type ClientOauthFlows string
 
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
-	AuthFlows      *AuthFlows `json:"auth_flows,omitempty"`
-	CallbackUrls   *[]string  `json:"callback_urls,omitempty"`
-	GenerateSecret *bool      `json:"generate_secret,omitempty"`
+	AuthFlows *AuthFlows `json:"auth_flows,omitempty"`
+
+	// BackchannelLogoutUri Receives OpenID Connect Back-Channel Logout tokens; empty for none.
+	BackchannelLogoutUri *string   `json:"backchannel_logout_uri,omitempty"`
+	CallbackUrls         *[]string `json:"callback_urls,omitempty"`
+	GenerateSecret       *bool     `json:"generate_secret,omitempty"`
 
 	// Id A fixed id (apply); generated when empty.
-	Id             *string   `json:"id,omitempty"`
-	LogoutUrls     *[]string `json:"logout_urls,omitempty"`
-	Name           string    `json:"name"`
-	OauthFlows     *[]string `json:"oauth_flows,omitempty"`
-	OauthScopes    *[]string `json:"oauth_scopes,omitempty"`
-	ReadAttributes *[]string `json:"read_attributes,omitempty"`
+	Id *string `json:"id,omitempty"`
+
+	// IdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+	IdTokenSignedResponseAlg *ClientCreateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
+	LogoutUrls               *[]string                             `json:"logout_urls,omitempty"`
+	Name                     string                                `json:"name"`
+	OauthFlows               *[]string                             `json:"oauth_flows,omitempty"`
+	OauthScopes              *[]string                             `json:"oauth_scopes,omitempty"`
+	ReadAttributes           *[]string                             `json:"read_attributes,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
 	WriteAttributes *[]string       `json:"write_attributes,omitempty"`
 }
+
+// ClientCreateIdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+type ClientCreateIdTokenSignedResponseAlg string
 
 // ClientCredentials defines model for ClientCredentials.
 type ClientCredentials struct {
@@ -1050,18 +1131,27 @@ type ClientList struct {
 
 // ClientPatch Merge patch; absent fields keep their value.
 type ClientPatch struct {
-	AuthFlows      *AuthFlows `json:"auth_flows,omitempty"`
-	CallbackUrls   *[]string  `json:"callback_urls,omitempty"`
-	LogoutUrls     *[]string  `json:"logout_urls,omitempty"`
-	Name           *string    `json:"name,omitempty"`
-	OauthFlows     *[]string  `json:"oauth_flows,omitempty"`
-	OauthScopes    *[]string  `json:"oauth_scopes,omitempty"`
-	ReadAttributes *[]string  `json:"read_attributes,omitempty"`
+	AuthFlows *AuthFlows `json:"auth_flows,omitempty"`
+
+	// BackchannelLogoutUri Receives OpenID Connect Back-Channel Logout tokens; empty for none.
+	BackchannelLogoutUri *string   `json:"backchannel_logout_uri,omitempty"`
+	CallbackUrls         *[]string `json:"callback_urls,omitempty"`
+
+	// IdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+	IdTokenSignedResponseAlg *ClientPatchIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
+	LogoutUrls               *[]string                            `json:"logout_urls,omitempty"`
+	Name                     *string                              `json:"name,omitempty"`
+	OauthFlows               *[]string                            `json:"oauth_flows,omitempty"`
+	OauthScopes              *[]string                            `json:"oauth_scopes,omitempty"`
+	ReadAttributes           *[]string                            `json:"read_attributes,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
 	WriteAttributes *[]string       `json:"write_attributes,omitempty"`
 }
+
+// ClientPatchIdTokenSignedResponseAlg Algorithm of the client's ID tokens; empty is RS256 (the OpenID default).
+type ClientPatchIdTokenSignedResponseAlg string
 
 // CodeDeliveries defines model for CodeDeliveries.
 type CodeDeliveries struct {
@@ -19962,21 +20052,32 @@ type GetOpenIDConfigurationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		AuthorizationEndpoint             *string   `json:"authorization_endpoint,omitempty"`
-		ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
-		CodeChallengeMethodsSupported     *[]string `json:"code_challenge_methods_supported,omitempty"`
-		EndSessionEndpoint                *string   `json:"end_session_endpoint,omitempty"`
-		GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
-		IdTokenSigningAlgValuesSupported  *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-		Issuer                            string    `json:"issuer"`
-		JwksUri                           string    `json:"jwks_uri"`
-		ResponseTypesSupported            *[]string `json:"response_types_supported,omitempty"`
-		RevocationEndpoint                *string   `json:"revocation_endpoint,omitempty"`
-		ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
-		SubjectTypesSupported             *[]string `json:"subject_types_supported,omitempty"`
-		TokenEndpoint                     *string   `json:"token_endpoint,omitempty"`
-		TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-		UserinfoEndpoint                  *string   `json:"userinfo_endpoint,omitempty"`
+		AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
+		AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+		BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
+		BackchannelLogoutSupported                 *bool     `json:"backchannel_logout_supported,omitempty"`
+		ClaimsParameterSupported                   *bool     `json:"claims_parameter_supported,omitempty"`
+		ClaimsSupported                            *[]string `json:"claims_supported,omitempty"`
+		CodeChallengeMethodsSupported              *[]string `json:"code_challenge_methods_supported,omitempty"`
+		EndSessionEndpoint                         *string   `json:"end_session_endpoint,omitempty"`
+		GrantTypesSupported                        *[]string `json:"grant_types_supported,omitempty"`
+		IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+		IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
+		IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+		Issuer                                     string    `json:"issuer"`
+		JwksUri                                    string    `json:"jwks_uri"`
+		PromptValuesSupported                      *[]string `json:"prompt_values_supported,omitempty"`
+		RequestParameterSupported                  *bool     `json:"request_parameter_supported,omitempty"`
+		RequestUriParameterSupported               *bool     `json:"request_uri_parameter_supported,omitempty"`
+		ResponseModesSupported                     *[]string `json:"response_modes_supported,omitempty"`
+		ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
+		RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
+		RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+		ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
+		SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
+		TokenEndpoint                              *string   `json:"token_endpoint,omitempty"`
+		TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+		UserinfoEndpoint                           *string   `json:"userinfo_endpoint,omitempty"`
 	}
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
@@ -19988,21 +20089,32 @@ type GetOpenIDConfigurationResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenIDConfigurationResponse) GetJSON200() *struct {
-	AuthorizationEndpoint             *string   `json:"authorization_endpoint,omitempty"`
-	ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
-	CodeChallengeMethodsSupported     *[]string `json:"code_challenge_methods_supported,omitempty"`
-	EndSessionEndpoint                *string   `json:"end_session_endpoint,omitempty"`
-	GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
-	IdTokenSigningAlgValuesSupported  *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-	Issuer                            string    `json:"issuer"`
-	JwksUri                           string    `json:"jwks_uri"`
-	ResponseTypesSupported            *[]string `json:"response_types_supported,omitempty"`
-	RevocationEndpoint                *string   `json:"revocation_endpoint,omitempty"`
-	ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
-	SubjectTypesSupported             *[]string `json:"subject_types_supported,omitempty"`
-	TokenEndpoint                     *string   `json:"token_endpoint,omitempty"`
-	TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	UserinfoEndpoint                  *string   `json:"userinfo_endpoint,omitempty"`
+	AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
+	AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
+	BackchannelLogoutSupported                 *bool     `json:"backchannel_logout_supported,omitempty"`
+	ClaimsParameterSupported                   *bool     `json:"claims_parameter_supported,omitempty"`
+	ClaimsSupported                            *[]string `json:"claims_supported,omitempty"`
+	CodeChallengeMethodsSupported              *[]string `json:"code_challenge_methods_supported,omitempty"`
+	EndSessionEndpoint                         *string   `json:"end_session_endpoint,omitempty"`
+	GrantTypesSupported                        *[]string `json:"grant_types_supported,omitempty"`
+	IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	Issuer                                     string    `json:"issuer"`
+	JwksUri                                    string    `json:"jwks_uri"`
+	PromptValuesSupported                      *[]string `json:"prompt_values_supported,omitempty"`
+	RequestParameterSupported                  *bool     `json:"request_parameter_supported,omitempty"`
+	RequestUriParameterSupported               *bool     `json:"request_uri_parameter_supported,omitempty"`
+	ResponseModesSupported                     *[]string `json:"response_modes_supported,omitempty"`
+	ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
+	RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
+	RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
+	SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
+	TokenEndpoint                              *string   `json:"token_endpoint,omitempty"`
+	TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	UserinfoEndpoint                           *string   `json:"userinfo_endpoint,omitempty"`
 } {
 	return r.JSON200
 }
@@ -30289,21 +30401,32 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			AuthorizationEndpoint             *string   `json:"authorization_endpoint,omitempty"`
-			ClaimsSupported                   *[]string `json:"claims_supported,omitempty"`
-			CodeChallengeMethodsSupported     *[]string `json:"code_challenge_methods_supported,omitempty"`
-			EndSessionEndpoint                *string   `json:"end_session_endpoint,omitempty"`
-			GrantTypesSupported               *[]string `json:"grant_types_supported,omitempty"`
-			IdTokenSigningAlgValuesSupported  *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
-			Issuer                            string    `json:"issuer"`
-			JwksUri                           string    `json:"jwks_uri"`
-			ResponseTypesSupported            *[]string `json:"response_types_supported,omitempty"`
-			RevocationEndpoint                *string   `json:"revocation_endpoint,omitempty"`
-			ScopesSupported                   *[]string `json:"scopes_supported,omitempty"`
-			SubjectTypesSupported             *[]string `json:"subject_types_supported,omitempty"`
-			TokenEndpoint                     *string   `json:"token_endpoint,omitempty"`
-			TokenEndpointAuthMethodsSupported *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
-			UserinfoEndpoint                  *string   `json:"userinfo_endpoint,omitempty"`
+			AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
+			AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+			BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
+			BackchannelLogoutSupported                 *bool     `json:"backchannel_logout_supported,omitempty"`
+			ClaimsParameterSupported                   *bool     `json:"claims_parameter_supported,omitempty"`
+			ClaimsSupported                            *[]string `json:"claims_supported,omitempty"`
+			CodeChallengeMethodsSupported              *[]string `json:"code_challenge_methods_supported,omitempty"`
+			EndSessionEndpoint                         *string   `json:"end_session_endpoint,omitempty"`
+			GrantTypesSupported                        *[]string `json:"grant_types_supported,omitempty"`
+			IdTokenSigningAlgValuesSupported           *[]string `json:"id_token_signing_alg_values_supported,omitempty"`
+			IntrospectionEndpoint                      *string   `json:"introspection_endpoint,omitempty"`
+			IntrospectionEndpointAuthMethodsSupported  *[]string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+			Issuer                                     string    `json:"issuer"`
+			JwksUri                                    string    `json:"jwks_uri"`
+			PromptValuesSupported                      *[]string `json:"prompt_values_supported,omitempty"`
+			RequestParameterSupported                  *bool     `json:"request_parameter_supported,omitempty"`
+			RequestUriParameterSupported               *bool     `json:"request_uri_parameter_supported,omitempty"`
+			ResponseModesSupported                     *[]string `json:"response_modes_supported,omitempty"`
+			ResponseTypesSupported                     *[]string `json:"response_types_supported,omitempty"`
+			RevocationEndpoint                         *string   `json:"revocation_endpoint,omitempty"`
+			RevocationEndpointAuthMethodsSupported     *[]string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+			ScopesSupported                            *[]string `json:"scopes_supported,omitempty"`
+			SubjectTypesSupported                      *[]string `json:"subject_types_supported,omitempty"`
+			TokenEndpoint                              *string   `json:"token_endpoint,omitempty"`
+			TokenEndpointAuthMethodsSupported          *[]string `json:"token_endpoint_auth_methods_supported,omitempty"`
+			UserinfoEndpoint                           *string   `json:"userinfo_endpoint,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
