@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/oidc"
 	"github.com/gatehouse-id/gatehouse/internal/retention"
+	"github.com/gatehouse-id/gatehouse/internal/scim"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
@@ -176,6 +177,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for _, p := range api.MountPatterns {
 		mux.Handle(p, apiHandler)
 	}
+	// SCIM 2.0 provisioning by companies' identity providers (docs/company-sso.md).
+	mux.Handle(scim.MountPattern, scim.New(m.core.svc, scim.Options{Log: m.Log}))
 	if err := mountForwardAuth(mux, m.core.svc, cfg.ForwardAuth, m.Log); err != nil {
 		return err
 	}

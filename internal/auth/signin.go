@@ -228,6 +228,10 @@ func hashScheme(h string) string {
 // is left as it is until the factor verifies), and otherwise issues tokens
 // and records the sign-in under flow.
 func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
+	if err := s.requireSSO(ctx, p, u); err != nil { // company_sso.go
+		s.auditFailure(ctx, p, "user:"+u.Sub, "company_sso_required", cl.ID)
+		return nil, err
+	}
 	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 			if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {

@@ -371,3 +371,35 @@ func MapAttributes(p *identity.IdentityProvider, claims map[string]any) map[stri
 	}
 	return out
 }
+
+// MaxGroups bounds the groups taken from an upstream identity.
+const MaxGroups = 200
+
+// Groups returns the "groups" claim of an upstream identity (else
+// "cognito:groups"): an array of strings, or one string; at most
+// MaxGroups, each at most 256 bytes.
+func Groups(claims map[string]any) []string {
+	var out []string
+	add := func(v any) {
+		if s, ok := v.(string); ok && s != "" && len(s) <= 256 && len(out) < MaxGroups {
+			out = append(out, s)
+		}
+	}
+	g := claims["groups"]
+	if g == nil {
+		g = claims["cognito:groups"] // Cognito or Gatehouse as the IdP
+	}
+	switch v := g.(type) {
+	case []any:
+		for _, g := range v {
+			add(g)
+		}
+	case []string:
+		for _, g := range v {
+			add(g)
+		}
+	default:
+		add(v)
+	}
+	return out
+}

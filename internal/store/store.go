@@ -442,6 +442,25 @@ type Querier interface {
 	// DeleteLinkedIdentity removes the link of (pool, provider, subject)
 	// only while it belongs to the user userSub; ErrNotFound otherwise.
 	DeleteLinkedIdentity(ctx context.Context, poolID, provider, subject, userSub string) error
+
+	// Company identity providers (issue 18), one per company.
+	// PutCompanyIdP inserts or replaces the company's provider (by pool
+	// and company); ErrNotFound if the company does not exist,
+	// ErrConflict if its Name is another company's.
+	PutCompanyIdP(ctx context.Context, c *identity.CompanyIdP) error
+	// GetCompanyIdP looks the company name up case-insensitively.
+	GetCompanyIdP(ctx context.Context, poolID, company string) (*identity.CompanyIdP, error)
+	GetCompanyIdPByName(ctx context.Context, poolID, name string) (*identity.CompanyIdP, error)
+	ListCompanyIdPs(ctx context.Context, poolID string) ([]*identity.CompanyIdP, error)
+	DeleteCompanyIdP(ctx context.Context, poolID, company string) error
+	// UseSAMLAssertion records a SAML assertion ID as used until
+	// expiresAt (dropping expired records); ErrConflict if it was used.
+	UseSAMLAssertion(ctx context.Context, poolID, assertionID string, expiresAt, now time.Time) error
+	// PutSCIMToken sets the company's SCIM token hash (replacing the
+	// previous one); ErrNotFound if the company does not exist.
+	PutSCIMToken(ctx context.Context, poolID, company, hash string, at time.Time) error
+	// GetSCIMToken returns the company's SCIM token hash; ErrNotFound if none.
+	GetSCIMToken(ctx context.Context, poolID, company string) (string, error)
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

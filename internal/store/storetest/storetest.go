@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LinkedIdentities", testLinkedIdentities},
 		{"Factors", testFactors},
 		{"ImportJobs", testImportJobs},
+		{"CompanyIdPs", testCompanyIdPs},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},
