@@ -42,7 +42,6 @@ func TestLambdaConfig(t *testing.T) {
 		lc   *types.LambdaConfigType
 	}{
 		{"refused PreAuthentication", &types.LambdaConfigType{PreAuthentication: aws.String(arn)}},
-		{"refused UserMigration", &types.LambdaConfigType{UserMigration: aws.String(arn)}},
 		{"refused unmapped ARN", &types.LambdaConfigType{PreSignUp: aws.String("arn:aws:lambda:eu-west-1:123456789012:function:other")}},
 		{"refused CustomEmailSender", &types.LambdaConfigType{CustomEmailSender: &types.CustomEmailLambdaVersionConfigType{LambdaArn: aws.String(arn), LambdaVersion: types.CustomEmailSenderLambdaVersionTypeV10}}},
 		{"refused V3_0 events", &types.LambdaConfigType{PreTokenGenerationConfig: &types.PreTokenGenerationVersionConfigType{LambdaArn: aws.String(arn), LambdaVersion: types.PreTokenGenerationLambdaVersionTypeV30}}},
@@ -64,6 +63,7 @@ func TestLambdaConfig(t *testing.T) {
 		LambdaConfig: &types.LambdaConfigType{
 			PreSignUp:                aws.String(arn),
 			PostConfirmation:         aws.String("https://hooks.example.test/post-confirmation"),
+			UserMigration:            aws.String("https://hooks.example.test/migrate"),
 			PreTokenGenerationConfig: &types.PreTokenGenerationVersionConfigType{LambdaArn: aws.String("https://hooks.example.test/tokens"), LambdaVersion: types.PreTokenGenerationLambdaVersionTypeV20},
 		}})).UserPool
 	describe("created", p.Id)

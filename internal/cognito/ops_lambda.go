@@ -52,7 +52,6 @@ func unsupportedTriggers(lc *lambdaConfigType) (string, string) {
 		{"DefineAuthChallenge", lc.DefineAuthChallenge, "Gatehouse has no custom authentication challenges"},
 		{"CreateAuthChallenge", lc.CreateAuthChallenge, "Gatehouse has no custom authentication challenges"},
 		{"VerifyAuthChallengeResponse", lc.VerifyAuthChallengeResponse, "Gatehouse has no custom authentication challenges"},
-		{"UserMigration", lc.UserMigration, "this Gatehouse has no user migration hook yet"},
 		{"KMSKeyID", lc.KMSKeyID, "Gatehouse sends its own email and has no custom sender triggers"},
 	} {
 		if x.v != "" {
@@ -108,6 +107,7 @@ func (h *Handler) lambdaHooks(lc *lambdaConfigType, cur identity.HookSettings) (
 		{identity.TriggerCustomMessage, "CustomMessage", lc.CustomMessage, ""},
 		{identity.TriggerPostConfirmation, "PostConfirmation", lc.PostConfirmation, ""},
 		{identity.TriggerPreTokenGeneration, "PreTokenGeneration", ptg, version},
+		{identity.TriggerUserMigration, "UserMigration", lc.UserMigration, ""},
 	} {
 		if x.v == "" {
 			continue
@@ -152,6 +152,7 @@ func lambdaConfigOf(hs identity.HookSettings) lambdaConfigType {
 	lc.PreSignUp = name(identity.TriggerPreSignUp)
 	lc.CustomMessage = name(identity.TriggerCustomMessage)
 	lc.PostConfirmation = name(identity.TriggerPostConfirmation)
+	lc.UserMigration = name(identity.TriggerUserMigration)
 	if lc.PreTokenGeneration = name(identity.TriggerPreTokenGeneration); lc.PreTokenGeneration != "" && hs.PreTokenGeneration.Version == "2" {
 		lc.PreTokenGenerationConfig = &lambdaVersionConfig{LambdaArn: lc.PreTokenGeneration, LambdaVersion: "V2_0"}
 	}
