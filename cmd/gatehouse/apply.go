@@ -32,7 +32,7 @@ type PoolSpec struct {
 	Name                       string          `yaml:"name"`
 	ID                         string          `yaml:"id"`
 	Region                     string          `yaml:"region"`
-	UsernameMode               string          `yaml:"username_mode"` // email | username
+	UsernameMode               string          `yaml:"username_mode"` // email | username | plain
 	Domains                    *[]string       `yaml:"domains"`
 	BaseURL                    *string         `yaml:"base_url"`
 	UniqueEmail                *bool           `yaml:"unique_email"`
@@ -52,7 +52,8 @@ type PoolSpec struct {
 	Companies                  []CompanySpec   `yaml:"companies"` // apply_signup.go
 	Hooks                      HooksSpec       `yaml:"hooks"`     // apply_hooks.go
 	Console                    *ConsoleSpec    `yaml:"console"`
-	Theme                      *ThemeSpec      `yaml:"theme"` // apply_theme.go
+	Theme                      *ThemeSpec      `yaml:"theme"`     // apply_theme.go
+	Retention                  *RetentionSpec  `yaml:"retention"` // apply_retention.go
 	// IdentityProviders: apply_federation.go.
 	IdentityProviders []IdentityProviderSpec `yaml:"identity_providers"`
 }
@@ -199,9 +200,9 @@ func checkApplyFile(f *ApplyFile) error {
 		}
 		seen[key] = true
 		switch p.UsernameMode {
-		case "", string(identity.UsernameEmail), string(identity.UsernameWithEmailAlias):
+		case "", string(identity.UsernameEmail), string(identity.UsernameWithEmailAlias), string(identity.UsernamePlain):
 		default:
-			errs = append(errs, fmt.Errorf("%s.username_mode %q: want email or username", where, p.UsernameMode))
+			errs = append(errs, fmt.Errorf("%s.username_mode %q: want email, username or plain", where, p.UsernameMode))
 		}
 		names := map[string]bool{}
 		for j, c := range p.Clients {
@@ -376,6 +377,11 @@ func planCreatePool(spec PoolSpec) []Change {
 					return err
 				}
 			}
+			if len(applyRetentionSpec(created, spec.Retention)) > 0 { // nor the retention
+				if _, err := svc.UpdatePool(ctx, created); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(w, "created pool %s (%s)\n", created.Name, created.ID)
 			return nil
 		},
@@ -451,6 +457,7 @@ func applyPoolSpec(p *identity.Pool, spec PoolSpec) []string {
 		changed = append(changed, applyHooksSpec(p, spec.Hooks)...)
 		changed = append(changed, applyThemeSpec(p, spec.Theme)...)
 	}
+	changed = append(changed, applyRetentionSpec(p, spec.Retention)...)
 	if spec.SRP != nil {
 		setBool("srp.disabled", &p.Settings.SRP.Disabled, spec.SRP.Disabled)
 	}

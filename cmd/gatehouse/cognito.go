@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/cognito"
+	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 )
 
@@ -36,6 +38,21 @@ type CognitoConfig struct {
 	AccessKeyID         string `yaml:"access_key_id"`
 	SecretAccessKey     string `yaml:"secret_access_key"`
 	SecretAccessKeyFile string `yaml:"secret_access_key_file"`
+	// Lambdas maps Lambda function ARNs that CreateUserPool/UpdateUserPool
+	// name in LambdaConfig to the webhooks that stand for them.
+	Lambdas []CognitoLambda `yaml:"lambdas"`
+	// DomainSuffix turns CreateUserPoolDomain's prefix domains into hosts:
+	// <prefix>.<domain_suffix>. Default: base_url's host.
+	DomainSuffix string `yaml:"domain_suffix"`
+}
+
+// CognitoLambda is one Lambda ARN and its webhook (URL and signing
+// secret, 16 to 256 bytes, or its file).
+type CognitoLambda struct {
+	ARN        string `yaml:"arn"`
+	URL        string `yaml:"url"`
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
 }
 
 // CognitoAccessKey is one access key pair; the secret may come from a file.
@@ -88,6 +105,9 @@ func (cc *CognitoConfig) resolveSecrets() error {
 	for i := range cc.AccessKeys {
 		read(fmt.Sprintf("cognito.access_keys[%d].secret", i), &cc.AccessKeys[i].Secret, cc.AccessKeys[i].SecretFile)
 	}
+	for i := range cc.Lambdas {
+		read(fmt.Sprintf("cognito.lambdas[%d].secret", i), &cc.Lambdas[i].Secret, cc.Lambdas[i].SecretFile)
+	}
 	return errors.Join(errs...)
 }
 
@@ -125,6 +145,24 @@ func checkCognito(c *Config) string {
 		}
 		seen[k.ID] = true
 	}
+	if d := cc.DomainSuffix; d != "" && (strings.ContainsAny(d, "/:@ ") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".")) {
+		return fmt.Sprintf("cognito.domain_suffix %q: want a host name such as auth.example.com", d)
+	}
+	arns := map[string]bool{}
+	for i, l := range cc.Lambdas {
+		name := fmt.Sprintf("cognito.lambdas[%d]", i)
+		switch {
+		case !strings.HasPrefix(l.ARN, "arn:"):
+			return fmt.Sprintf("%s: arn %q: want a Lambda function ARN (arn:aws:lambda:...)", name, l.ARN)
+		case arns[l.ARN]:
+			return fmt.Sprintf("%s: arn %s is listed twice", name, l.ARN)
+		case hooks.ValidateURL(l.URL) != nil:
+			return fmt.Sprintf("%s: url %q: want the webhook's http(s) URL", name, l.URL)
+		case len(l.Secret) < 16 || len(l.Secret) > 256:
+			return fmt.Sprintf("%s: the webhook secret must be 16 to 256 bytes (set it, or its _file)", name)
+		}
+		arns[l.ARN] = true
+	}
 	return ""
 }
 
@@ -152,6 +190,17 @@ func mountCognito(mux *http.ServeMux, svc *auth.Service, cfg Config, log *slog.L
 		Log:          log,
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Now:          time.Now,
+		Lambdas:      map[string]cognito.LambdaTarget{},
+		DomainSuffix: cfg.Cognito.DomainSuffix,
+	}
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+		opts.DomainTarget = u.Hostname()
+		if opts.DomainSuffix == "" {
+			opts.DomainSuffix = u.Hostname()
+		}
+	}
+	for _, l := range cfg.Cognito.Lambdas {
+		opts.Lambdas[l.ARN] = cognito.LambdaTarget{URL: l.URL, Secret: l.Secret}
 	}
 	if len(cfg.Admin.AllowFrom) > 0 {
 		allowed := ParsePrefixes(cfg.Admin.AllowFrom)

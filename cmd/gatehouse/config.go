@@ -53,7 +53,9 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	Jobs     JobsConfig     `yaml:"jobs"`
-	Admin    AdminConfig    `yaml:"admin"`
+	// Retention: how often serve prunes old rows (maintenance.go).
+	Retention RetentionConfig `yaml:"retention"`
+	Admin     AdminConfig     `yaml:"admin"`
 	// ForwardAuth configures the forward-auth endpoint (forwardauth.go).
 	ForwardAuth ForwardAuthConfig `yaml:"forward_auth"`
 	// Cluster tunes nodes sharing one PostgreSQL database (cluster.go).
@@ -110,6 +112,14 @@ type JobsConfig struct {
 	Poll        Duration `yaml:"poll"`
 	Lease       Duration `yaml:"lease"`
 	Batch       int      `yaml:"batch"`
+}
+
+// RetentionConfig schedules the pruning of rows past each pool's
+// retention (internal/retention) inside serve.
+type RetentionConfig struct {
+	// Interval between runs; default 1h; 0 turns scheduled runs off
+	// (run "gatehouse retention run" from cron instead).
+	Interval Duration `yaml:"interval"`
 }
 
 // AdminConfig restricts where the admin API (/api/v1/pools...) may be
@@ -195,6 +205,7 @@ func DefaultConfig() Config {
 			MaxBodyBytes:    1 << 20,
 		},
 		Jobs:        JobsConfig{Concurrency: 4, Poll: Duration(time.Second), Lease: Duration(time.Minute), Batch: 16},
+		Retention:   RetentionConfig{Interval: Duration(time.Hour)},
 		ForwardAuth: ForwardAuthConfig{CacheTTL: Duration(defaultForwardAuthCacheTTL), CacheSize: defaultForwardAuthCacheSize},
 		Cluster:     ClusterConfig{KeyCacheTTL: Duration(defaultKeyCacheTTL)},
 	}
@@ -310,6 +321,7 @@ var envVars = []envVar{
 	{"GATEHOUSE_SMTP_PASSWORD_FILE", envString(func(c *Config) *string { return &c.SMTP.PasswordFile })},
 	{"GATEHOUSE_SMTP_FROM", envString(func(c *Config) *string { return &c.SMTP.From })},
 	{"GATEHOUSE_SMTP_TLS", envString(func(c *Config) *string { return &c.SMTP.TLS })},
+	{"GATEHOUSE_RETENTION_INTERVAL", envDuration("GATEHOUSE_RETENTION_INTERVAL", func(c *Config) *Duration { return &c.Retention.Interval })},
 	{"GATEHOUSE_SMTP_TIMEOUT", envDuration("GATEHOUSE_SMTP_TIMEOUT", func(c *Config) *Duration { return &c.SMTP.Timeout })},
 	{"GATEHOUSE_SMTP_HELO", envString(func(c *Config) *string { return &c.SMTP.HELO })},
 	{"GATEHOUSE_ARGON2_MEMORY_KIB", envUint("GATEHOUSE_ARGON2_MEMORY_KIB", 32, func(c *Config, n uint64) { c.Password.MemoryKiB = uint32(n) })},
@@ -482,6 +494,12 @@ var checks = []check{
 	func(c *Config) string {
 		if c.SMTP.Timeout < 0 {
 			return "smtp.timeout: must not be negative"
+		}
+		return ""
+	},
+	func(c *Config) string {
+		if c.Retention.Interval < 0 || (c.Retention.Interval > 0 && c.Retention.Interval.D() < time.Minute) {
+			return "retention.interval: 0 (off) or at least 1m"
 		}
 		return ""
 	},

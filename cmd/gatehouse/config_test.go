@@ -57,6 +57,18 @@ func TestConfigValidate(t *testing.T) {
 		{"admin allow_from garbage", func(c *Config) { c.Admin.AllowFrom = []string{"everyone"} }, "admin.allow_from"},
 		{"negative timeout", func(c *Config) { c.HTTP.ReadTimeout = Duration(-time.Second) }, "timeouts must not be negative"},
 		{"jobs concurrency", func(c *Config) { c.Jobs.Concurrency = 0 }, "jobs.concurrency 0"},
+		{"cognito lambda", func(c *Config) {
+			c.Cognito.Lambdas = []CognitoLambda{{ARN: "arn:aws:lambda:eu-west-1:123456789012:function:f", URL: "https://hooks.example.com/f", Secret: "0123456789abcdef"}}
+		}, ""},
+		{"cognito lambda without arn", func(c *Config) {
+			c.Cognito.Lambdas = []CognitoLambda{{ARN: "f", URL: "https://hooks.example.com/f", Secret: "0123456789abcdef"}}
+		}, `cognito.lambdas[0]: arn "f"`},
+		{"cognito lambda bad url", func(c *Config) {
+			c.Cognito.Lambdas = []CognitoLambda{{ARN: "arn:aws:lambda:x", URL: "ftp://x", Secret: "0123456789abcdef"}}
+		}, `cognito.lambdas[0]: url "ftp://x"`},
+		{"cognito lambda short secret", func(c *Config) {
+			c.Cognito.Lambdas = []CognitoLambda{{ARN: "arn:aws:lambda:x", URL: "https://x.example", Secret: "short"}}
+		}, "cognito.lambdas[0]: the webhook secret must be 16 to 256 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

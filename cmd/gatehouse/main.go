@@ -114,6 +114,10 @@ see docs/cli.md for every command.`,
 		a.hooksCommand(),         // hooks.go
 		a.idpCommand(),           // federation.go
 		a.jobsCommand(),          // jobs.go
+		a.retentionCommand(),     // maintenance.go
+		a.auditCommand(),         // maintenance.go
+		a.dbCommand(),            // maintenance.go
+		a.devCommand(),           // dev_populate.go
 	)
 	return root
 }

@@ -100,14 +100,19 @@ func (a *app) benchCommand() *cobra.Command {
 	var keyFile string
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Load-test a running Gatehouse on this machine (sign-up, sign-in, refresh)",
+		Short: "Load-test a running Gatehouse on this machine (native and Cognito API)",
 		Long: `Drive a running Gatehouse server on this machine through sign-up, sign-in and
 refresh phases and report throughput and latency, next to the machine's raw
 argon2id hash rate with the server's parameters. Only loopback targets are
 accepted.
 
   gatehouse serve --dev &
-  gatehouse bench --admin-key-file data/dev-admin-key --duration 10s`,
+  gatehouse bench --admin-key-file data/dev-admin-key --duration 10s
+
+The Cognito surface (issue 17's table; admin phases need a cognito access key):
+
+  gatehouse bench --admin-key-file data/dev-admin-key \
+    --phases cognito-refresh,getuser,admingetuser,listusers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminKey == "" {
@@ -122,6 +127,12 @@ accepted.
 			}
 			if phases != "" {
 				o.Phases = splitList(phases)
+			}
+			if o.AccessKeyID == "" {
+				o.AccessKeyID = a.getenv("GATEHOUSE_ADMIN_ACCESS_KEY_ID")
+			}
+			if o.SecretAccessKey == "" {
+				o.SecretAccessKey = a.getenv("GATEHOUSE_ADMIN_SECRET_ACCESS_KEY")
 			}
 			// The server's argon2 parameters default to what this
 			// configuration (file and GATEHOUSE_* variables) says.
@@ -153,7 +164,9 @@ accepted.
 	f.Uint32Var(&o.HashMemoryKiB, "argon2-memory-kib", loadtest.DefaultHashMemoryKiB, "the server's argon2id memory (KiB), to measure the raw hash rate (default: from the configuration)")
 	f.Uint32Var(&o.HashTime, "argon2-time", loadtest.DefaultHashTime, "the server's argon2id iterations (default: from the configuration)")
 	f.Uint8Var(&o.HashThreads, "argon2-threads", loadtest.DefaultHashThreads, "the server's argon2id threads (default: from the configuration)")
-	f.StringVar(&phases, "phases", "", "comma-separated phases: signup,signin,refresh (default all)")
+	f.StringVar(&phases, "phases", "", "comma-separated phases: signup,signin,refresh,cognito-refresh,getuser,admingetuser,listusers (default signup,signin,refresh)")
+	f.StringVar(&o.AccessKeyID, "access-key-id", "", "Cognito access key id for admingetuser and listusers (env GATEHOUSE_ADMIN_ACCESS_KEY_ID)")
+	f.StringVar(&o.SecretAccessKey, "secret-access-key", "", "its secret (env GATEHOUSE_ADMIN_SECRET_ACCESS_KEY)")
 	return cmd
 }
 

@@ -27,6 +27,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/jobs"
 	"github.com/gatehouse-id/gatehouse/internal/mail"
 	"github.com/gatehouse-id/gatehouse/internal/oidc"
+	"github.com/gatehouse-id/gatehouse/internal/retention"
+	"github.com/gatehouse-id/gatehouse/internal/scim"
 	"github.com/gatehouse-id/gatehouse/internal/web"
 )
 
@@ -146,6 +148,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// Gauges of the jobs and the outbox, read from the tables at each scrape.
 	jobs.RegisterMetrics(m.core.store)
 	mail.RegisterMetrics(m.core.store)
+	retention.RegisterMetrics(m.core.store) // table sizes and oldest rows
 
 	if cfg.Dev {
 		m.seed, err = seedDev(ctx, m.core, cfg.DataDir)
@@ -174,6 +177,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	for _, p := range api.MountPatterns {
 		mux.Handle(p, apiHandler)
 	}
+	// SCIM 2.0 provisioning by companies' identity providers (docs/company-sso.md).
+	mux.Handle(scim.MountPattern, scim.New(m.core.svc, scim.Options{Log: m.Log}))
 	if err := mountForwardAuth(mux, m.core.svc, cfg.ForwardAuth, m.Log); err != nil {
 		return err
 	}
@@ -205,6 +210,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.cancel = cancel
 	m.runErr = make(chan error, 1)
 	go func() { m.runErr <- m.runner.Run(rctx) }()
+	go runRetention(rctx, m.core.store, cfg.Retention.Interval.D(), m.Log)
 	m.startListener(rctx) // other nodes' changes (PostgreSQL only)
 
 	m.Log.Info("gatehouse serving", "addr", m.ln.Addr().String(), "backend", m.core.store.Backend(), "dev", cfg.Dev, "base_url", cfg.PublicBaseURL())

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -17,8 +18,10 @@ const (
 // AuditQuery filters the audit log; zero fields match all.
 type AuditQuery struct {
 	PoolID, Actor, Subject, Action string
-	Limit                          int // 1..1000, 0: 100
-	Token                          string
+	// Since (inclusive) and Until (exclusive) bound the time; zero: open.
+	Since, Until time.Time
+	Limit        int // 1..1000, 0: 100
+	Token        string
 }
 
 // Audit lists audit events matching f, newest first as the store orders
@@ -34,7 +37,7 @@ func (s *Service) Audit(ctx context.Context, f AuditQuery) ([]*identity.AuditEve
 		return nil, "", identity.FieldError("limit", "The limit must be between 1 and %d.", MaxAuditLimit)
 	}
 	evs, next, err := s.cfg.Store.ListAudit(ctx, store.AuditFilter{
-		PoolID: f.PoolID, Actor: f.Actor, Subject: f.Subject, Action: f.Action,
+		PoolID: f.PoolID, Actor: f.Actor, Subject: f.Subject, Action: f.Action, Since: f.Since, Until: f.Until,
 	}, page{Limit: n, Token: f.Token})
 	if err != nil {
 		return nil, "", wrapStoreErr("list audit", err)

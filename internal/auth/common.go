@@ -162,7 +162,7 @@ func (s *Service) resolveClient(ctx context.Context, c Client, username string) 
 	}
 	cl, err := s.cfg.Store.GetClient(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, identity.Errorf(identity.CodeResourceNotFound, "App client %s does not exist.", safeEcho(c.ID))
+		return nil, nil, identity.Errorf(identity.CodeResourceNotFound, "User pool client %s does not exist.", safeEcho(c.ID))
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("get client: %w", err)
@@ -216,7 +216,14 @@ func validateEmail(field, email string) (string, error) {
 }
 
 // validateUsername checks a username for a new user in pool p and returns
-// its canonical form.
+// its canonical form, following Cognito's rules for the pool's username
+// configuration: an email address where email is the username; in the
+// other modes any characters of Cognito's pattern (letters, marks,
+// symbols, numbers, punctuation), a UUID-shaped name included, but no
+// email address where the email is an alias (it would shadow another
+// user's alias). A UUID-shaped name that is already a user's sub is
+// refused with the other taken names by SignUp and AdminCreateUser
+// (checkUsernameNotSub), as sign-in resolves a UUID to a sub.
 func validateUsername(p *identity.Pool, username string) (string, error) {
 	u := strings.TrimSpace(username)
 	if u == "" {
@@ -226,20 +233,41 @@ func validateUsername(p *identity.Pool, username string) (string, error) {
 		return "", identity.FieldError("username", "The username must be valid UTF-8 and at most %d characters.", MaxUsernameLen)
 	}
 	if p.UsernameMode == identity.UsernameEmail {
-		return validateEmail("username", u)
+		e, err := validateEmail("username", u)
+		if err != nil {
+			return "", identity.FieldError("username", "Username should be either an email or a phone number.")
+		}
+		return e, nil
 	}
 	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "", identity.FieldError("username", "The username may not contain spaces or control characters.")
+		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
+			return "", identity.FieldError("username", `1 validation error detected: Value at 'username' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 		}
 	}
-	if strings.Contains(u, "@") {
-		return "", identity.FieldError("username", "The username may not be an email address in this pool; the email is an alias.")
-	}
-	if _, err := uuid.Parse(u); err == nil {
-		return "", identity.FieldError("username", "The username may not be a UUID.")
+	if p.UsernameMode == identity.UsernameWithEmailAlias && strings.Contains(u, "@") {
+		if _, err := validateEmail("username", u); err == nil {
+			return "", identity.FieldError("username", "Username cannot be of email format, since user pool is configured for email alias.")
+		}
 	}
 	return strings.ToLower(u), nil
+}
+
+// checkUsernameNotSub refuses a UUID-shaped username that is already the
+// sub of another user of the pool: findUser resolves a UUID to a sub when
+// no username matches, so such a name would answer for two users.
+func checkUsernameNotSub(ctx context.Context, q store.Querier, p *identity.Pool, username string) error {
+	if _, err := uuid.Parse(username); err != nil {
+		return nil
+	}
+	_, err := q.GetUser(ctx, p.ID, username)
+	switch {
+	case err == nil:
+		return errUsernameExists
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	default:
+		return fmt.Errorf("get user by sub: %w", err)
+	}
 }
 
 // errUserNotFound is what callers see for an unknown user.

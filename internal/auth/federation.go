@@ -71,8 +71,10 @@ type FederatedSignInInput struct {
 	Client   Client
 	Provider string
 	Code     string
-	Request  *federation.Request // the state/nonce/PKCE of the attempt; the caller checked state
-	Meta     RequestMeta
+	// SAMLResponse is the HTTP-POST binding's form value (SAML providers).
+	SAMLResponse string
+	Request      *federation.Request // the state/nonce/PKCE of the attempt; the caller checked state
+	Meta         RequestMeta
 }
 
 // FederatedContinueInput finishes a sign-in that returned a Ticket.
@@ -95,6 +97,7 @@ type fedTicket struct {
 	Email         string            `json:"e"`
 	EmailVerified bool              `json:"ev"`
 	Attrs         map[string]string `json:"a"`
+	Groups        []string          `json:"g,omitempty"` // company providers: the IdP's groups
 	LinkSub       string            `json:"l,omitempty"`
 	// AMR is the upstream ID token's amr claim (counted as MFA only when
 	// the pool trusts it, mfa.go).
@@ -146,10 +149,29 @@ func findProvider(p *identity.Pool, name string) (*identity.IdentityProvider, er
 	return nil, identity.FieldError("identity_provider", "The pool has no identity provider %s.", safeEcho(name))
 }
 
+// ProviderWrite says whether PutIdentityProvider may add a provider,
+// replace one, or both.
+type ProviderWrite int
+
+const (
+	ProviderUpsert ProviderWrite = iota // add or replace
+	ProviderCreate                      // add; conflict if the name is taken
+	ProviderUpdate                      // replace; resource_not_found if absent
+)
+
 // SetIdentityProvider adds or replaces (by name) a provider of the pool.
 // clientSecret is sealed with the master key; "" keeps the stored secret
 // of a replaced provider. Errors: invalid_parameter, resource_not_found.
 func (s *Service) SetIdentityProvider(ctx context.Context, poolID string, ip identity.IdentityProvider, clientSecret string) (*identity.Pool, error) {
+	return s.PutIdentityProvider(ctx, poolID, ip, clientSecret, ProviderUpsert)
+}
+
+// PutIdentityProvider is SetIdentityProvider with a choice of mode: with
+// ProviderCreate a taken name is a conflict ("A provider with the name
+// <name> already exists in this user pool."), with ProviderUpdate an
+// absent one is resource_not_found. The check and the write are one
+// transaction.
+func (s *Service) PutIdentityProvider(ctx context.Context, poolID string, ip identity.IdentityProvider, clientSecret string, mode ProviderWrite) (*identity.Pool, error) {
 	if err := federation.Validate(&ip); err != nil {
 		return nil, err
 	}
@@ -169,13 +191,30 @@ func (s *Service) SetIdentityProvider(ctx context.Context, poolID string, ip ide
 		}
 		list := p.Settings.IdentityProviders
 		replaced := false
+		ip.CreatedAt, ip.UpdatedAt = s.now(), s.now()
+		for _, o := range list {
+			for _, id := range ip.Identifiers {
+				if o.Name != ip.Name && slices.Contains(o.Identifiers, id) {
+					return identity.FieldError("idp_identifiers", "The identifier %s is already used by provider %s.", safeEcho(id), o.Name)
+				}
+			}
+		}
 		for i := range list {
 			if list[i].Name == ip.Name {
+				if mode == ProviderCreate {
+					return identity.Errorf(identity.CodeConflict, "A provider with the name %s already exists in this user pool.", safeEcho(ip.Name))
+				}
 				if ip.ClientSecretSealed == "" {
 					ip.ClientSecretSealed = list[i].ClientSecretSealed
 				}
+				if !list[i].CreatedAt.IsZero() {
+					ip.CreatedAt = list[i].CreatedAt
+				}
 				list[i], replaced = ip, true
 			}
+		}
+		if !replaced && mode == ProviderUpdate {
+			return identity.Errorf(identity.CodeResourceNotFound, "The pool has no identity provider %s.", safeEcho(ip.Name))
 		}
 		if !replaced {
 			if len(list) >= 20 {
@@ -243,9 +282,12 @@ func (s *Service) FederationAuthURL(ctx context.Context, c Client, provider stri
 	if err != nil {
 		return "", err
 	}
-	ip, err := findProvider(p, provider)
+	ip, cidp, _, err := s.lookupProvider(ctx, p, provider)
 	if err != nil {
 		return "", err
+	}
+	if ip.Type == identity.ProviderSAML {
+		return s.samlSP(p, cidp).AuthURL(federation.SAMLRequestID(r), r.State)
 	}
 	u, err := s.fedClient().AuthCodeURL(ctx, ip, s.FederationCallbackURL(p), r)
 	if err != nil {
@@ -265,18 +307,29 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 	if err != nil {
 		return nil, err
 	}
-	ip, err := findProvider(p, in.Provider)
+	ip, cidp, co, err := s.lookupProvider(ctx, p, in.Provider)
 	if err != nil {
 		return nil, err
 	}
-	if in.Request == nil || in.Code == "" || len(in.Code) > 2048 {
-		return nil, identity.Errorf(identity.CodeNotAuthorized, "The identity provider did not return a code.")
+	var up *federation.Identity
+	if ip.Type == identity.ProviderSAML {
+		if in.Request == nil || in.SAMLResponse == "" {
+			return nil, identity.Errorf(identity.CodeNotAuthorized, "The identity provider did not return a SAML response.")
+		}
+		up, err = s.samlSP(p, cidp).Verify(in.SAMLResponse, federation.SAMLRequestID(in.Request))
+		if err == nil && up.Email != "" {
+			up.EmailVerified = true // ssoEmail decides what the address is worth
+		}
+	} else {
+		if in.Request == nil || in.Code == "" || len(in.Code) > 2048 {
+			return nil, identity.Errorf(identity.CodeNotAuthorized, "The identity provider did not return a code.")
+		}
+		secret, serr := s.providerSecret(p, ip)
+		if serr != nil {
+			return nil, serr
+		}
+		up, err = s.fedClient().Exchange(ctx, ip, secret, s.FederationCallbackURL(p), in.Code, in.Request)
 	}
-	secret, err := s.providerSecret(p, ip)
-	if err != nil {
-		return nil, err
-	}
-	up, err := s.fedClient().Exchange(ctx, ip, secret, s.FederationCallbackURL(p), in.Code, in.Request)
 	if err != nil {
 		s.cfg.Log.WarnContext(ctx, "federation: exchange", "pool", p.ID, "provider", ip.Name, "err", err)
 		_ = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -293,6 +346,13 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 		// Only the upstream's own claim about the mapped address counts.
 		EmailVerified: up.EmailVerified && email != "" && strings.EqualFold(email, up.Email),
 		AMR:           strList(up.Claims["amr"])}
+	if co != nil {
+		t.Groups = federation.Groups(up.Claims)
+		if err := s.ssoEmail(ctx, p, co, t); err != nil {
+			s.auditFailure(ctx, p, "provider:"+ip.Name, "company_sso_foreign_domain", cl.ID)
+			return nil, err
+		}
+	}
 	return s.federatedFinish(ctx, p, cl, t, in.Meta)
 }
 
@@ -310,7 +370,7 @@ func (s *Service) FederatedContinue(ctx context.Context, in FederatedContinueInp
 	if err != nil || t.Pool != p.ID || t.Client != cl.ID {
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "The sign-in expired. Start again.")
 	}
-	if _, err := findProvider(p, t.Provider); err != nil {
+	if _, _, _, err := s.lookupProvider(ctx, p, t.Provider); err != nil {
 		return nil, err
 	}
 	if t.LinkSub != "" {
@@ -375,6 +435,10 @@ func (s *Service) openTicket(v string) (*fedTicket, error) {
 // federatedFinish signs in the user linked to t's upstream identity, or
 // offers linking, or creates the user.
 func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, meta RequestMeta) (*FederatedResult, error) {
+	co, err := s.ticketCompany(ctx, p, t)
+	if err != nil {
+		return nil, err
+	}
 	link, err := s.cfg.Store.GetLinkedIdentity(ctx, p.ID, t.Provider, t.Subject)
 	switch {
 	case err == nil:
@@ -384,6 +448,11 @@ func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *ide
 		}
 		if u.Status == identity.StatusExternalProvider {
 			if u, err = s.refreshFederatedUser(ctx, p, u, t); err != nil {
+				return nil, err
+			}
+		}
+		if co != nil && u.Enabled {
+			if u, err = s.ssoKeepMember(ctx, p, u, co, t); err != nil {
 				return nil, err
 			}
 		}
@@ -409,7 +478,20 @@ func (s *Service) federatedFinish(ctx context.Context, p *identity.Pool, cl *ide
 			return nil, fmt.Errorf("get user by email: %w", err)
 		}
 	}
+	if co != nil {
+		return s.ssoSignUp(ctx, p, cl, co, t)
+	}
 	return s.federatedSignUp(ctx, p, cl, t, meta)
+}
+
+// ticketCompany returns the company whose provider t came through (nil
+// for a pool provider).
+func (s *Service) ticketCompany(ctx context.Context, p *identity.Pool, t *fedTicket) (*identity.Company, error) {
+	if !strings.HasPrefix(t.Provider, identity.CompanyIdPPrefix) {
+		return nil, nil
+	}
+	_, _, co, err := s.lookupProvider(ctx, p, t.Provider)
+	return co, err
 }
 
 // refreshFederatedUser writes the provider's current mapped attributes
@@ -530,9 +612,14 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 		return s.audit(ctx, q, p.ID, "user.sign_up", "user:"+u.Sub, map[string]string{"client_id": cl.ID,
 			"username": u.Username, "provider": t.Provider})
 	})
+	return s.afterFederatedSignUp(ctx, p, cl, t, u, err)
+}
+
+// afterFederatedSignUp signs in the user a federated sign-up created (err
+// is the sign-up transaction's outcome): on a conflict, a concurrent first
+// sign-in of the same upstream identity won, and its user is signed in.
+func (s *Service) afterFederatedSignUp(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, u *identity.User, err error) (*FederatedResult, error) {
 	if errors.Is(err, store.ErrConflict) {
-		// A concurrent first sign-in of the same upstream identity won:
-		// sign in its user.
 		if link, lerr := s.cfg.Store.GetLinkedIdentity(ctx, p.ID, t.Provider, t.Subject); lerr == nil {
 			if cur, uerr := s.cfg.Store.GetUser(ctx, p.ID, link.UserSub); uerr == nil {
 				return s.federatedSession(ctx, p, cl, cur, t)
@@ -592,6 +679,15 @@ func (s *Service) federatedLink(ctx context.Context, p *identity.Pool, cl *ident
 	}
 	if err != nil {
 		return nil, err
+	}
+	co, err := s.ticketCompany(ctx, p, t)
+	if err != nil {
+		return nil, err
+	}
+	if co != nil {
+		if u, err = s.ssoKeepMember(ctx, p, u, co, t); err != nil {
+			return nil, err
+		}
 	}
 	return s.federatedSession(ctx, p, cl, u, t)
 }

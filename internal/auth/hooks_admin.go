@@ -91,6 +91,12 @@ func parseTrigger(t identity.HookTrigger) error {
 	return nil
 }
 
+// NewHookSecret returns a new random hook secret, for a surface that sets
+// a hook without one through UpdatePool or CreatePoolInput.Hooks (the
+// Cognito API's LambdaConfig). It is not shown to anyone: rotate it with
+// PutHook to read it.
+func (s *Service) NewHookSecret() (string, error) { return hooks.NewSecret(s.cfg.Rand) }
+
 // GetHooks returns the pool's hooks with secrets masked.
 //
 // Errors: resource_not_found.

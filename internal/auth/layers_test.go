@@ -13,7 +13,7 @@ const module = "github.com/gatehouse-id/gatehouse"
 
 // surfaces talk to the service, never to the store (docs/architecture.md,
 // "The import rule").
-var surfaces = []string{"api", "cognito", "oidc", "web", "forwardauth"}
+var surfaces = []string{"api", "cognito", "oidc", "web", "forwardauth", "scim"}
 
 // forbidden reports whether a surface may not import path.
 func forbidden(path string) bool {

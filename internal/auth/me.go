@@ -119,6 +119,17 @@ func (s *Service) authenticateSelf(ctx context.Context, accessToken string) (*id
 // authenticateAccess does the work of both: wantPool "" accepts the pool
 // the token names.
 func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
+	p, se, claims, err := s.authenticateSession(ctx, wantPool, accessToken)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, se.User, claims, nil
+}
+
+// authenticateSession is authenticateAccess that also returns the user's
+// groups, read with the user and the revocation check in one query
+// (store.GetUserSession).
+func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *store.UserSession, map[string]any, error) {
 	iss, ok := peekIssuer(accessToken)
 	if !ok {
 		return nil, nil, nil, errInvalidAccessToken
@@ -146,39 +157,34 @@ func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken 
 	if strClaim(claims, "token_use") != "access" || sub == "" || !iatOK {
 		return nil, nil, nil, errInvalidAccessToken
 	}
-	u, err := s.cfg.Store.GetUser(ctx, p.ID, sub)
+	se, err := s.cfg.Store.GetUserSession(ctx, p.ID, sub, strClaim(claims, "origin_jti"))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, errUserNotFound
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("get user: %w", err)
 	}
-	if revokedBefore(u, iat, strClaim(claims, "jti")) {
+	u := se.User
+	if revokedBefore(u, iat, strClaim(claims, "jti")) || se.OriginRevoked {
 		return nil, nil, nil, errRevokedAccessToken
-	}
-	if origin := strClaim(claims, "origin_jti"); origin != "" {
-		revoked, err := s.cfg.Store.OriginRevoked(ctx, p.ID, origin)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("check revoked origin: %w", err)
-		}
-		if revoked {
-			return nil, nil, nil, errRevokedAccessToken
-		}
 	}
 	if !u.Enabled {
 		return nil, nil, nil, identity.Errorf(identity.CodeUserDisabled, "User is disabled.")
 	}
-	return p, u, claims, nil
+	return p, se, claims, nil
 }
 
 // GetUser returns the token's user with its groups. Errors: those of
 // AuthenticateAccessToken.
 func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, error) {
-	_, u, _, err := s.authenticateSelf(ctx, accessToken)
+	_, se, claims, err := s.authenticateSession(ctx, "", accessToken)
 	if err != nil {
 		return nil, err
 	}
-	return s.userView(ctx, s.cfg.Store, u)
+	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
+		return nil, err
+	}
+	return &UserView{User: se.User, Groups: se.Groups}, nil
 }
 
 // tokenClient returns the app client named by the token's client_id, for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -95,6 +96,16 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		return nil, err
 	}
 	p.Settings.MFA = in.MFA
+	p.Settings.Hooks = in.Hooks
+	if err := mergeHooks(&identity.Pool{}, p); err != nil { // every hook with its secret
+		return nil, err
+	}
+	if len(in.Tags) > 0 {
+		if err := ValidateTags(in.Tags); err != nil {
+			return nil, err
+		}
+		p.Settings.Tags = maps.Clone(in.Tags)
+	}
 	if in.PasswordPolicy != nil {
 		p.PasswordPolicy = *in.PasswordPolicy
 		p.PasswordPolicy.BlockedWords = append([]string(nil), in.PasswordPolicy.BlockedWords...)
@@ -321,6 +332,9 @@ func (s *Service) AddCustomAttributes(ctx context.Context, poolID string, attrs 
 // normalizePool fills defaults into zero fields and validates everything
 // but the id and the schema's history. It changes only p.
 func normalizePool(p *identity.Pool) error {
+	if err := validRetention(p.Settings.Retention); err != nil {
+		return err
+	}
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" {
 		return identity.FieldError("name", "A pool name is required.")
@@ -332,9 +346,9 @@ func normalizePool(p *identity.Pool) error {
 		return identity.FieldError("name", "The pool name may not contain control characters.")
 	}
 	switch p.UsernameMode {
-	case identity.UsernameEmail, identity.UsernameWithEmailAlias:
+	case identity.UsernameEmail, identity.UsernameWithEmailAlias, identity.UsernamePlain:
 	default:
-		return identity.FieldError("username_mode", "The username mode must be %q or %q.", identity.UsernameEmail, identity.UsernameWithEmailAlias)
+		return identity.FieldError("username_mode", "The username mode must be %q, %q or %q.", identity.UsernameEmail, identity.UsernameWithEmailAlias, identity.UsernamePlain)
 	}
 	doms, err := normalizeDomains(p.Domains)
 	if err != nil {
@@ -572,6 +586,30 @@ func isIPLiteral(h string) bool {
 	return strings.Contains(h, ".") || strings.Contains(h, ":")
 }
 
+// PoolByDomain returns the pool whose settings hold the Cognito API
+// domain d (UserPoolDomain's prefix or custom domain), or
+// resource_not_found.
+func (s *Service) PoolByDomain(ctx context.Context, d string) (*identity.Pool, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	tok := ""
+	for d != "" {
+		ps, next, err := s.cfg.Store.ListPools(ctx, page{Limit: store.MaxPageLimit, Token: tok})
+		if err != nil {
+			return nil, wrapStoreErr("list pools", err)
+		}
+		for _, p := range ps {
+			if ud := p.Settings.UserPoolDomain; ud.Prefix == d || ud.Custom == d {
+				return p, nil
+			}
+		}
+		if next == "" {
+			break
+		}
+		tok = next
+	}
+	return nil, identity.Errorf(identity.CodeResourceNotFound, "No such domain.")
+}
+
 // checkDomainsFree returns conflict if another pool already claims one of
 // p's domains: a host name must resolve to exactly one pool.
 func (s *Service) checkDomainsFree(ctx context.Context, q store.Querier, p *identity.Pool) error {
@@ -612,4 +650,21 @@ func wrapStoreErr(what string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// MaxRetentionDays bounds a retention setting (100 years).
+const MaxRetentionDays = 36500
+
+// validRetention accepts 0 (the default), -1 (forever) and 1 to
+// MaxRetentionDays for each of the pool's retention periods.
+func validRetention(r identity.RetentionSettings) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"audit_days", r.AuditDays}, {"email_days", r.EmailDays}, {"job_days", r.JobDays}, {"registration_days", r.RegistrationDays}} {
+		if f.v < -1 || f.v > MaxRetentionDays {
+			return identity.FieldError("retention."+f.name, "A retention period is 1 to %d days, 0 for the default or -1 to keep forever.", MaxRetentionDays)
+		}
+	}
+	return nil
 }

@@ -25,14 +25,15 @@ import (
 // legitimate holder got. A successful refresh is not audited (it is the
 // hottest path and changes no account state); reuse is.
 //
-// The refresh path is kept cheap: no password hashing, three reads (token,
-// user, groups) besides the client's, two signatures, one transaction.
+// The refresh path is kept cheap: no password hashing, one read for the
+// token with its user and groups (store.GetRefreshSession) besides the
+// client's, two signatures, and one write (store.RotateRefreshToken: one
+// statement on PostgreSQL).
 
 var (
 	errInvalidRefresh = identity.Errorf(identity.CodeNotAuthorized, "Invalid Refresh Token")
 	errRevokedRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has been revoked")
 	errExpiredRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has expired")
-	errRefreshReused  = errors.New("refresh token already used")
 )
 
 // refresh rotates raw and returns new ID, access and refresh tokens of the
@@ -48,7 +49,7 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 		return nil, errInvalidRefresh
 	}
 	hash := sha256Hex(raw)
-	rt, err := s.cfg.Store.GetRefreshToken(ctx, hash)
+	rt, se, err := s.cfg.Store.GetRefreshSession(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errInvalidRefresh
 	}
@@ -68,22 +69,12 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if !now.Before(rt.ExpiresAt) {
 		return nil, errExpiredRefresh
 	}
-	u, err := s.cfg.Store.GetUser(ctx, p.ID, rt.UserSub)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errRevokedRefresh
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get user: %w", err)
-	}
+	u, groups := se.User, se.Groups
 	if !u.Enabled {
 		return nil, identity.Errorf(identity.CodeNotAuthorized, "User is disabled.")
 	}
 	if !canHoldTokens(u) || rt.IssuedAt.Before(u.TokensValidAfter) {
 		return nil, errRevokedRefresh
-	}
-	groups, err := groupNames(ctx, s.cfg.Store, u)
-	if err != nil {
-		return nil, err
 	}
 	// The scope granted at the sign-in, exactly (security.md T6).
 	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now, amr: strings.Fields(rt.AMR),
@@ -96,24 +87,12 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if err != nil {
 		return nil, err
 	}
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		ok, err := q.MarkRefreshTokenUsed(ctx, hash, next.Hash, now)
-		if err != nil {
-			return fmt.Errorf("mark refresh token used: %w", err)
-		}
-		if !ok {
-			return errRefreshReused
-		}
-		if err := q.InsertRefreshToken(ctx, next); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return nil
-	})
-	if errors.Is(err, errRefreshReused) {
-		return nil, s.refreshReused(ctx, p, rt)
-	}
+	ok, err := s.cfg.Store.RotateRefreshToken(ctx, hash, next, now)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	if !ok {
+		return nil, s.refreshReused(ctx, p, rt)
 	}
 	toks.RefreshToken = newRaw
 	s.purgeRefreshTokens(ctx, now)

@@ -25,7 +25,8 @@ import (
 //     the pool has SRP off; invalid_parameter for a bad SRP_A.
 //
 // The client must allow the flow (its ALLOW_* AuthFlows), else
-// not_authorized "<FLOW> flow not enabled for this client".
+// invalid_parameter "<FLOW> flow not enabled for this client" (Cognito's
+// InvalidParameterException).
 //
 // A password sign-in returns tokens for a CONFIRMED user, or a
 // NEW_PASSWORD_REQUIRED challenge for FORCE_CHANGE_PASSWORD. Errors, in the
@@ -92,7 +93,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 
 func flowAllowed(cl *identity.AppClient, flow, allow string) error {
 	if !cl.AllowsFlow(allow) {
-		return identity.Errorf(identity.CodeNotAuthorized, "%s flow not enabled for this client", flow)
+		return identity.Errorf(identity.CodeInvalidParameter, "%s flow not enabled for this client", flow)
 	}
 	return nil
 }
@@ -232,6 +233,10 @@ func hashScheme(h string) string {
 // is left as it is until the factor verifies), and otherwise issues tokens
 // and records the sign-in under flow.
 func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string) (*AuthResult, error) {
+	if err := s.requireSSO(ctx, p, u); err != nil { // company_sso.go
+		s.auditFailure(ctx, p, "user:"+u.Sub, "company_sso_required", cl.ID)
+		return nil, err
+	}
 	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 			if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {

@@ -66,7 +66,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 			return nil, identity.FieldError("email", "The email attribute must be the username in this user pool.")
 		}
 		attrs["email"] = username
-	} else if strings.TrimSpace(attrs["email"]) == "" {
+	} else if p.UsernameMode == identity.UsernameWithEmailAlias && strings.TrimSpace(attrs["email"]) == "" {
 		return nil, identity.FieldError("email", "The attribute email is required.")
 	}
 	if in.Password == "" {
@@ -110,11 +110,17 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 
 	var cd *CodeDelivery
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := checkUsernameNotSub(ctx, q, p, u.Username); err != nil {
+			return err
+		}
 		if err := q.CreateUser(ctx, u, uniqueEmail(p)); err != nil {
 			return err
 		}
 		var err error
-		if !autoConfirm {
+		// A user without an email (a plain-username pool whose schema does
+		// not require one) gets no code: an admin confirms the account, as
+		// in a Cognito pool with no verification channel for the user.
+		if !autoConfirm && u.Email != "" {
 			if cd, err = s.sendCode(ctx, q, p, u, identity.PurposeSignUp); err != nil {
 				return err
 			}

@@ -203,6 +203,10 @@ type CreatePoolInput struct {
 	EmailUpdateWithoutVerification bool
 	// MFA is the pool's second-factor policy (mfa.go).
 	MFA identity.MFASettings
+	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).
+	Tags map[string]string
+	// Hooks are the pool's webhooks, each with its secret set (NewHookSecret).
+	Hooks identity.HookSettings
 }
 
 // CreateClientInput creates an app client.

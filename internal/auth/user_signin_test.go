@@ -198,10 +198,10 @@ func TestSignInErrors(t *testing.T) {
 		{"admin flow without admin", e, InitiateAuthInput{Flow: AuthAdminUserPassword, Username: "ok@example.com", Password: goodPW}, identity.CodeInvalidParameter, ""},
 		{"user flow as admin", e, InitiateAuthInput{Flow: AuthUserPassword, Admin: true, Username: "ok@example.com", Password: goodPW}, identity.CodeInvalidParameter, ""},
 		{"SRP allowed: SRP_A required", e2(srpOnly), InitiateAuthInput{Flow: AuthUserSRP, Username: "ok@example.com"}, identity.CodeInvalidParameter, "Missing required parameter SRP_A"},
-		{"SRP not enabled", e, InitiateAuthInput{Flow: AuthUserSRP, Username: "ok@example.com"}, identity.CodeNotAuthorized, "USER_SRP_AUTH flow not enabled for this client"},
-		{"password flow not enabled", srpOnly, InitiateAuthInput{Flow: AuthUserPassword, Username: "ok@example.com", Password: goodPW}, identity.CodeNotAuthorized, "USER_PASSWORD_AUTH flow not enabled for this client"},
-		{"admin flow not enabled", noFlows, InitiateAuthInput{Flow: AuthAdminNoSRP, Admin: true, Username: "ok@example.com", Password: goodPW}, identity.CodeNotAuthorized, "ADMIN_NO_SRP_AUTH flow not enabled for this client"},
-		{"refresh flow not enabled", noFlows, InitiateAuthInput{Flow: AuthRefreshToken, RefreshToken: "x"}, identity.CodeNotAuthorized, "REFRESH_TOKEN_AUTH flow not enabled for this client"},
+		{"SRP not enabled", e, InitiateAuthInput{Flow: AuthUserSRP, Username: "ok@example.com"}, identity.CodeInvalidParameter, "USER_SRP_AUTH flow not enabled for this client"},
+		{"password flow not enabled", srpOnly, InitiateAuthInput{Flow: AuthUserPassword, Username: "ok@example.com", Password: goodPW}, identity.CodeInvalidParameter, "USER_PASSWORD_AUTH flow not enabled for this client"},
+		{"admin flow not enabled", noFlows, InitiateAuthInput{Flow: AuthAdminNoSRP, Admin: true, Username: "ok@example.com", Password: goodPW}, identity.CodeInvalidParameter, "ADMIN_NO_SRP_AUTH flow not enabled for this client"},
+		{"refresh flow not enabled", noFlows, InitiateAuthInput{Flow: AuthRefreshToken, RefreshToken: "x"}, identity.CodeInvalidParameter, "REFRESH_TOKEN_AUTH flow not enabled for this client"},
 		{"unknown client", e, InitiateAuthInput{Client: Client{ID: "nosuchclient"}, Flow: AuthUserPassword, Username: "ok@example.com", Password: goodPW}, identity.CodeResourceNotFound, ""},
 	}
 	for _, tc := range cases {

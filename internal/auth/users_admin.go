@@ -265,6 +265,12 @@ func checkUserFree(ctx context.Context, q store.Querier, p *identity.Pool, u *id
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	if err := checkUsernameNotSub(ctx, q, p, u.Username); err != nil {
+		if errors.Is(err, errUsernameExists) {
+			return errUserExists
+		}
+		return err
+	}
 	return checkEmailFree(ctx, q, p, u)
 }
 

@@ -42,6 +42,43 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	}
 	poolID := p.Id
 
+	// Tags: UserPoolTags at creation, TagResource, UntagResource.
+	tags := func() map[string]string {
+		t.Helper()
+		return must[*cip.ListTagsForResourceOutput](t)(e.admin.ListTagsForResource(ctx, &cip.ListTagsForResourceInput{ResourceArn: p.Arn})).Tags
+	}
+	if got := tags(); len(got) != 1 || got["ignored"] != "yes" || p.UserPoolTags["ignored"] != "yes" {
+		t.Fatalf("tags after CreateUserPool: %v, UserPoolTags %v", got, p.UserPoolTags)
+	}
+	must[*cip.TagResourceOutput](t)(e.admin.TagResource(ctx, &cip.TagResourceInput{ResourceArn: p.Arn, Tags: map[string]string{"team": "identity", "cost-centre": "42"}}))
+	must[*cip.UntagResourceOutput](t)(e.admin.UntagResource(ctx, &cip.UntagResourceInput{ResourceArn: p.Arn, TagKeys: []string{"ignored", "absent"}}))
+	if got := tags(); len(got) != 2 || got["team"] != "identity" || got["cost-centre"] != "42" {
+		t.Fatalf("tags after TagResource and UntagResource: %v", got)
+	}
+	many := map[string]string{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for name, c := range map[string]struct {
+		arn  string
+		tags map[string]string
+		want string
+	}{
+		"not a user pool":  {"arn:aws:s3:::bucket", map[string]string{"a": "b"}, "InvalidParameterException"},
+		"unknown pool":     {"arn:aws:cognito-idp:" + region + ":123456789012:userpool/" + region + "_nopenope1", map[string]string{"a": "b"}, "ResourceNotFoundException"},
+		"reserved key":     {*p.Arn, map[string]string{"aws:owner": "x"}, "InvalidParameterException"},
+		"bad character":    {*p.Arn, map[string]string{"a<b": "x"}, "InvalidParameterException"},
+		"over 50 in total": {*p.Arn, many, "InvalidParameterException"},
+	} {
+		_, err := e.admin.TagResource(ctx, &cip.TagResourceInput{ResourceArn: aws.String(c.arn), Tags: c.tags})
+		if errCode(err) != c.want {
+			t.Errorf("TagResource %s: %v, want %s", name, err, c.want)
+		}
+	}
+	if got := tags(); len(got) != 2 {
+		t.Fatalf("a refused TagResource changed the tags: %v", got)
+	}
+
 	for name, in := range map[string]*cip.CreateUserPoolInput{
 		"mfa":           {PoolName: aws.String("x"), MfaConfiguration: types.UserPoolMfaType("SOMETIMES")},
 		"phone":         {PoolName: aws.String("x"), UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypePhoneNumber}},
@@ -69,8 +106,10 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID,
 		Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(20)}}}))
 	d = must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: poolID}))
-	if *d.UserPool.Policies.PasswordPolicy.MinimumLength != 20 || !d.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly {
-		t.Fatalf("after UpdateUserPool %+v", d.UserPool.Policies.PasswordPolicy)
+	// As on AWS, UpdateUserPool sets every member it omits to its default:
+	// AdminCreateUserConfig goes back to open sign-up.
+	if *d.UserPool.Policies.PasswordPolicy.MinimumLength != 20 || d.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly {
+		t.Fatalf("after UpdateUserPool %+v %+v", d.UserPool.Policies.PasswordPolicy, d.UserPool.AdminCreateUserConfig)
 	}
 	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID, MfaConfiguration: types.UserPoolMfaTypeOptional}))
 	d = must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: poolID}))
@@ -124,7 +163,7 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	}
 	uc := must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: poolID, ClientId: c.ClientId,
 		ClientName: aws.String("web2"), RefreshTokenValidity: 2, ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth}}))
-	if *uc.UserPoolClient.ClientName != "web2" || uc.UserPoolClient.RefreshTokenValidity != 2*24*60 || uc.UserPoolClient.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserSrpAuth {
+	if *uc.UserPoolClient.ClientName != "web2" || uc.UserPoolClient.RefreshTokenValidity != 2 || uc.UserPoolClient.TokenValidityUnits.RefreshToken != types.TimeUnitsTypeDays || uc.UserPoolClient.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserSrpAuth {
 		t.Fatalf("UpdateUserPoolClient %+v", uc.UserPoolClient)
 	}
 	_, err = e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: poolID, ClientName: aws.String("bad"),
@@ -145,6 +184,8 @@ func testPoolsAndClients(t *testing.T, e *env) {
 	wantErr(t, err, "ResourceNotFoundException")
 
 	// An admin-only pool refuses SignUp.
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: poolID,
+		AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true}}))
 	mobile := lc.UserPoolClients[0].ClientId
 	if *lc.UserPoolClients[0].ClientName != "mobile" {
 		mobile = lc.UserPoolClients[1].ClientId
@@ -222,6 +263,31 @@ func testUsersAndGroups(t *testing.T, e *env) {
 	_, err = e.admin.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: pid, ClientId: aws.String(clientID),
 		AuthFlow: types.AuthFlowTypeAdminNoSrpAuth, AuthParameters: map[string]string{"USERNAME": "erin@example.com", "PASSWORD": otherPassword}})
 	wantErr(t, err, "NotAuthorizedException")
+
+	// AdminListUserAuthEvents: the sign-ins above, from the audit log.
+	ev := must[*cip.AdminListUserAuthEventsOutput](t)(e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid,
+		Username: aws.String("erin@example.com"), MaxResults: aws.Int32(60)}))
+	var pass, fail int
+	for _, a := range ev.AuthEvents {
+		if a.EventType != types.EventTypeSignIn || a.CreationDate == nil || a.EventId == nil {
+			t.Fatalf("auth event %+v", a)
+		}
+		switch a.EventResponse {
+		case types.EventResponseTypePass:
+			pass++
+		case types.EventResponseTypeFail:
+			fail++
+		}
+	}
+	if pass < 2 || fail < 1 {
+		t.Fatalf("AdminListUserAuthEvents: %d pass, %d fail in %+v", pass, fail, ev.AuthEvents)
+	}
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("nobody@example.com")})
+	wantErr(t, err, "UserNotFoundException")
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("erin@example.com"), MaxResults: aws.Int32(61)})
+	wantErr(t, err, "InvalidParameterException")
+	_, err = e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: pid, Username: aws.String("erin@example.com"), NextToken: aws.String("garbage")})
+	wantErr(t, err, "InvalidParameterException")
 
 	// AdminUserGlobalSignOut revokes the refresh token.
 	must[*cip.AdminUserGlobalSignOutOutput](t)(e.admin.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: pid, Username: aws.String("erin@example.com")}))

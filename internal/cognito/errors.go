@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/httpserver"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -29,6 +30,10 @@ func exceptionFor(err error) exception {
 	if errors.As(err, &se) {
 		return exception{http.StatusBadRequest, se.Type, se.Message}
 	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return exception{http.StatusBadRequest, ae.Type, ae.Message}
+	}
 	var ue *unknownOperationError
 	if errors.As(err, &ue) {
 		return exception{http.StatusBadRequest, "UnknownOperationException", ue.Error()}
@@ -42,7 +47,7 @@ func exceptionFor(err error) exception {
 	case identity.CodeInvalidParameter:
 		return bad("InvalidParameterException")
 	case identity.CodeInvalidPassword:
-		return bad("InvalidPasswordException")
+		return exception{http.StatusBadRequest, "InvalidPasswordException", passwordMessage(ie.Message)}
 	case identity.CodeUsernameExists:
 		return bad("UsernameExistsException")
 	case identity.CodeAliasExists:
@@ -112,6 +117,30 @@ func exceptionFor(err error) exception {
 		return exception{http.StatusRequestEntityTooLarge, "InvalidParameterException", ie.Message}
 	}
 	return exception{http.StatusInternalServerError, "InternalErrorException", "An internal error occurred."}
+}
+
+// cognitoPasswordMessages are Cognito's words for the policy rules
+// internal/password checks, keyed by the start of Gatehouse's message.
+var cognitoPasswordMessages = []struct{ prefix, cognito string }{
+	{"Password must be at least", "Password not long enough"},
+	{"Password must contain an uppercase", "Password must have uppercase characters"},
+	{"Password must contain a lowercase", "Password must have lowercase characters"},
+	{"Password must contain a number", "Password must have numeric characters"},
+	{"Password must contain a symbol", "Password must have symbol characters"},
+}
+
+// passwordMessage words a password policy refusal as Cognito does
+// ("Password did not conform with policy: Password must have numeric
+// characters"); rules Cognito does not have keep Gatehouse's words after
+// the same prefix.
+func passwordMessage(m string) string {
+	const prefix = "Password did not conform with policy: "
+	for _, c := range cognitoPasswordMessages {
+		if strings.HasPrefix(m, c.prefix) {
+			return prefix + c.cognito
+		}
+	}
+	return prefix + strings.TrimSuffix(m, ".")
 }
 
 // unknownOperationError answers an X-Amz-Target Gatehouse does not serve.

@@ -48,6 +48,16 @@ type Options struct {
 	Log          *slog.Logger // default slog.Default()
 	MaxBodyBytes int64        // default DefaultMaxBodyBytes
 	Now          func() time.Time
+	// Lambdas maps Lambda function ARNs to the webhooks that stand for
+	// them, for LambdaConfig in CreateUserPool and UpdateUserPool.
+	Lambdas map[string]LambdaTarget
+	// DomainSuffix makes CreateUserPoolDomain's prefix domains: the prefix
+	// p becomes the host p.<DomainSuffix>. Empty: prefix domains are
+	// refused.
+	DomainSuffix string
+	// DomainTarget is the host custom domains point their DNS at (Cognito's
+	// CloudFrontDomain): Gatehouse's own public host.
+	DomainTarget string
 }
 
 // Handler serves Cognito's JSON 1.1 protocol. Create it with New.

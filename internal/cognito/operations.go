@@ -44,6 +44,30 @@ var operations = map[string]operation{
 	"DeleteUserPoolClient":   {true, (*Handler).deleteUserPoolClient},
 	"GetUserPoolMfaConfig":   {true, (*Handler).getUserPoolMfaConfig},
 	"SetUserPoolMfaConfig":   {true, (*Handler).setUserPoolMfaConfig},
+	"TagResource":            {true, (*Handler).tagResource},
+	"UntagResource":          {true, (*Handler).untagResource},
+	"ListTagsForResource":    {true, (*Handler).listTagsForResource},
+
+	// Domains (SigV4).
+	"CreateUserPoolDomain":   {true, (*Handler).createUserPoolDomain},
+	"DescribeUserPoolDomain": {true, (*Handler).describeUserPoolDomain},
+	"UpdateUserPoolDomain":   {true, (*Handler).updateUserPoolDomain},
+	"DeleteUserPoolDomain":   {true, (*Handler).deleteUserPoolDomain},
+
+	// Resource servers (SigV4).
+	"CreateResourceServer":   {true, (*Handler).createResourceServer},
+	"DescribeResourceServer": {true, (*Handler).describeResourceServer},
+	"UpdateResourceServer":   {true, (*Handler).updateResourceServer},
+	"DeleteResourceServer":   {true, (*Handler).deleteResourceServer},
+	"ListResourceServers":    {true, (*Handler).listResourceServers},
+
+	// Identity providers (SigV4).
+	"CreateIdentityProvider":          {true, (*Handler).createIdentityProvider},
+	"DescribeIdentityProvider":        {true, (*Handler).describeIdentityProvider},
+	"UpdateIdentityProvider":          {true, (*Handler).updateIdentityProvider},
+	"DeleteIdentityProvider":          {true, (*Handler).deleteIdentityProvider},
+	"ListIdentityProviders":           {true, (*Handler).listIdentityProviders},
+	"GetIdentityProviderByIdentifier": {true, (*Handler).getIdentityProviderByIdentifier},
 
 	// Users (SigV4).
 	"AdminCreateUser":             {true, (*Handler).adminCreateUser},
@@ -64,6 +88,7 @@ var operations = map[string]operation{
 	"AdminLinkProviderForUser":    {true, (*Handler).adminLinkProviderForUser},
 	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
 	"AdminSetUserMFAPreference":   {true, (*Handler).adminSetUserMFAPreference},
+	"AdminListUserAuthEvents":     {true, (*Handler).adminListUserAuthEvents},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},

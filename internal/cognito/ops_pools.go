@@ -45,8 +45,8 @@ type numberConstraints struct {
 
 type schemaAttributeType struct {
 	Name                       string
-	AttributeDataType          string             `json:",omitempty"`
-	DeveloperOnlyAttribute     bool               `json:",omitempty"`
+	AttributeDataType          string `json:",omitempty"`
+	DeveloperOnlyAttribute     bool
 	Mutable                    *bool              `json:",omitempty"`
 	Required                   *bool              `json:",omitempty"`
 	StringAttributeConstraints *stringConstraints `json:",omitempty"`
@@ -71,7 +71,7 @@ type userAttributeUpdateSettingsType struct {
 // poolSettingsInput is what CreateUserPool and UpdateUserPool share.
 type poolSettingsInput struct {
 	Policies               *policiesType
-	LambdaConfig           map[string]any
+	LambdaConfig           *lambdaConfigType
 	AutoVerifiedAttributes []string
 	AliasAttributes        []string
 	UsernameAttributes     []string
@@ -81,10 +81,14 @@ type poolSettingsInput struct {
 	UserPoolAddOns         *userPoolAddOnsType
 	Schema                 []schemaAttributeType
 	UserPoolTier           string
-	// UserAttributeUpdateSettings: absent at CreateUserPool means no
-	// attribute requires verification before update (Cognito's default);
-	// absent at UpdateUserPool leaves the setting as it is.
+	// UserAttributeUpdateSettings: absent means no attribute requires
+	// verification before update (Cognito's default), at CreateUserPool
+	// and UpdateUserPool alike.
 	UserAttributeUpdateSettings *userAttributeUpdateSettingsType
+	// UserPoolTags: given, they replace the pool's tags; absent at
+	// UpdateUserPool, the tags stay (TagResource and UntagResource own
+	// them).
+	UserPoolTags map[string]string
 }
 
 // userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
@@ -93,7 +97,7 @@ type userPoolType struct {
 	Name                        string
 	Arn                         string
 	Policies                    policiesType
-	LambdaConfig                map[string]any
+	LambdaConfig                lambdaConfigType
 	SchemaAttributes            []schemaAttributeType
 	AutoVerifiedAttributes      []string
 	AliasAttributes             []string `json:",omitempty"`
@@ -109,17 +113,23 @@ type userPoolType struct {
 	LastModifiedDate            *epoch
 	Status                      string `json:",omitempty"`
 	UserAttributeUpdateSettings userAttributeUpdateSettingsType
+	VerificationMessageTemplate struct{ DefaultEmailOption string }
+	EmailConfiguration          struct{ EmailSendingAccount string }
+	UserPoolTags                map[string]string
+	Domain                      string `json:",omitempty"`
+	CustomDomain                string `json:",omitempty"`
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
 	return "arn:aws:cognito-idp:" + p.Region() + ":" + h.opts.AccountID + ":userpool/" + p.ID
 }
 
-// standardAttrs are Cognito's standard attributes as SchemaAttributes lists
-// them; all are strings except the *_verified booleans and updated_at.
-var standardAttrs = []string{"address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name",
-	"locale", "middle_name", "name", "nickname", "phone_number", "phone_number_verified", "picture",
-	"preferred_username", "profile", "sub", "updated_at", "website", "zoneinfo"}
+// standardAttrs are Cognito's standard attributes in the order AWS's
+// DescribeUserPool lists them; all are strings except the *_verified
+// booleans and updated_at.
+var standardAttrs = []string{"sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+	"profile", "picture", "website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale",
+	"phone_number", "phone_number_verified", "address", "updated_at"}
 
 func isStandardAttr(name string) bool { return contains(standardAttrs, name) }
 
@@ -131,7 +141,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		Policies: policiesType{PasswordPolicy: &passwordPolicyType{MinimumLength: &minLen, RequireUppercase: pp.RequireUppercase,
 			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
 			TemporaryPasswordValidityDays: &tmpDays}},
-		LambdaConfig:                map[string]any{},
+		LambdaConfig:                lambdaConfigOf(p.Settings.Hooks),
 		AutoVerifiedAttributes:      []string{"email"},
 		MfaConfiguration:            p.Settings.MFA.Mode(),
 		EstimatedNumberOfUsers:      users,
@@ -142,13 +152,22 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		CreationDate:                toEpoch(p.CreatedAt),
 		LastModifiedDate:            toEpoch(p.UpdatedAt),
 		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
+		UserPoolTags:                map[string]string{},
 	}
+	if len(p.Settings.Tags) > 0 {
+		out.UserPoolTags = p.Settings.Tags
+	}
+	out.Domain, out.CustomDomain = p.Settings.UserPoolDomain.Prefix, p.Settings.UserPoolDomain.Custom
+	// Codes by email, sent by the service itself (Gatehouse's outbox).
+	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
+	out.EmailConfiguration.EmailSendingAccount = "COGNITO_DEFAULT"
 	if !p.Settings.UserAttributeUpdate.EmailWithoutVerification {
 		out.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate = []string{"email"}
 	}
-	if p.UsernameMode == identity.UsernameEmail {
+	switch p.UsernameMode {
+	case identity.UsernameEmail:
 		out.UsernameAttributes = []string{"email"}
-	} else {
+	case identity.UsernameWithEmailAlias:
 		out.AliasAttributes = []string{"email"}
 	}
 	t, f := true, false
@@ -161,8 +180,18 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 			typ = "Number"
 		}
 		req := name == "sub" || (name == "email" && p.UsernameMode == identity.UsernameEmail)
-		mut := name != "sub"
-		out.SchemaAttributes = append(out.SchemaAttributes, schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(mut), Required: ptr(req)})
+		s := schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(name != "sub"), Required: ptr(req)}
+		switch {
+		case name == "sub":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "1", MaxLength: "2048"}
+		case name == "birthdate":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "10", MaxLength: "10"}
+		case name == "updated_at":
+			s.NumberAttributeConstraints = &numberConstraints{MinValue: "0"}
+		case typ == "String":
+			s.StringAttributeConstraints = &stringConstraints{MinLength: "0", MaxLength: "2048"}
+		}
+		out.SchemaAttributes = append(out.SchemaAttributes, s)
 	}
 	for _, d := range p.Schema {
 		s := schemaAttributeType{Name: d.Name, AttributeDataType: string(d.Type), Mutable: &f, Required: &f}
@@ -190,6 +219,16 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 	return out
 }
 
+// cognitoPasswordPolicy is Cognito's default password policy, which
+// CreateUserPool gives and UpdateUserPool restores when the request has
+// no PasswordPolicy: 8 characters with upper and lower case letters, a
+// number and a symbol; temporary passwords valid 7 days. Gatehouse's own
+// default (identity.DefaultPasswordPolicy) is for pools made its own way.
+func cognitoPasswordPolicy() identity.PasswordPolicy {
+	return identity.PasswordPolicy{MinimumLength: 8, MaximumLength: 256, RequireUppercase: true, RequireLowercase: true,
+		RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 7}
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func orDefault(v, d int) int {
@@ -208,6 +247,9 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 	for _, s := range in {
 		name := s.Name
 		if allowStandard && isStandardAttr(name) {
+			if s.DeveloperOnlyAttribute || (s.AttributeDataType != "" && s.AttributeDataType != standardAttrType(name)) {
+				return nil, identity.FieldError(field, "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute %s", name)
+			}
 			if s.Required != nil && *s.Required && name != "email" {
 				return nil, identity.FieldError(field, "Gatehouse cannot make the standard attribute %s required; only email may be.", name)
 			}
@@ -216,12 +258,18 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 		if s.DeveloperOnlyAttribute {
 			return nil, identity.FieldError(field, "Developer-only attributes are not supported by Gatehouse (%s).", safeOpName(name))
 		}
+		if s.AttributeDataType == "" {
+			return nil, identity.FieldError(field, "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.")
+		}
+		if s.Required != nil && *s.Required {
+			return nil, identity.FieldError(field, "Required custom attributes are not supported currently.")
+		}
+		if err := checkConstraints(field, &s); err != nil {
+			return nil, err
+		}
 		d := identity.AttributeDef{Name: name, Type: identity.AttributeType(s.AttributeDataType), Mutable: true}
 		if !strings.HasPrefix(d.Name, "custom:") {
 			d.Name = "custom:" + d.Name
-		}
-		if d.Type == "" {
-			d.Type = identity.AttrString
 		}
 		if s.Mutable != nil {
 			d.Mutable = *s.Mutable
@@ -258,6 +306,57 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 	return out, nil
 }
 
+// standardAttrType is a standard attribute's data type.
+func standardAttrType(name string) string {
+	switch name {
+	case "email_verified", "phone_number_verified":
+		return "Boolean"
+	case "updated_at":
+		return "Number"
+	}
+	return "String"
+}
+
+// checkConstraints refuses constraints that do not fit the attribute's
+// type, a minimum above the maximum and strings longer than 2048, as
+// Cognito does.
+func checkConstraints(field string, s *schemaAttributeType) error {
+	name := safeOpName(s.Name)
+	if s.NumberAttributeConstraints != nil && s.AttributeDataType != string(identity.AttrNumber) {
+		return identity.FieldError(field, "NumberAttributeConstraints apply to Number attributes only; %s is %s.", name, safeOpName(s.AttributeDataType))
+	}
+	if s.StringAttributeConstraints != nil && s.AttributeDataType != string(identity.AttrString) {
+		return identity.FieldError(field, "StringAttributeConstraints apply to String attributes only; %s is %s.", name, safeOpName(s.AttributeDataType))
+	}
+	if c := s.StringAttributeConstraints; c != nil {
+		lo, err1 := strconv.Atoi(orZero(c.MinLength))
+		hi, err2 := strconv.Atoi(orZero(c.MaxLength))
+		switch {
+		case err1 != nil || err2 != nil || lo < 0 || hi < 0:
+			return identity.FieldError(field, "%s: MinLength and MaxLength must be non-negative integers.", name)
+		case hi > 2048:
+			return identity.FieldError(field, "%s: String attributes cannot have a length of more than 2048", name)
+		case c.MaxLength != "" && lo > hi:
+			return identity.FieldError(field, "%s: MinLength must not be greater than MaxLength.", name)
+		}
+	}
+	if c := s.NumberAttributeConstraints; c != nil && c.MinValue != "" && c.MaxValue != "" {
+		lo, err1 := strconv.ParseInt(c.MinValue, 10, 64)
+		hi, err2 := strconv.ParseInt(c.MaxValue, 10, 64)
+		if err1 == nil && err2 == nil && lo > hi {
+			return identity.FieldError(field, "%s: MinValue must not be greater than MaxValue.", name)
+		}
+	}
+	return nil
+}
+
+func orZero(v string) string {
+	if v == "" {
+		return "0"
+	}
+	return v
+}
+
 func atoiField(field, name, v string) (int, error) {
 	if v == "" {
 		return 0, nil
@@ -272,9 +371,6 @@ func atoiField(field, name, v string) (int, error) {
 // applySettings checks in against what Gatehouse can honour and applies it
 // to p. create says whether username/alias attributes may be set.
 func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
-	if len(in.LambdaConfig) > 0 {
-		return identity.FieldError("LambdaConfig", "Lambda triggers are not supported by Gatehouse; use the pool's hooks (docs/cognito.md).")
-	}
 	switch in.MfaConfiguration {
 	case "":
 	case identity.MFAOff, identity.MFAOptional, identity.MFAOn: // software tokens are enabled unless SetUserPoolMfaConfig turns them off
@@ -307,17 +403,34 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		return identity.FieldError("AliasAttributes", "UsernameAttributes and AliasAttributes cannot both be set.")
 	}
 	if create {
-		if len(in.UsernameAttributes) > 0 {
+		switch {
+		case len(in.UsernameAttributes) > 0:
 			p.UsernameMode = identity.UsernameEmail
-		} else {
+		case len(in.AliasAttributes) > 0:
 			p.UsernameMode = identity.UsernameWithEmailAlias
+		default: // Cognito's default: plain usernames, email only an attribute
+			p.UsernameMode = identity.UsernamePlain
 		}
 	} else if len(in.UsernameAttributes) > 0 || len(in.AliasAttributes) > 0 {
 		return identity.FieldError("UsernameAttributes", "Username and alias attributes cannot be changed after a pool is created.")
 	}
+	// Every member below that the request omits takes Cognito's default,
+	// at UpdateUserPool too ("If you don't provide a value for an
+	// attribute, Amazon Cognito sets it to its default value"). Gatehouse's
+	// own password settings (blocked words, common-password list) are not
+	// Cognito members and stay as they are.
+	blockCommon, blocked := p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords
+	p.PasswordPolicy = cognitoPasswordPolicy()
+	p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords = blockCommon, blocked
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		pp := in.Policies.PasswordPolicy
+		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {
+			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
+		}
 		if pp.MinimumLength != nil {
+			if *pp.MinimumLength < 6 || *pp.MinimumLength > 99 {
+				return identity.FieldError("MinimumLength", "1 validation error detected: Value '%d' at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value between 6 and 99", *pp.MinimumLength)
+			}
 			p.PasswordPolicy.MinimumLength = *pp.MinimumLength
 		}
 		p.PasswordPolicy.RequireUppercase = pp.RequireUppercase
@@ -325,24 +438,23 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		p.PasswordPolicy.RequireNumbers = pp.RequireNumbers
 		p.PasswordPolicy.RequireSymbols = pp.RequireSymbols
 		if pp.TemporaryPasswordValidityDays != nil {
+			if *pp.TemporaryPasswordValidityDays < 0 || *pp.TemporaryPasswordValidityDays > 365 {
+				return identity.FieldError("TemporaryPasswordValidityDays", "1 validation error detected: Value '%d' at 'policies.passwordPolicy.temporaryPasswordValidityDays' failed to satisfy constraint: Member must have value between 0 and 365", *pp.TemporaryPasswordValidityDays)
+			}
 			p.PasswordPolicy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
 		}
-		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {
-			return identity.FieldError("PasswordHistorySize", "Password history is not supported by Gatehouse.")
+	}
+	var list []string
+	if u := in.UserAttributeUpdateSettings; u != nil {
+		list = u.AttributesRequireVerificationBeforeUpdate
+	}
+	for _, a := range list {
+		if a != "email" {
+			return identity.FieldError("UserAttributeUpdateSettings", "Gatehouse verifies email only; %s cannot require verification before update.", safeOpName(a))
 		}
 	}
-	if u := in.UserAttributeUpdateSettings; u != nil || create {
-		var list []string
-		if u != nil {
-			list = u.AttributesRequireVerificationBeforeUpdate
-		}
-		for _, a := range list {
-			if a != "email" {
-				return identity.FieldError("UserAttributeUpdateSettings", "Gatehouse verifies email only; %s cannot require verification before update.", safeOpName(a))
-			}
-		}
-		p.Settings.UserAttributeUpdate.EmailWithoutVerification = len(list) == 0
-	}
+	p.Settings.UserAttributeUpdate.EmailWithoutVerification = len(list) == 0
+	p.AdminCreateUserOnly = false
 	if c := in.AdminCreateUserConfig; c != nil {
 		p.AdminCreateUserOnly = c.AllowAdminCreateUserOnly
 		if c.UnusedAccountValidityDays != nil && (in.Policies == nil || in.Policies.PasswordPolicy == nil || in.Policies.PasswordPolicy.TemporaryPasswordValidityDays == nil) {
@@ -363,8 +475,12 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	if in.PoolName == "" {
 		return nil, identity.FieldError("PoolName", "1 validation error detected: Value at 'poolName' failed to satisfy constraint: Member must not be null.")
 	}
-	p := identity.Pool{PasswordPolicy: identity.DefaultPasswordPolicy()}
+	var p identity.Pool
 	if err := applySettings(&p, &in.poolSettingsInput, true); err != nil {
+		return nil, err
+	}
+	hooks, err := h.lambdaHooks(in.LambdaConfig, identity.HookSettings{})
+	if err != nil {
 		return nil, err
 	}
 	schema, err := customAttrDefs("Schema", in.Schema, true)
@@ -373,7 +489,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	}
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
-		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema,
+		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, MFA: p.Settings.MFA})
 	if err != nil {
 		return nil, err
@@ -415,13 +531,13 @@ func (h *Handler) listUserPools(c *call) (any, error) {
 	type desc struct {
 		Id               string
 		Name             string
-		LambdaConfig     map[string]any
+		LambdaConfig     lambdaConfigType
 		CreationDate     *epoch
 		LastModifiedDate *epoch
 	}
 	out := make([]desc, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, desc{p.ID, p.Name, map[string]any{}, toEpoch(p.CreatedAt), toEpoch(p.UpdatedAt)})
+		out = append(out, desc{p.ID, p.Name, lambdaConfigOf(p.Settings.Hooks), toEpoch(p.CreatedAt), toEpoch(p.UpdatedAt)})
 	}
 	return struct {
 		UserPools []desc
@@ -450,6 +566,17 @@ func (h *Handler) updateUserPool(c *call) (any, error) {
 	}
 	if err := applySettings(p, &in.poolSettingsInput, false); err != nil {
 		return nil, err
+	}
+	// As on AWS, the triggers are what LambdaConfig says: omitting it
+	// removes them.
+	if p.Settings.Hooks, err = h.lambdaHooks(in.LambdaConfig, p.Settings.Hooks); err != nil {
+		return nil, err
+	}
+	if in.UserPoolTags != nil {
+		if err := auth.ValidateTags(in.UserPoolTags); err != nil {
+			return nil, err
+		}
+		p.Settings.Tags = in.UserPoolTags
 	}
 	_, err = h.svc.UpdatePool(c.ctx, p)
 	return nil, err
@@ -610,6 +737,16 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 	access := lt(cl.Tokens.Access, p.Tokens.Access, time.Hour)
 	id := lt(cl.Tokens.ID, p.Tokens.ID, time.Hour)
 	refresh := lt(cl.Tokens.Refresh, p.Tokens.Refresh, 30*24*time.Hour)
+	// Lifetimes are stored as durations, not in the units they were given:
+	// ID and access tokens are shown in minutes, refresh tokens in days
+	// when whole (Cognito's defaults: 60 minutes, 60 minutes, 30 days).
+	refreshUnit, refreshUnitName := time.Minute, "minutes"
+	switch {
+	case refresh%(24*time.Hour) == 0:
+		refreshUnit, refreshUnitName = 24*time.Hour, "days"
+	case refresh%time.Hour == 0:
+		refreshUnit, refreshUnitName = time.Hour, "hours"
+	}
 	pue := "LEGACY"
 	if p.PreventUserExistenceErrors {
 		pue = "ENABLED"
@@ -618,9 +755,8 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 		UserPoolId: cl.PoolID, ClientName: cl.Name, ClientId: cl.ID, ClientSecret: secret,
 		CreationDate: toEpoch(cl.CreatedAt), LastModifiedDate: toEpoch(cl.UpdatedAt),
 		AccessTokenValidity: int(access / time.Minute), IdTokenValidity: int(id / time.Minute),
-		RefreshTokenValidity: int(refresh / time.Minute),
-		TokenValidityUnits:   tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: "minutes"},
-		ReadAttributes:       cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
+		RefreshTokenValidity: int(refresh / refreshUnit), TokenValidityUnits: tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: refreshUnitName},
+		ReadAttributes: cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
 		ExplicitAuthFlows: cl.AuthFlows, SupportedIdentityProviders: []string{"COGNITO"},
 		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs,
 		AllowedOAuthFlows: cl.OAuthFlows, AllowedOAuthScopes: cl.OAuthScopes,
@@ -644,6 +780,9 @@ func (h *Handler) createUserPoolClient(c *call) (any, error) {
 	}
 	var cl identity.AppClient
 	if err := in.apply(&cl); err != nil {
+		return nil, err
+	}
+	if err := checkScopes(p, cl.OAuthScopes); err != nil {
 		return nil, err
 	}
 	if len(cl.AuthFlows) == 0 {
@@ -677,16 +816,9 @@ func (h *Handler) describeUserPoolClient(c *call) (any, error) {
 }
 
 func (h *Handler) listUserPoolClients(c *call) (any, error) {
-	var in struct {
-		UserPoolId string
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.decode(&in); err != nil {
+	var in listInput
+	if err := in.decode(c, 0, 60); err != nil {
 		return nil, err
-	}
-	if in.MaxResults < 0 || in.MaxResults > 60 {
-		return nil, identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60.")
 	}
 	cs, next, err := h.svc.ListClients(c.ctx, in.UserPoolId, in.MaxResults, in.NextToken)
 	if err != nil {
@@ -726,6 +858,9 @@ func (h *Handler) updateUserPoolClient(c *call) (any, error) {
 	if err := in.apply(cl); err != nil {
 		return nil, err
 	}
+	if err := checkScopes(p, cl.OAuthScopes); err != nil {
+		return nil, err
+	}
 	ncl, err := h.svc.UpdateClient(c.ctx, cl)
 	if err != nil {
 		return nil, err
@@ -739,4 +874,23 @@ func (h *Handler) deleteUserPoolClient(c *call) (any, error) {
 		return nil, err
 	}
 	return nil, h.svc.DeleteClient(c.ctx, in.UserPoolId, in.ClientId)
+}
+
+// listInput is what the pool-scoped list operations take.
+type listInput struct {
+	UserPoolId string
+	MaxResults int
+	NextToken  string
+}
+
+// decode reads the request and checks MaxResults against lo..hi, in
+// AWS's words.
+func (in *listInput) decode(c *call, lo, hi int) error {
+	if err := c.decode(in); err != nil {
+		return err
+	}
+	if in.MaxResults < lo || in.MaxResults > hi {
+		return identity.FieldError("MaxResults", "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between %d and %d.", max(lo, 1), hi)
+	}
+	return nil
 }

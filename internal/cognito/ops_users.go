@@ -2,7 +2,9 @@ package cognito
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -222,7 +224,7 @@ func (h *Handler) listUsers(c *call) (any, error) {
 	}
 	us, next, err := h.svc.ListUsers(c.ctx, auth.ListUsersInput{PoolID: p.ID, Filter: in.Filter, Limit: in.Limit, Token: in.PaginationToken})
 	if err != nil {
-		return nil, err
+		return nil, filterError(err, in.Filter)
 	}
 	out := make([]userType, 0, len(us))
 	for _, u := range us {
@@ -410,4 +412,22 @@ func (h *Handler) adminListGroupsForUser(c *call) (any, error) {
 		Groups    []groupType
 		NextToken string `json:",omitempty"`
 	}{toGroupTypes(gs), next}, nil
+}
+
+// filterError words a refused ListUsers filter as Cognito does: "Invalid
+// search attribute: <name>" for an attribute that cannot be searched,
+// "Error while parsing filter." for anything else.
+func filterError(err error, filter string) error {
+	var ie *identity.Error
+	if !errors.As(err, &ie) || ie.Field != "filter" {
+		return err
+	}
+	if strings.HasPrefix(ie.Message, "The attribute ") {
+		attr := strings.TrimSpace(filter)
+		if i := strings.IndexAny(attr, " =^"); i >= 0 {
+			attr = attr[:i]
+		}
+		return identity.FieldError("Filter", "Invalid search attribute: %s", safeOpName(attr))
+	}
+	return identity.FieldError("Filter", "Error while parsing filter.")
 }

@@ -130,7 +130,7 @@ func testUserAuth(t *testing.T, e *env, poolID, clientID string, a *softauthn.Au
 	cid := aws.String(clientID)
 	_, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserAuth,
 		AuthParameters: map[string]string{"USERNAME": "bob@example.com"}})
-	wantErr(t, err, "NotAuthorizedException") // ALLOW_USER_AUTH not set yet
+	wantErr(t, err, "InvalidParameterException") // ALLOW_USER_AUTH not set yet: "USER_AUTH flow not enabled for this client", as on Cognito
 	if _, err := e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: cid,
 		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}}); err != nil {
 		t.Fatal(err)

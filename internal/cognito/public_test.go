@@ -92,7 +92,7 @@ func testPublicFlows(t *testing.T, e *env) {
 	wantErr(t, err, "InvalidParameterException")
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: cid, AuthFlow: types.AuthFlowTypeUserSrpAuth,
 		AuthParameters: map[string]string{"USERNAME": email, "SRP_A": "abcd"}})
-	wantErr(t, err, "NotAuthorizedException") // this client does not allow SRP
+	wantErr(t, err, "InvalidParameterException") // this client does not allow SRP (AWS: "USER_SRP_AUTH flow not enabled for this client")
 
 	tok := e.signIn(clientID, email, goodPassword)
 	if *tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 || tok.RefreshToken == nil || tok.IdToken == nil {
@@ -205,7 +205,7 @@ func testNewPasswordChallenge(t *testing.T, e *env) {
 	poolID, clientID := e.newPool("challenge")
 	for i, admin := range []bool{false, true} {
 		email := []string{"temp@example.com", "temp2@example.com"}[i]
-		temp := "Provisional passphrase 123456"
+		temp := "Provisional passphrase 123456!"
 		must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(email),
 			TemporaryPassword: aws.String(temp), MessageAction: types.MessageActionTypeSuppress}))
 		params := map[string]string{"USERNAME": email, "PASSWORD": temp}

@@ -30,8 +30,8 @@ var tinyHash = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, K
 
 const (
 	baseURL       = "https://id.example.test"
-	goodPassword  = testenv.Password
-	otherPassword = "a different long passphrase 7"
+	goodPassword  = "Correct horse battery staple 42!" // Cognito's default policy: upper, lower, number, symbol
+	otherPassword = "A different long passphrase 7!"
 	keyID         = "AKIAGATEHOUSETEST01"
 	keySecret     = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	region        = "eu-west-1"
@@ -86,6 +86,7 @@ type setupOpts struct {
 	now        func() time.Time
 	allowAdmin func(*http.Request) bool
 	hash       *password.Params // default tinyHash
+	lambdas    map[string]cognito.LambdaTarget
 }
 
 // setup wires the real stack (internal/testenv: a real database, argon2id
@@ -105,7 +106,8 @@ func setup(t testing.TB, opts ...setupOpts) *env {
 	rec := &recorder{bodies: map[string][]byte{}}
 	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &hp, Surfaces: testenv.Cognito, Wrap: rec.wrap,
 		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: keySecret}},
-			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin}})
+			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin, Lambdas: o.lambdas,
+			DomainSuffix: "auth.example.test", DomainTarget: "id.example.test"}})
 	e := &env{t: t, svc: s.Svc, db: s.Store, srv: s.Server, rec: rec, stack: s}
 	e.admin = e.client(credentials.NewStaticCredentialsProvider(keyID, keySecret, ""))
 	e.public = e.client(aws.AnonymousCredentials{})

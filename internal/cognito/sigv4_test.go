@@ -164,9 +164,9 @@ func TestProtocol(t *testing.T) {
 			t.Errorf("%s / = %d, want 404", m, res.StatusCode)
 		}
 	}
-	st, hdr, b := e.raw("CreateUserPoolDomain", `{}`)
+	st, hdr, b := e.raw("CreateManagedLoginBranding", `{}`)
 	ae := decodeErr(t, st, hdr, b)
-	if ae.Type != "UnknownOperationException" || !strings.Contains(ae.Message, "CreateUserPoolDomain is not supported by Gatehouse") {
+	if ae.Type != "UnknownOperationException" || !strings.Contains(ae.Message, "CreateManagedLoginBranding is not supported by Gatehouse") {
 		t.Fatalf("unknown op: %s", b)
 	}
 	if hdr.Get("x-amzn-RequestId") == "" {

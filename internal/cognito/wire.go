@@ -58,12 +58,12 @@ type authOutput struct {
 	AuthenticationResult *authenticationResult `json:"AuthenticationResult,omitempty"`
 	AvailableChallenges  []string              `json:"AvailableChallenges,omitempty"`
 	ChallengeName        string                `json:"ChallengeName,omitempty"`
-	ChallengeParameters  map[string]string     `json:"ChallengeParameters,omitempty"`
+	ChallengeParameters  map[string]string     `json:"ChallengeParameters"` // {} with tokens, as on AWS
 	Session              string                `json:"Session,omitempty"`
 }
 
 func toAuthOutput(res *auth.AuthResult) *authOutput {
-	out := &authOutput{}
+	out := &authOutput{ChallengeParameters: map[string]string{}}
 	if res == nil {
 		return out
 	}
@@ -75,9 +75,8 @@ func toAuthOutput(res *auth.AuthResult) *authOutput {
 	if ch := res.Challenge; ch != nil {
 		out.ChallengeName = ch.Name
 		out.Session = ch.Session
-		out.ChallengeParameters = ch.Parameters
-		if out.ChallengeParameters == nil {
-			out.ChallengeParameters = map[string]string{}
+		if ch.Parameters != nil {
+			out.ChallengeParameters = ch.Parameters
 		}
 	}
 	return out

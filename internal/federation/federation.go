@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,14 @@ func Validate(p *identity.IdentityProvider) error {
 	for _, s := range p.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\r\n\"") {
 			return bad("scopes", "Provider %s: bad scope %q.", p.Name, s)
+		}
+	}
+	if len(p.Identifiers) > 50 {
+		return bad("idp_identifiers", "Provider %s: at most 50 identifiers.", p.Name)
+	}
+	for i, id := range p.Identifiers {
+		if id == "" || len(id) > 40 || strings.ContainsAny(id, " \t\r\n") || slices.Contains(p.Identifiers[:i], id) {
+			return bad("idp_identifiers", "Provider %s: an identifier is 1 to 40 characters without spaces, each listed once.", p.Name)
 		}
 	}
 	for attr, claim := range p.AttributeMapping {
@@ -359,6 +368,38 @@ func MapAttributes(p *identity.IdentityProvider, claims map[string]any) map[stri
 		case float64:
 			out[attr] = fmt.Sprint(v)
 		}
+	}
+	return out
+}
+
+// MaxGroups bounds the groups taken from an upstream identity.
+const MaxGroups = 200
+
+// Groups returns the "groups" claim of an upstream identity (else
+// "cognito:groups"): an array of strings, or one string; at most
+// MaxGroups, each at most 256 bytes.
+func Groups(claims map[string]any) []string {
+	var out []string
+	add := func(v any) {
+		if s, ok := v.(string); ok && s != "" && len(s) <= 256 && len(out) < MaxGroups {
+			out = append(out, s)
+		}
+	}
+	g := claims["groups"]
+	if g == nil {
+		g = claims["cognito:groups"] // Cognito or Gatehouse as the IdP
+	}
+	switch v := g.(type) {
+	case []any:
+		for _, g := range v {
+			add(g)
+		}
+	case []string:
+		for _, g := range v {
+			add(g)
+		}
+	default:
+		add(v)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ const (
 	ProviderOIDC     = "OIDC"     // any OpenID Connect provider (issuer discovery)
 	ProviderGoogle   = "Google"   // OIDC at https://accounts.google.com
 	ProviderFacebook = "Facebook" // OAuth 2.0 + Graph API /me
+	ProviderSAML     = "SAML"     // SAML 2.0 (company providers only; Issuer is the IdP's entity id)
 )
 
 // GoogleIssuer is Google's documented OpenID Connect issuer.
@@ -44,6 +45,19 @@ type IdentityProvider struct {
 	AuthURL  string `json:"auth_url,omitempty"`
 	TokenURL string `json:"token_url,omitempty"`
 	GraphURL string `json:"graph_url,omitempty"`
+	// Identifiers are Cognito's IdpIdentifiers: other names for the
+	// provider, unique in the pool, found by GetIdentityProviderByIdentifier.
+	Identifiers []string `json:"identifiers,omitempty"`
+	// CreatedAt and UpdatedAt: when the provider was added and last set
+	// (zero for providers stored before they were recorded).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// SAMLMetadata is a SAML IdP's metadata XML (ProviderSAML only).
+	SAMLMetadata string `json:"saml_metadata,omitempty"`
+	// GroupMapping (company providers only) maps a group the IdP asserts
+	// (OIDC "groups" claim; SAML "groups" or "memberOf" attribute) to a
+	// pool group, joined while asserted and left when no longer.
+	GroupMapping map[string]string `json:"group_mapping,omitempty"`
 }
 
 // LinkedIdentity ties an upstream identity (provider name, subject) to a
@@ -56,4 +70,35 @@ type LinkedIdentity struct {
 	Issuer       string // upstream issuer ("" for Facebook)
 	UserSub      string
 	CreatedAt    time.Time
+}
+
+// Company identity provider kinds (CompanyIdP.Kind).
+const (
+	CompanyIdPOIDC = "oidc"
+	CompanyIdPSAML = "saml"
+)
+
+// CompanyIdPPrefix starts the provider name of every company identity
+// provider ("sso:<hex>"); no pool provider name can contain ':'.
+const CompanyIdPPrefix = "sso:"
+
+// CompanyIdP is a company's own identity provider (docs/company-sso.md),
+// set by the company's admin: people signing in through it become members
+// of Company without an approval. One per company.
+type CompanyIdP struct {
+	PoolID  string
+	Company string // canonical company name
+	// Name is the provider name used by the federation flow, the
+	// identity_provider parameter and linked identities: CompanyIdPPrefix
+	// + random hex, fixed at creation.
+	Name string
+	Kind string // CompanyIdPOIDC or CompanyIdPSAML
+	// Provider holds the settings (Type ProviderOIDC or ProviderSAML,
+	// Name == Name), an OIDC client secret sealed.
+	Provider IdentityProvider
+	// RequireSSO refuses password sign-in to addresses of the company's
+	// email domains.
+	RequireSSO bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }

@@ -50,6 +50,11 @@ type Hook struct {
 	// Version is the event version of pre_token_generation: "1" (default:
 	// ID token claims only) or "2" (ID and access token claims, scopes).
 	Version string `json:"version,omitempty"`
+	// LambdaARN is the Lambda function ARN (or HTTPS URL) a Cognito
+	// CreateUserPool/UpdateUserPool LambdaConfig named for this hook; the
+	// Cognito API shows it back in LambdaConfig. Empty for hooks set
+	// Gatehouse's own way.
+	LambdaARN string `json:"lambda_arn,omitempty"`
 }
 
 // Enabled reports whether the hook is configured and switched on.

@@ -19,6 +19,41 @@ type PoolSettings struct {
 	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
 	// MFA is the pool's second-factor policy (mfa.go, docs/mfa.md).
 	MFA MFASettings `json:"mfa,omitzero"`
+	// Tags are the pool's resource tags (Cognito's UserPoolTags,
+	// TagResource): labels for the operator, with no effect on behaviour.
+	Tags map[string]string `json:"tags,omitempty"`
+	// UserPoolDomain is the Cognito API's domain of the pool
+	// (CreateUserPoolDomain): a prefix, whose host <prefix>.<suffix> is
+	// in Pool.Domains, and a custom domain (itself in Pool.Domains) with
+	// the certificate ARN it was given.
+	UserPoolDomain UserPoolDomain `json:"user_pool_domain,omitzero"`
+	// ResourceServers name the pool's custom scopes ("<identifier>/<scope>",
+	// for client_credentials), as Cognito's resource servers do.
+	ResourceServers []ResourceServer `json:"resource_servers,omitempty"`
+	// Retention: how long the pool's audit events, emails, jobs and
+	// decided registrations are kept (retention.go).
+	Retention RetentionSettings `json:"retention,omitzero"`
+}
+
+// ResourceServer is an API whose scopes app clients may be granted.
+type ResourceServer struct {
+	Identifier string                `json:"identifier"`
+	Name       string                `json:"name"`
+	Scopes     []ResourceServerScope `json:"scopes,omitempty"`
+}
+
+// ResourceServerScope is one scope of a resource server.
+type ResourceServerScope struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// UserPoolDomain records the domains the Cognito API gave the pool.
+type UserPoolDomain struct {
+	Prefix         string `json:"prefix,omitempty"`
+	PrefixHost     string `json:"prefix_host,omitempty"`
+	Custom         string `json:"custom,omitempty"`
+	CertificateARN string `json:"certificate_arn,omitempty"`
 }
 
 // UserAttributeUpdateSettings says how a user's change of their own email

@@ -36,6 +36,12 @@ const (
 	// UsernameWithEmailAlias: a chosen username, and the verified email may be
 	// used to sign in too (Cognito's AliasAttributes=[email]).
 	UsernameWithEmailAlias UsernameMode = "username"
+	// UsernamePlain: a chosen username and nothing else signs in; the email
+	// is an ordinary attribute, optional unless the schema requires it
+	// (Cognito's pool with neither UsernameAttributes nor AliasAttributes,
+	// the default of CreateUserPool). Any username Cognito accepts is
+	// accepted, an email- or UUID-shaped one included.
+	UsernamePlain UsernameMode = "plain"
 )
 
 // Pool is a tenant: an isolated user directory.

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // maxBody caps how much of a response body is read; Gatehouse's answers to
@@ -24,6 +26,9 @@ type apiClient struct {
 	base     string // without trailing slash
 	adminKey string
 	hc       *http.Client
+	// The Cognito surface's admin operations (cognito.go).
+	accessKeyID, secretAccessKey string
+	signer                       *v4.Signer
 }
 
 func newAPIClient(base, adminKey string, conns int) *apiClient {
@@ -36,6 +41,7 @@ func newAPIClient(base, adminKey string, conns int) *apiClient {
 		ForceAttemptHTTP2:   false,
 	}
 	return &apiClient{
+		signer:   newSigner(),
 		base:     trimSlash(base),
 		adminKey: adminKey,
 		hc: &http.Client{

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,17 @@ const (
 	PhaseSignUp  = "signup"
 	PhaseSignIn  = "signin"
 	PhaseRefresh = "refresh"
+	// The Cognito surface (JSON 1.1): InitiateAuth REFRESH_TOKEN_AUTH,
+	// GetUser (access token), and the SigV4-signed AdminGetUser and
+	// ListUsers (need Options.AccessKeyID and SecretAccessKey).
+	PhaseCognitoRefresh = "cognito-refresh"
+	PhaseGetUser        = "getuser"
+	PhaseAdminGetUser   = "admingetuser"
+	PhaseListUsers      = "listusers"
 )
+
+// allPhases is every phase in the order they run.
+var allPhases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh, PhaseCognitoRefresh, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers}
 
 // Options configures one load run against a running Gatehouse.
 type Options struct {
@@ -38,8 +49,11 @@ type Options struct {
 	// measure this machine's raw hash rate with the same cost.
 	HashMemoryKiB, HashTime uint32
 	HashThreads             uint8
-	// Phases to run: any of "signup", "signin", "refresh"; empty = all three.
+	// Phases to run: any of allPhases; empty = signup, signin, refresh.
 	Phases []string
+	// AccessKeyID and SecretAccessKey sign the Cognito admin operations
+	// (one of the server's cognito.access_keys).
+	AccessKeyID, SecretAccessKey string
 }
 
 // Defaults used when an Options field is zero.
@@ -86,10 +100,11 @@ func (o Options) withDefaults() (Options, error) {
 		o.Phases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh}
 	}
 	for _, p := range o.Phases {
-		switch p {
-		case PhaseSignUp, PhaseSignIn, PhaseRefresh:
-		default:
-			return o, fmt.Errorf("loadtest: unknown phase %q (want signup, signin or refresh)", p)
+		if !wants(allPhases, p) {
+			return o, fmt.Errorf("loadtest: unknown phase %q (want one of %s)", p, strings.Join(allPhases, ", "))
+		}
+		if (p == PhaseAdminGetUser || p == PhaseListUsers) && (o.AccessKeyID == "" || o.SecretAccessKey == "") {
+			return o, fmt.Errorf("loadtest: phase %s signs Cognito admin calls: give an access key id and secret", p)
 		}
 	}
 	return o, nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/token"
 )
 
 // Run drives the server at opts.BaseURL through each phase for
@@ -44,6 +45,8 @@ type report struct {
 	phases  []*PhaseResult
 	rawRate float64 // argon2id hashes/s with all cores; 0 if not measured
 	rawTime time.Duration
+	// sigRates: raw ES256 and RS256 sign/verify rates on all CPUs.
+	sigRates []token.RawRates
 }
 
 func (r *report) phase(name string) *PhaseResult {
@@ -79,6 +82,7 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 	runID := randomHex(4)
 	pw := benchPassword(runID)
 	c := newAPIClient(o.BaseURL, o.AdminKey, o.Concurrency)
+	c.accessKeyID, c.secretAccessKey = o.AccessKeyID, o.SecretAccessKey
 	defer c.close()
 
 	fmt.Fprintf(out, "gatehouse load run %s against %s: %d workers, %s per phase, %d CPUs shared by server and load\n",
@@ -115,7 +119,7 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 	}
 
 	var users []string
-	if wants(o.Phases, PhaseSignIn) || wants(o.Phases, PhaseRefresh) {
+	if len(o.Phases) > 1 || !wants(o.Phases, PhaseSignUp) {
 		users, err = createUsers(ctx, c, o, pool, runID, pw)
 		if o.PoolID != "" && len(users) > 0 {
 			created := users
@@ -135,7 +139,7 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 	}
 	fmt.Fprintf(out, "setup: pool %s, public client %s, %d users in %s\n", pool, clientID, len(users), time.Since(setupStart).Round(time.Millisecond))
 
-	for _, name := range []string{PhaseSignUp, PhaseSignIn, PhaseRefresh} {
+	for _, name := range allPhases {
 		if !wants(o.Phases, name) {
 			continue
 		}
@@ -153,21 +157,19 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 				signInWorker(ctx, c, clientID, users, pw, w, o.Concurrency, rec)
 			})
 		case PhaseRefresh:
-			// Each worker signs in once before the clock starts.
-			start := make([]string, o.Concurrency)
-			for w := range start {
-				t, err := c.signIn(ctx, clientID, users[w%len(users)], pw)
-				if err != nil {
-					return rep, fmt.Errorf("loadtest: sign in before the refresh phase: %w", err)
-				}
-				if t.RefreshToken == "" {
-					return rep, errors.New("loadtest: sign-in returned no refresh_token; is ALLOW_REFRESH_TOKEN_AUTH honoured?")
-				}
-				start[w] = t.RefreshToken
+			start, err := signInWorkers(ctx, c, o, clientID, users, pw)
+			if err != nil {
+				return rep, err
 			}
 			res = runPhase(ctx, name, o, func(ctx context.Context, w int, rec *recorder) {
-				refreshWorker(ctx, c, clientID, users[w%len(users)], pw, start[w], rec)
+				refreshWorker(ctx, c, clientID, users[w%len(users)], pw, start[w].RefreshToken, rec)
 			})
+		default:
+			start, err := signInWorkers(ctx, c, o, clientID, users, pw)
+			if err != nil {
+				return rep, err
+			}
+			res = runPhase(ctx, name, o, cognitoPhase(name, c, pool, clientID, users, pw, start))
 		}
 		rep.phases = append(rep.phases, res)
 		fmt.Fprintf(out, "phase %-7s %8d ok %6d errors %10.1f/s\n", name, res.OK, res.ErrorCount(), res.Throughput)
@@ -183,7 +185,35 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 	t0 := time.Now()
 	rep.rawRate = password.MeasureRawRate(p, o.Duration)
 	rep.rawTime = time.Since(t0)
+	// The raw signing and verifying rates, when a phase signs or verifies
+	// without hashing.
+	if len(o.Phases) > 2 || (!wants(o.Phases, PhaseSignUp) && !wants(o.Phases, PhaseSignIn)) {
+		d := min(o.Duration, 3*time.Second)
+		for _, alg := range []string{token.AlgES256, token.AlgRS256} {
+			r, err := token.MeasureRawRates(alg, d)
+			if err != nil {
+				return rep, err
+			}
+			rep.sigRates = append(rep.sigRates, r)
+		}
+	}
 	return rep, ctx.Err()
+}
+
+// signInWorkers signs each worker in once, before a phase's clock starts.
+func signInWorkers(ctx context.Context, c *apiClient, o Options, clientID string, users []string, pw string) ([]*tokensResponse, error) {
+	start := make([]*tokensResponse, o.Concurrency)
+	for w := range start {
+		t, err := c.signIn(ctx, clientID, users[w%len(users)], pw)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: sign in before a phase: %w", err)
+		}
+		if t.RefreshToken == "" {
+			return nil, errors.New("loadtest: sign-in returned no refresh_token; is ALLOW_REFRESH_TOKEN_AUTH honoured?")
+		}
+		start[w] = t
+	}
+	return start, nil
 }
 
 func wants(phases []string, name string) bool {
@@ -308,23 +338,30 @@ func signInWorker(ctx context.Context, c *apiClient, clientID string, users []st
 	}
 }
 
-// refreshWorker chains refresh tokens: each answer's refresh_token (tokens
-// rotate) is the next request's input. If a refresh fails the chain is
-// broken, so the worker signs in again (that sign-in is not counted as a
-// refresh) and carries on.
+// refreshWorker chains refresh tokens through the native API.
 func refreshWorker(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder) {
+	chainRefresh(ctx, c, clientID, user, pw, token, rec, func(token string) (string, error) {
+		var t tokensResponse
+		if err := c.do(ctx, "POST", "/api/v1/auth/refresh", false, refreshRequest{clientID, token}, &t); err != nil {
+			return "", err
+		}
+		if t.AccessToken == "" {
+			return "", errors.New("refresh answered 2xx without an access_token")
+		}
+		return t.RefreshToken, nil
+	})
+}
+
+// chainRefresh runs refresh until the phase ends: each answer's refresh
+// token (tokens rotate) is the next request's input. If a refresh fails the
+// chain is broken, so the worker signs in again (that sign-in is not
+// counted as a refresh) and carries on.
+func chainRefresh(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder, refresh func(token string) (string, error)) {
 	for ctx.Err() == nil {
 		var next string
-		err := timed(ctx, rec, func() error {
-			var t tokensResponse
-			if err := c.do(ctx, "POST", "/api/v1/auth/refresh", false, refreshRequest{clientID, token}, &t); err != nil {
-				return err
-			}
-			if t.AccessToken == "" {
-				return errors.New("refresh answered 2xx without an access_token")
-			}
-			next = t.RefreshToken
-			return nil
+		err := timed(ctx, rec, func() (err error) {
+			next, err = refresh(token)
+			return err
 		})
 		if err == nil {
 			if next != "" {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/internal/cognito"
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
@@ -69,5 +71,54 @@ func TestRunAgainstRealServer(t *testing.T) {
 	}
 	if _, err := st.GetPool(context.Background(), rep.poolID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("pool %s still there after the run (GetPool err = %v)", rep.poolID, err)
+	}
+}
+
+// TestRunCognitoPhases runs the Cognito phases (refresh chained through
+// InitiateAuth, GetUser, and the SigV4-signed AdminGetUser and ListUsers)
+// against the real Cognito surface: no errors, and the raw signing rates
+// are measured in the same run.
+func TestRunCognitoPhases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs about 4 s of load; skipped with -short")
+	}
+	const keyID, secret = "AKIALOADTESTLOADTEST", "loadtestsecretloadtestsecretloadtest1234"
+	s := testenv.New(t, testenv.Options{DB: testenv.SQLite, Now: time.Now, Hash: &testHash, AdminKey: true,
+		Surfaces: testenv.API | testenv.Cognito,
+		Cognito:  cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: secret}}}})
+	var out bytes.Buffer
+	opts := Options{
+		BaseURL: s.URL, AdminKey: s.AdminKey, AccessKeyID: keyID, SecretAccessKey: secret,
+		Duration: 500 * time.Millisecond, Concurrency: 2, Users: 4,
+		HashMemoryKiB: testHash.Memory, HashTime: testHash.Time, HashThreads: testHash.Threads,
+		Phases: []string{PhaseCognitoRefresh, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers},
+	}
+	rep, err := measure(context.Background(), opts, &out)
+	if rep != nil {
+		_ = rep.write(&out)
+	}
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatalf("load run failed: %v", err)
+	}
+	if len(rep.phases) != 4 {
+		t.Fatalf("ran %d phases, want 4", len(rep.phases))
+	}
+	for _, p := range rep.phases {
+		if p.OK == 0 || p.ErrorCount() != 0 {
+			t.Errorf("phase %s: %d ok, errors %v (e.g. %v)", p.Name, p.OK, p.Errors, p.Examples)
+		}
+	}
+	if len(rep.sigRates) != 2 || rep.sigRates[0].Sign <= 0 || rep.sigRates[1].Verify <= 0 {
+		t.Errorf("raw signing rates: %+v", rep.sigRates)
+	}
+	if !strings.Contains(out.String(), "getuser/s ÷ verify/s") {
+		t.Errorf("report lacks the GetUser ratio:\n%s", out.String())
+	}
+
+	// Admin phases without a key are refused before any request.
+	opts.AccessKeyID = ""
+	if _, err := opts.withDefaults(); err == nil {
+		t.Error("admin phases accepted without an access key")
 	}
 }

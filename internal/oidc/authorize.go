@@ -207,7 +207,22 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		// Cognito's identity_provider: straight to that upstream provider
 		// (COGNITO: the pool's own sign-in page). docs/federation.md.
-		if idp := q.Get("identity_provider"); idp != "" && idp != "COGNITO" {
+		idp := q.Get("identity_provider")
+		if idp == "" {
+			// Home-realm discovery (docs/company-sso.md): Cognito's
+			// idp_identifier (a domain or an address), else OIDC's
+			// login_hint, names a company with its own provider.
+			for _, hint := range []string{q.Get("idp_identifier"), q.Get("login_hint")} {
+				if idp != "" || hint == "" {
+					continue
+				}
+				if idp, err = h.svc.HomeRealm(r.Context(), poolID, hint); err != nil {
+					fail("server_error", "Internal error.")
+					return
+				}
+			}
+		}
+		if idp != "" && idp != "COGNITO" {
 			to = web.FederationPath(poolID, cl.ID, idp, returnTo)
 			if onDomain {
 				// The provider calls back to the issuer (its registered

@@ -235,6 +235,15 @@ type Querier interface {
 	// MarkRefreshTokenUsed sets UsedAt and ReplacedBy only if the token is
 	// neither used nor revoked (compare-and-set); it reports whether it did.
 	MarkRefreshTokenUsed(ctx context.Context, hash, replacedBy string, now time.Time) (bool, error)
+	// RotateRefreshToken marks the token hash used by next (compare-and-set
+	// as MarkRefreshTokenUsed) and inserts next, atomically; false (and
+	// nothing written) when the token is used, revoked or unknown. One
+	// statement on PostgreSQL, one group-committed transaction on SQLite.
+	RotateRefreshToken(ctx context.Context, hash string, next *identity.RefreshToken, now time.Time) (bool, error)
+	// GetRefreshSession returns the token with that hash and its user's
+	// session (user, attributes, groups) in one query; ErrNotFound if no
+	// such token (a deleted user's tokens are deleted with it).
+	GetRefreshSession(ctx context.Context, hash string) (*identity.RefreshToken, *UserSession, error)
 	RevokeRefreshToken(ctx context.Context, hash string, now time.Time) error
 	// RevokeRefreshFamily revokes every token of the family, including a
 	// successor that a rotation running concurrently commits meanwhile.
@@ -258,6 +267,24 @@ type Querier interface {
 	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
 	// primary-key lookup; rows past their expiry count until pruned).
 	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// Retention (internal/retention). poolID "" selects the rows of no
+	// existing pool (global rows, and audit events of deleted pools).
+	// OldAuditEvents returns up to limit audit events that happened before
+	// cutoff, oldest first; DeleteAuditEvents deletes events by id.
+	OldAuditEvents(ctx context.Context, poolID string, cutoff time.Time, limit int) ([]*identity.AuditEvent, error)
+	DeleteAuditEvents(ctx context.Context, ids []int64) (int, error)
+	// PruneFinished deletes up to limit finished rows of table (PruneEmails,
+	// PruneJobs, PruneRegistrations) last changed before cutoff, oldest
+	// first, and returns how many.
+	PruneFinished(ctx context.Context, table PruneTable, poolID string, cutoff time.Time, limit int) (int, error)
+	// TableStats returns the row count and the oldest row's time of each
+	// table that retention prunes or that grows with use.
+	TableStats(ctx context.Context) ([]TableStat, error)
+	// GetUserSession returns the user with that sub, its attributes and
+	// group names (GetUser plus ListGroupsForUser), and whether originJTI
+	// ("" for none) is revoked (OriginRevoked), in one query; ErrNotFound
+	// if no such user.
+	GetUserSession(ctx context.Context, poolID, sub, originJTI string) (*UserSession, error)
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
 
@@ -434,6 +461,25 @@ type Querier interface {
 	// DeleteLinkedIdentity removes the link of (pool, provider, subject)
 	// only while it belongs to the user userSub; ErrNotFound otherwise.
 	DeleteLinkedIdentity(ctx context.Context, poolID, provider, subject, userSub string) error
+
+	// Company identity providers (issue 18), one per company.
+	// PutCompanyIdP inserts or replaces the company's provider (by pool
+	// and company); ErrNotFound if the company does not exist,
+	// ErrConflict if its Name is another company's.
+	PutCompanyIdP(ctx context.Context, c *identity.CompanyIdP) error
+	// GetCompanyIdP looks the company name up case-insensitively.
+	GetCompanyIdP(ctx context.Context, poolID, company string) (*identity.CompanyIdP, error)
+	GetCompanyIdPByName(ctx context.Context, poolID, name string) (*identity.CompanyIdP, error)
+	ListCompanyIdPs(ctx context.Context, poolID string) ([]*identity.CompanyIdP, error)
+	DeleteCompanyIdP(ctx context.Context, poolID, company string) error
+	// UseSAMLAssertion records a SAML assertion ID as used until
+	// expiresAt (dropping expired records); ErrConflict if it was used.
+	UseSAMLAssertion(ctx context.Context, poolID, assertionID string, expiresAt, now time.Time) error
+	// PutSCIMToken sets the company's SCIM token hash (replacing the
+	// previous one); ErrNotFound if the company does not exist.
+	PutSCIMToken(ctx context.Context, poolID, company, hash string, at time.Time) error
+	// GetSCIMToken returns the company's SCIM token hash; ErrNotFound if none.
+	GetSCIMToken(ctx context.Context, poolID, company string) (string, error)
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:
@@ -461,4 +507,31 @@ type JobFilter struct {
 type RegistrationFilter struct {
 	State   identity.RegistrationState
 	Company string // canonical company name, case-insensitive
+}
+
+// UserSession is what a token-holding request needs of its user in one
+// read: the user with attributes, its group names in token order
+// (precedence, then name), and whether the token's sign-in was revoked.
+type UserSession struct {
+	User          *identity.User
+	Groups        []string
+	OriginRevoked bool
+}
+
+// PruneTable names a table of finished rows that retention deletes.
+type PruneTable string
+
+// The tables PruneFinished deletes from.
+const (
+	PruneEmails        PruneTable = "emails"
+	PruneJobs          PruneTable = "jobs"
+	PruneRegistrations PruneTable = "registrations"
+)
+
+// TableStat is one table's size: rows, and the time of its oldest row
+// (zero when empty or when the table has no time column).
+type TableStat struct {
+	Table  string
+	Rows   int64
+	Oldest time.Time
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-id/gatehouse/internal/oidc"
 	"github.com/gatehouse-id/gatehouse/internal/password"
+	"github.com/gatehouse-id/gatehouse/internal/scim"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-id/gatehouse/internal/token"
@@ -350,6 +351,7 @@ func (s *Stack) handler(o Options, now func() time.Time) http.Handler {
 		for _, p := range api.MountPatterns {
 			mux.Handle(p, h)
 		}
+		mux.Handle(scim.MountPattern, scim.New(s.Svc, scim.Options{Log: s.Log}))
 	} else if surf&JWKS != 0 {
 		mux.HandleFunc("GET /{pool}/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 			b, err := s.Svc.JWKS(r.Context(), r.PathValue("pool"))

@@ -835,6 +835,20 @@ func BenchmarkVerifyES256(b *testing.B) { benchVerify(b, AlgES256) }
 func BenchmarkSignRS256(b *testing.B)   { benchSign(b, AlgRS256) }
 func BenchmarkVerifyRS256(b *testing.B) { benchVerify(b, AlgRS256) }
 
+// TestMeasureRawRates: both algorithms sign and verify with a positive
+// rate; an unknown algorithm is refused.
+func TestMeasureRawRates(t *testing.T) {
+	for _, alg := range []string{AlgES256, AlgRS256} {
+		r, err := MeasureRawRates(alg, 20*time.Millisecond)
+		if err != nil || r.Sign <= 0 || r.Verify <= 0 || r.Alg != alg {
+			t.Errorf("%s: %+v, %v", alg, r, err)
+		}
+	}
+	if _, err := MeasureRawRates("HS256", time.Millisecond); err == nil {
+		t.Error("HS256 measured")
+	}
+}
+
 // TestBothAlgorithms: an ES256 pool signs RS256 on demand (SignAs) with
 // keys of its own for it, published beside the ES256 ones before they
 // sign (EnsureAlg), and Rotate rotates both algorithms; a token's alg must

@@ -37,6 +37,12 @@ func (w *Web) consoleCompanyCreate(rw http.ResponseWriter, r *http.Request, c *c
 // its members, and the form to change it (a company admin may change the
 // display name and approvers only; the service enforces it).
 func (w *Web) consoleCompany(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	w.renderCompany(rw, r, c, nil)
+}
+
+// renderCompany renders the company page with extra data (the SCIM token
+// just made, shown once).
+func (w *Web) renderCompany(rw http.ResponseWriter, r *http.Request, c *consoleReq, extra map[string]any) {
 	co, err := w.svc.GetCompany(c.ctx, c.pool.ID, r.PathValue("name"))
 	if err != nil {
 		w.consoleError(rw, r, c, err)
@@ -62,10 +68,21 @@ func (w *Web) consoleCompany(rw http.ResponseWriter, r *http.Request, c *console
 		w.consoleError(rw, r, c, err)
 		return
 	}
-	w.consoleRender(rw, r, c, http.StatusOK, "company", map[string]any{"Title": co.Name, "Co": co, "Members": members,
+	data, err := w.companySSOData(c, co)
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	for k, v := range map[string]any{"Title": co.Name, "Co": co, "Members": members,
 		"WithMFA": withMFA, "MFAAction": c.path("companies", co.Name, "mfa"),
 		"ApproverText": strings.Join(ap, "\n"), "DomainText": strings.Join(co.EmailDomains, "\n"),
-		"Action": c.path("companies", co.Name), "Users": c.path("users"), "Notice": notice(r)})
+		"Action": c.path("companies", co.Name), "Users": c.path("users"), "Notice": notice(r)} {
+		data[k] = v
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	w.consoleRender(rw, r, c, http.StatusOK, "company", data)
 }
 
 // consoleCompanyUpdate is POST /{pool}/console/companies/{name}.

@@ -122,18 +122,7 @@ func (w *Web) federationStart(rw http.ResponseWriter, r *http.Request) {
 // /{pool}/oauth2/ prefix.
 func (w *Web) FederationCallback(rw http.ResponseWriter, r *http.Request) {
 	poolID := r.PathValue("pool")
-	name := w.fedCookieName(poolID)
-	c, cerr := r.Cookie(name)
-	http.SetCookie(rw, &http.Cookie{Name: name, Value: "", Path: "/", Secure: w.secureCookies(), HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1}) // one attempt per cookie
-	var fc fedCookie
-	ok := cerr == nil && len(c.Value) <= 4096
-	if ok {
-		raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-		plain, err2 := w.box.Open(fedCookiePurpose, raw)
-		ok = err == nil && err2 == nil && json.Unmarshal(plain, &fc) == nil &&
-			fc.Pool == poolID && w.opts.Now().UnixMilli() < fc.Exp
-	}
+	fc, ok := w.takeFedCookie(rw, r, poolID)
 	q := r.URL.Query()
 	req := &federation.Request{State: fc.State, Nonce: fc.Nonce, Verifier: fc.Verifier}
 	if !ok || !req.StateMatches(q.Get("state")) {
@@ -146,15 +135,39 @@ func (w *Web) FederationCallback(rw http.ResponseWriter, r *http.Request) {
 		w.fedFailed(rw, r, poolID, fc, http.StatusUnauthorized)
 		return
 	}
+	w.fedSignIn(rw, r, poolID, fc, auth.FederatedSignInInput{Code: q.Get("code"), Request: req})
+}
+
+// fedSignIn finishes a provider's answer whose attempt (fc, in.Request)
+// matched: the service checks the answer and signs in.
+func (w *Web) fedSignIn(rw http.ResponseWriter, r *http.Request, poolID string, fc fedCookie, in auth.FederatedSignInInput) {
 	p, err := w.svc.GetPool(r.Context(), poolID)
 	if err != nil {
 		w.errorPage(rw, r, err)
 		return
 	}
 	h := &hostedReq{pool: p, clientID: fc.Client, returnTo: fc.ReturnTo}
-	res, err := w.svc.FederatedSignIn(r.Context(), auth.FederatedSignInInput{Client: h.client(), Provider: fc.Provider,
-		Code: q.Get("code"), Request: req, Meta: meta(r)})
+	in.Client, in.Provider, in.Meta = h.client(), fc.Provider, meta(r)
+	res, err := w.svc.FederatedSignIn(r.Context(), in)
 	w.fedResult(rw, r, h, res, err)
+}
+
+// takeFedCookie reads and deletes the pool's federation cookie (one
+// attempt per cookie); ok reports a sealed, unexpired cookie of poolID.
+func (w *Web) takeFedCookie(rw http.ResponseWriter, r *http.Request, poolID string) (fedCookie, bool) {
+	name := w.fedCookieName(poolID)
+	c, cerr := r.Cookie(name)
+	http.SetCookie(rw, &http.Cookie{Name: name, Value: "", Path: "/", Secure: w.secureCookies(), HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	var fc fedCookie
+	ok := cerr == nil && len(c.Value) <= 4096
+	if ok {
+		raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+		plain, err2 := w.box.Open(fedCookiePurpose, raw)
+		ok = err == nil && err2 == nil && json.Unmarshal(plain, &fc) == nil &&
+			fc.Pool == poolID && w.opts.Now().UnixMilli() < fc.Exp
+	}
+	return fc, ok
 }
 
 func safeLog(s string) string {

@@ -60,8 +60,37 @@ func (w *Web) loginShow(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	username := r.URL.Query().Get("username")
+	fields := loginFields(username)
+	if sso, err := w.svc.HasCompanySSO(r.Context(), h.pool.ID); err != nil {
+		w.errorPage(rw, r, err)
+		return
+	} else if sso {
+		// Home-realm discovery: the email first (docs/company-sso.md).
+		if to, err := w.homeRealm(r, h, username); err != nil {
+			w.errorPage(rw, r, err)
+			return
+		} else if to != "" {
+			http.Redirect(rw, r, to, http.StatusFound)
+			return
+		}
+		fields = fields[:1]
+	}
 	w.hostedPage(rw, r, h, http.StatusOK, "login", h.action("login"), map[string]any{
-		"Fields": loginFields(r.URL.Query().Get("username")), "Notice": noticeText(r)})
+		"Fields": fields, "Notice": noticeText(r)})
+}
+
+// homeRealm returns the company provider's link for the address (hint),
+// or "" when no company with single sign-on owns its domain.
+func (w *Web) homeRealm(r *http.Request, h *hostedReq, hint string) (string, error) {
+	if hint == "" {
+		return "", nil
+	}
+	provider, err := w.svc.HomeRealm(r.Context(), h.pool.ID, hint)
+	if err != nil || provider == "" {
+		return "", err
+	}
+	return h.federationLink(provider), nil
 }
 
 // loginPost is POST /{pool}/login: USER_PASSWORD_AUTH through auth.
@@ -80,6 +109,27 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		w.hostedPage(rw, r, h, http.StatusTooManyRequests, "login", h.action("login"), map[string]any{"Fields": fields,
 			"Errors": summarize(fields, identity.Errorf(identity.CodeTooManyRequests, "slow down"), "username")})
 		return
+	}
+	// Home-realm discovery: an address of a company with single sign-on
+	// goes to its provider, password or not; another address without a
+	// password gets the password step.
+	sso, err := w.svc.HasCompanySSO(r.Context(), h.pool.ID)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	if sso {
+		if to, err := w.homeRealm(r, h, username); err != nil {
+			w.errorPage(rw, r, err)
+			return
+		} else if to != "" {
+			redirect(rw, r, to)
+			return
+		}
+		if !r.PostForm.Has("password") && username != "" {
+			w.hostedPage(rw, r, h, http.StatusOK, "login", h.action("login"), map[string]any{"Fields": fields})
+			return
+		}
 	}
 	res, err := w.svc.InitiateAuth(r.Context(), auth.InitiateAuthInput{Client: h.client(), Flow: auth.AuthUserPassword,
 		Username: username, Password: r.PostFormValue("password"), Meta: meta(r)})

@@ -15,6 +15,9 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/approval/{token}", w.approvalShow},
 		{"POST /{pool}/approval/{token}", w.approvalDecide},
 		{"GET /-/static/{file}", w.static},
+		{"GET /{pool}/saml/{id}/metadata", w.samlMetadata},
+		{"POST /{pool}/saml/{id}/acs", w.samlACS},
+		{"POST /{pool}/saml/{id}/acs/continue", w.samlContinue},
 
 		// Hosted sign-up and sign-in (hosted_*.go, docs/hosted-pages.md).
 		{"GET /{pool}/signup", w.signupShow},
@@ -92,6 +95,9 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
 		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},
 		{"POST /{pool}/console/companies/{name}", w.console(false, w.consoleCompanyUpdate)},
+		{"POST /{pool}/console/companies/{name}/sso", w.console(false, w.consoleCompanySSO)},
+		{"POST /{pool}/console/companies/{name}/sso/delete", w.console(false, w.consoleCompanySSODelete)},
+		{"POST /{pool}/console/companies/{name}/scim-token", w.console(false, w.consoleCompanySCIMToken)},
 		{"GET /{pool}/console/groups", w.console(true, w.consoleGroups)},
 		{"POST /{pool}/console/groups", w.console(true, w.consoleGroupCreate)},
 		{"GET /{pool}/console/groups/{name}", w.console(true, w.consoleGroup)},

@@ -76,7 +76,7 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"/{pool}/signup", "GET /{pool}/signup/companies", "/{pool}/confirm", "POST /{pool}/confirm/resend",
 	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "POST /{pool}/mfa", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
-	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/",
+	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/", "/{pool}/saml/",
 	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",

@@ -326,6 +326,11 @@ func TestEveryRoute(t *testing.T) {
 		e.must(200, e.admin("GET", P+"/companies", nil))
 		e.must(200, e.admin("GET", P+"/companies/initech", nil))
 		e.must(200, e.admin("PATCH", P+"/companies/initech", map[string]any{"display_name": "Initech Inc"}))
+		e.must(200, e.admin("PUT", P+"/companies/initech/identity-provider", map[string]any{"issuer": "https://idp.initech.example",
+			"client_id": "gatehouse", "client_secret": "s3cret"}))
+		e.must(200, e.admin("GET", P+"/companies/initech/identity-provider", nil))
+		e.must(204, e.admin("DELETE", P+"/companies/initech/identity-provider", nil))
+		e.must(201, e.admin("POST", P+"/companies/initech/scim-token", nil))
 		e.must(204, e.admin("DELETE", P+"/companies/tmpco", nil))
 		e.must(200, e.do("GET", P+"/company-names?prefix=ini", "", nil))
 		var ids []string

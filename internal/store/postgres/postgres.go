@@ -76,8 +76,12 @@ var Dialect = sqlstore.Dialect{
 	RowLock:       " FOR UPDATE SKIP LOCKED",
 	// The server's clock, the same for every node (the transaction's
 	// start; each claim and outcome is a short transaction of its own).
-	NowMS:      `CAST(floor(EXTRACT(EPOCH FROM now()) * 1000) AS BIGINT)`,
-	Savepoints: true,
+	NowMS:        `CAST(floor(EXTRACT(EPOCH FROM now()) * 1000) AS BIGINT)`,
+	Savepoints:   true,
+	JSONAgg:      "json_agg",
+	JSONArray:    "json_build_array",
+	ModifyingCTE: true,
+	Vacuum:       []string{`VACUUM (ANALYZE)`},
 	MigrationLock: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		const key = `hashtext('gatehouse.migrate:' || coalesce(current_schema(), ''))`
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {

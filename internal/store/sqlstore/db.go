@@ -54,6 +54,28 @@ type Dialect struct {
 	// MigrationLock, if set, takes a lock across processes on conn before
 	// migrations run and returns the function that releases it.
 	MigrationLock func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// JSONAgg and JSONArray name the aggregate that builds a JSON array of
+	// its rows and the function that builds one of its arguments
+	// (json_group_array/json_array on SQLite, json_agg/json_build_array
+	// on PostgreSQL): one-row reads of a user's attributes and groups.
+	JSONAgg, JSONArray string
+	// BytewiseText: TEXT compares byte by byte (SQLite's BINARY collation),
+	// so a prefix is also an index range (ListUsers filters).
+	BytewiseText bool
+	// PlansWithoutStats: the planner has no statistics of the data (SQLite
+	// is never ANALYZEd, see Reclaim), so a few queries say which index to
+	// start from.
+	PlansWithoutStats bool
+	// ModifyingCTE: the database runs an UPDATE ... RETURNING inside WITH
+	// and feeds an INSERT from it (PostgreSQL): a rotation in one statement.
+	ModifyingCTE bool
+	// Vacuum are the statements of `gatehouse db vacuum` (run in order on
+	// the write pool, outside any transaction): a full rewrite that gives
+	// free pages back (SQLite, switching to auto_vacuum=INCREMENTAL on the
+	// way) or VACUUM ANALYZE (PostgreSQL). Reclaim, if set, gives free
+	// pages back cheaply after deletes (SQLite's incremental_vacuum).
+	Vacuum  []string
+	Reclaim []string
 	// GroupCommit runs concurrent transactions as savepoints of one
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
@@ -83,8 +105,9 @@ type DB struct {
 	read, write *sql.DB
 	closeOnce   sync.Once
 	closeErr    error
-	batch       batcher                          // group commit (Dialect.GroupCommit)
-	clock       atomic.Pointer[func() time.Time] // SetClock (tests)
+	batch       batcher                                        // group commit (Dialect.GroupCommit)
+	clock       atomic.Pointer[func() time.Time]               // SetClock (tests)
+	trace       atomic.Pointer[func(query string, args []any)] // SetTrace (tests)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -113,6 +136,9 @@ func New(ctx context.Context, d Dialect, read, write *sql.DB, migrations fs.FS) 
 		if f == nil {
 			return nil, errors.New("sqlstore: dialect is missing an error classifier")
 		}
+	}
+	if d.JSONAgg == "" || d.JSONArray == "" {
+		return nil, errors.New("sqlstore: dialect is missing the JSON aggregates")
 	}
 	if d.NowMS == "" {
 		return nil, errors.New("sqlstore: dialect is missing the database clock (NowMS)")
@@ -334,6 +360,7 @@ func (q *querier) query(ctx context.Context, write bool, query string, args ...a
 		ex = q.w
 	}
 	query, args = q.clocked(query, args)
+	q.traced(query, args)
 	rows, err := ex.QueryContext(q.stmtCtx(ctx), q.rebind(query), args...)
 	return rows, q.mapErr(err)
 }
@@ -344,7 +371,16 @@ func (q *querier) queryRow(ctx context.Context, write bool, query string, args .
 		ex = q.w
 	}
 	query, args = q.clocked(query, args)
+	q.traced(query, args)
 	return ex.QueryRowContext(q.stmtCtx(ctx), q.rebind(query), args...)
+}
+
+// traced hands a read to the SetTrace function, if any (the query-plan
+// tests EXPLAIN what the store really runs).
+func (q *querier) traced(query string, args []any) {
+	if f := q.db.trace.Load(); f != nil {
+		(*f)(q.rebind(query), args)
+	}
 }
 
 // mapErr wraps driver errors into the store's sentinels.

@@ -452,22 +452,7 @@ func (q *querier) ListAudit(ctx context.Context, f store.AuditFilter, page store
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := collect(rows, func(sc interface{ Scan(...any) error }) (*identity.AuditEvent, error) {
-		var e identity.AuditEvent
-		var at int64
-		var detail string
-		if err := sc.Scan(&e.ID, &e.PoolID, &at, &e.Actor, &e.Via, &e.Action, &e.Subject, &detail, &e.IP); err != nil {
-			return nil, err
-		}
-		e.Time = fromMS(at)
-		if err := fromJSON(detail, &e.Detail); err != nil {
-			return nil, err
-		}
-		if len(e.Detail) == 0 {
-			e.Detail = nil
-		}
-		return &e, nil
-	})
+	list, err := collect(rows, scanAudit)
 	if err != nil {
 		return nil, "", err
 	}

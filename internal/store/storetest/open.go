@@ -105,3 +105,13 @@ func withSearchPath(dsn, schema string) string {
 	}
 	return dsn + " search_path=" + schema
 }
+
+// Backends are the databases a test runs on, by name: SQLite always,
+// PostgreSQL when GATEHOUSE_TEST_POSTGRES is set (skipped otherwise).
+var Backends = []struct {
+	Name string
+	Open func(testing.TB) store.Store
+}{
+	{"sqlite", OpenSQLite},
+	{"postgres", OpenPostgres},
+}

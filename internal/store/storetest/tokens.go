@@ -88,7 +88,7 @@ func testCodes(t *testing.T, s store.Store) {
 func mustRefresh(t *testing.T, s store.Store, pool, sub, hash, family string) *identity.RefreshToken {
 	t.Helper()
 	rt := &identity.RefreshToken{Hash: hash, PoolID: pool, ClientID: "client", UserSub: sub, FamilyID: family,
-		OriginJTI: "jti-" + family, Scope: "openid email", AuthTime: t0, IssuedAt: t0.Add(time.Second), ExpiresAt: t0.Add(30 * 24 * time.Hour)}
+		OriginJTI: "jti-" + family, Scope: "openid email", AMR: "pwd", AuthTime: t0, IssuedAt: t0.Add(time.Second), ExpiresAt: t0.Add(30 * 24 * time.Hour)}
 	noErr(t, "InsertRefreshToken", s.InsertRefreshToken(ctx(t), rt))
 	return rt
 }

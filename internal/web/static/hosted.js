@@ -2,6 +2,11 @@
 // without this file; the server validates everything again.
 (function () {
   "use strict";
+  // The SAML assertion consumer's hop (internal/web/saml.go): post the
+  // IdP's response on to this origin, so that the sign-in cookie goes along.
+  var relay = document.querySelector("form[data-autosubmit]");
+  if (relay) { relay.submit(); return; }
+
   // Move focus to the error summary so screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }

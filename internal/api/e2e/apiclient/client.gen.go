@@ -192,6 +192,42 @@ func (e CompanyCreateStatus) Valid() bool {
 	}
 }
 
+// Defines values for CompanyIdentityProviderKind.
+const (
+	CompanyIdentityProviderKindOidc CompanyIdentityProviderKind = "oidc"
+	CompanyIdentityProviderKindSaml CompanyIdentityProviderKind = "saml"
+)
+
+// Valid indicates whether the value is a known member of the CompanyIdentityProviderKind enum.
+func (e CompanyIdentityProviderKind) Valid() bool {
+	switch e {
+	case CompanyIdentityProviderKindOidc:
+		return true
+	case CompanyIdentityProviderKindSaml:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompanyIdentityProviderInputKind.
+const (
+	CompanyIdentityProviderInputKindOidc CompanyIdentityProviderInputKind = "oidc"
+	CompanyIdentityProviderInputKindSaml CompanyIdentityProviderInputKind = "saml"
+)
+
+// Valid indicates whether the value is a known member of the CompanyIdentityProviderInputKind enum.
+func (e CompanyIdentityProviderInputKind) Valid() bool {
+	switch e {
+	case CompanyIdentityProviderInputKindOidc:
+		return true
+	case CompanyIdentityProviderInputKindSaml:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CompanyPatchStatus.
 const (
 	CompanyPatchStatusActive   CompanyPatchStatus = "active"
@@ -438,6 +474,7 @@ func (e PoolSigningAlg) Valid() bool {
 // Defines values for PoolUsernameMode.
 const (
 	PoolUsernameModeEmail    PoolUsernameMode = "email"
+	PoolUsernameModePlain    PoolUsernameMode = "plain"
 	PoolUsernameModeUsername PoolUsernameMode = "username"
 )
 
@@ -445,6 +482,8 @@ const (
 func (e PoolUsernameMode) Valid() bool {
 	switch e {
 	case PoolUsernameModeEmail:
+		return true
+	case PoolUsernameModePlain:
 		return true
 	case PoolUsernameModeUsername:
 		return true
@@ -477,6 +516,7 @@ func (e PoolCreateSigningAlg) Valid() bool {
 // Defines values for PoolCreateUsernameMode.
 const (
 	PoolCreateUsernameModeEmail    PoolCreateUsernameMode = "email"
+	PoolCreateUsernameModePlain    PoolCreateUsernameMode = "plain"
 	PoolCreateUsernameModeUsername PoolCreateUsernameMode = "username"
 )
 
@@ -484,6 +524,8 @@ const (
 func (e PoolCreateUsernameMode) Valid() bool {
 	switch e {
 	case PoolCreateUsernameModeEmail:
+		return true
+	case PoolCreateUsernameModePlain:
 		return true
 	case PoolCreateUsernameModeUsername:
 		return true
@@ -1398,6 +1440,69 @@ type CompanyCreate struct {
 // CompanyCreateStatus defines model for CompanyCreate.Status.
 type CompanyCreateStatus string
 
+// CompanyIdentityProvider defines model for CompanyIdentityProvider.
+type CompanyIdentityProvider struct {
+	AttributeMapping map[string]string `json:"attribute_mapping"`
+	ClientId         string            `json:"client_id"`
+	Company          string            `json:"company"`
+	CreatedAt        *time.Time        `json:"created_at,omitempty"`
+	EmailDomains     []string          `json:"email_domains"`
+	GroupMapping     map[string]string `json:"group_mapping"`
+	HasClientSecret  bool              `json:"has_client_secret"`
+
+	// IdentityProvider The provider name ("sso:<hex>"), the identity_provider parameter of /oauth2/authorize.
+	IdentityProvider string `json:"identity_provider"`
+
+	// Issuer OIDC the issuer, SAML the IdP's entity id.
+	Issuer string                      `json:"issuer"`
+	Kind   CompanyIdentityProviderKind `json:"kind"`
+
+	// RedirectUri OIDC. The redirect URI to register at the provider ("" for SAML).
+	RedirectUri string `json:"redirect_uri"`
+	RequireSso  bool   `json:"require_sso"`
+
+	// SamlAcsUrl SAML only. The assertion consumer service URL (HTTP-POST binding).
+	SamlAcsUrl *string `json:"saml_acs_url,omitempty"`
+
+	// SamlEntityId SAML only. The service provider's entity id, which is also its metadata URL.
+	SamlEntityId *string  `json:"saml_entity_id,omitempty"`
+	Scopes       []string `json:"scopes"`
+
+	// SignInUrl Starts a sign-in with this provider (the provider's "initiate login URI").
+	SignInUrl string     `json:"sign_in_url"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// CompanyIdentityProviderKind defines model for CompanyIdentityProvider.Kind.
+type CompanyIdentityProviderKind string
+
+// CompanyIdentityProviderInput defines model for CompanyIdentityProviderInput.
+type CompanyIdentityProviderInput struct {
+	// AttributeMapping Pool attribute to provider claim; the company attribute cannot be mapped.
+	AttributeMapping *map[string]string `json:"attribute_mapping,omitempty"`
+	ClientId         *string            `json:"client_id,omitempty"`
+
+	// ClientSecret OIDC. Sealed at rest; omitted keeps the stored one.
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// GroupMapping IdP group (OIDC groups or cognito:groups claim; SAML groups or memberOf attribute) to an existing pool group, joined while asserted and left when no longer; never the console's admin group or another company's group.
+	GroupMapping *map[string]string `json:"group_mapping,omitempty"`
+
+	// Issuer OIDC only, required there. The provider's issuer URL (https); discovery at <issuer>/.well-known/openid-configuration.
+	Issuer *string                           `json:"issuer,omitempty"`
+	Kind   *CompanyIdentityProviderInputKind `json:"kind,omitempty"`
+
+	// MetadataXml SAML only, required there (omitted keeps the stored one). The IdP's metadata (EntityDescriptor with an HTTP-Redirect SingleSignOnService and a signing certificate).
+	MetadataXml *string `json:"metadata_xml,omitempty"`
+
+	// RequireSso Refuse password sign-in to addresses of the company's email domains.
+	RequireSso *bool     `json:"require_sso,omitempty"`
+	Scopes     *[]string `json:"scopes,omitempty"`
+}
+
+// CompanyIdentityProviderInputKind defines model for CompanyIdentityProviderInput.Kind.
+type CompanyIdentityProviderInputKind string
+
 // CompanyList defines model for CompanyList.
 type CompanyList struct {
 	Items []Company `json:"items"`
@@ -1417,6 +1522,12 @@ type CompanyPatch struct {
 
 // CompanyPatchStatus defines model for CompanyPatch.Status.
 type CompanyPatchStatus string
+
+// CompanySCIMToken defines model for CompanySCIMToken.
+type CompanySCIMToken struct {
+	ScimBaseUrl string `json:"scim_base_url"`
+	Token       string `json:"token"`
+}
 
 // ConfirmForgotPasswordRequest defines model for ConfirmForgotPasswordRequest.
 type ConfirmForgotPasswordRequest struct {
@@ -1821,16 +1932,18 @@ type Pool struct {
 	SigningAlg                 *PoolSigningAlg `json:"signing_alg,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
-	TokenLifetimes TokenLifetimes   `json:"token_lifetimes"`
-	UniqueEmail    *bool            `json:"unique_email,omitempty"`
-	UpdatedAt      *time.Time       `json:"updated_at,omitempty"`
-	UsernameMode   PoolUsernameMode `json:"username_mode"`
+	TokenLifetimes TokenLifetimes `json:"token_lifetimes"`
+	UniqueEmail    *bool          `json:"unique_email,omitempty"`
+	UpdatedAt      *time.Time     `json:"updated_at,omitempty"`
+
+	// UsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
+	UsernameMode PoolUsernameMode `json:"username_mode"`
 }
 
 // PoolSigningAlg defines model for Pool.SigningAlg.
 type PoolSigningAlg string
 
-// PoolUsernameMode defines model for Pool.UsernameMode.
+// PoolUsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
 type PoolUsernameMode string
 
 // PoolCreate defines model for PoolCreate.
@@ -1854,15 +1967,17 @@ type PoolCreate struct {
 	SigningAlg                 *PoolCreateSigningAlg `json:"signing_alg,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
-	TokenLifetimes *TokenLifetimes         `json:"token_lifetimes,omitempty"`
-	UniqueEmail    *bool                   `json:"unique_email,omitempty"`
-	UsernameMode   *PoolCreateUsernameMode `json:"username_mode,omitempty"`
+	TokenLifetimes *TokenLifetimes `json:"token_lifetimes,omitempty"`
+	UniqueEmail    *bool           `json:"unique_email,omitempty"`
+
+	// UsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
+	UsernameMode *PoolCreateUsernameMode `json:"username_mode,omitempty"`
 }
 
 // PoolCreateSigningAlg defines model for PoolCreate.SigningAlg.
 type PoolCreateSigningAlg string
 
-// PoolCreateUsernameMode defines model for PoolCreate.UsernameMode.
+// PoolCreateUsernameMode email: the email is the username; username: a chosen username with the verified email as an alias; plain: a chosen username only, the email an optional attribute (Cognito's default).
 type PoolCreateUsernameMode string
 
 // PoolList defines model for PoolList.
@@ -2523,6 +2638,9 @@ type CreateCompanyJSONRequestBody = CompanyCreate
 
 // UpdateCompanyJSONRequestBody defines body for UpdateCompany for application/json ContentType.
 type UpdateCompanyJSONRequestBody = CompanyPatch
+
+// PutCompanyIdentityProviderJSONRequestBody defines body for PutCompanyIdentityProvider for application/json ContentType.
+type PutCompanyIdentityProviderJSONRequestBody = CompanyIdentityProviderInput
 
 // SetCompanyRequireMFAJSONRequestBody defines body for SetCompanyRequireMFA for application/json ContentType.
 type SetCompanyRequireMFAJSONRequestBody SetCompanyRequireMFAJSONBody
@@ -3404,6 +3522,38 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/pools/{pool}/companies/{company} (the `UpdateCompany` operationId).
 	UpdateCompany(ctx context.Context, pool PoolParameter, company CompanyParameter, body UpdateCompanyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteCompanyIdentityProvider Remove the company's own identity provider
+	//
+	// Members keep their accounts; their links stay unusable until a provider is set again.
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/companies/{company}/identity-provider (the `DeleteCompanyIdentityProvider` operationId).
+	DeleteCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCompanyIdentityProvider Read the company's own identity provider
+	//
+	// The company's OpenID Connect or SAML 2.0 provider (docs/company-sso.md), without its secret, and the values to enter at the provider (redirect_uri, sign_in_url; SAML entity id and ACS URL). The company's admins or the pool's.
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/companies/{company}/identity-provider (the `GetCompanyIdentityProvider` operationId).
+	GetCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutCompanyIdentityProviderWithBody Set the company's own identity provider
+	//
+	// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+	PutCompanyIdentityProviderWithBody(ctx context.Context, pool PoolParameter, company CompanyParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutCompanyIdentityProvider Set the company's own identity provider
+	//
+	// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+	PutCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SetCompanyRequireMFAWithBody Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 	//
 	// Takes any type of body and a specified content type.
@@ -3417,6 +3567,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
 	SetCompanyRequireMFA(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateCompanySCIMToken Make a new SCIM token for the company
+	//
+	// Returns a new bearer token for the company's SCIM 2.0 endpoint (shown once, stored hashed) and the SCIM base URL; the previous token stops working. The company's admins or the pool's.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/scim-token (the `RotateCompanySCIMToken` operationId).
+	RotateCompanySCIMToken(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LookupCompanyNames Look up company names (sign-up type-ahead)
 	//
@@ -5464,6 +5621,78 @@ func (c *APIClient) UpdateCompany(ctx context.Context, pool PoolParameter, compa
 	return c.Client.Do(req)
 }
 
+// DeleteCompanyIdentityProvider Remove the company's own identity provider
+//
+// Members keep their accounts; their links stay unusable until a provider is set again.
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/companies/{company}/identity-provider (the `DeleteCompanyIdentityProvider` operationId).
+func (c *APIClient) DeleteCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCompanyIdentityProviderRequest(c.Server, pool, company)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCompanyIdentityProvider Read the company's own identity provider
+//
+// The company's OpenID Connect or SAML 2.0 provider (docs/company-sso.md), without its secret, and the values to enter at the provider (redirect_uri, sign_in_url; SAML entity id and ACS URL). The company's admins or the pool's.
+//
+// Corresponds with GET /api/v1/pools/{pool}/companies/{company}/identity-provider (the `GetCompanyIdentityProvider` operationId).
+func (c *APIClient) GetCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCompanyIdentityProviderRequest(c.Server, pool, company)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCompanyIdentityProviderWithBody Set the company's own identity provider
+//
+// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+func (c *APIClient) PutCompanyIdentityProviderWithBody(ctx context.Context, pool PoolParameter, company CompanyParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCompanyIdentityProviderRequestWithBody(c.Server, pool, company, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutCompanyIdentityProvider Set the company's own identity provider
+//
+// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+func (c *APIClient) PutCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutCompanyIdentityProviderRequest(c.Server, pool, company, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // SetCompanyRequireMFAWithBody Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 //
 // Takes any type of body and a specified content type.
@@ -5488,6 +5717,23 @@ func (c *APIClient) SetCompanyRequireMFAWithBody(ctx context.Context, pool PoolP
 // Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
 func (c *APIClient) SetCompanyRequireMFA(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetCompanyRequireMFARequest(c.Server, pool, company, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateCompanySCIMToken Make a new SCIM token for the company
+//
+// Returns a new bearer token for the company's SCIM 2.0 endpoint (shown once, stored hashed) and the SCIM base URL; the previous token stops working. The company's admins or the pool's.
+//
+// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/scim-token (the `RotateCompanySCIMToken` operationId).
+func (c *APIClient) RotateCompanySCIMToken(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateCompanySCIMTokenRequest(c.Server, pool, company)
 	if err != nil {
 		return nil, err
 	}
@@ -9004,6 +9250,142 @@ func NewUpdateCompanyRequestWithBody(server string, pool PoolParameter, company 
 	return req, nil
 }
 
+// NewDeleteCompanyIdentityProviderRequest constructs an http.Request for the DeleteCompanyIdentityProvider method
+func NewDeleteCompanyIdentityProviderRequest(server string, pool PoolParameter, company CompanyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/identity-provider", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCompanyIdentityProviderRequest constructs an http.Request for the GetCompanyIdentityProvider method
+func NewGetCompanyIdentityProviderRequest(server string, pool PoolParameter, company CompanyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/identity-provider", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutCompanyIdentityProviderRequest calls the generic PutCompanyIdentityProvider builder with application/json body
+func NewPutCompanyIdentityProviderRequest(server string, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutCompanyIdentityProviderRequestWithBody(server, pool, company, "application/json", bodyReader)
+}
+
+// NewPutCompanyIdentityProviderRequestWithBody constructs an http.Request for the PutCompanyIdentityProvider method, with any body, and a specified content type
+func NewPutCompanyIdentityProviderRequestWithBody(server string, pool PoolParameter, company CompanyParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/identity-provider", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewSetCompanyRequireMFARequest calls the generic SetCompanyRequireMFA builder with application/json body
 func NewSetCompanyRequireMFARequest(server string, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9054,6 +9436,47 @@ func NewSetCompanyRequireMFARequestWithBody(server string, pool PoolParameter, c
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateCompanySCIMTokenRequest constructs an http.Request for the RotateCompanySCIMToken method
+func NewRotateCompanySCIMTokenRequest(server string, pool PoolParameter, company CompanyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/scim-token", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -12494,6 +12917,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/pools/{pool}/companies/{company} (the `UpdateCompany` operationId).
 	UpdateCompanyWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, body UpdateCompanyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCompanyResponse, error)
 
+	// DeleteCompanyIdentityProviderWithResponse Remove the company's own identity provider
+	//
+	// Members keep their accounts; their links stay unusable until a provider is set again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/companies/{company}/identity-provider (the `DeleteCompanyIdentityProvider` operationId).
+	DeleteCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*DeleteCompanyIdentityProviderResponse, error)
+
+	// GetCompanyIdentityProviderWithResponse Read the company's own identity provider
+	//
+	// The company's OpenID Connect or SAML 2.0 provider (docs/company-sso.md), without its secret, and the values to enter at the provider (redirect_uri, sign_in_url; SAML entity id and ACS URL). The company's admins or the pool's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/companies/{company}/identity-provider (the `GetCompanyIdentityProvider` operationId).
+	GetCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*GetCompanyIdentityProviderResponse, error)
+
+	// PutCompanyIdentityProviderWithBodyWithResponse Set the company's own identity provider
+	//
+	// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+	PutCompanyIdentityProviderWithBodyWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCompanyIdentityProviderResponse, error)
+
+	// PutCompanyIdentityProviderWithResponse Set the company's own identity provider
+	//
+	// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+	PutCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCompanyIdentityProviderResponse, error)
+
 	// SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -12507,6 +12966,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/require-mfa (the `SetCompanyRequireMFA` operationId).
 	SetCompanyRequireMFAWithResponse(ctx context.Context, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCompanyRequireMFAResponse, error)
+
+	// RotateCompanySCIMTokenWithResponse Make a new SCIM token for the company
+	//
+	// Returns a new bearer token for the company's SCIM 2.0 endpoint (shown once, stored hashed) and the SCIM base URL; the previous token stops working. The company's admins or the pool's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/scim-token (the `RotateCompanySCIMToken` operationId).
+	RotateCompanySCIMTokenWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*RotateCompanySCIMTokenResponse, error)
 
 	// LookupCompanyNamesWithResponse Look up company names (sign-up type-ahead)
 	//
@@ -18263,6 +18731,269 @@ func (r UpdateCompanyResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCompanyIdentityProviderResponse401Headers the declared response headers of an HTTP 401 response for DeleteCompanyIdentityProvider
+type DeleteCompanyIdentityProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteCompanyIdentityProviderResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteCompanyIdentityProvider
+type DeleteCompanyIdentityProviderResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type DeleteCompanyIdentityProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCompanyIdentityProviderResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteCompanyIdentityProviderResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCompanyIdentityProviderResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCompanyIdentityProviderResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCompanyIdentityProviderResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCompanyIdentityProviderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteCompanyIdentityProviderResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCompanyIdentityProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCompanyIdentityProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCompanyIdentityProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCompanyIdentityProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCompanyIdentityProviderResponse401Headers the declared response headers of an HTTP 401 response for GetCompanyIdentityProvider
+type GetCompanyIdentityProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetCompanyIdentityProviderResponseDefaultHeaders the declared response headers of an HTTP default response for GetCompanyIdentityProvider
+type GetCompanyIdentityProviderResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type GetCompanyIdentityProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyIdentityProvider
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCompanyIdentityProviderResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCompanyIdentityProviderResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCompanyIdentityProviderResponse) GetJSON200() *CompanyIdentityProvider {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCompanyIdentityProviderResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCompanyIdentityProviderResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCompanyIdentityProviderResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCompanyIdentityProviderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCompanyIdentityProviderResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCompanyIdentityProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCompanyIdentityProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCompanyIdentityProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCompanyIdentityProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutCompanyIdentityProviderResponse401Headers the declared response headers of an HTTP 401 response for PutCompanyIdentityProvider
+type PutCompanyIdentityProviderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutCompanyIdentityProviderResponseDefaultHeaders the declared response headers of an HTTP default response for PutCompanyIdentityProvider
+type PutCompanyIdentityProviderResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type PutCompanyIdentityProviderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyIdentityProvider
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutCompanyIdentityProviderResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PutCompanyIdentityProviderResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutCompanyIdentityProviderResponse) GetJSON200() *CompanyIdentityProvider {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutCompanyIdentityProviderResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutCompanyIdentityProviderResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutCompanyIdentityProviderResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutCompanyIdentityProviderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PutCompanyIdentityProviderResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutCompanyIdentityProviderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutCompanyIdentityProviderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutCompanyIdentityProviderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutCompanyIdentityProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SetCompanyRequireMFAResponse401Headers the declared response headers of an HTTP 401 response for SetCompanyRequireMFA
 type SetCompanyRequireMFAResponse401Headers struct {
 	WWWAuthenticate *string
@@ -18347,6 +19078,96 @@ func (r SetCompanyRequireMFAResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SetCompanyRequireMFAResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateCompanySCIMTokenResponse401Headers the declared response headers of an HTTP 401 response for RotateCompanySCIMToken
+type RotateCompanySCIMTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RotateCompanySCIMTokenResponseDefaultHeaders the declared response headers of an HTTP default response for RotateCompanySCIMToken
+type RotateCompanySCIMTokenResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type RotateCompanySCIMTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CompanySCIMToken
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateCompanySCIMTokenResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RotateCompanySCIMTokenResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RotateCompanySCIMTokenResponse) GetJSON201() *CompanySCIMToken {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RotateCompanySCIMTokenResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateCompanySCIMTokenResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RotateCompanySCIMTokenResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateCompanySCIMTokenResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RotateCompanySCIMTokenResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateCompanySCIMTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateCompanySCIMTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateCompanySCIMTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateCompanySCIMTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24640,6 +25461,66 @@ func (c *ClientWithResponses) UpdateCompanyWithResponse(ctx context.Context, poo
 	return ParseUpdateCompanyResponse(rsp)
 }
 
+// DeleteCompanyIdentityProviderWithResponse Remove the company's own identity provider
+//
+// Members keep their accounts; their links stay unusable until a provider is set again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/companies/{company}/identity-provider (the `DeleteCompanyIdentityProvider` operationId).
+func (c *ClientWithResponses) DeleteCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*DeleteCompanyIdentityProviderResponse, error) {
+	rsp, err := c.DeleteCompanyIdentityProvider(ctx, pool, company, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCompanyIdentityProviderResponse(rsp)
+}
+
+// GetCompanyIdentityProviderWithResponse Read the company's own identity provider
+//
+// The company's OpenID Connect or SAML 2.0 provider (docs/company-sso.md), without its secret, and the values to enter at the provider (redirect_uri, sign_in_url; SAML entity id and ACS URL). The company's admins or the pool's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/pools/{pool}/companies/{company}/identity-provider (the `GetCompanyIdentityProvider` operationId).
+func (c *ClientWithResponses) GetCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*GetCompanyIdentityProviderResponse, error) {
+	rsp, err := c.GetCompanyIdentityProvider(ctx, pool, company, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCompanyIdentityProviderResponse(rsp)
+}
+
+// PutCompanyIdentityProviderWithBodyWithResponse Set the company's own identity provider
+//
+// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+func (c *ClientWithResponses) PutCompanyIdentityProviderWithBodyWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutCompanyIdentityProviderResponse, error) {
+	rsp, err := c.PutCompanyIdentityProviderWithBody(ctx, pool, company, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutCompanyIdentityProviderResponse(rsp)
+}
+
+// PutCompanyIdentityProviderWithResponse Set the company's own identity provider
+//
+// Adds or replaces the company's OpenID Connect (kind oidc) or SAML 2.0 (kind saml) provider. Sign-ins through it make people members of the company without an approval. An omitted client_secret (or metadata_xml) keeps the stored one. A company admin may set only their own company's provider.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
+func (c *ClientWithResponses) PutCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCompanyIdentityProviderResponse, error) {
+	rsp, err := c.PutCompanyIdentityProvider(ctx, pool, company, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutCompanyIdentityProviderResponse(rsp)
+}
+
 // SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -24664,6 +25545,21 @@ func (c *ClientWithResponses) SetCompanyRequireMFAWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseSetCompanyRequireMFAResponse(rsp)
+}
+
+// RotateCompanySCIMTokenWithResponse Make a new SCIM token for the company
+//
+// Returns a new bearer token for the company's SCIM 2.0 endpoint (shown once, stored hashed) and the SCIM base URL; the previous token stops working. The company's admins or the pool's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/scim-token (the `RotateCompanySCIMToken` operationId).
+func (c *ClientWithResponses) RotateCompanySCIMTokenWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*RotateCompanySCIMTokenResponse, error) {
+	rsp, err := c.RotateCompanySCIMToken(ctx, pool, company, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateCompanySCIMTokenResponse(rsp)
 }
 
 // LookupCompanyNamesWithResponse Look up company names (sign-up type-ahead)
@@ -30539,6 +31435,254 @@ func ParseUpdateCompanyResponse(rsp *http.Response) (*UpdateCompanyResponse, err
 	return response, nil
 }
 
+// ParseDeleteCompanyIdentityProviderResponse parses an HTTP response from a DeleteCompanyIdentityProviderWithResponse call
+func ParseDeleteCompanyIdentityProviderResponse(rsp *http.Response) (*DeleteCompanyIdentityProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCompanyIdentityProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteCompanyIdentityProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers DeleteCompanyIdentityProviderResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCompanyIdentityProviderResponse parses an HTTP response from a GetCompanyIdentityProviderWithResponse call
+func ParseGetCompanyIdentityProviderResponse(rsp *http.Response) (*GetCompanyIdentityProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCompanyIdentityProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyIdentityProvider
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCompanyIdentityProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers GetCompanyIdentityProviderResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutCompanyIdentityProviderResponse parses an HTTP response from a PutCompanyIdentityProviderWithResponse call
+func ParsePutCompanyIdentityProviderResponse(rsp *http.Response) (*PutCompanyIdentityProviderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutCompanyIdentityProviderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyIdentityProvider
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutCompanyIdentityProviderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers PutCompanyIdentityProviderResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseSetCompanyRequireMFAResponse parses an HTTP response from a SetCompanyRequireMFAWithResponse call
 func ParseSetCompanyRequireMFAResponse(rsp *http.Response) (*SetCompanyRequireMFAResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -30610,6 +31754,90 @@ func ParseSetCompanyRequireMFAResponse(rsp *http.Response) (*SetCompanyRequireMF
 		response.Headers401 = &headers
 	case true:
 		var headers SetCompanyRequireMFAResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateCompanySCIMTokenResponse parses an HTTP response from a RotateCompanySCIMTokenWithResponse call
+func ParseRotateCompanySCIMTokenResponse(rsp *http.Response) (*RotateCompanySCIMTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateCompanySCIMTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CompanySCIMToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateCompanySCIMTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers RotateCompanySCIMTokenResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
