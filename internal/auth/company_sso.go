@@ -214,6 +214,9 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 		if err := s.checkGroupMapping(ctx, q, p, c, in.GroupMapping); err != nil {
 			return err
 		}
+		if err := checkMappingTargets(ctx, cur, in.GroupMapping); err != nil {
+			return err
+		}
 		ip.GroupMapping = in.GroupMapping
 		now := s.now()
 		idp := &identity.CompanyIdP{PoolID: p.ID, Company: c.Name, Kind: in.Kind, RequireSSO: in.RequireSSO,
@@ -474,6 +477,30 @@ func (s *Service) checkGroupMapping(ctx context.Context, q store.Querier, p *ide
 			return identity.FieldError("group_mapping", "The pool has no group %s.", safeEcho(to))
 		} else if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkMappingTargets keeps a company admin's group mapping to the pool
+// groups a pool admin already let the company's provider give (the
+// targets of the current mapping): a group can carry authority (authz
+// rules, forward-auth), so only a pool admin decides which groups a
+// company's IdP may hand out. A company admin may still choose which IdP
+// groups lead to those targets, or drop them.
+func checkMappingTargets(ctx context.Context, cur *identity.CompanyIdP, m map[string]string) error {
+	if callerSub(ctx) == "" {
+		return nil // a pool admin
+	}
+	allowed := map[string]bool{}
+	if cur != nil {
+		for _, to := range cur.Provider.GroupMapping {
+			allowed[to] = true
+		}
+	}
+	for _, to := range m {
+		if !allowed[to] {
+			return identity.Errorf(identity.CodeForbidden, "Only a pool admin can let the company's identity provider give the group %s.", safeEcho(to))
 		}
 	}
 	return nil

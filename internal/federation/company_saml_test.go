@@ -406,7 +406,10 @@ func TestCompanySAMLGroupMapping(t *testing.T) {
 		}
 	}
 	in.GroupMapping = map[string]string{"eng": "engineers"}
-	if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", in); err != nil {
+	if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", in); identity.ErrorCode(err) != identity.CodeForbidden {
+		t.Fatalf("company admin maps to a group no pool admin allowed: %v", err)
+	}
+	if _, err := e.down.svc.SetCompanyIdP(ctx, e.pool.ID, "Acme Corporation", in); err != nil { // the pool admin allows it
 		t.Fatal(err)
 	}
 	groups := func() []string {

@@ -393,9 +393,23 @@ func TestCompanySSOGroupMappingOIDC(t *testing.T) {
 	if _, err := e.down.svc.CreateGroup(ctx, &identity.Group{PoolID: e.pool.ID, Name: "engineers"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.down.svc.SetCompanyIdP(e.acmeAdmin, e.pool.ID, "Acme Corporation", auth.CompanyIdPInput{
-		Issuer: e.up.svc.Issuer(e.upPool), ClientID: e.upClient, GroupMapping: map[string]string{"eng": "engineers"},
-		AttributeMapping: map[string]string{"email": "email"}}); err != nil {
+	set := func(ctx context.Context, m map[string]string) error {
+		_, err := e.down.svc.SetCompanyIdP(ctx, e.pool.ID, "Acme Corporation", auth.CompanyIdPInput{
+			Issuer: e.up.svc.Issuer(e.upPool), ClientID: e.upClient, GroupMapping: m,
+			AttributeMapping: map[string]string{"email": "email"}})
+		return err
+	}
+	// A group can carry authority: the company admin cannot make the
+	// company's IdP hand out a pool group on their own ...
+	if err := set(e.acmeAdmin, map[string]string{"eng": "engineers"}); identity.ErrorCode(err) != identity.CodeForbidden {
+		t.Fatalf("company admin maps to a new pool group: %v", err)
+	}
+	// ... a pool admin lets it, and the company admin may then choose which
+	// IdP groups lead there.
+	if err := set(ctx, map[string]string{"staff": "engineers"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := set(e.acmeAdmin, map[string]string{"eng": "engineers"}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.walk(newBrowser(t), e.downIssuer+"/federation/"+url.PathEscape(e.idp.Name)+"?client_id="+e.app, nil)
