@@ -71,3 +71,71 @@ func TestTokenClaimShapes(t *testing.T) {
 		rid["event_id"] == raccess["event_id"], rid["event_id"] != ev, rid["origin_jti"] == id["origin_jti"]))
 	tr.check("token_claims.golden")
 }
+
+// TestUserDatesOnCreate: AdminCreateUser answers, and AdminGetUser and
+// ListUsers then read, a UserCreateDate equal to UserLastModifiedDate, as
+// AWS does for a user nobody has changed yet.
+func TestUserDatesOnCreate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("dates")})
+	cu := must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID),
+		Username: aws.String("bob"), MessageAction: types.MessageActionTypeSuppress}))
+	if cu.User.UserCreateDate == nil || !cu.User.UserCreateDate.Equal(*cu.User.UserLastModifiedDate) {
+		t.Fatalf("AdminCreateUser: created %v, modified %v", cu.User.UserCreateDate, cu.User.UserLastModifiedDate)
+	}
+	g := must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("bob")}))
+	if !g.UserCreateDate.Equal(*cu.User.UserCreateDate) || !g.UserLastModifiedDate.Equal(*g.UserCreateDate) {
+		t.Fatalf("AdminGetUser: created %v, modified %v; AdminCreateUser said %v", g.UserCreateDate, g.UserLastModifiedDate, cu.User.UserCreateDate)
+	}
+	must[*cip.SignUpOutput](t)(e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("cy"), Password: aws.String("Passw0rd!")}))
+	g = must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("cy")}))
+	if g.UserCreateDate == nil || !g.UserLastModifiedDate.Equal(*g.UserCreateDate) {
+		t.Fatalf("after SignUp: created %v, modified %v", g.UserCreateDate, g.UserLastModifiedDate)
+	}
+}
+
+// TestNewPasswordRequiredParameters: NEW_PASSWORD_REQUIRED's
+// ChallengeParameters as AWS sends them (testdata/new_password_required.golden):
+// userAttributes a JSON string of the user's attributes without sub, with
+// email_verified only once true and a blank value for each required
+// attribute still missing; requiredAttributes a JSON list of
+// "userAttributes.<name>".
+func TestNewPasswordRequiredParameters(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	tr := &transcript{t: t}
+	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("npr"),
+		Schema: []types.SchemaAttributeType{{Name: aws.String("email"), Required: aws.Bool(true), Mutable: aws.Bool(true), AttributeDataType: types.AttributeDataTypeString}}})
+	challenge := func(name, username string, attrs ...string) {
+		in := &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(username),
+			TemporaryPassword: aws.String("Temp0rary!"), MessageAction: types.MessageActionTypeSuppress}
+		for i := 0; i+1 < len(attrs); i += 2 {
+			in.UserAttributes = append(in.UserAttributes, types.AttributeType{Name: aws.String(attrs[i]), Value: aws.String(attrs[i+1])})
+		}
+		_, err := e.admin.AdminCreateUser(ctx, in)
+		if err != nil {
+			tr.add(name+": AdminCreateUser", err, "")
+			return
+		}
+		out, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": username, "PASSWORD": "Temp0rary!"}})
+		ok := ""
+		if err == nil {
+			ok = fmt.Sprintf("%s USER_ID_FOR_SRP=%s userAttributes=%s requiredAttributes=%s", out.ChallengeName,
+				out.ChallengeParameters["USER_ID_FOR_SRP"], out.ChallengeParameters["userAttributes"], out.ChallengeParameters["requiredAttributes"])
+		}
+		tr.add(name, err, ok)
+	}
+	challenge("verified email", "ann", "email", "ann@example.com", "email_verified", "true")
+	challenge("unverified email and a name", "bob", "email", "bob@example.com", "name", "Bob")
+	// An email-as-username pool: USER_ID_FOR_SRP is the sub.
+	emailPool, emailClient := e.newPool("npr-email")
+	cu := must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(emailPool),
+		Username: aws.String("cy@example.com"), TemporaryPassword: aws.String("Temp0rary!"), MessageAction: types.MessageActionTypeSuppress}))
+	out := must[*cip.InitiateAuthOutput](t)(e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(emailClient), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "cy@example.com", "PASSWORD": "Temp0rary!"}}))
+	tr.add("email as username", nil, fmt.Sprintf("USER_ID_FOR_SRP is the sub=%t userAttributes=%s requiredAttributes=%s",
+		out.ChallengeParameters["USER_ID_FOR_SRP"] == *cu.User.Username, out.ChallengeParameters["userAttributes"], out.ChallengeParameters["requiredAttributes"]))
+	tr.check("new_password_required.golden")
+}
