@@ -139,3 +139,54 @@ func TestNewPasswordRequiredParameters(t *testing.T) {
 		out.ChallengeParameters["USER_ID_FOR_SRP"] == *cu.User.Username, out.ChallengeParameters["userAttributes"], out.ChallengeParameters["requiredAttributes"]))
 	tr.check("new_password_required.golden")
 }
+
+// TestTokenValidityUnits: a client's TokenValidityUnits are kept and
+// answered as given (testdata/token_validity_units.golden), and the
+// tokens live that long.
+func TestTokenValidityUnits(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	tr := &transcript{t: t}
+	poolID, _ := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("units")})
+	show := func(name string, c *types.UserPoolClientType, err error) {
+		ok := ""
+		if err == nil {
+			u := c.TokenValidityUnits
+			ok = fmt.Sprintf("access=%d %s id=%d %s refresh=%d %s", *c.AccessTokenValidity, u.AccessToken, *c.IdTokenValidity, u.IdToken,
+				c.RefreshTokenValidity, u.RefreshToken)
+		}
+		tr.add(name, err, ok)
+	}
+	flows := []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}
+	def, err := e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientName: aws.String("default")})
+	show("no units: create", def.UserPoolClient, err)
+
+	cr, err := e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientName: aws.String("given"),
+		ExplicitAuthFlows: flows, AccessTokenValidity: aws.Int32(2), IdTokenValidity: aws.Int32(30), RefreshTokenValidity: 10,
+		TokenValidityUnits: &types.TokenValidityUnitsType{AccessToken: types.TimeUnitsTypeHours, IdToken: types.TimeUnitsTypeMinutes, RefreshToken: types.TimeUnitsTypeDays}})
+	show("hours, minutes, days: create", cr.UserPoolClient, err)
+	clientID := cr.UserPoolClient.ClientId
+	d, err := e.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: clientID})
+	show("hours, minutes, days: describe", d.UserPoolClient, err)
+
+	must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID),
+		Username: aws.String("dee"), MessageAction: types.MessageActionTypeSuppress}))
+	must[*cip.AdminSetUserPasswordOutput](t)(e.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(poolID),
+		Username: aws.String("dee"), Password: aws.String("Passw0rd!"), Permanent: true}))
+	auth := must[*cip.AdminInitiateAuthOutput](t)(e.admin.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: aws.String(poolID), ClientId: clientID,
+		AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth, AuthParameters: map[string]string{"USERNAME": "dee", "PASSWORD": "Passw0rd!"}}))
+	idc := claimsOf(t, *auth.AuthenticationResult.IdToken)
+	tr.add("sign-in", nil, fmt.Sprintf("ExpiresIn=%d id token lifetime=%v s", auth.AuthenticationResult.ExpiresIn, idc["exp"].(float64)-idc["iat"].(float64)))
+
+	up, err := e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: clientID, ClientName: aws.String("given"),
+		ExplicitAuthFlows: flows, AccessTokenValidity: aws.Int32(1), IdTokenValidity: aws.Int32(300), RefreshTokenValidity: 48,
+		TokenValidityUnits: &types.TokenValidityUnitsType{AccessToken: types.TimeUnitsTypeDays, IdToken: types.TimeUnitsTypeSeconds, RefreshToken: types.TimeUnitsTypeHours}})
+	show("days, seconds, hours: update", up.UserPoolClient, err)
+	up, err = e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: clientID, ClientName: aws.String("given"),
+		ExplicitAuthFlows: flows})
+	show("update without units or validities", up.UserPoolClient, err)
+	_, err = e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: clientID, ClientName: aws.String("given"),
+		AccessTokenValidity: aws.Int32(1), TokenValidityUnits: &types.TokenValidityUnitsType{AccessToken: "weeks"}})
+	show("unknown unit", nil, err)
+	tr.check("token_validity_units.golden")
+}
