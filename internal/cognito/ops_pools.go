@@ -99,7 +99,7 @@ type userPoolType struct {
 	Policies                    policiesType
 	LambdaConfig                lambdaConfigType
 	SchemaAttributes            []schemaAttributeType
-	AutoVerifiedAttributes      []string
+	AutoVerifiedAttributes      []string `json:",omitempty"`
 	AliasAttributes             []string `json:",omitempty"`
 	UsernameAttributes          []string `json:",omitempty"`
 	MfaConfiguration            string
@@ -142,7 +142,6 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
 			TemporaryPasswordValidityDays: &tmpDays}},
 		LambdaConfig:                lambdaConfigOf(p.Settings.Hooks),
-		AutoVerifiedAttributes:      []string{"email"},
 		MfaConfiguration:            p.Settings.MFA.Mode(),
 		EstimatedNumberOfUsers:      users,
 		AdminCreateUserConfig:       adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
@@ -153,6 +152,9 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		LastModifiedDate:            toEpoch(p.UpdatedAt),
 		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
 		UserPoolTags:                map[string]string{},
+	}
+	if !p.Settings.NoAutoVerify {
+		out.AutoVerifiedAttributes = []string{"email"}
 	}
 	if len(p.Settings.Tags) > 0 {
 		out.UserPoolTags = p.Settings.Tags
@@ -389,6 +391,7 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 			return identity.FieldError("AutoVerifiedAttributes", "Gatehouse verifies email only; %s is not supported.", safeOpName(a))
 		}
 	}
+	p.Settings.NoAutoVerify = len(in.AutoVerifiedAttributes) == 0 // left out: none, Cognito's default
 	for _, a := range in.UsernameAttributes {
 		if a != "email" {
 			return identity.FieldError("UsernameAttributes", "Gatehouse supports email as the username attribute only; %s is not supported.", safeOpName(a))
@@ -490,7 +493,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
-		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, MFA: p.Settings.MFA})
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA})
 	if err != nil {
 		return nil, err
 	}

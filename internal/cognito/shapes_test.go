@@ -190,3 +190,53 @@ func TestTokenValidityUnits(t *testing.T) {
 	show("unknown unit", nil, err)
 	tr.check("token_validity_units.golden")
 }
+
+// TestAutoVerifiedAttributes: a pool made by CreateUserPool without
+// AutoVerifiedAttributes (Cognito's default) sends no code at SignUp and
+// reports none; its users stay UNCONFIRMED until an admin confirms them.
+// UpdateUserPool with [email] turns codes on (testdata/auto_verify.golden).
+func TestAutoVerifiedAttributes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	tr := &transcript{t: t}
+	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("noverify")})
+	describe := func(name string) {
+		d := must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)}))
+		tr.add(name, nil, fmt.Sprintf("AutoVerifiedAttributes=%v", d.UserPool.AutoVerifiedAttributes))
+	}
+	emails := func() int {
+		ms, _, err := e.stack.With(t).Svc.ListEmails(ctx, poolID, "", 50, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ms)
+	}
+	signUp := func(name, username string) {
+		out, err := e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String(username), Password: aws.String("Passw0rd!"),
+			UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(username + "@example.com")}}})
+		ok := ""
+		if err == nil {
+			ok = fmt.Sprintf("confirmed=%t CodeDeliveryDetails=%t emails in the pool=%d", out.UserConfirmed, out.CodeDeliveryDetails != nil, emails())
+		}
+		tr.add(name, err, ok)
+	}
+	describe("created without: describe")
+	signUp("created without: sign-up", "eve")
+	_, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "eve", "PASSWORD": "Passw0rd!"}})
+	tr.add("created without: sign-in before confirmation", err, "")
+	_, err = e.public.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(clientID), Username: aws.String("eve")})
+	tr.add("created without: ResendConfirmationCode", err, "")
+	_, err = e.public.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(clientID), Username: aws.String("nobody")})
+	tr.add("created without: ResendConfirmationCode for nobody", err, "")
+	must[*cip.AdminConfirmSignUpOutput](t)(e.admin.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(poolID), Username: aws.String("eve")}))
+	tr.add("created without: sign-in after AdminConfirmSignUp", nil, "tokens="+fmt.Sprint(e.signIn(clientID, "eve", "Passw0rd!").AccessToken != nil))
+
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(poolID),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail}}))
+	describe("updated with [email]: describe")
+	signUp("updated with [email]: sign-up", "fay")
+	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(poolID)}))
+	describe("updated without: describe")
+	tr.check("auto_verify.golden")
+}
