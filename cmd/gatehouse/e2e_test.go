@@ -193,7 +193,7 @@ func TestServeDevEndToEnd(t *testing.T) {
 	}
 
 	// The dev sender "delivers" it: the job runner marks it sent.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a bound on a hang, not a speed limit
 	for {
 		r = do(t, "GET", base+"/dev/mailbox.json?to="+email, "", nil)
 		must(t, json.Unmarshal([]byte(r.body), &mailbox))
@@ -324,7 +324,7 @@ pools:
 
 	// Exactly one delivery: the job was leased to one node only. Wait for
 	// the outbox to say sent, then count what the SMTP server received.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a bound on a hang, not a speed limit
 	for {
 		emails, _, err := a.core.svc.ListEmails(context.Background(), cl.PoolID, "sent", 10, "")
 		must(t, err)
@@ -407,7 +407,7 @@ func TestCLIAgainstRunningDevServer(t *testing.T) {
 	c.ok("--dev", "users", "create", "--pool", "demo", "cli@example.com")
 	// The invitation queued by the CLI is delivered by the server's runner
 	// and shows up in its dev mailbox.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a bound on a hang, not a speed limit
 	for {
 		r := do(t, "GET", m.URL()+"/dev/mailbox.json?to=cli@example.com", "", nil)
 		if strings.Contains(r.body, `"temporary_passwords": [`+"\n") && strings.Contains(r.body, `"status": "sent"`) {

@@ -102,12 +102,15 @@ func (b *tab) text() string {
 	return v
 }
 
-// waitFor polls a JavaScript condition (no wall-clock threshold beyond
-// the test's overall context).
+// waitFor polls a JavaScript condition on a fully loaded page (no
+// wall-clock threshold beyond the test's overall context). The page must
+// have finished loading: an element seen while the document still parses
+// can be replaced before the next step finds it ("Could not find node with
+// given id" on a loaded machine).
 func (b *tab) waitFor(cond, what string) {
 	b.t.Helper()
 	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("(function(){try{return !!("+cond+")}catch(e){return false}})()"))
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("(function(){try{return document.readyState === \"complete\" && !!("+cond+")}catch(e){return false}})()"))
 		if err == nil && ok {
 			return
 		}

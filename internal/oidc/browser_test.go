@@ -180,7 +180,7 @@ func (b *ctab) waitPath(suffix string) {
 
 func (b *ctab) waitFor(pred, what string) {
 	b.t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) { // a bound on a hang, not a speed limit
 		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](pred)); err == nil && ok {
 			return
 		}

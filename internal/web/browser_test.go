@@ -142,7 +142,7 @@ func (tb *tab) waitPath(pathSuffix string) {
 func (tb *tab) waitFor(pred string) {
 	tb.t.Helper()
 	var err error
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) { // a bound on a hang, not a speed limit
 		var ok bool
 		if ok, err = chromedp.Run(tb.ctx, chromedp.Evaluate[bool](pred)); err == nil && ok {
 			return

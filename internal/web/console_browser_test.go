@@ -65,7 +65,7 @@ func (tb *ctab) waitPath(suffix string) {
 func (tb *ctab) waitFor(pred string) {
 	tb.t.Helper()
 	var err error
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) { // a bound on a hang, not a speed limit
 		var ok bool
 		if ok, err = chromedp.Run(tb.ctx, chromedp.Evaluate[bool](pred)); err == nil && ok {
 			return
