@@ -45,7 +45,9 @@ func (s *Service) activateUser(ctx context.Context, q store.Querier, p *identity
 	if company != nil {
 		setCompanyAttr(p, u, company.Name)
 	}
-	u.UpdatedAt = s.now()
+	if reason != "admin_create" { // made in this transaction: last modified when created, as Cognito answers
+		u.UpdatedAt = s.now()
+	}
 	if err := q.UpdateUser(ctx, u, uniqueEmailFor(p, u)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return errAliasExists

@@ -98,17 +98,24 @@ func (s *Service) newPasswordChallenge(ctx context.Context, p *identity.Pool, cl
 			attrs[k] = v
 		}
 	}
+	// As Cognito sends it: no sub, email_verified only once true (an
+	// address nobody verified has no such attribute on Cognito), and each
+	// required attribute still missing with a blank value.
+	delete(attrs, "sub")
 	if u.Email != "" {
 		attrs["email"] = u.Email
-		attrs["email_verified"] = strconv.FormatBool(u.EmailVerified)
-	}
-	attrJSON, _ := json.Marshal(attrs)
-	var required []string
-	for _, d := range p.Schema {
-		if d.Required && u.Attributes[d.Name] == "" {
-			required = append(required, "userAttributes."+d.Name)
+		if u.EmailVerified {
+			attrs["email_verified"] = "true"
 		}
 	}
+	var required []string
+	for _, d := range p.Schema {
+		if d.Required && u.Attributes[d.Name] == "" && (d.Name != "email" || u.Email == "") {
+			required = append(required, "userAttributes."+d.Name)
+			attrs[d.Name] = ""
+		}
+	}
+	attrJSON, _ := json.Marshal(attrs)
 	sort.Strings(required)
 	if required == nil {
 		required = []string{}

@@ -92,6 +92,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		UpdatedAt:                  now,
 	}
 	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
+	p.Settings.NoAutoVerify = in.NoAutoVerify
 	if err := validMFA(in.MFA); err != nil {
 		return nil, err
 	}

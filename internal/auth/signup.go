@@ -119,8 +119,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 		var err error
 		// A user without an email (a plain-username pool whose schema does
 		// not require one) gets no code: an admin confirms the account, as
-		// in a Cognito pool with no verification channel for the user.
-		if !autoConfirm && u.Email != "" {
+		// in a Cognito pool with no verification channel for the user; nor
+		// does anyone in a pool without auto-verification (NoAutoVerify).
+		if !autoConfirm && u.Email != "" && !p.Settings.NoAutoVerify {
 			if cd, err = s.sendCode(ctx, q, p, u, identity.PurposeSignUp); err != nil {
 				return err
 			}
@@ -189,6 +190,9 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c Client, username
 	}
 	if err := s.checkIssueIP(p, meta); err != nil {
 		return nil, err
+	}
+	if p.Settings.NoAutoVerify { // the pool's setting, the same answer for every username
+		return nil, identity.FieldError("username", "Cannot resend codes. Auto verification not turned on.")
 	}
 	u, err := s.findUser(ctx, s.cfg.Store, p, username)
 	if errors.Is(err, errUserNotFound) {

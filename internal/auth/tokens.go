@@ -130,6 +130,12 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if err != nil {
 		return nil, err
 	}
+	// Cognito's event_id: one UUID per authentication event (a sign-in
+	// or a refresh), the same in the ID and access token issued together.
+	eventID, err := s.newSub()
+	if err != nil {
+		return nil, err
+	}
 
 	// ID token: readable attributes first, so that no attribute can
 	// override a reserved claim set after them.
@@ -160,6 +166,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	id["iat"] = iat
 	id["jti"] = idJTI
 	id["origin_jti"] = g.originJTI
+	id["event_id"] = eventID
 	// OpenID sign-ins (an authorization code with scope openid, and its
 	// refreshes) carry what relying parties check beyond Cognito's claims:
 	// azp (OIDC Core §2), the party the token was issued to; sid (Front-
@@ -203,6 +210,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		"exp":        g.now.Add(accessTTL).Unix(),
 		"iat":        iat,
 		"origin_jti": g.originJTI,
+		"event_id":   eventID,
 		"jti":        accessJTI,
 		"client_id":  cl.ID,
 		"username":   cognitoUsername(p, u),

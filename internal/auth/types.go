@@ -201,6 +201,8 @@ type CreatePoolInput struct {
 	// once, unverified (identity.UserAttributeUpdateSettings; Cognito's
 	// CreateUserPool default). False: it is pending until confirmed.
 	EmailUpdateWithoutVerification bool
+	// NoAutoVerify: sign-up sends no code (identity.PoolSettings.NoAutoVerify).
+	NoAutoVerify bool
 	// MFA is the pool's second-factor policy (mfa.go).
 	MFA identity.MFASettings
 	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).

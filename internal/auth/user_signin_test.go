@@ -74,7 +74,7 @@ func TestSignInTokenClaims(t *testing.T) {
 	id := claimsOf(t, toks.IDToken)
 	// amr (docs/mfa.md) is Gatehouse's addition to Cognito's claims.
 	wantID := []string{"amr", "aud", "auth_time", "cognito:groups", "cognito:username", "custom:company_name", "email",
-		"email_verified", "exp", "iat", "iss", "jti", "name", "origin_jti", "sub", "token_use"}
+		"email_verified", "event_id", "exp", "iat", "iss", "jti", "name", "origin_jti", "sub", "token_use"}
 	if got := keys(id); !equalStrings(got, wantID) {
 		t.Fatalf("ID token claims = %v, want %v", got, wantID)
 	}
@@ -93,7 +93,7 @@ func TestSignInTokenClaims(t *testing.T) {
 	}
 
 	acc := claimsOf(t, toks.AccessToken)
-	wantAcc := []string{"amr", "auth_time", "client_id", "cognito:groups", "exp", "iat", "iss", "jti", "origin_jti", "scope", "sub", "token_use", "username"}
+	wantAcc := []string{"amr", "auth_time", "client_id", "cognito:groups", "event_id", "exp", "iat", "iss", "jti", "origin_jti", "scope", "sub", "token_use", "username"}
 	if got := keys(acc); !equalStrings(got, wantAcc) {
 		t.Fatalf("access token claims = %v, want %v", got, wantAcc)
 	}

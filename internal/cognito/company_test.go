@@ -158,7 +158,8 @@ func TestPendingEmailThroughCognito(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	p := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("keep"),
-		UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypeEmail},
+		UsernameAttributes:     []types.UsernameAttributeType{types.UsernameAttributeTypeEmail},
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
 		UserAttributeUpdateSettings: &types.UserAttributeUpdateSettingsType{
 			AttributesRequireVerificationBeforeUpdate: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail}}}))
 	if a := p.UserPool.UserAttributeUpdateSettings; a == nil || len(a.AttributesRequireVerificationBeforeUpdate) != 1 {

@@ -99,7 +99,7 @@ type userPoolType struct {
 	Policies                    policiesType
 	LambdaConfig                lambdaConfigType
 	SchemaAttributes            []schemaAttributeType
-	AutoVerifiedAttributes      []string
+	AutoVerifiedAttributes      []string `json:",omitempty"`
 	AliasAttributes             []string `json:",omitempty"`
 	UsernameAttributes          []string `json:",omitempty"`
 	MfaConfiguration            string
@@ -142,7 +142,6 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 			RequireLowercase: pp.RequireLowercase, RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
 			TemporaryPasswordValidityDays: &tmpDays}},
 		LambdaConfig:                lambdaConfigOf(p.Settings.Hooks),
-		AutoVerifiedAttributes:      []string{"email"},
 		MfaConfiguration:            p.Settings.MFA.Mode(),
 		EstimatedNumberOfUsers:      users,
 		AdminCreateUserConfig:       adminCreateUserConfigType{AllowAdminCreateUserOnly: p.AdminCreateUserOnly, UnusedAccountValidityDays: &tmpDays},
@@ -153,6 +152,9 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		LastModifiedDate:            toEpoch(p.UpdatedAt),
 		UserAttributeUpdateSettings: userAttributeUpdateSettingsType{AttributesRequireVerificationBeforeUpdate: []string{}},
 		UserPoolTags:                map[string]string{},
+	}
+	if !p.Settings.NoAutoVerify {
+		out.AutoVerifiedAttributes = []string{"email"}
 	}
 	if len(p.Settings.Tags) > 0 {
 		out.UserPoolTags = p.Settings.Tags
@@ -389,6 +391,7 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 			return identity.FieldError("AutoVerifiedAttributes", "Gatehouse verifies email only; %s is not supported.", safeOpName(a))
 		}
 	}
+	p.Settings.NoAutoVerify = len(in.AutoVerifiedAttributes) == 0 // left out: none, Cognito's default
 	for _, a := range in.UsernameAttributes {
 		if a != "email" {
 			return identity.FieldError("UsernameAttributes", "Gatehouse supports email as the username attribute only; %s is not supported.", safeOpName(a))
@@ -490,7 +493,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
-		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, MFA: p.Settings.MFA})
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA})
 	if err != nil {
 		return nil, err
 	}
@@ -678,6 +681,15 @@ func validity(field string, n int, unit, def string) (time.Duration, error) {
 	return time.Duration(n) * d, nil
 }
 
+// inUnit expresses d in unit (a TokenValidityUnits name) when d is a
+// whole number of it, else in def (whose caller made sure d is whole).
+func inUnit(d time.Duration, unit, def string) (int, string) {
+	if u, ok := unitDur[unit]; ok && d%u == 0 {
+		return int(d / u), unit
+	}
+	return int(d / unitDur[def]), def
+}
+
 // legacyFlows maps Cognito's legacy ExplicitAuthFlows names to ALLOW_*.
 var legacyFlows = map[string]string{
 	"ADMIN_NO_SRP_AUTH":     identity.FlowAdminUserPassword,
@@ -702,6 +714,10 @@ func (in *clientSettingsInput) apply(cl *identity.AppClient) error {
 	}
 	if cl.Tokens.Refresh, err = validity("RefreshTokenValidity", in.RefreshTokenValidity, units.RefreshToken, "days"); err != nil {
 		return err
+	}
+	cl.Tokens.Units = nil
+	if in.TokenValidityUnits != nil { // kept to answer in them (Cognito does)
+		cl.Tokens.Units = &identity.TokenUnits{ID: units.IdToken, Access: units.AccessToken, Refresh: units.RefreshToken}
 	}
 	for _, idp := range in.SupportedIdentityProviders {
 		if idp != "COGNITO" {
@@ -737,16 +753,24 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 	access := lt(cl.Tokens.Access, p.Tokens.Access, time.Hour)
 	id := lt(cl.Tokens.ID, p.Tokens.ID, time.Hour)
 	refresh := lt(cl.Tokens.Refresh, p.Tokens.Refresh, 30*24*time.Hour)
-	// Lifetimes are stored as durations, not in the units they were given:
-	// ID and access tokens are shown in minutes, refresh tokens in days
-	// when whole (Cognito's defaults: 60 minutes, 60 minutes, 30 days).
-	refreshUnit, refreshUnitName := time.Minute, "minutes"
+	// Each lifetime is answered in the unit its TokenValidityUnits gave
+	// (when it is a whole number of them); else ID and access tokens in
+	// minutes and refresh tokens in days, hours or minutes, whichever is
+	// whole (Cognito's defaults: 60 minutes, 60 minutes, 30 days).
+	var given identity.TokenUnits
+	if cl.Tokens.Units != nil {
+		given = *cl.Tokens.Units
+	}
+	refreshDefault := "minutes"
 	switch {
 	case refresh%(24*time.Hour) == 0:
-		refreshUnit, refreshUnitName = 24*time.Hour, "days"
+		refreshDefault = "days"
 	case refresh%time.Hour == 0:
-		refreshUnit, refreshUnitName = time.Hour, "hours"
+		refreshDefault = "hours"
 	}
+	accessN, accessUnit := inUnit(access, given.Access, "minutes")
+	idN, idUnit := inUnit(id, given.ID, "minutes")
+	refreshN, refreshUnit := inUnit(refresh, given.Refresh, refreshDefault)
 	pue := "LEGACY"
 	if p.PreventUserExistenceErrors {
 		pue = "ENABLED"
@@ -754,9 +778,9 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 	return userPoolClientType{
 		UserPoolId: cl.PoolID, ClientName: cl.Name, ClientId: cl.ID, ClientSecret: secret,
 		CreationDate: toEpoch(cl.CreatedAt), LastModifiedDate: toEpoch(cl.UpdatedAt),
-		AccessTokenValidity: int(access / time.Minute), IdTokenValidity: int(id / time.Minute),
-		RefreshTokenValidity: int(refresh / refreshUnit), TokenValidityUnits: tokenValidityUnits{AccessToken: "minutes", IdToken: "minutes", RefreshToken: refreshUnitName},
-		ReadAttributes: cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
+		AccessTokenValidity: accessN, IdTokenValidity: idN, RefreshTokenValidity: refreshN,
+		TokenValidityUnits: tokenValidityUnits{AccessToken: accessUnit, IdToken: idUnit, RefreshToken: refreshUnit},
+		ReadAttributes:     cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
 		ExplicitAuthFlows: cl.AuthFlows, SupportedIdentityProviders: []string{"COGNITO"},
 		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs,
 		AllowedOAuthFlows: cl.OAuthFlows, AllowedOAuthScopes: cl.OAuthScopes,

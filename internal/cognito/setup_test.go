@@ -161,8 +161,9 @@ func must[T any](t testing.TB) func(v T, err error) T {
 func (e *env) newPool(name string) (poolID, clientID string) {
 	e.t.Helper()
 	p, err := e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{
-		PoolName:           aws.String(name),
-		UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypeEmail},
+		PoolName:               aws.String(name),
+		UsernameAttributes:     []types.UsernameAttributeType{types.UsernameAttributeTypeEmail},
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
 		Schema: []types.SchemaAttributeType{
 			{Name: aws.String("email"), Required: aws.Bool(true), Mutable: aws.Bool(true), AttributeDataType: types.AttributeDataTypeString},
 			{Name: aws.String("company_name"), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true)},

@@ -70,7 +70,8 @@ func TestSRPAndSecretHash(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	pool := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("srp"),
-		UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypeEmail}}))
+		UsernameAttributes:     []types.UsernameAttributeType{types.UsernameAttributeTypeEmail},
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail}}))
 	poolID := *pool.UserPool.Id
 	// No ExplicitAuthFlows: Cognito's default, SRP + refresh.
 	pub := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientName: aws.String("spa")}))

@@ -22,6 +22,11 @@ type PoolSettings struct {
 	// Tags are the pool's resource tags (Cognito's UserPoolTags,
 	// TagResource): labels for the operator, with no effect on behaviour.
 	Tags map[string]string `json:"tags,omitempty"`
+	// NoAutoVerify: a pool made or updated through the Cognito API without
+	// AutoVerifiedAttributes sends no code at sign-up (the user stays
+	// UNCONFIRMED until an admin confirms it), as Cognito does. False (every
+	// other pool): sign-up emails a code.
+	NoAutoVerify bool `json:"no_auto_verify,omitempty"`
 	// UserPoolDomain is the Cognito API's domain of the pool
 	// (CreateUserPoolDomain): a prefix, whose host <prefix>.<suffix> is
 	// in Pool.Domains, and a custom domain (itself in Pool.Domains) with

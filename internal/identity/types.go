@@ -135,6 +135,18 @@ type TokenLifetimes struct {
 	ID      time.Duration `json:"id"`
 	Access  time.Duration `json:"access"`
 	Refresh time.Duration `json:"refresh"`
+	// Units are the units a Cognito client's lifetimes were given in
+	// (TokenValidityUnits), so that the Cognito API answers in them; nil
+	// for lifetimes set any other way. Presentation only.
+	Units *TokenUnits `json:"units,omitempty"`
+}
+
+// TokenUnits are Cognito's TokenValidityUnits: "seconds", "minutes",
+// "hours" or "days" per token ("" : not given).
+type TokenUnits struct {
+	ID      string `json:"id,omitempty"`
+	Access  string `json:"access,omitempty"`
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // Auth flows an app client may allow (Cognito's ExplicitAuthFlows names).
