@@ -34,7 +34,9 @@ func statusFor(code identity.Code) (status int, ok bool) {
 	switch code {
 	case identity.CodeInvalidParameter, identity.CodeInvalidPassword,
 		identity.CodeCodeMismatch, identity.CodeExpiredCode, identity.CodeEnableSoftwareTokenMFA,
-		identity.CodeUserLambdaValidation, identity.CodeInvalidUserPoolConfig:
+		identity.CodeUserLambdaValidation, identity.CodeInvalidUserPoolConfig,
+		identity.CodeWebAuthnChallengeNotFound, identity.CodeWebAuthnOriginNotAllowed,
+		identity.CodeWebAuthnRelyingPartyMismatch, identity.CodeWebAuthnCredentialNotSupported:
 		return http.StatusBadRequest, true
 	case identity.CodeNotAuthorized, identity.CodeInvalidToken, identity.CodeUnauthenticated:
 		return http.StatusUnauthorized, true

@@ -157,6 +157,8 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	case ChallengeNewPasswordRequired:
 	case ChallengePasswordVerifier:
 		return s.passwordVerifier(ctx, p, cl, in)
+	case ChallengeSelect, ChallengeWebAuthn:
+		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
 	case ChallengeSoftwareTokenMFA, ChallengeEmailOTP, ChallengeSelectMFAType, ChallengeMFASetup:
 		return s.respondMFA(ctx, p, cl, in) // mfa.go
 	case "":
@@ -174,28 +176,41 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	return s.newPassword(ctx, p, cl, u, in)
 }
 
+// verifyChallengeToken checks in.Session only as a token: signed by the
+// pool, a challenge session of client cl for challenge in.ChallengeName, not
+// expired, with a sub. It does not load the user: USER_AUTH's
+// SELECT_CHALLENGE sessions of unknown users carry a random sub
+// (userauth.go).
+func (s *Service) verifyChallengeToken(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, error) {
+	if in.Session == "" {
+		return nil, identity.FieldError("session", "A session is required.")
+	}
+	if len(in.Session) > maxSessionLen {
+		return nil, errInvalidSession
+	}
+	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	if err != nil {
+		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			return nil, errInvalidSession
+		}
+		return nil, err
+	}
+	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
+		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
+		return nil, errInvalidSession
+	}
+	return claims, nil
+}
+
 // verifyChallengeSession checks in.Session: signed by the pool, a
 // challenge session of client cl for challenge in.ChallengeName, not
 // expired, its user still there with the password it had (so a password
 // change ends it), and USERNAME, if given, naming that user. It returns the
 // session's claims and the user.
 func (s *Service) verifyChallengeSession(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in RespondInput) (map[string]any, *identity.User, error) {
-	if in.Session == "" {
-		return nil, nil, identity.FieldError("session", "A session is required.")
-	}
-	if len(in.Session) > maxSessionLen {
-		return nil, nil, errInvalidSession
-	}
-	claims, err := s.cfg.Tokens.Verify(ctx, p, in.Session, s.Issuer(p))
+	claims, err := s.verifyChallengeToken(ctx, p, cl, in)
 	if err != nil {
-		if identity.ErrorCode(err) == identity.CodeInvalidToken {
-			return nil, nil, errInvalidSession
-		}
 		return nil, nil, err
-	}
-	if strClaim(claims, "token_use") != challengeTokenUse || !audienceIs(claims, cl.ID) ||
-		strClaim(claims, "challenge_name") != in.ChallengeName || strClaim(claims, "sub") == "" {
-		return nil, nil, errInvalidSession
 	}
 	u, err := s.cfg.Store.GetUser(ctx, p.ID, strClaim(claims, "sub"))
 	if errors.Is(err, store.ErrNotFound) {

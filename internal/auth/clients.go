@@ -283,7 +283,7 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 	if !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxClientNameLen || strings.IndexFunc(c.Name, unicode.IsControl) >= 0 {
 		return identity.FieldError("name", "The client name must be 1 to %d printable characters.", MaxClientNameLen)
 	}
-	allowed := []string{identity.FlowUserPassword, identity.FlowUserSRP, identity.FlowRefreshToken, identity.FlowAdminUserPassword, identity.FlowCustomAuth}
+	allowed := []string{identity.FlowUserPassword, identity.FlowUserSRP, identity.FlowRefreshToken, identity.FlowAdminUserPassword, identity.FlowCustomAuth, identity.FlowUserAuth}
 	if err := checkSet("auth_flows", c.AuthFlows, func(f string) bool { return contains(allowed, f) },
 		"Unknown auth flow %q; allowed: "+strings.Join(allowed, ", ")+"."); err != nil {
 		return err

@@ -79,6 +79,11 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 			return nil, err
 		}
 		return s.srpAuth(ctx, p, cl, in)
+	case AuthUserAuth:
+		if err := flowAllowed(cl, in.Flow, identity.FlowUserAuth); err != nil {
+			return nil, err
+		}
+		return s.userAuth(ctx, p, cl, in) // userauth.go
 	case "":
 		return nil, identity.FieldError("auth_flow", "An auth flow is required.")
 	default:

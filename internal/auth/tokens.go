@@ -81,8 +81,9 @@ type tokenGrant struct {
 	// exactly it (refresh.go).
 	nonce string
 	scope string
-	// amr says how the user signed in (RFC 8176: pwd, otp, mfa, fed);
-	// it goes into both tokens and is kept with the refresh family.
+	// amr says how the user signed in (RFC 8176: pwd, otp, mfa, fed; hwk
+	// or swk for a passkey, passkeys.go); it goes into both tokens and is
+	// kept with the refresh family.
 	amr []string
 }
 
@@ -187,6 +188,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
+	}
+	if len(g.amr) > 0 {
+		id["amr"] = g.amr
 	}
 	// Cognito's identities claim for users with linked identities (federation.go).
 	idents, err := identitiesClaim(ctx, s.cfg.Store, u)

@@ -11,6 +11,13 @@ import (
 const (
 	ChallengeNewPasswordRequired = "NEW_PASSWORD_REQUIRED"
 	ChallengePasswordVerifier    = "PASSWORD_VERIFIER"
+	// The choice-based USER_AUTH flow (userauth.go): SELECT_CHALLENGE
+	// offers the first factors, answered with ANSWER = WEB_AUTHN, PASSWORD
+	// or PASSWORD_SRP; WEB_AUTHN asks for a passkey assertion.
+	ChallengeSelect      = "SELECT_CHALLENGE"
+	ChallengeWebAuthn    = "WEB_AUTHN"
+	ChallengePassword    = "PASSWORD"
+	ChallengePasswordSRP = "PASSWORD_SRP"
 )
 
 // Auth flow names accepted by InitiateAuth (Cognito's AuthFlow values).
@@ -21,6 +28,7 @@ const (
 	AuthRefreshToken      = "REFRESH_TOKEN_AUTH"
 	AuthRefreshTokenAlias = "REFRESH_TOKEN"
 	AuthUserSRP           = "USER_SRP_AUTH"
+	AuthUserAuth          = "USER_AUTH"
 )
 
 // Client identifies the calling app client. Secret is the raw client secret
@@ -125,6 +133,9 @@ type Challenge struct {
 type AuthResult struct {
 	Tokens    *Tokens
 	Challenge *Challenge
+	// AvailableChallenges lists the first factors the user may choose
+	// (USER_AUTH's SELECT_CHALLENGE).
+	AvailableChallenges []string
 }
 
 // RespondInput answers a challenge.

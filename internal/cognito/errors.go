@@ -105,6 +105,14 @@ func exceptionFor(err error) exception {
 		return bad("PreconditionNotMetException")
 	case identity.CodeUnauthenticated:
 		return bad("NotAuthorizedException")
+	case identity.CodeWebAuthnChallengeNotFound:
+		return bad("WebAuthnChallengeNotFoundException")
+	case identity.CodeWebAuthnOriginNotAllowed:
+		return bad("WebAuthnOriginNotAllowedException")
+	case identity.CodeWebAuthnRelyingPartyMismatch:
+		return bad("WebAuthnRelyingPartyMismatchException")
+	case identity.CodeWebAuthnCredentialNotSupported:
+		return bad("WebAuthnCredentialNotSupportedException")
 	case identity.CodePayloadTooLarge:
 		return exception{http.StatusRequestEntityTooLarge, "InvalidParameterException", ie.Message}
 	}

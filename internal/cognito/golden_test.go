@@ -28,6 +28,7 @@ var scenarios = []struct {
 	{"pools_clients", testPoolsAndClients},
 	{"users_groups", testUsersAndGroups},
 	{"federation_links", testFederationLinks},
+	{"passkeys", testPasskeys},
 	{"mfa", testMFA},
 	{"user_import", testUserImport},
 	{"identity_providers", testIdentityProviders},
@@ -111,6 +112,7 @@ var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
 	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>", "SecretCode": "<totp-secret>",
 	"JobId": "<job-id>", "PreSignedUrl": "<url>",
+	"challenge": "<challenge>", "id": "<id>", "CredentialId": "<credential-id>",
 }
 
 // unordered lists come back in the order of random ids.
@@ -163,7 +165,7 @@ func walk(key string, v any) any {
 		}
 		return x
 	case float64:
-		if strings.HasSuffix(key, "Date") {
+		if strings.HasSuffix(key, "Date") || key == "CreatedAt" {
 			return 0
 		}
 		return x

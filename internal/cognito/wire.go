@@ -56,6 +56,7 @@ type authenticationResult struct {
 // twins' output.
 type authOutput struct {
 	AuthenticationResult *authenticationResult `json:"AuthenticationResult,omitempty"`
+	AvailableChallenges  []string              `json:"AvailableChallenges,omitempty"`
 	ChallengeName        string                `json:"ChallengeName,omitempty"`
 	ChallengeParameters  map[string]string     `json:"ChallengeParameters"` // {} with tokens, as on AWS
 	Session              string                `json:"Session,omitempty"`
@@ -70,6 +71,7 @@ func toAuthOutput(res *auth.AuthResult) *authOutput {
 		out.AuthenticationResult = &authenticationResult{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn,
 			IdToken: t.IDToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType}
 	}
+	out.AvailableChallenges = res.AvailableChallenges
 	if ch := res.Challenge; ch != nil {
 		out.ChallengeName = ch.Name
 		out.Session = ch.Session

@@ -63,6 +63,15 @@ const (
 	// CodeSoftwareTokenMFANotFound: the user has no TOTP factor
 	// (Cognito's SoftwareTokenMFANotFoundException).
 	CodeSoftwareTokenMFANotFound Code = "software_token_mfa_not_found"
+	// Passkeys (WebAuthn): the ceremony's challenge is unknown, used or
+	// expired; the browser's origin is not one the pool allows; the
+	// credential was made for another relying party; the credential (its
+	// key type, or an authenticator that did not verify the user) is not
+	// accepted.
+	CodeWebAuthnChallengeNotFound      Code = "webauthn_challenge_not_found"      // WebAuthnChallengeNotFoundException
+	CodeWebAuthnOriginNotAllowed       Code = "webauthn_origin_not_allowed"       // WebAuthnOriginNotAllowedException
+	CodeWebAuthnRelyingPartyMismatch   Code = "webauthn_relying_party_mismatch"   // WebAuthnRelyingPartyMismatchException
+	CodeWebAuthnCredentialNotSupported Code = "webauthn_credential_not_supported" // WebAuthnCredentialNotSupportedException
 )
 
 // ErrUnavailable marks an error whose cause is that the database (or

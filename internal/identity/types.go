@@ -156,6 +156,7 @@ const (
 	FlowRefreshToken      = "ALLOW_REFRESH_TOKEN_AUTH"
 	FlowAdminUserPassword = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
 	FlowCustomAuth        = "ALLOW_CUSTOM_AUTH"
+	FlowUserAuth          = "ALLOW_USER_AUTH" // the choice-based USER_AUTH flow
 )
 
 // AppClient is an application allowed to use a pool.

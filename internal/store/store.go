@@ -288,6 +288,25 @@ type Querier interface {
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
 
+	// Passkeys (WebAuthn). InsertWebAuthnCredential: ErrConflict when the
+	// credential id is already registered in the pool, ErrNotFound when the
+	// user does not exist. ListWebAuthnCredentials returns a user's
+	// credentials oldest first. UseWebAuthnCredential moves the sign count
+	// from old to new and records the use, only while the stored count is
+	// still old (compare-and-set); it reports whether it did.
+	// DeleteWebAuthnCredential: ErrNotFound unless the user has it.
+	InsertWebAuthnCredential(ctx context.Context, c *identity.WebAuthnCredential) error
+	GetWebAuthnCredential(ctx context.Context, poolID, credentialID string) (*identity.WebAuthnCredential, error)
+	ListWebAuthnCredentials(ctx context.Context, poolID, sub string) ([]*identity.WebAuthnCredential, error)
+	UseWebAuthnCredential(ctx context.Context, poolID, credentialID string, oldCount, newCount uint32, now time.Time) (bool, error)
+	DeleteWebAuthnCredential(ctx context.Context, poolID, sub, credentialID string) error
+	// PutWebAuthnChallenge stores a ceremony's challenge (and prunes the
+	// expired ones); TakeWebAuthnChallenge deletes and returns the challenge
+	// with that hash if it has not expired at now: single use, so of two
+	// concurrent takes one gets ErrNotFound.
+	PutWebAuthnChallenge(ctx context.Context, c *identity.WebAuthnChallenge, now time.Time) error
+	TakeWebAuthnChallenge(ctx context.Context, hash string, now time.Time) (*identity.WebAuthnChallenge, error)
+
 	// OAuth 2.0 authorization codes (internal/oidc), stored hashed.
 	InsertOAuthCode(ctx context.Context, c *identity.OAuthCode) error
 	// GetOAuthCode returns the code with that hash, or ErrNotFound.

@@ -31,8 +31,15 @@ type consoleEnv struct {
 
 func consoleSetup(t *testing.T) *consoleEnv {
 	t.Helper()
+	return consoleSetupWith(t, setupOpts{})
+}
+
+// consoleSetupWith is consoleSetup with o (its rate burst is 1000).
+func consoleSetupWith(t *testing.T, o setupOpts) *consoleEnv {
+	t.Helper()
 	ctx := context.Background()
-	e := setup(t, setupOpts{rateBurst: 1000})
+	o.rateBurst = 1000
+	e := setup(t, o)
 	for _, u := range []string{"root@example.org", "carol@acme.example", "mallory@example.org"} {
 		confirmedUser(t, e, u)
 	}

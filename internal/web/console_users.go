@@ -113,6 +113,13 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 			return
 		}
 	}
+	var passkeys []*auth.Passkey
+	if c.role.PoolAdmin {
+		if passkeys, err = w.svc.AdminListPasskeys(c.ctx, c.pool.ID, u.Username); err != nil {
+			w.consoleError(rw, r, c, err)
+			return
+		}
+	}
 	var names map[string]string
 	if len(events) > 0 {
 		if names, err = w.svc.ConsoleNames(c.ctx, c.pool.ID, events); err != nil {
@@ -138,7 +145,19 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
 		"CompanyAction": c.path("users", u.Username, "company"), "CompanyAttr": companyAttr, "Company": u.Attributes[companyAttr],
+		"Passkeys": passkeys, "PasskeyAction": c.path("users", u.Username, "passkeys", "delete"),
 	})
+}
+
+// consoleUserPasskeyDelete is POST /{pool}/console/users/{username}/passkeys/delete
+// (pool admins): removes one passkey of the user.
+func (w *Web) consoleUserPasskeyDelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	name := r.PathValue("username")
+	if err := w.svc.AdminDeletePasskey(c.ctx, c.pool.ID, name, r.PostFormValue("id")); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", name), "passkey_removed")
 }
 
 // consoleUserCompany is POST /{pool}/console/users/{username}/company

@@ -167,6 +167,12 @@ func (w *Web) hostedPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, 
 		data["CSRF"] = csrf
 		data["Action"] = action
 	}
+	if page == "login" { // every sign-in page offers a passkey (hosted_passkeys.go)
+		if err := w.passkeyData(rw, r, h, data); err != nil {
+			w.errorPage(rw, r, err)
+			return
+		}
+	}
 	if rules, ok := data["Policy"].([]policyRule); ok {
 		if fields, ok := data["Fields"].([]*formField); ok {
 			for _, f := range fields {

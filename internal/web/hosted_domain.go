@@ -43,6 +43,12 @@ var barePaths = map[string]string{
 	"account":          "/account",
 	"signout":          "/signout",
 	"theme.css":        "/theme.css",
+
+	"passkey":                  "/passkey",
+	"passkey/options":          "/passkey/options",
+	"account/passkeys":         "/account/passkeys",
+	"account/passkeys/options": "/account/passkeys/options",
+	"account/passkeys/delete":  "/account/passkeys/delete",
 }
 
 // onDomain serves h on a bare path for the pool of the request's host,

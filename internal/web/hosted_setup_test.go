@@ -42,6 +42,7 @@ type env struct {
 
 type setupOpts struct {
 	rateBurst int
+	host      string // testenv.Options.Host
 }
 
 // setup wires a pool like article 000's: email usernames, approval by the
@@ -49,7 +50,7 @@ type setupOpts struct {
 // "Acme Corporation", approved by boss@acme.example.
 func setup(t *testing.T, o setupOpts) *env {
 	t.Helper()
-	s := testenv.New(t, testenv.Options{SMTP: true, Surfaces: testenv.API | testenv.Web, Web: web.Options{RateBurst: o.rateBurst},
+	s := testenv.New(t, testenv.Options{Host: o.host, SMTP: true, Surfaces: testenv.API | testenv.Web, Web: web.Options{RateBurst: o.rateBurst},
 		Pool: &auth.CreatePoolInput{Name: "Awesome Application", UsernameMode: identity.UsernameEmail,
 			PasswordPolicy: &identity.PasswordPolicy{MinimumLength: 12, RequireNumbers: true, RequireLowercase: true},
 			Schema:         []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}},

@@ -18,6 +18,9 @@ var notices = map[string]string{
 	"reset":     "notice.reset",
 	"signedout": "notice.signedout",
 	"approved":  "notice.approved",
+
+	"passkey_added":   "notice.passkey_added",
+	"passkey_removed": "notice.passkey_removed",
 }
 
 func noticeText(r *http.Request) string {
@@ -306,6 +309,11 @@ func (w *Web) accountShow(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, h.signInPath(h.action("account")), http.StatusFound)
 		return
 	}
+	w.accountPage(rw, r, h, s, http.StatusOK, nil)
+}
+
+// accountPage renders the account page of session s with errs.
+func (w *Web) accountPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, s *Session, status int, errs []formError) {
 	v, err := w.svc.AdminGetUser(r.Context(), h.pool.ID, s.Username)
 	if err != nil {
 		w.errorPage(rw, r, err)
@@ -316,8 +324,24 @@ func (w *Web) accountShow(rw http.ResponseWriter, r *http.Request) {
 	if company != "" {
 		attrs = append(attrs, kv{text["field.company"], company})
 	}
-	w.hostedPage(rw, r, h, http.StatusOK, "account", h.action("signout"), map[string]any{
-		"Email": v.User.Email, "Sub": v.User.Sub, "Groups": strings.Join(v.Groups, ", "), "Attrs": attrs})
+	passkeys, err := w.passkeyRows(r, h, s.Sub)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	forms := map[string]string{}
+	for _, page := range []string{"account/passkeys", "account/passkeys/options", "account/passkeys/delete"} {
+		tok, err := w.csrfTokenFor(rw, r, h.action(page))
+		if err != nil {
+			w.errorPage(rw, r, err)
+			return
+		}
+		forms[page] = h.action(page)
+		forms[page+"#csrf"] = tok
+	}
+	w.hostedPage(rw, r, h, status, "account", h.action("signout"), map[string]any{
+		"Email": v.User.Email, "Sub": v.User.Sub, "Groups": strings.Join(v.Groups, ", "), "Attrs": attrs,
+		"Passkeys": passkeys, "PasskeyForms": forms, "Errors": errs, "Notice": noticeText(r)})
 }
 
 type kv struct{ K, V string }

@@ -39,6 +39,11 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/signout", w.signoutShow},
 		{"POST /{pool}/signout", w.signoutPost},
 		{"GET /{pool}/theme.css", w.themeCSS},
+		{"POST /{pool}/passkey/options", w.passkeyOptions},
+		{"POST /{pool}/passkey", w.passkeySignIn},
+		{"POST /{pool}/account/passkeys/options", w.accountPasskeyOptions},
+		{"POST /{pool}/account/passkeys", w.accountPasskeyAdd},
+		{"POST /{pool}/account/passkeys/delete", w.accountPasskeyDelete},
 
 		// The same pages at Cognito's bare paths on a pool's own domain;
 		// the Host picks the pool, else 404 (hosted_domain.go).
@@ -61,6 +66,11 @@ func (w *Web) routes() []route {
 		{"GET /signout", w.onDomain(w.signoutShow)},
 		{"POST /signout", w.onDomain(w.signoutPost)},
 		{"GET /theme.css", w.onDomain(w.themeCSS)},
+		{"POST /passkey/options", w.onDomain(w.passkeyOptions)},
+		{"POST /passkey", w.onDomain(w.passkeySignIn)},
+		{"POST /account/passkeys/options", w.onDomain(w.accountPasskeyOptions)},
+		{"POST /account/passkeys", w.onDomain(w.accountPasskeyAdd)},
+		{"POST /account/passkeys/delete", w.onDomain(w.accountPasskeyDelete)},
 
 		// Federated sign-in (federation.go, docs/federation.md); the
 		// callback /{pool}/oauth2/idpresponse is mounted by internal/oidc.
@@ -80,6 +90,7 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDeleteShow)},
 		{"POST /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDelete)},
 		{"POST /{pool}/console/users/{username}/company", w.console(true, w.consoleUserCompany)},
+		{"POST /{pool}/console/users/{username}/passkeys/delete", w.console(true, w.consoleUserPasskeyDelete)},
 		{"GET /{pool}/console/companies", w.console(false, w.consoleCompanies)},
 		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
 		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},

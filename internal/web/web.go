@@ -77,9 +77,11 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "POST /{pool}/mfa", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
 	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/", "/{pool}/saml/",
+	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
-	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css"}
+	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
+	"POST /passkey", "POST /passkey/options", "POST /account/passkeys", "POST /account/passkeys/"}
 
 // New returns the pages handler (routes in routes.go).
 //

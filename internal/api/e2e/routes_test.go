@@ -440,6 +440,13 @@ func TestEveryRoute(t *testing.T) {
 	e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{
 		"client_id": conf.ID, "client_secret": regen.ClientSecret, "username": dave, "password": goodPassword,
 	})).json(t, &dt)
+	// Passkeys (TestPasskeysNative walks them with an authenticator).
+	e.must(200, e.do("GET", "/api/v1/me/passkeys", "Bearer "+dt.AccessToken, nil))
+	e.must(200, e.do("POST", "/api/v1/me/passkeys/options", "Bearer "+dt.AccessToken, nil))
+	e.must(400, e.do("POST", "/api/v1/me/passkeys", "Bearer "+dt.AccessToken, map[string]any{"credential": map[string]any{}}))
+	e.must(404, e.do("DELETE", "/api/v1/me/passkeys/nope", "Bearer "+dt.AccessToken, nil))
+	e.must(200, e.do("POST", "/api/v1/auth/passkey/options", "", map[string]any{"client_id": pub.ID}))
+	e.must(400, e.do("POST", "/api/v1/auth/passkey", "", map[string]any{"client_id": pub.ID, "credential": map[string]any{}}))
 	e.must(204, e.do("POST", "/api/v1/me/sign-out", "Bearer "+dt.AccessToken, nil))
 	e.must(401, e.do("POST", "/api/v1/auth/refresh", "", map[string]any{
 		"client_id": conf.ID, "client_secret": regen.ClientSecret, "refresh_token": dt.RefreshToken,

@@ -554,43 +554,47 @@ func (e PoolPatchSigningAlg) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAliasExists              ProblemCode = "alias_exists"
-	ProblemCodeApprovalPending          ProblemCode = "approval_pending"
-	ProblemCodeCodeDeliveryFailure      ProblemCode = "code_delivery_failure"
-	ProblemCodeCodeMismatch             ProblemCode = "code_mismatch"
-	ProblemCodeConflict                 ProblemCode = "conflict"
-	ProblemCodeEnableSoftwareTokenMfa   ProblemCode = "enable_software_token_mfa"
-	ProblemCodeExpiredCode              ProblemCode = "expired_code"
-	ProblemCodeForbidden                ProblemCode = "forbidden"
-	ProblemCodeGroupExists              ProblemCode = "group_exists"
-	ProblemCodeInsufficientScope        ProblemCode = "insufficient_scope"
-	ProblemCodeInternal                 ProblemCode = "internal"
-	ProblemCodeInvalidLambdaResponse    ProblemCode = "invalid_lambda_response"
-	ProblemCodeInvalidParameter         ProblemCode = "invalid_parameter"
-	ProblemCodeInvalidPassword          ProblemCode = "invalid_password"
-	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
-	ProblemCodeInvalidUserPoolConfig    ProblemCode = "invalid_user_pool_config"
-	ProblemCodeLimitExceeded            ProblemCode = "limit_exceeded"
-	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
-	ProblemCodeNotAuthorized            ProblemCode = "not_authorized"
-	ProblemCodePasswordAttemptsExceeded ProblemCode = "password_attempts_exceeded"
-	ProblemCodePasswordResetRequired    ProblemCode = "password_reset_required"
-	ProblemCodePayloadTooLarge          ProblemCode = "payload_too_large"
-	ProblemCodePreconditionNotMet       ProblemCode = "precondition_not_met"
-	ProblemCodeResourceNotFound         ProblemCode = "resource_not_found"
-	ProblemCodeSoftwareTokenMfaNotFound ProblemCode = "software_token_mfa_not_found"
-	ProblemCodeTooManyFailedAttempts    ProblemCode = "too_many_failed_attempts"
-	ProblemCodeTooManyRequests          ProblemCode = "too_many_requests"
-	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
-	ProblemCodeUnavailable              ProblemCode = "unavailable"
-	ProblemCodeUnexpectedLambda         ProblemCode = "unexpected_lambda"
-	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
-	ProblemCodeUnsupportedOperation     ProblemCode = "unsupported_operation"
-	ProblemCodeUserDisabled             ProblemCode = "user_disabled"
-	ProblemCodeUserLambdaValidation     ProblemCode = "user_lambda_validation"
-	ProblemCodeUserNotConfirmed         ProblemCode = "user_not_confirmed"
-	ProblemCodeUserNotFound             ProblemCode = "user_not_found"
-	ProblemCodeUsernameExists           ProblemCode = "username_exists"
+	ProblemCodeAliasExists                    ProblemCode = "alias_exists"
+	ProblemCodeApprovalPending                ProblemCode = "approval_pending"
+	ProblemCodeCodeDeliveryFailure            ProblemCode = "code_delivery_failure"
+	ProblemCodeCodeMismatch                   ProblemCode = "code_mismatch"
+	ProblemCodeConflict                       ProblemCode = "conflict"
+	ProblemCodeEnableSoftwareTokenMfa         ProblemCode = "enable_software_token_mfa"
+	ProblemCodeExpiredCode                    ProblemCode = "expired_code"
+	ProblemCodeForbidden                      ProblemCode = "forbidden"
+	ProblemCodeGroupExists                    ProblemCode = "group_exists"
+	ProblemCodeInsufficientScope              ProblemCode = "insufficient_scope"
+	ProblemCodeInternal                       ProblemCode = "internal"
+	ProblemCodeInvalidLambdaResponse          ProblemCode = "invalid_lambda_response"
+	ProblemCodeInvalidParameter               ProblemCode = "invalid_parameter"
+	ProblemCodeInvalidPassword                ProblemCode = "invalid_password"
+	ProblemCodeInvalidToken                   ProblemCode = "invalid_token"
+	ProblemCodeInvalidUserPoolConfig          ProblemCode = "invalid_user_pool_config"
+	ProblemCodeLimitExceeded                  ProblemCode = "limit_exceeded"
+	ProblemCodeMethodNotAllowed               ProblemCode = "method_not_allowed"
+	ProblemCodeNotAuthorized                  ProblemCode = "not_authorized"
+	ProblemCodePasswordAttemptsExceeded       ProblemCode = "password_attempts_exceeded"
+	ProblemCodePasswordResetRequired          ProblemCode = "password_reset_required"
+	ProblemCodePayloadTooLarge                ProblemCode = "payload_too_large"
+	ProblemCodePreconditionNotMet             ProblemCode = "precondition_not_met"
+	ProblemCodeResourceNotFound               ProblemCode = "resource_not_found"
+	ProblemCodeSoftwareTokenMfaNotFound       ProblemCode = "software_token_mfa_not_found"
+	ProblemCodeTooManyFailedAttempts          ProblemCode = "too_many_failed_attempts"
+	ProblemCodeTooManyRequests                ProblemCode = "too_many_requests"
+	ProblemCodeUnauthenticated                ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable                    ProblemCode = "unavailable"
+	ProblemCodeUnexpectedLambda               ProblemCode = "unexpected_lambda"
+	ProblemCodeUnsupportedMediaType           ProblemCode = "unsupported_media_type"
+	ProblemCodeUnsupportedOperation           ProblemCode = "unsupported_operation"
+	ProblemCodeUserDisabled                   ProblemCode = "user_disabled"
+	ProblemCodeUserLambdaValidation           ProblemCode = "user_lambda_validation"
+	ProblemCodeUserNotConfirmed               ProblemCode = "user_not_confirmed"
+	ProblemCodeUserNotFound                   ProblemCode = "user_not_found"
+	ProblemCodeUsernameExists                 ProblemCode = "username_exists"
+	ProblemCodeWebauthnChallengeNotFound      ProblemCode = "webauthn_challenge_not_found"
+	ProblemCodeWebauthnCredentialNotSupported ProblemCode = "webauthn_credential_not_supported"
+	ProblemCodeWebauthnOriginNotAllowed       ProblemCode = "webauthn_origin_not_allowed"
+	ProblemCodeWebauthnRelyingPartyMismatch   ProblemCode = "webauthn_relying_party_mismatch"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -669,6 +673,14 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUserNotFound:
 		return true
 	case ProblemCodeUsernameExists:
+		return true
+	case ProblemCodeWebauthnChallengeNotFound:
+		return true
+	case ProblemCodeWebauthnCredentialNotSupported:
+		return true
+	case ProblemCodeWebauthnOriginNotAllowed:
+		return true
+	case ProblemCodeWebauthnRelyingPartyMismatch:
 		return true
 	default:
 		return false
@@ -1177,6 +1189,13 @@ func (e GetUserMFA200JSONResponseBodyFactorsType) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AddPasskeyRequest defines model for AddPasskeyRequest.
+type AddPasskeyRequest struct {
+	// Credential RegistrationResponseJSON.
+	Credential map[string]interface{} `json:"credential"`
+	Name       *string                `json:"name,omitempty"`
 }
 
 // Approver A pool user (sub; a username is accepted on input) or a plain email address.
@@ -1840,6 +1859,43 @@ type NamesRequest struct {
 
 // NextToken Present only when more items exist; pass it as ?next_token=.
 type NextToken = string
+
+// Passkey defines model for Passkey.
+type Passkey struct {
+	Attachment *string    `json:"attachment,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Id         string     `json:"id"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Name       string     `json:"name"`
+	RpId       string     `json:"rp_id"`
+	Transports []string   `json:"transports"`
+}
+
+// PasskeyList defines model for PasskeyList.
+type PasskeyList struct {
+	Passkeys []Passkey `json:"passkeys"`
+}
+
+// PasskeyOptions defines model for PasskeyOptions.
+type PasskeyOptions struct {
+	// Options PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON.
+	Options map[string]interface{} `json:"options"`
+}
+
+// PasskeyOptionsRequest defines model for PasskeyOptionsRequest.
+type PasskeyOptionsRequest struct {
+	ClientId     *string `json:"client_id,omitempty"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+}
+
+// PasskeySignInRequest defines model for PasskeySignInRequest.
+type PasskeySignInRequest struct {
+	ClientId     *string `json:"client_id,omitempty"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// Credential AuthenticationResponseJSON.
+	Credential map[string]interface{} `json:"credential"`
+}
 
 // PasswordPolicy On create, absent fields take the defaults (NIST SP 800-63B-4); on PATCH, the current values.
 type PasswordPolicy struct {
@@ -2520,6 +2576,12 @@ type SetupTOTPDuringSignInJSONRequestBody = MFASetupRequest
 // VerifyTOTPDuringSignInJSONRequestBody defines body for VerifyTOTPDuringSignIn for application/json ContentType.
 type VerifyTOTPDuringSignInJSONRequestBody = MFASetupRequest
 
+// PasskeySignInJSONRequestBody defines body for PasskeySignIn for application/json ContentType.
+type PasskeySignInJSONRequestBody = PasskeySignInRequest
+
+// PasskeySignInOptionsJSONRequestBody defines body for PasskeySignInOptions for application/json ContentType.
+type PasskeySignInOptionsJSONRequestBody = PasskeyOptionsRequest
+
 // RefreshJSONRequestBody defines body for Refresh for application/json ContentType.
 type RefreshJSONRequestBody = RefreshRequest
 
@@ -2549,6 +2611,9 @@ type SetMyMFAPreferenceJSONRequestBody = MFAPreference
 
 // VerifyMyTOTPJSONRequestBody defines body for VerifyMyTOTP for application/json ContentType.
 type VerifyMyTOTPJSONRequestBody VerifyMyTOTPJSONBody
+
+// AddMyPasskeyJSONRequestBody defines body for AddMyPasskey for application/json ContentType.
+type AddMyPasskeyJSONRequestBody = AddPasskeyRequest
 
 // ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
 type ChangeMyPasswordJSONRequestBody = ChangePasswordRequest
@@ -2879,6 +2944,42 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
 	VerifyTOTPDuringSignIn(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PasskeySignInWithBody Finish a passwordless sign-in with the authenticator's answer
+	//
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+	PasskeySignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PasskeySignIn Finish a passwordless sign-in with the authenticator's answer
+	//
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+	PasskeySignIn(ctx context.Context, body PasskeySignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PasskeySignInOptionsWithBody Start a passwordless sign-in with a passkey
+	//
+	// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+	PasskeySignInOptionsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PasskeySignInOptions Start a passwordless sign-in with a passkey
+	//
+	// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+	PasskeySignInOptions(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RefreshWithBody Refresh tokens (rotation)
 	//
 	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
@@ -3146,6 +3247,45 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
 	VerifyMyTOTP(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyPasskeys List the caller's passkeys
+	//
+	// The caller's passkeys, oldest first, with the relying party id each was made for and when it was last used.
+	//
+	// Corresponds with GET /api/v1/me/passkeys (the `ListMyPasskeys` operationId).
+	ListMyPasskeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddMyPasskeyWithBody Store a new passkey from the authenticator's answer to the registration options
+	//
+	// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+	AddMyPasskeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddMyPasskey Store a new passkey from the authenticator's answer to the registration options
+	//
+	// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+	AddMyPasskey(ctx context.Context, body AddMyPasskeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MyPasskeyOptions Start enrolling a passkey
+	//
+	// Answers the PublicKeyCredentialCreationOptions (JSON): a resident key with user verification, for the pool's base URL origin, excluding the caller's passkeys. 429 limit_exceeded at 20 passkeys.
+	//
+	// Corresponds with POST /api/v1/me/passkeys/options (the `MyPasskeyOptions` operationId).
+	MyPasskeyOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteMyPasskey Remove one of the caller's passkeys
+	//
+	// Needs a sign-in at most 10 minutes old (the access token's auth_time): else 401 not_authorized "Sign in again to remove a passkey.". 404 resource_not_found when the caller has no passkey with that id (another user's included).
+	//
+	// Corresponds with DELETE /api/v1/me/passkeys/{id} (the `DeleteMyPasskey` operationId).
+	DeleteMyPasskey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ChangeMyPasswordWithBody Change the caller's password
 	//
@@ -4203,6 +4343,82 @@ func (c *APIClient) VerifyTOTPDuringSignIn(ctx context.Context, body VerifyTOTPD
 	return c.Client.Do(req)
 }
 
+// PasskeySignInWithBody Finish a passwordless sign-in with the authenticator's answer
+//
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+func (c *APIClient) PasskeySignInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPasskeySignInRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PasskeySignIn Finish a passwordless sign-in with the authenticator's answer
+//
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+func (c *APIClient) PasskeySignIn(ctx context.Context, body PasskeySignInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPasskeySignInRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PasskeySignInOptionsWithBody Start a passwordless sign-in with a passkey
+//
+// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+func (c *APIClient) PasskeySignInOptionsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPasskeySignInOptionsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PasskeySignInOptions Start a passwordless sign-in with a passkey
+//
+// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+func (c *APIClient) PasskeySignInOptions(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPasskeySignInOptionsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RefreshWithBody Refresh tokens (rotation)
 //
 // Exchanges a refresh token for new tokens, including a new refresh token (rotation).
@@ -4781,6 +4997,95 @@ func (c *APIClient) VerifyMyTOTPWithBody(ctx context.Context, contentType string
 // Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
 func (c *APIClient) VerifyMyTOTP(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyMyTOTPRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyPasskeys List the caller's passkeys
+//
+// The caller's passkeys, oldest first, with the relying party id each was made for and when it was last used.
+//
+// Corresponds with GET /api/v1/me/passkeys (the `ListMyPasskeys` operationId).
+func (c *APIClient) ListMyPasskeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyPasskeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddMyPasskeyWithBody Store a new passkey from the authenticator's answer to the registration options
+//
+// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+func (c *APIClient) AddMyPasskeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddMyPasskeyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddMyPasskey Store a new passkey from the authenticator's answer to the registration options
+//
+// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+func (c *APIClient) AddMyPasskey(ctx context.Context, body AddMyPasskeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddMyPasskeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MyPasskeyOptions Start enrolling a passkey
+//
+// Answers the PublicKeyCredentialCreationOptions (JSON): a resident key with user verification, for the pool's base URL origin, excluding the caller's passkeys. 429 limit_exceeded at 20 passkeys.
+//
+// Corresponds with POST /api/v1/me/passkeys/options (the `MyPasskeyOptions` operationId).
+func (c *APIClient) MyPasskeyOptions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMyPasskeyOptionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteMyPasskey Remove one of the caller's passkeys
+//
+// Needs a sign-in at most 10 minutes old (the access token's auth_time): else 401 not_authorized "Sign in again to remove a passkey.". 404 resource_not_found when the caller has no passkey with that id (another user's included).
+//
+// Corresponds with DELETE /api/v1/me/passkeys/{id} (the `DeleteMyPasskey` operationId).
+func (c *APIClient) DeleteMyPasskey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMyPasskeyRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -6898,6 +7203,86 @@ func NewVerifyTOTPDuringSignInRequestWithBody(server string, contentType string,
 	return req, nil
 }
 
+// NewPasskeySignInRequest calls the generic PasskeySignIn builder with application/json body
+func NewPasskeySignInRequest(server string, body PasskeySignInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPasskeySignInRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPasskeySignInRequestWithBody constructs an http.Request for the PasskeySignIn method, with any body, and a specified content type
+func NewPasskeySignInRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/passkey")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPasskeySignInOptionsRequest calls the generic PasskeySignInOptions builder with application/json body
+func NewPasskeySignInOptionsRequest(server string, body PasskeySignInOptionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPasskeySignInOptionsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPasskeySignInOptionsRequestWithBody constructs an http.Request for the PasskeySignInOptions method, with any body, and a specified content type
+func NewPasskeySignInOptionsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/passkey/options")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewRefreshRequest calls the generic Refresh builder with application/json body
 func NewRefreshRequest(server string, body RefreshJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7716,6 +8101,134 @@ func NewVerifyMyTOTPRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMyPasskeysRequest constructs an http.Request for the ListMyPasskeys method
+func NewListMyPasskeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/passkeys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddMyPasskeyRequest calls the generic AddMyPasskey builder with application/json body
+func NewAddMyPasskeyRequest(server string, body AddMyPasskeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddMyPasskeyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAddMyPasskeyRequestWithBody constructs an http.Request for the AddMyPasskey method, with any body, and a specified content type
+func NewAddMyPasskeyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/passkeys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMyPasskeyOptionsRequest constructs an http.Request for the MyPasskeyOptions method
+func NewMyPasskeyOptionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/passkeys/options")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteMyPasskeyRequest constructs an http.Request for the DeleteMyPasskey method
+func NewDeleteMyPasskeyRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/passkeys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -11770,6 +12283,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/mfa/totp/verify (the `VerifyTOTPDuringSignIn` operationId).
 	VerifyTOTPDuringSignInWithResponse(ctx context.Context, body VerifyTOTPDuringSignInJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyTOTPDuringSignInResponse, error)
 
+	// PasskeySignInWithBodyWithResponse Finish a passwordless sign-in with the authenticator's answer
+	//
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+	PasskeySignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PasskeySignInResponse, error)
+
+	// PasskeySignInWithResponse Finish a passwordless sign-in with the authenticator's answer
+	//
+	// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+	PasskeySignInWithResponse(ctx context.Context, body PasskeySignInJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInResponse, error)
+
+	// PasskeySignInOptionsWithBodyWithResponse Start a passwordless sign-in with a passkey
+	//
+	// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+	PasskeySignInOptionsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error)
+
+	// PasskeySignInOptionsWithResponse Start a passwordless sign-in with a passkey
+	//
+	// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+	PasskeySignInOptionsWithResponse(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error)
+
 	// RefreshWithBodyWithResponse Refresh tokens (rotation)
 	//
 	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
@@ -12061,6 +12610,51 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/me/mfa/totp/verify (the `VerifyMyTOTP` operationId).
 	VerifyMyTOTPWithResponse(ctx context.Context, body VerifyMyTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyMyTOTPResponse, error)
+
+	// ListMyPasskeysWithResponse List the caller's passkeys
+	//
+	// The caller's passkeys, oldest first, with the relying party id each was made for and when it was last used.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/passkeys (the `ListMyPasskeys` operationId).
+	ListMyPasskeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyPasskeysResponse, error)
+
+	// AddMyPasskeyWithBodyWithResponse Store a new passkey from the authenticator's answer to the registration options
+	//
+	// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+	AddMyPasskeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddMyPasskeyResponse, error)
+
+	// AddMyPasskeyWithResponse Store a new passkey from the authenticator's answer to the registration options
+	//
+	// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+	AddMyPasskeyWithResponse(ctx context.Context, body AddMyPasskeyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddMyPasskeyResponse, error)
+
+	// MyPasskeyOptionsWithResponse Start enrolling a passkey
+	//
+	// Answers the PublicKeyCredentialCreationOptions (JSON): a resident key with user verification, for the pool's base URL origin, excluding the caller's passkeys. 429 limit_exceeded at 20 passkeys.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/me/passkeys/options (the `MyPasskeyOptions` operationId).
+	MyPasskeyOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyPasskeyOptionsResponse, error)
+
+	// DeleteMyPasskeyWithResponse Remove one of the caller's passkeys
+	//
+	// Needs a sign-in at most 10 minutes old (the access token's auth_time): else 401 not_authorized "Sign in again to remove a passkey.". 404 resource_not_found when the caller has no passkey with that id (another user's included).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/me/passkeys/{id} (the `DeleteMyPasskey` operationId).
+	DeleteMyPasskeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteMyPasskeyResponse, error)
 
 	// ChangeMyPasswordWithBodyWithResponse Change the caller's password
 	//
@@ -13605,6 +14199,165 @@ func (r VerifyTOTPDuringSignInResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyTOTPDuringSignInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PasskeySignInResponseDefaultHeaders the declared response headers of an HTTP default response for PasskeySignIn
+type PasskeySignInResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type PasskeySignInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PasskeySignInResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PasskeySignInResponse) GetJSON200() *AuthResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PasskeySignInResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PasskeySignInResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PasskeySignInResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PasskeySignInResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PasskeySignInResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PasskeySignInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PasskeySignInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PasskeySignInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PasskeySignInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PasskeySignInOptionsResponseDefaultHeaders the declared response headers of an HTTP default response for PasskeySignInOptions
+type PasskeySignInOptionsResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type PasskeySignInOptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasskeyOptions
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PasskeySignInOptionsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PasskeySignInOptionsResponse) GetJSON200() *PasskeyOptions {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PasskeySignInOptionsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PasskeySignInOptionsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PasskeySignInOptionsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PasskeySignInOptionsResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PasskeySignInOptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PasskeySignInOptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PasskeySignInOptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PasskeySignInOptionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15652,6 +16405,338 @@ func (r VerifyMyTOTPResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyMyTOTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMyPasskeysResponseDefaultHeaders the declared response headers of an HTTP default response for ListMyPasskeys
+type ListMyPasskeysResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ListMyPasskeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasskeyList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListMyPasskeysResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyPasskeysResponse) GetJSON200() *PasskeyList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMyPasskeysResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMyPasskeysResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMyPasskeysResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMyPasskeysResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyPasskeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyPasskeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyPasskeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyPasskeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddMyPasskeyResponseDefaultHeaders the declared response headers of an HTTP default response for AddMyPasskey
+type AddMyPasskeyResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type AddMyPasskeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Passkey
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *AddMyPasskeyResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddMyPasskeyResponse) GetJSON201() *Passkey {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddMyPasskeyResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddMyPasskeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddMyPasskeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddMyPasskeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddMyPasskeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MyPasskeyOptionsResponseDefaultHeaders the declared response headers of an HTTP default response for MyPasskeyOptions
+type MyPasskeyOptionsResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type MyPasskeyOptionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PasskeyOptions
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *MyPasskeyOptionsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MyPasskeyOptionsResponse) GetJSON200() *PasskeyOptions {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r MyPasskeyOptionsResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r MyPasskeyOptionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MyPasskeyOptionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MyPasskeyOptionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MyPasskeyOptionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteMyPasskeyResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteMyPasskey
+type DeleteMyPasskeyResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type DeleteMyPasskeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteMyPasskeyResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteMyPasskeyResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteMyPasskeyResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteMyPasskeyResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteMyPasskeyResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteMyPasskeyResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMyPasskeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMyPasskeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMyPasskeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMyPasskeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23322,6 +24407,66 @@ func (c *ClientWithResponses) VerifyTOTPDuringSignInWithResponse(ctx context.Con
 	return ParseVerifyTOTPDuringSignInResponse(rsp)
 }
 
+// PasskeySignInWithBodyWithResponse Finish a passwordless sign-in with the authenticator's answer
+//
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+func (c *ClientWithResponses) PasskeySignInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PasskeySignInResponse, error) {
+	rsp, err := c.PasskeySignInWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePasskeySignInResponse(rsp)
+}
+
+// PasskeySignInWithResponse Finish a passwordless sign-in with the authenticator's answer
+//
+// credential is the browser's PublicKeyCredential as JSON (AuthenticationResponseJSON). Answers tokens whose ID and access tokens carry amr ["hwk","mfa"] (a device-bound key) or ["swk","mfa"] (a synced passkey): user verification is required, so a passkey satisfies the pool's and the company's MFA policy without a second-factor challenge. 401 not_authorized "The passkey was not accepted." for an unknown credential, another pool's, a bad signature or a cloned authenticator (sign count not growing, audited as passkey.clone_suspected); 400 webauthn_challenge_not_found for an unknown, used or expired challenge; 400 webauthn_origin_not_allowed for another origin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/passkey (the `PasskeySignIn` operationId).
+func (c *ClientWithResponses) PasskeySignInWithResponse(ctx context.Context, body PasskeySignInJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInResponse, error) {
+	rsp, err := c.PasskeySignIn(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePasskeySignInResponse(rsp)
+}
+
+// PasskeySignInOptionsWithBodyWithResponse Start a passwordless sign-in with a passkey
+//
+// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+func (c *ClientWithResponses) PasskeySignInOptionsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error) {
+	rsp, err := c.PasskeySignInOptionsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePasskeySignInOptionsResponse(rsp)
+}
+
+// PasskeySignInOptionsWithResponse Start a passwordless sign-in with a passkey
+//
+// Answers the PublicKeyCredentialRequestOptions (JSON) of a discoverable-credential request with user verification required, for the pool's base URL origin; the challenge is single use and expires after 5 minutes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
+func (c *ClientWithResponses) PasskeySignInOptionsWithResponse(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error) {
+	rsp, err := c.PasskeySignInOptions(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePasskeySignInOptionsResponse(rsp)
+}
+
 // RefreshWithBodyWithResponse Refresh tokens (rotation)
 //
 // Exchanges a refresh token for new tokens, including a new refresh token (rotation).
@@ -23804,6 +24949,81 @@ func (c *ClientWithResponses) VerifyMyTOTPWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseVerifyMyTOTPResponse(rsp)
+}
+
+// ListMyPasskeysWithResponse List the caller's passkeys
+//
+// The caller's passkeys, oldest first, with the relying party id each was made for and when it was last used.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/passkeys (the `ListMyPasskeys` operationId).
+func (c *ClientWithResponses) ListMyPasskeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyPasskeysResponse, error) {
+	rsp, err := c.ListMyPasskeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyPasskeysResponse(rsp)
+}
+
+// AddMyPasskeyWithBodyWithResponse Store a new passkey from the authenticator's answer to the registration options
+//
+// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+func (c *ClientWithResponses) AddMyPasskeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddMyPasskeyResponse, error) {
+	rsp, err := c.AddMyPasskeyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddMyPasskeyResponse(rsp)
+}
+
+// AddMyPasskeyWithResponse Store a new passkey from the authenticator's answer to the registration options
+//
+// credential is the browser's PublicKeyCredential as JSON (RegistrationResponseJSON) answering the options of POST /api/v1/me/passkeys/options; name is optional (at most 64 characters). 400 webauthn_challenge_not_found (unknown, used, expired, another user's), webauthn_origin_not_allowed, webauthn_relying_party_mismatch, webauthn_credential_not_supported (no user verification); 409 conflict when the credential is registered already.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/passkeys (the `AddMyPasskey` operationId).
+func (c *ClientWithResponses) AddMyPasskeyWithResponse(ctx context.Context, body AddMyPasskeyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddMyPasskeyResponse, error) {
+	rsp, err := c.AddMyPasskey(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddMyPasskeyResponse(rsp)
+}
+
+// MyPasskeyOptionsWithResponse Start enrolling a passkey
+//
+// Answers the PublicKeyCredentialCreationOptions (JSON): a resident key with user verification, for the pool's base URL origin, excluding the caller's passkeys. 429 limit_exceeded at 20 passkeys.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/me/passkeys/options (the `MyPasskeyOptions` operationId).
+func (c *ClientWithResponses) MyPasskeyOptionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MyPasskeyOptionsResponse, error) {
+	rsp, err := c.MyPasskeyOptions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMyPasskeyOptionsResponse(rsp)
+}
+
+// DeleteMyPasskeyWithResponse Remove one of the caller's passkeys
+//
+// Needs a sign-in at most 10 minutes old (the access token's auth_time): else 401 not_authorized "Sign in again to remove a passkey.". 404 resource_not_found when the caller has no passkey with that id (another user's included).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/me/passkeys/{id} (the `DeleteMyPasskey` operationId).
+func (c *ClientWithResponses) DeleteMyPasskeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteMyPasskeyResponse, error) {
+	rsp, err := c.DeleteMyPasskey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMyPasskeyResponse(rsp)
 }
 
 // ChangeMyPasswordWithBodyWithResponse Change the caller's password
@@ -25952,6 +27172,147 @@ func ParseVerifyTOTPDuringSignInResponse(rsp *http.Response) (*VerifyTOTPDuringS
 	return response, nil
 }
 
+// ParsePasskeySignInResponse parses an HTTP response from a PasskeySignInWithResponse call
+func ParsePasskeySignInResponse(rsp *http.Response) (*PasskeySignInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PasskeySignInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers PasskeySignInResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePasskeySignInOptionsResponse parses an HTTP response from a PasskeySignInOptionsWithResponse call
+func ParsePasskeySignInOptionsResponse(rsp *http.Response) (*PasskeySignInOptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PasskeySignInOptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasskeyOptions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers PasskeySignInOptionsResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRefreshResponse parses an HTTP response from a RefreshWithResponse call
 func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -27876,6 +29237,305 @@ func ParseVerifyMyTOTPResponse(rsp *http.Response) (*VerifyMyTOTPResponse, error
 		response.Headers401 = &headers
 	case true:
 		var headers VerifyMyTOTPResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMyPasskeysResponse parses an HTTP response from a ListMyPasskeysWithResponse call
+func ParseListMyPasskeysResponse(rsp *http.Response) (*ListMyPasskeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyPasskeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasskeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ListMyPasskeysResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddMyPasskeyResponse parses an HTTP response from a AddMyPasskeyWithResponse call
+func ParseAddMyPasskeyResponse(rsp *http.Response) (*AddMyPasskeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddMyPasskeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Passkey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers AddMyPasskeyResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMyPasskeyOptionsResponse parses an HTTP response from a MyPasskeyOptionsWithResponse call
+func ParseMyPasskeyOptionsResponse(rsp *http.Response) (*MyPasskeyOptionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MyPasskeyOptionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PasskeyOptions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers MyPasskeyOptionsResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteMyPasskeyResponse parses an HTTP response from a DeleteMyPasskeyWithResponse call
+func ParseDeleteMyPasskeyResponse(rsp *http.Response) (*DeleteMyPasskeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMyPasskeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers DeleteMyPasskeyResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
