@@ -72,7 +72,9 @@ func (m *Manager) SignAs(ctx context.Context, pool *identity.Pool, alg string, c
 		if err := m.ensureAlg(ctx, pool, alg); err != nil {
 			return "", err
 		}
-		if ks, err = m.keys(ctx, pool.ID, false); err != nil {
+		// ensureAlg left the key in the database: read it there, not from
+		// a cache another request may have filled just before it.
+		if ks, err = m.load(ctx, m.st, pool.ID, m.now()); err != nil {
 			return "", err
 		}
 		if active = firstOf(ks, alg, identity.KeyActive); active == nil {

@@ -56,8 +56,12 @@ type Manager struct {
 	now      func() time.Time
 	cacheTTL time.Duration
 
-	mu      sync.Mutex
-	pools   map[string]*poolKeys
+	mu    sync.Mutex
+	pools map[string]*poolKeys
+	// gen counts invalidations: a load that began before one may not
+	// store what it read (it could be older than the change that caused
+	// the invalidation, and would hide a key just added).
+	gen     uint64
 	signers map[string]crypto.Signer // opened private keys by pool id + "\x00" + kid
 	changed func(poolID string)      // see OnKeysChanged (invalidate.go)
 }
@@ -285,6 +289,7 @@ func (m *Manager) keys(ctx context.Context, poolID string, force bool) ([]*key, 
 	now := m.now()
 	m.mu.Lock()
 	pk := m.pools[poolID]
+	gen := m.gen
 	fresh := pk != nil && m.cacheTTL > 0 && now.Sub(pk.loadedAt) < m.cacheTTL && !now.Before(pk.loadedAt)
 	if fresh && force {
 		if now.Sub(pk.forcedReload) < reloadInterval && !now.Before(pk.forcedReload) {
@@ -305,6 +310,10 @@ func (m *Manager) keys(ctx context.Context, poolID string, force bool) ([]*key, 
 		return nil, err
 	}
 	m.mu.Lock()
+	if m.gen != gen {
+		m.mu.Unlock() // invalidated while loading: what was read may be stale
+		return ks, nil
+	}
 	prev := m.pools[poolID]
 	npk := &poolKeys{loadedAt: now, keys: ks}
 	if force {
@@ -320,6 +329,7 @@ func (m *Manager) keys(ctx context.Context, poolID string, force bool) ([]*key, 
 // invalidate drops the cached keys of a pool.
 func (m *Manager) invalidate(poolID string) {
 	m.mu.Lock()
+	m.gen++
 	delete(m.pools, poolID)
 	for id := range m.signers {
 		if strings.HasPrefix(id, poolID+"\x00") {
@@ -466,11 +476,22 @@ func (m *Manager) ensureState(ctx context.Context, poolID, alg, state string) er
 		if err != nil {
 			return err
 		}
-		rival := false
-		for _, o := range again {
-			if o.rec.State == state && o.rec.Alg == alg && o.rec.KID != k.rec.KID {
-				rival = true
+		// Two nodes (or requests) that both found no key may both have
+		// added one. Only the key with the smallest kid stays: the others
+		// yield. The rule is the same for every contender, so exactly one
+		// stays; were each to yield to any rival, two contenders could
+		// both yield and leave the pool without an active key.
+		rival := smallerRival(again, k, alg, state)
+		if !rival && attempt < ensureAttempts {
+			// A contender whose insert was not yet visible may commit a
+			// smaller kid just after: look once more after a short pause.
+			if err := pause(ctx, attempt); err != nil {
+				return err
 			}
+			if again, err = m.load(ctx, m.st, poolID, m.now()); err != nil {
+				return err
+			}
+			rival = smallerRival(again, k, alg, state)
 		}
 		if !rival || attempt >= ensureAttempts {
 			return nil
@@ -486,13 +507,32 @@ func (m *Manager) ensureState(ctx context.Context, poolID, alg, state string) er
 			return err
 		}
 		// Pause a little (random) so two yielding nodes do not meet again.
-		t := time.NewTimer(time.Duration(mrand.IntN(20*attempt)+1) * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := pause(ctx, attempt); err != nil {
+			return err
 		}
+	}
+}
+
+// smallerRival reports whether ks holds another key of alg in state with
+// a smaller kid than k's: then k yields.
+func smallerRival(ks []*key, k *key, alg, state string) bool {
+	for _, o := range ks {
+		if o.rec.State == state && o.rec.Alg == alg && o.rec.KID < k.rec.KID {
+			return true
+		}
+	}
+	return false
+}
+
+// pause waits a random few milliseconds (more on later attempts).
+func pause(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(mrand.IntN(20*attempt)+1) * time.Millisecond)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

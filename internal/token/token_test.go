@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
@@ -921,4 +922,47 @@ func TestBothAlgorithms(t *testing.T) {
 			t.Fatal("VerifyExpired accepted another pool's token")
 		}
 	})
+}
+
+// TestSignAsKeyRace: requests on several nodes sign the first RS256 ID
+// tokens of an ES256 pool at once, so each may add the pool's first RS256
+// key. Every one of them signs: the contenders never all yield, which left
+// the pool without an active key and answered 500 (TestConcurrentCodeRedemption
+// on PostgreSQL under load).
+func TestSignAsKeyRace(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSignAsKeyRace)
+}
+
+func testSignAsKeyRace(t *testing.T, e *env) {
+	ctx := context.Background()
+	for round := range 5 {
+		p := newPool(t, e.st, fmt.Sprintf("eu-west-1_SignAs%04d", round), "")
+		ms := make([]*Manager, 8)
+		for i := range ms {
+			ms[i] = NewManager(e.st, e.master, e.clk.Now)
+		}
+		var wg sync.WaitGroup
+		for i := range ms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := ms[i].SignAs(ctx, p, AlgRS256, e.claims(nil)); err != nil {
+					t.Errorf("round %d node %d: %v", round, i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		active := 0
+		for _, k := range e.keysOf(t, p.ID) {
+			if k.Alg == AlgRS256 && k.State == identity.KeyActive {
+				active++
+			}
+		}
+		// Contenders that could not see each other's insert may both keep
+		// theirs (two active keys, both in JWKS, both verify); never none.
+		if active < 1 {
+			t.Fatalf("round %d: no active RS256 key", round)
+		}
+	}
 }
