@@ -241,6 +241,11 @@ func (p *Policy) readPath(r *http.Request, u *url.URL) (int, *http.Request) {
 		if ambiguousPath(ou) {
 			return -1, nil
 		}
+		if strings.Count(other, ";") != strings.Count(u.Path, ";") {
+			// A look-alike ("\uff1b") that a folding backend reads as the
+			// matrix-parameter delimiter: that backend routes another path.
+			return -1, nil
+		}
 		if j, _ := p.match(r, ou); j != i {
 			return -1, nil
 		}
