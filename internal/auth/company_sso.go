@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/federation"
-	"github.com/gatehouse-id/gatehouse/internal/hooks"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
@@ -576,16 +575,8 @@ func (s *Service) ssoSignUp(ctx context.Context, p *identity.Pool, cl *identity.
 		}
 		attrs[k] = v
 	}
-	sub, err := s.newSub()
+	u, err := s.newFederatedUser(ctx, p, cl, t, attrs)
 	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	u := &identity.User{PoolID: p.ID, Sub: sub, Username: normalizeUsername(t.Provider + "_" + t.Subject),
-		Status: identity.StatusExternalProvider, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	applyAttributes(u, attrs)
-	u.Email, u.EmailVerified = t.Email, t.EmailVerified && t.Email != ""
-	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
 		return nil, err
 	}
 	setCompanyAttr(p, u, c.Name)
@@ -594,7 +585,7 @@ func (s *Service) ssoSignUp(ctx context.Context, p *identity.Pool, cl *identity.
 			return err
 		}
 		if err := q.CreateLinkedIdentity(ctx, &identity.LinkedIdentity{PoolID: p.ID, ProviderName: t.Provider,
-			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: now}); err != nil {
+			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: u.CreatedAt}); err != nil {
 			return err
 		}
 		if err := s.activateUser(ctx, q, p, u, "company_sso"); err != nil {

@@ -578,18 +578,8 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 	if err := s.checkSignUpPolicy(ctx, p, t.Email, attrs); err != nil {
 		return nil, err
 	}
-	sub, err := s.newSub()
+	u, err := s.newFederatedUser(ctx, p, cl, t, attrs)
 	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	// Usernames are case-insensitive here (stored lower-cased), so
-	// Cognito's "Google_123" is "google_123".
-	u := &identity.User{PoolID: p.ID, Sub: sub, Username: normalizeUsername(t.Provider + "_" + t.Subject),
-		Status: identity.StatusExternalProvider, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	applyAttributes(u, attrs)
-	u.Email, u.EmailVerified = t.Email, t.EmailVerified && t.Email != ""
-	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
 		return nil, err
 	}
 	requested := takeCompany(p, u) // a request, as at SignUp (security.md A2)
@@ -598,7 +588,7 @@ func (s *Service) federatedSignUp(ctx context.Context, p *identity.Pool, cl *ide
 			return err
 		}
 		if err := q.CreateLinkedIdentity(ctx, &identity.LinkedIdentity{PoolID: p.ID, ProviderName: t.Provider,
-			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: now}); err != nil {
+			ProviderType: t.ProviderType, Subject: t.Subject, Issuer: t.Issuer, UserSub: u.Sub, CreatedAt: u.CreatedAt}); err != nil {
 			return err
 		}
 		if err := s.startRegistration(ctx, q, p, u, requested, meta); err != nil {
@@ -768,4 +758,25 @@ func identitiesClaim(ctx context.Context, q store.Querier, u *identity.User) (st
 	}
 	b, err := json.Marshal(out)
 	return string(b), err
+}
+
+// newFederatedUser is the user a first federated sign-in creates, after
+// the PreSignUp hook (PreSignUp_ExternalProvider) had its say: named
+// "<provider>_<subject>" (usernames are case-insensitive here, stored
+// lower-cased, so Cognito's "Google_123" is "google_123"), with the mapped
+// attributes and the upstream's email as it vouched for it.
+func (s *Service) newFederatedUser(ctx context.Context, p *identity.Pool, cl *identity.AppClient, t *fedTicket, attrs map[string]string) (*identity.User, error) {
+	sub, err := s.newSub()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &identity.User{PoolID: p.ID, Sub: sub, Username: normalizeUsername(t.Provider + "_" + t.Subject),
+		Status: identity.StatusExternalProvider, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	applyAttributes(u, attrs)
+	u.Email, u.EmailVerified = t.Email, t.EmailVerified && t.Email != ""
+	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
