@@ -88,7 +88,9 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, c Client, tok string) er
 
 // endSignIn ends the sign-in origin of user sub in one transaction: its
 // refresh tokens are revoked, the origin is recorded as revoked, the
-// event audited, and with notify the back-channel logouts enqueued.
+// event audited, and with notify the back-channel logouts of the user's
+// relying-party sessions enqueued (the ended one's included); without,
+// its session is forgotten untold (the relying party ended it itself).
 func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, clientID, event string, notify bool) error {
 	now := s.now()
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
@@ -99,9 +101,12 @@ func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, 
 			return err
 		}
 		if notify {
-			if err := s.enqueueBackchannelLogout(ctx, q, p, sub, clientID, origin); err != nil {
+			if err := s.enqueueBackchannelLogout(ctx, q, p, sub); err != nil {
 				return err
 			}
+		}
+		if err := q.DeleteOIDCSession(ctx, p.ID, origin); err != nil {
+			return fmt.Errorf("delete oidc session: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, event, "user:"+sub, map[string]string{"client_id": clientID})
 	})
@@ -132,9 +137,10 @@ func (s *Service) VerifyIDTokenHint(ctx context.Context, p *identity.Pool, raw s
 
 // EndOIDCSession ends, at RP-initiated logout, the relying party's
 // sign-in that hint names (when it has one) and sends back-channel logout
-// tokens to every client of the pool that registered a
-// backchannel_logout_uri. sub is the user of the hosted session that
-// ended ("" for none); with neither sub nor hint nothing is sent.
+// tokens for the user's relying-party sessions at clients that registered
+// a backchannel_logout_uri (enqueueBackchannelLogout). sub is the user of
+// the hosted session that ended ("" for none); with neither sub nor hint
+// nothing is sent.
 // Errors: internal.
 func (s *Service) EndOIDCSession(ctx context.Context, p *identity.Pool, hint *IDTokenHint, sub string) error {
 	if hint != nil && hint.SID != "" {
@@ -147,7 +153,7 @@ func (s *Service) EndOIDCSession(ctx context.Context, p *identity.Pool, hint *ID
 		return nil
 	}
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := s.enqueueBackchannelLogout(ctx, q, p, sub, "", ""); err != nil {
+		if err := s.enqueueBackchannelLogout(ctx, q, p, sub); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.oidc_logout", "user:"+sub, nil)
@@ -238,8 +244,9 @@ func (s *Service) introspectRefresh(ctx context.Context, p *identity.Pool, cl *i
 // BackchannelLogoutHandler for it.
 const BackchannelLogoutJobKind = "oidc.backchannel_logout"
 
-// maxBackchannelClients bounds the clients one sign-out notifies.
-const maxBackchannelClients = 1000
+// maxBackchannelSessions bounds the relying-party sessions one sign-out
+// tells (the oldest first; the rest expire on their own).
+const maxBackchannelSessions = 1000
 
 type backchannelPayload struct {
 	PoolID   string `json:"pool_id"`
@@ -248,37 +255,66 @@ type backchannelPayload struct {
 	SID      string `json:"sid,omitempty"`
 }
 
-// enqueueBackchannelLogout enqueues, through q (the sign-out's own
-// transaction), one delivery job per client of p with a
-// backchannel_logout_uri: the logout token names the user (sub) and, for
-// the client sidClient, its sign-in sid too.
-func (s *Service) enqueueBackchannelLogout(ctx context.Context, q store.Querier, p *identity.Pool, sub, sidClient, sid string) error {
-	token := ""
-	seen := 0
-	for {
-		cs, next, err := q.ListClients(ctx, p.ID, page{Limit: store.MaxPageLimit, Token: token})
-		if err != nil {
-			return fmt.Errorf("list clients: %w", err)
-		}
-		for _, c := range cs {
-			if c.BackchannelLogoutURI == "" {
-				continue
-			}
-			pl := backchannelPayload{PoolID: p.ID, ClientID: c.ID, Sub: sub}
-			if c.ID == sidClient {
-				pl.SID = sid
-			}
-			if _, err := jobs.EnqueueForPool(ctx, q, p.ID, BackchannelLogoutJobKind, pl, time.Time{}); err != nil {
-				return err
-			}
-		}
-		seen += len(cs)
-		if next == "" || seen >= maxBackchannelClients {
-			return nil
-		}
-		token = next
+// recordOIDCSession records, through q (the code redemption's
+// transaction), that user sub signed in to client cl with the sign-in
+// origin: the relying party a later sign-out tells (migration 0027). The
+// row lives as long as the sign-in's refresh family could.
+func recordOIDCSession(ctx context.Context, q store.Querier, p *identity.Pool, cl *identity.AppClient, sub, origin string, now time.Time) error {
+	_, _, refreshTTL := lifetimes(p, cl)
+	err := q.InsertOIDCSession(ctx, &identity.OIDCSession{PoolID: p.ID, OriginJTI: origin, UserSub: sub, ClientID: cl.ID,
+		CreatedAt: now, ExpiresAt: now.Add(refreshTTL)})
+	switch {
+	case errors.Is(err, store.ErrNotFound): // the user was deleted meanwhile
+		return errInvalidCode
+	case err != nil:
+		return fmt.Errorf("insert oidc session: %w", err)
 	}
+	return nil
 }
+
+// enqueueBackchannelLogout enqueues, through q (the sign-out's own
+// transaction), one delivery job per relying-party session of user sub
+// whose client has a backchannel_logout_uri: the logout token names the
+// user (sub) and that session (sid). Clients the user never signed in to
+// through an authorization code are not told. Every session told is
+// deleted (told once); sessions of clients without a URI are kept.
+func (s *Service) enqueueBackchannelLogout(ctx context.Context, q store.Querier, p *identity.Pool, sub string) error {
+	ss, err := q.ListOIDCSessions(ctx, p.ID, sub, s.now(), maxBackchannelSessions)
+	if err != nil {
+		return fmt.Errorf("list oidc sessions: %w", err)
+	}
+	clients := map[string]*identity.AppClient{}
+	for _, sess := range ss {
+		cl, seen := clients[sess.ClientID]
+		if !seen {
+			cl, err = q.GetClient(ctx, sess.ClientID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				cl = nil
+			case err != nil:
+				return fmt.Errorf("get client: %w", err)
+			case cl.PoolID != p.ID:
+				cl = nil
+			}
+			clients[sess.ClientID] = cl
+		}
+		if cl == nil || cl.BackchannelLogoutURI == "" {
+			continue
+		}
+		pl := backchannelPayload{PoolID: p.ID, ClientID: cl.ID, Sub: sub, SID: sess.OriginJTI}
+		if _, err := jobs.EnqueueForPool(ctx, q, p.ID, BackchannelLogoutJobKind, pl, time.Time{}); err != nil {
+			return err
+		}
+		if err := q.DeleteOIDCSession(ctx, p.ID, sess.OriginJTI); err != nil {
+			return fmt.Errorf("delete oidc session: %w", err)
+		}
+	}
+	return nil
+}
+
+// LogoutTokenType is the JOSE typ header of logout tokens (Back-Channel
+// Logout 1.0 §2.4).
+const LogoutTokenType = "logout+jwt"
 
 // logoutTokenTTL is the lifetime of a logout token (Back-Channel Logout
 // §2.4 recommends a short one; it is signed at each delivery attempt).
@@ -322,7 +358,9 @@ func (s *Service) BackchannelLogoutHandler() jobs.Handler {
 		if pl.SID != "" {
 			claims["sid"] = pl.SID
 		}
-		tok, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl, true), claims)
+		// typ logout+jwt (§2.4): no logout token passes for an ID or
+		// access token, and relying-party libraries check it.
+		tok, err := s.cfg.Tokens.SignTyped(ctx, p, idTokenAlg(cl, true), LogoutTokenType, claims)
 		if err != nil {
 			return fmt.Errorf("sign logout token: %w", err)
 		}
