@@ -83,27 +83,18 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, c Client, tok string) er
 	if origin == "" || sub == cl.ID {
 		return errUnsupportedTokenType
 	}
-	return s.endSignIn(ctx, p, sub, origin, cl.ID, "user.revoke_token", false)
+	return s.endSignIn(ctx, p, sub, origin, cl.ID, "user.revoke_token")
 }
 
-// endSignIn ends the sign-in origin of user sub in one transaction: its
-// refresh tokens are revoked, the origin is recorded as revoked, the
-// event audited, and with notify the back-channel logouts of the user's
-// relying-party sessions enqueued (the ended one's included); without,
-// its session is forgotten untold (the relying party ended it itself).
-func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, clientID, event string, notify bool) error {
+// endSignIn ends the sign-in origin of user sub in one transaction
+// (RFC 7009 revocation by its own client, which is not told): its refresh
+// tokens are revoked, the origin is recorded as revoked, its relying-party
+// session forgotten and the event audited.
+func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, clientID, event string) error {
 	now := s.now()
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := q.RevokeRefreshOrigin(ctx, p.ID, origin, now); err != nil {
-			return fmt.Errorf("revoke refresh origin: %w", err)
-		}
-		if err := revokeOrigin(ctx, q, p.ID, sub, origin, now); err != nil {
+		if err := s.revokeSignIn(ctx, q, p, sub, origin, now); err != nil {
 			return err
-		}
-		if notify {
-			if err := s.enqueueBackchannelLogout(ctx, q, p, sub); err != nil {
-				return err
-			}
 		}
 		if err := q.DeleteOIDCSession(ctx, p.ID, origin); err != nil {
 			return fmt.Errorf("delete oidc session: %w", err)
@@ -115,6 +106,16 @@ func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, 
 	}
 	s.purgeRevokedOrigins(ctx, now)
 	return nil
+}
+
+// revokeSignIn revokes, through q, the refresh tokens of the sign-in
+// origin and records the origin as revoked (its access and ID tokens are
+// refused from then on).
+func (s *Service) revokeSignIn(ctx context.Context, q store.Querier, p *identity.Pool, sub, origin string, now time.Time) error {
+	if err := q.RevokeRefreshOrigin(ctx, p.ID, origin, now); err != nil {
+		return fmt.Errorf("revoke refresh origin: %w", err)
+	}
+	return revokeOrigin(ctx, q, p.ID, sub, origin, now)
 }
 
 // IDTokenHint is what a verified id_token_hint names.
@@ -135,29 +136,53 @@ func (s *Service) VerifyIDTokenHint(ctx context.Context, p *identity.Pool, raw s
 	return &IDTokenHint{ClientID: strClaim(claims, "aud"), Sub: strClaim(claims, "sub"), SID: strClaim(claims, "origin_jti")}, nil
 }
 
-// EndOIDCSession ends, at RP-initiated logout, the relying party's
-// sign-in that hint names (when it has one) and sends back-channel logout
-// tokens for the user's relying-party sessions at clients that registered
-// a backchannel_logout_uri (enqueueBackchannelLogout). sub is the user of
-// the hosted session that ended ("" for none); with neither sub nor hint
-// nothing is sent.
-// Errors: internal.
+// EndOIDCSession is RP-initiated logout (and the hosted pages'
+// sign-out) in one transaction. The sign-in hint names (when given) ends
+// as after RFC 7009 revocation, and its relying party is told if it has a
+// backchannel_logout_uri. sub is the user of the browser's hosted session
+// that ends ("" for none): the relying parties that user signed in to are
+// told (enqueueBackchannelLogout). A hint without that user's hosted
+// session (a leaked or old ID token, another browser) ends only its own
+// sign-in: it never signs its user out of other relying parties. With
+// neither nothing is written. Errors: internal.
 func (s *Service) EndOIDCSession(ctx context.Context, p *identity.Pool, hint *IDTokenHint, sub string) error {
-	if hint != nil && hint.SID != "" {
-		return s.endSignIn(ctx, p, hint.Sub, hint.SID, hint.ClientID, "user.oidc_logout", true)
-	}
-	if hint != nil {
-		sub = hint.Sub
-	}
-	if sub == "" {
+	if (hint == nil || hint.SID == "") && sub == "" {
 		return nil
 	}
-	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+	now := s.now()
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		detail := map[string]string{}
+		if hint != nil && hint.SID != "" {
+			detail["client_id"] = hint.ClientID
+			if err := s.revokeSignIn(ctx, q, p, hint.Sub, hint.SID, now); err != nil {
+				return err
+			}
+			if err := s.tellSessions(ctx, q, p, hint.Sub, hint.SID); err != nil {
+				return err
+			}
+			if err := q.DeleteOIDCSession(ctx, p.ID, hint.SID); err != nil {
+				return fmt.Errorf("delete oidc session: %w", err)
+			}
+			if err := s.audit(ctx, q, p.ID, "user.oidc_logout", "user:"+hint.Sub, detail); err != nil {
+				return err
+			}
+		}
+		if sub == "" {
+			return nil
+		}
 		if err := s.enqueueBackchannelLogout(ctx, q, p, sub); err != nil {
 			return err
 		}
+		if hint != nil && hint.SID != "" && hint.Sub == sub {
+			return nil // audited above
+		}
 		return s.audit(ctx, q, p.ID, "user.oidc_logout", "user:"+sub, nil)
 	})
+	if err != nil {
+		return err
+	}
+	s.purgeRevokedOrigins(ctx, now)
+	return nil
 }
 
 // Introspect is RFC 7662 token introspection for client cl (a confidential
@@ -279,12 +304,21 @@ func recordOIDCSession(ctx context.Context, q store.Querier, p *identity.Pool, c
 // through an authorization code are not told. Every session told is
 // deleted (told once); sessions of clients without a URI are kept.
 func (s *Service) enqueueBackchannelLogout(ctx context.Context, q store.Querier, p *identity.Pool, sub string) error {
+	return s.tellSessions(ctx, q, p, sub, "")
+}
+
+// tellSessions is enqueueBackchannelLogout for the session origin only
+// ("" for every session of the user).
+func (s *Service) tellSessions(ctx context.Context, q store.Querier, p *identity.Pool, sub, origin string) error {
 	ss, err := q.ListOIDCSessions(ctx, p.ID, sub, s.now(), maxBackchannelSessions)
 	if err != nil {
 		return fmt.Errorf("list oidc sessions: %w", err)
 	}
 	clients := map[string]*identity.AppClient{}
 	for _, sess := range ss {
+		if origin != "" && sess.OriginJTI != origin {
+			continue
+		}
 		cl, seen := clients[sess.ClientID]
 		if !seen {
 			cl, err = q.GetClient(ctx, sess.ClientID)
