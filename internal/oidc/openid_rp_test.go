@@ -578,3 +578,30 @@ func TestBackchannelLogout(t *testing.T) {
 	}
 	deliver(sid)
 }
+
+// TestBackchannelLogoutOnSelfDelete: a user deleting their own account
+// (Cognito DeleteUser, the native API's DELETE /me) tells the relying
+// parties they signed in to, in the deletion's transaction.
+func TestBackchannelLogoutOnSelfDelete(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	rc := newBCReceiver(t)
+	ctx := context.Background()
+	cl := mustClient(t, e, e.pool.ID, e.conf)
+	cl.BackchannelLogoutURI = rc.srv.URL + "/backchannel"
+	if _, err := e.svc.UpdateClient(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	body := e.codeTokens(newBrowser(t), "scope", "openid aws.cognito.signin.user.admin")
+	sid := jwtClaims(t, body["id_token"].(string))["sid"]
+	if err := e.svc.DeleteUser(ctx, body["access_token"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.stack.Runner.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := rc.take()
+	if len(got) != 1 || jwtClaims(t, got[0])["sid"] != sid || jwtClaims(t, got[0])["sub"] != e.sub {
+		t.Fatalf("logout tokens after self-delete: %d", len(got))
+	}
+}
