@@ -103,7 +103,7 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 	setupStart := time.Now()
 	pool := o.PoolID
 	if pool == "" {
-		pool, err = c.createPool(ctx, "bench-"+runID)
+		pool, err = c.createPool(ctx, "bench-"+runID, o.SigningAlg)
 		if err != nil {
 			return nil, fmt.Errorf("loadtest: create pool: %w", err)
 		}
