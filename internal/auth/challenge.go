@@ -153,10 +153,13 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	if err != nil {
 		return nil, err
 	}
+	ctx = withDevice(ctx, deviceCtx{track: !in.Client.Hosted, param: in.Responses["DEVICE_KEY"], ip: in.Meta.IP}) // devices.go
 	switch in.ChallengeName {
 	case ChallengeNewPasswordRequired:
 	case ChallengePasswordVerifier:
 		return s.passwordVerifier(ctx, p, cl, in)
+	case ChallengeDeviceSRP, ChallengeDevicePasswordVerifier:
+		return s.respondDevice(ctx, p, cl, in) // devices.go
 	case ChallengeSelect, ChallengeWebAuthn:
 		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
 	case ChallengeSoftwareTokenMFA, ChallengeEmailOTP, ChallengeSelectMFAType, ChallengeMFASetup:
