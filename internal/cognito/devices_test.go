@@ -378,6 +378,21 @@ func testDevices(t *testing.T, e *env) {
 		t.Fatalf("after forgetting two devices: %+v", left.Devices)
 	}
 
+	// NEW_PASSWORD_REQUIRED's tokens get NewDeviceMetadata too.
+	must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID),
+		Username: aws.String("cat@example.com"), TemporaryPassword: aws.String(goodPassword + "x"), MessageAction: types.MessageActionTypeSuppress}))
+	np := must[*cip.InitiateAuthOutput](t)(e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID),
+		AuthFlow: types.AuthFlowTypeUserPasswordAuth, AuthParameters: map[string]string{"USERNAME": "cat@example.com", "PASSWORD": goodPassword + "x"}}))
+	npDone := must[*cip.RespondToAuthChallengeOutput](t)(e.public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(clientID),
+		ChallengeName: np.ChallengeName, Session: np.Session,
+		ChallengeResponses: map[string]string{"USERNAME": "cat@example.com", "NEW_PASSWORD": goodPassword}}))
+	if npDone.AuthenticationResult == nil || npDone.AuthenticationResult.NewDeviceMetadata == nil {
+		t.Fatalf("NEW_PASSWORD_REQUIRED answer: %+v", npDone.AuthenticationResult)
+	}
+	if _, _, err := e.confirmDevice(t, npDone.AuthenticationResult, "cat's"); err != nil {
+		t.Fatalf("ConfirmDevice after NEW_PASSWORD_REQUIRED: %v", err)
+	}
+
 	// UpdateUserPool without DeviceConfiguration turns tracking off (the
 	// member takes its default, as every member UpdateUserPool omits).
 	must[*cip.UpdateUserPoolOutput](t)(e.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(other),
