@@ -302,6 +302,10 @@ type RefreshToken struct {
 	UsedAt     time.Time // zero until rotated
 	RevokedAt  time.Time // zero unless revoked
 	ReplacedBy string    // hash of the successor, once rotated
+	// DeviceKey is the device the sign-in was issued to (Cognito's
+	// device_key claim), "" for none; forgetting the device revokes the
+	// family.
+	DeviceKey string
 }
 
 // OIDCSession is a user's sign-in at a relying party: the client an

@@ -299,6 +299,22 @@ type Querier interface {
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
 
+	// Remembered devices (Cognito's device tracking; migration 0022).
+	// InsertDevice: ErrConflict when the pool has the key, ErrNotFound when
+	// the user does not exist. GetDevice: ErrNotFound unless the pool has
+	// it. ListDevices returns up to limit of the user's devices whose key
+	// sorts after after, by key. UpdateDevice writes Name, Status, LastIP,
+	// UpdatedAt and LastAuthAt, and DeleteDevice deletes, only a device of
+	// d.UserSub / sub (ErrNotFound otherwise). RevokeDeviceRefreshTokens
+	// revokes the refresh tokens issued to the device and returns the
+	// origin_jti of each sign-in it ended.
+	InsertDevice(ctx context.Context, d *identity.Device) error
+	GetDevice(ctx context.Context, poolID, key string) (*identity.Device, error)
+	ListDevices(ctx context.Context, poolID, sub, after string, limit int) ([]*identity.Device, error)
+	UpdateDevice(ctx context.Context, d *identity.Device) error
+	DeleteDevice(ctx context.Context, poolID, sub, key string) error
+	RevokeDeviceRefreshTokens(ctx context.Context, poolID, key string, now time.Time) ([]string, error)
+
 	// Passkeys (WebAuthn). InsertWebAuthnCredential: ErrConflict when the
 	// credential id is already registered in the pool, ErrNotFound when the
 	// user does not exist. ListWebAuthnCredentials returns a user's

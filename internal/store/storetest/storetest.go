@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebAuthn", testWebAuthn},
 		{"LinkedIdentities", testLinkedIdentities},
 		{"Factors", testFactors},
+		{"Devices", testDevices},
 		{"ImportJobs", testImportJobs},
 		{"CompanyIdPs", testCompanyIdPs},
 		{"SigningKeys", testSigningKeys},
