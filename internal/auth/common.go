@@ -173,6 +173,8 @@ func (s *Service) resolveClient(ctx context.Context, c Client, username string) 
 			if !equalHex(sha256Hex(c.Secret), cl.SecretHash) {
 				return nil, nil, identity.Errorf(identity.CodeNotAuthorized, "Unable to verify secret for client %s.", cl.ID)
 			}
+		case c.SecretHash != "" && c.refreshHash:
+			// checked by refresh, which knows the user (checkRefreshHash)
 		case c.SecretHash != "":
 			// Cognito's SECRET_HASH, HMAC(secret, username+clientId).
 			if err := s.checkSecretHash(cl, c.SecretHash, username); err != nil {

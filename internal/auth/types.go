@@ -51,6 +51,10 @@ type Client struct {
 	// auth.Client in a struct (internal/web hosted_client_test.go checks
 	// both and attacks the native and Cognito APIs with it).
 	Hosted bool
+	// refreshHash is set by InitiateAuth for a refresh with a SECRET_HASH:
+	// the hash is then checked by refresh against the refresh token's
+	// user (Cognito's refresh carries no USERNAME), not by resolveClient.
+	refreshHash bool
 }
 
 // RequestMeta carries facts about the request, for audit and throttling.

@@ -205,7 +205,16 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		}
 		switch d.Type {
 		case identity.AttrString:
-			s.StringAttributeConstraints = &stringConstraints{MinLength: strconv.Itoa(d.MinLength), MaxLength: strconv.Itoa(orDefault(d.MaxLength, 2048))}
+			sc := &stringConstraints{MinLength: strconv.Itoa(d.MinLength), MaxLength: strconv.Itoa(orDefault(d.MaxLength, 2048))}
+			if d.MinLengthGiven != d.MaxLengthGiven { // partial: only what was given, as AWS answers
+				if !d.MinLengthGiven {
+					sc.MinLength = ""
+				}
+				if !d.MaxLengthGiven {
+					sc.MaxLength = ""
+				}
+			}
+			s.StringAttributeConstraints = sc
 		case identity.AttrNumber:
 			nc := &numberConstraints{}
 			if d.MinValue != nil {
@@ -287,6 +296,7 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 			if d.MaxLength, err = atoiField(field, "MaxLength", c.MaxLength); err != nil {
 				return nil, err
 			}
+			d.MinLengthGiven, d.MaxLengthGiven = c.MinLength != "", c.MaxLength != ""
 		}
 		if c := s.NumberAttributeConstraints; c != nil {
 			for _, x := range []struct {
@@ -726,12 +736,24 @@ func (in *clientSettingsInput) apply(cl *identity.AppClient) error {
 	}
 	cl.Name = in.ClientName
 	cl.AuthFlows = nil
+	legacy := false
 	for _, f := range in.ExplicitAuthFlows {
 		if m, ok := legacyFlows[f]; ok {
-			f = m
+			f, legacy = m, true
 		}
 		if !contains(cl.AuthFlows, f) {
 			cl.AuthFlows = append(cl.AuthFlows, f)
+		}
+	}
+	if legacy {
+		// A client given the legacy names keeps SRP and refresh, which
+		// the legacy scheme could not turn off (AWS-verified: moto's
+		// test_initiate_auth_USER_PASSWORD_AUTH signs in with SRP and
+		// refreshes through a client made with ["USER_PASSWORD_AUTH"]).
+		for _, f := range []string{identity.FlowUserSRP, identity.FlowRefreshToken} {
+			if !contains(cl.AuthFlows, f) {
+				cl.AuthFlows = append(cl.AuthFlows, f)
+			}
 		}
 	}
 	cl.ReadAttributes, cl.WriteAttributes = in.ReadAttributes, in.WriteAttributes
@@ -836,7 +858,13 @@ func (h *Handler) describeUserPoolClient(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cl, "")}, nil
+	// AWS answers the secret to the administrator (so do SDK-based test
+	// suites and tools expect: they compute SECRET_HASH from it).
+	secret, err := h.svc.ClientSecret(c.ctx, p.ID, cl.ID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cl, secret)}, nil
 }
 
 func (h *Handler) listUserPoolClients(c *call) (any, error) {
@@ -889,7 +917,11 @@ func (h *Handler) updateUserPoolClient(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, ncl, "")}, nil
+	secret, err := h.svc.ClientSecret(c.ctx, p.ID, ncl.ID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, ncl, secret)}, nil
 }
 
 func (h *Handler) deleteUserPoolClient(c *call) (any, error) {

@@ -48,6 +48,12 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.MessageAction == "" && p.UsernameMode != identity.UsernameEmail && attrs["email"] == "" && attrs["phone_number"] == "" {
+		// No address to invite: Cognito creates the user and sends
+		// nothing (AWS-verified: moto's tests create users so). The native
+		// API and the CLI still ask for SUPPRESS there.
+		in.MessageAction = "SUPPRESS"
+	}
 	v, err := h.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: p.ID, Username: in.Username, Attributes: attrs,
 		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction})
 	if err != nil {
