@@ -123,6 +123,18 @@ func TestAWSVerifiedBehaviours(t *testing.T) {
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
 		AuthParameters: map[string]string{"REFRESH_TOKEN": rt}})
 	tr.add("refresh without SECRET_HASH", err, "")
+	// A wrong password is listed as a failed sign-in, as AWS lists it.
+	_, err = e.admin.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: poolID, ClientId: aws.String(clientID),
+		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": "Wrong$Passw0rd", "SECRET_HASH": auth.SecretHash(secret, name, clientID)}})
+	tr.add("sign-in with a wrong password", err, "")
+	ev := must[*cip.AdminListUserAuthEventsOutput](t)(e.admin.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: poolID, Username: aws.String(name), MaxResults: aws.Int32(10)}))
+	var evs []string
+	for _, x := range ev.AuthEvents {
+		evs = append(evs, string(x.EventType)+"/"+string(x.EventResponse))
+	}
+	tr.add("AdminListUserAuthEvents", nil, strings.Join(evs, " "))
+
 	// Partial StringAttributeConstraints read back as given (moto's
 	// test_create_user_pool_attribute_partial_schema shows AWS's shape).
 	sp, err := e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("partial"), Schema: []types.SchemaAttributeType{
