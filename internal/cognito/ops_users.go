@@ -146,6 +146,7 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 		ClientId       string
 		AuthFlow       string
 		AuthParameters map[string]string
+		ClientMetadata map[string]string
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -153,7 +154,9 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 	if err := h.poolClient(c, in.UserPoolId, in.ClientId); err != nil {
 		return nil, err
 	}
-	res, err := h.svc.InitiateAuth(c.ctx, authInput(in.ClientId, in.AuthFlow, in.AuthParameters, true, c.meta))
+	ain := authInput(in.ClientId, in.AuthFlow, in.AuthParameters, true, c.meta)
+	ain.ClientMetadata = in.ClientMetadata // for the user_migration hook, as InitiateAuth
+	res, err := h.svc.InitiateAuth(c.ctx, ain)
 	if err != nil {
 		return nil, err
 	}
