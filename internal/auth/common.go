@@ -346,6 +346,9 @@ func validateAttributes(p *identity.Pool, cl *identity.AppClient, attrs map[stri
 		}
 	}
 	if mode == attrSignUp || mode == attrAdminCreate {
+		if p.Settings.EmailRequired && p.UsernameMode != identity.UsernameEmail && strings.TrimSpace(attrs["email"]) == "" {
+			return identity.FieldError("email", "Attributes did not conform to the schema: email: The attribute is required")
+		}
 		for _, d := range p.Schema {
 			if d.Required && strings.TrimSpace(attrs[d.Name]) == "" {
 				return identity.FieldError(d.Name, "The attribute %s is required.", d.Name)

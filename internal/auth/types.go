@@ -207,6 +207,9 @@ type CreatePoolInput struct {
 	EmailUpdateWithoutVerification bool
 	// NoAutoVerify: sign-up sends no code (identity.PoolSettings.NoAutoVerify).
 	NoAutoVerify bool
+	// EmailRequired: sign-up and admin creation need an email
+	// (identity.PoolSettings.EmailRequired).
+	EmailRequired bool
 	// MFA is the pool's second-factor policy (mfa.go).
 	MFA identity.MFASettings
 	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).

@@ -156,6 +156,23 @@ func TestAWSVerifiedBehaviours(t *testing.T) {
 		{Name: aws.String("s"), AttributeDataType: types.AttributeDataTypeString, StringAttributeConstraints: &types.StringAttributeConstraintsType{MaxLength: aws.String("ten")}}}})
 	tr.add("StringAttributeConstraints MaxLength not a number", err, "")
 
+	// email marked Required in the schema: stored, shown, enforced.
+	rp := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("email-required"),
+		Schema: []types.SchemaAttributeType{{Name: aws.String("email"), AttributeDataType: types.AttributeDataTypeString, Required: aws.Bool(true), Mutable: aws.Bool(true)}}}))
+	for _, a := range rp.UserPool.SchemaAttributes {
+		if *a.Name == "email" {
+			tr.add("email Required in the schema", nil, fmt.Sprintf("Required=%t", aws.ToBool(a.Required)))
+		}
+	}
+	rc := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: rp.UserPool.Id, ClientName: aws.String("app")}))
+	_, err = e.public.SignUp(ctx, &cip.SignUpInput{ClientId: rc.UserPoolClient.ClientId, Username: aws.String(uuid.NewString()), Password: aws.String("P2$Sword")})
+	tr.add("SignUp without the required email", err, "")
+	_, err = e.public.SignUp(ctx, &cip.SignUpInput{ClientId: rc.UserPoolClient.ClientId, Username: aws.String(uuid.NewString()), Password: aws.String("P2$Sword"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("r@example.org")}}})
+	tr.add("SignUp with the required email", err, "")
+	_, err = e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: rp.UserPool.Id, Username: aws.String(uuid.NewString()), MessageAction: types.MessageActionTypeSuppress})
+	tr.add("AdminCreateUser without the required email", err, "")
+
 	for i := range tr.lines {
 		tr.lines[i] = strings.ReplaceAll(tr.lines[i], clientID, "<client>")
 	}

@@ -181,7 +181,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		case "updated_at":
 			typ = "Number"
 		}
-		req := name == "sub" || (name == "email" && p.UsernameMode == identity.UsernameEmail)
+		req := name == "sub" || (name == "email" && (p.UsernameMode == identity.UsernameEmail || p.Settings.EmailRequired))
 		s := schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(name != "sub"), Required: ptr(req)}
 		switch {
 		case name == "sub":
@@ -247,6 +247,17 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// emailRequired reports whether a CreateUserPool schema marks the standard
+// email attribute Required.
+func emailRequired(in []schemaAttributeType) bool {
+	for _, s := range in {
+		if s.Name == "email" && s.Required != nil && *s.Required {
+			return true
+		}
+	}
+	return false
 }
 
 // customAttrDefs turns Cognito schema attributes into custom attribute
@@ -503,7 +514,8 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
-		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA})
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA,
+		EmailRequired: emailRequired(in.Schema)})
 	if err != nil {
 		return nil, err
 	}
