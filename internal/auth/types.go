@@ -253,6 +253,11 @@ type AdminCreateUserInput struct {
 	// MessageAction: "" sends the invitation, "SUPPRESS" sends nothing,
 	// "RESEND" re-sends it to an existing FORCE_CHANGE_PASSWORD user.
 	MessageAction string
+	// ForceAliasCreation: in a pool where a verified email is an alias, a
+	// verified email another user holds moves to the new user (the other
+	// keeps it unverified and can no longer sign in with it), as Cognito's
+	// ForceAliasCreation does; without it that is alias_exists.
+	ForceAliasCreation bool
 }
 
 // ListUsersInput lists users with an optional Cognito-syntax filter.

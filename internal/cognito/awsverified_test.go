@@ -173,6 +173,28 @@ func TestAWSVerifiedBehaviours(t *testing.T) {
 	_, err = e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: rp.UserPool.Id, Username: aws.String(uuid.NewString()), MessageAction: types.MessageActionTypeSuppress})
 	tr.add("AdminCreateUser without the required email", err, "")
 
+	// ForceAliasCreation in a pool where the verified email is an alias.
+	ap := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("alias"),
+		AliasAttributes: []types.AliasAttributeType{types.AliasAttributeTypeEmail}}))
+	verifiedUser := func(name string, force bool) error {
+		_, err := e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: ap.UserPool.Id, Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress,
+			ForceAliasCreation: force, UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("shared@example.org")}, {Name: aws.String("email_verified"), Value: aws.String("true")}}})
+		return err
+	}
+	emailVerified := func(name string) string {
+		g := must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: ap.UserPool.Id, Username: aws.String(name)}))
+		for _, a := range g.UserAttributes {
+			if *a.Name == "email_verified" {
+				return *a.Value
+			}
+		}
+		return "absent"
+	}
+	tr.add("alias: first user with a verified email", verifiedUser("first", false), "")
+	tr.add("alias: second user with that email, no ForceAliasCreation", verifiedUser("second", false), "")
+	err = verifiedUser("third", true)
+	tr.add("alias: third user with that email and ForceAliasCreation", err, "first email_verified="+emailVerified("first")+" third email_verified="+emailVerified("third"))
+
 	for i := range tr.lines {
 		tr.lines[i] = strings.ReplaceAll(tr.lines[i], clientID, "<client>")
 	}

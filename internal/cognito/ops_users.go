@@ -55,7 +55,7 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 		in.MessageAction = "SUPPRESS"
 	}
 	v, err := h.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: p.ID, Username: in.Username, Attributes: attrs,
-		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction})
+		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation})
 	if err != nil {
 		return nil, err
 	}
