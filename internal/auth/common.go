@@ -173,6 +173,8 @@ func (s *Service) resolveClient(ctx context.Context, c Client, username string) 
 			if !equalHex(sha256Hex(c.Secret), cl.SecretHash) {
 				return nil, nil, identity.Errorf(identity.CodeNotAuthorized, "Unable to verify secret for client %s.", cl.ID)
 			}
+		case c.SecretHash != "" && c.refreshHash:
+			// checked by refresh, which knows the user (checkRefreshHash)
 		case c.SecretHash != "":
 			// Cognito's SECRET_HASH, HMAC(secret, username+clientId).
 			if err := s.checkSecretHash(cl, c.SecretHash, username); err != nil {
@@ -344,6 +346,9 @@ func validateAttributes(p *identity.Pool, cl *identity.AppClient, attrs map[stri
 		}
 	}
 	if mode == attrSignUp || mode == attrAdminCreate {
+		if p.Settings.EmailRequired && p.UsernameMode != identity.UsernameEmail && strings.TrimSpace(attrs["email"]) == "" {
+			return identity.FieldError("email", "Attributes did not conform to the schema: email: The attribute is required")
+		}
 		for _, d := range p.Schema {
 			if d.Required && strings.TrimSpace(attrs[d.Name]) == "" {
 				return identity.FieldError(d.Name, "The attribute %s is required.", d.Name)

@@ -137,7 +137,19 @@ func validateImportJobName(name string) error {
 }
 
 // importView adds the upload URL while the job can take one.
+// importExpired reports whether j is a Created job that can no longer be
+// started: its upload URL expired before a file came (Cognito's Expired).
+// The status is derived when the job is read; nothing runs to write it.
+func (s *Service) importExpired(j *identity.UserImportJob) bool {
+	return j.Status == identity.ImportCreated && j.CSVSize == 0 && !s.now().Before(j.UploadExpiresAt)
+}
+
 func (s *Service) importView(j *identity.UserImportJob) *ImportJobView {
+	if s.importExpired(j) {
+		c := *j
+		c.Status = identity.ImportExpired
+		j = &c
+	}
 	v := &ImportJobView{UserImportJob: j}
 	if j.Status == identity.ImportCreated {
 		exp := strconv.FormatInt(j.UploadExpiresAt.Unix(), 10)
@@ -218,6 +230,9 @@ func (s *Service) StartUserImportJob(ctx context.Context, poolID, jobID string) 
 		j, err := s.getImportJob(ctx, q, poolID, jobID)
 		if err != nil {
 			return err
+		}
+		if s.importExpired(j) {
+			return identity.Errorf(identity.CodePreconditionNotMet, "The import job is %s; only a Created job can be started.", identity.ImportExpired)
 		}
 		if j.Status != identity.ImportCreated {
 			return identity.Errorf(identity.CodePreconditionNotMet, "The import job is %s; only a Created job can be started.", j.Status)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -118,4 +119,46 @@ func BenchmarkImportJob100k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A job whose upload URL expired before a file came reads Expired, as
+// Cognito's do, and cannot be started; a job with its file keeps Created.
+func TestImportJobExpires(t *testing.T) {
+	onBackends(t, func(t *testing.T, setup func(func(*CreatePoolInput), func(*CreateClientInput)) *userEnv) {
+		e := setup(nil, nil)
+		empty, err := e.s.CreateUserImportJob(e.ctx, e.pool.ID, "empty", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := e.s.CreateUserImportJob(e.ctx, e.pool.ID, "full", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.PutImportCSV(e.ctx, e.pool.ID, full.ID, importRowsCSV(1)); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(ImportUploadTTL - time.Second)
+		if v, err := e.s.DescribeUserImportJob(e.ctx, e.pool.ID, empty.ID); err != nil || v.Status != identity.ImportCreated || v.PreSignedURL == "" {
+			t.Fatalf("before expiry: %+v %v", v, err)
+		}
+		e.advance(time.Second)
+		v, err := e.s.DescribeUserImportJob(e.ctx, e.pool.ID, empty.ID)
+		if err != nil || v.Status != identity.ImportExpired || v.PreSignedURL != "" {
+			t.Fatalf("after expiry: %+v %v", v, err)
+		}
+		list, _, err := e.s.ListUserImportJobs(e.ctx, e.pool.ID, 10, "")
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list: %v %v", list, err)
+		}
+		for _, j := range list {
+			if want := map[string]string{empty.ID: identity.ImportExpired, full.ID: identity.ImportCreated}[j.ID]; j.Status != want {
+				t.Fatalf("listed %s as %s, want %s", j.ID, j.Status, want)
+			}
+		}
+		_, err = e.s.StartUserImportJob(e.ctx, e.pool.ID, empty.ID)
+		wantErr(t, err, identity.CodePreconditionNotMet, "The import job is Expired; only a Created job can be started.")
+		if _, err := e.s.StartUserImportJob(e.ctx, e.pool.ID, full.ID); err != nil {
+			t.Fatalf("start of an uploaded job after the URL expired: %v", err)
+		}
+	})
 }

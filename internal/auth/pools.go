@@ -93,6 +93,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 	}
 	p.Settings.UserAttributeUpdate.EmailWithoutVerification = in.EmailUpdateWithoutVerification
 	p.Settings.NoAutoVerify = in.NoAutoVerify
+	p.Settings.EmailRequired = in.EmailRequired
 	if err := validMFA(in.MFA); err != nil {
 		return nil, err
 	}

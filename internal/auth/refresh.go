@@ -41,7 +41,30 @@ var (
 // an unknown token or one of another client ("Invalid Refresh Token"), a
 // revoked or reused one, or a user revoked, deleted or disabled meanwhile
 // ("Refresh Token has been revoked", "User is disabled."), an expired one.
-func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.AppClient, raw string) (*AuthResult, error) {
+// refreshHash is a SECRET_HASH sent with a refresh, and the USERNAME sent
+// beside it if any.
+type refreshHash struct{ value, username string }
+
+// check verifies the hash for the refresh token's user u: Cognito's
+// refresh carries no USERNAME, and SDKs compute the hash with the
+// username the user signs in with, or with the sub (its username in
+// pools where the email is the username), so either is accepted, as is a
+// USERNAME sent beside it that names u. Errors: not_authorized.
+func (h *refreshHash) check(s *Service, cl *identity.AppClient, u *identity.User) error {
+	names := []string{u.Username, u.Sub}
+	if h.username != "" && (normalizeUsername(h.username) == u.Username || h.username == u.Sub) {
+		names = append(names, h.username)
+	}
+	var err error
+	for _, n := range names {
+		if err = s.checkSecretHash(cl, h.value, n); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.AppClient, raw string, secretHash *refreshHash) (*AuthResult, error) {
 	if raw == "" {
 		return nil, identity.FieldError("REFRESH_TOKEN", "Missing required parameter REFRESH_TOKEN")
 	}
@@ -58,6 +81,11 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	}
 	if rt.ClientID != cl.ID || rt.PoolID != p.ID {
 		return nil, errInvalidRefresh
+	}
+	if secretHash != nil {
+		if err := secretHash.check(s, cl, se.User); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	if !rt.RevokedAt.IsZero() {

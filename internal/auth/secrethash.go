@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -50,14 +51,8 @@ func (s *Service) checkSecretHash(cl *identity.AppClient, secretHash, username s
 		return identity.Errorf(identity.CodeNotAuthorized,
 			"Client %s has a secret from before SECRET_HASH support; regenerate the client secret to use SECRET_HASH.", cl.ID)
 	}
-	sealed, err := base64.StdEncoding.DecodeString(cl.SecretSealed)
+	secret, err := s.openClientSecret(cl)
 	if err != nil {
-		s.cfg.Log.Error("client secret: malformed sealed value", "client", cl.ID)
-		return bad
-	}
-	secret, err := s.cfg.Secrets.Open(clientSecretPurpose(cl.ID), sealed)
-	if err != nil {
-		s.cfg.Log.Error("client secret: cannot open (wrong master key?)", "client", cl.ID, "err", err)
 		return bad
 	}
 	got, err := base64.StdEncoding.DecodeString(secretHash)
@@ -70,4 +65,44 @@ func (s *Service) checkSecretHash(cl *identity.AppClient, secretHash, username s
 		return bad
 	}
 	return nil
+}
+
+// openClientSecret opens the sealed copy of cl's secret.
+func (s *Service) openClientSecret(cl *identity.AppClient) ([]byte, error) {
+	sealed, err := base64.StdEncoding.DecodeString(cl.SecretSealed)
+	if err != nil {
+		s.cfg.Log.Error("client secret: malformed sealed value", "client", cl.ID)
+		return nil, fmt.Errorf("client secret of %s: malformed sealed value", cl.ID)
+	}
+	secret, err := s.cfg.Secrets.Open(clientSecretPurpose(cl.ID), sealed)
+	if err != nil {
+		s.cfg.Log.Error("client secret: cannot open (wrong master key?)", "client", cl.ID, "err", err)
+		return nil, fmt.Errorf("client secret of %s: %w", cl.ID, err)
+	}
+	return secret, nil
+}
+
+// ClientSecret returns the secret of the pool's app client, as Cognito's
+// DescribeUserPoolClient answers it to an administrator: "" for a client
+// without one or whose secret predates sealed copies (it cannot be read;
+// regenerate it). The caller must be allowed to administer the pool (the
+// surfaces check that).
+//
+// Errors: resource_not_found.
+func (s *Service) ClientSecret(ctx context.Context, poolID, clientID string) (string, error) {
+	cl, err := s.getPoolClient(ctx, s.cfg.Store, poolID, clientID)
+	if err != nil {
+		return "", err
+	}
+	if cl.SecretHash == "" {
+		return "", nil
+	}
+	if cl.SecretSealed == "" {
+		return "", nil // made before sealed copies were kept: unreadable
+	}
+	secret, err := s.openClientSecret(cl)
+	if err != nil {
+		return "", err
+	}
+	return string(secret), nil
 }

@@ -44,7 +44,10 @@ import (
 // user", not_authorized "Temporary password has expired and must be reset
 // by an administrator.", not_authorized for federated users.
 func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*AuthResult, error) {
-	cl, p, err := s.resolveClient(ctx, in.Client, in.Username)
+	isRefresh := in.Flow == AuthRefreshToken || in.Flow == AuthRefreshTokenAlias
+	c := in.Client
+	c.refreshHash = isRefresh && c.Secret == "" && c.SecretHash != ""
+	cl, p, err := s.resolveClient(ctx, c, in.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +57,11 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 		if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
 			return nil, err
 		}
-		return s.refresh(ctx, p, cl, in.RefreshToken)
+		var hash *refreshHash
+		if c.refreshHash {
+			hash = &refreshHash{value: c.SecretHash, username: in.Username}
+		}
+		return s.refresh(ctx, p, cl, in.RefreshToken, hash)
 	case AuthUserPassword:
 		if in.Admin {
 			return nil, identity.FieldError("auth_flow", "Initiate Auth method not supported.")

@@ -51,6 +51,10 @@ type Client struct {
 	// auth.Client in a struct (internal/web hosted_client_test.go checks
 	// both and attacks the native and Cognito APIs with it).
 	Hosted bool
+	// refreshHash is set by InitiateAuth for a refresh with a SECRET_HASH:
+	// the hash is then checked by refresh against the refresh token's
+	// user (Cognito's refresh carries no USERNAME), not by resolveClient.
+	refreshHash bool
 }
 
 // RequestMeta carries facts about the request, for audit and throttling.
@@ -206,6 +210,9 @@ type CreatePoolInput struct {
 	EmailUpdateWithoutVerification bool
 	// NoAutoVerify: sign-up sends no code (identity.PoolSettings.NoAutoVerify).
 	NoAutoVerify bool
+	// EmailRequired: sign-up and admin creation need an email
+	// (identity.PoolSettings.EmailRequired).
+	EmailRequired bool
 	// MFA is the pool's second-factor policy (mfa.go).
 	MFA identity.MFASettings
 	// Tags label the pool (identity.PoolSettings.Tags; ValidateTags).
@@ -251,6 +258,11 @@ type AdminCreateUserInput struct {
 	// MessageAction: "" sends the invitation, "SUPPRESS" sends nothing,
 	// "RESEND" re-sends it to an existing FORCE_CHANGE_PASSWORD user.
 	MessageAction string
+	// ForceAliasCreation: in a pool where a verified email is an alias, a
+	// verified email another user holds moves to the new user (the other
+	// keeps it unverified and can no longer sign in with it), as Cognito's
+	// ForceAliasCreation does; without it that is alias_exists.
+	ForceAliasCreation bool
 }
 
 // ListUsersInput lists users with an optional Cognito-syntax filter.

@@ -101,6 +101,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 		if err := checkUserFree(ctx, q, p, u); err != nil {
 			return err
 		}
+		if err := s.takeAlias(ctx, q, p, u, in.ForceAliasCreation); err != nil {
+			return err
+		}
 		if err := q.CreateUser(ctx, u, uniqueEmail(p)); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return errUserExists
@@ -647,4 +650,30 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// takeAlias makes sure no other user signs in with u's verified email in a
+// pool where a verified email is an alias: alias_exists, or with force
+// (Cognito's ForceAliasCreation) the alias moves to u: the other user
+// keeps the address, unverified, in the same transaction.
+func (s *Service) takeAlias(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, force bool) error {
+	if p.UsernameMode != identity.UsernameWithEmailAlias || u.Email == "" || !u.EmailVerified {
+		return nil
+	}
+	other, err := q.GetUserByEmail(ctx, p.ID, u.Email, true)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && other.Sub == u.Sub) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get user by email: %w", err)
+	}
+	if !force {
+		return errAliasExists
+	}
+	other.EmailVerified = false
+	other.UpdatedAt = s.now()
+	if err := q.UpdateUser(ctx, other, uniqueEmailFor(p, other)); err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	return s.audit(ctx, q, p.ID, "admin.alias_moved", "user:"+other.Sub, map[string]string{"to": "user:" + u.Sub})
 }

@@ -154,11 +154,11 @@ func testPoolsAndClients(t *testing.T, e *env) {
 		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{"USER_PASSWORD_AUTH", types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}}))
 	c := cc.UserPoolClient
 	if c.ClientSecret == nil || len(*c.ClientSecret) < 40 || *c.AccessTokenValidity != 30 || c.TokenValidityUnits.AccessToken != types.TimeUnitsTypeMinutes ||
-		len(c.ExplicitAuthFlows) != 2 || c.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserPasswordAuth {
+		len(c.ExplicitAuthFlows) != 3 || c.ExplicitAuthFlows[0] != types.ExplicitAuthFlowsTypeAllowUserPasswordAuth { // a legacy name keeps SRP (awsverified_test.go)
 		t.Fatalf("CreateUserPoolClient %+v", c)
 	}
 	dc := must[*cip.DescribeUserPoolClientOutput](t)(e.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: poolID, ClientId: c.ClientId}))
-	if *dc.UserPoolClient.ClientName != "web" || dc.UserPoolClient.ClientSecret != nil {
+	if *dc.UserPoolClient.ClientName != "web" || aws.ToString(dc.UserPoolClient.ClientSecret) != *c.ClientSecret {
 		t.Fatalf("DescribeUserPoolClient %+v", dc.UserPoolClient)
 	}
 	uc := must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: poolID, ClientId: c.ClientId,

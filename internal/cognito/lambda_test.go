@@ -79,3 +79,57 @@ func TestLambdaConfig(t *testing.T) {
 	signUp("SignUp without the trigger", "ann")
 	tr.check("lambda.golden")
 }
+
+// TestAdminInitiateAuthMigrationMetadata: AdminInitiateAuth passes its
+// ClientMetadata to the UserMigration trigger, as InitiateAuth does and
+// as Cognito documents for both.
+func TestAdminInitiateAuthMigrationMetadata(t *testing.T) {
+	t.Parallel()
+	got := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- ev
+		req, _ := ev["request"].(map[string]any)
+		w.Header().Set("Content-Type", "application/json")
+		if req["password"] != "Legacy$Passw0rd" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "Bad password"})
+			return
+		}
+		ev["response"] = map[string]any{"userAttributes": map[string]string{"name": "Old Timer", "email": "old@example.org", "email_verified": "true"}, "finalUserStatus": "CONFIRMED", "messageAction": "SUPPRESS"}
+		json.NewEncoder(w).Encode(ev)
+	}))
+	t.Cleanup(hook.Close)
+	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:migrate"
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	p := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("migrating"),
+		LambdaConfig: &types.LambdaConfigType{UserMigration: aws.String(arn)}})).UserPool
+	c := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: p.Id, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth}}))
+	signIn := func(pw string) error {
+		_, err := e.admin.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: p.Id, ClientId: c.UserPoolClient.ClientId,
+			AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth, AuthParameters: map[string]string{"USERNAME": "legacy-user", "PASSWORD": pw},
+			ClientMetadata: map[string]string{"app": "v1"}})
+		return err
+	}
+	wantErr(t, signIn("Wrong$Passw0rd"), "UserNotFoundException")
+	if err := signIn("Legacy$Passw0rd"); err != nil {
+		t.Fatalf("migrating AdminInitiateAuth: %v", err)
+	}
+	for range 2 {
+		ev := <-got
+		req, _ := ev["request"].(map[string]any)
+		md, _ := req["clientMetadata"].(map[string]any)
+		if ev["triggerSource"] != "UserMigration_Authentication" || md["app"] != "v1" {
+			t.Fatalf("event %v", ev)
+		}
+	}
+	u := must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: p.Id, Username: aws.String("legacy-user")}))
+	if u.UserStatus != types.UserStatusTypeConfirmed {
+		t.Fatalf("migrated user %+v", u)
+	}
+}

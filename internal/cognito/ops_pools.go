@@ -185,7 +185,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		case "updated_at":
 			typ = "Number"
 		}
-		req := name == "sub" || (name == "email" && p.UsernameMode == identity.UsernameEmail)
+		req := name == "sub" || (name == "email" && (p.UsernameMode == identity.UsernameEmail || p.Settings.EmailRequired))
 		s := schemaAttributeType{Name: name, AttributeDataType: typ, Mutable: ptr(name != "sub"), Required: ptr(req)}
 		switch {
 		case name == "sub":
@@ -209,7 +209,16 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		}
 		switch d.Type {
 		case identity.AttrString:
-			s.StringAttributeConstraints = &stringConstraints{MinLength: strconv.Itoa(d.MinLength), MaxLength: strconv.Itoa(orDefault(d.MaxLength, 2048))}
+			sc := &stringConstraints{MinLength: strconv.Itoa(d.MinLength), MaxLength: strconv.Itoa(orDefault(d.MaxLength, 2048))}
+			if d.MinLengthGiven != d.MaxLengthGiven { // partial: only what was given, as AWS answers
+				if !d.MinLengthGiven {
+					sc.MinLength = ""
+				}
+				if !d.MaxLengthGiven {
+					sc.MaxLength = ""
+				}
+			}
+			s.StringAttributeConstraints = sc
 		case identity.AttrNumber:
 			nc := &numberConstraints{}
 			if d.MinValue != nil {
@@ -242,6 +251,17 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// emailRequired reports whether a CreateUserPool schema marks the standard
+// email attribute Required.
+func emailRequired(in []schemaAttributeType) bool {
+	for _, s := range in {
+		if s.Name == "email" && s.Required != nil && *s.Required {
+			return true
+		}
+	}
+	return false
 }
 
 // customAttrDefs turns Cognito schema attributes into custom attribute
@@ -291,6 +311,7 @@ func customAttrDefs(field string, in []schemaAttributeType, allowStandard bool) 
 			if d.MaxLength, err = atoiField(field, "MaxLength", c.MaxLength); err != nil {
 				return nil, err
 			}
+			d.MinLengthGiven, d.MaxLengthGiven = c.MinLength != "", c.MaxLength != ""
 		}
 		if c := s.NumberAttributeConstraints; c != nil {
 			for _, x := range []struct {
@@ -499,7 +520,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA,
-		Devices: p.Settings.Devices})
+		Devices: p.Settings.Devices, EmailRequired: emailRequired(in.Schema)})
 	if err != nil {
 		return nil, err
 	}
@@ -732,12 +753,24 @@ func (in *clientSettingsInput) apply(cl *identity.AppClient) error {
 	}
 	cl.Name = in.ClientName
 	cl.AuthFlows = nil
+	legacy := false
 	for _, f := range in.ExplicitAuthFlows {
 		if m, ok := legacyFlows[f]; ok {
-			f = m
+			f, legacy = m, true
 		}
 		if !contains(cl.AuthFlows, f) {
 			cl.AuthFlows = append(cl.AuthFlows, f)
+		}
+	}
+	if legacy {
+		// A client given the legacy names keeps SRP and refresh, which
+		// the legacy scheme could not turn off (AWS-verified: moto's
+		// test_initiate_auth_USER_PASSWORD_AUTH signs in with SRP and
+		// refreshes through a client made with ["USER_PASSWORD_AUTH"]).
+		for _, f := range []string{identity.FlowUserSRP, identity.FlowRefreshToken} {
+			if !contains(cl.AuthFlows, f) {
+				cl.AuthFlows = append(cl.AuthFlows, f)
+			}
 		}
 	}
 	cl.ReadAttributes, cl.WriteAttributes = in.ReadAttributes, in.WriteAttributes
@@ -842,7 +875,13 @@ func (h *Handler) describeUserPoolClient(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cl, "")}, nil
+	// AWS answers the secret to the administrator (so do SDK-based test
+	// suites and tools expect: they compute SECRET_HASH from it).
+	secret, err := h.svc.ClientSecret(c.ctx, p.ID, cl.ID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, cl, secret)}, nil
 }
 
 func (h *Handler) listUserPoolClients(c *call) (any, error) {
@@ -895,7 +934,11 @@ func (h *Handler) updateUserPoolClient(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, ncl, "")}, nil
+	secret, err := h.svc.ClientSecret(c.ctx, p.ID, ncl.ID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ UserPoolClient userPoolClientType }{h.toClientType(p, ncl, secret)}, nil
 }
 
 func (h *Handler) deleteUserPoolClient(c *call) (any, error) {

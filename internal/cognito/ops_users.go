@@ -48,8 +48,14 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.MessageAction == "" && p.UsernameMode != identity.UsernameEmail && attrs["email"] == "" && attrs["phone_number"] == "" {
+		// No address to invite: Cognito creates the user and sends
+		// nothing (AWS-verified: moto's tests create users so). The native
+		// API and the CLI still ask for SUPPRESS there.
+		in.MessageAction = "SUPPRESS"
+	}
 	v, err := h.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: p.ID, Username: in.Username, Attributes: attrs,
-		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction})
+		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation})
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +146,7 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 		ClientId       string
 		AuthFlow       string
 		AuthParameters map[string]string
+		ClientMetadata map[string]string
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -147,7 +154,9 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 	if err := h.poolClient(c, in.UserPoolId, in.ClientId); err != nil {
 		return nil, err
 	}
-	res, err := h.svc.InitiateAuth(c.ctx, authInput(in.ClientId, in.AuthFlow, in.AuthParameters, true, c.meta))
+	ain := authInput(in.ClientId, in.AuthFlow, in.AuthParameters, true, c.meta)
+	ain.ClientMetadata = in.ClientMetadata // for the user_migration hook, as InitiateAuth
+	res, err := h.svc.InitiateAuth(c.ctx, ain)
 	if err != nil {
 		return nil, err
 	}

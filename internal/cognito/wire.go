@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
@@ -99,7 +100,11 @@ func attrsFromWire(field string, list []attributeType) (map[string]string, error
 		if _, dup := m[a.Name]; dup {
 			return nil, identity.FieldError(field, "Duplicate attribute %s.", safeOpName(a.Name))
 		}
-		m[a.Name] = a.Value
+		v := a.Value
+		if (a.Name == "email_verified" || a.Name == "phone_number_verified") && (strings.EqualFold(v, "true") || strings.EqualFold(v, "false")) {
+			v = strings.ToLower(v) // AWS takes "True" (AWS-verified: moto's test_forgot_password_with_email_delivery_details)
+		}
+		m[a.Name] = v
 	}
 	return m, nil
 }

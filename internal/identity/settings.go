@@ -27,6 +27,11 @@ type PoolSettings struct {
 	// UNCONFIRMED until an admin confirms it), as Cognito does. False (every
 	// other pool): sign-up emails a code.
 	NoAutoVerify bool `json:"no_auto_verify,omitempty"`
+	// EmailRequired: the Cognito API's CreateUserPool marked the standard
+	// email attribute Required in its Schema, so SignUp and
+	// AdminCreateUser without an email are refused, as Cognito refuses
+	// them (pools where the email is the username always have one).
+	EmailRequired bool `json:"email_required,omitempty"`
 	// UserPoolDomain is the Cognito API's domain of the pool
 	// (CreateUserPoolDomain): a prefix, whose host <prefix>.<suffix> is
 	// in Pool.Domains, and a custom domain (itself in Pool.Domains) with

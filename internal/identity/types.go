@@ -126,8 +126,13 @@ type AttributeDef struct {
 	Required  bool          `json:"required"`
 	MinLength int           `json:"min_length,omitempty"`
 	MaxLength int           `json:"max_length,omitempty"` // default 2048
-	MinValue  *int64        `json:"min_value,omitempty"`
-	MaxValue  *int64        `json:"max_value,omitempty"`
+	// MinLengthGiven and MaxLengthGiven say which of a String's lengths
+	// its creator gave through the Cognito API, which answers only those
+	// (StringAttributeConstraints {"MaxLength": "10"} reads back so).
+	MinLengthGiven bool   `json:"min_length_given,omitempty"`
+	MaxLengthGiven bool   `json:"max_length_given,omitempty"`
+	MinValue       *int64 `json:"min_value,omitempty"`
+	MaxValue       *int64 `json:"max_value,omitempty"`
 }
 
 // TokenLifetimes; zero means "use the default" (ID/access 1h, refresh 30d).
