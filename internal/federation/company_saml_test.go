@@ -31,7 +31,12 @@ import (
 
 // A SAML 2.0 IdP built in the test from crewjam/saml's IdentityProvider,
 // with its own RSA key and certificate, serving single sign-on at
-// http://localhost:<port>/sso for whoever the test says is signed in.
+// http://localhost:<port>/sso for whoever the test says is signed in. It
+// requires signed AuthnRequests, encrypts assertions to the encryption
+// certificate of the SP metadata (unless plain), serves its metadata at
+// /metadata, and single logout at /slo (ServeSLO: the SP's LogoutRequests
+// and LogoutResponses) and /logout?session=<id> (IdP-initiated: a signed
+// LogoutRequest to every SP the session signed in to).
 type samlIdP struct {
 	t    *testing.T
 	idp  *saml.IdentityProvider
@@ -41,9 +46,19 @@ type samlIdP struct {
 	sp   func() []byte // the SP metadata it trusts
 	aud  string        // when set, the SP entity id the assertions are for
 	past time.Duration // when set, assertions are issued that long ago
+	// plain: the SP's encryption key is ignored (assertions in clear);
+	// encTo, when set, is the certificate assertions are encrypted to.
+	plain bool
+	encTo *x509.Certificate
+	// md, when set, is served at /metadata instead of the IdP's own.
+	md       func() string
+	sessions map[string]*saml.Session
+	parts    map[string][]saml.SessionParticipant
+	// ended counts the IdP sessions SP LogoutRequests ended.
+	ended int
 }
 
-func newSAMLIdP(t *testing.T) *samlIdP {
+func newSAMLKey(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -59,16 +74,40 @@ func newSAMLIdP(t *testing.T) *samlIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &samlIdP{t: t}
+	return key, cert
+}
+
+func newSAMLIdP(t *testing.T) *samlIdP {
+	t.Helper()
+	key, cert := newSAMLKey(t)
+	s := &samlIdP{t: t, sessions: map[string]*saml.Session{}, parts: map[string][]saml.SessionParticipant{}}
 	mux := http.NewServeMux()
 	s.srv = httptest.NewUnstartedServer(mux)
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	base, _ := url.Parse(strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1))
 	s.idp = &saml.IdentityProvider{Key: key, Signer: key, Certificate: cert,
-		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"),
+		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"), LogoutURL: *base.JoinPath("slo"),
+		LogoutBindings: []string{saml.HTTPRedirectBinding}, WantAuthnRequestsSigned: true,
 		SessionProvider: s, ServiceProviderProvider: s, AssertionMaker: s}
 	mux.HandleFunc("/sso", s.idp.ServeSSO)
+	mux.HandleFunc("/slo", s.idp.ServeSLO)
+	mux.HandleFunc("/metadata", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		md := s.md
+		s.mu.Unlock()
+		if md == nil {
+			_, _ = w.Write([]byte(s.metadata()))
+			return
+		}
+		_, _ = w.Write([]byte(md()))
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		sess := s.sessions[r.URL.Query().Get("session")]
+		s.mu.Unlock()
+		s.idp.StartLogout(w, r, sess, "")
+	})
 	return s
 }
 
@@ -78,10 +117,65 @@ func (s *samlIdP) GetSession(w http.ResponseWriter, r *http.Request, req *saml.I
 	return s.who
 }
 
+// InvalidateSession ends the sessions an SP's LogoutRequest names
+// (saml.SessionInvalidator).
+func (s *samlIdP) InvalidateSession(w http.ResponseWriter, r *http.Request, req *saml.IdpLogoutRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, sess := range s.sessions {
+		if req.MatchesSession(sess) {
+			delete(s.sessions, id)
+			if s.who == sess {
+				s.who = nil
+			}
+			s.ended++
+		}
+	}
+	return nil
+}
+
+// AddSessionParticipant and SessionParticipants: saml.SessionParticipantTracker.
+func (s *samlIdP) AddSessionParticipant(r *http.Request, sess *saml.Session, p saml.SessionParticipant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.ContainsFunc(s.parts[sess.ID], func(o saml.SessionParticipant) bool { return o.ServiceProviderID == p.ServiceProviderID }) {
+		s.parts[sess.ID] = append(s.parts[sess.ID], p)
+	}
+	return nil
+}
+
+func (s *samlIdP) SessionParticipants(r *http.Request, match func(*saml.Session) bool) ([]saml.SessionParticipant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []saml.SessionParticipant
+	for id, sess := range s.sessions {
+		if match(sess) {
+			out = append(out, s.parts[id]...)
+		}
+	}
+	return out, nil
+}
+
 func (s *samlIdP) GetServiceProvider(r *http.Request, id string) (*saml.EntityDescriptor, error) {
 	var ed saml.EntityDescriptor
 	if err := xml.Unmarshal(s.sp(), &ed); err != nil {
 		return nil, err
+	}
+	s.mu.Lock()
+	plain, encTo := s.plain, s.encTo
+	s.mu.Unlock()
+	for i := range ed.SPSSODescriptors {
+		kds := ed.SPSSODescriptors[i].KeyDescriptors[:0]
+		for _, kd := range ed.SPSSODescriptors[i].KeyDescriptors {
+			if kd.Use == "encryption" && plain {
+				continue
+			}
+			if kd.Use == "encryption" && encTo != nil {
+				kd.KeyInfo.X509Data.X509Certificates = []saml.X509Certificate{{Data: base64.StdEncoding.EncodeToString(encTo.Raw)}}
+			}
+			kds = append(kds, kd)
+		}
+		ed.SPSSODescriptors[i].KeyDescriptors = kds
 	}
 	return &ed, nil
 }
@@ -117,6 +211,7 @@ func (s *samlIdP) signIn(email string, groups ...string) {
 	defer s.mu.Unlock()
 	s.who = &saml.Session{ID: "s-" + email, CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour), Index: "1",
 		NameID: email, NameIDFormat: string(saml.EmailAddressNameIDFormat), UserEmail: email, UserCommonName: "Someone"}
+	s.sessions[s.who.ID] = s.who
 	if len(groups) > 0 {
 		at := saml.Attribute{Name: "groups"}
 		for _, g := range groups {
@@ -240,6 +335,7 @@ func TestCompanySAMLSignIn(t *testing.T) {
 func TestCompanySAMLAttacks(t *testing.T) {
 	t.Parallel()
 	e := setupSAML(t)
+	e.idp.plain = true // the edits below work on the assertion in clear
 	before := e.count()
 	refused := func(name string, r resp, reason string) {
 		t.Helper()
@@ -356,6 +452,7 @@ func TestCompanySAMLAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	betaIdP.sp = func() []byte { return e.spMetadata(bv) }
+	betaIdP.plain = true
 	betaIdP.signIn("bob@beta.example")
 	b = newBrowser(t)
 	acme := e.start(b, e.view.Name)

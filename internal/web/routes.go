@@ -18,6 +18,8 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/saml/{id}/metadata", w.samlMetadata},
 		{"POST /{pool}/saml/{id}/acs", w.samlACS},
 		{"POST /{pool}/saml/{id}/acs/continue", w.samlContinue},
+		{"GET /{pool}/saml/{id}/slo", w.samlSLO},
+		{"POST /{pool}/saml/{id}/slo", w.samlSLO},
 
 		// Hosted sign-up and sign-in (hosted_*.go, docs/hosted-pages.md).
 		{"GET /{pool}/signup", w.signupShow},
