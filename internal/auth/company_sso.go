@@ -77,8 +77,8 @@ type CompanyIdPView struct {
 	// company_saml.go's view (samlView).
 	SAMLEntityID, SAMLACSURL, SAMLSLOURL string
 	SAMLView
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *identity.CompanyIdP) *CompanyIdPView {
