@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
+	"log"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,11 @@ type samlIdP struct {
 	ended int
 }
 
+// testWriter writes the IdP's log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+
 func newSAMLKey(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -88,7 +94,7 @@ func newSAMLIdP(t *testing.T) *samlIdP {
 	base, _ := url.Parse(strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1))
 	s.idp = &saml.IdentityProvider{Key: key, Signer: key, Certificate: cert,
 		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"), LogoutURL: *base.JoinPath("slo"),
-		LogoutBindings: []string{saml.HTTPRedirectBinding}, WantAuthnRequestsSigned: true,
+		LogoutBindings: []string{saml.HTTPRedirectBinding}, WantAuthnRequestsSigned: true, Logger: log.New(testWriter{t}, "test idp: ", 0),
 		SessionProvider: s, ServiceProviderProvider: s, AssertionMaker: s}
 	mux.HandleFunc("/sso", s.idp.ServeSSO)
 	mux.HandleFunc("/slo", s.idp.ServeSLO)
@@ -463,9 +469,12 @@ func TestCompanySAMLAttacks(t *testing.T) {
 }
 
 // TestCompanySAMLBrowser: headless Chromium from the email-first page to
-// Acme's SAML IdP, whose page posts the response across sites to the
-// ACS; the relay page posts it on with the sign-in cookie, and Jane lands
-// on the account page as a member of Acme.
+// Acme's SAML IdP (a signed AuthnRequest), whose page posts the response
+// (an encrypted assertion) across sites to the ACS; the relay page posts
+// it on with the sign-in cookie, and Jane lands on the account page as a
+// member of Acme. Her sign-out then goes through the IdP's single logout
+// (a signed LogoutRequest, the IdP's signed LogoutResponse) back to the
+// sign-in page, and her IdP session is over.
 func TestCompanySAMLBrowser(t *testing.T) {
 	path := chromium(t)
 	e := setupSAML(t)
@@ -479,6 +488,23 @@ func TestCompanySAMLBrowser(t *testing.T) {
 	b.shot("company-saml-01-signed-in")
 	if txt := b.text(); !strings.Contains(txt, "Acme Corporation") || !strings.Contains(txt, "Acme-Corporation") {
 		t.Fatalf("account page: %s (%s)", txt, e.lastFailure())
+	}
+	// The assertion came encrypted (the SP metadata publishes its
+	// encryption certificate; the IdP encrypts to it), and the request
+	// signed (the IdP requires it).
+	if d := e.lastAudit("user.sign_up"); d["provider"] != e.view.Name {
+		t.Fatalf("sign-up audit %v", d)
+	}
+	// Single logout: signing out of Gatehouse goes through the IdP's
+	// single logout service and back to the sign-in page.
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="signout"] button[type=submit]`)))
+	b.waitFor(fmt.Sprintf(`location.origin === %q && location.pathname.endsWith("/login") && location.search.includes("signedout")`, e.down.base),
+		"the sign-in page after single logout")
+	b.shot("company-saml-02-signed-out")
+	e.idp.mu.Lock()
+	defer e.idp.mu.Unlock()
+	if e.idp.ended != 1 {
+		t.Fatalf("the IdP session was not ended (%d)", e.idp.ended)
 	}
 }
 
