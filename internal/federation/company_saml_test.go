@@ -62,7 +62,10 @@ type samlIdP struct {
 // testWriter writes the IdP's log lines to the test's log.
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 func newSAMLKey(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
