@@ -99,6 +99,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/companies/{name}", w.console(false, w.consoleCompanyUpdate)},
 		{"POST /{pool}/console/companies/{name}/sso", w.console(false, w.consoleCompanySSO)},
 		{"POST /{pool}/console/companies/{name}/sso/delete", w.console(false, w.consoleCompanySSODelete)},
+		{"POST /{pool}/console/companies/{name}/sso/refresh", w.console(false, w.consoleCompanySSORefresh)},
 		{"POST /{pool}/console/companies/{name}/scim-token", w.console(false, w.consoleCompanySCIMToken)},
 		{"GET /{pool}/console/groups", w.console(true, w.consoleGroups)},
 		{"POST /{pool}/console/groups", w.console(true, w.consoleGroupCreate)},
