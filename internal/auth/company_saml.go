@@ -275,14 +275,8 @@ func (s *Service) SAMLMetadataRefreshHandler() jobs.Handler {
 // resource_not_found, invalid_parameter (no metadata URL; the fetch or
 // the metadata failed).
 func (s *Service) RefreshCompanySAMLMetadata(ctx context.Context, poolID, company string) (*CompanyIdPView, error) {
-	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
+	p, _, idp, err := s.companyIdPOf(ctx, poolID, company)
 	if err != nil {
-		return nil, err
-	}
-	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoCompanyIdP
-	} else if err != nil {
 		return nil, err
 	}
 	if idp.Kind != identity.CompanyIdPSAML || idp.Provider.SAMLMetadataURL == "" {

@@ -266,18 +266,28 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 // GetCompanyIdP returns the company's provider. Errors: forbidden,
 // resource_not_found (pool, company, no provider).
 func (s *Service) GetCompanyIdP(ctx context.Context, poolID, company string) (*CompanyIdPView, error) {
-	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
-	if err != nil {
-		return nil, err
-	}
-	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoCompanyIdP
-	}
+	p, c, idp, err := s.companyIdPOf(ctx, poolID, company)
 	if err != nil {
 		return nil, err
 	}
 	return s.companyIdPView(p, c, idp), nil
+}
+
+// companyIdPOf reads the pool, company and provider a caller may
+// administer. Errors: those of GetCompanyIdP.
+func (s *Service) companyIdPOf(ctx context.Context, poolID, company string) (*identity.Pool, *identity.Company, *identity.CompanyIdP, error) {
+	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, errNoCompanyIdP
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, c, idp, nil
 }
 
 // DeleteCompanyIdP removes the company's provider; its members keep their
