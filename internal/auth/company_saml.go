@@ -135,9 +135,8 @@ func (s *Service) samlView(p *identity.Pool, idp *identity.CompanyIdP, v *Compan
 // samlPrepared is what SetCompanyIdP does before its transaction (network
 // and key generation hold no lock): the fetched metadata, a new key.
 type samlPrepared struct {
-	fetched          bool
-	keyDER, certDER  []byte
-	requireEncrypted bool
+	fetched         bool
+	keyDER, certDER []byte
 }
 
 // errMetadataFetch is all a caller learns of a failed fetch (the details
