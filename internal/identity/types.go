@@ -304,6 +304,19 @@ type RefreshToken struct {
 	ReplacedBy string    // hash of the successor, once rotated
 }
 
+// OIDCSession is a user's sign-in at a relying party: the client an
+// authorization code was redeemed by, and the origin_jti the sign-in's
+// tokens share (its ID tokens' sid). Back-channel logout tells exactly the
+// clients of a user's sessions (migration 0027).
+type OIDCSession struct {
+	PoolID    string
+	OriginJTI string
+	UserSub   string
+	ClientID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // Signing key states.
 const (
 	KeyNext    = "next"    // published in JWKS, not yet signing

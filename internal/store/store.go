@@ -267,6 +267,17 @@ type Querier interface {
 	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
 	// primary-key lookup; rows past their expiry count until pruned).
 	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// Relying-party sessions (back-channel logout): InsertOIDCSession
+	// records one (ErrNotFound if the user does not exist, ErrConflict if
+	// its origin is taken); ListOIDCSessions returns up to limit of the
+	// user's sessions not expired at now, oldest first; DeleteOIDCSession
+	// deletes one (nothing matching is not an error);
+	// DeleteExpiredOIDCSessions removes up to 1000 rows expired before
+	// cutoff and returns how many. Deleting the user deletes its rows.
+	InsertOIDCSession(ctx context.Context, s *identity.OIDCSession) error
+	ListOIDCSessions(ctx context.Context, poolID, sub string, now time.Time, limit int) ([]*identity.OIDCSession, error)
+	DeleteOIDCSession(ctx context.Context, poolID, originJTI string) error
+	DeleteExpiredOIDCSessions(ctx context.Context, cutoff time.Time) (int, error)
 	// Retention (internal/retention). poolID "" selects the rows of no
 	// existing pool (global rows, and audit events of deleted pools).
 	// OldAuditEvents returns up to limit audit events that happened before

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RefreshTokens", testRefreshTokens},
 		{"OAuthCodes", testOAuthCodes},
 		{"RevokedOrigins", testRevokedOrigins},
+		{"OIDCSessions", testOIDCSessions},
 		{"WebAuthn", testWebAuthn},
 		{"LinkedIdentities", testLinkedIdentities},
 		{"Factors", testFactors},
