@@ -447,10 +447,8 @@ func (s *Service) CompanySAMLLogout(ctx context.Context, poolID, id, rawQuery st
 		} else if err != nil {
 			return err
 		}
+		// revokeSessions also tells the relying parties (back-channel logout).
 		if err := s.revokeSessions(ctx, q, p, u); err != nil {
-			return err
-		}
-		if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub, "", ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, p.ID, "user.saml_logout", "user:"+u.Sub, detail)
