@@ -141,6 +141,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// Cognito user import jobs (CreateUserImportJob)
 	m.runner.Register(auth.ImportJobKind, m.core.svc.ImportJobHandler())
 	m.runner.Register(auth.BackchannelLogoutJobKind, m.core.svc.BackchannelLogoutHandler())
+	// SAML company providers' metadata given by URL, kept fresh
+	m.runner.Register(auth.SAMLMetadataRefreshJobKind, m.core.svc.SAMLMetadataRefreshHandler())
 	for _, kind := range approval.JobKinds { // registration expiry and reminders
 		m.runner.Register(kind, m.core.svc.RegistrationJobHandler())
 	}

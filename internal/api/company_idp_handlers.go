@@ -26,6 +26,12 @@ type companyIdPView struct {
 	SignInURL        string            `json:"sign_in_url"`
 	SAMLEntityID     string            `json:"saml_entity_id,omitempty"`
 	SAMLACSURL       string            `json:"saml_acs_url,omitempty"`
+	SAMLSLOURL       string            `json:"saml_slo_url,omitempty"`
+	SAMLCertificate  string            `json:"saml_sp_certificate,omitempty"`
+	SAMLEncryption   bool              `json:"saml_require_encryption,omitempty"`
+	SAMLMetadataURL  string            `json:"saml_metadata_url,omitempty"`
+	SAMLFetchedAt    *time.Time        `json:"saml_metadata_fetched_at,omitempty"`
+	SAMLMetadataErr  string            `json:"saml_metadata_error,omitempty"`
 	CreatedAt        *time.Time        `json:"created_at,omitempty"`
 	UpdatedAt        *time.Time        `json:"updated_at,omitempty"`
 }
@@ -34,6 +40,8 @@ func companyIdP(v *auth.CompanyIdPView) companyIdPView {
 	out := companyIdPView{Company: v.Company, IdentityProvider: v.Name, Kind: v.Kind, Issuer: v.Issuer, ClientID: v.ClientID,
 		HasClientSecret: v.HasClientSecret, Scopes: v.Scopes, AttributeMapping: v.AttributeMapping, GroupMapping: v.GroupMapping, RequireSSO: v.RequireSSO,
 		EmailDomains: v.EmailDomains, RedirectURI: v.RedirectURI, SignInURL: v.SignInURL, SAMLEntityID: v.SAMLEntityID, SAMLACSURL: v.SAMLACSURL,
+		SAMLSLOURL: v.SAMLSLOURL, SAMLCertificate: v.SAMLSPCertificate, SAMLEncryption: v.SAMLRequireEncryption,
+		SAMLMetadataURL: v.SAMLMetadataURL, SAMLFetchedAt: tsp(v.SAMLMetadataFetchedAt), SAMLMetadataErr: v.SAMLMetadataError,
 		CreatedAt: tsp(v.CreatedAt), UpdatedAt: tsp(v.UpdatedAt)}
 	if out.Scopes == nil {
 		out.Scopes = []string{}
@@ -56,6 +64,9 @@ type companyIdPRequest struct {
 	ClientID         string            `json:"client_id"`
 	ClientSecret     string            `json:"client_secret"`
 	MetadataXML      string            `json:"metadata_xml"`
+	MetadataURL      string            `json:"metadata_url"`
+	RequireEncrypt   bool              `json:"require_encryption"`
+	RotateSPKey      bool              `json:"rotate_sp_key"`
 	Scopes           []string          `json:"scopes"`
 	AttributeMapping map[string]string `json:"attribute_mapping"`
 	GroupMapping     map[string]string `json:"group_mapping"`
@@ -77,7 +88,18 @@ func (a *API) putCompanyIdP(w http.ResponseWriter, r *http.Request) error {
 	}
 	v, err := a.svc.SetCompanyIdP(r.Context(), r.PathValue("pool"), r.PathValue("company"), auth.CompanyIdPInput{
 		Kind: req.Kind, Issuer: req.Issuer, ClientID: req.ClientID, ClientSecret: req.ClientSecret, MetadataXML: req.MetadataXML, Scopes: req.Scopes,
-		AttributeMapping: req.AttributeMapping, GroupMapping: req.GroupMapping, RequireSSO: req.RequireSSO})
+		AttributeMapping: req.AttributeMapping, GroupMapping: req.GroupMapping, RequireSSO: req.RequireSSO,
+		SAMLInput: auth.SAMLInput{MetadataURL: req.MetadataURL, RequireEncryption: req.RequireEncrypt, RotateSPKey: req.RotateSPKey}})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, companyIdP(v))
+}
+
+// refreshCompanyIdPMetadata is POST .../identity-provider/refresh-metadata:
+// fetch a SAML provider's metadata from its URL now.
+func (a *API) refreshCompanyIdPMetadata(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.RefreshCompanySAMLMetadata(r.Context(), r.PathValue("pool"), r.PathValue("company"))
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,7 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/companies/{company}/identity-provider", a.companyAdmin(a.getCompanyIdP)},
 		{"PUT /api/v1/pools/{pool}/companies/{company}/identity-provider", a.companyAdmin(a.putCompanyIdP)},
 		{"DELETE /api/v1/pools/{pool}/companies/{company}/identity-provider", a.companyAdmin(a.deleteCompanyIdP)},
+		{"POST /api/v1/pools/{pool}/companies/{company}/identity-provider/refresh-metadata", a.companyAdmin(a.refreshCompanyIdPMetadata)},
 		{"POST /api/v1/pools/{pool}/companies/{company}/scim-token", a.companyAdmin(a.rotateSCIMToken)},
 		{"GET /api/v1/pools/{pool}/registrations", a.companyAdmin(a.listRegistrations)},
 		{"GET /api/v1/pools/{pool}/registrations/{registration}", a.companyAdmin(a.getRegistration)},

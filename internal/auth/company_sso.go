@@ -50,6 +50,7 @@ type CompanyIdPInput struct {
 	// group nor another company's group.
 	GroupMapping map[string]string
 	RequireSSO   bool
+	SAMLInput
 }
 
 // CompanyIdPView is a company's provider as admins see it: no secret, and
@@ -71,11 +72,13 @@ type CompanyIdPView struct {
 	// SignInURL starts a sign-in with this provider on the hosted pages
 	// (an "initiate login URI" for the provider's app tile).
 	SignInURL string
-	// SAML: the service provider's entity id (also its metadata URL) and
-	// assertion consumer service URL.
-	SAMLEntityID, SAMLACSURL string
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
+	// SAML: the service provider's entity id (also its metadata URL),
+	// assertion consumer service URL, single logout URL, and the rest of
+	// company_saml.go's view (samlView).
+	SAMLEntityID, SAMLACSURL, SAMLSLOURL string
+	SAMLView
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *identity.CompanyIdP) *CompanyIdPView {
@@ -85,19 +88,9 @@ func (s *Service) companyIdPView(p *identity.Pool, c *identity.Company, idp *ide
 		RedirectURI: s.FederationCallbackURL(p), SignInURL: s.Issuer(p) + "/federation/" + idp.Name,
 		CreatedAt: idp.CreatedAt, UpdatedAt: idp.UpdatedAt}
 	if idp.Kind == identity.CompanyIdPSAML {
-		sp := s.samlSP(p, idp)
-		v.SAMLEntityID, v.SAMLACSURL, v.RedirectURI = sp.EntityID, sp.ACSURL, ""
+		s.samlView(p, idp, v)
 	}
 	return v
-}
-
-// samlSP is the SAML service provider of a company provider: entity id
-// (and metadata URL) <issuer>/saml/<id>/metadata, ACS
-// <issuer>/saml/<id>/acs.
-func (s *Service) samlSP(p *identity.Pool, idp *identity.CompanyIdP) *federation.SAMLSP {
-	base := s.Issuer(p) + "/saml/" + strings.TrimPrefix(idp.Name, identity.CompanyIdPPrefix)
-	return &federation.SAMLSP{EntityID: base + "/metadata", ACSURL: base + "/acs", IDPMetadata: []byte(idp.Provider.SAMLMetadata),
-		Now: s.cfg.Now, Replay: &samlReplay{s: s, poolID: p.ID}}
 }
 
 // samlReplay is the SAML replay cache in the database (crewjam's
@@ -135,7 +128,11 @@ func (s *Service) CompanySAMLMetadata(ctx context.Context, poolID, id string) ([
 	if err != nil {
 		return nil, err
 	}
-	return s.samlSP(p, idp).Metadata()
+	sp, err := s.samlSP(p, idp)
+	if err != nil {
+		return nil, err
+	}
+	return sp.Metadata()
 }
 
 // companyOfAdmin reads, in q, the pool and the company a caller may
@@ -172,8 +169,12 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 	if len(in.ClientSecret) > 1024 {
 		return nil, identity.FieldError("client_secret", "The client secret is longer than 1024 bytes.")
 	}
+	pre, err := s.samlPrepare(ctx, &in)
+	if err != nil {
+		return nil, err
+	}
 	var out *CompanyIdPView
-	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
 		if err != nil {
 			return err
@@ -196,6 +197,7 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 			}
 			ip = identity.IdentityProvider{Name: "company", Type: identity.ProviderSAML, Issuer: entityID,
 				SAMLMetadata: in.MetadataXML, AttributeMapping: in.AttributeMapping}
+			s.samlSettings(cur, &in, pre, &ip)
 		} else if err := federation.Validate(&ip); err != nil {
 			return err
 		}
@@ -233,6 +235,11 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 			idp.Name = identity.CompanyIdPPrefix + hex.EncodeToString(b)
 		}
 		ip.Name = idp.Name
+		if in.Kind == identity.CompanyIdPSAML {
+			if err := s.samlSealKey(p, idp.Name, cur, in.RotateSPKey, pre, &ip); err != nil {
+				return err
+			}
+		}
 		if in.ClientSecret != "" && in.Kind == identity.CompanyIdPOIDC {
 			sealed, err := s.cfg.Secrets.Seal(providerSecretPurpose(p.ID, idp.Name), []byte(in.ClientSecret))
 			if err != nil {
@@ -245,8 +252,13 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 			return companyStoreErr(err)
 		}
 		out = s.companyIdPView(p, c, idp)
+		if err := s.enqueueSAMLRefresh(ctx, q, idp); err != nil {
+			return err
+		}
 		return s.audit(ctx, q, p.ID, "company.idp_set", "company:"+c.Name, map[string]string{
-			"provider": idp.Name, "issuer": ip.Issuer, "require_sso": fmt.Sprint(idp.RequireSSO)})
+			"provider": idp.Name, "issuer": ip.Issuer, "require_sso": fmt.Sprint(idp.RequireSSO),
+			"saml_metadata_url": ip.SAMLMetadataURL, "saml_require_encryption": fmt.Sprint(ip.SAMLRequireEncryption),
+			"saml_sp_key_rotated": fmt.Sprint(in.RotateSPKey)})
 	})
 	return out, err
 }
@@ -254,18 +266,28 @@ func (s *Service) SetCompanyIdP(ctx context.Context, poolID, company string, in 
 // GetCompanyIdP returns the company's provider. Errors: forbidden,
 // resource_not_found (pool, company, no provider).
 func (s *Service) GetCompanyIdP(ctx context.Context, poolID, company string) (*CompanyIdPView, error) {
-	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
-	if err != nil {
-		return nil, err
-	}
-	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoCompanyIdP
-	}
+	p, c, idp, err := s.companyIdPOf(ctx, poolID, company)
 	if err != nil {
 		return nil, err
 	}
 	return s.companyIdPView(p, c, idp), nil
+}
+
+// companyIdPOf reads the pool, company and provider a caller may
+// administer. Errors: those of GetCompanyIdP.
+func (s *Service) companyIdPOf(ctx context.Context, poolID, company string) (*identity.Pool, *identity.Company, *identity.CompanyIdP, error) {
+	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	idp, err := s.cfg.Store.GetCompanyIdP(ctx, p.ID, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, errNoCompanyIdP
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, c, idp, nil
 }
 
 // DeleteCompanyIdP removes the company's provider; its members keep their

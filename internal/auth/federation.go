@@ -287,7 +287,11 @@ func (s *Service) FederationAuthURL(ctx context.Context, c Client, provider stri
 		return "", err
 	}
 	if ip.Type == identity.ProviderSAML {
-		return s.samlSP(p, cidp).AuthURL(federation.SAMLRequestID(r), r.State)
+		sp, err := s.samlSP(p, cidp)
+		if err != nil {
+			return "", err
+		}
+		return sp.AuthURL(federation.SAMLRequestID(r), r.State)
 	}
 	u, err := s.fedClient().AuthCodeURL(ctx, ip, s.FederationCallbackURL(p), r)
 	if err != nil {
@@ -316,7 +320,11 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 		if in.Request == nil || in.SAMLResponse == "" {
 			return nil, identity.Errorf(identity.CodeNotAuthorized, "The identity provider did not return a SAML response.")
 		}
-		up, err = s.samlSP(p, cidp).Verify(in.SAMLResponse, federation.SAMLRequestID(in.Request))
+		sp, serr := s.samlSP(p, cidp)
+		if serr != nil {
+			return nil, serr
+		}
+		up, err = sp.Verify(in.SAMLResponse, federation.SAMLRequestID(in.Request))
 		if err == nil && up.Email != "" {
 			up.EmailVerified = true // ssoEmail decides what the address is worth
 		}

@@ -83,6 +83,12 @@ type Config struct {
 	// Federation talks to upstream identity providers (nil: a default
 	// federation.Client).
 	Federation *federation.Client
+	// SAMLMetadataRefresh is how often SAML metadata given by URL is
+	// fetched again (0: DefaultSAMLMetadataRefresh).
+	SAMLMetadataRefresh time.Duration
+	// SAMLMetadataHTTP lets SAML metadata URLs use http (tests only: the
+	// tests' IdPs serve plain HTTP on loopback).
+	SAMLMetadataHTTP bool
 }
 
 // Service implements every flow. All surfaces call it; none talks to the

@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
+	"log"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +32,12 @@ import (
 
 // A SAML 2.0 IdP built in the test from crewjam/saml's IdentityProvider,
 // with its own RSA key and certificate, serving single sign-on at
-// http://localhost:<port>/sso for whoever the test says is signed in.
+// http://localhost:<port>/sso for whoever the test says is signed in. It
+// requires signed AuthnRequests, encrypts assertions to the encryption
+// certificate of the SP metadata (unless plain), serves its metadata at
+// /metadata, and single logout at /slo (ServeSLO: the SP's LogoutRequests
+// and LogoutResponses) and /logout?session=<id> (IdP-initiated: a signed
+// LogoutRequest to every SP the session signed in to).
 type samlIdP struct {
 	t    *testing.T
 	idp  *saml.IdentityProvider
@@ -41,9 +47,27 @@ type samlIdP struct {
 	sp   func() []byte // the SP metadata it trusts
 	aud  string        // when set, the SP entity id the assertions are for
 	past time.Duration // when set, assertions are issued that long ago
+	// plain: the SP's encryption key is ignored (assertions in clear);
+	// encTo, when set, is the certificate assertions are encrypted to.
+	plain bool
+	encTo *x509.Certificate
+	// md, when set, is served at /metadata instead of the IdP's own.
+	md       func() string
+	sessions map[string]*saml.Session
+	parts    map[string][]saml.SessionParticipant
+	// ended counts the IdP sessions SP LogoutRequests ended.
+	ended int
 }
 
-func newSAMLIdP(t *testing.T) *samlIdP {
+// testWriter writes the IdP's log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+func newSAMLKey(t *testing.T) (*rsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -59,16 +83,40 @@ func newSAMLIdP(t *testing.T) *samlIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &samlIdP{t: t}
+	return key, cert
+}
+
+func newSAMLIdP(t *testing.T) *samlIdP {
+	t.Helper()
+	key, cert := newSAMLKey(t)
+	s := &samlIdP{t: t, sessions: map[string]*saml.Session{}, parts: map[string][]saml.SessionParticipant{}}
 	mux := http.NewServeMux()
 	s.srv = httptest.NewUnstartedServer(mux)
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	base, _ := url.Parse(strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1))
 	s.idp = &saml.IdentityProvider{Key: key, Signer: key, Certificate: cert,
-		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"),
+		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"), LogoutURL: *base.JoinPath("slo"),
+		LogoutBindings: []string{saml.HTTPRedirectBinding}, WantAuthnRequestsSigned: true, Logger: log.New(testWriter{t}, "test idp: ", 0),
 		SessionProvider: s, ServiceProviderProvider: s, AssertionMaker: s}
 	mux.HandleFunc("/sso", s.idp.ServeSSO)
+	mux.HandleFunc("/slo", s.idp.ServeSLO)
+	mux.HandleFunc("/metadata", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		md := s.md
+		s.mu.Unlock()
+		if md == nil {
+			_, _ = w.Write([]byte(s.metadata()))
+			return
+		}
+		_, _ = w.Write([]byte(md()))
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		sess := s.sessions[r.URL.Query().Get("session")]
+		s.mu.Unlock()
+		s.idp.StartLogout(w, r, sess, "")
+	})
 	return s
 }
 
@@ -78,10 +126,65 @@ func (s *samlIdP) GetSession(w http.ResponseWriter, r *http.Request, req *saml.I
 	return s.who
 }
 
+// InvalidateSession ends the sessions an SP's LogoutRequest names
+// (saml.SessionInvalidator).
+func (s *samlIdP) InvalidateSession(w http.ResponseWriter, r *http.Request, req *saml.IdpLogoutRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, sess := range s.sessions {
+		if req.MatchesSession(sess) {
+			delete(s.sessions, id)
+			if s.who == sess {
+				s.who = nil
+			}
+			s.ended++
+		}
+	}
+	return nil
+}
+
+// AddSessionParticipant and SessionParticipants: saml.SessionParticipantTracker.
+func (s *samlIdP) AddSessionParticipant(r *http.Request, sess *saml.Session, p saml.SessionParticipant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.ContainsFunc(s.parts[sess.ID], func(o saml.SessionParticipant) bool { return o.ServiceProviderID == p.ServiceProviderID }) {
+		s.parts[sess.ID] = append(s.parts[sess.ID], p)
+	}
+	return nil
+}
+
+func (s *samlIdP) SessionParticipants(r *http.Request, match func(*saml.Session) bool) ([]saml.SessionParticipant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []saml.SessionParticipant
+	for id, sess := range s.sessions {
+		if match(sess) {
+			out = append(out, s.parts[id]...)
+		}
+	}
+	return out, nil
+}
+
 func (s *samlIdP) GetServiceProvider(r *http.Request, id string) (*saml.EntityDescriptor, error) {
 	var ed saml.EntityDescriptor
 	if err := xml.Unmarshal(s.sp(), &ed); err != nil {
 		return nil, err
+	}
+	s.mu.Lock()
+	plain, encTo := s.plain, s.encTo
+	s.mu.Unlock()
+	for i := range ed.SPSSODescriptors {
+		kds := ed.SPSSODescriptors[i].KeyDescriptors[:0]
+		for _, kd := range ed.SPSSODescriptors[i].KeyDescriptors {
+			if kd.Use == "encryption" && plain {
+				continue
+			}
+			if kd.Use == "encryption" && encTo != nil {
+				kd.KeyInfo.X509Data.X509Certificates = []saml.X509Certificate{{Data: base64.StdEncoding.EncodeToString(encTo.Raw)}}
+			}
+			kds = append(kds, kd)
+		}
+		ed.SPSSODescriptors[i].KeyDescriptors = kds
 	}
 	return &ed, nil
 }
@@ -117,6 +220,7 @@ func (s *samlIdP) signIn(email string, groups ...string) {
 	defer s.mu.Unlock()
 	s.who = &saml.Session{ID: "s-" + email, CreateTime: time.Now(), ExpireTime: time.Now().Add(time.Hour), Index: "1",
 		NameID: email, NameIDFormat: string(saml.EmailAddressNameIDFormat), UserEmail: email, UserCommonName: "Someone"}
+	s.sessions[s.who.ID] = s.who
 	if len(groups) > 0 {
 		at := saml.Attribute{Name: "groups"}
 		for _, g := range groups {
@@ -240,6 +344,7 @@ func TestCompanySAMLSignIn(t *testing.T) {
 func TestCompanySAMLAttacks(t *testing.T) {
 	t.Parallel()
 	e := setupSAML(t)
+	e.idp.plain = true // the edits below work on the assertion in clear
 	before := e.count()
 	refused := func(name string, r resp, reason string) {
 		t.Helper()
@@ -356,6 +461,7 @@ func TestCompanySAMLAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	betaIdP.sp = func() []byte { return e.spMetadata(bv) }
+	betaIdP.plain = true
 	betaIdP.signIn("bob@beta.example")
 	b = newBrowser(t)
 	acme := e.start(b, e.view.Name)
@@ -366,9 +472,12 @@ func TestCompanySAMLAttacks(t *testing.T) {
 }
 
 // TestCompanySAMLBrowser: headless Chromium from the email-first page to
-// Acme's SAML IdP, whose page posts the response across sites to the
-// ACS; the relay page posts it on with the sign-in cookie, and Jane lands
-// on the account page as a member of Acme.
+// Acme's SAML IdP (a signed AuthnRequest), whose page posts the response
+// (an encrypted assertion) across sites to the ACS; the relay page posts
+// it on with the sign-in cookie, and Jane lands on the account page as a
+// member of Acme. Her sign-out then goes through the IdP's single logout
+// (a signed LogoutRequest, the IdP's signed LogoutResponse) back to the
+// sign-in page, and her IdP session is over.
 func TestCompanySAMLBrowser(t *testing.T) {
 	path := chromium(t)
 	e := setupSAML(t)
@@ -382,6 +491,23 @@ func TestCompanySAMLBrowser(t *testing.T) {
 	b.shot("company-saml-01-signed-in")
 	if txt := b.text(); !strings.Contains(txt, "Acme Corporation") || !strings.Contains(txt, "Acme-Corporation") {
 		t.Fatalf("account page: %s (%s)", txt, e.lastFailure())
+	}
+	// The assertion came encrypted (the SP metadata publishes its
+	// encryption certificate; the IdP encrypts to it), and the request
+	// signed (the IdP requires it).
+	if d := e.lastAudit("user.sign_up"); d["provider"] != e.view.Name {
+		t.Fatalf("sign-up audit %v", d)
+	}
+	// Single logout: signing out of Gatehouse goes through the IdP's
+	// single logout service and back to the sign-in page.
+	b.do(chromedp.Click(chromedp.CSS(`form[action$="signout"] button[type=submit]`)))
+	b.waitFor(fmt.Sprintf(`location.origin === %q && location.pathname.endsWith("/login") && location.search.includes("signedout")`, e.down.base),
+		"the sign-in page after single logout")
+	b.shot("company-saml-02-signed-out")
+	e.idp.mu.Lock()
+	defer e.idp.mu.Unlock()
+	if e.idp.ended != 1 {
+		t.Fatalf("the IdP session was not ended (%d)", e.idp.ended)
 	}
 }
 

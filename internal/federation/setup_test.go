@@ -33,6 +33,7 @@ type clock = testenv.Clock
 
 // node is one Gatehouse.
 type node struct {
+	stack *testenv.Stack
 	svc   *auth.Service
 	base  string
 	st    store.Store
@@ -46,7 +47,7 @@ var csrfKey = bytes.Repeat([]byte{9}, 32)
 func newNode(t *testing.T, host string, c *clock) *node {
 	t.Helper()
 	s := testenv.New(t, testenv.Options{Host: host, Clock: c, Web: web.Options{CSRFKey: csrfKey, RateBurst: 1000}})
-	return &node{svc: s.Svc, base: s.URL, st: s.Store, clock: c}
+	return &node{stack: s, svc: s.Svc, base: s.URL, st: s.Store, clock: c}
 }
 
 // env: the upstream with Jane, the downstream pool federating to it.

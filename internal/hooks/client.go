@@ -379,6 +379,41 @@ func (cl *Client) PostForm(ctx context.Context, target string, form url.Values) 
 	return resp.StatusCode, nil
 }
 
+// Get GETs target, an http(s) URL, under the hooks' outbound network
+// policy, with no redirects followed and DefaultTimeout as the deadline,
+// and returns the body of a 200 answer, at most max bytes (a longer one is
+// an error). For documents an admin points Gatehouse at: SAML IdP
+// metadata (internal/auth). Errors: a bad URL, a refused address, a
+// connection or timeout error, another status, an oversized body.
+func (cl *Client) Get(ctx context.Context, target string, max int64) ([]byte, error) {
+	if err := ValidateURL(target); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", cl.ua)
+	resp, err := cl.send(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("larger than %d bytes", max)
+	}
+	return b, nil
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

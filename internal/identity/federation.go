@@ -58,6 +58,21 @@ type IdentityProvider struct {
 	// (OIDC "groups" claim; SAML "groups" or "memberOf" attribute) to a
 	// pool group, joined while asserted and left when no longer.
 	GroupMapping map[string]string `json:"group_mapping,omitempty"`
+	// SAML company providers (docs/company-sso.md): the service provider's
+	// RSA key (PKCS#8 sealed with the master key, base64url) that signs
+	// requests and decrypts assertions, its certificate (DER, base64), the
+	// key before the last rotation (still decrypts), and whether assertions
+	// must come encrypted.
+	SAMLSPKeySealed       string `json:"saml_sp_key_sealed,omitempty"`
+	SAMLSPCert            string `json:"saml_sp_cert,omitempty"`
+	SAMLOldSPKeySealed    string `json:"saml_old_sp_key_sealed,omitempty"`
+	SAMLRequireEncryption bool   `json:"saml_require_encryption,omitempty"`
+	// SAMLMetadataURL, when set, is where the IdP's metadata is fetched
+	// (and refreshed); SAMLMetadataFetchedAt the last good fetch, and
+	// SAMLMetadataError the last failed refresh ("" after a good one).
+	SAMLMetadataURL       string    `json:"saml_metadata_url,omitempty"`
+	SAMLMetadataFetchedAt time.Time `json:"saml_metadata_fetched_at,omitzero"`
+	SAMLMetadataError     string    `json:"saml_metadata_error,omitempty"`
 }
 
 // LinkedIdentity ties an upstream identity (provider name, subject) to a

@@ -248,7 +248,7 @@ func New(t testing.TB, o Options) *Stack {
 		hooksClient = hooks.New(hooks.Options{AllowedNetworks: hooks.LoopbackNetworks})
 	}
 	s.Svc, err = auth.New(auth.Config{Store: s.Store, Hasher: password.NewHasher(hp, hc), Tokens: s.Tokens, Mail: outbox,
-		Hooks: hooksClient, BaseURL: s.BaseURL, Now: now, Rand: rand.Reader, Log: s.Log})
+		Hooks: hooksClient, BaseURL: s.BaseURL, Now: now, Rand: rand.Reader, Log: s.Log, SAMLMetadataHTTP: true})
 	if err != nil {
 		t.Fatalf("auth.New: %v", err)
 	}
@@ -259,6 +259,7 @@ func New(t testing.TB, o Options) *Stack {
 	}
 	s.Runner.Register(auth.ImportJobKind, s.Svc.ImportJobHandler())
 	s.Runner.Register(auth.BackchannelLogoutJobKind, s.Svc.BackchannelLogoutHandler())
+	s.Runner.Register(auth.SAMLMetadataRefreshJobKind, s.Svc.SAMLMetadataRefreshHandler())
 	if o.SMTP {
 		s.SMTP = mailtest.StartServer(t)
 		sender, err := mail.NewSMTPSender(s.SMTP.SMTPConfig(MailFrom))

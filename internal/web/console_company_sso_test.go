@@ -2,11 +2,20 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/xml"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/crewjam/saml"
 )
 
 // TestConsoleCompanySSO: carol, Acme's company admin, sets Acme's
@@ -60,5 +69,51 @@ func TestConsoleCompanySSO(t *testing.T) {
 	}
 	if _, err := e.svc.GetCompanyIdP(context.Background(), e.pool.ID, e.company.Name); err == nil {
 		t.Fatal("still there")
+	}
+}
+
+// TestConsoleCompanySAMLByURL: carol gives Acme's SAML IdP by metadata
+// URL with encryption required; the page shows the SP's certificate,
+// single logout URL and where the metadata came from, and "fetch now"
+// fetches it again.
+func TestConsoleCompanySAMLByURL(t *testing.T) {
+	t.Parallel()
+	e := consoleSetup(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	md, _ := url.Parse(srv.URL + "/metadata")
+	sso, _ := url.Parse(srv.URL + "/sso")
+	b, _ := xml.Marshal((&saml.IdentityProvider{Key: key, Signer: key, Certificate: cert, MetadataURL: *md, SSOURL: *sso}).Metadata())
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(b) })
+
+	carol := e.consoleLogin("carol@acme.example")
+	p := "companies/" + url.PathEscape(e.company.Name)
+	page := must(t, carol.get(e.console(p)), http.StatusOK)
+	action := "/" + e.pool.ID + "/console/" + p + "/sso"
+	r := carol.post(e.console(p+"/sso"), url.Values{"csrf": {formCSRF(t, page, action)}, "kind": {"saml"},
+		"metadata_url": {md.String()}, "require_encryption": {"on"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("set: %d %s", r.status, r.body)
+	}
+	v, err := e.svc.GetCompanyIdP(context.Background(), e.pool.ID, e.company.Name)
+	if err != nil || v.SAMLMetadataURL != md.String() || !v.SAMLRequireEncryption || v.Issuer != md.String() {
+		t.Fatalf("stored %+v %v", v, err)
+	}
+	page = must(t, carol.get(e.console(p)), http.StatusOK)
+	for _, want := range []string{`id="sso-sp-cert"`, "BEGIN CERTIFICATE", v.SAMLSLOURL, `id="sso-metadata-url"`} {
+		if !strings.Contains(page.body, want) {
+			t.Fatalf("page lacks %s: %s", want, page.body)
+		}
+	}
+	refresh := "/" + e.pool.ID + "/console/" + p + "/sso/refresh"
+	if r := carol.post(e.console(p+"/sso/refresh"), url.Values{"csrf": {formCSRF(t, page, refresh)}}); r.status != http.StatusSeeOther {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
 	}
 }

@@ -368,16 +368,22 @@ func (w *Web) signoutPost(rw http.ResponseWriter, r *http.Request) {
 		w.errorPage(rw, r, err)
 		return
 	}
-	if sess, ok := w.CurrentSession(r, h.pool.ID); ok {
+	sess, signedIn := w.CurrentSession(r, h.pool.ID)
+	if signedIn {
 		if err := w.svc.EndOIDCSession(r.Context(), h.pool, nil, sess.Sub); err != nil {
 			// The session still ends; the relying parties are not told.
 			w.opts.Log.WarnContext(r.Context(), "web: back-channel logout at sign-out", "pool", h.pool.ID, "err", err)
 		}
 	}
 	w.EndSession(rw, r, h.pool.ID)
-	if h.returnTo != "" {
-		redirect(rw, r, h.returnTo)
+	next := h.returnTo
+	if next == "" {
+		next = h.link("login", "notice", "signedout")
+	}
+	// Signed in through a SAML company provider: on to its IdP's single
+	// logout, which comes back to next (saml.go).
+	if signedIn && w.samlLogoutStart(rw, r, h.pool, sess.Sub, next) {
 		return
 	}
-	redirect(rw, r, h.link("login", "notice", "signedout"))
+	redirect(rw, r, next)
 }

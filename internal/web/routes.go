@@ -18,6 +18,8 @@ func (w *Web) routes() []route {
 		{"GET /{pool}/saml/{id}/metadata", w.samlMetadata},
 		{"POST /{pool}/saml/{id}/acs", w.samlACS},
 		{"POST /{pool}/saml/{id}/acs/continue", w.samlContinue},
+		{"GET /{pool}/saml/{id}/slo", w.samlSLO},
+		{"POST /{pool}/saml/{id}/slo", w.samlSLO},
 
 		// Hosted sign-up and sign-in (hosted_*.go, docs/hosted-pages.md).
 		{"GET /{pool}/signup", w.signupShow},
@@ -97,6 +99,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/companies/{name}", w.console(false, w.consoleCompanyUpdate)},
 		{"POST /{pool}/console/companies/{name}/sso", w.console(false, w.consoleCompanySSO)},
 		{"POST /{pool}/console/companies/{name}/sso/delete", w.console(false, w.consoleCompanySSODelete)},
+		{"POST /{pool}/console/companies/{name}/sso/refresh", w.console(false, w.consoleCompanySSORefresh)},
 		{"POST /{pool}/console/companies/{name}/scim-token", w.console(false, w.consoleCompanySCIMToken)},
 		{"GET /{pool}/console/groups", w.console(true, w.consoleGroups)},
 		{"POST /{pool}/console/groups", w.console(true, w.consoleGroupCreate)},

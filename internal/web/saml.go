@@ -1,8 +1,12 @@
 package web
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/federation"
@@ -71,4 +75,87 @@ func (w *Web) samlContinue(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.fedSignIn(rw, r, poolID, fc, auth.FederatedSignInInput{SAMLResponse: r.PostFormValue("SAMLResponse"), Request: req})
+}
+
+// Single logout (docs/company-sso.md):
+//
+//	GET|POST /{pool}/saml/{id}/slo   the IdP's LogoutRequest (it ends the
+//	     user's sessions and answers with a signed LogoutResponse by
+//	     redirect) or its LogoutResponse to the LogoutRequest the sign-out
+//	     page sent (matched with the sealed cookie set then)
+
+const samlSLOPurpose = "gatehouse/web/saml-slo/v1"
+
+type samlSLOState struct {
+	Pool string `json:"p"`
+	ID   string `json:"i"`
+	Next string `json:"n"`
+	Exp  int64  `json:"e"`
+}
+
+func (w *Web) samlSLOCookieName(poolID string) string {
+	return w.cookieName("gatehouse_saml_slo_" + cookieSafe(poolID))
+}
+
+// samlLogoutStart sends the browser on to the IdP of the user's SAML
+// company provider with a signed LogoutRequest, after the Gatehouse
+// session ended; next is where it comes back to. False: no SAML single
+// logout to do (or it failed, logged), the caller goes on.
+func (w *Web) samlLogoutStart(rw http.ResponseWriter, r *http.Request, pool *identity.Pool, sub, next string) bool {
+	to, id, err := w.svc.CompanySAMLLogoutStart(r.Context(), pool, sub, "")
+	if err != nil {
+		w.opts.Log.WarnContext(r.Context(), "web: SAML logout start", "pool", pool.ID, "err", err)
+		return false
+	}
+	if to == "" {
+		return false
+	}
+	b, _ := json.Marshal(samlSLOState{Pool: pool.ID, ID: id, Next: next, Exp: w.opts.Now().Add(10 * time.Minute).UnixMilli()})
+	sealed, err := w.box.Seal(samlSLOPurpose, b)
+	if err != nil {
+		return false
+	}
+	http.SetCookie(rw, &http.Cookie{Name: w.samlSLOCookieName(pool.ID), Value: base64.RawURLEncoding.EncodeToString(sealed),
+		Path: "/", Secure: w.secureCookies(), HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 600})
+	redirect(rw, r, to)
+	return true
+}
+
+// samlSLO is GET|POST /{pool}/saml/{id}/slo.
+func (w *Web) samlSLO(rw http.ResponseWriter, r *http.Request) {
+	poolID := r.PathValue("pool")
+	r.Body = http.MaxBytesReader(rw, r.Body, federation.MaxSAMLResponse*2)
+	if err := r.ParseForm(); err != nil {
+		w.errorPage(rw, r, identity.Errorf(identity.CodeInvalidParameter, "No SAML logout message."))
+		return
+	}
+	var st samlSLOState
+	if c, err := r.Cookie(w.samlSLOCookieName(poolID)); err == nil && len(c.Value) <= 4096 {
+		raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+		plain, err2 := w.box.Open(samlSLOPurpose, raw)
+		if err != nil || err2 != nil || json.Unmarshal(plain, &st) != nil || st.Pool != poolID || w.opts.Now().UnixMilli() >= st.Exp {
+			st = samlSLOState{}
+		}
+	}
+	relay := r.Form.Get("RelayState")
+	if len(relay) > 80 {
+		relay = ""
+	}
+	res, err := w.svc.CompanySAMLLogout(r.Context(), poolID, r.PathValue("id"), r.URL.RawQuery, r.PostForm, st.ID, relay)
+	if err != nil {
+		w.errorPage(rw, r, err)
+		return
+	}
+	if res.Response {
+		http.SetCookie(rw, &http.Cookie{Name: w.samlSLOCookieName(poolID), Value: "", Path: "/", Secure: w.secureCookies(),
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+		next := st.Next
+		if !ValidReturnTo(poolID, next) {
+			next = "/" + url.PathEscape(poolID) + "/login?notice=signedout"
+		}
+		redirect(rw, r, next)
+		return
+	}
+	w.EndSession(rw, r, poolID)
+	redirect(rw, r, res.RedirectURL)
 }

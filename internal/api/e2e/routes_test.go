@@ -329,6 +329,9 @@ func TestEveryRoute(t *testing.T) {
 		e.must(200, e.admin("PUT", P+"/companies/initech/identity-provider", map[string]any{"issuer": "https://idp.initech.example",
 			"client_id": "gatehouse", "client_secret": "s3cret"}))
 		e.must(200, e.admin("GET", P+"/companies/initech/identity-provider", nil))
+		// An OIDC provider has no metadata URL to refresh (the 200 is in
+		// company_idp_test.go's TestCompanySAMLMetadataURL).
+		e.must(400, e.admin("POST", P+"/companies/initech/identity-provider/refresh-metadata", nil))
 		e.must(204, e.admin("DELETE", P+"/companies/initech/identity-provider", nil))
 		e.must(201, e.admin("POST", P+"/companies/initech/scim-token", nil))
 		e.must(204, e.admin("DELETE", P+"/companies/tmpco", nil))

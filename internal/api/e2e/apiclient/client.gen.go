@@ -1483,8 +1483,26 @@ type CompanyIdentityProvider struct {
 	SamlAcsUrl *string `json:"saml_acs_url,omitempty"`
 
 	// SamlEntityId SAML only. The service provider's entity id, which is also its metadata URL.
-	SamlEntityId *string  `json:"saml_entity_id,omitempty"`
-	Scopes       []string `json:"scopes"`
+	SamlEntityId *string `json:"saml_entity_id,omitempty"`
+
+	// SamlMetadataError SAML only. Why the last refresh failed (the last good metadata is kept); absent after a good one.
+	SamlMetadataError *string `json:"saml_metadata_error,omitempty"`
+
+	// SamlMetadataFetchedAt SAML only. The last good fetch of the metadata URL.
+	SamlMetadataFetchedAt *time.Time `json:"saml_metadata_fetched_at,omitempty"`
+
+	// SamlMetadataUrl SAML only. Where the IdP's metadata is fetched from, if set by URL.
+	SamlMetadataUrl *string `json:"saml_metadata_url,omitempty"`
+
+	// SamlRequireEncryption SAML only. Unencrypted assertions are refused.
+	SamlRequireEncryption *bool `json:"saml_require_encryption,omitempty"`
+
+	// SamlSloUrl SAML only. The single logout service URL (HTTP-Redirect and HTTP-POST bindings).
+	SamlSloUrl *string `json:"saml_slo_url,omitempty"`
+
+	// SamlSpCertificate SAML only. The service provider's certificate (PEM) that signs its requests and that assertions are encrypted to.
+	SamlSpCertificate *string  `json:"saml_sp_certificate,omitempty"`
+	Scopes            []string `json:"scopes"`
 
 	// SignInUrl Starts a sign-in with this provider (the provider's "initiate login URI").
 	SignInUrl string     `json:"sign_in_url"`
@@ -1510,12 +1528,21 @@ type CompanyIdentityProviderInput struct {
 	Issuer *string                           `json:"issuer,omitempty"`
 	Kind   *CompanyIdentityProviderInputKind `json:"kind,omitempty"`
 
-	// MetadataXml SAML only, required there (omitted keeps the stored one). The IdP's metadata (EntityDescriptor with an HTTP-Redirect SingleSignOnService and a signing certificate).
+	// MetadataUrl SAML only, instead of metadata_xml. An https URL Gatehouse fetches the IdP's metadata from now (no redirects, at most 256 KiB, addresses on loopback, private and link-local networks refused unless the operator allows them) and again every 12 hours; a failed refresh keeps the last good metadata. Omitted with no metadata_xml keeps the stored URL.
+	MetadataUrl *string `json:"metadata_url,omitempty"`
+
+	// MetadataXml SAML only, required there unless metadata_url is given (omitted keeps the stored one). The IdP's metadata (EntityDescriptor with an HTTP-Redirect SingleSignOnService and a signing certificate).
 	MetadataXml *string `json:"metadata_xml,omitempty"`
 
+	// RequireEncryption SAML only. Refuse assertions that are not encrypted to the service provider's certificate.
+	RequireEncryption *bool `json:"require_encryption,omitempty"`
+
 	// RequireSso Refuse password sign-in to addresses of the company's email domains.
-	RequireSso *bool     `json:"require_sso,omitempty"`
-	Scopes     *[]string `json:"scopes,omitempty"`
+	RequireSso *bool `json:"require_sso,omitempty"`
+
+	// RotateSpKey SAML only. Make a new service provider key (signing requests, decrypting assertions); the previous key still decrypts until the next rotation.
+	RotateSpKey *bool     `json:"rotate_sp_key,omitempty"`
+	Scopes      *[]string `json:"scopes,omitempty"`
 }
 
 // CompanyIdentityProviderInputKind defines model for CompanyIdentityProviderInput.Kind.
@@ -3606,6 +3633,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
 	PutCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshCompanyIdentityProviderMetadata Fetch the company's SAML metadata from its URL now
+	//
+	// Fetches the SAML IdP metadata again from the provider's metadata_url (as the 12-hourly refresh does). New metadata with the same entity id replaces the stored one, a changed signing certificate included; a failed fetch, unusable metadata or another entity id keep the last good metadata, are recorded in saml_metadata_error and audited, and answer 400. The company's admins or the pool's.
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/identity-provider/refresh-metadata (the `RefreshCompanyIdentityProviderMetadata` operationId).
+	RefreshCompanyIdentityProviderMetadata(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SetCompanyRequireMFAWithBody Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 	//
@@ -5750,6 +5784,23 @@ func (c *APIClient) PutCompanyIdentityProviderWithBody(ctx context.Context, pool
 // Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
 func (c *APIClient) PutCompanyIdentityProvider(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutCompanyIdentityProviderRequest(c.Server, pool, company, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshCompanyIdentityProviderMetadata Fetch the company's SAML metadata from its URL now
+//
+// Fetches the SAML IdP metadata again from the provider's metadata_url (as the 12-hourly refresh does). New metadata with the same entity id replaces the stored one, a changed signing certificate included; a failed fetch, unusable metadata or another entity id keep the last good metadata, are recorded in saml_metadata_error and audited, and answer 400. The company's admins or the pool's.
+//
+// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/identity-provider/refresh-metadata (the `RefreshCompanyIdentityProviderMetadata` operationId).
+func (c *APIClient) RefreshCompanyIdentityProviderMetadata(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshCompanyIdentityProviderMetadataRequest(c.Server, pool, company)
 	if err != nil {
 		return nil, err
 	}
@@ -9487,6 +9538,47 @@ func NewPutCompanyIdentityProviderRequestWithBody(server string, pool PoolParame
 	return req, nil
 }
 
+// NewRefreshCompanyIdentityProviderMetadataRequest constructs an http.Request for the RefreshCompanyIdentityProviderMetadata method
+func NewRefreshCompanyIdentityProviderMetadataRequest(server string, pool PoolParameter, company CompanyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "company", company, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/companies/%s/identity-provider/refresh-metadata", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSetCompanyRequireMFARequest calls the generic SetCompanyRequireMFA builder with application/json body
 func NewSetCompanyRequireMFARequest(server string, pool PoolParameter, company string, body SetCompanyRequireMFAJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -13181,6 +13273,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/pools/{pool}/companies/{company}/identity-provider (the `PutCompanyIdentityProvider` operationId).
 	PutCompanyIdentityProviderWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, body PutCompanyIdentityProviderJSONRequestBody, reqEditors ...RequestEditorFn) (*PutCompanyIdentityProviderResponse, error)
+
+	// RefreshCompanyIdentityProviderMetadataWithResponse Fetch the company's SAML metadata from its URL now
+	//
+	// Fetches the SAML IdP metadata again from the provider's metadata_url (as the 12-hourly refresh does). New metadata with the same entity id replaces the stored one, a changed signing certificate included; a failed fetch, unusable metadata or another entity id keep the last good metadata, are recorded in saml_metadata_error and audited, and answer 400. The company's admins or the pool's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/identity-provider/refresh-metadata (the `RefreshCompanyIdentityProviderMetadata` operationId).
+	RefreshCompanyIdentityProviderMetadataWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*RefreshCompanyIdentityProviderMetadataResponse, error)
 
 	// SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 	//
@@ -19235,6 +19336,96 @@ func (r PutCompanyIdentityProviderResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutCompanyIdentityProviderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefreshCompanyIdentityProviderMetadataResponse401Headers the declared response headers of an HTTP 401 response for RefreshCompanyIdentityProviderMetadata
+type RefreshCompanyIdentityProviderMetadataResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RefreshCompanyIdentityProviderMetadataResponseDefaultHeaders the declared response headers of an HTTP default response for RefreshCompanyIdentityProviderMetadata
+type RefreshCompanyIdentityProviderMetadataResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type RefreshCompanyIdentityProviderMetadataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CompanyIdentityProvider
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RefreshCompanyIdentityProviderMetadataResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RefreshCompanyIdentityProviderMetadataResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetJSON200() *CompanyIdentityProvider {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RefreshCompanyIdentityProviderMetadataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefreshCompanyIdentityProviderMetadataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefreshCompanyIdentityProviderMetadataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefreshCompanyIdentityProviderMetadataResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25941,6 +26132,21 @@ func (c *ClientWithResponses) PutCompanyIdentityProviderWithResponse(ctx context
 	return ParsePutCompanyIdentityProviderResponse(rsp)
 }
 
+// RefreshCompanyIdentityProviderMetadataWithResponse Fetch the company's SAML metadata from its URL now
+//
+// Fetches the SAML IdP metadata again from the provider's metadata_url (as the 12-hourly refresh does). New metadata with the same entity id replaces the stored one, a changed signing certificate included; a failed fetch, unusable metadata or another entity id keep the last good metadata, are recorded in saml_metadata_error and audited, and answer 400. The company's admins or the pool's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/pools/{pool}/companies/{company}/identity-provider/refresh-metadata (the `RefreshCompanyIdentityProviderMetadata` operationId).
+func (c *ClientWithResponses) RefreshCompanyIdentityProviderMetadataWithResponse(ctx context.Context, pool PoolParameter, company CompanyParameter, reqEditors ...RequestEditorFn) (*RefreshCompanyIdentityProviderMetadataResponse, error) {
+	rsp, err := c.RefreshCompanyIdentityProviderMetadata(ctx, pool, company, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshCompanyIdentityProviderMetadataResponse(rsp)
+}
+
 // SetCompanyRequireMFAWithBodyWithResponse Require (or stop requiring) a second factor of the company's members; a company admin for their own company only.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -32120,6 +32326,90 @@ func ParsePutCompanyIdentityProviderResponse(rsp *http.Response) (*PutCompanyIde
 		response.Headers401 = &headers
 	case true:
 		var headers PutCompanyIdentityProviderResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefreshCompanyIdentityProviderMetadataResponse parses an HTTP response from a RefreshCompanyIdentityProviderMetadataWithResponse call
+func ParseRefreshCompanyIdentityProviderMetadataResponse(rsp *http.Response) (*RefreshCompanyIdentityProviderMetadataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefreshCompanyIdentityProviderMetadataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CompanyIdentityProvider
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RefreshCompanyIdentityProviderMetadataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers RefreshCompanyIdentityProviderMetadataResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
