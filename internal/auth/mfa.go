@@ -86,6 +86,25 @@ type mfaPlan struct {
 	required bool     // pool ON or the company requires MFA
 	usable   []string // challenge names the user can answer, in a fixed order
 	prefer   string   // the preferred one, if usable
+	passkeys int      // the user's passkeys (a factor wherever the surface can run the ceremony)
+}
+
+type passkeyMFAKey struct{}
+
+// PasskeyMFA marks ctx as coming from a surface that can run a WebAuthn
+// assertion as the second factor (the native API, the hosted pages) on
+// origin ("" = the pool's base URL origin): there planMFA offers the
+// WEB_AUTHN challenge to a user with a passkey. Cognito's surface never
+// sets it: AWS has no passkey second factor after a password (a passkey is
+// a USER_AUTH first factor only), so Cognito clients keep AWS's
+// challenges (docs/cognito.md).
+func PasskeyMFA(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, passkeyMFAKey{}, origin)
+}
+
+func passkeyMFAOrigin(ctx context.Context) (string, bool) {
+	o, ok := ctx.Value(passkeyMFAKey{}).(string)
+	return o, ok
 }
 
 // companyRequiresMFA reports whether u's company requires MFA.
@@ -141,7 +160,18 @@ func (s *Service) planMFA(ctx context.Context, q store.Querier, p *identity.Pool
 	if plan.required && cfg.Email && u.Email != "" && u.EmailVerified {
 		add(ChallengeEmailOTP, nil)
 	}
-	slices.Sort(plan.usable) // EMAIL_OTP before SOFTWARE_TOKEN_MFA: a stable order
+	keys, err := q.ListWebAuthnCredentials(ctx, p.ID, u.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	plan.passkeys = len(keys)
+	// A passkey is a second factor where the surface can run the ceremony,
+	// when MFA is required or the user has another factor enabled (OPTIONAL
+	// asks only users who turned MFA on; a passkey is then one more way).
+	if _, ok := passkeyMFAOrigin(ctx); ok && plan.passkeys > 0 && (plan.required || len(plan.usable) > 0) {
+		add(ChallengeWebAuthn, nil)
+	}
+	slices.Sort(plan.usable) // EMAIL_OTP, SOFTWARE_TOKEN_MFA, WEB_AUTHN: a stable order
 	return plan, nil
 }
 
@@ -180,6 +210,14 @@ func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *i
 		return nil, err
 	}
 	params := map[string]string{"USER_ID_FOR_SRP": cognitoUsername(p, u)}
+	if name == ChallengeWebAuthn { // its own transaction (the stored challenge)
+		origin, _ := passkeyMFAOrigin(ctx)
+		opts, err := s.startPasskeyAssertion(ctx, p, u.Sub, origin)
+		if err != nil {
+			return nil, err
+		}
+		params["CREDENTIAL_REQUEST_OPTIONS"] = string(opts)
+	}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		switch name {
 		case ChallengeEmailOTP:
@@ -194,6 +232,11 @@ func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *i
 			params["MFAS_CAN_CHOOSE"] = string(b)
 		case ChallengeMFASetup:
 			params["MFAS_CAN_SETUP"] = `["SOFTWARE_TOKEN_MFA"]`
+		}
+		if name != ChallengeWebAuthn && name != ChallengeSelectMFAType && slices.Contains(plan.usable, ChallengeWebAuthn) {
+			// Only where PasskeyMFA marked ctx: the page may offer "Use
+			// your passkey" instead (answered with ANSWER WEB_AUTHN).
+			params["WEB_AUTHN_AVAILABLE"] = "true"
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in_challenge", "user:"+u.Sub,
 			map[string]string{"client_id": cl.ID, "challenge": name})
@@ -238,6 +281,13 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		}
 		return s.finishSignIn(ctx, p, cl, u, "mfa_setup", append(amr, AMROTP, AMRMFA))
 	}
+	if in.ChallengeName != ChallengeWebAuthn && in.Responses["ANSWER"] == ChallengeWebAuthn {
+		// "Use your passkey" from a code challenge (PasskeyMFA surfaces).
+		if !slices.Contains(plan.usable, ChallengeWebAuthn) {
+			return nil, identity.FieldError("ANSWER", "Invalid ANSWER: the MFA type is not available for the user.")
+		}
+		return s.issueMFAChallenge(ctx, p, cl, u, ChallengeWebAuthn, amr, plan)
+	}
 	if code := in.Responses["RECOVERY_CODE"]; code != "" {
 		if err := s.checkRecoveryCode(ctx, p, cl, u, code); err != nil {
 			return nil, err
@@ -260,6 +310,12 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		if err := s.checkEmailCode(ctx, p, cl, u, in.Responses["EMAIL_OTP_CODE"]); err != nil {
 			return nil, err
 		}
+	case ChallengeWebAuthn:
+		key, err := s.checkPasskeyFactor(ctx, p, cl, u, []byte(in.Responses["CREDENTIAL"]))
+		if err != nil {
+			return nil, err
+		}
+		return s.finishSignIn(ctx, p, cl, u, "web_authn_mfa", append(amr, key, AMRMFA))
 	}
 	return s.finishSignIn(ctx, p, cl, u, strings.ToLower(in.ChallengeName), append(amr, AMROTP, AMRMFA))
 }
@@ -358,6 +414,46 @@ func (s *Service) throttledFactor(ctx context.Context, p *identity.Pool, cl *ide
 	}
 	s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 	return err
+}
+
+// checkPasskeyFactor verifies a passkey assertion of u as the second
+// factor, under the account's throttle (a refused assertion, a replayed or
+// another user's one is a counted failure, answered not_authorized "The
+// passkey was not accepted."), and moves the key's sign counter. It
+// returns the amr value the key proves (hwk or swk).
+func (s *Service) checkPasskeyFactor(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, credential []byte) (string, error) {
+	parsed, err := parsePasskeyAssertion(credential)
+	if err != nil {
+		return "", err
+	}
+	var pf *passkeyProof
+	err = s.throttledFactor(ctx, p, cl, u, errPasskeyRefused, func() (bool, error) {
+		got, err := s.verifyPasskeyAssertion(ctx, p, cl, u.Sub, parsed)
+		if err != nil {
+			if c := identity.ErrorCode(err); c == identity.CodeInternal || c == identity.CodeUnavailable || !isIdentityError(err) {
+				return false, err
+			}
+			return false, nil // refused: a counted failure
+		}
+		if got.u.Sub != u.Sub { // verifyPasskeyAssertion checks it already
+			return false, nil
+		}
+		err = s.cfg.Store.InTx(ctx, func(q store.Querier) error { return s.usePasskey(ctx, q, p, got.row, got.wc, s.now()) })
+		if isIdentityError(err) {
+			return false, nil // the counter moved meanwhile, or the key went
+		}
+		pf = got
+		return err == nil, err
+	})
+	if err != nil {
+		return "", err
+	}
+	return pf.amr, nil
+}
+
+func isIdentityError(err error) bool {
+	var ie *identity.Error
+	return errors.As(err, &ie)
 }
 
 // checkEmailCode verifies the emailed sign-in code under the throttle.

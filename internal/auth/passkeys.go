@@ -509,6 +509,56 @@ func (s *Service) CompletePasskeySignIn(ctx context.Context, in PasskeySignInInp
 }
 
 func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, cl *identity.AppClient, sub string, credential []byte) (*AuthResult, error) {
+	parsed, err := parsePasskeyAssertion(credential)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := s.verifyPasskeyAssertion(ctx, p, cl, sub, parsed)
+	if err != nil {
+		return nil, err
+	}
+	u, row, wc := pf.u, pf.row, pf.wc
+	if u.Status == identity.StatusForceChangePassword {
+		return nil, errPasskeyRefused // only a password sign-in can set the new password
+	}
+	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
+		s.auditFailure(ctx, p, "user:"+u.Sub, identity.ErrorMessage(statusErr), cl.ID)
+		return nil, statusErr
+	}
+	// A passkey that verified its user (something you have plus a PIN or
+	// biometric) is multi-factor on its own: it satisfies the pool's and
+	// the company's MFA policy (RequireMFA) without a second challenge,
+	// and the tokens say so (docs/mfa.md "How passkeys plug in").
+	amr := []string{pf.amr, AMRMFA}
+	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
+	if err != nil {
+		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
+	}
+	now := s.now()
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := s.usePasskey(ctx, q, p, row, wc, now); err != nil {
+			return err
+		}
+		cur, err := q.GetUser(ctx, p.ID, u.Sub)
+		if err != nil || !cur.Enabled {
+			return errPasskeyRefused
+		}
+		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
+			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// parsePasskeyAssertion parses a browser's AuthenticationResponseJSON; a
+// malformed one is the caller's mistake (invalid_parameter), not a failed
+// attempt.
+func parsePasskeyAssertion(credential []byte) (*protocol.ParsedCredentialAssertionData, error) {
 	if len(credential) == 0 || len(credential) > maxPasskeyResponse {
 		return nil, identity.FieldError("CREDENTIAL", "A credential (the browser's PublicKeyCredential as JSON) is required.")
 	}
@@ -516,6 +566,27 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 	if err != nil {
 		return nil, identity.FieldError("CREDENTIAL", "The credential is not a valid WebAuthn authentication response.")
 	}
+	return parsed, nil
+}
+
+// passkeyProof is a verified assertion: the user, the stored credential
+// and the library's view of it after the ceremony, and the amr value the
+// key proves (hwk, or swk for a key that may be synced).
+type passkeyProof struct {
+	u   *identity.User
+	row *identity.WebAuthnCredential
+	wc  *webauthn.Credential
+	amr string
+}
+
+// verifyPasskeyAssertion takes the challenge the assertion answers (of
+// user sub, "" for a discoverable sign-in) and verifies the assertion
+// against the pool's stored credential: origin, RP ID, signature, user
+// verification, the owner (user handle, and sub when given) and the sign
+// counter (a counter going back is audited as passkey.clone_suspected).
+// It changes no state but the taken challenge: the caller moves the
+// counter (usePasskey) in the transaction that signs the user in.
+func (s *Service) verifyPasskeyAssertion(ctx context.Context, p *identity.Pool, cl *identity.AppClient, sub string, parsed *protocol.ParsedCredentialAssertionData) (*passkeyProof, error) {
 	ch, sd, err := s.takeChallenge(ctx, p, identity.WebAuthnSignIn, sub, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return nil, err
@@ -565,10 +636,9 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		}
 		return nil, &identity.Error{Code: identity.CodeNotAuthorized, Message: errPasskeyRefused.Message, Err: err}
 	}
-	u := pu.u
 	if wc.Authenticator.CloneWarning {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-			return s.audit(ctx, q, p.ID, "passkey.clone_suspected", "user:"+u.Sub, map[string]string{"credential_id": row.ID,
+			return s.audit(ctx, q, p.ID, "passkey.clone_suspected", "user:"+pu.u.Sub, map[string]string{"credential_id": row.ID,
 				"client_id": cl.ID, "stored_count": fmt.Sprint(row.SignCount)})
 		})
 		if err != nil {
@@ -576,51 +646,28 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		}
 		return nil, errPasskeyRefused
 	}
-	if u.Status == identity.StatusForceChangePassword {
-		return nil, errPasskeyRefused // only a password sign-in can set the new password
-	}
-	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
-		s.auditFailure(ctx, p, "user:"+u.Sub, identity.ErrorMessage(statusErr), cl.ID)
-		return nil, statusErr
-	}
 	if !wc.Flags.UserVerified { // go-webauthn refuses it already (UV required); never sign in without it
 		return nil, errPasskeyRefused
 	}
-	// A passkey that verified its user (something you have plus a PIN or
-	// biometric) is multi-factor on its own: it satisfies the pool's and
-	// the company's MFA policy (RequireMFA) without a second challenge,
-	// and the tokens say so (docs/mfa.md "How passkeys plug in").
-	amr := []string{AMRHardwareKey, AMRMFA}
+	amr := AMRHardwareKey
 	if wc.Flags.BackupEligible {
-		amr[0] = AMRSoftwareKey
+		amr = AMRSoftwareKey
 	}
-	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
+	return &passkeyProof{u: pu.u, row: row, wc: wc, amr: amr}, nil
+}
+
+// usePasskey moves a verified credential's sign counter by compare-and-set
+// on the value verifyPasskeyAssertion read: a concurrent sign-in with the
+// same counter value, or a removal meanwhile, refuses this one.
+func (s *Service) usePasskey(ctx context.Context, q store.Querier, p *identity.Pool, row *identity.WebAuthnCredential, wc *webauthn.Credential, now time.Time) error {
+	ok, err := q.UseWebAuthnCredential(ctx, p.ID, row.ID, row.SignCount, wc.Authenticator.SignCount, now)
 	if err != nil {
-		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
+		return fmt.Errorf("use passkey: %w", err)
 	}
-	now := s.now()
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		ok, err := q.UseWebAuthnCredential(ctx, p.ID, row.ID, row.SignCount, wc.Authenticator.SignCount, now)
-		if err != nil {
-			return fmt.Errorf("use passkey: %w", err)
-		}
-		if !ok { // a concurrent sign-in used this counter value, or the passkey was removed
-			return errPasskeyRefused
-		}
-		cur, err := q.GetUser(ctx, p.ID, u.Sub)
-		if err != nil || !cur.Enabled {
-			return errPasskeyRefused
-		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
-			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
-	})
-	if err != nil {
-		return nil, err
+	if !ok {
+		return errPasskeyRefused
 	}
-	return &AuthResult{Tokens: toks}, nil
+	return nil
 }
 
 // The caller's own passkeys, authorised by an access token with

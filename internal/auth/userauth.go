@@ -98,6 +98,9 @@ func (s *Service) respondUserAuth(ctx context.Context, p *identity.Pool, cl *ide
 		return nil, fmt.Errorf("get user: %w", err)
 	}
 	if in.ChallengeName == ChallengeWebAuthn {
+		if _, second := claims["amr"]; second { // a passkey as the second factor (mfa.go)
+			return s.respondMFA(ctx, p, cl, in)
+		}
 		if !exists {
 			return nil, errInvalidSession
 		}

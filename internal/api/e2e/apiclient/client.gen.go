@@ -1275,6 +1275,7 @@ type Challenge struct {
 
 // ChallengeRequest defines model for ChallengeRequest.
 type ChallengeRequest struct {
+	// ChallengeName The challenge answered: NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA (SOFTWARE_TOKEN_MFA_CODE), EMAIL_OTP (EMAIL_OTP_CODE), SELECT_MFA_TYPE (ANSWER), MFA_SETUP, or WEB_AUTHN (CREDENTIAL: the browser's PublicKeyCredential assertion as JSON) for a passkey as the second factor after a password (docs/mfa.md). A code challenge whose parameters say WEB_AUTHN_AVAILABLE may be answered with ANSWER WEB_AUTHN to switch to the passkey.
 	ChallengeName string `json:"challenge_name"`
 
 	// ClientId The app client; required unless it comes as the HTTP Basic user name.
