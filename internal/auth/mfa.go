@@ -728,11 +728,17 @@ func (s *Service) factorChanged(ctx context.Context, q store.Querier, p *identit
 	if err := s.audit(ctx, q, p.ID, event, "user:"+u.Sub, map[string]string{"factor": typ}); err != nil {
 		return err
 	}
+	return s.factorEmail(ctx, q, p, u, typ, added)
+}
+
+// factorEmail tells u (in q's transaction, through the outbox) that a
+// factor of type typ was added or removed.
+func (s *Service) factorEmail(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, typ string, added bool) error {
 	if u.Email == "" {
 		return nil
 	}
 	what := map[string]string{identity.FactorTOTP: "An authenticator app", identity.FactorEmailOTP: "Sign-in codes by email",
-		identity.FactorRecovery: "Recovery codes", "": "Every second factor"}[typ]
+		identity.FactorRecovery: "Recovery codes", identity.FactorWebAuthn: "A passkey", "": "Every second factor"}[typ]
 	change := "added to"
 	if !added {
 		change = "removed from"
@@ -897,6 +903,17 @@ func (s *Service) mfaView(ctx context.Context, q store.Querier, p *identity.Pool
 		return nil, fmt.Errorf("list factors: %w", err)
 	}
 	v := &UserMFA{}
+	keys, err := q.ListWebAuthnCredentials(ctx, p.ID, u.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	// Passkeys are listed among the factors (the native view, the console)
+	// but never in Settings: WEB_AUTHN is not in Cognito's
+	// UserMFASettingList.
+	for _, k := range keys {
+		v.Factors = append(v.Factors, &identity.Factor{PoolID: p.ID, Sub: u.Sub, ID: k.ID, Type: identity.FactorWebAuthn,
+			Name: k.Name, Confirmed: true, Enabled: true, CreatedAt: k.CreatedAt})
+	}
 	for _, f := range fs {
 		name := ""
 		switch {
@@ -988,7 +1005,7 @@ func (s *Service) RemoveFactor(ctx context.Context, accessToken, id string) erro
 			return err
 		}
 		if plan.required {
-			left := 0
+			left := plan.passkeys // a passkey is a factor (lastFactorRule)
 			for _, f := range fs {
 				if f.ID != gone.ID && (f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP) {
 					left++
@@ -1230,7 +1247,11 @@ func (s *Service) UsersWithMFA(ctx context.Context, poolID string, users []*iden
 		if err != nil {
 			return nil, fmt.Errorf("list factors: %w", err)
 		}
-		out[u.Sub] = slices.ContainsFunc(fs, func(f *identity.Factor) bool {
+		keys, err := s.cfg.Store.ListWebAuthnCredentials(ctx, poolID, u.Sub)
+		if err != nil {
+			return nil, fmt.Errorf("list passkeys: %w", err)
+		}
+		out[u.Sub] = len(keys) > 0 || slices.ContainsFunc(fs, func(f *identity.Factor) bool {
 			return f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP && f.Enabled
 		})
 	}

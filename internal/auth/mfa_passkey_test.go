@@ -139,3 +139,60 @@ func TestPasskeySecondFactorChoice(t *testing.T) {
 		Responses: map[string]string{"ANSWER": ChallengeWebAuthn}})
 	wantChallenge(t, r, err, ChallengeWebAuthn)
 }
+
+// TestPasskeyFactorBookkeeping: passkeys count as factors. A user who
+// must have MFA cannot remove their last factor, passkey or app; the
+// native view lists passkeys while Cognito's UserMFASettingList does not;
+// the user is emailed when a passkey is added or removed; an admin may
+// remove the last one — on both databases.
+func TestPasskeyFactorBookkeeping(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, setup func(func(*CreatePoolInput), func(*CreateClientInput)) *userEnv) {
+		e := setup(nil, nil)
+		e.confirmedUser("jo@example.com")
+		toks := e.mustSignIn("jo@example.com", goodPW) // OFF for now
+		if _, err := e.s.SetPoolMFA(e.ctx, e.pool.ID, PoolMFAConfig{Configuration: identity.MFAOn}); err != nil {
+			t.Fatal(err)
+		}
+		a := e.enrolPasskey("jo@example.com")
+		if n := len(e.emailsTo("jo@example.com", TemplateMFAChanged)); n != 1 {
+			t.Fatalf("%d emails after adding a passkey", n)
+		}
+		v, err := e.s.GetUserMFA(e.ctx, toks.AccessToken)
+		if err != nil || len(v.Factors) != 1 || v.Factors[0].Type != identity.FactorWebAuthn || v.Factors[0].ID != a.CredentialID() || len(v.Settings) != 0 {
+			t.Fatalf("view: %v %+v", err, v)
+		}
+		// The only factor of a required-MFA user: not removable by them.
+		if err := e.s.DeleteMyPasskey(e.ctx, toks.AccessToken, a.CredentialID(), false); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			t.Fatalf("removing the last passkey: %v", err)
+		}
+		// With an app as well, the app may go: the passkey is left.
+		e.enrolTOTP(toks.AccessToken)
+		v, _ = e.s.GetUserMFA(e.ctx, toks.AccessToken)
+		var totpID string
+		for _, f := range v.Factors {
+			if f.Type == identity.FactorTOTP {
+				totpID = f.ID
+			}
+		}
+		if err := e.s.RemoveFactor(e.ctx, toks.AccessToken, totpID); err != nil {
+			t.Fatalf("removing the app while a passkey is left: %v", err)
+		}
+		if err := e.s.DeleteMyPasskey(e.ctx, toks.AccessToken, a.CredentialID(), false); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			t.Fatalf("removing the last passkey after the app went: %v", err)
+		}
+		// A second passkey: one of them may go, and the user is told.
+		b := e.enrolPasskey("jo@example.com")
+		if err := e.s.DeleteMyPasskey(e.ctx, toks.AccessToken, a.CredentialID(), false); err != nil {
+			t.Fatalf("removing one of two passkeys: %v", err)
+		}
+		// added a, added app, removed app, added b, removed a
+		if n := len(e.emailsTo("jo@example.com", TemplateMFAChanged)); n != 5 {
+			t.Fatalf("%d factor emails, want 5", n)
+		}
+		// The pool's admin may remove the last one.
+		if err := e.s.AdminDeletePasskey(e.ctx, e.pool.ID, "jo@example.com", b.CredentialID()); err != nil {
+			t.Fatalf("admin removal: %v", err)
+		}
+	})
+}

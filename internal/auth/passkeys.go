@@ -344,7 +344,10 @@ func (s *Service) CompletePasskeyRegistration(ctx context.Context, poolID, sub s
 			}
 			return fmt.Errorf("insert passkey: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "passkey.added", "user:"+sub, map[string]string{"credential_id": c.ID, "name": name, "rp_id": rpid})
+		if err := s.audit(ctx, q, p.ID, "passkey.added", "user:"+sub, map[string]string{"credential_id": c.ID, "name": name, "rp_id": rpid}); err != nil {
+			return err
+		}
+		return s.factorEmail(ctx, q, p, pu.u, identity.FactorWebAuthn, true)
 	})
 	if err != nil {
 		return nil, err
@@ -417,6 +420,9 @@ type DeletePasskeyInput struct {
 	// in again to remove a passkey.").
 	AuthTime     time.Time
 	RequireFresh bool
+	// Admin is a pool administrator's removal: the last-factor rule does
+	// not apply (as for an admin's MFA reset).
+	Admin bool
 }
 
 // DeletePasskey removes a passkey; resource_not_found when the user has no
@@ -434,14 +440,54 @@ func (s *Service) DeletePasskey(ctx context.Context, in DeletePasskeyInput) erro
 		return errPasskeyStale
 	}
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		u, err := q.GetUser(ctx, p.ID, in.Sub)
+		if errors.Is(err, store.ErrNotFound) {
+			return identity.Errorf(identity.CodeResourceNotFound, "Passkey not found.")
+		}
+		if err != nil {
+			return fmt.Errorf("get user: %w", err)
+		}
+		if !in.Admin {
+			if err := s.lastFactorRule(ctx, q, p, u); err != nil {
+				return err
+			}
+		}
 		if err := q.DeleteWebAuthnCredential(ctx, p.ID, in.Sub, in.CredentialID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return identity.Errorf(identity.CodeResourceNotFound, "Passkey not found.")
 			}
 			return fmt.Errorf("delete passkey: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "passkey.removed", "user:"+in.Sub, map[string]string{"credential_id": in.CredentialID})
+		if err := s.audit(ctx, q, p.ID, "passkey.removed", "user:"+in.Sub, map[string]string{"credential_id": in.CredentialID}); err != nil {
+			return err
+		}
+		return s.factorEmail(ctx, q, p, u, identity.FactorWebAuthn, false)
 	})
+}
+
+// lastFactorRule refuses (invalid_parameter) removing one passkey of u
+// when u must have MFA and it is their only factor: no TOTP app, email
+// codes or other passkey left. (RemoveFactor applies the same rule to the
+// other factors, counting passkeys.)
+func (s *Service) lastFactorRule(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
+	plan, err := s.planMFA(ctx, q, p, u)
+	if err != nil || !plan.required {
+		return err
+	}
+	fs, err := q.ListFactors(ctx, p.ID, u.Sub, "")
+	if err != nil {
+		return fmt.Errorf("list factors: %w", err)
+	}
+	left := plan.passkeys - 1
+	for _, f := range fs {
+		if f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP {
+			left++
+		}
+	}
+	if left <= 0 {
+		return identity.Errorf(identity.CodeInvalidParameter, "MFA is required for this account: add another factor before removing the last one.")
+	}
+	return nil
 }
 
 // StartPasskeySignIn begins a passwordless sign-in to client c on origin
@@ -737,7 +783,7 @@ func (s *Service) AdminDeletePasskey(ctx context.Context, poolID, username, cred
 	if err != nil {
 		return err
 	}
-	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID})
+	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID, Admin: true})
 }
 
 // adminPasskeyUser checks the caller is a pool admin and finds the user.
