@@ -102,6 +102,48 @@ func PasskeyMFA(ctx context.Context, origin string) context.Context {
 	return context.WithValue(ctx, passkeyMFAKey{}, origin)
 }
 
+type stepUpKey struct{}
+
+// StepUpMFA marks ctx as a sign-in that must prove a second factor
+// whatever the pool's and company's policy say: an OIDC authorization
+// request asked for it (acr_values or an essential acr claim naming
+// ACRMFA). planMFA then treats MFA as required (a user without a factor
+// enrols one, MFA_SETUP); the challenge session keeps the mark for the
+// answer. Only a stricter sign-in can come of it, so the hosted pages may
+// set it from the request's own return_to.
+func StepUpMFA(ctx context.Context) context.Context {
+	return context.WithValue(ctx, stepUpKey{}, true)
+}
+
+func stepUp(ctx context.Context) bool {
+	v, _ := ctx.Value(stepUpKey{}).(bool)
+	return v
+}
+
+// Authentication context class references (OIDC Core §2 acr) of the ID
+// tokens issued through OIDC: ACRMFA when the sign-in proved a second
+// factor (amr holds mfa), ACRPassword for a password (or SRP) alone,
+// ACRFederated for an upstream provider's sign-in without trusted MFA.
+const (
+	ACRMFA       = "urn:gatehouse:acr:mfa"
+	ACRPassword  = "urn:gatehouse:acr:pwd"
+	ACRFederated = "urn:gatehouse:acr:fed"
+)
+
+// ACRValuesSupported lists the acr values, strongest first (discovery).
+var ACRValuesSupported = []string{ACRMFA, ACRPassword, ACRFederated}
+
+// ACRFor is the acr of a sign-in that ended with amr.
+func ACRFor(amr []string) string {
+	switch {
+	case slices.Contains(amr, AMRMFA):
+		return ACRMFA
+	case slices.Contains(amr, AMRFed):
+		return ACRFederated
+	}
+	return ACRPassword
+}
+
 func passkeyMFAOrigin(ctx context.Context) (string, bool) {
 	o, ok := ctx.Value(passkeyMFAKey{}).(string)
 	return o, ok
@@ -130,6 +172,7 @@ func (s *Service) planMFA(ctx context.Context, q store.Querier, p *identity.Pool
 	if err != nil {
 		return nil, err
 	}
+	company = company || stepUp(ctx) // a step-up asks as a company's requirement does
 	plan := &mfaPlan{required: cfg.Mode() == identity.MFAOn || company}
 	if cfg.Mode() == identity.MFAOff && !company {
 		return plan, nil
@@ -205,7 +248,11 @@ func (s *Service) mfaChallenge(ctx context.Context, p *identity.Pool, cl *identi
 // issueMFAChallenge answers with challenge name (sending the email code
 // for EMAIL_OTP, in the same transaction as the audit).
 func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string, amr []string, plan *mfaPlan) (*AuthResult, error) {
-	session, err := s.challengeSessionWith(ctx, p, cl, u, name, map[string]any{"amr": amr})
+	extra := map[string]any{"amr": amr}
+	if stepUp(ctx) {
+		extra["step_up"] = true
+	}
+	session, err := s.challengeSessionWith(ctx, p, cl, u, name, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +304,9 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		return nil, errInvalidSession
 	}
 	amr := strList(claims["amr"])
+	if v, _ := claims["step_up"].(bool); v {
+		ctx = StepUpMFA(ctx)
+	}
 	plan, err := s.planMFA(ctx, s.cfg.Store, p, u)
 	if err != nil {
 		return nil, err

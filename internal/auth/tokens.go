@@ -85,6 +85,9 @@ type tokenGrant struct {
 	// or swk for a passkey, passkeys.go); it goes into both tokens and is
 	// kept with the refresh family.
 	amr []string
+	// acr (OIDC authorization codes only) goes into the ID token: ACRFor
+	// the sign-in's amr (mfa.go).
+	acr string
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -188,6 +191,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
+	}
+	if g.acr != "" {
+		id["acr"] = g.acr
 	}
 	if len(g.amr) > 0 {
 		id["amr"] = g.amr

@@ -24112,6 +24112,8 @@ type GetOpenIDConfigurationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
+		// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+		AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 		AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 		AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 		BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
@@ -24149,6 +24151,8 @@ type GetOpenIDConfigurationResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenIDConfigurationResponse) GetJSON200() *struct {
+	// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+	AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 	AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 	AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
@@ -36511,6 +36515,8 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
+			// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+			AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 			AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 			AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 			BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
