@@ -252,6 +252,9 @@ func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *i
 	if stepUp(ctx) {
 		extra["step_up"] = true
 	}
+	if dc := deviceOf(ctx); dc.known != "" {
+		extra["device_key"] = dc.known // the device that authenticated (devices.go)
+	}
 	session, err := s.challengeSessionWith(ctx, p, cl, u, name, extra)
 	if err != nil {
 		return nil, err
@@ -306,6 +309,11 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 	amr := strList(claims["amr"])
 	if v, _ := claims["step_up"].(bool); v {
 		ctx = StepUpMFA(ctx)
+	}
+	if dk := strClaim(claims, "device_key"); dk != "" {
+		dc := deviceOf(ctx)
+		dc.known = dk
+		ctx = withDevice(ctx, dc)
 	}
 	plan, err := s.planMFA(ctx, s.cfg.Store, p, u)
 	if err != nil {
@@ -551,6 +559,18 @@ func recoveryHash(p *identity.Pool, u *identity.User, code string) string {
 // verified: it re-checks the account, clears the failure counter and
 // records the sign-in, in one transaction.
 func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string, amr []string) (*AuthResult, error) {
+	// Device tracking (devices.go): the device that authenticated, or a
+	// new one the client may confirm.
+	var newDevice *NewDeviceMetadata
+	dc := deviceOf(ctx)
+	if p.Settings.Devices.Tracked && dc.track && dc.known == "" {
+		var err error
+		if newDevice, err = s.newDeviceMetadata(p, u); err != nil {
+			return nil, err
+		}
+		dc.known = newDevice.DeviceKey
+		ctx = withDevice(ctx, dc)
+	}
 	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
 	if err != nil {
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
@@ -558,6 +578,11 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if err := sameCredentials(ctx, q, u); err != nil {
 			return err
+		}
+		if dc.known != "" && newDevice == nil {
+			if err := s.touchDevice(ctx, q, p, u, dc.known); err != nil {
+				return err
+			}
 		}
 		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
 			return fmt.Errorf("reset attempts: %w", err)
@@ -571,7 +596,7 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 	if err != nil {
 		return nil, err
 	}
-	return &AuthResult{Tokens: toks}, nil
+	return &AuthResult{Tokens: toks, NewDevice: newDevice}, nil
 }
 
 // TOTP enrolment (AssociateSoftwareToken, VerifySoftwareToken)

@@ -88,6 +88,9 @@ type tokenGrant struct {
 	// acr (OIDC authorization codes only) goes into the ID token: ACRFor
 	// the sign-in's amr (mfa.go).
 	acr string
+	// deviceKey is the device of the sign-in (devices.go): the access
+	// token's device_key claim, kept with the refresh family.
+	deviceKey string
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -227,6 +230,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if len(g.amr) > 0 {
 		access["amr"] = g.amr
 	}
+	if g.deviceKey != "" {
+		access["device_key"] = g.deviceKey
+	}
 
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
 		return nil, err
@@ -299,6 +305,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 		Scope:     g.grantedScope(),
 		AuthTime:  g.authTime,
 		AMR:       strings.Join(g.amr, " "),
+		DeviceKey: g.deviceKey,
 		IssuedAt:  g.now,
 		ExpiresAt: expiresAt,
 	}, nil
@@ -322,7 +329,8 @@ func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity
 	if err != nil {
 		return nil, nil, err
 	}
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr,
+		deviceKey: deviceOf(ctx).known}
 	toks, err := s.issueTokens(ctx, g)
 	if err != nil {
 		return nil, nil, err
