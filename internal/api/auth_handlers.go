@@ -102,7 +102,8 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.svc.InitiateAuth(r.Context(), auth.InitiateAuthInput{Client: c, Flow: auth.AuthUserPassword,
+	// The native API runs a passkey as the second factor (docs/mfa.md).
+	res, err := a.svc.InitiateAuth(auth.PasskeyMFA(r.Context(), ""), auth.InitiateAuthInput{Client: c, Flow: auth.AuthUserPassword,
 		Username: req.Username, Password: req.Password, Meta: meta(r)})
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ func (a *API) respondToChallenge(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.svc.RespondToAuthChallenge(r.Context(), auth.RespondInput{Client: c, ChallengeName: req.ChallengeName,
+	res, err := a.svc.RespondToAuthChallenge(auth.PasskeyMFA(r.Context(), ""), auth.RespondInput{Client: c, ChallengeName: req.ChallengeName,
 		Session: req.Session, Responses: req.Responses, Meta: meta(r)})
 	if err != nil {
 		return err

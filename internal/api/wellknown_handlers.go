@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
 )
 
 // Public per-pool documents: the JWKS and OpenID Connect discovery. Both
@@ -32,6 +34,9 @@ type openIDConfiguration struct {
 	SubjectTypesSupported            []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
 	ClaimsSupported                  []string `json:"claims_supported"`
+	// AcrValuesSupported: the acr values of ID tokens issued through OIDC;
+	// acr_values naming auth.ACRMFA asks for a second factor (step-up).
+	AcrValuesSupported []string `json:"acr_values_supported"`
 	// The OAuth 2.0 / OIDC endpoints (internal/oidc), under the issuer.
 	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
 	TokenEndpoint                              string   `json:"token_endpoint"`
@@ -75,7 +80,8 @@ func (a *API) openIDConfiguration(w http.ResponseWriter, r *http.Request) error 
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: idTokenAlgs,
 		ClaimsSupported: []string{"sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
-			"token_use", "email", "email_verified", "preferred_username", "cognito:username", "cognito:groups"},
+			"token_use", "email", "email_verified", "preferred_username", "cognito:username", "cognito:groups", "acr", "amr"},
+		AcrValuesSupported:                        auth.ACRValuesSupported,
 		AuthorizationEndpoint:                     iss + "/oauth2/authorize",
 		TokenEndpoint:                             iss + "/oauth2/token",
 		UserInfoEndpoint:                          iss + "/oauth2/userInfo",

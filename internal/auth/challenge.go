@@ -162,7 +162,16 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 		return s.respondDevice(ctx, p, cl, in) // devices.go
 	case ChallengeSelect, ChallengeWebAuthn:
 		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
-	case ChallengeSoftwareTokenMFA, ChallengeEmailOTP, ChallengeSelectMFAType, ChallengeMFASetup:
+	case ChallengeEmailOTP:
+		claims, err := s.verifyChallengeToken(ctx, p, cl, in)
+		if err != nil {
+			return nil, err
+		}
+		if v, _ := claims["first_factor"].(bool); v { // USER_AUTH's passwordless code (useremail.go)
+			return s.respondEmailFirstFactor(ctx, p, cl, in, claims)
+		}
+		return s.respondMFA(ctx, p, cl, in) // mfa.go
+	case ChallengeSoftwareTokenMFA, ChallengeSelectMFAType, ChallengeMFASetup:
 		return s.respondMFA(ctx, p, cl, in) // mfa.go
 	case "":
 		return nil, identity.FieldError("challenge_name", "A challenge name is required.")

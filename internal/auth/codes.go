@@ -32,7 +32,7 @@ func codeTTL(purpose identity.CodePurpose) time.Duration {
 		return SignUpCodeTTL
 	case identity.PurposeForgot:
 		return ForgotCodeTTL
-	case identity.PurposeMFAEmail:
+	case identity.PurposeMFAEmail, identity.PurposeSignInEmail:
 		return mfaEmailTTL
 	default:
 		return VerifyCodeTTL
@@ -46,7 +46,7 @@ func codeTemplate(purpose identity.CodePurpose) string {
 		return TemplateSignUpCode
 	case identity.PurposeForgot:
 		return TemplateForgotPassword
-	case identity.PurposeMFAEmail:
+	case identity.PurposeMFAEmail, identity.PurposeSignInEmail:
 		return TemplateMFACode
 	default:
 		return TemplateVerifyEmail

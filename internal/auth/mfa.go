@@ -86,6 +86,67 @@ type mfaPlan struct {
 	required bool     // pool ON or the company requires MFA
 	usable   []string // challenge names the user can answer, in a fixed order
 	prefer   string   // the preferred one, if usable
+	passkeys int      // the user's passkeys (a factor wherever the surface can run the ceremony)
+}
+
+type passkeyMFAKey struct{}
+
+// PasskeyMFA marks ctx as coming from a surface that can run a WebAuthn
+// assertion as the second factor (the native API, the hosted pages) on
+// origin ("" = the pool's base URL origin): there planMFA offers the
+// WEB_AUTHN challenge to a user with a passkey. Cognito's surface never
+// sets it: AWS has no passkey second factor after a password (a passkey is
+// a USER_AUTH first factor only), so Cognito clients keep AWS's
+// challenges (docs/cognito.md).
+func PasskeyMFA(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, passkeyMFAKey{}, origin)
+}
+
+type stepUpKey struct{}
+
+// StepUpMFA marks ctx as a sign-in that must prove a second factor
+// whatever the pool's and company's policy say: an OIDC authorization
+// request asked for it (acr_values or an essential acr claim naming
+// ACRMFA). planMFA then treats MFA as required (a user without a factor
+// enrols one, MFA_SETUP); the challenge session keeps the mark for the
+// answer. Only a stricter sign-in can come of it, so the hosted pages may
+// set it from the request's own return_to.
+func StepUpMFA(ctx context.Context) context.Context {
+	return context.WithValue(ctx, stepUpKey{}, true)
+}
+
+func stepUp(ctx context.Context) bool {
+	v, _ := ctx.Value(stepUpKey{}).(bool)
+	return v
+}
+
+// Authentication context class references (OIDC Core §2 acr) of the ID
+// tokens issued through OIDC: ACRMFA when the sign-in proved a second
+// factor (amr holds mfa), ACRPassword for a password (or SRP) alone,
+// ACRFederated for an upstream provider's sign-in without trusted MFA.
+const (
+	ACRMFA       = "urn:gatehouse:acr:mfa"
+	ACRPassword  = "urn:gatehouse:acr:pwd"
+	ACRFederated = "urn:gatehouse:acr:fed"
+)
+
+// ACRValuesSupported lists the acr values, strongest first (discovery).
+var ACRValuesSupported = []string{ACRMFA, ACRPassword, ACRFederated}
+
+// ACRFor is the acr of a sign-in that ended with amr.
+func ACRFor(amr []string) string {
+	switch {
+	case slices.Contains(amr, AMRMFA):
+		return ACRMFA
+	case slices.Contains(amr, AMRFed):
+		return ACRFederated
+	}
+	return ACRPassword
+}
+
+func passkeyMFAOrigin(ctx context.Context) (string, bool) {
+	o, ok := ctx.Value(passkeyMFAKey{}).(string)
+	return o, ok
 }
 
 // companyRequiresMFA reports whether u's company requires MFA.
@@ -111,6 +172,7 @@ func (s *Service) planMFA(ctx context.Context, q store.Querier, p *identity.Pool
 	if err != nil {
 		return nil, err
 	}
+	company = company || stepUp(ctx) // a step-up asks as a company's requirement does
 	plan := &mfaPlan{required: cfg.Mode() == identity.MFAOn || company}
 	if cfg.Mode() == identity.MFAOff && !company {
 		return plan, nil
@@ -141,7 +203,18 @@ func (s *Service) planMFA(ctx context.Context, q store.Querier, p *identity.Pool
 	if plan.required && cfg.Email && u.Email != "" && u.EmailVerified {
 		add(ChallengeEmailOTP, nil)
 	}
-	slices.Sort(plan.usable) // EMAIL_OTP before SOFTWARE_TOKEN_MFA: a stable order
+	keys, err := q.ListWebAuthnCredentials(ctx, p.ID, u.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	plan.passkeys = len(keys)
+	// A passkey is a second factor where the surface can run the ceremony,
+	// when MFA is required or the user has another factor enabled (OPTIONAL
+	// asks only users who turned MFA on; a passkey is then one more way).
+	if _, ok := passkeyMFAOrigin(ctx); ok && plan.passkeys > 0 && (plan.required || len(plan.usable) > 0) {
+		add(ChallengeWebAuthn, nil)
+	}
+	slices.Sort(plan.usable) // EMAIL_OTP, SOFTWARE_TOKEN_MFA, WEB_AUTHN: a stable order
 	return plan, nil
 }
 
@@ -176,6 +249,9 @@ func (s *Service) mfaChallenge(ctx context.Context, p *identity.Pool, cl *identi
 // for EMAIL_OTP, in the same transaction as the audit).
 func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string, amr []string, plan *mfaPlan) (*AuthResult, error) {
 	extra := map[string]any{"amr": amr}
+	if stepUp(ctx) {
+		extra["step_up"] = true
+	}
 	if dc := deviceOf(ctx); dc.known != "" {
 		extra["device_key"] = dc.known // the device that authenticated (devices.go)
 	}
@@ -184,6 +260,14 @@ func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *i
 		return nil, err
 	}
 	params := map[string]string{"USER_ID_FOR_SRP": cognitoUsername(p, u)}
+	if name == ChallengeWebAuthn { // its own transaction (the stored challenge)
+		origin, _ := passkeyMFAOrigin(ctx)
+		opts, err := s.startPasskeyAssertion(ctx, p, u.Sub, origin)
+		if err != nil {
+			return nil, err
+		}
+		params["CREDENTIAL_REQUEST_OPTIONS"] = string(opts)
+	}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		switch name {
 		case ChallengeEmailOTP:
@@ -198,6 +282,11 @@ func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *i
 			params["MFAS_CAN_CHOOSE"] = string(b)
 		case ChallengeMFASetup:
 			params["MFAS_CAN_SETUP"] = `["SOFTWARE_TOKEN_MFA"]`
+		}
+		if name != ChallengeWebAuthn && name != ChallengeSelectMFAType && slices.Contains(plan.usable, ChallengeWebAuthn) {
+			// Only where PasskeyMFA marked ctx: the page may offer "Use
+			// your passkey" instead (answered with ANSWER WEB_AUTHN).
+			params["WEB_AUTHN_AVAILABLE"] = "true"
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in_challenge", "user:"+u.Sub,
 			map[string]string{"client_id": cl.ID, "challenge": name})
@@ -218,6 +307,9 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		return nil, errInvalidSession
 	}
 	amr := strList(claims["amr"])
+	if v, _ := claims["step_up"].(bool); v {
+		ctx = StepUpMFA(ctx)
+	}
 	if dk := strClaim(claims, "device_key"); dk != "" {
 		dc := deviceOf(ctx)
 		dc.known = dk
@@ -247,6 +339,13 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		}
 		return s.finishSignIn(ctx, p, cl, u, "mfa_setup", append(amr, AMROTP, AMRMFA))
 	}
+	if in.ChallengeName != ChallengeWebAuthn && in.Responses["ANSWER"] == ChallengeWebAuthn {
+		// "Use your passkey" from a code challenge (PasskeyMFA surfaces).
+		if !slices.Contains(plan.usable, ChallengeWebAuthn) {
+			return nil, identity.FieldError("ANSWER", "Invalid ANSWER: the MFA type is not available for the user.")
+		}
+		return s.issueMFAChallenge(ctx, p, cl, u, ChallengeWebAuthn, amr, plan)
+	}
 	if code := in.Responses["RECOVERY_CODE"]; code != "" {
 		if err := s.checkRecoveryCode(ctx, p, cl, u, code); err != nil {
 			return nil, err
@@ -269,6 +368,12 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		if err := s.checkEmailCode(ctx, p, cl, u, in.Responses["EMAIL_OTP_CODE"]); err != nil {
 			return nil, err
 		}
+	case ChallengeWebAuthn:
+		key, err := s.checkPasskeyFactor(ctx, p, cl, u, []byte(in.Responses["CREDENTIAL"]))
+		if err != nil {
+			return nil, err
+		}
+		return s.finishSignIn(ctx, p, cl, u, "web_authn_mfa", append(amr, key, AMRMFA))
 	}
 	return s.finishSignIn(ctx, p, cl, u, strings.ToLower(in.ChallengeName), append(amr, AMROTP, AMRMFA))
 }
@@ -367,6 +472,46 @@ func (s *Service) throttledFactor(ctx context.Context, p *identity.Pool, cl *ide
 	}
 	s.auditFailure(ctx, p, "user:"+u.Sub, reason, cl.ID)
 	return err
+}
+
+// checkPasskeyFactor verifies a passkey assertion of u as the second
+// factor, under the account's throttle (a refused assertion, a replayed or
+// another user's one is a counted failure, answered not_authorized "The
+// passkey was not accepted."), and moves the key's sign counter. It
+// returns the amr value the key proves (hwk or swk).
+func (s *Service) checkPasskeyFactor(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, credential []byte) (string, error) {
+	parsed, err := parsePasskeyAssertion(credential)
+	if err != nil {
+		return "", err
+	}
+	var pf *passkeyProof
+	err = s.throttledFactor(ctx, p, cl, u, errPasskeyRefused, func() (bool, error) {
+		got, err := s.verifyPasskeyAssertion(ctx, p, cl, u.Sub, parsed)
+		if err != nil {
+			if c := identity.ErrorCode(err); c == identity.CodeInternal || c == identity.CodeUnavailable || !isIdentityError(err) {
+				return false, err
+			}
+			return false, nil // refused: a counted failure
+		}
+		if got.u.Sub != u.Sub { // verifyPasskeyAssertion checks it already
+			return false, nil
+		}
+		err = s.cfg.Store.InTx(ctx, func(q store.Querier) error { return s.usePasskey(ctx, q, p, got.row, got.wc, s.now()) })
+		if isIdentityError(err) {
+			return false, nil // the counter moved meanwhile, or the key went
+		}
+		pf = got
+		return err == nil, err
+	})
+	if err != nil {
+		return "", err
+	}
+	return pf.amr, nil
+}
+
+func isIdentityError(err error) bool {
+	var ie *identity.Error
+	return errors.As(err, &ie)
 }
 
 // checkEmailCode verifies the emailed sign-in code under the throttle.
@@ -658,11 +803,17 @@ func (s *Service) factorChanged(ctx context.Context, q store.Querier, p *identit
 	if err := s.audit(ctx, q, p.ID, event, "user:"+u.Sub, map[string]string{"factor": typ}); err != nil {
 		return err
 	}
+	return s.factorEmail(ctx, q, p, u, typ, added)
+}
+
+// factorEmail tells u (in q's transaction, through the outbox) that a
+// factor of type typ was added or removed.
+func (s *Service) factorEmail(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, typ string, added bool) error {
 	if u.Email == "" {
 		return nil
 	}
 	what := map[string]string{identity.FactorTOTP: "An authenticator app", identity.FactorEmailOTP: "Sign-in codes by email",
-		identity.FactorRecovery: "Recovery codes", "": "Every second factor"}[typ]
+		identity.FactorRecovery: "Recovery codes", identity.FactorWebAuthn: "A passkey", "": "Every second factor"}[typ]
 	change := "added to"
 	if !added {
 		change = "removed from"
@@ -827,6 +978,17 @@ func (s *Service) mfaView(ctx context.Context, q store.Querier, p *identity.Pool
 		return nil, fmt.Errorf("list factors: %w", err)
 	}
 	v := &UserMFA{}
+	keys, err := q.ListWebAuthnCredentials(ctx, p.ID, u.Sub)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	// Passkeys are listed among the factors (the native view, the console)
+	// but never in Settings: WEB_AUTHN is not in Cognito's
+	// UserMFASettingList.
+	for _, k := range keys {
+		v.Factors = append(v.Factors, &identity.Factor{PoolID: p.ID, Sub: u.Sub, ID: k.ID, Type: identity.FactorWebAuthn,
+			Name: k.Name, Confirmed: true, Enabled: true, CreatedAt: k.CreatedAt})
+	}
 	for _, f := range fs {
 		name := ""
 		switch {
@@ -918,7 +1080,7 @@ func (s *Service) RemoveFactor(ctx context.Context, accessToken, id string) erro
 			return err
 		}
 		if plan.required {
-			left := 0
+			left := plan.passkeys // a passkey is a factor (lastFactorRule)
 			for _, f := range fs {
 				if f.ID != gone.ID && (f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP) {
 					left++
@@ -1160,7 +1322,11 @@ func (s *Service) UsersWithMFA(ctx context.Context, poolID string, users []*iden
 		if err != nil {
 			return nil, fmt.Errorf("list factors: %w", err)
 		}
-		out[u.Sub] = slices.ContainsFunc(fs, func(f *identity.Factor) bool {
+		keys, err := s.cfg.Store.ListWebAuthnCredentials(ctx, poolID, u.Sub)
+		if err != nil {
+			return nil, fmt.Errorf("list passkeys: %w", err)
+		}
+		out[u.Sub] = len(keys) > 0 || slices.ContainsFunc(fs, func(f *identity.Factor) bool {
 			return f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP && f.Enabled
 		})
 	}

@@ -211,7 +211,8 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 		return nil, "", err
 	}
 	g := &tokenGrant{pool: in.Pool, client: in.Client, user: u, groups: groups, authTime: c.AuthTime,
-		originJTI: origin, now: now, nonce: c.Nonce, scope: c.Scope, amr: strings.Fields(c.AMR)}
+		originJTI: origin, now: now, nonce: c.Nonce, scope: c.Scope, amr: strings.Fields(c.AMR),
+		acr: ACRFor(strings.Fields(c.AMR))}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenHostedAuth), g)
 	if err != nil {
 		return nil, "", err

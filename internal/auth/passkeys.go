@@ -344,7 +344,10 @@ func (s *Service) CompletePasskeyRegistration(ctx context.Context, poolID, sub s
 			}
 			return fmt.Errorf("insert passkey: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "passkey.added", "user:"+sub, map[string]string{"credential_id": c.ID, "name": name, "rp_id": rpid})
+		if err := s.audit(ctx, q, p.ID, "passkey.added", "user:"+sub, map[string]string{"credential_id": c.ID, "name": name, "rp_id": rpid}); err != nil {
+			return err
+		}
+		return s.factorEmail(ctx, q, p, pu.u, identity.FactorWebAuthn, true)
 	})
 	if err != nil {
 		return nil, err
@@ -417,6 +420,9 @@ type DeletePasskeyInput struct {
 	// in again to remove a passkey.").
 	AuthTime     time.Time
 	RequireFresh bool
+	// Admin is a pool administrator's removal: the last-factor rule does
+	// not apply (as for an admin's MFA reset).
+	Admin bool
 }
 
 // DeletePasskey removes a passkey; resource_not_found when the user has no
@@ -434,14 +440,54 @@ func (s *Service) DeletePasskey(ctx context.Context, in DeletePasskeyInput) erro
 		return errPasskeyStale
 	}
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		u, err := q.GetUser(ctx, p.ID, in.Sub)
+		if errors.Is(err, store.ErrNotFound) {
+			return identity.Errorf(identity.CodeResourceNotFound, "Passkey not found.")
+		}
+		if err != nil {
+			return fmt.Errorf("get user: %w", err)
+		}
+		if !in.Admin {
+			if err := s.lastFactorRule(ctx, q, p, u); err != nil {
+				return err
+			}
+		}
 		if err := q.DeleteWebAuthnCredential(ctx, p.ID, in.Sub, in.CredentialID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return identity.Errorf(identity.CodeResourceNotFound, "Passkey not found.")
 			}
 			return fmt.Errorf("delete passkey: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "passkey.removed", "user:"+in.Sub, map[string]string{"credential_id": in.CredentialID})
+		if err := s.audit(ctx, q, p.ID, "passkey.removed", "user:"+in.Sub, map[string]string{"credential_id": in.CredentialID}); err != nil {
+			return err
+		}
+		return s.factorEmail(ctx, q, p, u, identity.FactorWebAuthn, false)
 	})
+}
+
+// lastFactorRule refuses (invalid_parameter) removing one passkey of u
+// when u must have MFA and it is their only factor: no TOTP app, email
+// codes or other passkey left. (RemoveFactor applies the same rule to the
+// other factors, counting passkeys.)
+func (s *Service) lastFactorRule(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
+	plan, err := s.planMFA(ctx, q, p, u)
+	if err != nil || !plan.required {
+		return err
+	}
+	fs, err := q.ListFactors(ctx, p.ID, u.Sub, "")
+	if err != nil {
+		return fmt.Errorf("list factors: %w", err)
+	}
+	left := plan.passkeys - 1
+	for _, f := range fs {
+		if f.Type == identity.FactorTOTP && f.Confirmed || f.Type == identity.FactorEmailOTP {
+			left++
+		}
+	}
+	if left <= 0 {
+		return identity.Errorf(identity.CodeInvalidParameter, "MFA is required for this account: add another factor before removing the last one.")
+	}
+	return nil
 }
 
 // StartPasskeySignIn begins a passwordless sign-in to client c on origin
@@ -509,6 +555,56 @@ func (s *Service) CompletePasskeySignIn(ctx context.Context, in PasskeySignInInp
 }
 
 func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, cl *identity.AppClient, sub string, credential []byte) (*AuthResult, error) {
+	parsed, err := parsePasskeyAssertion(credential)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := s.verifyPasskeyAssertion(ctx, p, cl, sub, parsed)
+	if err != nil {
+		return nil, err
+	}
+	u, row, wc := pf.u, pf.row, pf.wc
+	if u.Status == identity.StatusForceChangePassword {
+		return nil, errPasskeyRefused // only a password sign-in can set the new password
+	}
+	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
+		s.auditFailure(ctx, p, "user:"+u.Sub, identity.ErrorMessage(statusErr), cl.ID)
+		return nil, statusErr
+	}
+	// A passkey that verified its user (something you have plus a PIN or
+	// biometric) is multi-factor on its own: it satisfies the pool's and
+	// the company's MFA policy (RequireMFA) without a second challenge,
+	// and the tokens say so (docs/mfa.md "How passkeys plug in").
+	amr := []string{pf.amr, AMRMFA}
+	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
+	if err != nil {
+		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
+	}
+	now := s.now()
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		if err := s.usePasskey(ctx, q, p, row, wc, now); err != nil {
+			return err
+		}
+		cur, err := q.GetUser(ctx, p.ID, u.Sub)
+		if err != nil || !cur.Enabled {
+			return errPasskeyRefused
+		}
+		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			return fmt.Errorf("insert refresh token: %w", err)
+		}
+		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
+			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// parsePasskeyAssertion parses a browser's AuthenticationResponseJSON; a
+// malformed one is the caller's mistake (invalid_parameter), not a failed
+// attempt.
+func parsePasskeyAssertion(credential []byte) (*protocol.ParsedCredentialAssertionData, error) {
 	if len(credential) == 0 || len(credential) > maxPasskeyResponse {
 		return nil, identity.FieldError("CREDENTIAL", "A credential (the browser's PublicKeyCredential as JSON) is required.")
 	}
@@ -516,6 +612,27 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 	if err != nil {
 		return nil, identity.FieldError("CREDENTIAL", "The credential is not a valid WebAuthn authentication response.")
 	}
+	return parsed, nil
+}
+
+// passkeyProof is a verified assertion: the user, the stored credential
+// and the library's view of it after the ceremony, and the amr value the
+// key proves (hwk, or swk for a key that may be synced).
+type passkeyProof struct {
+	u   *identity.User
+	row *identity.WebAuthnCredential
+	wc  *webauthn.Credential
+	amr string
+}
+
+// verifyPasskeyAssertion takes the challenge the assertion answers (of
+// user sub, "" for a discoverable sign-in) and verifies the assertion
+// against the pool's stored credential: origin, RP ID, signature, user
+// verification, the owner (user handle, and sub when given) and the sign
+// counter (a counter going back is audited as passkey.clone_suspected).
+// It changes no state but the taken challenge: the caller moves the
+// counter (usePasskey) in the transaction that signs the user in.
+func (s *Service) verifyPasskeyAssertion(ctx context.Context, p *identity.Pool, cl *identity.AppClient, sub string, parsed *protocol.ParsedCredentialAssertionData) (*passkeyProof, error) {
 	ch, sd, err := s.takeChallenge(ctx, p, identity.WebAuthnSignIn, sub, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return nil, err
@@ -565,10 +682,9 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		}
 		return nil, &identity.Error{Code: identity.CodeNotAuthorized, Message: errPasskeyRefused.Message, Err: err}
 	}
-	u := pu.u
 	if wc.Authenticator.CloneWarning {
 		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-			return s.audit(ctx, q, p.ID, "passkey.clone_suspected", "user:"+u.Sub, map[string]string{"credential_id": row.ID,
+			return s.audit(ctx, q, p.ID, "passkey.clone_suspected", "user:"+pu.u.Sub, map[string]string{"credential_id": row.ID,
 				"client_id": cl.ID, "stored_count": fmt.Sprint(row.SignCount)})
 		})
 		if err != nil {
@@ -576,51 +692,28 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		}
 		return nil, errPasskeyRefused
 	}
-	if u.Status == identity.StatusForceChangePassword {
-		return nil, errPasskeyRefused // only a password sign-in can set the new password
-	}
-	if statusErr := s.approvalPending(ctx, p, u, signInStatus(u, s.now())); statusErr != nil {
-		s.auditFailure(ctx, p, "user:"+u.Sub, identity.ErrorMessage(statusErr), cl.ID)
-		return nil, statusErr
-	}
 	if !wc.Flags.UserVerified { // go-webauthn refuses it already (UV required); never sign in without it
 		return nil, errPasskeyRefused
 	}
-	// A passkey that verified its user (something you have plus a PIN or
-	// biometric) is multi-factor on its own: it satisfies the pool's and
-	// the company's MFA policy (RequireMFA) without a second challenge,
-	// and the tokens say so (docs/mfa.md "How passkeys plug in").
-	amr := []string{AMRHardwareKey, AMRMFA}
+	amr := AMRHardwareKey
 	if wc.Flags.BackupEligible {
-		amr[0] = AMRSoftwareKey
+		amr = AMRSoftwareKey
 	}
-	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
+	return &passkeyProof{u: pu.u, row: row, wc: wc, amr: amr}, nil
+}
+
+// usePasskey moves a verified credential's sign counter by compare-and-set
+// on the value verifyPasskeyAssertion read: a concurrent sign-in with the
+// same counter value, or a removal meanwhile, refuses this one.
+func (s *Service) usePasskey(ctx context.Context, q store.Querier, p *identity.Pool, row *identity.WebAuthnCredential, wc *webauthn.Credential, now time.Time) error {
+	ok, err := q.UseWebAuthnCredential(ctx, p.ID, row.ID, row.SignCount, wc.Authenticator.SignCount, now)
 	if err != nil {
-		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
+		return fmt.Errorf("use passkey: %w", err)
 	}
-	now := s.now()
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		ok, err := q.UseWebAuthnCredential(ctx, p.ID, row.ID, row.SignCount, wc.Authenticator.SignCount, now)
-		if err != nil {
-			return fmt.Errorf("use passkey: %w", err)
-		}
-		if !ok { // a concurrent sign-in used this counter value, or the passkey was removed
-			return errPasskeyRefused
-		}
-		cur, err := q.GetUser(ctx, p.ID, u.Sub)
-		if err != nil || !cur.Enabled {
-			return errPasskeyRefused
-		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
-			return fmt.Errorf("insert refresh token: %w", err)
-		}
-		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
-			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
-	})
-	if err != nil {
-		return nil, err
+	if !ok {
+		return errPasskeyRefused
 	}
-	return &AuthResult{Tokens: toks}, nil
+	return nil
 }
 
 // The caller's own passkeys, authorised by an access token with
@@ -690,7 +783,7 @@ func (s *Service) AdminDeletePasskey(ctx context.Context, poolID, username, cred
 	if err != nil {
 		return err
 	}
-	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID})
+	return s.DeletePasskey(ctx, DeletePasskeyInput{PoolID: p.ID, Sub: u.Sub, CredentialID: credentialID, Admin: true})
 }
 
 // adminPasskeyUser checks the caller is a pool admin and finds the user.

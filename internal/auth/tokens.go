@@ -85,6 +85,9 @@ type tokenGrant struct {
 	// or swk for a passkey, passkeys.go); it goes into both tokens and is
 	// kept with the refresh family.
 	amr []string
+	// acr (OIDC authorization codes only) goes into the ID token: ACRFor
+	// the sign-in's amr (mfa.go).
+	acr string
 	// deviceKey is the device of the sign-in (devices.go): the access
 	// token's device_key claim, kept with the refresh family.
 	deviceKey string
@@ -191,6 +194,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	}
 	if g.nonce != "" {
 		id["nonce"] = g.nonce
+	}
+	if g.acr != "" {
+		id["acr"] = g.acr
 	}
 	if len(g.amr) > 0 {
 		id["amr"] = g.amr

@@ -26,7 +26,10 @@ import (
 // An unknown user gets a SELECT_CHALLENGE like a user without passkeys
 // (its session names a user that does not exist), so the first answer
 // tells nothing; the password answer then fails as a wrong password does.
-// EMAIL_OTP is not offered (no email codes as a first factor yet).
+//
+// EMAIL_OTP (a code mailed to the user's verified address, useremail.go's
+// emailFirstFactor) is offered only where the pool lists it in
+// AllowedFirstAuthFactors (Cognito's SignInPolicy).
 
 func (s *Service) userAuth(ctx context.Context, p *identity.Pool, cl *identity.AppClient, in InitiateAuthInput) (*AuthResult, error) {
 	if in.Username == "" {
@@ -53,15 +56,24 @@ func (s *Service) userAuth(ctx context.Context, p *identity.Pool, cl *identity.A
 	if err != nil {
 		return nil, fmt.Errorf("list passkeys: %w", err)
 	}
-	if pref == ChallengeWebAuthn && len(keys) > 0 {
+	if pref == ChallengeWebAuthn && len(keys) > 0 && firstFactorAllowed(p, ChallengeWebAuthn) {
 		return s.webAuthnChallenge(ctx, p, cl, u)
+	}
+	if pref == ChallengeEmailOTP {
+		if !firstFactorAllowed(p, ChallengeEmailOTP) {
+			return nil, errFirstFactorNotAllowed(ChallengeEmailOTP)
+		}
+		return s.emailFirstFactor(ctx, p, cl, u, in.Username)
 	}
 	available := []string{ChallengePassword}
 	if !p.Settings.SRP.Disabled {
 		available = append(available, ChallengePasswordSRP)
 	}
-	if len(keys) > 0 {
+	if len(keys) > 0 && firstFactorAllowed(p, ChallengeWebAuthn) {
 		available = append(available, ChallengeWebAuthn)
+	}
+	if firstFactorAllowed(p, ChallengeEmailOTP) {
+		available = append(available, ChallengeEmailOTP)
 	}
 	session, err := s.challengeSession(ctx, p, cl, u, ChallengeSelect)
 	if err != nil {
@@ -98,6 +110,9 @@ func (s *Service) respondUserAuth(ctx context.Context, p *identity.Pool, cl *ide
 		return nil, fmt.Errorf("get user: %w", err)
 	}
 	if in.ChallengeName == ChallengeWebAuthn {
+		if _, second := claims["amr"]; second { // a passkey as the second factor (mfa.go)
+			return s.respondMFA(ctx, p, cl, in)
+		}
 		if !exists {
 			return nil, errInvalidSession
 		}
@@ -121,6 +136,14 @@ func (s *Service) respondUserAuth(ctx context.Context, p *identity.Pool, cl *ide
 	case ChallengePasswordSRP:
 		return s.srpAuth(ctx, p, cl, InitiateAuthInput{Client: in.Client, Flow: AuthUserAuth, Username: username,
 			Params: map[string]string{"SRP_A": in.Responses["SRP_A"]}, Meta: in.Meta})
+	case ChallengeEmailOTP:
+		if !firstFactorAllowed(p, ChallengeEmailOTP) {
+			return nil, errFirstFactorNotAllowed(ChallengeEmailOTP)
+		}
+		if !exists {
+			u = &identity.User{PoolID: p.ID, Sub: sub}
+		}
+		return s.emailFirstFactor(ctx, p, cl, u, username)
 	case ChallengeWebAuthn:
 		if !exists {
 			return nil, identity.FieldError("ANSWER", "WEB_AUTHN is not an available challenge.")

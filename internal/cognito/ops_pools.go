@@ -26,6 +26,12 @@ type passwordPolicyType struct {
 
 type policiesType struct {
 	PasswordPolicy *passwordPolicyType `json:",omitempty"`
+	// SignInPolicy: the USER_AUTH first factors (only sent back once set).
+	SignInPolicy *signInPolicyType `json:",omitempty"`
+}
+
+type signInPolicyType struct {
+	AllowedFirstAuthFactors []string
 }
 
 type adminCreateUserConfigType struct {
@@ -163,6 +169,9 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		out.UserPoolTags = p.Settings.Tags
 	}
 	out.Domain, out.CustomDomain = p.Settings.UserPoolDomain.Prefix, p.Settings.UserPoolDomain.Custom
+	if l := p.Settings.AllowedFirstAuthFactors; len(l) > 0 {
+		out.Policies.SignInPolicy = &signInPolicyType{AllowedFirstAuthFactors: append([]string{}, l...)}
+	}
 	out.DeviceConfiguration = deviceConfigurationOf(p.Settings.Devices)
 	// Codes by email, sent by the service itself (Gatehouse's outbox).
 	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
@@ -451,6 +460,23 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 	blockCommon, blocked := p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords
 	p.PasswordPolicy = cognitoPasswordPolicy()
 	p.PasswordPolicy.BlockCommonPasswords, p.PasswordPolicy.BlockedWords = blockCommon, blocked
+	p.Settings.AllowedFirstAuthFactors = nil // omitted: the default
+	if in.Policies != nil && in.Policies.SignInPolicy != nil {
+		l := in.Policies.SignInPolicy.AllowedFirstAuthFactors
+		for _, f := range l {
+			switch f {
+			case "PASSWORD", "EMAIL_OTP", "WEB_AUTHN":
+			case "SMS_OTP":
+				return identity.FieldError("AllowedFirstAuthFactors", "SMS is not supported by Gatehouse (docs/cognito.md).")
+			default:
+				return identity.FieldError("AllowedFirstAuthFactors", "1 validation error detected: Value at 'policies.signInPolicy.allowedFirstAuthFactors' failed to satisfy constraint: Member must satisfy enum value set: [PASSWORD, EMAIL_OTP, SMS_OTP, WEB_AUTHN]")
+			}
+		}
+		if !contains(l, "PASSWORD") {
+			return identity.FieldError("AllowedFirstAuthFactors", "AllowedFirstAuthFactors must contain PASSWORD.")
+		}
+		p.Settings.AllowedFirstAuthFactors = append([]string{}, l...)
+	}
 	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
 		pp := in.Policies.PasswordPolicy
 		if pp.PasswordHistorySize != nil && *pp.PasswordHistorySize > 0 {

@@ -19,6 +19,11 @@ type PoolSettings struct {
 	UserAttributeUpdate UserAttributeUpdateSettings `json:"user_attribute_update,omitzero"`
 	// MFA is the pool's second-factor policy (mfa.go, docs/mfa.md).
 	MFA MFASettings `json:"mfa,omitzero"`
+	// AllowedFirstAuthFactors is Cognito's SignInPolicy: the first
+	// factors USER_AUTH offers (PASSWORD, EMAIL_OTP, WEB_AUTHN). Empty:
+	// PASSWORD and WEB_AUTHN (Gatehouse's default, passkeys on in every
+	// pool); EMAIL_OTP only when listed.
+	AllowedFirstAuthFactors []string `json:"allowed_first_auth_factors,omitempty"`
 	// Tags are the pool's resource tags (Cognito's UserPoolTags,
 	// TagResource): labels for the operator, with no effect on behaviour.
 	Tags map[string]string `json:"tags,omitempty"`

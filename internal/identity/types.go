@@ -269,6 +269,9 @@ const (
 	PurposeForgot      CodePurpose = "forgot_password"
 	PurposeVerifyEmail CodePurpose = "verify_email"
 	PurposeMFAEmail    CodePurpose = "mfa_email" // a sign-in code (EMAIL_OTP)
+	// PurposeSignInEmail: a passwordless sign-in code (USER_AUTH's EMAIL_OTP
+	// first factor); never accepted as a second factor, nor the reverse.
+	PurposeSignInEmail CodePurpose = "signin_email"
 )
 
 // OneTimeCode is a one-time code sent to a user; only its hash is stored.

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "nonce is too long.")
 		return
 	}
+	wantMFA, err := auth.StepUpRequested(q)
+	if err != nil {
+		fail("invalid_request", err.Error())
+		return
+	}
 	prompt := q.Get("prompt")
 	for _, pr := range strings.Fields(prompt) {
 		if pr != "none" && pr != "login" && pr != "consent" && pr != "select_account" {
@@ -174,6 +180,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if need {
+				signedIn, stale = false, true
+			}
+			// Step-up: the relying party asked for MFA (acr_values or an
+			// essential acr claim) and this session did not prove it.
+			if wantMFA && !slices.Contains(sess.AMR, auth.AMRMFA) {
 				signedIn, stale = false, true
 			}
 		}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -16,6 +18,24 @@ import (
 // on the server and the key in text). Every answer is a POST to
 // /{pool}/mfa carrying the challenge's session; the session and the codes
 // are checked by the service.
+
+// signInCtx is the context of a hosted sign-in step: marked for step-up
+// (auth.StepUpMFA) when the authorization request the sign-in returns to
+// asks for MFA (acr_values, docs/oidc.md). The return_to is the user's
+// own input, but it can only make their sign-in stricter; OIDC authorize
+// is what refuses a code to a session without the factor.
+func signInCtx(r *http.Request, h *hostedReq) context.Context {
+	ctx := r.Context()
+	if h.returnTo == "" {
+		return ctx
+	}
+	if u, err := url.Parse(h.returnTo); err == nil {
+		if want, _ := auth.StepUpRequested(u.Query()); want {
+			ctx = auth.StepUpMFA(ctx)
+		}
+	}
+	return ctx
+}
 
 func isMFAChallenge(name string) bool {
 	switch name {
@@ -147,7 +167,7 @@ func (w *Web) mfaPost(rw http.ResponseWriter, r *http.Request) {
 		delete(responses, "EMAIL_OTP_CODE")
 		responses["RECOVERY_CODE"] = rc
 	}
-	res, err := w.svc.RespondToAuthChallenge(r.Context(), auth.RespondInput{Client: h.client(), ChallengeName: st.challenge,
+	res, err := w.svc.RespondToAuthChallenge(signInCtx(r, h), auth.RespondInput{Client: h.client(), ChallengeName: st.challenge,
 		Session: session, Responses: responses, Meta: meta(r)})
 	if err != nil {
 		w.mfaFailed(rw, r, h, st, err)

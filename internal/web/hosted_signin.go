@@ -131,7 +131,7 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := w.svc.InitiateAuth(r.Context(), auth.InitiateAuthInput{Client: h.client(), Flow: auth.AuthUserPassword,
+	res, err := w.svc.InitiateAuth(signInCtx(r, h), auth.InitiateAuthInput{Client: h.client(), Flow: auth.AuthUserPassword,
 		Username: username, Password: r.PostFormValue("password"), Meta: meta(r)})
 	if err != nil {
 		switch identity.ErrorCode(err) {

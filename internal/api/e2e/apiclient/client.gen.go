@@ -1293,6 +1293,7 @@ type Challenge struct {
 
 // ChallengeRequest defines model for ChallengeRequest.
 type ChallengeRequest struct {
+	// ChallengeName The challenge answered: NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA (SOFTWARE_TOKEN_MFA_CODE), EMAIL_OTP (EMAIL_OTP_CODE), SELECT_MFA_TYPE (ANSWER), MFA_SETUP, or WEB_AUTHN (CREDENTIAL: the browser's PublicKeyCredential assertion as JSON) for a passkey as the second factor after a password (docs/mfa.md). A code challenge whose parameters say WEB_AUTHN_AVAILABLE may be answered with ANSWER WEB_AUTHN to switch to the passkey.
 	ChallengeName string `json:"challenge_name"`
 
 	// ClientId The app client; required unless it comes as the HTTP Basic user name.
@@ -24722,6 +24723,8 @@ type GetOpenIDConfigurationResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
+		// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+		AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 		AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 		AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 		BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
@@ -24759,6 +24762,8 @@ type GetOpenIDConfigurationResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenIDConfigurationResponse) GetJSON200() *struct {
+	// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+	AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 	AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 	AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
@@ -37414,6 +37419,8 @@ func ParseGetOpenIDConfigurationResponse(rsp *http.Response) (*GetOpenIDConfigur
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
+			// AcrValuesSupported The acr values of ID tokens issued through OIDC; acr_values naming urn:gatehouse:acr:mfa asks for a second factor (step-up).
+			AcrValuesSupported                         *[]string `json:"acr_values_supported,omitempty"`
 			AuthorizationEndpoint                      *string   `json:"authorization_endpoint,omitempty"`
 			AuthorizationResponseIssParameterSupported *bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 			BackchannelLogoutSessionSupported          *bool     `json:"backchannel_logout_session_supported,omitempty"`
