@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Factors", testFactors},
 		{"ImportJobs", testImportJobs},
 		{"CompanyIdPs", testCompanyIdPs},
+		{"SCIM", testSCIM},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},
