@@ -135,14 +135,14 @@ func TestSCIMFiltersAndETags(t *testing.T) {
 		t.Fatalf("a refused create left %+v", l)
 	}
 	for filter, want := range map[string][]string{
-		`externalId eq "00uANN"`:                                     {"ann@globex.example"},
-		`emails[type eq "work"].value eq "ANN@globex.example"`:       {"ann@globex.example"},
-		`emails.value ew "@globex.example" and name.givenName pr`:    {"ann@globex.example"},
-		`userName sw "g" and not (userName eq "gia@globex.example")`: {"gil@globex.example", "gus@globex.example"},
+		`externalId eq "00uANN"`:                                      {"ann@globex.example"},
+		`emails[type eq "work"].value eq "ANN@globex.example"`:        {"ann@globex.example"},
+		`emails.value ew "@globex.example" and name.givenName pr`:     {"ann@globex.example"},
+		`userName sw "g" and not (userName eq "gia@globex.example")`:  {"gil@globex.example", "gus@globex.example"},
 		`(userName co "gil" or userName co "gus") and active eq true`: {"gil@globex.example", "gus@globex.example"},
-		`externalId pr or userName eq "gia@globex.example"`:          {"ann@globex.example", "gia@globex.example"},
-		`meta.lastModified gt "2000-01-01T00:00:00Z"`:                {"ann@globex.example", "gia@globex.example", "gil@globex.example", "gus@globex.example"},
-		`meta.lastModified lt "2000-01-01T00:00:00Z"`:                nil,
+		`externalId pr or userName eq "gia@globex.example"`:           {"ann@globex.example", "gia@globex.example"},
+		`meta.lastModified gt "2000-01-01T00:00:00Z"`:                 {"ann@globex.example", "gia@globex.example", "gil@globex.example", "gus@globex.example"},
+		`meta.lastModified lt "2000-01-01T00:00:00Z"`:                 nil,
 	} {
 		l := s.list(G, gb, filter)
 		var got []string
