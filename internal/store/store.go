@@ -494,6 +494,10 @@ type Querier interface {
 	// ListSCIMGroups returns the company's pushed groups, oldest first.
 	ListSCIMGroups(ctx context.Context, poolID, company string) ([]*identity.SCIMGroup, error)
 	DeleteSCIMGroup(ctx context.Context, poolID, company, id string) error
+	// DomainRequiresSSO tells in one read whether the active company
+	// owning the email domain has a provider requiring single sign-on
+	// (false, nil when no company or provider).
+	DomainRequiresSSO(ctx context.Context, poolID, domain string) (bool, error)
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
 // SCIM externalIds and pushed groups (migration 0026).
@@ -95,4 +97,21 @@ func (q *querier) ListSCIMGroups(ctx context.Context, poolID, company string) ([
 func (q *querier) DeleteSCIMGroup(ctx context.Context, poolID, company, id string) error {
 	return q.execOne(ctx, "scim group", `DELETE FROM scim_groups WHERE pool_id = ? AND company_key = ? AND id = ?`,
 		poolID, nameKey(company), id)
+}
+
+// DomainRequiresSSO tells, in one read, whether the active company owning
+// domain has a provider that requires single sign-on.
+func (q *querier) DomainRequiresSSO(ctx context.Context, poolID, domain string) (bool, error) {
+	var req int
+	err := q.queryRow(ctx, q.inTx, `SELECT i.require_sso FROM company_domains d
+		JOIN companies c ON c.pool_id = d.pool_id AND c.name_key = d.name_key
+		JOIN company_idps i ON i.pool_id = c.pool_id AND i.company_key = c.name_key
+		WHERE d.pool_id = ? AND d.domain = ? AND c.status = ?`, poolID, strings.ToLower(domain), identity.CompanyActive).Scan(&req)
+	if err != nil {
+		if err = q.scanErr(err, "company provider"); errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	return req != 0, nil
 }

@@ -59,6 +59,28 @@ func testSCIM(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "delete another company's", s.DeleteSCIMGroup(c, pool, "Beta", "g1"), store.ErrNotFound)
 	noErr(t, "DeleteSCIMGroup", s.DeleteSCIMGroup(c, pool, "Acme", "g1"))
+	// DomainRequiresSSO: only an active company's provider requiring SSO.
+	noErr(t, "CreateCompany Gamma", s.CreateCompany(c, &identity.Company{PoolID: pool, Name: "Gamma", EmailDomains: []string{"gamma.example"},
+		Status: identity.CompanyActive, CreatedAt: t0, UpdatedAt: t0}))
+	for _, want := range []bool{false, true} {
+		if want {
+			noErr(t, "PutCompanyIdP", s.PutCompanyIdP(c, &identity.CompanyIdP{PoolID: pool, Company: "Gamma", Name: "sso:9a",
+				Kind: identity.CompanyIdPOIDC, RequireSSO: true, CreatedAt: t0, UpdatedAt: t0}))
+		}
+		if got, err := s.DomainRequiresSSO(c, pool, "GAMMA.example"); err != nil || got != want {
+			t.Fatalf("DomainRequiresSSO = %v %v, want %v", got, err, want)
+		}
+	}
+	if got, err := s.DomainRequiresSSO(c, pool, "nobody.example"); err != nil || got {
+		t.Fatalf("unknown domain: %v %v", got, err)
+	}
+	gamma, err := s.GetCompany(c, pool, "Gamma")
+	noErr(t, "GetCompany", err)
+	gamma.Status = "disabled"
+	noErr(t, "UpdateCompany", s.UpdateCompany(c, gamma))
+	if got, err := s.DomainRequiresSSO(c, pool, "gamma.example"); err != nil || got {
+		t.Fatalf("disabled company: %v %v", got, err)
+	}
 	noErr(t, "DeleteCompany", s.DeleteCompany(c, pool, "Beta"))
 	if list, err = s.ListSCIMGroups(c, pool, "Beta"); err != nil || len(list) != 0 {
 		t.Fatalf("cascade %+v %v", list, err)
