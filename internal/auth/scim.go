@@ -536,3 +536,35 @@ func (s *Service) SCIMBaseURL(ctx context.Context, poolID, company string) (stri
 	}
 	return strings.TrimSuffix(s.Issuer(p), "/"+p.ID) + "/scim/v2/" + url.PathEscape(p.ID) + "/" + url.PathEscape(c.Name), nil
 }
+
+// RevokeSCIMToken removes the company's SCIM token: its IdP can no longer
+// provision until a new one is made. Errors: forbidden,
+// resource_not_found (no company, or no token).
+func (s *Service) RevokeSCIMToken(ctx context.Context, poolID, company string) error {
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteSCIMToken(ctx, p.ID, c.Name); errors.Is(err, store.ErrNotFound) {
+			return identity.Errorf(identity.CodeResourceNotFound, "%s has no SCIM token.", c.Name)
+		} else if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "company.scim_token_revoked", "company:"+c.Name, nil)
+	})
+}
+
+// HasSCIMToken tells whether the company has a SCIM token. Errors:
+// forbidden, resource_not_found.
+func (s *Service) HasSCIMToken(ctx context.Context, poolID, company string) (bool, error) {
+	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.cfg.Store.GetSCIMToken(ctx, p.ID, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -498,6 +498,8 @@ type Querier interface {
 	// owning the email domain has a provider requiring single sign-on
 	// (false, nil when no company or provider).
 	DomainRequiresSSO(ctx context.Context, poolID, domain string) (bool, error)
+	// DeleteSCIMToken removes the company's SCIM token; ErrNotFound if none.
+	DeleteSCIMToken(ctx context.Context, poolID, company string) error
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

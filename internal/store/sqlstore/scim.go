@@ -115,3 +115,8 @@ func (q *querier) DomainRequiresSSO(ctx context.Context, poolID, domain string) 
 	}
 	return req != 0, nil
 }
+
+// DeleteSCIMToken removes the company's SCIM token; ErrNotFound if none.
+func (q *querier) DeleteSCIMToken(ctx context.Context, poolID, company string) error {
+	return q.execOne(ctx, "scim token", `DELETE FROM company_scim_tokens WHERE pool_id = ? AND company_key = ?`, poolID, nameKey(company))
+}

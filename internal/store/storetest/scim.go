@@ -81,6 +81,9 @@ func testSCIM(t *testing.T, s store.Store) {
 	if got, err := s.DomainRequiresSSO(c, pool, "gamma.example"); err != nil || got {
 		t.Fatalf("disabled company: %v %v", got, err)
 	}
+	noErr(t, "PutSCIMToken", s.PutSCIMToken(c, pool, "Beta", "h", t0))
+	noErr(t, "DeleteSCIMToken", s.DeleteSCIMToken(c, pool, "BETA"))
+	wantErr(t, "DeleteSCIMToken again", s.DeleteSCIMToken(c, pool, "Beta"), store.ErrNotFound)
 	noErr(t, "DeleteCompany", s.DeleteCompany(c, pool, "Beta"))
 	if list, err = s.ListSCIMGroups(c, pool, "Beta"); err != nil || len(list) != 0 {
 		t.Fatalf("cascade %+v %v", list, err)
