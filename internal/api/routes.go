@@ -104,6 +104,8 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.getUserMFA)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.resetUserMFA)},
 		{"PUT /api/v1/pools/{pool}/users/{username}/mfa/preference", a.admin(scopePool, a.setUserMFAPreference)},
+		{"GET /api/v1/pools/{pool}/users/{username}/devices", a.admin(scopePool, a.listUserDevices)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/devices/{device}", a.admin(scopePool, a.forgetUserDevice)},
 		// Linked upstream identities (links_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.listUserIdentities)},
 		{"POST /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.linkUserIdentity)},
