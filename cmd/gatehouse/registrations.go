@@ -215,7 +215,7 @@ func (a *app) companiesCommand() *cobra.Command {
 		c.Flags().StringArrayVar(&domains, "domain", nil, "email domain of the company (repeatable)")
 		c.Flags().StringArrayVar(&approvers, "approver", nil, "approver: an email address or user:<username> (repeatable)")
 	}
-	return group("companies", "Manage a pool's companies (also declared with `gatehouse apply`)",
+	cmd := group("companies", "Manage a pool's companies (also declared with `gatehouse apply`)",
 		a.command(spec{use: "list", short: "List companies", pool: true, args: cobra.NoArgs,
 			show: func(x call) (shown, error) {
 				cs, err := allCompanies(x.ctx, x.svc, x.pool.ID)
@@ -279,4 +279,6 @@ func (a *app) companiesCommand() *cobra.Command {
 			do: func(x call) (string, error) {
 				return "deleted company " + x.args[0], x.svc.DeleteCompany(x.ctx, x.pool.ID, x.args[0])
 			}}))
+	cmd.AddCommand(a.companySSOCommands()...) // companies_sso.go
+	return cmd
 }

@@ -362,17 +362,19 @@ func (s *Service) companyIdPForDomain(ctx context.Context, poolID, domain string
 var errSSORequired = identity.Errorf(identity.CodeNotAuthorized, "This address signs in through its company's identity provider.")
 
 // requireSSO refuses a password (or SRP) sign-in of u when the company
-// owning u's email domain requires single sign-on.
+// owning u's email domain requires single sign-on: one read
+// (store.DomainRequiresSSO), never a cache, so a change made on another
+// node holds at once.
 func (s *Service) requireSSO(ctx context.Context, p *identity.Pool, u *identity.User) error {
 	d := emailDomain(u.Email)
 	if d == "" {
 		return nil
 	}
-	idp, _, err := s.companyIdPForDomain(ctx, p.ID, d)
+	req, err := s.cfg.Store.DomainRequiresSSO(ctx, p.ID, d)
 	if err != nil {
-		return err
+		return fmt.Errorf("require sso: %w", err)
 	}
-	if idp != nil && idp.RequireSSO {
+	if req {
 		return errSSORequired
 	}
 	return nil

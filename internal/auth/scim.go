@@ -36,13 +36,65 @@ type SCIMUser struct {
 	GivenName  string
 	FamilyName string
 	Active     bool
+	// ExternalID is the IdP's own id of the member (RFC 7643 section
+	// 3.1), unique within the company; "" for none.
+	ExternalID string
 	Created    time.Time
 	Modified   time.Time
+}
+
+// Version is the member's weak entity tag (meta.version, ETag): a hash of
+// what SCIM shows of it, so any change SCIM can see changes it.
+func (u *SCIMUser) Version() string {
+	return scimVersion(u.ID, u.UserName, u.Email, u.GivenName, u.FamilyName, fmt.Sprint(u.Active), u.ExternalID,
+		fmt.Sprint(u.Modified.UnixMilli()))
+}
+
+func (u *SCIMUser) withExternalID(v string) *SCIMUser {
+	u.ExternalID = v
+	return u
+}
+
+func scimVersion(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return `W/"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+}
+
+// matches tells whether an If-Match header allows a write of a resource
+// at version v ("" and "*" always do).
+func matches(ifMatch, v string) bool { return ifMatch == "" || ifMatch == "*" || ifMatch == v }
+
+// errSCIMPrecondition answers an If-Match that names an older version.
+var errSCIMPrecondition = identity.Errorf(identity.CodePreconditionNotMet, "The resource changed since the version in If-Match.")
+
+// MaxSCIMExternalID bounds an externalId.
+const MaxSCIMExternalID = 256
+
+// checkExternalID checks an externalId (a single line of text).
+func checkExternalID(v string) error {
+	if len(v) > MaxSCIMExternalID || checkMappedValue("externalId", v) != nil {
+		return identity.FieldError("externalId", "An externalId is at most %d bytes of one line of text.", MaxSCIMExternalID)
+	}
+	return nil
+}
+
+// setExternalID writes u's externalId in q; one taken by another member
+// of c is a uniqueness error.
+func setExternalID(ctx context.Context, q store.Querier, c *identity.Company, sub, v string) error {
+	err := q.SetSCIMExternalID(ctx, c.PoolID, c.Name, sub, v)
+	if errors.Is(err, store.ErrConflict) {
+		return identity.Errorf(identity.CodeConflict, "Another member of the company has that externalId.")
+	}
+	return err
 }
 
 // SCIMPatch names the fields a PATCH changes (nil: unchanged).
 type SCIMPatch struct {
 	Active     *bool
+	ExternalID *string
 	GivenName  *string
 	FamilyName *string
 }
@@ -164,6 +216,9 @@ func (s *Service) SCIMCreateUser(ctx context.Context, c *identity.Company, in SC
 	if err != nil {
 		return nil, err
 	}
+	if err := checkExternalID(in.ExternalID); err != nil {
+		return nil, err
+	}
 	var out *SCIMUser
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		p, err := s.getPool(ctx, q, c.PoolID)
@@ -209,7 +264,11 @@ func (s *Service) SCIMCreateUser(ctx context.Context, c *identity.Company, in SC
 		if err := s.ssoJoin(ctx, q, p, u, c); err != nil {
 			return err
 		}
+		if err := setExternalID(ctx, q, c, u.Sub, in.ExternalID); err != nil {
+			return err
+		}
 		out = scimView(u)
+		out.ExternalID = in.ExternalID
 		return s.audit(ctx, q, p.ID, "user.scim_create", "user:"+u.Sub, map[string]string{"company": c.Name, "username": u.Username})
 	})
 	return out, err
@@ -221,16 +280,40 @@ func (s *Service) SCIMGetUser(ctx context.Context, c *identity.Company, id strin
 	if err != nil {
 		return nil, err
 	}
-	return scimView(u), nil
+	ids, err := s.cfg.Store.ListSCIMExternalIDs(ctx, c.PoolID, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	v := scimView(u)
+	v.ExternalID = ids[u.Sub]
+	return v, nil
 }
 
-// SCIMListUsers lists c's members (at most MaxSCIMMembers), only the one
-// whose userName is userName when it is not "".
+// SCIMListUsers lists c's members (at most MaxSCIMMembers) with their
+// externalIds, only the one whose userName is userName when it is not
+// "". A SCIM filter is applied to this list (internal/scim): it never
+// sees anyone but c's members.
 func (s *Service) SCIMListUsers(ctx context.Context, c *identity.Company, userName string) ([]*SCIMUser, error) {
+	out, err := s.scimMembers(ctx, s.cfg.Store, c, userName)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids, err := s.cfg.Store.ListSCIMExternalIDs(ctx, c.PoolID, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range out {
+		u.ExternalID = ids[u.ID]
+	}
+	return out, nil
+}
+
+// scimMembers lists c's members in q (at most MaxSCIMMembers).
+func (s *Service) scimMembers(ctx context.Context, q store.Querier, c *identity.Company, userName string) ([]*SCIMUser, error) {
 	var out []*SCIMUser
 	tok := ""
 	for len(out) < MaxSCIMMembers {
-		us, next, err := s.cfg.Store.ListUsersInGroup(ctx, c.PoolID, companyGroup(c), store.Page{Limit: 1000, Token: tok})
+		us, next, err := q.ListUsersInGroup(ctx, c.PoolID, companyGroup(c), store.Page{Limit: 1000, Token: tok})
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // no member yet: the group does not exist
 		}
@@ -252,7 +335,12 @@ func (s *Service) SCIMListUsers(ctx context.Context, c *identity.Company, userNa
 
 // scimUpdate changes a member of c in one transaction; disabling ends the
 // member's sessions in it.
-func (s *Service) scimUpdate(ctx context.Context, c *identity.Company, id, action string, change func(p *identity.Pool, u *identity.User) error) (*SCIMUser, error) {
+func (s *Service) scimUpdate(ctx context.Context, c *identity.Company, id, ifMatch, action string, externalID *string, change func(p *identity.Pool, u *identity.User) error) (*SCIMUser, error) {
+	if externalID != nil {
+		if err := checkExternalID(*externalID); err != nil {
+			return nil, err
+		}
+	}
 	var out *SCIMUser
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		p, err := s.getPool(ctx, q, c.PoolID)
@@ -262,6 +350,13 @@ func (s *Service) scimUpdate(ctx context.Context, c *identity.Company, id, actio
 		u, err := s.scimMember(ctx, q, c, id)
 		if err != nil {
 			return err
+		}
+		ids, err := q.ListSCIMExternalIDs(ctx, c.PoolID, c.Name)
+		if err != nil {
+			return err
+		}
+		if cur := scimView(u); !matches(ifMatch, cur.withExternalID(ids[u.Sub]).Version()) {
+			return errSCIMPrecondition
 		}
 		wasEnabled := u.Enabled
 		if err := change(p, u); err != nil {
@@ -276,7 +371,16 @@ func (s *Service) scimUpdate(ctx context.Context, c *identity.Company, id, actio
 		if err != nil {
 			return err
 		}
+		if externalID != nil {
+			if err := setExternalID(ctx, q, c, u.Sub, *externalID); err != nil {
+				return err
+			}
+		}
+		if ids, err = q.ListSCIMExternalIDs(ctx, c.PoolID, c.Name); err != nil {
+			return err
+		}
 		out = scimView(u)
+		out.ExternalID = ids[u.Sub]
 		return s.audit(ctx, q, p.ID, action, "user:"+u.Sub, map[string]string{"company": c.Name, "active": fmt.Sprint(u.Enabled)})
 	})
 	return out, err
@@ -297,10 +401,12 @@ func setName(u *identity.User, attr string, v *string) error {
 	return nil
 }
 
-// SCIMReplaceUser replaces a member's name, email and active state (PUT).
-// The userName cannot change. Errors: user_not_found, invalid_parameter.
-func (s *Service) SCIMReplaceUser(ctx context.Context, c *identity.Company, id string, in SCIMUser) (*SCIMUser, error) {
-	return s.scimUpdate(ctx, c, id, "user.scim_replace", func(p *identity.Pool, u *identity.User) error {
+// SCIMReplaceUser replaces a member's name, email, externalId and active
+// state (PUT). The userName cannot change. ifMatch, when not "", must be
+// the member's current Version. Errors: user_not_found,
+// invalid_parameter, conflict, precondition_not_met.
+func (s *Service) SCIMReplaceUser(ctx context.Context, c *identity.Company, id, ifMatch string, in SCIMUser) (*SCIMUser, error) {
+	return s.scimUpdate(ctx, c, id, ifMatch, "user.scim_replace", &in.ExternalID, func(p *identity.Pool, u *identity.User) error {
 		if in.UserName != "" && !strings.EqualFold(strings.TrimSpace(in.UserName), u.Username) {
 			return identity.FieldError("userName", "The userName cannot change.")
 		}
@@ -330,9 +436,9 @@ func (s *Service) SCIMReplaceUser(ctx context.Context, c *identity.Company, id s
 
 // SCIMPatchUser changes the given fields of a member (PATCH); active
 // false deactivates it and ends its sessions. Errors: user_not_found,
-// invalid_parameter.
-func (s *Service) SCIMPatchUser(ctx context.Context, c *identity.Company, id string, in SCIMPatch) (*SCIMUser, error) {
-	return s.scimUpdate(ctx, c, id, "user.scim_patch", func(p *identity.Pool, u *identity.User) error {
+// invalid_parameter, conflict, precondition_not_met.
+func (s *Service) SCIMPatchUser(ctx context.Context, c *identity.Company, id, ifMatch string, in SCIMPatch) (*SCIMUser, error) {
+	return s.scimUpdate(ctx, c, id, ifMatch, "user.scim_patch", in.ExternalID, func(p *identity.Pool, u *identity.User) error {
 		if u.Attributes == nil {
 			u.Attributes = map[string]string{}
 		}
@@ -349,12 +455,22 @@ func (s *Service) SCIMPatchUser(ctx context.Context, c *identity.Company, id str
 	})
 }
 
-// SCIMDeleteUser deletes a member of c. Errors: user_not_found.
-func (s *Service) SCIMDeleteUser(ctx context.Context, c *identity.Company, id string) error {
+// SCIMDeleteUser deletes a member of c. Errors: user_not_found,
+// precondition_not_met.
+func (s *Service) SCIMDeleteUser(ctx context.Context, c *identity.Company, id, ifMatch string) error {
 	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		u, err := s.scimMember(ctx, q, c, id)
 		if err != nil {
 			return err
+		}
+		if ifMatch != "" {
+			ids, err := q.ListSCIMExternalIDs(ctx, c.PoolID, c.Name)
+			if err != nil {
+				return err
+			}
+			if cur := scimView(u); !matches(ifMatch, cur.withExternalID(ids[u.Sub]).Version()) {
+				return errSCIMPrecondition
+			}
 		}
 		p, err := q.GetPool(ctx, c.PoolID)
 		if err != nil {
@@ -426,4 +542,36 @@ func (s *Service) SCIMBaseURL(ctx context.Context, poolID, company string) (stri
 		return "", companyStoreErr(err)
 	}
 	return strings.TrimSuffix(s.Issuer(p), "/"+p.ID) + "/scim/v2/" + url.PathEscape(p.ID) + "/" + url.PathEscape(c.Name), nil
+}
+
+// RevokeSCIMToken removes the company's SCIM token: its IdP can no longer
+// provision until a new one is made. Errors: forbidden,
+// resource_not_found (no company, or no token).
+func (s *Service) RevokeSCIMToken(ctx context.Context, poolID, company string) error {
+	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		p, c, err := s.companyOfAdmin(ctx, q, poolID, company)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteSCIMToken(ctx, p.ID, c.Name); errors.Is(err, store.ErrNotFound) {
+			return identity.Errorf(identity.CodeResourceNotFound, "%s has no SCIM token.", c.Name)
+		} else if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, p.ID, "company.scim_token_revoked", "company:"+c.Name, nil)
+	})
+}
+
+// HasSCIMToken tells whether the company has a SCIM token. Errors:
+// forbidden, resource_not_found.
+func (s *Service) HasSCIMToken(ctx context.Context, poolID, company string) (bool, error) {
+	p, c, err := s.companyOfAdmin(ctx, s.cfg.Store, poolID, company)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.cfg.Store.GetSCIMToken(ctx, p.ID, c.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -117,3 +117,18 @@ type CompanyIdP struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
+
+// SCIMGroup is a group a company's IdP pushed over SCIM (migration
+// 0026): a SCIM resource bound to the pool group PoolGroup that the
+// company provider's group mapping gives for DisplayName. Its members are
+// the company's members in PoolGroup.
+type SCIMGroup struct {
+	PoolID      string
+	Company     string
+	ID          string
+	DisplayName string
+	ExternalID  string
+	PoolGroup   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}

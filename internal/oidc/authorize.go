@@ -223,6 +223,9 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			// Home-realm discovery (docs/company-sso.md): Cognito's
 			// idp_identifier (a domain or an address), else OIDC's
 			// login_hint, names a company with its own provider.
+			// A pool provider listing idp_identifier among its
+			// IdpIdentifiers comes first, as in Cognito.
+			idp = auth.ProviderForIdentifier(p, q.Get("idp_identifier"))
 			for _, hint := range []string{q.Get("idp_identifier"), q.Get("login_hint")} {
 				if idp != "" || hint == "" {
 					continue
@@ -232,6 +235,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 			}
+		}
+		if hint := q.Get("login_hint"); idp == "" && hint != "" && len(hint) <= 320 {
+			// OIDC login_hint pre-fills the sign-in page's first step.
+			to += "&username=" + url.QueryEscape(hint)
 		}
 		if idp != "" && idp != "COGNITO" {
 			to = web.FederationPath(poolID, cl.ID, idp, returnTo)

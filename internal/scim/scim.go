@@ -1,14 +1,19 @@
 // Package scim is the SCIM 2.0 surface (RFC 7643, RFC 7644) through which
 // a company's identity provider provisions the company's members:
 //
-//	/scim/v2/{pool}/{company}/Users[/{id}]   POST, GET (filter userName eq),
-//	                                          GET, PUT, PATCH, DELETE
-//	/scim/v2/{pool}/{company}/Groups[/{id}]  GET: the company's group
-//	/scim/v2/{pool}/{company}/ServiceProviderConfig
+//	/scim/v2/{pool}/{company}/Users[/{id}]    POST, GET (filter, paging),
+//	                                           GET, PUT, PATCH, DELETE
+//	/scim/v2/{pool}/{company}/Groups[/{id}]   the company's group (read-only)
+//	                                           and pushed groups: POST, GET,
+//	                                           PUT, PATCH (members), DELETE
+//	/scim/v2/{pool}/{company}/ServiceProviderConfig, /ResourceTypes, /Schemas
 //
 // Every request carries the company's bearer token (auth.RotateSCIMToken);
 // the service checks it and reaches only the company's members
-// (internal/auth/scim.go). Errors are SCIM error documents.
+// (internal/auth/scim.go, scim_groups.go). Filters (filter.go) are
+// evaluated over the company's members only. Resources carry a weak ETag
+// (meta.version) and PUT, PATCH and DELETE honour If-Match. Errors are
+// SCIM error documents.
 package scim
 
 import (
@@ -20,7 +25,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -70,8 +74,16 @@ func New(svc *auth.Service, opts Options) *Handler {
 		"PATCH " + base + "/Users/{id}":          h.patchUser,
 		"DELETE " + base + "/Users/{id}":         h.deleteUser,
 		"GET " + base + "/Groups":                h.listGroups,
+		"POST " + base + "/Groups":               h.createGroup,
 		"GET " + base + "/Groups/{id}":           h.getGroup,
+		"PUT " + base + "/Groups/{id}":           h.replaceGroup,
+		"PATCH " + base + "/Groups/{id}":         h.patchGroup,
+		"DELETE " + base + "/Groups/{id}":        h.deleteGroup,
 		"GET " + base + "/ServiceProviderConfig": h.config,
+		"GET " + base + "/ResourceTypes":         h.resourceTypes,
+		"GET " + base + "/ResourceTypes/{id}":    h.resourceTypes,
+		"GET " + base + "/Schemas":               h.schemas,
+		"GET " + base + "/Schemas/{id}":          h.schemas,
 	} {
 		h.mux.HandleFunc(pat, h.wrap(fn))
 	}
@@ -114,9 +126,14 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request, *identity.Com
 // fail maps a service error to a SCIM error (one place).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var bad badRequest
+	var fe *filterError
 	switch code := identity.ErrorCode(err); {
 	case errors.As(err, &bad):
 		writeError(w, http.StatusBadRequest, bad.scimType, bad.msg)
+	case errors.As(err, &fe):
+		writeError(w, http.StatusBadRequest, fe.scimType, fe.msg)
+	case code == identity.CodePreconditionNotMet:
+		writeError(w, http.StatusPreconditionFailed, "", identity.ErrorMessage(err))
 	case code == identity.CodeNotAuthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "", identity.ErrorMessage(err))
@@ -127,7 +144,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case code == identity.CodeInvalidParameter:
 		writeError(w, http.StatusBadRequest, "invalidValue", identity.ErrorMessage(err))
 	case code == identity.CodeForbidden:
-		writeError(w, http.StatusForbidden, "", identity.ErrorMessage(err))
+		writeError(w, http.StatusBadRequest, "mutability", identity.ErrorMessage(err))
 	case code == identity.CodeUnavailable:
 		writeError(w, http.StatusServiceUnavailable, "", "Temporarily unavailable.")
 	default:
@@ -168,14 +185,12 @@ func decode(r *http.Request, v any) error {
 // userJSON is a SCIM User (the attributes Gatehouse keeps; others are
 // accepted and ignored).
 type userJSON struct {
-	Schemas  []string `json:"schemas"`
-	ID       string   `json:"id,omitempty"`
-	UserName string   `json:"userName"`
-	Name     *struct {
-		GivenName  string `json:"givenName,omitempty"`
-		FamilyName string `json:"familyName,omitempty"`
-	} `json:"name,omitempty"`
-	Emails []struct {
+	Schemas    []string  `json:"schemas"`
+	ID         string    `json:"id,omitempty"`
+	ExternalID string    `json:"externalId,omitempty"`
+	UserName   string    `json:"userName"`
+	Name       *nameJSON `json:"name,omitempty"`
+	Emails     []struct {
 		Value   string `json:"value"`
 		Primary bool   `json:"primary,omitempty"`
 		Type    string `json:"type,omitempty"`
@@ -184,11 +199,17 @@ type userJSON struct {
 	Meta   *metaJSON `json:"meta,omitempty"`
 }
 
+type nameJSON struct {
+	GivenName  string `json:"givenName,omitempty"`
+	FamilyName string `json:"familyName,omitempty"`
+}
+
 type metaJSON struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created,omitempty"`
 	LastModified string `json:"lastModified,omitempty"`
 	Location     string `json:"location,omitempty"`
+	Version      string `json:"version,omitempty"`
 }
 
 func (h *Handler) location(r *http.Request, kind, id string) string {
@@ -196,15 +217,14 @@ func (h *Handler) location(r *http.Request, kind, id string) string {
 	return base + "/scim/v2/" + url.PathEscape(r.PathValue("pool")) + "/" + url.PathEscape(r.PathValue("company")) + "/" + kind + "/" + url.PathEscape(id)
 }
 
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 func (h *Handler) userOut(r *http.Request, u *auth.SCIMUser) userJSON {
-	out := userJSON{Schemas: []string{schemaUser}, ID: u.ID, UserName: u.UserName, Active: &u.Active,
-		Meta: &metaJSON{ResourceType: "User", Created: u.Created.UTC().Format(time.RFC3339), LastModified: u.Modified.UTC().Format(time.RFC3339),
-			Location: h.location(r, "Users", u.ID)}}
+	out := userJSON{Schemas: []string{schemaUser}, ID: u.ID, ExternalID: u.ExternalID, UserName: u.UserName, Active: &u.Active,
+		Meta: &metaJSON{ResourceType: "User", Created: stamp(u.Created), LastModified: stamp(u.Modified),
+			Location: h.location(r, "Users", u.ID), Version: u.Version()}}
 	if u.GivenName != "" || u.FamilyName != "" {
-		out.Name = &struct {
-			GivenName  string `json:"givenName,omitempty"`
-			FamilyName string `json:"familyName,omitempty"`
-		}{u.GivenName, u.FamilyName}
+		out.Name = &nameJSON{u.GivenName, u.FamilyName}
 	}
 	if u.Email != "" {
 		out.Emails = append(out.Emails, struct {
@@ -216,8 +236,29 @@ func (h *Handler) userOut(r *http.Request, u *auth.SCIMUser) userJSON {
 	return out
 }
 
+// userResource is u as a filter sees it.
+func userResource(u *auth.SCIMUser) resource {
+	r := resource{"id": u.ID, "username": u.UserName, "active": u.Active,
+		"name":   resource{"givenname": u.GivenName, "familyname": u.FamilyName},
+		"meta":   resource{"created": u.Created.Truncate(time.Second), "lastmodified": u.Modified.Truncate(time.Second), "resourcetype": "User"},
+		"emails": []resource{}}
+	if u.ExternalID != "" {
+		r["externalid"] = u.ExternalID
+	}
+	if u.GivenName == "" {
+		delete(r["name"].(resource), "givenname")
+	}
+	if u.FamilyName == "" {
+		delete(r["name"].(resource), "familyname")
+	}
+	if u.Email != "" {
+		r["emails"] = []resource{{"value": u.Email, "type": "work", "primary": true}}
+	}
+	return r
+}
+
 func (in userJSON) user() auth.SCIMUser {
-	u := auth.SCIMUser{UserName: in.UserName, Active: in.Active == nil || *in.Active}
+	u := auth.SCIMUser{UserName: in.UserName, ExternalID: in.ExternalID, Active: in.Active == nil || *in.Active}
 	if in.Name != nil {
 		u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
 	}
@@ -228,6 +269,16 @@ func (in userJSON) user() auth.SCIMUser {
 	}
 	return u
 }
+
+// writeResource answers a resource with its ETag.
+func writeResource(w http.ResponseWriter, status int, version string, v any) {
+	if version != "" {
+		w.Header().Set("ETag", version)
+	}
+	writeJSON(w, status, v)
+}
+
+func ifMatch(r *http.Request) string { return strings.TrimSpace(r.Header.Get("If-Match")) }
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
 	var in userJSON
@@ -240,7 +291,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *identity
 	}
 	out := h.userOut(r, u)
 	w.Header().Set("Location", out.Meta.Location)
-	writeJSON(w, http.StatusCreated, out)
+	writeResource(w, http.StatusCreated, u.Version(), out)
 	return nil
 }
 
@@ -249,53 +300,76 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *identity.Co
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.userOut(r, u))
+	if m := r.Header.Get("If-None-Match"); m != "" && m == u.Version() {
+		w.Header().Set("ETag", u.Version())
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeResource(w, http.StatusOK, u.Version(), h.userOut(r, u))
 	return nil
 }
 
-var filterRE = regexp.MustCompile(`(?i)^\s*userName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$`)
+// Paging limits of a listing.
+const (
+	defaultCount = 100
+	maxCount     = 1000
+)
 
-// listUsers answers GET /Users with startIndex/count paging and the one
-// filter IdPs send before creating a user: userName eq "...".
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	q := r.URL.Query()
-	userName := ""
-	if f := q.Get("filter"); f != "" {
-		m := filterRE.FindStringSubmatch(f)
-		if m == nil {
-			return badRequest{"invalidFilter", `Only the filter userName eq "..." is supported.`}
-		}
-		var s string
-		if err := json.Unmarshal([]byte(`"`+m[1]+`"`), &s); err != nil {
-			return badRequest{"invalidFilter", "Bad string in the filter."}
-		}
-		userName = s
-	}
-	start, count := 1, 100
+// paging reads startIndex (1-based, below 1 is 1) and count (negative is
+// 0, at most maxCount) as RFC 7644 section 3.4.2.4 says.
+func paging(q url.Values) (start, count int, err error) {
+	start, count = 1, defaultCount
 	if v := q.Get("startIndex"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return badRequest{"invalidValue", "startIndex must be an integer."}
+			return 0, 0, badRequest{"invalidValue", "startIndex must be an integer."}
 		}
 		start = max(n, 1)
 	}
 	if v := q.Get("count"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return badRequest{"invalidValue", "count must be an integer."}
+			return 0, 0, badRequest{"invalidValue", "count must be an integer."}
 		}
-		count = min(max(n, 0), 1000)
+		count = min(max(n, 0), maxCount)
 	}
-	all, err := h.svc.SCIMListUsers(r.Context(), c, userName)
+	return start, count, nil
+}
+
+func listResponse(w http.ResponseWriter, total, start int, res []any) {
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaList}, "totalResults": total,
+		"startIndex": start, "itemsPerPage": len(res), "Resources": res})
+}
+
+// listUsers answers GET /Users: the company's members, filtered (filter.go)
+// and paged by startIndex/count.
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
+	q := r.URL.Query()
+	var f node
+	if s := q.Get("filter"); s != "" {
+		var err error
+		if f, err = parseFilter(s, userAttrs); err != nil {
+			return err
+		}
+	}
+	start, count, err := paging(q)
 	if err != nil {
 		return err
 	}
-	res := []userJSON{}
-	for i := start - 1; i < len(all) && len(res) < count; i++ {
-		res = append(res, h.userOut(r, all[i]))
+	all, err := h.svc.SCIMListUsers(r.Context(), c, "")
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaList}, "totalResults": len(all),
-		"startIndex": start, "itemsPerPage": len(res), "Resources": res})
+	res, total := []any{}, 0
+	for _, u := range all {
+		if f != nil && !f.match(userResource(u)) {
+			continue
+		}
+		if total++; total >= start && len(res) < count {
+			res = append(res, h.userOut(r, u))
+		}
+	}
+	listResponse(w, total, start, res)
 	return nil
 }
 
@@ -304,11 +378,11 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *identit
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	u, err := h.svc.SCIMReplaceUser(r.Context(), c, r.PathValue("id"), in.user())
+	u, err := h.svc.SCIMReplaceUser(r.Context(), c, r.PathValue("id"), ifMatch(r), in.user())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.userOut(r, u))
+	writeResource(w, http.StatusOK, u.Version(), h.userOut(r, u))
 	return nil
 }
 
@@ -321,7 +395,16 @@ type patchJSON struct {
 	} `json:"Operations"`
 }
 
-// patchUser applies replace/add/remove operations on active,
+// stringValue reads a PATCH value that must be a string.
+func stringValue(raw json.RawMessage, path string) (string, error) {
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", badRequest{"invalidValue", path + " must be a string."}
+	}
+	return v, nil
+}
+
+// patchUser applies replace/add/remove operations on active, externalId,
 // name.givenName and name.familyName, with or without a path (Entra ID
 // sends {"op":"Replace","value":{"active":false}} and "False" strings).
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
@@ -334,7 +417,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *identity.
 	}
 	var p auth.SCIMPatch
 	set := func(path string, raw json.RawMessage, remove bool) error {
-		switch strings.ToLower(path) {
+		switch strings.ToLower(strings.TrimPrefix(strings.ToLower(path), strings.ToLower(schemaUser)+":")) {
 		case "active":
 			if remove {
 				return badRequest{"mutability", "active cannot be removed."}
@@ -344,11 +427,21 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *identity.
 				return err
 			}
 			p.Active = &b
+		case "externalid":
+			v := ""
+			if !remove {
+				var err error
+				if v, err = stringValue(raw, path); err != nil {
+					return err
+				}
+			}
+			p.ExternalID = &v
 		case "name.givenname", "name.familyname":
 			v := ""
 			if !remove {
-				if err := json.Unmarshal(raw, &v); err != nil {
-					return badRequest{"invalidValue", path + " must be a string."}
+				var err error
+				if v, err = stringValue(raw, path); err != nil {
+					return err
 				}
 			}
 			if strings.EqualFold(path, "name.givenName") {
@@ -362,6 +455,8 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *identity.
 				return badRequest{"invalidValue", "name must be an object."}
 			}
 			p.GivenName, p.FamilyName = n.GivenName, n.FamilyName
+		case "username", "id", "meta", "emails", "groups":
+			return badRequest{"mutability", fmt.Sprintf("The attribute %q cannot be changed by PATCH.", truncate(path, 64))}
 		default:
 			return badRequest{"invalidPath", fmt.Sprintf("The attribute %q cannot be changed here.", truncate(path, 64))}
 		}
@@ -388,11 +483,11 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *identity.
 			}
 		}
 	}
-	u, err := h.svc.SCIMPatchUser(r.Context(), c, r.PathValue("id"), p)
+	u, err := h.svc.SCIMPatchUser(r.Context(), c, r.PathValue("id"), ifMatch(r), p)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.userOut(r, u))
+	writeResource(w, http.StatusOK, u.Version(), h.userOut(r, u))
 	return nil
 }
 
@@ -421,60 +516,9 @@ func boolValue(raw json.RawMessage) (bool, error) {
 }
 
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	if err := h.svc.SCIMDeleteUser(r.Context(), c, r.PathValue("id")); err != nil {
+	if err := h.svc.SCIMDeleteUser(r.Context(), c, r.PathValue("id"), ifMatch(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// groupOut is the company's group with its members.
-func (h *Handler) groupOut(r *http.Request, c *identity.Company) (map[string]any, error) {
-	members, err := h.svc.SCIMListUsers(r.Context(), c, "")
-	if err != nil {
-		return nil, err
-	}
-	ms := []map[string]string{}
-	for _, m := range members {
-		ms = append(ms, map[string]string{"value": m.ID, "display": m.UserName, "$ref": h.location(r, "Users", m.ID)})
-	}
-	id := c.Group
-	if id == "" {
-		id = c.Name
-	}
-	return map[string]any{"schemas": []string{schemaGroup}, "id": id, "displayName": c.DisplayName, "members": ms,
-		"meta": metaJSON{ResourceType: "Group", Location: h.location(r, "Groups", id)}}, nil
-}
-
-func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	g, err := h.groupOut(r, c)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaList}, "totalResults": 1, "startIndex": 1,
-		"itemsPerPage": 1, "Resources": []any{g}})
-	return nil
-}
-
-func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	g, err := h.groupOut(r, c)
-	if err != nil {
-		return err
-	}
-	if g["id"] != r.PathValue("id") {
-		return identity.Errorf(identity.CodeResourceNotFound, "Group not found.")
-	}
-	writeJSON(w, http.StatusOK, g)
-	return nil
-}
-
-func (h *Handler) config(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaConfig},
-		"patch": map[string]bool{"supported": true}, "bulk": map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":         map[string]any{"supported": true, "maxResults": 1000},
-		"changePassword": map[string]bool{"supported": false}, "sort": map[string]bool{"supported": false},
-		"etag": map[string]bool{"supported": false},
-		"authenticationSchemes": []map[string]string{{"type": "oauthbearertoken", "name": "Bearer token",
-			"description": "The company's SCIM token from the console or the API."}}})
 	return nil
 }

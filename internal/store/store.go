@@ -507,6 +507,26 @@ type Querier interface {
 	PutSCIMToken(ctx context.Context, poolID, company, hash string, at time.Time) error
 	// GetSCIMToken returns the company's SCIM token hash; ErrNotFound if none.
 	GetSCIMToken(ctx context.Context, poolID, company string) (string, error)
+	// SetSCIMExternalID sets the externalId of the company's member sub
+	// ("" removes it); ErrConflict if another member of the company has
+	// it, ErrNotFound if the user or company does not exist.
+	SetSCIMExternalID(ctx context.Context, poolID, company, sub, externalID string) error
+	// ListSCIMExternalIDs returns the company's externalIds by user sub.
+	ListSCIMExternalIDs(ctx context.Context, poolID, company string) (map[string]string, error)
+	// PutSCIMGroup inserts or replaces a group the company's IdP pushed
+	// (by pool and ID); ErrConflict if the company has another group of
+	// that display name (any case), ErrNotFound without the company.
+	PutSCIMGroup(ctx context.Context, g *identity.SCIMGroup) error
+	GetSCIMGroup(ctx context.Context, poolID, company, id string) (*identity.SCIMGroup, error)
+	// ListSCIMGroups returns the company's pushed groups, oldest first.
+	ListSCIMGroups(ctx context.Context, poolID, company string) ([]*identity.SCIMGroup, error)
+	DeleteSCIMGroup(ctx context.Context, poolID, company, id string) error
+	// DomainRequiresSSO tells in one read whether the active company
+	// owning the email domain has a provider requiring single sign-on
+	// (false, nil when no company or provider).
+	DomainRequiresSSO(ctx context.Context, poolID, domain string) (bool, error)
+	// DeleteSCIMToken removes the company's SCIM token; ErrNotFound if none.
+	DeleteSCIMToken(ctx context.Context, poolID, company string) error
 }
 
 // EmailTransition is a compare-and-set of an email's delivery state:

@@ -85,7 +85,7 @@ func TestSCIMCoreOperations(t *testing.T) {
 	if list.Total != 4 || len(list.Resources) != 2 { // gil, gus, gia, ann
 		t.Fatalf("listed %+v", list)
 	}
-	e.must(400, e.do("GET", base+"/Users?filter="+url.QueryEscape(`emails co "x"`), bearer, nil))
+	e.must(400, e.do("GET", base+"/Users?filter="+url.QueryEscape(`password co "x"`), bearer, nil))
 
 	// Replace and patch.
 	var got scimUser
@@ -126,7 +126,7 @@ func TestSCIMCoreOperations(t *testing.T) {
 		} `json:"Resources"`
 	}
 	e.must(200, e.do("GET", base+"/Groups", bearer, nil)).json(t, &groups)
-	if groups.Total != 1 || len(groups.Resources[0].Members) != 4 {
+	if groups.Total != 1 || len(groups.Resources[0].Members) != 4 { // the company's own group
 		t.Fatalf("groups %+v", groups)
 	}
 	e.must(200, e.do("GET", base+"/Groups/"+url.PathEscape(groups.Resources[0].ID), bearer, nil))

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Devices", testDevices},
 		{"ImportJobs", testImportJobs},
 		{"CompanyIdPs", testCompanyIdPs},
+		{"SCIM", testSCIM},
 		{"SigningKeys", testSigningKeys},
 		{"APIKeys", testAPIKeys},
 		{"Emails", testEmails},
