@@ -29,7 +29,8 @@ var staticFS embed.FS
 // pages are the templates each page needs besides the layout. New fails if
 // one is missing or does not parse.
 var pages = []string{"approval", "result", "error",
-	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation", "mfa"}
+	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation", "mfa",
+	"account_totp", "account_codes"}
 
 // Options configure the pages.
 type Options struct {
