@@ -109,6 +109,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDelete)},
 		{"POST /{pool}/console/users/{username}/company", w.console(true, w.consoleUserCompany)},
 		{"POST /{pool}/console/users/{username}/passkeys/delete", w.console(true, w.consoleUserPasskeyDelete)},
+		{"POST /{pool}/console/users/{username}/sessions/delete", w.console(false, w.consoleUserSessionDelete)},
 		{"GET /{pool}/console/companies", w.console(false, w.consoleCompanies)},
 		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
 		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},
