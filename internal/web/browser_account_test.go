@@ -64,6 +64,7 @@ func TestBrowserAccount(t *testing.T) {
 	phone = phoneSignIn(newPW)
 	ann.open(s.Page("account?client_id=" + cid))
 	ann.see("Chrome on Windows")
+	ann.eval(`(function(){ document.getElementById("sessions").scrollIntoView(); return "" })()`)
 	ann.shot("account-02-sessions")
 	ann.clickAndWait("#session-list tr:not([data-current]) button", "/account")
 	ann.see("That sign-in has been signed out.", "No other active sign-ins.")

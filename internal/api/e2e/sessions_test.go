@@ -46,13 +46,7 @@ func TestSessionsNative(t *testing.T) {
 			t.Fatalf("session %+v", s)
 		}
 	}
-	var own sessionsBody
-	e.must(200, e.do("GET", "/api/v1/me/sessions", phone, nil)).json(t, &own)
-	for _, s := range own.Sessions {
-		if s.Current {
-			phoneID = s.ID
-		}
-	}
+	phoneID = currentSession(t, e, phone)
 	if current != 1 || phoneID == "" {
 		t.Fatalf("current marks: %d %q", current, phoneID)
 	}
@@ -80,13 +74,7 @@ func TestSessionsNative(t *testing.T) {
 	if len(list.Sessions) != 2 {
 		t.Fatalf("admin list %+v", list)
 	}
-	var thirdID string
-	e.must(200, e.do("GET", "/api/v1/me/sessions", third, nil)).json(t, &own)
-	for _, s := range own.Sessions {
-		if s.Current {
-			thirdID = s.ID
-		}
-	}
+	thirdID := currentSession(t, e, third)
 	if p := e.admin("DELETE", P+"/users/bob%40example.org/sessions/"+thirdID, nil).problem(t); p.Status != 404 {
 		t.Fatalf("ending pia's session as bob's: %+v", p)
 	}
@@ -95,4 +83,18 @@ func TestSessionsNative(t *testing.T) {
 		t.Fatalf("the ended session's token: %+v", p)
 	}
 	e.must(200, e.do("GET", "/api/v1/me/sessions", laptop, nil))
+}
+
+// currentSession is the id of the session the access token auth belongs to.
+func currentSession(t *testing.T, e *env, auth string) string {
+	t.Helper()
+	var own sessionsBody
+	e.must(200, e.do("GET", "/api/v1/me/sessions", auth, nil)).json(t, &own)
+	for _, s := range own.Sessions {
+		if s.Current {
+			return s.ID
+		}
+	}
+	t.Fatalf("no current session: %+v", own)
+	return ""
 }
