@@ -207,7 +207,7 @@ func DefaultConfig() Config {
 		Jobs:        JobsConfig{Concurrency: 4, Poll: Duration(time.Second), Lease: Duration(time.Minute), Batch: 16},
 		Retention:   RetentionConfig{Interval: Duration(time.Hour)},
 		ForwardAuth: ForwardAuthConfig{CacheTTL: Duration(defaultForwardAuthCacheTTL), CacheSize: defaultForwardAuthCacheSize},
-		Cluster:     ClusterConfig{KeyCacheTTL: Duration(defaultKeyCacheTTL)},
+		Cluster:     ClusterConfig{KeyCacheTTL: Duration(defaultKeyCacheTTL), PoolCacheTTL: Duration(defaultPoolCacheTTL)},
 	}
 }
 
@@ -334,6 +334,7 @@ var envVars = []envVar{
 	{"GATEHOUSE_SHUTDOWN_TIMEOUT", envDuration("GATEHOUSE_SHUTDOWN_TIMEOUT", func(c *Config) *Duration { return &c.HTTP.ShutdownTimeout })},
 	{"GATEHOUSE_JOBS_CONCURRENCY", envInt("GATEHOUSE_JOBS_CONCURRENCY", func(c *Config) *int { return &c.Jobs.Concurrency })},
 	{"GATEHOUSE_KEY_CACHE_TTL", envDuration("GATEHOUSE_KEY_CACHE_TTL", func(c *Config) *Duration { return &c.Cluster.KeyCacheTTL })},
+	{"GATEHOUSE_POOL_CACHE_TTL", envDuration("GATEHOUSE_POOL_CACHE_TTL", func(c *Config) *Duration { return &c.Cluster.PoolCacheTTL })},
 	{"GATEHOUSE_ADMIN_ALLOW_FROM", envList(func(c *Config) *[]string { return &c.Admin.AllowFrom })},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/secretbox"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/poolcache"
 	"github.com/gatehouse-id/gatehouse/internal/store/postgres"
 	"github.com/gatehouse-id/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse-id/gatehouse/internal/token"
@@ -29,9 +30,12 @@ func loadMasterKey(s string) ([]byte, error) { return token.LoadMasterKey(s) }
 // service as the server, so a user created by the CLI is one the server
 // sees, with the same validation and audit.
 type core struct {
-	cfg    Config
-	log    *slog.Logger
-	store  store.Store
+	cfg   Config
+	log   *slog.Logger
+	store store.Store
+	// cache is the store the service uses: pools and app clients cached
+	// per node (cluster.go wires its invalidation across nodes).
+	cache  *poolcache.Store
 	hasher *password.Hasher
 	tokens *token.Manager
 	outbox *mail.Outbox
@@ -75,6 +79,7 @@ func openCore(ctx context.Context, cfg Config, log *slog.Logger, notify func()) 
 		Threads: cfg.Password.Threads,
 	}, cfg.Password.HashConcurrency)
 	c.tokens = token.NewManager(st, key, time.Now)
+	c.cache = poolcache.New(st, cfg.Cluster.PoolCacheTTL.D(), time.Now)
 	c.wireCluster()
 	secrets, err := secretbox.New(key) // client secrets for SECRET_HASH, SRP secret blocks
 	if err != nil {
@@ -91,7 +96,7 @@ func openCore(ctx context.Context, cfg Config, log *slog.Logger, notify func()) 
 	}
 	c.svc, err = auth.New(auth.Config{
 		Hooks:   hookClient,
-		Store:   st,
+		Store:   c.cache,
 		Hasher:  c.hasher,
 		Tokens:  c.tokens,
 		Mail:    c.outbox,

@@ -167,6 +167,7 @@ The Cognito surface (issue 17's table; admin phases need a cognito access key):
 	f.StringVar(&phases, "phases", "", "comma-separated phases: signup,signin,refresh,cognito-refresh,getuser,admingetuser,listusers (default signup,signin,refresh)")
 	f.StringVar(&o.AccessKeyID, "access-key-id", "", "Cognito access key id for admingetuser and listusers (env GATEHOUSE_ADMIN_ACCESS_KEY_ID)")
 	f.StringVar(&o.SecretAccessKey, "secret-access-key", "", "its secret (env GATEHOUSE_ADMIN_SECRET_ACCESS_KEY)")
+	f.StringVar(&o.SigningAlg, "signing-alg", "ES256", "signing algorithm of the fresh pool: ES256 or RS256; the report compares with its raw rates")
 	return cmd
 }
 

@@ -108,6 +108,8 @@ func (a *API) routes() []route {
 		{"PUT /api/v1/pools/{pool}/users/{username}/mfa/preference", a.admin(scopePool, a.setUserMFAPreference)},
 		{"GET /api/v1/pools/{pool}/users/{username}/sessions", a.admin(scopePool, a.listUserSessions)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/sessions/{id}", a.admin(scopePool, a.deleteUserSession)},
+		{"GET /api/v1/pools/{pool}/users/{username}/devices", a.admin(scopePool, a.listUserDevices)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/devices/{device}", a.admin(scopePool, a.forgetUserDevice)},
 		// Linked upstream identities (links_handlers.go, docs/federation.md).
 		{"GET /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.listUserIdentities)},
 		{"POST /api/v1/pools/{pool}/users/{username}/identities", a.admin(scopePool, a.linkUserIdentity)},

@@ -216,7 +216,7 @@ func TestUpdatePool(t *testing.T) {
 			{"schema shrink", func(p *identity.Pool) { p.Schema = []identity.AttributeDef{} }, identity.CodeInvalidParameter},
 			{"schema change", func(p *identity.Pool) { p.Schema[0].Mutable = false }, identity.CodeInvalidParameter},
 			{"username mode", func(p *identity.Pool) { p.UsernameMode = identity.UsernameWithEmailAlias }, identity.CodeInvalidParameter},
-			{"signing alg", func(p *identity.Pool) { p.SigningAlg = "RS256" }, identity.CodeInvalidParameter},
+			{"signing alg", func(p *identity.Pool) { p.SigningAlg = "HS256" }, identity.CodeInvalidParameter},
 			{"no name", func(p *identity.Pool) { p.Name = "" }, identity.CodeInvalidParameter},
 			{"min length", func(p *identity.Pool) { p.PasswordPolicy.MinimumLength = 3 }, identity.CodeInvalidParameter},
 			{"domain taken", func(p *identity.Pool) { p.Domains = []string{"other.example.com"} }, identity.CodeConflict},

@@ -154,10 +154,13 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (
 	if err != nil {
 		return nil, err
 	}
+	ctx = withDevice(ctx, deviceCtx{track: !in.Client.Hosted, param: in.Responses["DEVICE_KEY"], ip: in.Meta.IP}) // devices.go
 	switch in.ChallengeName {
 	case ChallengeNewPasswordRequired:
 	case ChallengePasswordVerifier:
 		return s.passwordVerifier(ctx, p, cl, in)
+	case ChallengeDeviceSRP, ChallengeDevicePasswordVerifier:
+		return s.respondDevice(ctx, p, cl, in) // devices.go
 	case ChallengeSelect, ChallengeWebAuthn:
 		return s.respondUserAuth(ctx, p, cl, in) // userauth.go
 	case ChallengeSoftwareTokenMFA, ChallengeEmailOTP, ChallengeSelectMFAType, ChallengeMFASetup:
@@ -298,11 +301,19 @@ func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identit
 	needMFA := plan.required || len(plan.usable) > 0
 	amr := []string{AMRPassword}
 	var (
-		toks *Tokens
-		rt   *identity.RefreshToken
-		done *identity.User
+		toks      *Tokens
+		rt        *identity.RefreshToken
+		done      *identity.User
+		newDevice *NewDeviceMetadata // devices.go; with MFA, finishSignIn makes it
 	)
 	if !needMFA {
+		if dc := deviceOf(ctx); p.Settings.Devices.Tracked && dc.track && dc.known == "" {
+			if newDevice, err = s.newDeviceMetadata(p, u); err != nil {
+				return nil, err
+			}
+			dc.known = newDevice.DeviceKey
+			ctx = withDevice(ctx, dc)
+		}
 		toks, rt, err = s.newSession(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, &next, amr)
 		if err != nil {
 			return nil, err
@@ -348,7 +359,7 @@ func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identit
 		}
 		return s.finishSignIn(withTokenSource(ctx, hooks.SourceTokenNewPasswordChallenge), p, cl, done, "new_password", amr)
 	}
-	return &AuthResult{Tokens: toks}, nil
+	return &AuthResult{Tokens: toks, NewDevice: newDevice}, nil
 }
 
 // audienceIs reports whether the aud claim (a string or a list) is id.

@@ -529,39 +529,31 @@ func (s *Service) ConsoleDashboard(ctx context.Context, poolID string, days int)
 	return d, nil
 }
 
-// ConsoleNames maps the "user:<sub>" and "console:<sub>" actors and
-// subjects of events to "<prefix><username>" for display, for a pool
-// admin of poolID; ids of users that are gone, and other ids, are left
-// out (shown as they are). At most 200 distinct subs are looked up.
+// ConsoleUsernames maps the subs of poolID's users to their usernames
+// for a pool admin of poolID; subs of users that are gone are left out.
+// At most 200 distinct subs are looked up. (The console shapes the names
+// it shows from it, internal/web consoleNames.)
 //
 // Errors: forbidden.
-func (s *Service) ConsoleNames(ctx context.Context, poolID string, events []*identity.AuditEvent) (map[string]string, error) {
+func (s *Service) ConsoleUsernames(ctx context.Context, poolID string, subs []string) (map[string]string, error) {
 	if err := s.RequirePoolAdmin(ctx, poolID); err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	seen := map[string]bool{}
-	for _, e := range events {
-		for _, id := range []string{e.Actor, e.Subject} {
-			if seen[id] || len(seen) >= 200 {
-				continue
-			}
-			seen[id] = true
-			for _, prefix := range []string{"user:", ConsoleActorPrefix} {
-				sub, ok := strings.CutPrefix(id, prefix)
-				if !ok {
-					continue
-				}
-				u, err := s.cfg.Store.GetUser(ctx, poolID, sub)
-				if errors.Is(err, store.ErrNotFound) {
-					break
-				}
-				if err != nil {
-					return nil, wrapStoreErr("console names", err)
-				}
-				out[id] = prefix + u.Username
-			}
+	for _, sub := range subs {
+		if seen[sub] || len(seen) >= 200 {
+			continue
 		}
+		seen[sub] = true
+		u, err := s.cfg.Store.GetUser(ctx, poolID, sub)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, wrapStoreErr("console names", err)
+		}
+		out[sub] = u.Username
 	}
 	return out, nil
 }

@@ -699,6 +699,9 @@ func (s *Service) DeleteUser(ctx context.Context, accessToken string) error {
 		if err := q.RevokeUserRefreshTokens(ctx, p.ID, u.Sub, s.now()); err != nil {
 			return fmt.Errorf("revoke refresh tokens: %w", err)
 		}
+		if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub); err != nil {
+			return err
+		}
 		if err := q.DeleteUser(ctx, p.ID, u.Sub); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return errUserNotFound

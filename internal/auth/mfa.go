@@ -175,7 +175,11 @@ func (s *Service) mfaChallenge(ctx context.Context, p *identity.Pool, cl *identi
 // issueMFAChallenge answers with challenge name (sending the email code
 // for EMAIL_OTP, in the same transaction as the audit).
 func (s *Service) issueMFAChallenge(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, name string, amr []string, plan *mfaPlan) (*AuthResult, error) {
-	session, err := s.challengeSessionWith(ctx, p, cl, u, name, map[string]any{"amr": amr})
+	extra := map[string]any{"amr": amr}
+	if dc := deviceOf(ctx); dc.known != "" {
+		extra["device_key"] = dc.known // the device that authenticated (devices.go)
+	}
+	session, err := s.challengeSessionWith(ctx, p, cl, u, name, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +218,11 @@ func (s *Service) respondMFA(ctx context.Context, p *identity.Pool, cl *identity
 		return nil, errInvalidSession
 	}
 	amr := strList(claims["amr"])
+	if dk := strClaim(claims, "device_key"); dk != "" {
+		dc := deviceOf(ctx)
+		dc.known = dk
+		ctx = withDevice(ctx, dc)
+	}
 	plan, err := s.planMFA(ctx, s.cfg.Store, p, u)
 	if err != nil {
 		return nil, err
@@ -405,6 +414,18 @@ func recoveryHash(p *identity.Pool, u *identity.User, code string) string {
 // verified: it re-checks the account, clears the failure counter and
 // records the sign-in, in one transaction.
 func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, flow string, amr []string) (*AuthResult, error) {
+	// Device tracking (devices.go): the device that authenticated, or a
+	// new one the client may confirm.
+	var newDevice *NewDeviceMetadata
+	dc := deviceOf(ctx)
+	if p.Settings.Devices.Tracked && dc.track && dc.known == "" {
+		var err error
+		if newDevice, err = s.newDeviceMetadata(p, u); err != nil {
+			return nil, err
+		}
+		dc.known = newDevice.DeviceKey
+		ctx = withDevice(ctx, dc)
+	}
 	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
 	if err != nil {
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
@@ -412,6 +433,11 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		if err := sameCredentials(ctx, q, u); err != nil {
 			return err
+		}
+		if dc.known != "" && newDevice == nil {
+			if err := s.touchDevice(ctx, q, p, u, dc.known); err != nil {
+				return err
+			}
 		}
 		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
 			return fmt.Errorf("reset attempts: %w", err)
@@ -425,7 +451,7 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 	if err != nil {
 		return nil, err
 	}
-	return &AuthResult{Tokens: toks}, nil
+	return &AuthResult{Tokens: toks, NewDevice: newDevice}, nil
 }
 
 // TOTP enrolment (AssociateSoftwareToken, VerifySoftwareToken)

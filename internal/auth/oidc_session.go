@@ -83,25 +83,21 @@ func (s *Service) RevokeOAuthToken(ctx context.Context, c Client, tok string) er
 	if origin == "" || sub == cl.ID {
 		return errUnsupportedTokenType
 	}
-	return s.endSignIn(ctx, p, sub, origin, cl.ID, "user.revoke_token", false)
+	return s.endSignIn(ctx, p, sub, origin, cl.ID, "user.revoke_token")
 }
 
-// endSignIn ends the sign-in origin of user sub in one transaction: its
-// refresh tokens are revoked, the origin is recorded as revoked, the
-// event audited, and with notify the back-channel logouts enqueued.
-func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, clientID, event string, notify bool) error {
+// endSignIn ends the sign-in origin of user sub in one transaction
+// (RFC 7009 revocation by its own client, which is not told): its refresh
+// tokens are revoked, the origin is recorded as revoked, its relying-party
+// session forgotten and the event audited.
+func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, clientID, event string) error {
 	now := s.now()
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := q.RevokeRefreshOrigin(ctx, p.ID, origin, now); err != nil {
-			return fmt.Errorf("revoke refresh origin: %w", err)
-		}
-		if err := revokeOrigin(ctx, q, p.ID, sub, origin, now); err != nil {
+		if err := s.revokeSignIn(ctx, q, p, sub, origin, now); err != nil {
 			return err
 		}
-		if notify {
-			if err := s.enqueueBackchannelLogout(ctx, q, p, sub, clientID, origin); err != nil {
-				return err
-			}
+		if err := q.DeleteOIDCSession(ctx, p.ID, origin); err != nil {
+			return fmt.Errorf("delete oidc session: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, event, "user:"+sub, map[string]string{"client_id": clientID})
 	})
@@ -110,6 +106,16 @@ func (s *Service) endSignIn(ctx context.Context, p *identity.Pool, sub, origin, 
 	}
 	s.purgeRevokedOrigins(ctx, now)
 	return nil
+}
+
+// revokeSignIn revokes, through q, the refresh tokens of the sign-in
+// origin and records the origin as revoked (its access and ID tokens are
+// refused from then on).
+func (s *Service) revokeSignIn(ctx context.Context, q store.Querier, p *identity.Pool, sub, origin string, now time.Time) error {
+	if err := q.RevokeRefreshOrigin(ctx, p.ID, origin, now); err != nil {
+		return fmt.Errorf("revoke refresh origin: %w", err)
+	}
+	return revokeOrigin(ctx, q, p.ID, sub, origin, now)
 }
 
 // IDTokenHint is what a verified id_token_hint names.
@@ -130,28 +136,53 @@ func (s *Service) VerifyIDTokenHint(ctx context.Context, p *identity.Pool, raw s
 	return &IDTokenHint{ClientID: strClaim(claims, "aud"), Sub: strClaim(claims, "sub"), SID: strClaim(claims, "origin_jti")}, nil
 }
 
-// EndOIDCSession ends, at RP-initiated logout, the relying party's
-// sign-in that hint names (when it has one) and sends back-channel logout
-// tokens to every client of the pool that registered a
-// backchannel_logout_uri. sub is the user of the hosted session that
-// ended ("" for none); with neither sub nor hint nothing is sent.
-// Errors: internal.
+// EndOIDCSession is RP-initiated logout (and the hosted pages'
+// sign-out) in one transaction. The sign-in hint names (when given) ends
+// as after RFC 7009 revocation, and its relying party is told if it has a
+// backchannel_logout_uri. sub is the user of the browser's hosted session
+// that ends ("" for none): the relying parties that user signed in to are
+// told (enqueueBackchannelLogout). A hint without that user's hosted
+// session (a leaked or old ID token, another browser) ends only its own
+// sign-in: it never signs its user out of other relying parties. With
+// neither nothing is written. Errors: internal.
 func (s *Service) EndOIDCSession(ctx context.Context, p *identity.Pool, hint *IDTokenHint, sub string) error {
-	if hint != nil && hint.SID != "" {
-		return s.endSignIn(ctx, p, hint.Sub, hint.SID, hint.ClientID, "user.oidc_logout", true)
-	}
-	if hint != nil {
-		sub = hint.Sub
-	}
-	if sub == "" {
+	if (hint == nil || hint.SID == "") && sub == "" {
 		return nil
 	}
-	return s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := s.enqueueBackchannelLogout(ctx, q, p, sub, "", ""); err != nil {
+	now := s.now()
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		detail := map[string]string{}
+		if hint != nil && hint.SID != "" {
+			detail["client_id"] = hint.ClientID
+			if err := s.revokeSignIn(ctx, q, p, hint.Sub, hint.SID, now); err != nil {
+				return err
+			}
+			if err := s.tellSessions(ctx, q, p, hint.Sub, hint.SID); err != nil {
+				return err
+			}
+			if err := q.DeleteOIDCSession(ctx, p.ID, hint.SID); err != nil {
+				return fmt.Errorf("delete oidc session: %w", err)
+			}
+			if err := s.audit(ctx, q, p.ID, "user.oidc_logout", "user:"+hint.Sub, detail); err != nil {
+				return err
+			}
+		}
+		if sub == "" {
+			return nil
+		}
+		if err := s.enqueueBackchannelLogout(ctx, q, p, sub); err != nil {
 			return err
+		}
+		if hint != nil && hint.SID != "" && hint.Sub == sub {
+			return nil // audited above
 		}
 		return s.audit(ctx, q, p.ID, "user.oidc_logout", "user:"+sub, nil)
 	})
+	if err != nil {
+		return err
+	}
+	s.purgeRevokedOrigins(ctx, now)
+	return nil
 }
 
 // Introspect is RFC 7662 token introspection for client cl (a confidential
@@ -238,8 +269,9 @@ func (s *Service) introspectRefresh(ctx context.Context, p *identity.Pool, cl *i
 // BackchannelLogoutHandler for it.
 const BackchannelLogoutJobKind = "oidc.backchannel_logout"
 
-// maxBackchannelClients bounds the clients one sign-out notifies.
-const maxBackchannelClients = 1000
+// maxBackchannelSessions bounds the relying-party sessions one sign-out
+// tells (the oldest first; the rest expire on their own).
+const maxBackchannelSessions = 1000
 
 type backchannelPayload struct {
 	PoolID   string `json:"pool_id"`
@@ -248,37 +280,75 @@ type backchannelPayload struct {
 	SID      string `json:"sid,omitempty"`
 }
 
-// enqueueBackchannelLogout enqueues, through q (the sign-out's own
-// transaction), one delivery job per client of p with a
-// backchannel_logout_uri: the logout token names the user (sub) and, for
-// the client sidClient, its sign-in sid too.
-func (s *Service) enqueueBackchannelLogout(ctx context.Context, q store.Querier, p *identity.Pool, sub, sidClient, sid string) error {
-	token := ""
-	seen := 0
-	for {
-		cs, next, err := q.ListClients(ctx, p.ID, page{Limit: store.MaxPageLimit, Token: token})
-		if err != nil {
-			return fmt.Errorf("list clients: %w", err)
-		}
-		for _, c := range cs {
-			if c.BackchannelLogoutURI == "" {
-				continue
-			}
-			pl := backchannelPayload{PoolID: p.ID, ClientID: c.ID, Sub: sub}
-			if c.ID == sidClient {
-				pl.SID = sid
-			}
-			if _, err := jobs.EnqueueForPool(ctx, q, p.ID, BackchannelLogoutJobKind, pl, time.Time{}); err != nil {
-				return err
-			}
-		}
-		seen += len(cs)
-		if next == "" || seen >= maxBackchannelClients {
-			return nil
-		}
-		token = next
+// recordOIDCSession records, through q (the code redemption's
+// transaction), that user sub signed in to client cl with the sign-in
+// origin: the relying party a later sign-out tells (migration 0027). The
+// row lives as long as the sign-in's refresh family could.
+func recordOIDCSession(ctx context.Context, q store.Querier, p *identity.Pool, cl *identity.AppClient, sub, origin string, now time.Time) error {
+	_, _, refreshTTL := lifetimes(p, cl)
+	err := q.InsertOIDCSession(ctx, &identity.OIDCSession{PoolID: p.ID, OriginJTI: origin, UserSub: sub, ClientID: cl.ID,
+		CreatedAt: now, ExpiresAt: now.Add(refreshTTL)})
+	switch {
+	case errors.Is(err, store.ErrNotFound): // the user was deleted meanwhile
+		return errInvalidCode
+	case err != nil:
+		return fmt.Errorf("insert oidc session: %w", err)
 	}
+	return nil
 }
+
+// enqueueBackchannelLogout enqueues, through q (the sign-out's own
+// transaction), one delivery job per relying-party session of user sub
+// whose client has a backchannel_logout_uri: the logout token names the
+// user (sub) and that session (sid). Clients the user never signed in to
+// through an authorization code are not told. Every session told is
+// deleted (told once); sessions of clients without a URI are kept.
+func (s *Service) enqueueBackchannelLogout(ctx context.Context, q store.Querier, p *identity.Pool, sub string) error {
+	return s.tellSessions(ctx, q, p, sub, "")
+}
+
+// tellSessions is enqueueBackchannelLogout for the session origin only
+// ("" for every session of the user).
+func (s *Service) tellSessions(ctx context.Context, q store.Querier, p *identity.Pool, sub, origin string) error {
+	ss, err := q.ListOIDCSessions(ctx, p.ID, sub, s.now(), maxBackchannelSessions)
+	if err != nil {
+		return fmt.Errorf("list oidc sessions: %w", err)
+	}
+	clients := map[string]*identity.AppClient{}
+	for _, sess := range ss {
+		if origin != "" && sess.OriginJTI != origin {
+			continue
+		}
+		cl, seen := clients[sess.ClientID]
+		if !seen {
+			cl, err = q.GetClient(ctx, sess.ClientID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				cl = nil
+			case err != nil:
+				return fmt.Errorf("get client: %w", err)
+			case cl.PoolID != p.ID:
+				cl = nil
+			}
+			clients[sess.ClientID] = cl
+		}
+		if cl == nil || cl.BackchannelLogoutURI == "" {
+			continue
+		}
+		pl := backchannelPayload{PoolID: p.ID, ClientID: cl.ID, Sub: sub, SID: sess.OriginJTI}
+		if _, err := jobs.EnqueueForPool(ctx, q, p.ID, BackchannelLogoutJobKind, pl, time.Time{}); err != nil {
+			return err
+		}
+		if err := q.DeleteOIDCSession(ctx, p.ID, sess.OriginJTI); err != nil {
+			return fmt.Errorf("delete oidc session: %w", err)
+		}
+	}
+	return nil
+}
+
+// LogoutTokenType is the JOSE typ header of logout tokens (Back-Channel
+// Logout 1.0 §2.4).
+const LogoutTokenType = "logout+jwt"
 
 // logoutTokenTTL is the lifetime of a logout token (Back-Channel Logout
 // §2.4 recommends a short one; it is signed at each delivery attempt).
@@ -322,7 +392,9 @@ func (s *Service) BackchannelLogoutHandler() jobs.Handler {
 		if pl.SID != "" {
 			claims["sid"] = pl.SID
 		}
-		tok, err := s.cfg.Tokens.SignAs(ctx, p, idTokenAlg(cl, true), claims)
+		// typ logout+jwt (§2.4): no logout token passes for an ID or
+		// access token, and relying-party libraries check it.
+		tok, err := s.cfg.Tokens.SignTyped(ctx, p, idTokenAlg(cl, true), LogoutTokenType, claims)
 		if err != nil {
 			return fmt.Errorf("sign logout token: %w", err)
 		}

@@ -235,7 +235,7 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 				return fmt.Errorf("insert refresh token: %w", err)
 			}
 		}
-		return nil
+		return recordOIDCSession(ctx, q, in.Pool, in.Client, u.Sub, origin, now)
 	})
 	if errors.Is(err, errReused) {
 		c2, gerr := s.cfg.Store.GetOAuthCode(ctx, hash)

@@ -97,6 +97,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 		return nil, err
 	}
 	p.Settings.MFA = in.MFA
+	p.Settings.Devices = in.Devices
 	p.Settings.Hooks = in.Hooks
 	if err := mergeHooks(&identity.Pool{}, p); err != nil { // every hook with its secret
 		return nil, err
@@ -203,9 +204,10 @@ func (s *Service) ListPools(ctx context.Context, limit int, token string) ([]*id
 }
 
 // UpdatePool validates and stores p (fetched by GetPool and changed). The
-// same rules as CreatePool apply, plus: the id, username mode and signing
-// algorithm cannot change, UniqueEmail can only be turned on while the pool
-// has no users, and the schema may only grow, through AddCustomAttributes
+// same rules as CreatePool apply, plus: the id and username mode cannot
+// change (the signing algorithm can: the new one's keys are made first,
+// the old one's keep verifying), UniqueEmail can only be turned on while
+// the pool has no users, and the schema may only grow, through AddCustomAttributes
 // (p.Schema must equal the stored schema, or be nil to keep it). Zero
 // numeric fields take their defaults.
 //
@@ -220,6 +222,14 @@ func (s *Service) UpdatePool(ctx context.Context, p *identity.Pool) (*identity.P
 	if err := normalizePool(&np); err != nil {
 		return nil, err
 	}
+	// A new signing algorithm: its keys (an active and a next one) exist,
+	// and are in the JWKS, before the first token it signs. The keys of
+	// the other algorithm stay, so tokens signed before keep verifying.
+	if cur, err := s.cfg.Store.GetPool(ctx, np.ID); err == nil && cur.SigningAlg != np.SigningAlg {
+		if err := s.cfg.Tokens.EnsureAlg(ctx, &np, np.SigningAlg); err != nil {
+			return nil, err
+		}
+	}
 	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := s.getPool(ctx, q, np.ID)
 		if err != nil {
@@ -232,9 +242,6 @@ func (s *Service) UpdatePool(ctx context.Context, p *identity.Pool) (*identity.P
 		}
 		if np.UsernameMode != cur.UsernameMode {
 			return identity.FieldError("username_mode", "The username mode of a pool cannot be changed.")
-		}
-		if np.SigningAlg != cur.SigningAlg {
-			return identity.FieldError("signing_alg", "The signing algorithm of a pool cannot be changed.")
 		}
 		if err := mergeHooks(cur, &np); err != nil { // hooks: keep masked secrets, validate
 			return err

@@ -76,9 +76,12 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if !canHoldTokens(u) || rt.IssuedAt.Before(u.TokensValidAfter) {
 		return nil, errRevokedRefresh
 	}
+	if err := checkRefreshDevice(rt, deviceOf(ctx).param); err != nil { // devices.go
+		return nil, err
+	}
 	// The scope granted at the sign-in, exactly (security.md T6).
 	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now, amr: strings.Fields(rt.AMR),
-		scope: rt.Scope}
+		scope: rt.Scope, deviceKey: rt.DeviceKey}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
 	if err != nil {
 		return nil, err

@@ -321,7 +321,13 @@ func (s *Service) endApplicant(ctx context.Context, q store.Querier, p *identity
 		if err := q.UpdateUser(ctx, u, uniqueEmailFor(p, u)); err != nil {
 			return fmt.Errorf("disable user: %w", err)
 		}
-		return q.RevokeUserRefreshTokens(ctx, p.ID, u.Sub, s.now())
+		if err := q.RevokeUserRefreshTokens(ctx, p.ID, u.Sub, s.now()); err != nil {
+			return err
+		}
+		return s.enqueueBackchannelLogout(ctx, q, p, u.Sub)
+	}
+	if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub); err != nil {
+		return err
 	}
 	if err := q.DeleteUser(ctx, p.ID, u.Sub); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("delete user: %w", err)

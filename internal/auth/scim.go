@@ -356,6 +356,13 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, c *identity.Company, id st
 		if err != nil {
 			return err
 		}
+		p, err := q.GetPool(ctx, c.PoolID)
+		if err != nil {
+			return fmt.Errorf("get pool: %w", err)
+		}
+		if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub); err != nil {
+			return err
+		}
 		if err := q.DeleteUser(ctx, c.PoolID, u.Sub); err != nil {
 			return err
 		}

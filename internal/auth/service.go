@@ -34,6 +34,8 @@ type TokenSigner interface {
 	Sign(ctx context.Context, pool *identity.Pool, claims map[string]any) (string, error)
 	// SignAs signs with the pool's key of alg ("" : the pool's SigningAlg).
 	SignAs(ctx context.Context, pool *identity.Pool, alg string, claims map[string]any) (string, error)
+	// SignTyped is SignAs with the JOSE typ header typ (logout+jwt).
+	SignTyped(ctx context.Context, pool *identity.Pool, alg, typ string, claims map[string]any) (string, error)
 	// Verify checks signature, alg, exp, nbf and iss; it returns the claims
 	// or an *identity.Error with CodeInvalidToken.
 	Verify(ctx context.Context, pool *identity.Pool, raw, issuer string) (map[string]any, error)

@@ -99,5 +99,5 @@ func (s *Service) revokeSessions(ctx context.Context, q store.Querier, p *identi
 	}
 	// Relying parties that asked to be told end their sessions too
 	// (Back-Channel Logout 1.0, oidc_session.go).
-	return s.enqueueBackchannelLogout(ctx, q, p, u.Sub, "", "")
+	return s.enqueueBackchannelLogout(ctx, q, p, u.Sub)
 }

@@ -49,6 +49,7 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 	if err != nil {
 		return nil, err
 	}
+	ctx = withDevice(ctx, deviceCtx{track: !in.Client.Hosted, param: in.Params["DEVICE_KEY"], ip: in.Meta.IP}) // devices.go
 	switch in.Flow {
 	case AuthRefreshToken, AuthRefreshTokenAlias:
 		if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
@@ -255,6 +256,9 @@ func (s *Service) completeSignIn(ctx context.Context, p *identity.Pool, cl *iden
 		return s.newPasswordChallenge(ctx, p, cl, u)
 	}
 	amr := []string{AMRPassword}
+	if res, err := s.deviceChallenge(ctx, p, cl, u, amr); res != nil || err != nil { // devices.go
+		return res, err
+	}
 	if res, err := s.mfaChallenge(ctx, p, cl, u, amr); res != nil || err != nil {
 		return res, err
 	}

@@ -188,7 +188,7 @@ func (s *Service) endSessions(ctx context.Context, q store.Querier, p *identity.
 			return 0, err
 		}
 		if si.OriginJTI != "" {
-			if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub, si.ClientID, si.OriginJTI); err != nil {
+			if err := s.tellSessions(ctx, q, p, u.Sub, si.OriginJTI); err != nil {
 				return 0, err
 			}
 		}

@@ -85,6 +85,9 @@ type tokenGrant struct {
 	// or swk for a passkey, passkeys.go); it goes into both tokens and is
 	// kept with the refresh family.
 	amr []string
+	// deviceKey is the device of the sign-in (devices.go): the access
+	// token's device_key claim, kept with the refresh family.
+	deviceKey string
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -221,6 +224,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 	if len(g.amr) > 0 {
 		access["amr"] = g.amr
 	}
+	if g.deviceKey != "" {
+		access["device_key"] = g.deviceKey
+	}
 
 	if err := s.preTokenGeneration(ctx, g, id, access); err != nil { // hooks: may change claims
 		return nil, err
@@ -293,6 +299,7 @@ func (s *Service) newRefreshToken(g *tokenGrant, familyID string, expiresAt time
 		Scope:     g.grantedScope(),
 		AuthTime:  g.authTime,
 		AMR:       strings.Join(g.amr, " "),
+		DeviceKey: g.deviceKey,
 		IssuedAt:  g.now,
 		ExpiresAt: expiresAt,
 	}, nil
@@ -316,7 +323,8 @@ func (s *Service) newSession(ctx context.Context, p *identity.Pool, cl *identity
 	if err != nil {
 		return nil, nil, err
 	}
-	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr}
+	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: now, originJTI: origin, now: now, amr: amr,
+		deviceKey: deviceOf(ctx).known}
 	toks, err := s.issueTokens(ctx, g)
 	if err != nil {
 		return nil, nil, err

@@ -136,6 +136,9 @@ type AuthResult struct {
 	// AvailableChallenges lists the first factors the user may choose
 	// (USER_AUTH's SELECT_CHALLENGE).
 	AvailableChallenges []string
+	// NewDevice is Cognito's NewDeviceMetadata, with tokens in a pool
+	// that tracks devices (devices.go).
+	NewDevice *NewDeviceMetadata
 }
 
 // RespondInput answers a challenge.
@@ -209,6 +212,8 @@ type CreatePoolInput struct {
 	Tags map[string]string
 	// Hooks are the pool's webhooks, each with its secret set (NewHookSecret).
 	Hooks identity.HookSettings
+	// Devices is the pool's device tracking (devices.go).
+	Devices identity.DeviceSettings
 }
 
 // CreateClientInput creates an app client.

@@ -396,6 +396,11 @@ func (s *Service) AdminEnableUser(ctx context.Context, poolID, username string) 
 // Errors: resource_not_found, user_not_found.
 func (s *Service) AdminDeleteUser(ctx context.Context, poolID, username string) error {
 	return s.adminUserTx(ctx, poolID, username, "admin.user_delete", func(q store.Querier, p *identity.Pool, u *identity.User) (map[string]string, error) {
+		// The relying parties it signed in to are told first (their
+		// sessions go with the user).
+		if err := s.enqueueBackchannelLogout(ctx, q, p, u.Sub); err != nil {
+			return nil, err
+		}
 		return map[string]string{"username": u.Username}, q.DeleteUser(ctx, p.ID, u.Sub)
 	})
 }

@@ -23,6 +23,10 @@ type Kind string
 const (
 	// KindKeys: a pool's signing keys changed (PoolID).
 	KindKeys Kind = "keys"
+	// KindPool: a pool's settings changed or it was deleted (PoolID).
+	KindPool Kind = "pool"
+	// KindClient: an app client changed or was deleted (ClientID, PoolID).
+	KindClient Kind = "client"
 	// KindResync is delivered by a Listener itself after it (re)connected:
 	// events may have been missed, so every cache should be dropped.
 	KindResync Kind = "resync"
@@ -30,8 +34,9 @@ const (
 
 // Event is one change notification.
 type Event struct {
-	Kind   Kind   `json:"kind"`
-	PoolID string `json:"pool_id,omitempty"`
+	Kind     Kind   `json:"kind"`
+	PoolID   string `json:"pool_id,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
 	// Node is the publisher's node id (set by Publish).
 	Node string `json:"node"`
 }

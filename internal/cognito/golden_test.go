@@ -34,6 +34,7 @@ var scenarios = []struct {
 	{"identity_providers", testIdentityProviders},
 	{"domains", testDomains},
 	{"resource_servers", testResourceServers},
+	{"devices", testDevices},
 }
 
 // TestOperations runs the scenarios, then checks that every operation
@@ -111,12 +112,12 @@ var (
 var volatile = map[string]string{
 	"AccessToken": "<token>", "IdToken": "<token>", "RefreshToken": "<token>", "Session": "<session>",
 	"ClientSecret": "<secret>", "NextToken": "<next>", "PaginationToken": "<next>", "SecretCode": "<totp-secret>",
-	"JobId": "<job-id>", "PreSignedUrl": "<url>",
+	"JobId": "<job-id>", "PreSignedUrl": "<url>", "DeviceGroupKey": "<device-group-key>",
 	"challenge": "<challenge>", "id": "<id>", "CredentialId": "<credential-id>",
 }
 
 // unordered lists come back in the order of random ids.
-var unordered = map[string]bool{"UserPools": true, "UserPoolClients": true, "Users": true, "Groups": true, "Providers": true}
+var unordered = map[string]bool{"UserPools": true, "UserPoolClients": true, "Users": true, "Groups": true, "Providers": true, "Devices": true}
 
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)

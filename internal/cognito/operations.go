@@ -29,6 +29,11 @@ var operations = map[string]operation{
 	"AssociateSoftwareToken":           {false, (*Handler).associateSoftwareToken},
 	"VerifySoftwareToken":              {false, (*Handler).verifySoftwareToken},
 	"SetUserMFAPreference":             {false, (*Handler).setUserMFAPreference},
+	"ConfirmDevice":                    {false, (*Handler).confirmDevice},
+	"GetDevice":                        {false, (*Handler).getDevice},
+	"ListDevices":                      {false, (*Handler).listDevices},
+	"UpdateDeviceStatus":               {false, (*Handler).updateDeviceStatus},
+	"ForgetDevice":                     {false, (*Handler).forgetDevice},
 
 	// Pools and app clients (SigV4).
 	"CreateUserPool":         {true, (*Handler).createUserPool},
@@ -89,6 +94,10 @@ var operations = map[string]operation{
 	"AdminDisableProviderForUser": {true, (*Handler).adminDisableProviderForUser},
 	"AdminSetUserMFAPreference":   {true, (*Handler).adminSetUserMFAPreference},
 	"AdminListUserAuthEvents":     {true, (*Handler).adminListUserAuthEvents},
+	"AdminGetDevice":              {true, (*Handler).adminGetDevice},
+	"AdminListDevices":            {true, (*Handler).adminListDevices},
+	"AdminUpdateDeviceStatus":     {true, (*Handler).adminUpdateDeviceStatus},
+	"AdminForgetDevice":           {true, (*Handler).adminForgetDevice},
 
 	// Groups (SigV4).
 	"AdminAddUserToGroup":      {true, (*Handler).adminAddUserToGroup},

@@ -89,6 +89,8 @@ type poolSettingsInput struct {
 	// UpdateUserPool, the tags stay (TagResource and UntagResource own
 	// them).
 	UserPoolTags map[string]string
+	// DeviceConfiguration: given, devices are tracked (ops_devices.go).
+	DeviceConfiguration *deviceConfigurationType
 }
 
 // userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
@@ -116,8 +118,9 @@ type userPoolType struct {
 	VerificationMessageTemplate struct{ DefaultEmailOption string }
 	EmailConfiguration          struct{ EmailSendingAccount string }
 	UserPoolTags                map[string]string
-	Domain                      string `json:",omitempty"`
-	CustomDomain                string `json:",omitempty"`
+	Domain                      string                   `json:",omitempty"`
+	CustomDomain                string                   `json:",omitempty"`
+	DeviceConfiguration         *deviceConfigurationType `json:",omitempty"`
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
@@ -160,6 +163,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		out.UserPoolTags = p.Settings.Tags
 	}
 	out.Domain, out.CustomDomain = p.Settings.UserPoolDomain.Prefix, p.Settings.UserPoolDomain.Custom
+	out.DeviceConfiguration = deviceConfigurationOf(p.Settings.Devices)
 	// Codes by email, sent by the service itself (Gatehouse's outbox).
 	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
 	out.EmailConfiguration.EmailSendingAccount = "COGNITO_DEFAULT"
@@ -392,6 +396,7 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 		}
 	}
 	p.Settings.NoAutoVerify = len(in.AutoVerifiedAttributes) == 0 // left out: none, Cognito's default
+	p.Settings.Devices = in.DeviceConfiguration.settings()
 	for _, a := range in.UsernameAttributes {
 		if a != "email" {
 			return identity.FieldError("UsernameAttributes", "Gatehouse supports email as the username attribute only; %s is not supported.", safeOpName(a))
@@ -493,7 +498,8 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	pp := p.PasswordPolicy
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
-		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA})
+		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA,
+		Devices: p.Settings.Devices})
 	if err != nil {
 		return nil, err
 	}

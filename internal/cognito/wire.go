@@ -50,6 +50,9 @@ type authenticationResult struct {
 	IdToken      string `json:"IdToken,omitempty"`
 	RefreshToken string `json:"RefreshToken,omitempty"`
 	TokenType    string `json:"TokenType,omitempty"`
+	// NewDeviceMetadata: a new device in a pool that tracks devices
+	// (ops_devices.go).
+	NewDeviceMetadata *newDeviceMetadataType `json:"NewDeviceMetadata,omitempty"`
 }
 
 // authOutput is InitiateAuth's, RespondToAuthChallenge's and their admin
@@ -70,6 +73,9 @@ func toAuthOutput(res *auth.AuthResult) *authOutput {
 	if t := res.Tokens; t != nil {
 		out.AuthenticationResult = &authenticationResult{AccessToken: t.AccessToken, ExpiresIn: t.ExpiresIn,
 			IdToken: t.IDToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType}
+		if d := res.NewDevice; d != nil {
+			out.AuthenticationResult.NewDeviceMetadata = &newDeviceMetadataType{DeviceKey: d.DeviceKey, DeviceGroupKey: d.DeviceGroupKey}
+		}
 	}
 	out.AvailableChallenges = res.AvailableChallenges
 	if ch := res.Challenge; ch != nil {

@@ -38,6 +38,9 @@ type PoolSettings struct {
 	// Retention: how long the pool's audit events, emails, jobs and
 	// decided registrations are kept (retention.go).
 	Retention RetentionSettings `json:"retention,omitzero"`
+	// Devices is the pool's device tracking (Cognito's DeviceConfiguration,
+	// device.go).
+	Devices DeviceSettings `json:"devices,omitzero"`
 }
 
 // ResourceServer is an API whose scopes app clients may be granted.

@@ -302,6 +302,23 @@ type RefreshToken struct {
 	UsedAt     time.Time // zero until rotated
 	RevokedAt  time.Time // zero unless revoked
 	ReplacedBy string    // hash of the successor, once rotated
+	// DeviceKey is the device the sign-in was issued to (Cognito's
+	// device_key claim), "" for none; forgetting the device revokes the
+	// family.
+	DeviceKey string
+}
+
+// OIDCSession is a user's sign-in at a relying party: the client an
+// authorization code was redeemed by, and the origin_jti the sign-in's
+// tokens share (its ID tokens' sid). Back-channel logout tells exactly the
+// clients of a user's sessions (migration 0027).
+type OIDCSession struct {
+	PoolID    string
+	OriginJTI string
+	UserSub   string
+	ClientID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Signing key states.

@@ -213,14 +213,14 @@ func (c *apiClient) signIn(ctx context.Context, clientID, username, password str
 
 // createPool creates a pool and returns its id. It accepts the pool at the
 // top level ({"id": ...}) or wrapped ({"pool": {"id": ...}}).
-func (c *apiClient) createPool(ctx context.Context, name string) (string, error) {
+func (c *apiClient) createPool(ctx context.Context, name, alg string) (string, error) {
 	var out struct {
 		ID   string `json:"id"`
 		Pool *struct {
 			ID string `json:"id"`
 		} `json:"pool"`
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/pools", true, map[string]any{"name": name}, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/api/v1/pools", true, map[string]any{"name": name, "signing_alg": alg}, &out); err != nil {
 		return "", err
 	}
 	id := out.ID

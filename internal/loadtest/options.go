@@ -54,6 +54,11 @@ type Options struct {
 	// AccessKeyID and SecretAccessKey sign the Cognito admin operations
 	// (one of the server's cognito.access_keys).
 	AccessKeyID, SecretAccessKey string
+	// SigningAlg of the fresh pool: "ES256" (default, the native default)
+	// or "RS256" (what a pool created through the Cognito API signs with).
+	// The report compares the hash-free phases with this algorithm's raw
+	// rates. Ignored with PoolID.
+	SigningAlg string
 }
 
 // Defaults used when an Options field is zero.
@@ -95,6 +100,13 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.HashThreads == 0 {
 		o.HashThreads = DefaultHashThreads
+	}
+	switch o.SigningAlg {
+	case "":
+		o.SigningAlg = "ES256"
+	case "ES256", "RS256":
+	default:
+		return o, fmt.Errorf("loadtest: signing algorithm %q: want ES256 or RS256", o.SigningAlg)
 	}
 	if len(o.Phases) == 0 {
 		o.Phases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh}

@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // Apache httpd with Debian's libapache2-mod-auth-openidc as a relying
@@ -244,5 +247,35 @@ func TestApacheModAuthOpenIDC(t *testing.T) {
 	}
 	if r := b.get(r0.header.Get("Location")); r.status != http.StatusFound || !strings.Contains(r.header.Get("Location"), "/login") {
 		t.Fatalf("after logout the provider answered %d %s", r.status, r.header.Get("Location"))
+	}
+
+	// Back-Channel Logout: httpd's own endpoint is its redirect URI with
+	// logout=backchannel (its README). Signed in again, the user is signed
+	// out everywhere; the job delivers the logout token and httpd's session
+	// ends without the browser.
+	cl = mustClient(t, e, e.pool.ID, e.conf)
+	cl.BackchannelLogoutURI = base + "/protected/redirect_uri?logout=backchannel"
+	if _, err := e.svc.UpdateClient(context.Background(), cl); err != nil {
+		t.Fatal(err)
+	}
+	if r := follow(base + "/protected/claims"); r.status != 200 || !strings.Contains(r.body, "sub="+e.sub) {
+		t.Fatalf("second sign-in: %d %s", r.status, r.body)
+	}
+	if err := e.svc.AdminUserGlobalSignOut(context.Background(), e.pool.ID, userEmail); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get(base + "/protected/claims"); r.status != 200 {
+		t.Fatalf("httpd's session ended before the logout token was delivered: %d", r.status)
+	}
+	if _, err := e.stack.Runner.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if js, _, err := e.svc.ListJobs(context.Background(), e.pool.ID, "", auth.BackchannelLogoutJobKind, 10, ""); err != nil ||
+		len(js) != 1 || js[0].State != identity.JobDone {
+		t.Fatalf("back-channel job: %v %+v", err, js)
+	}
+	r0 = b.get(base + "/protected/claims")
+	if r0.status != http.StatusFound || !strings.HasPrefix(r0.header.Get("Location"), e.issuer+"/oauth2/authorize") {
+		t.Fatalf("after back-channel logout httpd answered %d %s", r0.status, r0.header.Get("Location"))
 	}
 }

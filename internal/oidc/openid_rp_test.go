@@ -439,23 +439,34 @@ func (rc *bcReceiver) take() []string {
 	return out
 }
 
-// TestBackchannelLogout: a client with a backchannel_logout_uri receives
-// a logout token (verified here against the JWKS) when the user logs out
-// at the provider, is signed out everywhere, or is disabled; durable jobs
-// deliver it after the commit.
+// TestBackchannelLogout (Back-Channel Logout 1.0): a client with a
+// backchannel_logout_uri receives, through durable jobs after the commit,
+// a logout token (typ logout+jwt, exactly the claims of §2.4, verified
+// against the JWKS) naming the session (sid) of each sign-in the user
+// made to it, when the user logs out at the provider (RP-initiated or the
+// hosted pages), is signed out everywhere, disabled or deleted. Attacks:
+// a client the user never signed in to is never told; an id_token_hint
+// without its user's hosted session ends only its own sign-in; a logout
+// token passes neither as an id_token_hint nor as a bearer token; another
+// pool's ID token is no hint.
 func TestBackchannelLogout(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	rc := newBCReceiver(t)
+	rc, unused := newBCReceiver(t), newBCReceiver(t)
 	ctx := context.Background()
-	cl := mustClient(t, e, e.pool.ID, e.conf)
-	cl.BackchannelLogoutURI = rc.srv.URL + "/backchannel"
-	if _, err := e.svc.UpdateClient(ctx, cl); err != nil {
-		t.Fatal(err)
+	for id, rcv := range map[string]*bcReceiver{e.conf: rc, e.pub: unused} {
+		cl := mustClient(t, e, e.pool.ID, id)
+		cl.BackchannelLogoutURI = rcv.srv.URL + "/backchannel"
+		if _, err := e.svc.UpdateClient(ctx, cl); err != nil {
+			t.Fatal(err)
+		}
 	}
 	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(ctx, http.DefaultClient), e.issuer+"/.well-known/jwks.json")
-	verify := func(raw string) map[string]any {
+	verify := func(raw, sid string) {
 		t.Helper()
+		if h := jwtHeader(t, raw); h["typ"] != auth.LogoutTokenType {
+			t.Fatalf("logout token header %v", h)
+		}
 		payload, err := keys.VerifySignature(ctx, raw)
 		if err != nil {
 			t.Fatalf("logout token signature: %v", err)
@@ -465,54 +476,132 @@ func TestBackchannelLogout(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev, _ := c["events"].(map[string]any)
-		if _, ok := ev["http://schemas.openid.net/event/backchannel-logout"]; !ok || c["iss"] != e.issuer || c["aud"] != e.conf ||
-			c["sub"] != e.sub || c["nonce"] != nil || c["jti"] == nil || c["iat"] == nil || c["exp"] == nil {
-			t.Fatalf("logout token claims %v", c)
+		if _, ok := ev["http://schemas.openid.net/event/backchannel-logout"]; !ok || len(ev) != 1 || c["iss"] != e.issuer || c["aud"] != e.conf ||
+			c["sub"] != e.sub || c["sid"] != sid || c["jti"] == nil || c["iat"] == nil || c["exp"] == nil || len(c) != 8 {
+			t.Fatalf("logout token claims %v (want sid %s)", c, sid)
 		}
-		return c
+		// Never an ID or access token.
+		if _, err := e.svc.VerifyIDTokenHint(ctx, e.pool, raw); err == nil {
+			t.Fatal("a logout token passed as an id_token_hint")
+		}
+		if _, err := e.svc.OAuthUserInfo(ctx, e.pool.ID, raw); err == nil {
+			t.Fatal("a logout token passed as an access token")
+		}
 	}
-	deliver := func(n int) []string {
+	// deliver runs the due jobs and checks that exactly the sessions sids
+	// were told, and no client the user did not sign in to.
+	deliver := func(sids ...string) {
 		t.Helper()
 		if _, err := e.stack.Runner.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got := rc.take()
-		if len(got) != n {
-			t.Fatalf("received %d logout tokens, want %d", len(got), n)
+		if got := unused.take(); len(got) != 0 {
+			t.Fatalf("a client the user never signed in to received %d logout tokens", len(got))
 		}
-		return got
+		got := rc.take()
+		if len(got) != len(sids) {
+			t.Fatalf("received %d logout tokens, want %d", len(got), len(sids))
+		}
+		seen := map[string]bool{}
+		for _, raw := range got {
+			seen[jwtClaims(t, raw)["sid"].(string)] = true
+		}
+		for i, sid := range sids {
+			if !seen[sid] {
+				t.Fatalf("no logout token for session %s", sid)
+			}
+			verify(got[i], jwtClaims(t, got[i])["sid"].(string))
+		}
+	}
+	signIn := func(b *browser) (string, string) {
+		t.Helper()
+		body := e.codeTokens(b)
+		return body["id_token"].(string), jwtClaims(t, body["id_token"].(string))["sid"].(string)
 	}
 
+	// RP-initiated logout in the user's browser.
 	b := newBrowser(t)
-	body := e.codeTokens(b)
-	sid := jwtClaims(t, body["id_token"].(string))["sid"]
-	r := b.get(e.issuer + "/logout?" + url.Values{"id_token_hint": {body["id_token"].(string)}, "post_logout_redirect_uri": {rpLogout}}.Encode())
+	hint, sid := signIn(b)
+	r := b.get(e.issuer + "/logout?" + url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {rpLogout}}.Encode())
 	if r.status != http.StatusFound {
 		t.Fatalf("logout %d", r.status)
 	}
-	if c := verify(deliver(1)[0]); c["sid"] != sid {
-		t.Fatalf("sid %v, want %v", c["sid"], sid)
-	}
-	// The hosted pages' own sign-out.
-	e.codeTokens(b)
+	deliver(sid)
+	// The hosted pages' own sign-out: the user's sessions.
+	_, sid = signIn(b)
 	so := b.b.Get(e.base + "/" + e.pool.ID + "/signout")
 	if r := b.b.Submit(so); r.Status != http.StatusFound && r.Status != http.StatusSeeOther {
 		t.Fatalf("hosted sign-out: %d", r.Status)
 	}
-	if c := verify(deliver(1)[0]); c["sid"] != nil {
-		t.Fatalf("hosted sign-out names one session: %v", c)
+	deliver(sid)
+	// A hint presented without its user's hosted session (a leaked ID
+	// token) ends its own sign-in only: the other session is not told.
+	hint1, sid1 := signIn(b)
+	b2 := newBrowser(t)
+	_, sid2 := signIn(b2)
+	if r := newBrowser(t).get(e.issuer + "/logout?" + url.Values{"id_token_hint": {hint1}}.Encode()); r.status != http.StatusOK {
+		t.Fatalf("logout by hint alone: %d", r.status)
 	}
+	deliver(sid1)
+	// Another pool's ID token is no hint there, and ends nothing.
+	pb := e.secondPool()
+	if r := b2.get(pb.issuer + "/logout?" + url.Values{"id_token_hint": {hint1}}.Encode()); r.status != 400 {
+		t.Fatalf("pool A's ID token at pool B's logout: %d", r.status)
+	}
+	deliver()
+	// A global sign-out tells every remaining session (here b2's).
 	if err := e.svc.AdminUserGlobalSignOut(ctx, e.pool.ID, userEmail); err != nil {
 		t.Fatal(err)
 	}
-	if c := verify(deliver(1)[0]); c["sid"] != nil {
-		t.Fatalf("global sign-out names one session: %v", c)
+	deliver(sid2)
+	// Told once: a second sign-out has nobody left to tell.
+	if err := e.svc.AdminUserGlobalSignOut(ctx, e.pool.ID, userEmail); err != nil {
+		t.Fatal(err)
 	}
+	deliver()
+	// Disabled; then deleted (every surface's delete is AdminDeleteUser,
+	// DeleteUser or SCIMDeleteUser, each telling the same way).
+	_, sid = signIn(b)
 	if err := e.svc.AdminDisableUser(ctx, e.pool.ID, userEmail); err != nil {
 		t.Fatal(err)
 	}
-	verify(deliver(1)[0])
+	deliver(sid)
 	// A refused logout (unregistered URI) sends nothing.
 	_ = b.get(e.issuer + "/logout?" + url.Values{"client_id": {e.conf}, "logout_uri": {"https://evil.example/"}}.Encode())
-	deliver(0)
+	deliver()
+	if err := e.svc.AdminEnableUser(ctx, e.pool.ID, userEmail); err != nil {
+		t.Fatal(err)
+	}
+	_, sid = signIn(newBrowser(t))
+	if err := e.svc.AdminDeleteUser(ctx, e.pool.ID, userEmail); err != nil {
+		t.Fatal(err)
+	}
+	deliver(sid)
+}
+
+// TestBackchannelLogoutOnSelfDelete: a user deleting their own account
+// (Cognito DeleteUser, the native API's DELETE /me) tells the relying
+// parties they signed in to, in the deletion's transaction.
+func TestBackchannelLogoutOnSelfDelete(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	rc := newBCReceiver(t)
+	ctx := context.Background()
+	cl := mustClient(t, e, e.pool.ID, e.conf)
+	cl.BackchannelLogoutURI = rc.srv.URL + "/backchannel"
+	if _, err := e.svc.UpdateClient(ctx, cl); err != nil {
+		t.Fatal(err)
+	}
+	body := e.codeTokens(newBrowser(t), "scope", "openid aws.cognito.signin.user.admin")
+	sid := jwtClaims(t, body["id_token"].(string))["sid"]
+	if err := e.svc.DeleteUser(ctx, body["access_token"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.stack.Runner.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := rc.take()
+	if len(got) != 1 || jwtClaims(t, got[0])["sid"] != sid || jwtClaims(t, got[0])["sub"] != e.sub {
+		t.Fatalf("logout tokens after self-delete: %d", len(got))
+	}
 }

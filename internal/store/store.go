@@ -280,6 +280,17 @@ type Querier interface {
 	// OriginRevoked reports whether (poolID, originJTI) was revoked (one
 	// primary-key lookup; rows past their expiry count until pruned).
 	OriginRevoked(ctx context.Context, poolID, originJTI string) (bool, error)
+	// Relying-party sessions (back-channel logout): InsertOIDCSession
+	// records one (ErrNotFound if the user does not exist, ErrConflict if
+	// its origin is taken); ListOIDCSessions returns up to limit of the
+	// user's sessions not expired at now, oldest first; DeleteOIDCSession
+	// deletes one (nothing matching is not an error);
+	// DeleteExpiredOIDCSessions removes up to 1000 rows expired before
+	// cutoff and returns how many. Deleting the user deletes its rows.
+	InsertOIDCSession(ctx context.Context, s *identity.OIDCSession) error
+	ListOIDCSessions(ctx context.Context, poolID, sub string, now time.Time, limit int) ([]*identity.OIDCSession, error)
+	DeleteOIDCSession(ctx context.Context, poolID, originJTI string) error
+	DeleteExpiredOIDCSessions(ctx context.Context, cutoff time.Time) (int, error)
 	// Retention (internal/retention). poolID "" selects the rows of no
 	// existing pool (global rows, and audit events of deleted pools).
 	// OldAuditEvents returns up to limit audit events that happened before
@@ -300,6 +311,22 @@ type Querier interface {
 	GetUserSession(ctx context.Context, poolID, sub, originJTI string) (*UserSession, error)
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
+
+	// Remembered devices (Cognito's device tracking; migration 0022).
+	// InsertDevice: ErrConflict when the pool has the key, ErrNotFound when
+	// the user does not exist. GetDevice: ErrNotFound unless the pool has
+	// it. ListDevices returns up to limit of the user's devices whose key
+	// sorts after after, by key. UpdateDevice writes Name, Status, LastIP,
+	// UpdatedAt and LastAuthAt, and DeleteDevice deletes, only a device of
+	// d.UserSub / sub (ErrNotFound otherwise). RevokeDeviceRefreshTokens
+	// revokes the refresh tokens issued to the device and returns the
+	// origin_jti of each sign-in it ended.
+	InsertDevice(ctx context.Context, d *identity.Device) error
+	GetDevice(ctx context.Context, poolID, key string) (*identity.Device, error)
+	ListDevices(ctx context.Context, poolID, sub, after string, limit int) ([]*identity.Device, error)
+	UpdateDevice(ctx context.Context, d *identity.Device) error
+	DeleteDevice(ctx context.Context, poolID, sub, key string) error
+	RevokeDeviceRefreshTokens(ctx context.Context, poolID, key string, now time.Time) ([]string, error)
 
 	// Passkeys (WebAuthn). InsertWebAuthnCredential: ErrConflict when the
 	// credential id is already registered in the pool, ErrNotFound when the

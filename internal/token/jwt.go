@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -53,8 +54,22 @@ func (m *Manager) Sign(ctx context.Context, pool *identity.Pool, claims map[stri
 // and a next one, both published in the JWKS) on first use. Errors: those
 // of Sign, CodeInvalidParameter for another alg.
 func (m *Manager) SignAs(ctx context.Context, pool *identity.Pool, alg string, claims map[string]any) (string, error) {
+	return m.SignTyped(ctx, pool, alg, "JWT", claims)
+}
+
+// SignTyped is SignAs with the protected header's typ set to typ instead
+// of "JWT": "logout+jwt" for Back-Channel Logout 1.0 §2.4 logout tokens,
+// which Verify then refuses (no logout token passes for an ID or access
+// token). Errors: those of SignAs, CodeInvalidParameter for an empty typ.
+func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ string, claims map[string]any) (string, error) {
+	if typ == "" {
+		return "", &identity.Error{Code: identity.CodeInvalidParameter, Message: "A token type is required."}
+	}
 	if alg == "" {
-		return m.Sign(ctx, pool, claims)
+		var err error
+		if alg, err = poolAlg(pool); err != nil {
+			return "", err
+		}
 	}
 	if err := CheckAlg(alg); err != nil {
 		return "", err
@@ -87,7 +102,7 @@ func (m *Manager) SignAs(ctx context.Context, pool *identity.Pool, alg string, c
 	}
 	signer, err := jose.NewSigner(
 		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(active.rec.Alg), Key: jose.JSONWebKey{Key: priv, KeyID: active.rec.KID}},
-		(&jose.SignerOptions{}).WithType("JWT"),
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
 	)
 	if err != nil {
 		return "", internalErr(err)
@@ -115,6 +130,7 @@ func (m *Manager) SignAs(ctx context.Context, pool *identity.Pool, alg string, c
 //     any parsing);
 //   - has an alg other than ES256 or RS256 (so never "none" or HS*), or
 //     one that differs from the alg of the key it names;
+//   - has a typ header other than "JWT" (a logout token, SignTyped);
 //   - is ES256 with a high s (s > n/2: the malleable twin of a valid
 //     signature; Sign issues only the low form, lows.go);
 //   - names a kid that is not one of the pool's active, next or retired
@@ -166,6 +182,11 @@ func (m *Manager) verify(ctx context.Context, pool *identity.Pool, raw, issuer s
 	}
 	if alg != AlgES256 && alg != AlgRS256 {
 		return nil, invalidToken(msgInvalid, errors.New("algorithm not allowed"))
+	}
+	if typ, present := hdr.ExtraHeaders[jose.HeaderType]; present && !strings.EqualFold(fmt.Sprint(typ), "JWT") {
+		// A logout+jwt (SignTyped) or any other typed token is never an
+		// ID or access token.
+		return nil, invalidToken(msgInvalid, errors.New("typ is not JWT"))
 	}
 	k, err := m.findKey(ctx, pool.ID, kid)
 	if err != nil {

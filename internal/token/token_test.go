@@ -966,3 +966,37 @@ func testSignAsKeyRace(t *testing.T, e *env) {
 		}
 	}
 }
+
+// TestSignTyped: a logout token (typ logout+jwt, Back-Channel Logout 1.0
+// §2.4) carries its typ, in both algorithms, and Verify refuses it (and
+// any typ other than JWT), so it never passes for an ID or access token;
+// an empty typ is refused at signing.
+func TestSignTyped(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	for _, alg := range []string{AlgES256, AlgRS256} {
+		for _, typ := range []string{"logout+jwt", "at+jwt", "jwt+other"} {
+			tok, err := e.m.SignTyped(ctx, e.pool, alg, typ, e.claims(nil))
+			if err != nil {
+				t.Fatalf("SignTyped %s %s: %v", alg, typ, err)
+			}
+			hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+			if !strings.Contains(string(hdr), `"typ":"`+typ+`"`) || !strings.Contains(string(hdr), `"alg":"`+alg+`"`) {
+				t.Fatalf("header %s", hdr)
+			}
+			if _, err := e.m.Verify(ctx, e.pool, tok, issuer); identity.ErrorCode(err) != identity.CodeInvalidToken {
+				t.Fatalf("Verify accepted typ %s: %v", typ, err)
+			}
+		}
+		tok, err := e.m.SignTyped(ctx, e.pool, alg, "JWT", e.claims(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.m.Verify(ctx, e.pool, tok, issuer); err != nil {
+			t.Fatalf("typ JWT refused: %v", err)
+		}
+	}
+	if _, err := e.m.SignTyped(ctx, e.pool, "", "", e.claims(nil)); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+		t.Fatalf("empty typ: %v", err)
+	}
+}

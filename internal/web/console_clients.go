@@ -20,7 +20,25 @@ func (w *Web) consoleClients(rw http.ResponseWriter, r *http.Request, c *console
 		return
 	}
 	w.consoleRender(rw, r, c, http.StatusOK, "clients", map[string]any{"Clients": list, "Next": next,
-		"AuthFlows": authFlows, "OAuthFlows": oauthFlows, "Action": c.path("clients"), "Notice": notice(r)})
+		"AuthFlows": authFlows, "OAuthFlows": oauthFlows, "Action": c.path("clients"), "Notice": notice(r),
+		"Signing": c.path("signing"), "SigningAlg": c.pool.SigningAlg})
+}
+
+// consoleSigningAlg is POST /{pool}/console/signing: the pool's signing
+// algorithm (ES256 or RS256), as the native API's and apply's signing_alg.
+func (w *Web) consoleSigningAlg(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	p, err := w.svc.GetPool(c.ctx, c.pool.ID)
+	if err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	cp := *p
+	cp.SigningAlg = r.PostFormValue("signing_alg")
+	if _, err := w.svc.UpdatePool(c.ctx, &cp); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("clients"), "saved")
 }
 
 // consoleClientCreate is POST /{pool}/console/clients; the secret (if

@@ -116,7 +116,7 @@ func (w *Web) consoleRegistration(rw http.ResponseWriter, r *http.Request, c *co
 	}
 	var names map[string]string
 	if c.role.PoolAdmin {
-		if names, err = w.svc.ConsoleNames(c.ctx, c.pool.ID, det.Events); err != nil {
+		if names, err = w.consoleNames(c, det.Events); err != nil {
 			w.consoleError(rw, r, c, err)
 			return
 		}

@@ -84,7 +84,7 @@ func (w *Web) consoleAudit(rw http.ResponseWriter, r *http.Request, c *consoleRe
 		w.consoleError(rw, r, c, err)
 		return
 	}
-	names, err := w.svc.ConsoleNames(c.ctx, c.pool.ID, evs)
+	names, err := w.consoleNames(c, evs)
 	if err != nil {
 		w.consoleError(rw, r, c, err)
 		return

@@ -122,7 +122,7 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 	}
 	var names map[string]string
 	if len(events) > 0 {
-		if names, err = w.svc.ConsoleNames(c.ctx, c.pool.ID, events); err != nil {
+		if names, err = w.consoleNames(c, events); err != nil {
 			w.consoleError(rw, r, c, err)
 			return
 		}

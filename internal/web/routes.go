@@ -127,6 +127,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/clients/{id}", w.console(true, w.consoleClientUpdate)},
 		{"GET /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecretShow)},
 		{"POST /{pool}/console/clients/{id}/secret", w.console(true, w.consoleClientSecret)},
+		{"POST /{pool}/console/signing", w.console(true, w.consoleSigningAlg)},
 		{"GET /{pool}/console/mfa", w.console(true, w.consoleMFA)},
 		{"POST /{pool}/console/mfa", w.console(true, w.consoleMFASave)},
 		{"POST /{pool}/console/companies/{name}/mfa", w.console(false, w.consoleCompanyMFA)},

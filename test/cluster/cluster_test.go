@@ -488,6 +488,10 @@ func setupCluster(t *testing.T) *cluster {
 		// Far longer than the test: a node can only learn of another's key
 		// rotation through the change notification.
 		"GATEHOUSE_KEY_CACHE_TTL=1h",
+		// The longest allowed: a node learns of another's change to a pool
+		// or client through the change notification (checkPropagation
+		// waits 30 s at most).
+		"GATEHOUSE_POOL_CACHE_TTL=1m",
 	}
 	// The admin key, made by the CLI on the shared database.
 	kc := exec.Command(bin, "keys", "create", "--name", "cluster-test", "--config", cfgPath)
@@ -625,6 +629,88 @@ func (c *cluster) checkPropagation(t *testing.T) {
 			"client_id": c.client, "refresh_token": tok.RefreshToken,
 		}, nil); a.ok() {
 			t.Errorf("%s on node1: node3 still accepts the refresh token", action)
+		}
+	}
+	c.checkClientPropagation(t)
+}
+
+// checkClientPropagation: nodes cache pools and app clients
+// (internal/store/poolcache; GATEHOUSE_POOL_CACHE_TTL is a minute here), so
+// a client changed or deleted on node 1 holds on nodes 2 and 3 only
+// through the change notification: a new access token validity is applied,
+// and a deleted client's refresh token and sign-ins are refused.
+func (c *cluster) checkClientPropagation(t *testing.T) {
+	ctx := t.Context()
+	pool := url.PathEscape(c.pool)
+	var cl struct {
+		ID     string `json:"id"`
+		Client *struct {
+			ID string `json:"id"`
+		} `json:"client"`
+	}
+	if a := call(ctx, c.nodes[0].URL(), "POST", "/api/v1/pools/"+pool+"/clients", c.adminKey, map[string]any{
+		"name": "propagation", "auth_flows": []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+	}, &cl); !a.ok() {
+		t.Fatalf("create client: %s %s", a.key(), a.Body)
+	}
+	client := cl.ID
+	if cl.Client != nil && cl.Client.ID != "" {
+		client = cl.Client.ID
+	}
+	type tokens struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		ExpiresIn    int    `json:"expires_in"`
+	}
+	const user = "refresh-2@cluster.test"
+	signIn := func(n *node) (tokens, answer) {
+		var tok tokens
+		a := call(ctx, n.URL(), "POST", "/api/v1/auth/sign-in", "", map[string]any{
+			"client_id": client, "username": user, "password": userPassword,
+		}, &tok)
+		return tok, a
+	}
+	eventually := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second) // a bound on a hang; the cache TTL is 1m
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen on every node", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var held []tokens
+	for _, n := range c.nodes { // every node has the client cached now
+		tok, a := signIn(n)
+		if !a.ok() || tok.ExpiresIn != 3600 {
+			t.Fatalf("sign in on %s: %s %s (expires_in %d)", n.name, a.key(), a.Body, tok.ExpiresIn)
+		}
+		held = append(held, tok)
+	}
+	if a := call(ctx, c.nodes[0].URL(), "PATCH", "/api/v1/pools/"+pool+"/clients/"+url.PathEscape(client), c.adminKey, map[string]any{
+		"token_lifetimes": map[string]any{"access_token_seconds": 600},
+	}, nil); !a.ok() {
+		t.Fatalf("update client: %s %s", a.key(), a.Body)
+	}
+	for _, n := range c.nodes[1:] {
+		eventually("access token validity changed on node1 ("+n.name+")", func() bool {
+			tok, a := signIn(n)
+			return a.ok() && tok.ExpiresIn == 600
+		})
+	}
+	if a := call(ctx, c.nodes[0].URL(), "DELETE", "/api/v1/pools/"+pool+"/clients/"+url.PathEscape(client), c.adminKey, nil, nil); !a.ok() {
+		t.Fatalf("delete client: %s %s", a.key(), a.Body)
+	}
+	for i, n := range c.nodes[1:] {
+		eventually("client deleted on node1 refuses sign-in on "+n.name, func() bool {
+			_, a := signIn(n)
+			return !a.ok()
+		})
+		if a := call(ctx, n.URL(), "POST", "/api/v1/auth/refresh", "", map[string]any{
+			"client_id": client, "refresh_token": held[i+1].RefreshToken,
+		}, nil); a.ok() {
+			t.Errorf("client deleted on node1: %s still refreshes its token", n.name)
 		}
 	}
 }

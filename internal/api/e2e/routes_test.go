@@ -512,6 +512,38 @@ func TestEveryRoute(t *testing.T) {
 		e.must(204, e.do("DELETE", "/api/v1/me/mfa/factors/"+mv.Factors[0].ID, "Bearer "+gt2.AccessToken, nil))
 		e.must(204, e.admin("DELETE", G+"/mfa", nil))
 
+		// Remembered devices (made by the Cognito surface's ConfirmDevice;
+		// here written to the store): listed, then forgotten.
+		gu, err := e.db.GetUserByUsername(context.Background(), pool.ID, gina)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dk := "us-east-1_4d2f1c1e-0b7a-4c55-9a3e-1f0e4b7c9d21"
+		now := time.Now()
+		if err := e.db.InsertDevice(context.Background(), &identity.Device{PoolID: pool.ID, Key: dk, UserSub: gu.Sub, GroupKey: "-g", Name: "laptop",
+			Status: identity.DeviceRemembered, Salt: "ab", Verifier: "cd", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		var devs struct {
+			Items []struct {
+				DeviceKey string `json:"device_key"`
+				Status    string
+			}
+		}
+		e.must(200, e.admin("GET", G+"/devices?limit=100", nil)).json(t, &devs)
+		if len(devs.Items) != 1 || devs.Items[0].DeviceKey != dk || devs.Items[0].Status != "remembered" {
+			t.Fatalf("devices %+v", devs)
+		}
+		if p := e.must(404, e.admin("DELETE", G+"/devices/us-east-1_00000000-0000-4000-8000-000000000000", nil)).problem(t); p.Code != "resource_not_found" {
+			t.Fatalf("unknown device: %+v", p)
+		}
+		e.must(400, e.admin("DELETE", G+"/devices/not-a-key", nil))
+		e.must(204, e.admin("DELETE", G+"/devices/"+dk, nil))
+		e.must(200, e.admin("GET", G+"/devices", nil)).json(t, &devs)
+		if len(devs.Items) != 0 {
+			t.Fatalf("devices after forgetting: %+v", devs)
+		}
+
 		// MFA ON: the enrolment during the sign-in, with sessions only.
 		e.must(200, e.admin("PUT", P+"/mfa", map[string]any{"configuration": "ON"}))
 		signIn(&ch)

@@ -74,6 +74,7 @@ var Dialect = sqlstore.Dialect{
 	IsUnavailable: isUnavailable,
 	MaxTxAttempts: 5,
 	RowLock:       " FOR UPDATE SKIP LOCKED",
+	PrefixCollate: ` COLLATE "C"`,
 	// The server's clock, the same for every node (the transaction's
 	// start; each claim and outcome is a short transaction of its own).
 	NowMS:        `CAST(floor(EXTRACT(EPOCH FROM now()) * 1000) AS BIGINT)`,

@@ -62,6 +62,10 @@ type Dialect struct {
 	// BytewiseText: TEXT compares byte by byte (SQLite's BINARY collation),
 	// so a prefix is also an index range (ListUsers filters).
 	BytewiseText bool
+	// PrefixCollate is appended to a column for a prefix range where TEXT
+	// does not compare bytewise: ` COLLATE "C"` on PostgreSQL, whose
+	// prefix indexes are built so (migration 0024).
+	PrefixCollate string
 	// PlansWithoutStats: the planner has no statistics of the data (SQLite
 	// is never ANALYZEd, see Reclaim), so a few queries say which index to
 	// start from.

@@ -13,3 +13,6 @@ func (db *DB) SetTrace(f func(query string, args []any)) {
 	}
 	db.trace.Store(&f)
 }
+
+// PrefixSuccessor exposes prefixSuccessor (users.go).
+var PrefixSuccessor = prefixSuccessor

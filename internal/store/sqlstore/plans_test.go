@@ -153,7 +153,7 @@ func testQueryPlans(t *testing.T, db *sqlstore.DB) {
 			if tbl := fullScan(db.Backend(), plan); tbl != "" {
 				t.Errorf("%s scans all of %s:\n%s\nplan:\n%s", op.name, tbl, s[0], plan)
 			}
-			strict := !listOps[op.name] && (!scanOK[op.name] || populated) && (db.Backend() != "postgres" || populated)
+			strict := !listOps[op.name] && (!scanOK[op.name] || populated) && (db.Backend() != "postgres" || populated) || (prefixOps[op.name] && db.Backend() != "postgres")
 			if strict && poolScan(plan) {
 				t.Errorf("%s walks a whole pool's rows:\n%s\nplan:\n%s", op.name, s[0], plan)
 			}
@@ -227,8 +227,16 @@ var listOps = map[string]bool{"ListUsers": true, "ListRegistrations": true, "Lis
 // and stop at the LIMIT; with them (populated, ANALYZEd) it must use the
 // filter's index when matches are few. On PostgreSQL every pool-walk check
 // needs statistics: on a handful of rows all index paths cost the same.
+//
+// Prefix filters are not among them: ListUsers counts a prefix's matches
+// through the filter's index and, when few, starts from that index on
+// both databases (migration 0024 gives PostgreSQL its COLLATE "C"
+// indexes), so a lost prefix index fails here.
 var scanOK = map[string]bool{"ListUsersInGroup": true, "SearchCompanies": true,
-	"ListUsers email ^=": true, "ListUsers username ^=": true, "ListUsers given_name =": true, "ListUsers given_name ^=": true}
+	"ListUsers given_name =": true}
+
+// prefixOps must use their index on both databases, statistics or not.
+var prefixOps = map[string]bool{"ListUsers email ^=": true, "ListUsers username ^=": true, "ListUsers given_name ^=": true}
 
 var (
 	sqlitePoolOnly = regexp.MustCompile(`^SEARCH \w+ USING (COVERING )?INDEX \w+ \(pool_id=\?\)$`)

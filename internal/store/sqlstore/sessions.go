@@ -86,7 +86,7 @@ func (q *querier) GetUserSession(ctx context.Context, poolID, sub, originJTI str
 }
 
 const refreshColsR = `r.hash, r.pool_id, r.client_id, r.user_sub, r.family_id, r.origin_jti, r.auth_time,
-	r.issued_at, r.expires_at, r.used_at, r.revoked_at, r.replaced_by, r.scope, r.amr`
+	r.issued_at, r.expires_at, r.used_at, r.revoked_at, r.replaced_by, r.scope, r.amr, r.device_key`
 
 // GetRefreshSession implements store.Querier.
 func (q *querier) GetRefreshSession(ctx context.Context, hash string) (*identity.RefreshToken, *store.UserSession, error) {
@@ -101,7 +101,7 @@ func (q *querier) GetRefreshSession(ctx context.Context, hash string) (*identity
 		WHERE r.hash = ?`, hash)
 	u, err := scanUser(scanWith{sc: row,
 		pre: []any{&t.Hash, &t.PoolID, &t.ClientID, &t.UserSub, &t.FamilyID, &t.OriginJTI,
-			&auth, &iss, &exp, &used, &revoked, &t.ReplacedBy, &t.Scope, &t.AMR},
+			&auth, &iss, &exp, &used, &revoked, &t.ReplacedBy, &t.Scope, &t.AMR, &t.DeviceKey},
 		post: []any{&attrs, &groups}})
 	if err != nil {
 		return nil, nil, q.scanErr(err, "refresh token")
@@ -143,10 +143,10 @@ func (q *querier) RotateRefreshToken(ctx context.Context, hash string, next *ide
 			WHERE hash = ? AND used_at = 0 AND revoked_at = 0 RETURNING 1)
 		INSERT INTO refresh_tokens (`+refreshCols+`)
 		SELECT ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),
-			CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ? FROM used`,
+			CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?, ?, ? FROM used`,
 			ms(now), next.Hash, hash,
 			next.Hash, next.PoolID, next.ClientID, next.UserSub, next.FamilyID, next.OriginJTI, ms(next.AuthTime),
-			ms(next.IssuedAt), ms(next.ExpiresAt), ms(next.UsedAt), ms(next.RevokedAt), next.ReplacedBy, next.Scope, next.AMR)
+			ms(next.IssuedAt), ms(next.ExpiresAt), ms(next.UsedAt), ms(next.RevokedAt), next.ReplacedBy, next.Scope, next.AMR, next.DeviceKey)
 		return err
 	})
 	if err != nil {

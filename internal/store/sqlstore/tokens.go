@@ -84,14 +84,14 @@ func (q *querier) DeleteCodes(ctx context.Context, poolID, sub string) error {
 }
 
 const refreshCols = `hash, pool_id, client_id, user_sub, family_id, origin_jti, auth_time,
-	issued_at, expires_at, used_at, revoked_at, replaced_by, scope, amr`
+	issued_at, expires_at, used_at, revoked_at, replaced_by, scope, amr, device_key`
 
 // InsertRefreshToken stores t. ErrConflict if the hash exists; ErrNotFound
 // if the user does not exist.
 func (q *querier) InsertRefreshToken(ctx context.Context, t *identity.RefreshToken) error {
-	err := q.execGuarded(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	err := q.execGuarded(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.Hash, t.PoolID, t.ClientID, t.UserSub, t.FamilyID, t.OriginJTI, ms(t.AuthTime),
-		ms(t.IssuedAt), ms(t.ExpiresAt), ms(t.UsedAt), ms(t.RevokedAt), t.ReplacedBy, t.Scope, t.AMR)
+		ms(t.IssuedAt), ms(t.ExpiresAt), ms(t.UsedAt), ms(t.RevokedAt), t.ReplacedBy, t.Scope, t.AMR, t.DeviceKey)
 	return err
 }
 
@@ -102,7 +102,7 @@ func (q *querier) GetRefreshToken(ctx context.Context, hash string) (*identity.R
 		auth, iss, exp, used, revoked int64
 	)
 	err := q.queryRow(ctx, q.inTx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.PoolID, &t.ClientID, &t.UserSub, &t.FamilyID, &t.OriginJTI, &auth, &iss, &exp, &used, &revoked, &t.ReplacedBy, &t.Scope, &t.AMR)
+		&t.Hash, &t.PoolID, &t.ClientID, &t.UserSub, &t.FamilyID, &t.OriginJTI, &auth, &iss, &exp, &used, &revoked, &t.ReplacedBy, &t.Scope, &t.AMR, &t.DeviceKey)
 	if err != nil {
 		return nil, q.scanErr(err, "refresh token")
 	}

@@ -246,6 +246,24 @@ func (e CompanyPatchStatus) Valid() bool {
 	}
 }
 
+// Defines values for DeviceStatus.
+const (
+	NotRemembered DeviceStatus = "not_remembered"
+	Remembered    DeviceStatus = "remembered"
+)
+
+// Valid indicates whether the value is a known member of the DeviceStatus enum.
+func (e DeviceStatus) Valid() bool {
+	switch e {
+	case NotRemembered:
+		return true
+	case Remembered:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EmailStatus.
 const (
 	EmailStatusDead      EmailStatus = "dead"
@@ -1557,6 +1575,32 @@ type DecisionRequest struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// Device defines model for Device.
+type Device struct {
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// DeviceKey Cognito's DeviceKey, `<region>_<uuid>`.
+	DeviceKey           string     `json:"device_key"`
+	LastAuthenticatedAt *time.Time `json:"last_authenticated_at,omitempty"`
+	LastIpUsed          *string    `json:"last_ip_used,omitempty"`
+
+	// Name The DeviceName given at ConfirmDevice.
+	Name      *string      `json:"name,omitempty"`
+	Status    DeviceStatus `json:"status"`
+	UpdatedAt *time.Time   `json:"updated_at,omitempty"`
+}
+
+// DeviceStatus defines model for Device.Status.
+type DeviceStatus string
+
+// DeviceList defines model for DeviceList.
+type DeviceList struct {
+	Items []Device `json:"items"`
+
+	// NextToken Present only when more items exist; pass it as ?next_token=.
+	NextToken *NextToken `json:"next_token,omitempty"`
+}
+
 // Email defines model for Email.
 type Email struct {
 	// Attempts Delivery attempts started.
@@ -2554,6 +2598,15 @@ type ListUsersParams struct {
 	// Filter Cognito ListUsers syntax: `attr = "value"` or `attr ^= "prefix"`.
 	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
 
+	// Limit Page size; the service may lower it (users at most 60).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// NextToken The next_token of the previous page.
+	NextToken *NextTokenParameter `form:"next_token,omitempty" json:"next_token,omitempty"`
+}
+
+// ListUserDevicesParams defines parameters for ListUserDevices.
+type ListUserDevicesParams struct {
 	// Limit Page size; the service may lower it (users at most 60).
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -4005,6 +4058,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users/{username}/confirm (the `ConfirmUser` operationId).
 	ConfirmUser(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUserDevices A user's remembered devices
+	//
+	// A user's remembered devices (Cognito's device tracking, docs/cognito.md), by device key; at most 60 a page. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/users/{username}/devices (the `ListUserDevices` operationId).
+	ListUserDevices(ctx context.Context, pool PoolParameter, username Username, params *ListUserDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgetUserDevice Forget a user's device
+	//
+	// Forget a user's device: it is deleted, and the sign-ins issued to it end (their refresh tokens are revoked, their access tokens refused); audited. Another user's device is `not_authorized`. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/devices/{device} (the `ForgetUserDevice` operationId).
+	ForgetUserDevice(ctx context.Context, pool PoolParameter, username Username, device string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DisableUser Disable a user
 	//
@@ -6713,6 +6780,40 @@ func (c *APIClient) UpdateUserAttributes(ctx context.Context, pool PoolParameter
 // Corresponds with POST /api/v1/pools/{pool}/users/{username}/confirm (the `ConfirmUser` operationId).
 func (c *APIClient) ConfirmUser(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConfirmUserRequest(c.Server, pool, username)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUserDevices A user's remembered devices
+//
+// A user's remembered devices (Cognito's device tracking, docs/cognito.md), by device key; at most 60 a page. Takes an admin API key: a global one, or one of this pool.
+//
+// Corresponds with GET /api/v1/pools/{pool}/users/{username}/devices (the `ListUserDevices` operationId).
+func (c *APIClient) ListUserDevices(ctx context.Context, pool PoolParameter, username Username, params *ListUserDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserDevicesRequest(c.Server, pool, username, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgetUserDevice Forget a user's device
+//
+// Forget a user's device: it is deleted, and the sign-ins issued to it end (their refresh tokens are revoked, their access tokens refused); audited. Another user's device is `not_authorized`. Takes an admin API key: a global one, or one of this pool.
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/devices/{device} (the `ForgetUserDevice` operationId).
+func (c *APIClient) ForgetUserDevice(ctx context.Context, pool PoolParameter, username Username, device string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgetUserDeviceRequest(c.Server, pool, username, device)
 	if err != nil {
 		return nil, err
 	}
@@ -11594,6 +11695,134 @@ func NewConfirmUserRequest(server string, pool PoolParameter, username Username)
 	return req, nil
 }
 
+// NewListUserDevicesRequest constructs an http.Request for the ListUserDevices method
+func NewListUserDevicesRequest(server string, pool PoolParameter, username Username, params *ListUserDevicesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "username", username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/%s/devices", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NextToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "next_token", *params.NextToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewForgetUserDeviceRequest constructs an http.Request for the ForgetUserDevice method
+func NewForgetUserDeviceRequest(server string, pool PoolParameter, username Username, device string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "pool", pool, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "username", username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "device", device, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/pools/%s/users/%s/devices/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDisableUserRequest constructs an http.Request for the DisableUser method
 func NewDisableUserRequest(server string, pool PoolParameter, username Username) (*http.Request, error) {
 	var err error
@@ -13708,6 +13937,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/pools/{pool}/users/{username}/confirm (the `ConfirmUser` operationId).
 	ConfirmUserWithResponse(ctx context.Context, pool PoolParameter, username Username, reqEditors ...RequestEditorFn) (*ConfirmUserResponse, error)
+
+	// ListUserDevicesWithResponse A user's remembered devices
+	//
+	// A user's remembered devices (Cognito's device tracking, docs/cognito.md), by device key; at most 60 a page. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/pools/{pool}/users/{username}/devices (the `ListUserDevices` operationId).
+	ListUserDevicesWithResponse(ctx context.Context, pool PoolParameter, username Username, params *ListUserDevicesParams, reqEditors ...RequestEditorFn) (*ListUserDevicesResponse, error)
+
+	// ForgetUserDeviceWithResponse Forget a user's device
+	//
+	// Forget a user's device: it is deleted, and the sign-ins issued to it end (their refresh tokens are revoked, their access tokens refused); audited. Another user's device is `not_authorized`. Takes an admin API key: a global one, or one of this pool.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/devices/{device} (the `ForgetUserDevice` operationId).
+	ForgetUserDeviceWithResponse(ctx context.Context, pool PoolParameter, username Username, device string, reqEditors ...RequestEditorFn) (*ForgetUserDeviceResponse, error)
 
 	// DisableUserWithResponse Disable a user
 	//
@@ -23215,6 +23462,179 @@ func (r ConfirmUserResponse) ContentType() string {
 	return ""
 }
 
+// ListUserDevicesResponse401Headers the declared response headers of an HTTP 401 response for ListUserDevices
+type ListUserDevicesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListUserDevicesResponseDefaultHeaders the declared response headers of an HTTP default response for ListUserDevices
+type ListUserDevicesResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ListUserDevicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeviceList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUserDevicesResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListUserDevicesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserDevicesResponse) GetJSON200() *DeviceList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUserDevicesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUserDevicesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListUserDevicesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUserDevicesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListUserDevicesResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserDevicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserDevicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserDevicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserDevicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ForgetUserDeviceResponse401Headers the declared response headers of an HTTP 401 response for ForgetUserDevice
+type ForgetUserDeviceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ForgetUserDeviceResponseDefaultHeaders the declared response headers of an HTTP default response for ForgetUserDevice
+type ForgetUserDeviceResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ForgetUserDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ForgetUserDeviceResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ForgetUserDeviceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ForgetUserDeviceResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ForgetUserDeviceResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ForgetUserDeviceResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ForgetUserDeviceResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ForgetUserDeviceResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgetUserDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgetUserDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgetUserDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgetUserDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DisableUserResponse401Headers the declared response headers of an HTTP 401 response for DisableUser
 type DisableUserResponse401Headers struct {
 	WWWAuthenticate *string
@@ -26945,6 +27365,36 @@ func (c *ClientWithResponses) ConfirmUserWithResponse(ctx context.Context, pool 
 		return nil, err
 	}
 	return ParseConfirmUserResponse(rsp)
+}
+
+// ListUserDevicesWithResponse A user's remembered devices
+//
+// A user's remembered devices (Cognito's device tracking, docs/cognito.md), by device key; at most 60 a page. Takes an admin API key: a global one, or one of this pool.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/pools/{pool}/users/{username}/devices (the `ListUserDevices` operationId).
+func (c *ClientWithResponses) ListUserDevicesWithResponse(ctx context.Context, pool PoolParameter, username Username, params *ListUserDevicesParams, reqEditors ...RequestEditorFn) (*ListUserDevicesResponse, error) {
+	rsp, err := c.ListUserDevices(ctx, pool, username, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserDevicesResponse(rsp)
+}
+
+// ForgetUserDeviceWithResponse Forget a user's device
+//
+// Forget a user's device: it is deleted, and the sign-ins issued to it end (their refresh tokens are revoked, their access tokens refused); audited. Another user's device is `not_authorized`. Takes an admin API key: a global one, or one of this pool.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/pools/{pool}/users/{username}/devices/{device} (the `ForgetUserDevice` operationId).
+func (c *ClientWithResponses) ForgetUserDeviceWithResponse(ctx context.Context, pool PoolParameter, username Username, device string, reqEditors ...RequestEditorFn) (*ForgetUserDeviceResponse, error) {
+	rsp, err := c.ForgetUserDevice(ctx, pool, username, device, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgetUserDeviceResponse(rsp)
 }
 
 // DisableUserWithResponse Disable a user
@@ -36026,6 +36476,170 @@ func ParseConfirmUserResponse(rsp *http.Response) (*ConfirmUserResponse, error) 
 		response.Headers401 = &headers
 	case true:
 		var headers ConfirmUserResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUserDevicesResponse parses an HTTP response from a ListUserDevicesWithResponse call
+func ParseListUserDevicesResponse(rsp *http.Response) (*ListUserDevicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserDevicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeviceList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListUserDevicesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ListUserDevicesResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForgetUserDeviceResponse parses an HTTP response from a ForgetUserDeviceWithResponse call
+func ParseForgetUserDeviceResponse(rsp *http.Response) (*ForgetUserDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgetUserDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ForgetUserDeviceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ForgetUserDeviceResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
