@@ -52,6 +52,8 @@ func (a *API) routes() []route {
 		{"POST /api/v1/me/passkeys/options", a.user(a.myPasskeyOptions)},
 		{"POST /api/v1/me/passkeys", a.user(a.addMyPasskey)},
 		{"DELETE /api/v1/me/passkeys/{id}", a.user(a.deleteMyPasskey)},
+		{"GET /api/v1/me/sessions", a.user(a.listMySessions)},
+		{"DELETE /api/v1/me/sessions/{id}", a.user(a.deleteMySession)},
 		{"GET /api/v1/me/mfa", a.user(a.getMyMFA)},
 		{"POST /api/v1/me/mfa/totp", a.user(a.associateMyTOTP)},
 		{"POST /api/v1/me/mfa/totp/verify", a.user(a.verifyMyTOTP)},
@@ -104,6 +106,8 @@ func (a *API) routes() []route {
 		{"GET /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.getUserMFA)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/mfa", a.admin(scopePool, a.resetUserMFA)},
 		{"PUT /api/v1/pools/{pool}/users/{username}/mfa/preference", a.admin(scopePool, a.setUserMFAPreference)},
+		{"GET /api/v1/pools/{pool}/users/{username}/sessions", a.admin(scopePool, a.listUserSessions)},
+		{"DELETE /api/v1/pools/{pool}/users/{username}/sessions/{id}", a.admin(scopePool, a.deleteUserSession)},
 		{"GET /api/v1/pools/{pool}/users/{username}/devices", a.admin(scopePool, a.listUserDevices)},
 		{"DELETE /api/v1/pools/{pool}/users/{username}/devices/{device}", a.admin(scopePool, a.forgetUserDevice)},
 		// Linked upstream identities (links_handlers.go, docs/federation.md).

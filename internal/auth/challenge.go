@@ -149,6 +149,7 @@ func (s *Service) newPasswordChallenge(ctx context.Context, p *identity.Pool, cl
 // USERNAME and needs no Session; it answers like a password sign-in
 // (tokens, NEW_PASSWORD_REQUIRED, or the same errors).
 func (s *Service) RespondToAuthChallenge(ctx context.Context, in RespondInput) (*AuthResult, error) {
+	ctx = withSignInMeta(ctx, in.Meta) // for the sign_ins row (signins.go)
 	cl, p, err := s.resolveClient(ctx, in.Client, in.Responses["USERNAME"])
 	if err != nil {
 		return nil, err
@@ -347,7 +348,7 @@ func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identit
 			return fmt.Errorf("update user: %w", err)
 		}
 		if rt != nil {
-			if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			if err := s.insertSignIn(ctx, q, rt); err != nil {
 				return fmt.Errorf("insert refresh token: %w", err)
 			}
 		}

@@ -307,6 +307,7 @@ func (s *Service) FederationAuthURL(ctx context.Context, c Client, provider stri
 // sign-in), invalid_parameter (policy: domain not allowed, ...),
 // user_disabled, user_lambda_validation (PreSignUp refused).
 func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) (*FederatedResult, error) {
+	ctx = withSignInMeta(ctx, in.Meta) // for the sign_ins row (signins.go)
 	cl, p, err := s.resolveClient(ctx, in.Client, "")
 	if err != nil {
 		return nil, err
@@ -370,6 +371,7 @@ func (s *Service) FederatedSignIn(ctx context.Context, in FederatedSignInInput) 
 // goes on with that company. Errors: not_authorized (bad or expired
 // ticket, wrong password), too_many_failed_attempts, as FederatedSignIn.
 func (s *Service) FederatedContinue(ctx context.Context, in FederatedContinueInput) (*FederatedResult, error) {
+	ctx = withSignInMeta(ctx, in.Meta) // for the sign_ins row (signins.go)
 	cl, p, err := s.resolveClient(ctx, in.Client, "")
 	if err != nil {
 		return nil, err
@@ -728,7 +730,7 @@ func (s *Service) federatedSession(ctx context.Context, p *identity.Pool, cl *id
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
 	}
 	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "federated:" + t.Provider})

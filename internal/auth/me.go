@@ -215,6 +215,50 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 	if err != nil {
 		return err
 	}
+	return s.changePassword(ctx, p, u, previous, proposed, nil)
+}
+
+// ChangeUserPasswordInput is ChangeUserPassword's request.
+type ChangeUserPasswordInput struct {
+	PoolID, Sub        string
+	Previous, Proposed string
+	// Keep is the caller's own sign-in; every other session ends.
+	Keep SessionRef
+}
+
+// ChangeUserPassword is ChangePassword for the hosted account page, whose
+// session proved the user: the same checks, throttle, audit and email,
+// and in the same transaction every other sign-in of the user ends (its
+// refresh tokens revoked, its access and ID tokens refused; endSessions),
+// all but in.Keep. Errors: those of ChangePassword, user_not_found.
+func (s *Service) ChangeUserPassword(ctx context.Context, in ChangeUserPasswordInput) error {
+	p, u, err := s.userBySub(ctx, in.PoolID, in.Sub)
+	if err != nil {
+		return err
+	}
+	return s.changePassword(ctx, p, u, in.Previous, in.Proposed, &in.Keep)
+}
+
+// userBySub reads the pool and the user sub. Errors: resource_not_found,
+// user_not_found.
+func (s *Service) userBySub(ctx context.Context, poolID, sub string) (*identity.Pool, *identity.User, error) {
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.cfg.Store.GetUser(ctx, poolID, sub)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get user: %w", err)
+	}
+	return p, u, nil
+}
+
+// changePassword is ChangePassword's flow for u; with keep, the other
+// sign-ins of u end in the same transaction.
+func (s *Service) changePassword(ctx context.Context, p *identity.Pool, u *identity.User, previous, proposed string, keep *SessionRef) error {
 	if previous == "" {
 		return identity.FieldError("previous_password", "The previous password is required.")
 	}
@@ -256,6 +300,15 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 		if err := s.audit(ctx, q, p.ID, "user.change_password", "user:"+cur.Sub, nil); err != nil {
 			return err
 		}
+		if keep != nil {
+			family, err := s.keepFamily(ctx, q, p, cur, *keep)
+			if err != nil {
+				return err
+			}
+			if _, err := s.endSessions(ctx, q, p, cur, "user.sessions_revoked", func(si *store.SignIn) bool { return si.FamilyID != family }); err != nil {
+				return err
+			}
+		}
 		return s.passwordChangedEmail(ctx, q, p, cur)
 	})
 }
@@ -285,6 +338,70 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 	if err != nil {
 		return nil, err
 	}
+	return s.updateAttributes(ctx, p, u, cl, attrs, false)
+}
+
+// ChangeUserEmailInput is ChangeUserEmail's request.
+type ChangeUserEmailInput struct {
+	PoolID, Sub, ClientID string
+	Email                 string
+	// AuthTime is when the caller's session signed in: at most
+	// PasskeyFreshness ago.
+	AuthTime time.Time
+}
+
+// ChangeUserEmail is the hosted account page's "Change email": the flow of
+// UpdateUserAttributes for the email alone, through the page's client,
+// for a sign-in at most PasskeyFreshness old. A verified address stays in
+// force and the new one pending until the code sent to it is entered
+// (VerifyUserEmail; security.md A5), and the address in force is told of
+// the request (TemplateEmailChangeRequested). Errors: those of
+// UpdateUserAttributes; not_authorized "Sign in again to change this."
+// for an older sign-in.
+func (s *Service) ChangeUserEmail(ctx context.Context, in ChangeUserEmailInput) (*AttributeUpdate, error) {
+	if err := s.requireFresh(in.AuthTime); err != nil {
+		return nil, err
+	}
+	p, u, err := s.userBySub(ctx, in.PoolID, in.Sub)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := s.getPoolClient(ctx, s.cfg.Store, p.ID, in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	email := strings.TrimSpace(in.Email)
+	if email == "" {
+		return nil, identity.FieldError("email", "Enter the new email address.")
+	}
+	return s.updateAttributes(ctx, p, u, cl, map[string]string{"email": email}, true)
+}
+
+// errStale answers a change that needs a recent sign-in.
+var errStale = identity.Errorf(identity.CodeNotAuthorized, "Sign in again to change this.")
+
+// requireFresh refuses a sign-in older than PasskeyFreshness.
+func (s *Service) requireFresh(authTime time.Time) error {
+	if authTime.IsZero() || s.now().Sub(authTime) > PasskeyFreshness {
+		return errStale
+	}
+	return nil
+}
+
+// VerifyUserEmail is VerifyUserAttribute("email") for the hosted account
+// page's user sub: the code makes a pending address the email, verified.
+// Errors: those of VerifyUserAttribute, user_not_found.
+func (s *Service) VerifyUserEmail(ctx context.Context, poolID, sub, code string) error {
+	p, u, err := s.userBySub(ctx, poolID, sub)
+	if err != nil {
+		return err
+	}
+	return s.verifyEmail(ctx, p, u, "email", code)
+}
+
+// updateAttributes is UpdateUserAttributes' flow for u through client cl;
+// tellOld emails the address in force when a new one becomes pending.
+func (s *Service) updateAttributes(ctx context.Context, p *identity.Pool, u *identity.User, cl *identity.AppClient, attrs map[string]string, tellOld bool) (*AttributeUpdate, error) {
 	if err := validateAttributes(p, cl, attrs, attrUserUpdate); err != nil {
 		return nil, err
 	}
@@ -299,7 +416,7 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 		}
 	}
 	out := &AttributeUpdate{}
-	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		cur, err := reloadUser(ctx, q, u)
 		if err != nil {
 			return err
@@ -350,6 +467,12 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, accessToken string, 
 		detail := map[string]string{"attributes": strings.Join(sortedCopy(names), ",")}
 		if out.PendingEmail != "" {
 			detail["pending_email"] = out.PendingEmail
+			if tellOld {
+				if _, err := s.cfg.Mail.Enqueue(ctx, q, p, cur.Email, TemplateEmailChangeRequested, map[string]any{
+					"Username": cur.Username, "PoolName": p.Name, "NewEmail": maskEmail(out.PendingEmail)}); err != nil {
+					return fmt.Errorf("enqueue %s email: %w", TemplateEmailChangeRequested, err)
+				}
+			}
 		}
 		return s.audit(ctx, q, p.ID, "user.update_attributes", "user:"+cur.Sub, detail)
 	})
@@ -527,6 +650,11 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, accessToken, attr, co
 	if err != nil {
 		return err
 	}
+	return s.verifyEmail(ctx, p, u, attr, code)
+}
+
+// verifyEmail is VerifyUserAttribute's flow for u.
+func (s *Service) verifyEmail(ctx context.Context, p *identity.Pool, u *identity.User, attr, code string) error {
 	if err := verifiableAttr(attr); err != nil {
 		return err
 	}

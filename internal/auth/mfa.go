@@ -587,7 +587,7 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 		if err := q.ResetFailedAttempts(ctx, p.ID, u.Sub); err != nil {
 			return fmt.Errorf("reset attempts: %w", err)
 		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow,
@@ -658,6 +658,12 @@ func (s *Service) AssociateSoftwareToken(ctx context.Context, a MFAAuth) (*TOTPS
 	if err != nil {
 		return nil, err
 	}
+	return s.associateTOTP(ctx, p, cl, u, claims)
+}
+
+// associateTOTP is AssociateSoftwareToken's flow for u; claims (with cl)
+// are an MFA_SETUP session's, nil for a signed-in user.
+func (s *Service) associateTOTP(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, claims map[string]any) (*TOTPSetup, error) {
 	if p.Settings.MFA.SoftwareTokenDisabled {
 		return nil, identity.Errorf(identity.CodeInvalidUserPoolConfig, "Software token MFA is not enabled for the user pool.")
 	}
@@ -741,6 +747,12 @@ func (s *Service) VerifySoftwareToken(ctx context.Context, in VerifyTOTPInput) (
 	if err != nil {
 		return "", err
 	}
+	return s.verifyTOTP(ctx, p, cl, u, claims, in)
+}
+
+// verifyTOTP is VerifySoftwareToken's flow for u (claims as in
+// associateTOTP).
+func (s *Service) verifyTOTP(ctx context.Context, p *identity.Pool, cl *identity.AppClient, u *identity.User, claims map[string]any, in VerifyTOTPInput) (string, error) {
 	if len(in.DeviceName) > 128 || hasControl(in.DeviceName) {
 		return "", identity.FieldError("FriendlyDeviceName", "The device name must be at most 128 printable characters.")
 	}
@@ -1065,6 +1077,11 @@ func (s *Service) RemoveFactor(ctx context.Context, accessToken, id string) erro
 	if err != nil {
 		return err
 	}
+	return s.removeFactor(ctx, p, u, id)
+}
+
+// removeFactor is RemoveFactor's flow for u.
+func (s *Service) removeFactor(ctx context.Context, p *identity.Pool, u *identity.User, id string) error {
 	return wrapStoreErr("remove factor", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 		fs, err := q.ListFactors(ctx, p.ID, u.Sub, "")
 		if err != nil {
@@ -1106,7 +1123,12 @@ func (s *Service) GenerateRecoveryCodes(ctx context.Context, accessToken string)
 	if err != nil {
 		return nil, err
 	}
-	codes := make([]string, RecoveryCodeCount)
+	return s.recoveryCodes(ctx, p, u)
+}
+
+// recoveryCodes is GenerateRecoveryCodes' flow for u.
+func (s *Service) recoveryCodes(ctx context.Context, p *identity.Pool, u *identity.User) (codes []string, err error) {
+	codes = make([]string, RecoveryCodeCount)
 	for i := range codes {
 		if codes[i], err = s.randomString(RecoveryCodeSize, lowerAlnum); err != nil {
 			return nil, err

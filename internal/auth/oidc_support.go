@@ -232,7 +232,7 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, in RedeemCodeInpu
 			return errReused
 		}
 		if in.Client.AllowsFlow(identity.FlowRefreshToken) {
-			if err := q.InsertRefreshToken(ctx, rt); err != nil {
+			if err := s.insertSignIn(ctx, q, rt); err != nil {
 				return fmt.Errorf("insert refresh token: %w", err)
 			}
 		}

@@ -547,6 +547,7 @@ type PasskeySignInInput struct {
 // used or expired challenge, webauthn_origin_not_allowed and the account's
 // own state (user_disabled, user_not_confirmed, ...).
 func (s *Service) CompletePasskeySignIn(ctx context.Context, in PasskeySignInInput) (*AuthResult, error) {
+	ctx = withSignInMeta(ctx, in.Meta) // for the sign_ins row (signins.go)
 	cl, p, err := s.resolveClient(ctx, in.Client, "")
 	if err != nil {
 		return nil, err
@@ -589,7 +590,7 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		if err != nil || !cur.Enabled {
 			return errPasskeyRefused
 		}
-		if err := q.InsertRefreshToken(ctx, rt); err != nil {
+		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",

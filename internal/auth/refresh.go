@@ -143,7 +143,12 @@ const RefreshTokenRetention = 7 * 24 * time.Hour
 // reuse detection.
 func (s *Service) purgeRefreshTokens(ctx context.Context, now time.Time) {
 	s.runPurge(ctx, &s.refreshPurge, now, func() (int, error) {
-		return s.cfg.Store.DeleteExpiredRefreshTokens(ctx, now.Add(-RefreshTokenRetention))
+		n, err := s.cfg.Store.DeleteExpiredRefreshTokens(ctx, now.Add(-RefreshTokenRetention))
+		if err != nil {
+			return n, err
+		}
+		m, err := s.cfg.Store.DeleteExpiredSignIns(ctx, now.Add(-RefreshTokenRetention)) // their families' rows
+		return n + m, err
 	})
 }
 

@@ -60,6 +60,10 @@ const (
 	TemplatePasswordChanged = "password_changed" // data: Username, PoolName
 	TemplateMFACode         = "mfa_code"         // data: Code, Username, PoolName, ExpiresIn
 	TemplateMFAChanged      = "mfa_changed"      // data: Username, PoolName, Factor, Change
+	// TemplateEmailChangeRequested tells the address in force that a new
+	// one was asked for on the account page. data: Username, PoolName,
+	// NewEmail (masked).
+	TemplateEmailChangeRequested = "email_change_requested"
 )
 
 // Config wires a Service.

@@ -44,6 +44,7 @@ import (
 // user", not_authorized "Temporary password has expired and must be reset
 // by an administrator.", not_authorized for federated users.
 func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*AuthResult, error) {
+	ctx = withSignInMeta(ctx, in.Meta) // for the sign_ins row (signins.go)
 	isRefresh := in.Flow == AuthRefreshToken || in.Flow == AuthRefreshTokenAlias
 	c := in.Client
 	c.refreshHash = isRefresh && c.Secret == "" && c.SecretHash != ""

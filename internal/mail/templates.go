@@ -21,7 +21,7 @@ var builtinFS embed.FS
 
 // Template names every Gatehouse needs (the constants of internal/auth).
 // NewTemplates fails if a built-in one is missing.
-var RequiredTemplates = []string{"signup_code", "forgot_password", "verify_email", "invite", "password_changed", "mfa_code", "mfa_changed"}
+var RequiredTemplates = []string{"signup_code", "forgot_password", "verify_email", "invite", "password_changed", "mfa_code", "mfa_changed", "email_change_requested"}
 
 // Standard data keys. Render sets each one that the caller left out to "",
 // and PoolName to the pool's name, so templates can use them freely.

@@ -35,7 +35,7 @@ func TestBuiltinTemplatesRender(t *testing.T) {
 	data := map[string]any{
 		"Code": "483920", "Username": "jo@example.com", "ExpiresIn": "24 hours",
 		"TemporaryPassword": "Tmp-pass-1234", "SignInURL": "https://id.example.com/p/sign-in",
-		"Factor": "An authenticator app", "Change": "added to",
+		"Factor": "An authenticator app", "Change": "added to", "NewEmail": "j***@e***.org",
 	}
 	for _, name := range mail.RequiredTemplates {
 		t.Run(name, func(t *testing.T) {

@@ -178,6 +178,7 @@ func (r *run) expired(ctx context.Context) error {
 		del   func() (int, error)
 	}{
 		{"refresh_tokens", func() (int, error) { return st.DeleteExpiredRefreshTokens(ctx, r.now.Add(-RefreshTokenRetention)) }},
+		{"sign_ins", func() (int, error) { return st.DeleteExpiredSignIns(ctx, r.now.Add(-RefreshTokenRetention)) }},
 		{"revoked_origins", func() (int, error) { return st.DeleteExpiredRevokedOrigins(ctx, r.now) }},
 		{"oauth_codes", func() (int, error) { return st.DeleteExpiredOAuthCodes(ctx, r.now) }},
 		{"oidc_sessions", func() (int, error) { return st.DeleteExpiredOIDCSessions(ctx, r.now) }},

@@ -259,6 +259,19 @@ type Querier interface {
 	// most 1000 per call (oldest first); it returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int, error)
 
+	// Sign-ins (migration 0020): where a refresh token family started.
+	// InsertSignIn stores si (ErrNotFound if the user does not exist,
+	// ErrConflict if the family has one). ListSignIns returns the user's
+	// active sign-ins, newest use first, at most 200: one per family that
+	// still has a live token (neither used nor revoked, not expired at
+	// now), with that token's client, origin, auth and issue times, joined
+	// with its sign_ins row where there is one (families started before
+	// migration 0020 have none). DeleteExpiredSignIns removes rows expired
+	// before cutoff, at most 1000 per call.
+	InsertSignIn(ctx context.Context, si *SignIn) error
+	ListSignIns(ctx context.Context, poolID, sub string, now time.Time) ([]*SignIn, error)
+	DeleteExpiredSignIns(ctx context.Context, cutoff time.Time) (int, error)
+
 	// Revoked sign-ins (RevokeToken): the origin_jti shared by every token
 	// of a sign-in. RevokeOrigin is idempotent (a second call keeps the
 	// later expiresAt); ErrNotFound if the user does not exist. Deleting
@@ -563,6 +576,22 @@ type UserSession struct {
 	User          *identity.User
 	Groups        []string
 	OriginRevoked bool
+}
+
+// SignIn is one active sign-in of a user: a refresh token family and
+// where it started.
+type SignIn struct {
+	PoolID    string
+	FamilyID  string
+	UserSub   string
+	ClientID  string
+	OriginJTI string // of the live token (ListSignIns only)
+	UserAgent string
+	IP        string
+	AuthTime  time.Time // when the user signed in
+	LastUsed  time.Time // issue time of the family's live token
+	CreatedAt time.Time
+	ExpiresAt time.Time // absolute expiry of the family
 }
 
 // PruneTable names a table of finished rows that retention deletes.

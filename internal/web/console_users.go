@@ -141,11 +141,19 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 	// The user's factors, when the caller may act on the user (a company
 	// admin sees none for a peer or a pool admin).
 	mfa, _ := w.svc.AdminGetUserMFA(c.ctx, c.pool.ID, u.Username)
+	// The user's active sessions: pool admins, and a company admin for
+	// the plain members of their companies (the service refuses others).
+	sessions, err := w.svc.ConsoleUserSessions(c.ctx, c.pool.ID, u.Username)
+	if err != nil && identity.ErrorCode(err) != identity.CodeForbidden {
+		w.consoleError(rw, r, c, err)
+		return
+	}
 	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{"MFA": mfa,
 		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
 		"CompanyAction": c.path("users", u.Username, "company"), "CompanyAttr": companyAttr, "Company": u.Attributes[companyAttr],
 		"Passkeys": passkeys, "PasskeyAction": c.path("users", u.Username, "passkeys", "delete"),
+		"Sessions": sessions, "SessionsShown": err == nil, "SessionAction": c.path("users", u.Username, "sessions", "delete"),
 	})
 }
 
@@ -158,6 +166,18 @@ func (w *Web) consoleUserPasskeyDelete(rw http.ResponseWriter, r *http.Request, 
 		return
 	}
 	consoleBack(rw, r, c.path("users", name), "passkey_removed")
+}
+
+// consoleUserSessionDelete is POST /{pool}/console/users/{username}/sessions/delete:
+// ends one active session of the user (pool admins; a company admin for
+// the plain members of their companies, auth.ConsoleRevokeSession).
+func (w *Web) consoleUserSessionDelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	name := r.PathValue("username")
+	if err := w.svc.ConsoleRevokeSession(c.ctx, c.pool.ID, name, r.PostFormValue("id")); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", name), "session_revoked")
 }
 
 // consoleUserCompany is POST /{pool}/console/users/{username}/company

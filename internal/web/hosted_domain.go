@@ -49,6 +49,15 @@ var barePaths = map[string]string{
 	"account/passkeys":         "/account/passkeys",
 	"account/passkeys/options": "/account/passkeys/options",
 	"account/passkeys/delete":  "/account/passkeys/delete",
+	"account/password":         "/account/password",
+	"account/email":            "/account/email",
+	"account/email/verify":     "/account/email/verify",
+	"account/totp":             "/account/totp",
+	"account/totp/confirm":     "/account/totp/confirm",
+	"account/factors/delete":   "/account/factors/delete",
+	"account/recovery-codes":   "/account/recovery-codes",
+	"account/sessions/delete":  "/account/sessions/delete",
+	"account/sessions/others":  "/account/sessions/others",
 }
 
 // onDomain serves h on a bare path for the pool of the request's host,

@@ -180,36 +180,10 @@ func (w *Web) accountPasskeyDelete(rw http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// accountPasskeyChange runs change for the signed-in user and comes back
-// to the account page with its notice, or shows the page with the error.
+// accountPasskeyChange runs change as accountChange does, a stale
+// sign-in told to sign in again before removing a passkey.
 func (w *Web) accountPasskeyChange(rw http.ResponseWriter, r *http.Request, change func(*hostedReq, *Session) (string, error)) {
-	if !w.parseForm(rw, r) {
-		return
-	}
-	h, err := w.loadHosted(r)
-	if err != nil {
-		w.errorPage(rw, r, err)
-		return
-	}
-	s, ok := w.CurrentSession(r, h.pool.ID)
-	if !ok {
-		http.Redirect(rw, r, h.signInPath(h.action("account")), http.StatusSeeOther)
-		return
-	}
-	notice, err := change(h, s)
-	if err != nil {
-		if c := identity.ErrorCode(err); c == identity.CodeInternal || c == identity.CodeUnavailable {
-			w.errorPage(rw, r, err)
-			return
-		}
-		msg := identity.ErrorMessage(err)
-		if identity.ErrorCode(err) == identity.CodeNotAuthorized {
-			msg = text["passkey.stale"]
-		}
-		w.accountPage(rw, r, h, s, http.StatusBadRequest, []formError{{Message: msg}})
-		return
-	}
-	redirect(rw, r, h.link("account", "notice", notice))
+	w.accountChange(rw, r, text["passkey.stale"], change)
 }
 
 // accountData is what the account page shows of the user's passkeys.

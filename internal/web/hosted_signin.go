@@ -21,6 +21,15 @@ var notices = map[string]string{
 
 	"passkey_added":   "notice.passkey_added",
 	"passkey_removed": "notice.passkey_removed",
+
+	"password_changed": "notice.password_changed",
+	"email_pending":    "notice.email_pending",
+	"email_changed":    "notice.email_changed",
+	"email_verified":   "notice.email_verified",
+	"totp_added":       "notice.totp_added",
+	"factor_removed":   "notice.factor_removed",
+	"session_revoked":  "notice.session_revoked",
+	"sessions_revoked": "notice.sessions_revoked",
 }
 
 func noticeText(r *http.Request) string {
@@ -329,19 +338,15 @@ func (w *Web) accountPage(rw http.ResponseWriter, r *http.Request, h *hostedReq,
 		w.errorPage(rw, r, err)
 		return
 	}
-	forms := map[string]string{}
-	for _, page := range []string{"account/passkeys", "account/passkeys/options", "account/passkeys/delete"} {
-		tok, err := w.csrfTokenFor(rw, r, h.action(page))
-		if err != nil {
-			w.errorPage(rw, r, err)
-			return
-		}
-		forms[page] = h.action(page)
-		forms[page+"#csrf"] = tok
+	data := map[string]any{
+		"Email": v.User.Email, "PendingEmail": v.User.PendingEmail, "EmailVerified": v.User.EmailVerified,
+		"Sub": v.User.Sub, "Groups": strings.Join(v.Groups, ", "), "Attrs": attrs,
+		"Passkeys": passkeys, "Errors": errs, "Notice": noticeText(r)}
+	if err := w.accountData(rw, r, h, s, data); err != nil {
+		w.errorPage(rw, r, err)
+		return
 	}
-	w.hostedPage(rw, r, h, status, "account", h.action("signout"), map[string]any{
-		"Email": v.User.Email, "Sub": v.User.Sub, "Groups": strings.Join(v.Groups, ", "), "Attrs": attrs,
-		"Passkeys": passkeys, "PasskeyForms": forms, "Errors": errs, "Notice": noticeText(r)})
+	w.hostedPage(rw, r, h, status, "account", h.action("signout"), data)
 }
 
 type kv struct{ K, V string }

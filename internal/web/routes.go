@@ -46,6 +46,15 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/account/passkeys/options", w.accountPasskeyOptions},
 		{"POST /{pool}/account/passkeys", w.accountPasskeyAdd},
 		{"POST /{pool}/account/passkeys/delete", w.accountPasskeyDelete},
+		{"POST /{pool}/account/password", w.accountPassword},
+		{"POST /{pool}/account/email", w.accountEmail},
+		{"POST /{pool}/account/email/verify", w.accountEmailVerify},
+		{"POST /{pool}/account/totp", w.accountTOTP},
+		{"POST /{pool}/account/totp/confirm", w.accountTOTPConfirm},
+		{"POST /{pool}/account/factors/delete", w.accountFactorDelete},
+		{"POST /{pool}/account/recovery-codes", w.accountRecoveryCodes},
+		{"POST /{pool}/account/sessions/delete", w.accountSessionDelete},
+		{"POST /{pool}/account/sessions/others", w.accountSessionsOthers},
 
 		// The same pages at Cognito's bare paths on a pool's own domain;
 		// the Host picks the pool, else 404 (hosted_domain.go).
@@ -73,6 +82,15 @@ func (w *Web) routes() []route {
 		{"POST /account/passkeys/options", w.onDomain(w.accountPasskeyOptions)},
 		{"POST /account/passkeys", w.onDomain(w.accountPasskeyAdd)},
 		{"POST /account/passkeys/delete", w.onDomain(w.accountPasskeyDelete)},
+		{"POST /account/password", w.onDomain(w.accountPassword)},
+		{"POST /account/email", w.onDomain(w.accountEmail)},
+		{"POST /account/email/verify", w.onDomain(w.accountEmailVerify)},
+		{"POST /account/totp", w.onDomain(w.accountTOTP)},
+		{"POST /account/totp/confirm", w.onDomain(w.accountTOTPConfirm)},
+		{"POST /account/factors/delete", w.onDomain(w.accountFactorDelete)},
+		{"POST /account/recovery-codes", w.onDomain(w.accountRecoveryCodes)},
+		{"POST /account/sessions/delete", w.onDomain(w.accountSessionDelete)},
+		{"POST /account/sessions/others", w.onDomain(w.accountSessionsOthers)},
 
 		// Federated sign-in (federation.go, docs/federation.md); the
 		// callback /{pool}/oauth2/idpresponse is mounted by internal/oidc.
@@ -93,6 +111,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/users/{username}/delete", w.console(false, w.consoleUserDelete)},
 		{"POST /{pool}/console/users/{username}/company", w.console(true, w.consoleUserCompany)},
 		{"POST /{pool}/console/users/{username}/passkeys/delete", w.console(true, w.consoleUserPasskeyDelete)},
+		{"POST /{pool}/console/users/{username}/sessions/delete", w.console(false, w.consoleUserSessionDelete)},
 		{"GET /{pool}/console/companies", w.console(false, w.consoleCompanies)},
 		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
 		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},

@@ -28,11 +28,15 @@ import (
 // user still exists with the same sub, is enabled and CONFIRMED, and that
 // the session started at or after the user's TokensValidAfter — so a
 // global sign-out, an admin sign-out, a password reset or disabling the
-// user ends every hosted session at once. Signing out (EndSession) revokes
+// user ends every hosted session at once; and that the sign-in's refresh
+// token family was not revoked (auth.HostedSessionLive), so "Sign out"
+// on one of the user's sessions ends that browser's session at once. Signing out (EndSession) revokes
 // the session's refresh token family, and with it the access and ID tokens
 // of that sign-in (auth.RevokeToken), and deletes the cookie; a copy of the
-// cookie taken before then stays usable until it expires (Options.
-// SessionTTL, default 8 h) unless the user's sessions are revoked globally.
+// cookie taken before then is refused from then on too, since its family
+// is revoked (a cookie without a refresh token, from an older version,
+// stays usable until it expires, Options.SessionTTL, default 8 h, unless
+// the user's sessions are revoked globally).
 //
 // The cookie is __Host-gatehouse_session_<pool> (Secure, HttpOnly,
 // SameSite=Lax, Path=/, no Domain) unless Options.BaseURL is plain http:
@@ -134,6 +138,11 @@ func (w *Web) CurrentSession(r *http.Request, poolID string) (*Session, bool) {
 		return nil, false
 	}
 	if !u.TokensValidAfter.IsZero() && s.AuthTime.UnixMilli() < u.TokensValidAfter.UnixMilli() {
+		return nil, false
+	}
+	// Signed out from another browser ("Sign out" on the account page's
+	// sessions, the native API or the console) or revoked otherwise.
+	if !w.svc.HostedSessionLive(r.Context(), poolID, s.Sub, s.refresh) {
 		return nil, false
 	}
 	return s, true

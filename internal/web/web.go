@@ -29,7 +29,8 @@ var staticFS embed.FS
 // pages are the templates each page needs besides the layout. New fails if
 // one is missing or does not parse.
 var pages = []string{"approval", "result", "error",
-	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation", "mfa"}
+	"signup", "confirm", "message", "login", "newpassword", "forgot", "reset", "account", "signout", "federation", "mfa",
+	"account_totp", "account_codes"}
 
 // Options configure the pages.
 type Options struct {
@@ -77,11 +78,12 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "POST /{pool}/mfa", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
 	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/", "/{pool}/saml/",
-	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/",
+	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/", "POST /{pool}/account/",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
 	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
-	"POST /passkey", "POST /passkey/options", "POST /account/passkeys", "POST /account/passkeys/"}
+	"POST /passkey", "POST /passkey/options", "POST /account/passkeys", "POST /account/passkeys/",
+	"POST /account/password", "POST /account/email", "POST /account/email/verify", "POST /account/totp", "POST /account/totp/confirm", "POST /account/factors/delete", "POST /account/recovery-codes", "POST /account/sessions/delete", "POST /account/sessions/others"}
 
 // New returns the pages handler (routes in routes.go).
 //

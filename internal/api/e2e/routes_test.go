@@ -443,6 +443,20 @@ func TestEveryRoute(t *testing.T) {
 	e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{
 		"client_id": conf.ID, "client_secret": regen.ClientSecret, "username": dave, "password": goodPassword,
 	})).json(t, &dt)
+	// Sessions (TestSessionsNative walks them): a second sign-in of dave's
+	// is listed and ended by him, a third by the administrator.
+	signInDave := func() string {
+		var x tokens
+		e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{
+			"client_id": conf.ID, "client_secret": regen.ClientSecret, "username": dave, "password": goodPassword,
+		})).json(t, &x)
+		return "Bearer " + x.AccessToken
+	}
+	second, third := signInDave(), signInDave()
+	e.must(200, e.do("GET", "/api/v1/me/sessions", "Bearer "+dt.AccessToken, nil))
+	e.must(204, e.do("DELETE", "/api/v1/me/sessions/"+currentSession(t, e, second), "Bearer "+dt.AccessToken, nil))
+	e.must(200, e.admin("GET", P+"/users/"+url.PathEscape(dave)+"/sessions", nil))
+	e.must(204, e.admin("DELETE", P+"/users/"+url.PathEscape(dave)+"/sessions/"+currentSession(t, e, third), nil))
 	// Passkeys (TestPasskeysNative walks them with an authenticator).
 	e.must(200, e.do("GET", "/api/v1/me/passkeys", "Bearer "+dt.AccessToken, nil))
 	e.must(200, e.do("POST", "/api/v1/me/passkeys/options", "Bearer "+dt.AccessToken, nil))

@@ -294,3 +294,45 @@ func (q *querier) RevokeAPIKey(ctx context.Context, id string, now time.Time) er
 func (q *querier) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
 	return q.execOne(ctx, "api key", `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, ms(now), id)
 }
+
+// InsertSignIn stores si. ErrNotFound if the user does not exist;
+// ErrConflict if the family has a row already.
+func (q *querier) InsertSignIn(ctx context.Context, si *store.SignIn) error {
+	return q.execGuarded(ctx, `INSERT INTO sign_ins (pool_id, family_id, user_sub, client_id, user_agent, ip, created_at, expires_at)
+		VALUES (?,?,?,?,?,?,?,?)`, si.PoolID, si.FamilyID, si.UserSub, si.ClientID, si.UserAgent, si.IP,
+		ms(si.CreatedAt), ms(si.ExpiresAt))
+}
+
+// maxSignIns bounds ListSignIns.
+const maxSignIns = 200
+
+// ListSignIns returns the user's families that have a live token (one
+// per family: rotation marks the old token used as it inserts the next),
+// through index refresh_tokens_user, newest use first.
+func (q *querier) ListSignIns(ctx context.Context, poolID, sub string, now time.Time) ([]*store.SignIn, error) {
+	rows, err := q.query(ctx, q.inTx, `SELECT t.family_id, t.client_id, t.origin_jti, t.auth_time, t.issued_at, t.expires_at,
+		COALESCE(s.user_agent, ''), COALESCE(s.ip, ''), COALESCE(s.created_at, 0)
+		FROM refresh_tokens t LEFT JOIN sign_ins s ON s.pool_id = t.pool_id AND s.family_id = t.family_id
+		WHERE t.pool_id = ? AND t.user_sub = ? AND t.used_at = 0 AND t.revoked_at = 0 AND t.expires_at > ?
+		ORDER BY t.issued_at DESC, t.family_id LIMIT ?`, poolID, sub, ms(now), maxSignIns)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (*store.SignIn, error) {
+		si := store.SignIn{PoolID: poolID, UserSub: sub}
+		var auth, iss, exp, created int64
+		if err := sc.Scan(&si.FamilyID, &si.ClientID, &si.OriginJTI, &auth, &iss, &exp, &si.UserAgent, &si.IP, &created); err != nil {
+			return nil, err
+		}
+		si.AuthTime, si.LastUsed, si.ExpiresAt, si.CreatedAt = fromMS(auth), fromMS(iss), fromMS(exp), fromMS(created)
+		return &si, nil
+	})
+}
+
+// DeleteExpiredSignIns deletes up to refreshPurgeBatch sign-ins whose
+// family expired before cutoff (by index sign_ins_expires).
+func (q *querier) DeleteExpiredSignIns(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := q.execN(ctx, `DELETE FROM sign_ins WHERE (pool_id, family_id) IN
+		(SELECT pool_id, family_id FROM sign_ins WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`, ms(cutoff), refreshPurgeBatch)
+	return int(n), err
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Groups", testGroups},
 		{"Codes", testCodes},
 		{"RefreshTokens", testRefreshTokens},
+		{"SignIns", testSignIns},
 		{"OAuthCodes", testOAuthCodes},
 		{"RevokedOrigins", testRevokedOrigins},
 		{"OIDCSessions", testOIDCSessions},

@@ -346,3 +346,60 @@ func testRefreshTokenPurgeBatch(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// The sign-ins of a user (migration 0020): one per family with a live
+// token, joined with its sign_ins row (none for older families), newest
+// use first; a used, revoked or expired family is not listed; rows
+// expire with their family.
+func testSignIns(t *testing.T, s store.Store) {
+	c := ctx(t)
+	const pool = "eu-west-1_sgn"
+	mustPool(t, s, pool)
+	u := mustUser(t, s, pool, "u")
+	other := mustUser(t, s, pool, "o")
+	tok := func(hash, family, sub string, issued time.Time) *identity.RefreshToken {
+		return &identity.RefreshToken{Hash: hash, PoolID: pool, ClientID: "c1", UserSub: sub, FamilyID: family, OriginJTI: "o-" + family,
+			AuthTime: t0, IssuedAt: issued, ExpiresAt: t0.Add(24 * time.Hour)}
+	}
+	noErr(t, "insert", s.InTx(c, func(q store.Querier) error {
+		for _, rt := range []*identity.RefreshToken{tok("a1", "fa", u.Sub, t0), tok("b1", "fb", u.Sub, t0.Add(time.Minute)),
+			tok("c1", "fc", u.Sub, t0), tok("d1", "fd", other.Sub, t0)} {
+			if err := q.InsertRefreshToken(c, rt); err != nil {
+				return err
+			}
+		}
+		for _, f := range []string{"fa", "fc"} {
+			if err := q.InsertSignIn(c, &store.SignIn{PoolID: pool, FamilyID: f, UserSub: u.Sub, ClientID: "c1", UserAgent: "ua-" + f,
+				IP: "192.0.2.1", CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	wantErr(t, "InsertSignIn twice", s.InsertSignIn(c, &store.SignIn{PoolID: pool, FamilyID: "fa", UserSub: u.Sub}), store.ErrConflict)
+	// fa rotates (a1 used, a2 live, issued later); fc is revoked.
+	ok, err := s.RotateRefreshToken(c, "a1", tok("a2", "fa", u.Sub, t0.Add(2*time.Minute)), t0.Add(2*time.Minute))
+	if err != nil || !ok {
+		t.Fatalf("rotate: %v %v", ok, err)
+	}
+	noErr(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(c, "fc", t0))
+	list, err := s.ListSignIns(c, pool, u.Sub, t0.Add(time.Hour))
+	noErr(t, "ListSignIns", err)
+	if len(list) != 2 || list[0].FamilyID != "fa" || list[1].FamilyID != "fb" {
+		t.Fatalf("sign-ins %+v", list)
+	}
+	if a := list[0]; a.UserAgent != "ua-fa" || a.IP != "192.0.2.1" || a.OriginJTI != "o-fa" || !a.LastUsed.Equal(t0.Add(2*time.Minute)) || !a.AuthTime.Equal(t0) {
+		t.Fatalf("fa %+v", a)
+	}
+	if b := list[1]; b.UserAgent != "" || b.ClientID != "c1" {
+		t.Fatalf("fb (no sign_ins row) %+v", b)
+	}
+	if list, _ := s.ListSignIns(c, pool, u.Sub, t0.Add(25*time.Hour)); len(list) != 0 {
+		t.Fatalf("expired families listed: %+v", list)
+	}
+	n, err := s.DeleteExpiredSignIns(c, t0.Add(25*time.Hour))
+	noErr(t, "DeleteExpiredSignIns", err)
+	if n != 2 {
+		t.Fatalf("DeleteExpiredSignIns deleted %d, want 2", n)
+	}
+}
