@@ -83,7 +83,8 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 }
 
 type setupOpts struct {
-	now        func() time.Time
+	now        func() time.Time // the Cognito handler's clock (SigV4)
+	svcNow     func() time.Time // the service's clock; time.Now when nil
 	allowAdmin func(*http.Request) bool
 	hash       *password.Params // default tinyHash
 	lambdas    map[string]cognito.LambdaTarget
@@ -103,8 +104,12 @@ func setup(t testing.TB, opts ...setupOpts) *env {
 	if o.hash != nil {
 		hp = *o.hash
 	}
+	svcNow := time.Now
+	if o.svcNow != nil {
+		svcNow = o.svcNow
+	}
 	rec := &recorder{bodies: map[string][]byte{}}
-	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: time.Now, Hash: &hp, Surfaces: testenv.Cognito, Wrap: rec.wrap,
+	s := testenv.New(t, testenv.Options{BaseURL: baseURL, Now: svcNow, Hash: &hp, Surfaces: testenv.Cognito, Wrap: rec.wrap,
 		Cognito: cognito.Options{AccessKeys: []cognito.AccessKey{{ID: keyID, Secret: keySecret}},
 			AccountID: "123456789012", Now: o.now, AllowAdmin: o.allowAdmin, Lambdas: o.lambdas,
 			DomainSuffix: "auth.example.test", DomainTarget: "id.example.test"}})
