@@ -83,7 +83,7 @@ func TestWebAuthnConfiguration(t *testing.T) {
 		}
 		opts := docJSON(t, st.CredentialCreationOptions)
 		var o struct {
-			RP                     struct{ ID string } `json:"rp"`
+			RP                     struct{ ID string }               `json:"rp"`
 			AuthenticatorSelection struct{ UserVerification string } `json:"authenticatorSelection"`
 		}
 		if err := json.Unmarshal(opts, &o); err != nil || o.RP.ID != "example.test" {
