@@ -76,7 +76,7 @@ func TestWebAuthnConfiguration(t *testing.T) {
 	}
 
 	ann := e.signIn(clientID, "ann@example.com", goodPassword)
-	register := func(a *softauthn.Authenticator) error {
+	register := func(a *softauthn.Authenticator, wantUV string) error {
 		st, err := e.public.StartWebAuthnRegistration(ctx, &cip.StartWebAuthnRegistrationInput{AccessToken: ann.AccessToken})
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestWebAuthnConfiguration(t *testing.T) {
 			RP                     struct{ ID string }               `json:"rp"`
 			AuthenticatorSelection struct{ UserVerification string } `json:"authenticatorSelection"`
 		}
-		if err := json.Unmarshal(opts, &o); err != nil || o.RP.ID != "example.test" {
+		if err := json.Unmarshal(opts, &o); err != nil || o.RP.ID != "example.test" || o.AuthenticatorSelection.UserVerification != wantUV {
 			t.Fatalf("creation options: %s", opts)
 		}
 		_, err = e.public.CompleteWebAuthnRegistration(ctx, &cip.CompleteWebAuthnRegistrationInput{AccessToken: ann.AccessToken,
@@ -109,12 +109,12 @@ func TestWebAuthnConfiguration(t *testing.T) {
 	}
 
 	uv := softauthn.New(t, baseURL)
-	if err := register(uv); err != nil {
+	if err := register(uv, "preferred"); err != nil {
 		t.Fatal(err)
 	}
 	noUV := softauthn.New(t, baseURL)
 	noUV.NoUV = true
-	if err := register(noUV); err != nil {
+	if err := register(noUV, "preferred"); err != nil {
 		t.Fatalf("preferred: a passkey without UV registers: %v", err)
 	}
 	l := must[*cip.ListWebAuthnCredentialsOutput](t)(e.public.ListWebAuthnCredentials(ctx, &cip.ListWebAuthnCredentialsInput{AccessToken: ann.AccessToken}))
@@ -147,7 +147,7 @@ func TestWebAuthnConfiguration(t *testing.T) {
 		MfaConfiguration: types.UserPoolMfaTypeOff}))
 	other := softauthn.New(t, baseURL)
 	other.NoUV = true
-	wantErr(t, register(other), "WebAuthnCredentialNotSupportedException")
+	wantErr(t, register(other, "required"), "WebAuthnCredentialNotSupportedException")
 	if _, err := signIn(noUV); identity.ErrorCode(err) != identity.CodeNotAuthorized {
 		t.Fatalf("a passkey without UV with UV required: %v", err)
 	}
