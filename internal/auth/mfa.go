@@ -1210,13 +1210,19 @@ func (s *Service) SetPoolMFA(ctx context.Context, poolID string, c PoolMFAConfig
 		if err != nil {
 			return err
 		}
+		if c.WebAuthn == nil { // not named: as it is
+			c.WebAuthn = p.Settings.MFA.WebAuthn
+		} else if err := s.validWebAuthn(p, c.WebAuthn); err != nil {
+			return err
+		}
 		p.Settings.MFA = c
 		p.UpdatedAt = s.now()
 		if err := q.UpdatePool(ctx, p); err != nil {
 			return fmt.Errorf("update pool: %w", err)
 		}
 		return s.audit(ctx, q, p.ID, "admin.pool_mfa", "pool:"+p.ID, map[string]string{"configuration": c.Configuration,
-			"software_token": fmt.Sprint(!c.SoftwareTokenDisabled), "email": fmt.Sprint(c.Email)})
+			"software_token": fmt.Sprint(!c.SoftwareTokenDisabled), "email": fmt.Sprint(c.Email),
+			"webauthn_rp_id": c.WebAuthn.RPID(), "webauthn_user_verification": c.WebAuthn.UV()})
 	})
 	if err != nil {
 		return nil, wrapStoreErr("set pool mfa", err)

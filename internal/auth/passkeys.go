@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -72,6 +73,7 @@ var (
 	errPasskeyOrigin    = identity.Errorf(identity.CodeWebAuthnOriginNotAllowed, "The origin is not allowed for this user pool.")
 	errPasskeyRP        = identity.Errorf(identity.CodeWebAuthnRelyingPartyMismatch, "The passkey was made for another relying party.")
 	errPasskeyRefused   = identity.Errorf(identity.CodeNotAuthorized, "The passkey was not accepted.")
+	errPasskeyNoUV      = identity.Errorf(identity.CodeNotAuthorized, "This passkey did not verify the user (PIN or biometric), and this account needs multi-factor authentication.")
 	errPasskeyStale     = identity.Errorf(identity.CodeNotAuthorized, "Sign in again to remove a passkey.")
 )
 
@@ -107,6 +109,16 @@ func (s *Service) passkeyRP(p *identity.Pool, origin string) (*webauthn.WebAuthn
 		return nil, "", "", errPasskeyOrigin
 	}
 	rpid := u.Hostname()
+	if rp := p.Settings.MFA.WebAuthn.RPID(); rp != "" {
+		// The pool's configured relying party (Cognito's RelyingPartyId):
+		// the origin must be that domain or under it (WebAuthn's
+		// "registrable domain suffix"), else the browser refuses anyway.
+		if rpid != rp && !strings.HasSuffix(rpid, "."+rp) {
+			return nil, "", "", errPasskeyOrigin
+		}
+		rpid = rp
+	}
+	uv := protocol.UserVerificationRequirement(p.Settings.MFA.WebAuthn.UV())
 	name := p.Name
 	if name == "" {
 		name = p.ID
@@ -116,7 +128,7 @@ func (s *Service) passkeyRP(p *identity.Pool, origin string) (*webauthn.WebAuthn
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey: protocol.ResidentKeyRequirementRequired, RequireResidentKey: protocol.ResidentKeyRequired(),
-			UserVerification: protocol.VerificationRequired},
+			UserVerification: uv},
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Timeout: PasskeyChallengeTTL, TimeoutUVD: PasskeyChallengeTTL},
 			Registration: webauthn.TimeoutConfig{Timeout: PasskeyChallengeTTL, TimeoutUVD: PasskeyChallengeTTL},
@@ -127,6 +139,48 @@ func (s *Service) passkeyRP(p *identity.Pool, origin string) (*webauthn.WebAuthn
 			Message: "Passkeys need the pool's base URL or domain to be a domain name.", Err: err}
 	}
 	return wa, rpid, origin, nil
+}
+
+// validWebAuthn checks pool p's passkey settings (SetPoolMFA): user
+// verification required or preferred; a relying party id that is the host
+// of one of the pool's passkey origins (its base URL, its domains) or a
+// parent domain of it, and not a public suffix (WebAuthn's "registrable
+// domain suffix of the origin's effective domain": a browser refuses any
+// other). Errors: invalid_parameter.
+func (s *Service) validWebAuthn(p *identity.Pool, w *identity.WebAuthnSettings) error {
+	switch w.UserVerification {
+	case "", identity.UserVerificationRequired, identity.UserVerificationPreferred:
+	default:
+		return identity.FieldError("WebAuthnConfiguration.UserVerification",
+			"Invalid UserVerification %s: it must be required or preferred.", safeEcho(w.UserVerification))
+	}
+	rp := w.RelyingPartyID
+	if rp == "" {
+		return nil
+	}
+	if len(rp) > 63*4 || rp != strings.ToLower(rp) || strings.Trim(rp, ".") != rp || strings.Contains(rp, "..") ||
+		strings.ContainsFunc(rp, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') }) {
+		return identity.FieldError("WebAuthnConfiguration.RelyingPartyId",
+			"Invalid RelyingPartyId %s: it must be a lower-case domain name.", safeEcho(rp))
+	}
+	hosts := []string{}
+	for _, o := range s.PasskeyOrigins(p) {
+		if u, err := url.Parse(o); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	if ps, _ := publicsuffix.PublicSuffix(rp); ps == rp && rp != "localhost" {
+		return identity.FieldError("WebAuthnConfiguration.RelyingPartyId",
+			"Invalid RelyingPartyId %s: a public suffix cannot be a relying party.", safeEcho(rp))
+	}
+	for _, h := range hosts {
+		if h == rp || strings.HasSuffix(h, "."+rp) {
+			return nil
+		}
+	}
+	return identity.FieldError("WebAuthnConfiguration.RelyingPartyId",
+		"Invalid RelyingPartyId %s: it must be the host of the pool's base URL or one of its domains (%s), or a parent domain of it.",
+		safeEcho(rp), strings.Join(hosts, ", "))
 }
 
 // PasskeyOrigins lists the origins pool p's passkey ceremonies may run on:
@@ -509,16 +563,17 @@ func (s *Service) startPasskeyAssertion(ctx context.Context, p *identity.Pool, s
 	if err != nil {
 		return nil, err
 	}
+	uv := protocol.UserVerificationRequirement(p.Settings.MFA.WebAuthn.UV())
 	var ca *protocol.CredentialAssertion
 	var sd *webauthn.SessionData
 	if sub == "" {
-		ca, sd, err = wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+		ca, sd, err = wa.BeginDiscoverableLogin(webauthn.WithUserVerification(uv))
 	} else {
 		var pu *passkeyUser
 		if pu, err = s.loadPasskeyUser(ctx, p, sub); err != nil {
 			return nil, err
 		}
-		ca, sd, err = wa.BeginLogin(pu, webauthn.WithUserVerification(protocol.VerificationRequired))
+		ca, sd, err = wa.BeginLogin(pu, webauthn.WithUserVerification(uv))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("begin login: %w", err)
@@ -577,6 +632,21 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 	// the company's MFA policy (RequireMFA) without a second challenge,
 	// and the tokens say so (docs/mfa.md "How passkeys plug in").
 	amr := []string{pf.amr, AMRMFA}
+	if !pf.uv {
+		// Without user verification (a pool that prefers UV only) the
+		// passkey is one factor: possession. It signs in only a user who
+		// would be asked no second factor; anybody else uses a verifying
+		// authenticator or the password and their second factor.
+		plan, err := s.planMFA(ctx, s.cfg.Store, p, u)
+		if err != nil {
+			return nil, err
+		}
+		if plan.required || len(plan.usable) > 0 {
+			s.auditFailure(ctx, p, "user:"+u.Sub, "passkey_without_user_verification", cl.ID)
+			return nil, errPasskeyNoUV
+		}
+		amr = []string{pf.amr}
+	}
 	toks, rt, err := s.newSession(ctx, p, cl, u, amr)
 	if err != nil {
 		return nil, s.signInTokensFailed(ctx, p, cl, u, err)
@@ -624,6 +694,7 @@ type passkeyProof struct {
 	row *identity.WebAuthnCredential
 	wc  *webauthn.Credential
 	amr string
+	uv  bool // the authenticator verified its user: multi-factor
 }
 
 // verifyPasskeyAssertion takes the challenge the assertion answers (of
@@ -693,14 +764,18 @@ func (s *Service) verifyPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		}
 		return nil, errPasskeyRefused
 	}
-	if !wc.Flags.UserVerified { // go-webauthn refuses it already (UV required); never sign in without it
+	// go-webauthn refuses a missing UV flag already where UV is required;
+	// never sign in without it there. Where the pool prefers UV only, the
+	// assertion is accepted as one factor (uv false).
+	if !wc.Flags.UserVerified && (sd.UserVerification != protocol.VerificationPreferred ||
+		p.Settings.MFA.WebAuthn.UV() != identity.UserVerificationPreferred) {
 		return nil, errPasskeyRefused
 	}
 	amr := AMRHardwareKey
 	if wc.Flags.BackupEligible {
 		amr = AMRSoftwareKey
 	}
-	return &passkeyProof{u: pu.u, row: row, wc: wc, amr: amr}, nil
+	return &passkeyProof{u: pu.u, row: row, wc: wc, amr: amr, uv: wc.Flags.UserVerified}, nil
 }
 
 // usePasskey moves a verified credential's sign counter by compare-and-set

@@ -255,6 +255,11 @@ func (s *Service) UpdatePool(ctx context.Context, p *identity.Pool) (*identity.P
 		if err := validMFA(np.Settings.MFA); err != nil {
 			return err
 		}
+		if w, was := np.Settings.MFA.WebAuthn, cur.Settings.MFA.WebAuthn; w != nil && (was == nil || *w != *was) {
+			if err := s.validWebAuthn(&np, w); err != nil { // as SetPoolMFA does
+				return err
+			}
+		}
 		if err := s.checkDomainsFree(ctx, q, &np); err != nil {
 			return err
 		}

@@ -103,11 +103,27 @@ type poolMfaConfig struct {
 	SoftwareTokenMfaConfiguration *struct{ Enabled bool }            `json:",omitempty"`
 	EmailMfaConfiguration         *struct{ Message, Subject string } `json:",omitempty"`
 	SmsMfaConfiguration           map[string]any                     `json:",omitempty"`
-	WebAuthnConfiguration         map[string]any                     `json:",omitempty"`
+	WebAuthnConfiguration         *webAuthnConfiguration             `json:",omitempty"`
 }
 
+// webAuthnConfiguration is Cognito's WebAuthnConfigurationType.
+// FactorConfiguration is always MULTI_FACTOR_WITH_USER_VERIFICATION in
+// Gatehouse: a passkey that verified its user counts as MFA
+// (docs/mfa.md "How passkeys plug in").
+type webAuthnConfiguration struct {
+	RelyingPartyId      *string `json:",omitempty"`
+	UserVerification    string  `json:",omitempty"`
+	FactorConfiguration string  `json:",omitempty"`
+}
+
+const factorMultiWithUV = "MULTI_FACTOR_WITH_USER_VERIFICATION"
+
 func toPoolMfaConfig(m *auth.PoolMFAConfig) poolMfaConfig {
-	out := poolMfaConfig{MfaConfiguration: m.Mode(), SoftwareTokenMfaConfiguration: &struct{ Enabled bool }{!m.SoftwareTokenDisabled}}
+	out := poolMfaConfig{MfaConfiguration: m.Mode(), SoftwareTokenMfaConfiguration: &struct{ Enabled bool }{!m.SoftwareTokenDisabled},
+		WebAuthnConfiguration: &webAuthnConfiguration{UserVerification: m.WebAuthn.UV(), FactorConfiguration: factorMultiWithUV}}
+	if rp := m.WebAuthn.RPID(); rp != "" {
+		out.WebAuthnConfiguration.RelyingPartyId = &rp
+	}
 	if m.Email {
 		out.EmailMfaConfiguration = &struct{ Message, Subject string }{}
 	}
@@ -137,12 +153,29 @@ func (h *Handler) setUserPoolMfaConfig(c *call) (any, error) {
 	if len(in.SmsMfaConfiguration) > 0 {
 		return nil, identity.FieldError("SmsMfaConfiguration", "SMS MFA is not supported by Gatehouse (docs/cognito.md).")
 	}
-	if len(in.WebAuthnConfiguration) > 0 {
-		return nil, identity.FieldError("WebAuthnConfiguration", "WebAuthnConfiguration is not supported by Gatehouse yet (docs/mfa.md).")
-	}
 	m, err := h.svc.GetPoolMFA(c.ctx, in.UserPoolId)
 	if err != nil {
 		return nil, err
+	}
+	m.WebAuthn = nil // left out: unchanged
+	if w := in.WebAuthnConfiguration; w != nil {
+		switch w.FactorConfiguration {
+		case "", factorMultiWithUV:
+		case "SINGLE_FACTOR":
+			return nil, identity.FieldError("WebAuthnConfiguration.FactorConfiguration",
+				"FactorConfiguration SINGLE_FACTOR is not supported by Gatehouse: a passkey that verifies its user counts as MFA (docs/cognito.md).")
+		default:
+			return nil, identity.FieldError("WebAuthnConfiguration.FactorConfiguration",
+				"1 validation error detected: Value at 'webAuthnConfiguration.factorConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [SINGLE_FACTOR, MULTI_FACTOR_WITH_USER_VERIFICATION]")
+		}
+		if w.UserVerification != "" && w.UserVerification != identity.UserVerificationRequired && w.UserVerification != identity.UserVerificationPreferred {
+			return nil, identity.FieldError("WebAuthnConfiguration.UserVerification",
+				"1 validation error detected: Value at 'webAuthnConfiguration.userVerification' failed to satisfy constraint: Member must satisfy enum value set: [required, preferred]")
+		}
+		m.WebAuthn = &identity.WebAuthnSettings{UserVerification: w.UserVerification}
+		if w.RelyingPartyId != nil {
+			m.WebAuthn.RelyingPartyID = *w.RelyingPartyId
+		}
 	}
 	if in.MfaConfiguration != "" {
 		m.Configuration = in.MfaConfiguration

@@ -51,6 +51,45 @@ type MFASettings struct {
 	// TrustUpstreamMFA: a federated sign-in whose upstream ID token says
 	// "mfa" (or "otp", "hwk", "swk") in amr counts as MFA.
 	TrustUpstreamMFA bool `json:"trust_upstream_mfa,omitempty"`
+	// WebAuthn: the passkey relying party settings (Cognito's
+	// WebAuthnConfiguration); nil = Gatehouse's defaults. On a change, nil
+	// leaves the pool's settings as they are.
+	WebAuthn *WebAuthnSettings `json:"webauthn,omitempty"`
+}
+
+// User verification requirements of a pool's passkey ceremonies
+// (WebAuthn's UserVerificationRequirement).
+const (
+	UserVerificationRequired  = "required"
+	UserVerificationPreferred = "preferred"
+)
+
+// WebAuthnSettings are a pool's passkey relying party settings.
+type WebAuthnSettings struct {
+	// RelyingPartyID: the RP ID of every ceremony, the host of the pool's
+	// base URL or domain or a parent domain of it; "" = the host of the
+	// origin the ceremony runs on.
+	RelyingPartyID string `json:"relying_party_id,omitempty"`
+	// UserVerification: UserVerificationRequired (the default, "") or
+	// UserVerificationPreferred (an authenticator that does not verify its
+	// user is accepted, and such a sign-in is one factor).
+	UserVerification string `json:"user_verification,omitempty"`
+}
+
+// UV returns the user verification requirement with the default filled in.
+func (w *WebAuthnSettings) UV() string {
+	if w == nil || w.UserVerification == "" {
+		return UserVerificationRequired
+	}
+	return w.UserVerification
+}
+
+// RPID returns the configured relying party id ("" = none).
+func (w *WebAuthnSettings) RPID() string {
+	if w == nil {
+		return ""
+	}
+	return w.RelyingPartyID
 }
 
 // Mode returns the configuration with the default filled in.
