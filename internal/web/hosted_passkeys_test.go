@@ -291,4 +291,31 @@ func TestHostedPasskeySecondFactor(t *testing.T) {
 	if signedIn(b) || len(signIns()) != 1 {
 		t.Fatal("an empty answer signed in")
 	}
+
+	// With email codes allowed too: the choice lists the passkey, and the
+	// email code step offers "Use your passkey instead".
+	p.Settings.MFA.Email = true
+	if _, err := s.Svc.UpdatePool(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	b = s.Browser()
+	choice := s.HostedSignIn(b, cid, "pia@example.org", "")
+	if choice.Status != http.StatusOK || !strings.Contains(choice.Body, `name="answer" value="WEB_AUTHN"`) ||
+		!strings.Contains(choice.Body, `name="answer" value="EMAIL_OTP"`) {
+		t.Fatalf("choice: %d %s", choice.Status, choice.Body)
+	}
+	code := b.Submit(choice, "answer", "EMAIL_OTP")
+	if code.Status != http.StatusOK || !strings.Contains(code.Body, `name="challenge" value="EMAIL_OTP"`) || !strings.Contains(code.Body, `id="use-passkey"`) {
+		t.Fatalf("email step: %d %s", code.Status, code.Body)
+	}
+	step := b.Submit(code, "answer", "WEB_AUTHN")
+	m := requestOptionsRE.FindStringSubmatch(step.Body)
+	if step.Status != http.StatusOK || m == nil {
+		t.Fatalf("passkey instead: %d %s", step.Status, step.Body)
+	}
+	form = step.Hidden()
+	form.Set("credential", string(a.Get([]byte(html.UnescapeString(m[1])))))
+	if r := b.Post(step.Action(), form); r.Status != http.StatusSeeOther || !signedIn(b) || len(signIns()) != 2 {
+		t.Fatalf("passkey after the choice: %d %s", r.Status, r.Body)
+	}
 }
