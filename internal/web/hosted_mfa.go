@@ -17,7 +17,10 @@ import (
 // the TOTP and email code challenges (with a recovery code instead), the
 // choice between them, and the enrolment of an authenticator app when the
 // pool or company requires MFA of a user who has none (a QR code rendered
-// on the server and the key in text). Every answer is a POST to
+// on the server and the key in text), and the passkey step (WEB_AUTHN:
+// the challenge's request options in the form, static/passkeys.js posts
+// the assertion as credential; "Use your passkey instead" from a code
+// step). Every answer is a POST to
 // /{pool}/mfa carrying the challenge's session; the session and the codes
 // are checked by the service.
 
