@@ -2,10 +2,11 @@ package auth
 
 import (
 	"encoding/json"
-	"errors"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // maxClaimsParam bounds the claims request parameter (OIDC Core §5.5).
@@ -28,7 +29,7 @@ func StepUpRequested(q url.Values) (bool, error) {
 		return false, nil
 	}
 	if len(raw) > maxClaimsParam {
-		return false, errors.New("claims is too long.")
+		return false, identity.FieldError("claims", "claims is too long.")
 	}
 	var c struct {
 		IDToken map[string]*struct {
@@ -38,7 +39,7 @@ func StepUpRequested(q url.Values) (bool, error) {
 		} `json:"id_token"`
 	}
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return false, errors.New("claims is not a valid JSON object.")
+		return false, identity.FieldError("claims", "claims is not a valid JSON object.")
 	}
 	acr := c.IDToken["acr"]
 	if acr == nil || !acr.Essential {

@@ -124,7 +124,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	wantMFA, err := auth.StepUpRequested(q)
 	if err != nil {
-		fail("invalid_request", err.Error())
+		fail("invalid_request", identity.ErrorMessage(err))
 		return
 	}
 	prompt := q.Get("prompt")

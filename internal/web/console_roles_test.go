@@ -149,7 +149,7 @@ func TestHostedPagesCannotMoveCompany(t *testing.T) {
 	lacks(t, acc, `name="custom:company_name"`, `name="company"`)
 	form := url.Values{"csrf": {acc.csrf()}, "custom:company_name": {"acme"}, "company": {"acme"}, "attributes": {`{"custom:company_name":"acme"}`}}
 	if r := b.post(e.page("account?client_id="+e.clientID), form); r.status != http.StatusMethodNotAllowed {
-		t.Fatalf("POST to the account page: %d", r.status)
+		t.Fatalf("POST to the account page: %d %s", r.status, r.header.Get("Location"))
 	}
 	r := b.submit(e.page("signup?client_id="+e.clientID), signUpForm("gil@example.org", "Acme Corporation"))
 	if r.status == http.StatusSeeOther && strings.Contains(r.header.Get("Location"), "confirm") {

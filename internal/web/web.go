@@ -78,7 +78,12 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	"GET /{pool}/pending", "/{pool}/login", "POST /{pool}/new-password", "POST /{pool}/mfa", "/{pool}/forgot", "/{pool}/reset",
 	"GET /{pool}/account", "/{pool}/signout", "GET /{pool}/theme.css",
 	"/{pool}/console", "/{pool}/console/", "/{pool}/federation/", "/{pool}/saml/",
-	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/", "POST /{pool}/account/",
+	"POST /{pool}/passkey", "POST /{pool}/passkey/options", "POST /{pool}/account/passkeys", "POST /{pool}/account/passkeys/",
+	// Each account POST by name: a subtree pattern would answer a POST to
+	// the account page itself with a redirect instead of 405.
+	"POST /{pool}/account/password", "POST /{pool}/account/email", "POST /{pool}/account/email/verify", "POST /{pool}/account/totp",
+	"POST /{pool}/account/totp/confirm", "POST /{pool}/account/factors/delete", "POST /{pool}/account/recovery-codes",
+	"POST /{pool}/account/sessions/delete", "POST /{pool}/account/sessions/others",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
 	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
