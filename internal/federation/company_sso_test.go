@@ -97,6 +97,10 @@ func TestCompanySSOHomeRealmAndJIT(t *testing.T) {
 	if strings.Contains(page.body, `name="password"`) || !strings.Contains(page.body, `name="username"`) {
 		t.Fatalf("not email-first: %s", page.body)
 	}
+	// The email-first step offers the passkey too: no email to type.
+	if !strings.Contains(page.body, `id="passkey-signin"`) || !strings.Contains(page.body, `data-passkey="get"`) {
+		t.Fatalf("no passkey on the email-first step: %s", page.body)
+	}
 	// Another company's address: the password step.
 	r := b.submit(page, "username", "ben@beta.example")
 	if r.status != http.StatusOK || !strings.Contains(r.body, `name="password"`) {

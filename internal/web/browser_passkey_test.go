@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/webauthn"
@@ -25,15 +27,7 @@ func TestBrowserPasskey(t *testing.T) {
 		Users:   []testenv.User{{Username: "pia@example.org"}}})
 	c := newChrome(t)
 	pia := c.person(true)
-	if _, err := chromedp.Call(pia.ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatalf("WebAuthn.enable: %v", err)
-	}
-	if _, err := chromedp.Call(pia.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
-			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
-		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
-	}
+	virtualAuthenticator(t, pia)
 	page := func(p string) string { return s.URL + "/" + s.Pool.ID + "/" + p }
 
 	pia.open(page("login"))
@@ -46,15 +40,7 @@ func TestBrowserPasskey(t *testing.T) {
 	pia.waitFor(`!document.getElementById("passkey-add").hidden`)
 	pia.shot("passkey-01-account-no-passkeys")
 
-	pia.typeInto("passkey-name", "Work laptop")
-	pia.eval(`(function(){ window.__ghOld = true; return "" })()`)
-	pia.do(chromedp.Click(chromedp.CSS("#passkey-add button[type=submit]")))
-	pia.waitFor(`!window.__ghOld || document.getElementById("passkey-add").hasAttribute("data-passkey-error")`)
-	if e := pia.eval(`window.__ghOld ? document.getElementById("passkey-add").getAttribute("data-passkey-error") : ""`); e != "" {
-		t.Fatalf("enrolment failed in the browser: %s", e)
-	}
-	pia.waitFor(`!window.__ghOld && document.readyState === "complete" && location.search.indexOf("passkey_added") >= 0`)
-	pia.see("Your passkey has been added.", "Work laptop")
+	addPasskey(t, pia, "Work laptop")
 	pia.shot("passkey-02-account-with-passkey")
 
 	pia.open(page("signout"))
@@ -84,5 +70,101 @@ func TestBrowserPasskey(t *testing.T) {
 	}
 	if passkey != 1 {
 		t.Fatalf("%d passkey sign-ins audited", passkey)
+	}
+}
+
+// virtualAuthenticator gives tb's browser a DevTools virtual
+// authenticator (CTAP2, internal transport, resident keys, user
+// verification, presence simulated).
+func virtualAuthenticator(t *testing.T, tb *tab) {
+	t.Helper()
+	if _, err := chromedp.Call(tb.ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	if _, err := chromedp.Call(tb.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true}}); err != nil {
+		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+}
+
+// addPasskey enrols a passkey named name on the account page tb shows.
+func addPasskey(t *testing.T, tb *tab, name string) {
+	t.Helper()
+	tb.waitFor(`!document.getElementById("passkey-add").hidden`)
+	tb.typeInto("passkey-name", name)
+	tb.eval(`(function(){ window.__ghOld = true; return "" })()`)
+	tb.do(chromedp.Click(chromedp.CSS("#passkey-add button[type=submit]")))
+	tb.waitFor(`!window.__ghOld || document.getElementById("passkey-add").hasAttribute("data-passkey-error")`)
+	if e := tb.eval(`window.__ghOld ? document.getElementById("passkey-add").getAttribute("data-passkey-error") : ""`); e != "" {
+		t.Fatalf("enrolment failed in the browser: %s", e)
+	}
+	tb.waitFor(`!window.__ghOld && document.readyState === "complete" && location.search.indexOf("passkey_added") >= 0`)
+	tb.see("Your passkey has been added.", name)
+}
+
+// TestBrowserPasskeyMFA: a user with a password and a passkey, in a pool
+// that turned MFA ON after the enrolment, signs in with the password,
+// gets the passkey as the second factor (the hosted pages mark their sign-in auth.PasskeyMFA), answers
+// it with the virtual authenticator and lands on the account page; the
+// sign-in is audited with amr "pwd hwk mfa" (the ID token's amr).
+func TestBrowserPasskeyMFA(t *testing.T) {
+	t.Parallel()
+	s := testenv.New(t, testenv.Options{Host: "localhost", Surfaces: testenv.Web,
+		Pool:    &auth.CreatePoolInput{Name: "Passkey MFA", UsernameMode: identity.UsernameEmail},
+		Clients: []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
+		Users:   []testenv.User{{Username: "mia@example.org"}}})
+	c := newChrome(t)
+	mia := c.person(true)
+	virtualAuthenticator(t, mia)
+	page := func(p string) string { return s.URL + "/" + s.Pool.ID + "/" + p }
+	signIn := func() {
+		mia.open(page("login"))
+		mia.waitPath("/login")
+		mia.typeInto("username", "mia@example.org")
+		mia.typeInto("password", testenv.Password)
+	}
+	signIn()
+	mia.submit("/account")
+	addPasskey(t, mia, "Phone")
+
+	p, err := s.Svc.GetPool(t.Context(), s.Pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Settings.MFA.Configuration = identity.MFAOn
+	if _, err := s.Svc.UpdatePool(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	mia.open(page("signout"))
+	mia.waitPath("/signout")
+	mia.submit("/login")
+	signIn()
+	mia.submit("/login")
+	mia.see("Confirm it is you with your passkey")
+	mia.waitFor(`!document.getElementById("passkey-mfa").hidden`)
+	mia.shot("passkey-mfa-01-second-factor")
+	mia.eval(`(function(){ window.__ghOld = true; return "" })()`)
+	mia.do(chromedp.Click(chromedp.CSS("#passkey-mfa button[type=submit]")))
+	mia.waitFor(`!window.__ghOld || document.getElementById("passkey-mfa").hasAttribute("data-passkey-error")`)
+	if e := mia.eval(`window.__ghOld ? document.getElementById("passkey-mfa").getAttribute("data-passkey-error") : ""`); e != "" {
+		t.Fatalf("assertion failed in the browser: %s", e)
+	}
+	mia.waitFor(`!window.__ghOld && document.readyState === "complete" && location.pathname.endsWith("/account")`)
+	mia.see("You are signed in", "mia@example.org", "Phone")
+
+	evs, _, err := s.Svc.Audit(t.Context(), auth.AuditQuery{PoolID: s.Pool.ID, Action: "user.sign_in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mfa []string
+	for _, ev := range evs {
+		if ev.Detail["flow"] == "web_authn_mfa" {
+			mfa = append(mfa, ev.Detail["amr"])
+		}
+	}
+	if len(mfa) != 1 || !slices.Contains(strings.Fields(mfa[0]), "mfa") || !slices.Contains(strings.Fields(mfa[0]), "pwd") {
+		t.Fatalf("passkey second-factor sign-ins audited: %q", mfa)
 	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,7 +17,10 @@ import (
 // the TOTP and email code challenges (with a recovery code instead), the
 // choice between them, and the enrolment of an authenticator app when the
 // pool or company requires MFA of a user who has none (a QR code rendered
-// on the server and the key in text). Every answer is a POST to
+// on the server and the key in text), and the passkey step (WEB_AUTHN:
+// the challenge's request options in the form, static/passkeys.js posts
+// the assertion as credential; "Use your passkey instead" from a code
+// step). Every answer is a POST to
 // /{pool}/mfa carrying the challenge's session; the session and the codes
 // are checked by the service.
 
@@ -24,8 +29,12 @@ import (
 // asks for MFA (acr_values, docs/oidc.md). The return_to is the user's
 // own input, but it can only make their sign-in stricter; OIDC authorize
 // is what refuses a code to a session without the factor.
+//
+// The hosted pages run WebAuthn (hosted_passkeys.go), so the context is
+// also marked auth.PasskeyMFA for the page's origin: a user with a
+// passkey may answer the second factor with it (WEB_AUTHN).
 func signInCtx(r *http.Request, h *hostedReq) context.Context {
-	ctx := r.Context()
+	ctx := auth.PasskeyMFA(r.Context(), passkeyOrigin(h, r))
 	if h.returnTo == "" {
 		return ctx
 	}
@@ -39,7 +48,8 @@ func signInCtx(r *http.Request, h *hostedReq) context.Context {
 
 func isMFAChallenge(name string) bool {
 	switch name {
-	case auth.ChallengeSoftwareTokenMFA, auth.ChallengeEmailOTP, auth.ChallengeSelectMFAType, auth.ChallengeMFASetup:
+	case auth.ChallengeSoftwareTokenMFA, auth.ChallengeEmailOTP, auth.ChallengeSelectMFAType, auth.ChallengeMFASetup,
+		auth.ChallengeWebAuthn:
 		return true
 	}
 	return false
@@ -49,6 +59,22 @@ func isMFAChallenge(name string) bool {
 type mfaState struct {
 	challenge, session, username string
 	secret                       string // MFA_SETUP: the key being enrolled
+	// passkey: the user may answer with a passkey instead (the challenge
+	// said WEB_AUTHN_AVAILABLE or listed WEB_AUTHN in MFAS_CAN_CHOOSE).
+	// The form carries it back, but only to show the button: the service
+	// refuses ANSWER WEB_AUTHN to a user without a passkey.
+	passkey bool
+	options string // WEB_AUTHN: CREDENTIAL_REQUEST_OPTIONS
+}
+
+// mfaStateOf is the page state of challenge c.
+func mfaStateOf(c *auth.Challenge, username string) mfaState {
+	st := mfaState{challenge: c.Name, session: c.Session, username: username,
+		options: c.Parameters["CREDENTIAL_REQUEST_OPTIONS"]}
+	var can []string
+	_ = json.Unmarshal([]byte(c.Parameters["MFAS_CAN_CHOOSE"]), &can)
+	st.passkey = c.Parameters["WEB_AUTHN_AVAILABLE"] == "true" || slices.Contains(can, auth.ChallengeWebAuthn)
+	return st
 }
 
 type mfaChoice struct{ Value, Label string }
@@ -61,9 +87,17 @@ func codeField(err string) []*formField {
 // mfaPage renders the step for st. For MFA_SETUP without a key yet it
 // starts the enrolment (AssociateSoftwareToken with the session).
 func (w *Web) mfaPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, status int, st mfaState, err error) {
-	data := map[string]any{"Challenge": st.challenge, "Username": st.username}
+	data := map[string]any{"Challenge": st.challenge, "Username": st.username, "PasskeyChoice": st.passkey}
 	fields := codeField("")
 	switch st.challenge {
+	case auth.ChallengeWebAuthn:
+		if st.options == "" { // a refused assertion: the options were used
+			w.mfaFailed(rw, r, h, st, identity.Errorf(identity.CodeNotAuthorized, "%s", text["passkey.refused"]))
+			return
+		}
+		data["Intro"] = text["mfa.passkey.intro"]
+		data["PasskeyOptions"] = st.options
+		fields = nil
 	case auth.ChallengeSoftwareTokenMFA, auth.ChallengeEmailOTP:
 		data["Intro"] = text["mfa.totp.intro"]
 		if st.challenge == auth.ChallengeEmailOTP {
@@ -73,8 +107,13 @@ func (w *Web) mfaPage(rw http.ResponseWriter, r *http.Request, h *hostedReq, sta
 			Type: "text", Autocomplete: "off", MaxLength: 32}}
 	case auth.ChallengeSelectMFAType:
 		data["Intro"] = text["mfa.select.intro"]
-		data["Choices"] = []mfaChoice{{auth.ChallengeSoftwareTokenMFA, text["mfa.select."+auth.ChallengeSoftwareTokenMFA]},
+		choices := []mfaChoice{{auth.ChallengeSoftwareTokenMFA, text["mfa.select."+auth.ChallengeSoftwareTokenMFA]},
 			{auth.ChallengeEmailOTP, text["mfa.select."+auth.ChallengeEmailOTP]}}
+		if st.passkey {
+			choices = append(choices, mfaChoice{auth.ChallengeWebAuthn, text["mfa.select."+auth.ChallengeWebAuthn]})
+		}
+		data["Choices"] = choices
+		data["PasskeyChoice"] = false
 	case auth.ChallengeMFASetup:
 		data["Intro"] = text["mfa.setup.intro"]
 		uri := ""
@@ -135,7 +174,8 @@ func (w *Web) mfaPost(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := mfaState{challenge: r.PostFormValue("challenge"), session: r.PostFormValue("session"),
-		username: strings.TrimSpace(r.PostFormValue("username")), secret: r.PostFormValue("secret")}
+		username: strings.TrimSpace(r.PostFormValue("username")), secret: r.PostFormValue("secret"),
+		passkey: r.PostFormValue("passkey") == "1"}
 	if !isMFAChallenge(st.challenge) {
 		w.errorPage(rw, r, identity.FieldError("challenge", "Unknown step."))
 		return
@@ -161,6 +201,13 @@ func (w *Web) mfaPost(rw http.ResponseWriter, r *http.Request) {
 		responses["SOFTWARE_TOKEN_MFA_CODE"] = code
 	case auth.ChallengeEmailOTP:
 		responses["EMAIL_OTP_CODE"] = code
+	case auth.ChallengeWebAuthn:
+		responses["CREDENTIAL"] = r.PostFormValue("credential")
+	}
+	if r.PostFormValue("answer") == auth.ChallengeWebAuthn && st.challenge != auth.ChallengeWebAuthn {
+		// "Use your passkey" from a code step: the service answers with
+		// the WEB_AUTHN challenge (if the user has a passkey).
+		responses = map[string]string{"USERNAME": st.username, "ANSWER": auth.ChallengeWebAuthn}
 	}
 	if rc := strings.TrimSpace(r.PostFormValue("recovery_code")); rc != "" && r.PostFormValue("use") == "recovery" {
 		delete(responses, "SOFTWARE_TOKEN_MFA_CODE")

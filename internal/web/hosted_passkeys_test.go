@@ -163,7 +163,8 @@ func TestHostedPasskeys(t *testing.T) {
 }
 
 // TestHostedPasskeyMFA: in a pool with MFA ON, a password sign-in of a user
-// who has a passkey goes on to the second-factor page, while the passkey
+// who has a passkey goes on to the second-factor page (the passkey step),
+// while the passkey
 // sign-in (user verification required, so multi-factor by itself) lands on
 // the account page at once; the session then counts as having its second
 // factor (the sign-in page skips the form).
@@ -186,7 +187,7 @@ func TestHostedPasskeyMFA(t *testing.T) {
 	}
 
 	pw := s.Browser()
-	if r := s.HostedSignIn(pw, cid, "pia@example.org", ""); r.Status != http.StatusOK || !strings.Contains(r.Body, "Scan the QR code") {
+	if r := s.HostedSignIn(pw, cid, "pia@example.org", ""); r.Status != http.StatusOK || !strings.Contains(r.Body, `id="passkey-mfa"`) {
 		t.Fatalf("password sign-in without the second-factor page: %d %s %s", r.Status, r.Location(), r.Body)
 	}
 
@@ -201,5 +202,120 @@ func TestHostedPasskeyMFA(t *testing.T) {
 	}
 	if again := pk.Get(s.Page("login?client_id=" + cid)); strings.Contains(again.Body, `id="passkey-signin"`) {
 		t.Fatalf("the passkey session was asked to sign in again: %d %s", again.Status, again.URL)
+	}
+}
+
+var requestOptionsRE = regexp.MustCompile(`data-request-options="([^"]*)"`)
+
+// TestHostedPasskeySecondFactor, without a browser: in a pool with MFA ON, the
+// password step of a user with a passkey shows the passkey step (WEB_AUTHN,
+// its options in the page); an answer with a forged CSRF token changes
+// nothing (the same step then succeeds); an empty answer is refused with
+// the error and signs nobody in; the right assertion signs in with amr mfa.
+func TestHostedPasskeySecondFactor(t *testing.T) {
+	t.Parallel()
+	s := testenv.New(t, testenv.Options{Host: "localhost", Surfaces: testenv.Web,
+		Pool:    &auth.CreatePoolInput{Name: "Keys MFA", UsernameMode: identity.UsernameEmail},
+		Clients: []auth.CreateClientInput{{Name: "web", AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
+		Users:   []testenv.User{{Username: "pia@example.org"}}})
+	cid := s.Client(0).ID
+	a := softauthn.New(t, s.URL)
+	pia := s.Browser()
+	s.HostedSignIn(pia, cid, "pia@example.org", "")
+	if r := ceremony(t, pia, pia.Get(s.Page("account?client_id="+cid)), "passkey-add", a.Create); r.Status != http.StatusSeeOther {
+		t.Fatalf("enrol: %d %s", r.Status, r.Body)
+	}
+	p, err := s.Svc.GetPool(t.Context(), s.Pool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Settings.MFA.Configuration = identity.MFAOn
+	if _, err := s.Svc.UpdatePool(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	signIns := func() []string {
+		evs, _, err := s.Svc.Audit(t.Context(), auth.AuditQuery{PoolID: s.Pool.ID, Action: "user.sign_in"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var amrs []string
+		for _, ev := range evs {
+			if ev.Detail["flow"] == "web_authn_mfa" {
+				amrs = append(amrs, ev.Detail["amr"])
+			}
+		}
+		return amrs
+	}
+	signedIn := func(b *testenv.Browser) bool {
+		return strings.Contains(b.Get(s.Page("account?client_id="+cid)).Body, "You are signed in")
+	}
+	mfaStep := func(b *testenv.Browser) (testenv.Response, []byte) {
+		t.Helper()
+		page := s.HostedSignIn(b, cid, "pia@example.org", "")
+		m := requestOptionsRE.FindStringSubmatch(page.Body)
+		if page.Status != http.StatusOK || m == nil || !strings.Contains(page.Body, `name="challenge" value="WEB_AUTHN"`) {
+			t.Fatalf("passkey step: %d %s", page.Status, page.Body)
+		}
+		return page, []byte(html.UnescapeString(m[1]))
+	}
+
+	// A forged CSRF token: refused before anything runs.
+	b := s.Browser()
+	page, opts := mfaStep(b)
+	answer := string(a.Get(opts))
+	form := page.Hidden()
+	form.Set("credential", answer)
+	form.Set("csrf", "forged")
+	if r := b.Post(page.Action(), form); r.Status != http.StatusForbidden {
+		t.Fatalf("forged csrf: %d %s", r.Status, r.Body)
+	}
+	if signedIn(b) || len(signIns()) != 0 {
+		t.Fatal("a forged CSRF token signed in")
+	}
+	// The same answer with the page's token: signed in, amr says mfa.
+	form.Set("csrf", page.CSRF())
+	if r := b.Post(page.Action(), form); r.Status != http.StatusSeeOther || !strings.Contains(r.Location(), "/account") {
+		t.Fatalf("passkey step: %d %s", r.Status, r.Body)
+	}
+	if amrs := signIns(); !signedIn(b) || len(amrs) != 1 || !strings.Contains(" "+amrs[0]+" ", " mfa ") {
+		t.Fatalf("signed in %v, amr %q", signedIn(b), amrs)
+	}
+
+	// No assertion: the error, no session.
+	b = s.Browser()
+	page, _ = mfaStep(b)
+	r := b.Post(page.Action(), page.Hidden())
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "That passkey was not accepted") {
+		t.Fatalf("empty answer: %d %s", r.Status, r.Body)
+	}
+	if signedIn(b) || len(signIns()) != 1 {
+		t.Fatal("an empty answer signed in")
+	}
+
+	// With email codes allowed too: the choice lists the passkey, and the
+	// email code step offers "Use your passkey instead".
+	p.Settings.MFA.Email = true
+	if _, err := s.Svc.UpdatePool(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	b = s.Browser()
+	choice := s.HostedSignIn(b, cid, "pia@example.org", "")
+	if choice.Status != http.StatusOK || !strings.Contains(choice.Body, `name="answer" value="WEB_AUTHN"`) ||
+		!strings.Contains(choice.Body, `name="answer" value="EMAIL_OTP"`) {
+		t.Fatalf("choice: %d %s", choice.Status, choice.Body)
+	}
+	code := b.Submit(choice, "answer", "EMAIL_OTP")
+	if code.Status != http.StatusOK || !strings.Contains(code.Body, `name="challenge" value="EMAIL_OTP"`) || !strings.Contains(code.Body, `id="use-passkey"`) {
+		t.Fatalf("email step: %d %s", code.Status, code.Body)
+	}
+	step := b.Submit(code, "answer", "WEB_AUTHN")
+	m := requestOptionsRE.FindStringSubmatch(step.Body)
+	if step.Status != http.StatusOK || m == nil {
+		t.Fatalf("passkey instead: %d %s", step.Status, step.Body)
+	}
+	form = step.Hidden()
+	form.Set("credential", string(a.Get([]byte(html.UnescapeString(m[1])))))
+	if r := b.Post(step.Action(), form); r.Status != http.StatusSeeOther || !signedIn(b) || len(signIns()) != 2 {
+		t.Fatalf("passkey after the choice: %d %s", r.Status, r.Body)
 	}
 }

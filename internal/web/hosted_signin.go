@@ -225,7 +225,7 @@ func (w *Web) notConfirmed(rw http.ResponseWriter, r *http.Request, h *hostedReq
 func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request, h *hostedReq, username string, res *auth.AuthResult) {
 	if res.Challenge != nil {
 		if isMFAChallenge(res.Challenge.Name) {
-			w.mfaPage(rw, r, h, http.StatusOK, mfaState{challenge: res.Challenge.Name, session: res.Challenge.Session, username: username}, nil)
+			w.mfaPage(rw, r, h, http.StatusOK, mfaStateOf(res.Challenge, username), nil)
 			return
 		}
 		if res.Challenge.Name != auth.ChallengeNewPasswordRequired {

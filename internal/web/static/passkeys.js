@@ -4,7 +4,9 @@
 // data-options URL (a POST with that URL's CSRF token), asks the
 // authenticator, adds the form's fields (CSRF token, client, return_to
 // from its data- attributes, and the PublicKeyCredential as JSON) and
-// submits it. The server checks everything.
+// submits it. A form with data-request-options (the second-factor step)
+// carries its options itself and its fields in the markup. The server
+// checks everything.
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials) { return; }
@@ -61,11 +63,17 @@
     }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var body = new URLSearchParams();
-      body.set("csrf", form.getAttribute("data-options-csrf"));
-      body.set("client_id", form.getAttribute("data-client-id") || "");
-      fetch(form.getAttribute("data-options"), { method: "POST", credentials: "same-origin", body: body })
-        .then(function (r) { if (!r.ok) { throw new Error("options " + r.status); } return r.json(); })
+      var inline = form.getAttribute("data-request-options"), options;
+      if (inline) { // the second-factor step: the challenge's options
+        options = Promise.resolve(inline).then(JSON.parse);
+      } else {
+        var body = new URLSearchParams();
+        body.set("csrf", form.getAttribute("data-options-csrf"));
+        body.set("client_id", form.getAttribute("data-client-id") || "");
+        options = fetch(form.getAttribute("data-options"), { method: "POST", credentials: "same-origin", body: body })
+          .then(function (r) { if (!r.ok) { throw new Error("options " + r.status); } return r.json(); });
+      }
+      options
         .then(function (o) {
           return create ? navigator.credentials.create(creationOptions(o)) : navigator.credentials.get(requestOptions(o));
         })
