@@ -286,7 +286,7 @@ func (w *Web) newPasswordPost(rw http.ResponseWriter, r *http.Request) {
 	}
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	session := r.PostFormValue("session")
-	res, err := w.svc.RespondToAuthChallenge(r.Context(), auth.RespondInput{Client: h.client(),
+	res, err := w.svc.RespondToAuthChallenge(signInCtx(r, h), auth.RespondInput{Client: h.client(),
 		ChallengeName: auth.ChallengeNewPasswordRequired, Session: session,
 		Responses: map[string]string{"USERNAME": username, "NEW_PASSWORD": r.PostFormValue("password")}, Meta: meta(r)})
 	if err != nil {
