@@ -132,30 +132,7 @@ func (s *Store) GetPool(ctx context.Context, id string) (*identity.Pool, error) 
 	if s.ttl <= 0 {
 		return s.Store.GetPool(ctx, id)
 	}
-	now := s.now()
-	s.mu.Lock()
-	e, ok := s.pools[id]
-	gen := s.gen
-	s.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		lookups.WithLabelValues("pool", "hit").Inc()
-		return clone(e.v), nil
-	}
-	lookups.WithLabelValues("pool", "miss").Inc()
-	p, err := s.Store.GetPool(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c := clone(p)
-	s.mu.Lock()
-	if s.gen == gen {
-		if len(s.pools) >= maxEntries {
-			clear(s.pools)
-		}
-		s.pools[id] = entry[identity.Pool]{v: c, expires: now.Add(s.ttl)}
-	}
-	s.mu.Unlock()
-	return p, nil
+	return readThrough(s, s.pools, "pool", id, func() (*identity.Pool, error) { return s.Store.GetPool(ctx, id) })
 }
 
 // GetClient returns a copy of the client, from the cache when fresh.
@@ -163,30 +140,39 @@ func (s *Store) GetClient(ctx context.Context, clientID string) (*identity.AppCl
 	if s.ttl <= 0 {
 		return s.Store.GetClient(ctx, clientID)
 	}
+	return readThrough(s, s.clients, "client", clientID, func() (*identity.AppClient, error) { return s.Store.GetClient(ctx, clientID) })
+}
+
+// readThrough answers key from m (one of s's maps, guarded by s.mu) when
+// its entry is fresh, else loads it and keeps a copy — unless an
+// invalidation ran meanwhile (s.gen moved), so that a load racing a
+// write never stores what the write replaced. Errors (not found among
+// them) are never cached.
+func readThrough[T any](s *Store, m map[string]entry[T], kind, key string, load func() (*T, error)) (*T, error) {
 	now := s.now()
 	s.mu.Lock()
-	e, ok := s.clients[clientID]
+	e, ok := m[key]
 	gen := s.gen
 	s.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		lookups.WithLabelValues("client", "hit").Inc()
+		lookups.WithLabelValues(kind, "hit").Inc()
 		return clone(e.v), nil
 	}
-	lookups.WithLabelValues("client", "miss").Inc()
-	cl, err := s.Store.GetClient(ctx, clientID)
+	lookups.WithLabelValues(kind, "miss").Inc()
+	v, err := load()
 	if err != nil {
 		return nil, err
 	}
-	c := clone(cl)
+	c := clone(v)
 	s.mu.Lock()
 	if s.gen == gen {
-		if len(s.clients) >= maxEntries {
-			clear(s.clients)
+		if len(m) >= maxEntries {
+			clear(m)
 		}
-		s.clients[clientID] = entry[identity.AppClient]{v: c, expires: now.Add(s.ttl)}
+		m[key] = entry[T]{v: c, expires: now.Add(s.ttl)}
 	}
 	s.mu.Unlock()
-	return cl, nil
+	return v, nil
 }
 
 // UpdatePool writes through and invalidates.
