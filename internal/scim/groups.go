@@ -69,33 +69,9 @@ func excludesMembers(r *http.Request) bool {
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
-	q := r.URL.Query()
-	var f node
-	if s := q.Get("filter"); s != "" {
-		var err error
-		if f, err = parseFilter(s, groupAttrs); err != nil {
-			return err
-		}
-	}
-	start, count, err := paging(q)
-	if err != nil {
-		return err
-	}
-	gs, err := h.svc.SCIMListGroups(r.Context(), c)
-	if err != nil {
-		return err
-	}
-	res, total := []any{}, 0
-	for _, g := range gs {
-		if f != nil && !f.match(groupResource(g)) {
-			continue
-		}
-		if total++; total >= start && len(res) < count {
-			res = append(res, h.groupOut(r, g, !excludesMembers(r)))
-		}
-	}
-	listResponse(w, total, start, res)
-	return nil
+	members := !excludesMembers(r)
+	return listFiltered(w, r, groupAttrs, func() ([]*auth.SCIMGroupView, error) { return h.svc.SCIMListGroups(r.Context(), c) },
+		groupResource, func(g *auth.SCIMGroupView) any { return h.groupOut(r, g, members) })
 }
 
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *identity.Company) error {

@@ -344,11 +344,20 @@ func listResponse(w http.ResponseWriter, total, start int, res []any) {
 // listUsers answers GET /Users: the company's members, filtered (filter.go)
 // and paged by startIndex/count.
 func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *identity.Company) error {
+	return listFiltered(w, r, userAttrs, func() ([]*auth.SCIMUser, error) { return h.svc.SCIMListUsers(r.Context(), c, "") },
+		userResource, func(u *auth.SCIMUser) any { return h.userOut(r, u) })
+}
+
+// listFiltered answers a list request (GET /Users, GET /Groups): the
+// resources load gives, filtered by the filter parameter (filter.go,
+// against attrs) and paged by startIndex/count (RFC 7644 §3.4.2).
+func listFiltered[T any](w http.ResponseWriter, r *http.Request, attrs schemaAttrs, load func() ([]T, error),
+	asResource func(T) resource, out func(T) any) error {
 	q := r.URL.Query()
 	var f node
 	if s := q.Get("filter"); s != "" {
 		var err error
-		if f, err = parseFilter(s, userAttrs); err != nil {
+		if f, err = parseFilter(s, attrs); err != nil {
 			return err
 		}
 	}
@@ -356,17 +365,17 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *identity.
 	if err != nil {
 		return err
 	}
-	all, err := h.svc.SCIMListUsers(r.Context(), c, "")
+	all, err := load()
 	if err != nil {
 		return err
 	}
 	res, total := []any{}, 0
-	for _, u := range all {
-		if f != nil && !f.match(userResource(u)) {
+	for _, v := range all {
+		if f != nil && !f.match(asResource(v)) {
 			continue
 		}
 		if total++; total >= start && len(res) < count {
-			res = append(res, h.userOut(r, u))
+			res = append(res, out(v))
 		}
 	}
 	listResponse(w, total, start, res)
