@@ -1,0 +1,19 @@
+-- Issue 17: a filtered ListUsers reads one index range in the index's
+-- order and stops after the page (sqlstore/userlist.go), so each filter
+-- has an index whose order is the list's order. Filters compare text
+-- under COLLATE "C" (bytewise: a prefix is one range, equality is the
+-- same as under any deterministic collation), so these indexes are too:
+--   email = v / ^= p                 (pool_id, email C, created_at, sub)
+--   username = v / ^= p              (pool_id, username C)  (0024)
+--   sub = v / ^= p                   (pool_id, sub C)
+--   cognito:user_status = v / ^= p   (pool_id, status C, created_at, sub)
+--   status = Enabled / Disabled      (pool_id, enabled, created_at, sub)
+--   <attribute> = v / ^= p           (pool_id, name, value C, sub)
+DROP INDEX users_pool_email_c;
+CREATE INDEX users_pool_email_c ON users (pool_id, email COLLATE "C", created_at, sub);
+CREATE INDEX users_pool_sub_c ON users (pool_id, sub COLLATE "C");
+CREATE INDEX users_pool_status_c ON users (pool_id, status COLLATE "C", created_at, sub);
+CREATE INDEX users_pool_enabled ON users (pool_id, enabled, created_at, sub);
+DROP INDEX user_attributes_value_c;
+CREATE INDEX user_attributes_value_c ON user_attributes (pool_id, name, value COLLATE "C", sub);
+DROP INDEX user_attributes_value;
