@@ -63,6 +63,9 @@ var Dialect = sqlstore.Dialect{
 	// instead of 1 ms, docs/benchmarks.md); the plans without statistics
 	// are the ones TestQueryPlans checks.
 	Reclaim: []string{`PRAGMA incremental_vacuum`},
+	// The one writer connection keeps these until BulkLoadEnd.
+	BulkLoad:    []string{`PRAGMA synchronous = OFF`, `PRAGMA cache_size = -524288`},
+	BulkLoadEnd: []string{`PRAGMA synchronous = FULL`, `PRAGMA cache_size = -2000`, `PRAGMA wal_checkpoint(TRUNCATE)`},
 	// The write lock held by another process (a backup, a CLI command)
 	// for longer than the busy timeout: a temporary outage, answered 503
 	// with Retry-After like a PostgreSQL outage, not an internal error.
