@@ -128,6 +128,10 @@ func (a *app) measurePool(ctx context.Context, c *core, p *identity.Pool, iterat
 			if sp, err = c.svc.CreatePool(ctx, auth.CreatePoolInput{Name: p.Name + "-small"}); err != nil {
 				return err
 			}
+		}
+		if have, err := st.CountUsers(ctx, sp.ID); err != nil {
+			return err
+		} else if have < small {
 			hash, err := c.hasher.Hash(ctx, populatePassword)
 			if err != nil {
 				return err
@@ -136,7 +140,7 @@ func (a *app) measurePool(ctx context.Context, c *core, p *identity.Pool, iterat
 			if !ok {
 				return errors.New("dev measure: unexpected store type")
 			}
-			if err := db.Populate(ctx, sqlstore.PopulateOptions{PoolID: sp.ID, Users: small, PasswordHash: hash, Now: time.Now()}); err != nil {
+			if err := db.Populate(ctx, sqlstore.PopulateOptions{PoolID: sp.ID, Users: small - have, Start: have, PasswordHash: hash, Now: time.Now()}); err != nil {
 				return err
 			}
 		}

@@ -29,9 +29,11 @@ var bigTables = []string{"users", "user_attributes", "group_members", "refresh_t
 // that still has one has no usable index (small test tables would get seq
 // scans anyway). A lost or unusable index fails here, on both databases.
 //
-// With GATEHOUSE_TEST_PLANS_USERS=N (e.g. 1000000) the pool is filled with
-// N users first (sqlstore.Populate), so the plans are those the planners
-// pick at that size with real statistics.
+// With GATEHOUSE_TEST_SCALE=1 (or GATEHOUSE_TEST_PLANS_USERS=N) the pool
+// is filled with a million (N) users first (sqlstore.Populate), so the
+// plans are those the planners pick at that size, with real statistics
+// on PostgreSQL; SQLite is never analyzed (see sqlite.go), as in
+// production.
 func TestQueryPlans(t *testing.T) {
 	for _, be := range storetest.Backends {
 		t.Run(be.Name, func(t *testing.T) {
@@ -48,8 +50,8 @@ func testQueryPlans(t *testing.T, db *sqlstore.DB) {
 		SigningAlg: "ES256", MaxFailedAttempts: 5, LockoutDuration: time.Minute, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	must(t, db.CreatePool(ctx, p))
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	populated := envInt(t, "GATEHOUSE_TEST_PLANS_USERS") > 0
-	if n := envInt(t, "GATEHOUSE_TEST_PLANS_USERS"); n > 0 {
+	populated := planUsers(t) > 0
+	if n := planUsers(t); n > 0 {
 		start := time.Now()
 		must(t, db.Populate(ctx, sqlstore.PopulateOptions{PoolID: pool, Users: n, PasswordHash: "x", Now: now}))
 		t.Logf("populated %d users in %s", n, time.Since(start))
@@ -70,11 +72,10 @@ func testQueryPlans(t *testing.T, db *sqlstore.DB) {
 	must(t, db.InsertRefreshToken(ctx, &identity.RefreshToken{Hash: "h1", PoolID: pool, UserSub: u.Sub, FamilyID: "f1",
 		OriginJTI: "o1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}))
 	must(t, db.InsertAudit(ctx, &identity.AuditEvent{PoolID: pool, Time: now, Actor: "cli", Action: "x"}))
-	// Statistics as in production: on a populated pool, and always on
-	// PostgreSQL (whose EXPLAIN runs without sequential scans). SQLite
-	// without statistics plans for large tables; with statistics of a
-	// handful of rows it would rightly scan them.
-	if db.Backend() == "postgres" || envInt(t, "GATEHOUSE_TEST_PLANS_USERS") > 0 {
+	// Statistics as in production: always on PostgreSQL (whose EXPLAIN
+	// runs without sequential scans and sorts), never on SQLite (never
+	// analyzed: it plans for large tables).
+	if db.Backend() == "postgres" {
 		_, err := db.WriteDB().ExecContext(ctx, `ANALYZE`)
 		must(t, err)
 	}
@@ -355,6 +356,23 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// planUsers is the size of the populated pool TestQueryPlans checks:
+// GATEHOUSE_TEST_PLANS_USERS, else with GATEHOUSE_TEST_SCALE=1 (the switch
+// of every test at scale) GATEHOUSE_TEST_SCALE_USERS or 1,000,000; 0 (a
+// handful of rows) by default.
+func planUsers(t *testing.T) int {
+	if n := envInt(t, "GATEHOUSE_TEST_PLANS_USERS"); n > 0 {
+		return n
+	}
+	if os.Getenv("GATEHOUSE_TEST_SCALE") != "1" {
+		return 0
+	}
+	if n := envInt(t, "GATEHOUSE_TEST_SCALE_USERS"); n > 0 {
+		return n
+	}
+	return 1000000
 }
 
 func envInt(t *testing.T, name string) int {

@@ -104,7 +104,7 @@ func (db *DB) Populate(ctx context.Context, o PopulateOptions) (rerr error) {
 					members = append(members, []any{o.PoolID, "members", sub})
 				}
 				if i%100 == 99 {
-					regs = append(regs, []any{fmt.Sprintf("reg_pop%d", i), o.PoolID, sub, email, email, coName, nameKey(coName), coName,
+					regs = append(regs, []any{fmt.Sprintf("reg_pop_%s_%d", o.PoolID, i), o.PoolID, sub, email, email, coName, nameKey(coName), coName,
 						string(identity.RegPending), at, at, at})
 				}
 			}
