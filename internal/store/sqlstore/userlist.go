@@ -20,14 +20,14 @@ import (
 // selects its rows:
 //
 //	no filter                        created_at, sub       users_pool_created
-//	email = v                        created_at, sub       users_pool_email_created (PG: users_pool_email_c)
+//	email = v                        created_at, sub       users_pool_email_created (PG: users_pool_email_c_created)
 //	email ^= p                       email, created_at, sub  the same index
 //	username = v, username ^= p      username              UNIQUE (pool_id, username) (PG: users_pool_username_c)
 //	sub = v, sub ^= p                sub                   the primary key (PG: users_pool_sub_c)
 //	cognito:user_status = v          created_at, sub       users_pool_status (0029)
 //	cognito:user_status ^= p         status, created_at, sub  the same index
 //	status = Enabled / Disabled      created_at, sub       users_pool_enabled (0029)
-//	<attribute> = v                  sub                   user_attributes_name_value (0029; PG user_attributes_value_c)
+//	<attribute> = v                  sub                   user_attributes_name_value (0029; PG user_attributes_value_c_sub)
 //	<attribute> ^= p                 value, sub            the same index
 //	ListUsersInGroup                 sub                   group_members' primary key
 //

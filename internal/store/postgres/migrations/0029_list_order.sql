@@ -9,11 +9,14 @@
 --   cognito:user_status = v / ^= p   (pool_id, status C, created_at, sub)
 --   status = Enabled / Disabled      (pool_id, enabled, created_at, sub)
 --   <attribute> = v / ^= p           (pool_id, name, value C, sub)
-DROP INDEX users_pool_email_c;
-CREATE INDEX users_pool_email_c ON users (pool_id, email COLLATE "C", created_at, sub);
-CREATE INDEX users_pool_sub_c ON users (pool_id, sub COLLATE "C");
-CREATE INDEX users_pool_status_c ON users (pool_id, status COLLATE "C", created_at, sub);
-CREATE INDEX users_pool_enabled ON users (pool_id, enabled, created_at, sub);
-DROP INDEX user_attributes_value_c;
-CREATE INDEX user_attributes_value_c ON user_attributes (pool_id, name, value COLLATE "C", sub);
-DROP INDEX user_attributes_value;
+-- IF NOT EXISTS: on a large database an operator may build them first
+-- with CREATE INDEX CONCURRENTLY under these names (docs/operations.md,
+-- "Upgrades"); this then only drops the indexes they replace.
+CREATE INDEX IF NOT EXISTS users_pool_email_c_created ON users (pool_id, email COLLATE "C", created_at, sub);
+CREATE INDEX IF NOT EXISTS users_pool_sub_c ON users (pool_id, sub COLLATE "C");
+CREATE INDEX IF NOT EXISTS users_pool_status_c ON users (pool_id, status COLLATE "C", created_at, sub);
+CREATE INDEX IF NOT EXISTS users_pool_enabled ON users (pool_id, enabled, created_at, sub);
+CREATE INDEX IF NOT EXISTS user_attributes_value_c_sub ON user_attributes (pool_id, name, value COLLATE "C", sub);
+DROP INDEX IF EXISTS users_pool_email_c;
+DROP INDEX IF EXISTS user_attributes_value_c;
+DROP INDEX IF EXISTS user_attributes_value;

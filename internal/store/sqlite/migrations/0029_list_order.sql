@@ -6,11 +6,11 @@
 --   <attribute> = v / ^= p           (name, pool_id, value, sub)
 -- email, username and sub already have theirs (users_pool_email_created,
 -- the UNIQUE (pool_id, username) and the primary key).
-CREATE INDEX users_pool_status ON users (pool_id, status, created_at, sub);
-CREATE INDEX users_pool_enabled ON users (pool_id, enabled, created_at, sub);
+CREATE INDEX IF NOT EXISTS users_pool_status ON users (pool_id, status, created_at, sub);
+CREATE INDEX IF NOT EXISTS users_pool_enabled ON users (pool_id, enabled, created_at, sub);
 -- The attribute index starts with name, not pool_id: it covers every
 -- column, and SQLite, planning without statistics, would otherwise read a
 -- user's attributes (pool_id = ? AND sub = ?) from it by the pool alone,
 -- a walk of the whole pool, rather than from the primary key.
-CREATE INDEX user_attributes_name_value ON user_attributes (name, pool_id, value, sub);
-DROP INDEX user_attributes_value;
+CREATE INDEX IF NOT EXISTS user_attributes_name_value ON user_attributes (name, pool_id, value, sub);
+DROP INDEX IF EXISTS user_attributes_value;
