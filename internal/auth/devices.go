@@ -54,6 +54,9 @@ const (
 	maxDeviceVerifierBytes          = 400 // N is 384 bytes, PadBytes adds one
 	maxDeviceSaltBytes              = 64
 	maxDeviceListLimit              = 60
+	// maxDeviceScanBatches bounds the batches one ListDevices page reads
+	// while skipping devices that are not remembered.
+	maxDeviceScanBatches = 20
 )
 
 // deviceKeyRE is Cognito's DeviceKey pattern ([\w-]+_[0-9a-f-]+, 1-55).
@@ -512,17 +515,41 @@ func (s *Service) listDevices(ctx context.Context, o deviceOwner, limit int, tok
 		}
 		after = string(raw)
 	}
+	// The user's own ListDevices answers remembered devices only, as
+	// Cognito does (docs/cognito.md): a device confirmed in a pool that
+	// remembers devices on the user's prompt is tracked but not listed
+	// until UpdateDeviceStatus remembers it. Administrators, the console
+	// and the account page see every device.
+	rememberedOnly := o.accessToken != ""
 	out := &DevicePage{}
 	err := s.deviceTarget(ctx, o, func(q store.Querier, p *identity.Pool, u *identity.User) error {
-		ds, err := q.ListDevices(ctx, p.ID, u.Sub, after, limit+1)
-		if err != nil {
-			return fmt.Errorf("list devices: %w", err)
+		from, kept := after, []*identity.Device(nil)
+		for batch := 0; ; batch++ {
+			ds, err := q.ListDevices(ctx, p.ID, u.Sub, from, limit+1)
+			if err != nil {
+				return fmt.Errorf("list devices: %w", err)
+			}
+			for _, d := range ds {
+				if !rememberedOnly || d.Status == identity.DeviceRemembered {
+					kept = append(kept, d)
+				}
+			}
+			if len(kept) > limit {
+				kept = kept[:limit]
+				out.Next = base64.RawURLEncoding.EncodeToString([]byte(kept[limit-1].Key))
+				break
+			}
+			if len(ds) <= limit {
+				break // no more devices
+			}
+			from = ds[len(ds)-1].Key
+			if batch == maxDeviceScanBatches {
+				// A short page that goes on after what was read.
+				out.Next = base64.RawURLEncoding.EncodeToString([]byte(from))
+				break
+			}
 		}
-		if len(ds) > limit {
-			ds = ds[:limit]
-			out.Next = base64.RawURLEncoding.EncodeToString([]byte(ds[limit-1].Key))
-		}
-		out.Devices = ds
+		out.Devices = kept
 		return nil
 	})
 	if err != nil {
