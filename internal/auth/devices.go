@@ -447,20 +447,7 @@ func (o deviceOwner) admin() bool { return o.accessToken == "" && o.sub == "" &&
 func (s *Service) deviceTarget(ctx context.Context, o deviceOwner, fn func(q store.Querier, p *identity.Pool, u *identity.User) error) error {
 	switch {
 	case o.sub != "":
-		return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-			p, err := s.getPool(ctx, q, o.poolID)
-			if err != nil {
-				return err
-			}
-			u, err := q.GetUser(ctx, p.ID, o.sub)
-			if errors.Is(err, store.ErrNotFound) {
-				return errUserNotFound
-			}
-			if err != nil {
-				return fmt.Errorf("get user: %w", err)
-			}
-			return fn(q, p, u)
-		}))
+		return wrapStoreErr("device", s.userTx(ctx, o.poolID, o.sub, fn))
 	case o.admin():
 		return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
 			p, u, err := s.adminTarget(ctx, q, o.poolID, o.username)
