@@ -297,3 +297,36 @@ func TestBrowserDevices(t *testing.T) {
 		t.Fatalf("the tablet's sign-in after the account page's forget: %v", err)
 	}
 }
+
+// TestAccountDevicesOnPoolDomain: on the pool's own domain the account
+// page's device form posts to the bare /account/devices/forget with that
+// path's token, which forgets the device; the /{pool}/ form's token is
+// refused there.
+func TestAccountDevicesOnPoolDomain(t *testing.T) {
+	t.Parallel()
+	e := setup(t, setupOpts{devices: true})
+	onPoolDomain(t, e)
+	confirmedUser(t, e, "dora@example.org")
+	key, toks := e.stack.RememberDevice(deviceClient(t, e.svc, e.pool.ID), "dora@example.org", "", "Dora's phone")
+	b := e.browser()
+	b.hdr.Set("Host", poolHost)
+	must(t, b.submit(e.base+"/login?client_id="+e.clientID, url.Values{"username": {"dora@example.org"}, "password": {pw}}), http.StatusSeeOther)
+	acct := must(t, b.get(e.base+"/account?client_id="+e.clientID), http.StatusOK)
+	bareOnly(t, e, "the bare account page", acct)
+	form := deviceForm(t, acct.body, "/account/devices/forget", key)
+	prefix := must(t, b.get(e.page("account?client_id="+e.clientID)), http.StatusOK)
+	wrong := deviceForm(t, prefix.body, "/"+e.pool.ID+"/account/devices/forget", key)
+	if r := b.post(e.base+"/account/devices/forget", wrong); r.status != http.StatusForbidden {
+		t.Fatalf("the /{pool}/ form's token on the bare path: %d", r.status)
+	}
+	if _, err := e.svc.GetUser(context.Background(), toks.AccessToken); err != nil {
+		t.Fatalf("the device's sign-in after a refused forget: %v", err)
+	}
+	r := must(t, b.post(e.base+"/account/devices/forget", form), http.StatusSeeOther)
+	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/account?") || !strings.Contains(loc, "notice=device_forgotten") {
+		t.Fatalf("after the bare forget: %s", loc)
+	}
+	if _, err := e.svc.GetUser(context.Background(), toks.AccessToken); identity.ErrorCode(err) != identity.CodeNotAuthorized {
+		t.Fatalf("the device's sign-in after the forget: %v", err)
+	}
+}
