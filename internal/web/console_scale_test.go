@@ -12,6 +12,16 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
 )
 
+// oldest is the email of the oldest populated user i with i%m == r
+// (every 50th is UNCONFIRMED, every 97th disabled).
+func oldest(n, m, r int) string {
+	i := n - 1
+	for i%m != r {
+		i--
+	}
+	return fmt.Sprintf("user%d@co%d.example.com", i, i/1000)
+}
+
 // TestScaleConsole (GATEHOUSE_TEST_SCALE=1; GATEHOUSE_TEST_SCALE_USERS,
 // default 1,000,000) times the console's dashboard and user search, and
 // the hosted sign-up's company type-ahead, over HTTP on the console test
@@ -40,8 +50,10 @@ func TestScaleConsole(t *testing.T) {
 		{"users, first page", "console/users", "user"},
 		{"users, email ^= user1 (dense)", "console/users?email=user1", "user1"},
 		{"users, email ^= one user's (narrow)", fmt.Sprintf("console/users?email=user%d", k), fmt.Sprintf("user%d@co%d.example.com", k, k/1000)},
-		{"users, status UNCONFIRMED", "console/users?status=UNCONFIRMED", "user49@co0.example.com"},
-		{"users, status Disabled", "console/users?status=Disabled", "user96@co0.example.com"},
+		// In creation order the oldest come first: populate creates
+		// user<i> i seconds before now.
+		{"users, status UNCONFIRMED", "console/users?status=UNCONFIRMED", oldest(n, 50, 49)},
+		{"users, status Disabled", "console/users?status=Disabled", oldest(n, 97, 96)},
 		{"users, group members", "console/users?group=members", "user"},
 		{"company type-ahead (hosted sign-up)", "signup/companies?prefix=Company+co12", ""},
 	}
