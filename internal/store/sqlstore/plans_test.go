@@ -174,6 +174,13 @@ func testQueryPlans(t *testing.T, db *sqlstore.DB) {
 			}
 			list := strings.HasPrefix(op.name, "ListUsers")
 			strict := !listOps[op.name] && ((!scanOK[op.name] || populated) && (db.Backend() != "postgres" || populated) || list)
+			if populated && db.Backend() == "postgres" && (denseAtScale[op.name] || tinyAtScale[op.name]) {
+				// With statistics PostgreSQL rightly walks the pool in
+				// list order for a filter most users match (the page
+				// comes after a few rows), and looks a table of a row
+				// or two up by its first column.
+				strict = false
+			}
 			if strict && poolScan(plan) {
 				t.Errorf("%s walks a whole pool's rows:\n%s\nplan:\n%s", op.name, s[0], plan)
 			}
@@ -306,7 +313,15 @@ func sorts(plan string) bool {
 // through the filter's index and, when few, starts from that index on
 // both databases (migration 0024 gives PostgreSQL its COLLATE "C"
 // indexes), so a lost prefix index fails here.
-var scanOK = map[string]bool{"SearchCompanies": true}
+var scanOK = map[string]bool{}
+
+// denseAtScale are filters most populated users match; tinyAtScale reads
+// tables Populate leaves nearly empty.
+var (
+	denseAtScale = map[string]bool{"ListUsers cognito:user_status = CONFIRMED": true, "ListUsers cognito:user_status ^= CON": true,
+		"ListUsers status = Enabled": true}
+	tinyAtScale = map[string]bool{"OriginRevoked": true}
+)
 
 var (
 	sqlitePoolOnly = regexp.MustCompile(`^SEARCH \w+ USING (COVERING )?INDEX \w+ \(pool_id=\?\)$`)

@@ -20,3 +20,6 @@ CREATE INDEX IF NOT EXISTS user_attributes_value_c_sub ON user_attributes (pool_
 DROP INDEX IF EXISTS users_pool_email_c;
 DROP INDEX IF EXISTS user_attributes_value_c;
 DROP INDEX IF EXISTS user_attributes_value;
+-- The company type-ahead (SearchCompanies) reads its prefix as a range of
+-- this index in order, as the user lists do.
+CREATE INDEX IF NOT EXISTS companies_search_c ON companies (pool_id, search_key COLLATE "C", name_key);

@@ -14,3 +14,5 @@ CREATE INDEX IF NOT EXISTS users_pool_enabled ON users (pool_id, enabled, create
 -- a walk of the whole pool, rather than from the primary key.
 CREATE INDEX IF NOT EXISTS user_attributes_name_value ON user_attributes (name, pool_id, value, sub);
 DROP INDEX IF EXISTS user_attributes_value;
+-- The company type-ahead (SearchCompanies) reads its prefix as a range of
+-- companies_search (pool_id, search_key) in order: nothing to add here.
