@@ -497,7 +497,7 @@ func applyAttributes(u *identity.User, attrs map[string]string) {
 		case "email":
 			u.Email = strings.ToLower(strings.TrimSpace(value))
 		case "email_verified":
-			u.EmailVerified = value == "true"
+			u.EmailVerified, u.EmailVerifiedFalse = value == "true", value != "true"
 		default:
 			if value == "" {
 				delete(u.Attributes, name)
