@@ -221,6 +221,9 @@ type CreatePoolInput struct {
 	Hooks identity.HookSettings
 	// Devices is the pool's device tracking (devices.go).
 	Devices identity.DeviceSettings
+	// AccountRecovery is Cognito's AccountRecoverySetting
+	// (identity.PoolSettings.AccountRecovery).
+	AccountRecovery []identity.RecoveryMechanism
 }
 
 // CreateClientInput creates an app client.
