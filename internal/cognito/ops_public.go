@@ -1,7 +1,10 @@
 package cognito
 
 import (
+	"strings"
+
 	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // The unsigned operations: the client id (or the access token) names the
@@ -70,6 +73,21 @@ func deliveryOutput(cd *auth.CodeDelivery) any {
 // authInput maps Cognito's AuthFlow + AuthParameters onto the service's
 // InitiateAuthInput. The whole AuthParameters map also travels in Params
 // (SRP_A, DEVICE_KEY, ...).
+// authFlows is AWS's AuthFlowType enum, in its model's order.
+var authFlows = []string{"USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH", "ADMIN_NO_SRP_AUTH",
+	"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "USER_AUTH"}
+
+// checkAuthFlow refuses an AuthFlow outside AWS's enum in AWS's words (a
+// flow of the enum that Gatehouse does not serve, CUSTOM_AUTH, is the
+// service's refusal).
+func checkAuthFlow(flow string) error {
+	if flow == "" || contains(authFlows, flow) {
+		return nil
+	}
+	return identity.FieldError("AuthFlow", "1 validation error detected: Value '%s' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
+		safeOpName(flow), strings.Join(authFlows, ", "))
+}
+
 func authInput(clientID, flow string, params map[string]string, admin bool, meta auth.RequestMeta) auth.InitiateAuthInput {
 	return auth.InitiateAuthInput{
 		Client:       client(clientID, params["SECRET_HASH"]),
@@ -91,6 +109,9 @@ func (h *Handler) initiateAuth(c *call) (any, error) {
 		ClientMetadata map[string]string
 	}
 	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := checkAuthFlow(in.AuthFlow); err != nil {
 		return nil, err
 	}
 	ain := authInput(in.ClientId, in.AuthFlow, in.AuthParameters, false, c.meta)

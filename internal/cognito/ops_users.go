@@ -151,6 +151,9 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := checkAuthFlow(in.AuthFlow); err != nil {
+		return nil, err
+	}
 	if err := h.poolClient(c, in.UserPoolId, in.ClientId); err != nil {
 		return nil, err
 	}
