@@ -414,6 +414,57 @@ func TestCognitoMessages(t *testing.T) {
 		AuthParameters: map[string]string{"USERNAME": "sam"}})
 	tr.add("InitiateAuth USER_PASSWORD_AUTH without PASSWORD", err, "")
 
+	// Everyday refusals.
+	_, err = e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("sam"), Password: aws.String(goodPassword)})
+	tr.add("SignUp of a taken username", err, "")
+	_, err = e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("shorty"), Password: aws.String("Sh0rt!")})
+	tr.add("SignUp with a short password", err, "")
+	must[*cip.SignUpOutput](t)(e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("pending"), Password: aws.String(goodPassword),
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("pending@example.org")}}}))
+	_, err = e.public.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("pending"), ConfirmationCode: aws.String("000000")})
+	if err == nil {
+		_, err = e.public.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("pending"), ConfirmationCode: aws.String("111111")})
+	}
+	tr.add("ConfirmSignUp with a wrong code", err, "")
+	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "pending", "PASSWORD": goodPassword}})
+	tr.add("InitiateAuth of an unconfirmed user", err, "")
+	_, err = e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("pending")})
+	tr.add("ForgotPassword of a user without a verified address", err, "")
+	_, err = e.public.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("sam"), ConfirmationCode: aws.String("123456")})
+	tr.add("ConfirmSignUp of a confirmed user", err, "")
+	_, err = e.admin.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(poolID), Username: aws.String("sam")})
+	tr.add("AdminConfirmSignUp of a confirmed user", err, "")
+	_, err = e.public.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(clientID), Username: aws.String("sam")})
+	tr.add("ResendConfirmationCode of a confirmed user", err, "")
+	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "sam", "PASSWORD": otherPassword}})
+	tr.add("InitiateAuth with a wrong password", err, "")
+	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "nobody", "PASSWORD": goodPassword}})
+	tr.add("InitiateAuth of an unknown user", err, "")
+	ok := e.signIn(clientID, "sam", goodPassword)
+	_, err = e.public.ChangePassword(ctx, &cip.ChangePasswordInput{AccessToken: ok.AccessToken, PreviousPassword: aws.String(otherPassword), ProposedPassword: aws.String(goodPassword)})
+	tr.add("ChangePassword with a wrong previous password", err, "")
+	_, err = e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("nobody")})
+	tr.add("AdminGetUser of an unknown user", err, "")
+	_, err = e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(region + "_nopenope1")})
+	tr.add("DescribeUserPool of an unknown pool", err, "")
+	_, err = e.admin.GetGroup(ctx, &cip.GetGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String("nosuch")})
+	tr.add("GetGroup of an unknown group", err, "")
+	must[*cip.CreateGroupOutput](t)(e.admin.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String("g")}))
+	_, err = e.admin.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String("g")})
+	tr.add("CreateGroup of a taken name", err, "")
+	must[*cip.AdminDisableUserOutput](t)(e.admin.AdminDisableUser(ctx, &cip.AdminDisableUserInput{UserPoolId: aws.String(otherPool), Username: aws.String("sam")}))
+	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(otherClient), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "sam", "PASSWORD": goodPassword}})
+	tr.add("InitiateAuth of a disabled user", err, "")
+	closed, closedClient := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("closed"),
+		AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true}})
+	_ = closed
+	_, err = e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(closedClient), Username: aws.String("x"), Password: aws.String(goodPassword)})
+	tr.add("SignUp in a pool with AllowAdminCreateUserOnly", err, "")
+
 	// Required members left out (raw: the SDK refuses to send these).
 	for _, c := range []struct{ op, body string }{
 		{"SignUp", fmt.Sprintf(`{"ClientId":%q,"Password":%q}`, clientID, goodPassword)},
