@@ -137,13 +137,10 @@ func (c *call) checkRequired(b []byte) error {
 	if len(req) == 0 {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return serializationError(err)
-	}
+	present := presentMembers(b, req)
 	var missing []string
-	for _, name := range req {
-		if v, ok := m[name]; !ok || string(v) == "null" {
+	for i, name := range req {
+		if present&(1<<i) == 0 {
 			missing = append(missing, "Value null at '"+strings.ToLower(name[:1])+name[1:]+"' failed to satisfy constraint: Member must not be null")
 		}
 	}
@@ -154,6 +151,92 @@ func (c *call) checkRequired(b []byte) error {
 		return identity.FieldError(req[0], "1 validation error detected: %s", missing[0])
 	}
 	return identity.FieldError(req[0], "%d validation errors detected: %s", len(missing), strings.Join(missing, "; "))
+}
+
+// presentMembers reports, as bit i, whether names[i] (at most 64) is a
+// member of the JSON object b with a value other than null. b is known to
+// be valid JSON (it was just decoded); the scan reads the top-level member
+// names in place, without allocating, because it runs on every request.
+func presentMembers(b []byte, names []string) uint64 {
+	var present uint64
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return present // '}' or the end
+		}
+		end := skipString(b, i)
+		key := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ':' {
+			i = skipSpace(b, i+1)
+		}
+		isNull := bytes.HasPrefix(b[i:], []byte("null"))
+		for j, n := range names {
+			if j < 64 && !isNull && string(key) == n {
+				present |= 1 << j
+			}
+		}
+		i = skipSpace(b, skipValue(b, i))
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // serializationError words a decoding failure as AWS's JSON protocol does

@@ -44,3 +44,27 @@ func TestRequiredMembers(t *testing.T) {
 		}
 	}
 }
+
+func TestPresentMembers(t *testing.T) {
+	t.Parallel()
+	names := []string{"A", "B", "C"}
+	for _, c := range []struct {
+		body string
+		want uint64
+	}{
+		{`{}`, 0},
+		{`null`, 0},
+		{`[]`, 0},
+		{`{"A":"x","B":1,"C":true}`, 7},
+		{` { "A" : null , "B" : [1,{"C":"}"}] } `, 2},
+		{`{"X":{"A":"1","B":"2"},"C":"3"}`, 4},
+		{`{"X":"\"A\":","A":"q\\\"}"}`, 1},
+		{`{"a":"lower case is another member","B":{}}`, 2},
+		{"{\n\t\"C\":\r\n\"v\"}", 4},
+		{`{"B":"x","B":null}`, 2},
+	} {
+		if got := presentMembers([]byte(c.body), names); got != c.want {
+			t.Errorf("presentMembers(%s) = %03b, want %03b", c.body, got, c.want)
+		}
+	}
+}
