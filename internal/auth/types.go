@@ -76,7 +76,12 @@ type SignUpInput struct {
 	Username   string
 	Password   string
 	Attributes map[string]string
-	Meta       RequestMeta
+	// ClientMetadata and ValidationData go to the pre_sign_up hook's event
+	// as given (Cognito's clientMetadata and validationData): data for the
+	// hook to judge, never stored.
+	ClientMetadata map[string]string
+	ValidationData map[string]string
+	Meta           RequestMeta
 }
 
 // SignUpOutput is the result of SignUp.
@@ -266,6 +271,10 @@ type AdminCreateUserInput struct {
 	// keeps it unverified and can no longer sign in with it), as Cognito's
 	// ForceAliasCreation does; without it that is alias_exists.
 	ForceAliasCreation bool
+	// ClientMetadata and ValidationData go to the pre_sign_up hook's event
+	// (PreSignUp_AdminCreateUser), as on Cognito.
+	ClientMetadata map[string]string
+	ValidationData map[string]string
 }
 
 // ListUsersInput lists users with an optional Cognito-syntax filter.

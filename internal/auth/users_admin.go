@@ -93,7 +93,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	if err != nil {
 		return nil, err
 	}
-	if ctx, err = s.adminCreateHooks(ctx, p, u, in.MessageAction == ""); err != nil { // pre_sign_up, custom_message
+	if ctx, err = s.adminCreateHooks(ctx, p, u, in.MessageAction == "", in.ClientMetadata, in.ValidationData); err != nil { // pre_sign_up, custom_message
 		return nil, err
 	}
 	var view *UserView

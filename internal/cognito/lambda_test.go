@@ -209,3 +209,58 @@ func TestUserMigrationWithoutEmail(t *testing.T) {
 	}
 	tr.check("migration.golden")
 }
+
+// TestPreSignUpValidationData: SignUp's and AdminCreateUser's
+// ClientMetadata and ValidationData reach the PreSignUp trigger's event,
+// as Cognito documents; a rejection of them refuses the sign-up.
+func TestPreSignUpValidationData(t *testing.T) {
+	t.Parallel()
+	got := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- ev
+		req, _ := ev["request"].(map[string]any)
+		vd, _ := req["validationData"].(map[string]any)
+		w.Header().Set("Content-Type", "application/json")
+		if vd["invite"] != "abc" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "no invitation"})
+			return
+		}
+		ev["response"] = map[string]any{}
+		json.NewEncoder(w).Encode(ev)
+	}))
+	t.Cleanup(hook.Close)
+	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:presignup"
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("validated"),
+		LambdaConfig: &types.LambdaConfigType{PreSignUp: aws.String(arn)}})
+	invite := []types.AttributeType{{Name: aws.String("invite"), Value: aws.String("abc")}}
+	_, err := e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("uninvited"), Password: aws.String(goodPassword)})
+	wantErr(t, err, "UserLambdaValidationException")
+	<-got
+	if _, err := e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("invited"), Password: aws.String(goodPassword),
+		ValidationData: invite, ClientMetadata: map[string]string{"app": "v2"}}); err != nil {
+		t.Fatalf("SignUp with the invitation: %v", err)
+	}
+	ev := <-got
+	req, _ := ev["request"].(map[string]any)
+	md, _ := req["clientMetadata"].(map[string]any)
+	if ev["triggerSource"] != "PreSignUp_SignUp" || md["app"] != "v2" {
+		t.Fatalf("event %v", ev)
+	}
+	if _, err := e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("made"),
+		MessageAction: types.MessageActionTypeSuppress, ValidationData: invite, ClientMetadata: map[string]string{"app": "admin"}}); err != nil {
+		t.Fatalf("AdminCreateUser with the invitation: %v", err)
+	}
+	ev = <-got
+	req, _ = ev["request"].(map[string]any)
+	md, _ = req["clientMetadata"].(map[string]any)
+	if ev["triggerSource"] != "PreSignUp_AdminCreateUser" || md["app"] != "admin" {
+		t.Fatalf("event %v", ev)
+	}
+}

@@ -17,6 +17,9 @@ func (h *Handler) signUp(c *call) (any, error) {
 		Username       string
 		Password       string
 		UserAttributes []attributeType
+		// For the PreSignUp hook's event, as on AWS.
+		ClientMetadata map[string]string
+		ValidationData []attributeType
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -26,7 +29,7 @@ func (h *Handler) signUp(c *call) (any, error) {
 		return nil, err
 	}
 	out, err := h.svc.SignUp(c.ctx, auth.SignUpInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
-		Password: in.Password, Attributes: attrs, Meta: c.meta})
+		Password: in.Password, Attributes: attrs, ClientMetadata: in.ClientMetadata, ValidationData: validationData(in.ValidationData), Meta: c.meta})
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +38,20 @@ func (h *Handler) signUp(c *call) (any, error) {
 		UserSub             string
 		CodeDeliveryDetails *codeDeliveryDetails `json:",omitempty"`
 	}{out.UserConfirmed, out.UserSub, toDelivery(out.CodeDelivery)}, nil
+}
+
+// validationData is the map a PreSignUp event carries for a request's
+// ValidationData ([{Name, Value}]; a repeated name keeps its last value).
+// It is the hook's to judge; Gatehouse stores none of it.
+func validationData(list []attributeType) map[string]string {
+	if len(list) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(list))
+	for _, a := range list {
+		m[a.Name] = a.Value
+	}
+	return m
 }
 
 func client(id, secretHash string) auth.Client {

@@ -26,6 +26,9 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 		MessageAction          string
 		DesiredDeliveryMediums []string
 		ForceAliasCreation     bool
+		// For the PreSignUp hook's event (PreSignUp_AdminCreateUser).
+		ClientMetadata map[string]string
+		ValidationData []attributeType
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -55,7 +58,8 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 		in.MessageAction = "SUPPRESS"
 	}
 	v, err := h.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: p.ID, Username: in.Username, Attributes: attrs,
-		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation})
+		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation,
+		ClientMetadata: in.ClientMetadata, ValidationData: validationData(in.ValidationData)})
 	if err != nil {
 		return nil, err
 	}
