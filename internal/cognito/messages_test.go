@@ -2,6 +2,7 @@ package cognito_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -342,6 +343,9 @@ func TestCognitoMessages(t *testing.T) {
 	getUser("a malformed token", "not-a-jwt")
 	getUser("an ID token", *mine.IdToken)
 	getUser("a token with a forged signature", (*mine.AccessToken)[:strings.LastIndex(*mine.AccessToken, ".")+1]+"AAAA")
+	b64 := base64.RawURLEncoding.EncodeToString
+	getUser("a token of a pool Gatehouse does not have", b64([]byte(`{"alg":"RS256","kid":"k1"}`))+"."+
+		b64([]byte(`{"iss":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_nopenope1","token_use":"access","sub":"x","exp":4102444800}`))+"."+b64([]byte("sig")))
 	_, err := e.public.ChangePassword(ctx, &cip.ChangePasswordInput{AccessToken: aws.String("not-a-jwt"), PreviousPassword: aws.String(goodPassword), ProposedPassword: aws.String(otherPassword)})
 	tr.add("ChangePassword with a malformed token", err, "")
 	// A token of another pool names its own pool and user, as on AWS
