@@ -73,6 +73,13 @@ func TestEmailVerifiedListed(t *testing.T) {
 		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("signup2@example.org")}}}))
 	g = must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: a.AccessToken}))
 	tr.add("UpdateUserAttributes email, GetUser", nil, attrNames(g.UserAttributes))
+	// The attack: the user marks the new address verified. Refused, and
+	// nothing changes (only a code, an admin or a hook verifies).
+	_, err := e.public.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{AccessToken: a.AccessToken,
+		UserAttributes: []types.AttributeType{{Name: aws.String("email_verified"), Value: aws.String("true")}}})
+	tr.add("UpdateUserAttributes email_verified true by the user", err, "")
+	g = must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: a.AccessToken}))
+	tr.add("  then GetUser", nil, attrNames(g.UserAttributes))
 
 	// AdminCreateUser with an email and nothing else.
 	c := must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool, Username: aws.String("invited"),
