@@ -57,7 +57,7 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := canReset(u); err != nil {
+	if err := canResetFor(u, in); err != nil {
 		if p.PreventUserExistenceErrors {
 			// As Cognito: a disabled user, or one without a verified
 			// address, gets the answer an unknown name gets.
@@ -74,7 +74,7 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 		if err != nil {
 			return err
 		}
-		if err := canReset(cur); err != nil {
+		if err := canResetFor(cur, in); err != nil {
 			return err
 		}
 		if err := s.countCodeIssue(ctx, q, p, identity.PurposeForgot, userSubject(cur)); err != nil {
@@ -118,6 +118,17 @@ func (s *Service) migrateForReset(ctx context.Context, p *identity.Pool, cl *ide
 // errAdminOnlyRecovery is Cognito's answer to ForgotPassword in a pool
 // whose AccountRecoverySetting is admin_only.
 var errAdminOnlyRecovery = identity.Errorf(identity.CodeNotAuthorized, "Contact administrator to reset password.")
+
+// canResetFor is canReset with the request's rules (RefuseInvited).
+func canResetFor(u *identity.User, in ForgotPasswordInput) error {
+	if err := canReset(u); err != nil {
+		return err
+	}
+	if in.RefuseInvited && u.Status == identity.StatusForceChangePassword {
+		return identity.Errorf(identity.CodeNotAuthorized, "User password cannot be reset in the current state.")
+	}
+	return nil
+}
 
 func canReset(u *identity.User) error {
 	switch {

@@ -166,7 +166,13 @@ type ForgotPasswordInput struct {
 	Username string
 	// ClientMetadata is passed to the user_migration hook.
 	ClientMetadata map[string]string
-	Meta           RequestMeta
+	// RefuseInvited is Cognito's rule: a user who has not yet replaced an
+	// administrator's temporary password (FORCE_CHANGE_PASSWORD) cannot
+	// ask for a reset code (not_authorized "User password cannot be reset
+	// in the current state."). Without it (native API, hosted pages) an
+	// invited user who lost the temporary password may reset it.
+	RefuseInvited bool
+	Meta          RequestMeta
 }
 
 // ConfirmForgotPasswordInput completes a password reset.

@@ -442,6 +442,11 @@ func TestCognitoMessages(t *testing.T) {
 	tr.add("InitiateAuth of an unconfirmed user", err, "")
 	_, err = e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("pending")})
 	tr.add("ForgotPassword of a user without a verified address", err, "")
+	must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("invitee"),
+		MessageAction: types.MessageActionTypeSuppress, UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("invitee@example.org")},
+			{Name: aws.String("email_verified"), Value: aws.String("true")}}}))
+	_, err = e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("invitee")})
+	tr.add("ForgotPassword of an invited user (FORCE_CHANGE_PASSWORD)", err, "")
 	_, err = e.public.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("sam"), ConfirmationCode: aws.String("123456")})
 	tr.add("ConfirmSignUp of a confirmed user", err, "")
 	_, err = e.admin.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(poolID), Username: aws.String("sam")})

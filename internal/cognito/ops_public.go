@@ -183,7 +183,7 @@ func (h *Handler) forgotPassword(c *call) (any, error) {
 		return nil, err
 	}
 	cd, err := h.svc.ForgotPassword(c.ctx, auth.ForgotPasswordInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
-		ClientMetadata: in.ClientMetadata, Meta: c.meta})
+		ClientMetadata: in.ClientMetadata, RefuseInvited: true, Meta: c.meta})
 	if err != nil {
 		return nil, err
 	}
