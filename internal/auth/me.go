@@ -572,6 +572,9 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 				continue
 			}
 			delete(cur.Attributes, name)
+			if name == "phone_number" { // its verification goes with it
+				delete(cur.Attributes, "phone_number_verified")
+			}
 		}
 		cur.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {

@@ -618,6 +618,9 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 				u.PendingEmail = ""
 			case "email_verified": // deleted: no longer listed, as on AWS
 				u.EmailVerified, u.EmailVerifiedFalse = false, false
+			case "phone_number": // its verification goes with it
+				delete(u.Attributes, name)
+				delete(u.Attributes, "phone_number_verified")
 			default:
 				delete(u.Attributes, name)
 			}

@@ -31,7 +31,8 @@ func attrNames(as []types.AttributeType) string {
 	return strings.Join(out, " ")
 }
 
-// TestEmailVerifiedListed: email_verified is listed only once it was set,
+// TestEmailVerifiedListed: email_verified is listed only once it was set
+// (and a changed phone number is no longer verified),
 // as AWS lists only the attributes that were set, on every read path
 // (AdminCreateUser's answer, AdminGetUser, ListUsers, ListUsersInGroup,
 // GetUser, NEW_PASSWORD_REQUIRED's userAttributes) (testdata/email_verified.golden).
@@ -80,6 +81,18 @@ func TestEmailVerifiedListed(t *testing.T) {
 	tr.add("UpdateUserAttributes email_verified true by the user", err, "")
 	g = must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: a.AccessToken}))
 	tr.add("  then GetUser", nil, attrNames(g.UserAttributes))
+	// A verified phone number the user changes is no longer verified;
+	// removed, it takes its flag with it.
+	must[*cip.AdminUpdateUserAttributesOutput](t)(e.admin.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: pool, Username: aws.String("signup"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("phone_number"), Value: aws.String("+14325551212")}, {Name: aws.String("phone_number_verified"), Value: aws.String("true")}}}))
+	tr.add("AdminUpdateUserAttributes phone_number, phone_number_verified true", nil, get("signup"))
+	must[*cip.UpdateUserAttributesOutput](t)(e.public.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{AccessToken: a.AccessToken,
+		UserAttributes: []types.AttributeType{{Name: aws.String("phone_number"), Value: aws.String("+14325551213")}}}))
+	g = must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: a.AccessToken}))
+	tr.add("UpdateUserAttributes phone_number by the user, GetUser", nil, attrNames(g.UserAttributes))
+	must[*cip.DeleteUserAttributesOutput](t)(e.public.DeleteUserAttributes(ctx, &cip.DeleteUserAttributesInput{AccessToken: a.AccessToken, UserAttributeNames: []string{"phone_number"}}))
+	g = must[*cip.GetUserOutput](t)(e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: a.AccessToken}))
+	tr.add("DeleteUserAttributes phone_number by the user, GetUser", nil, attrNames(g.UserAttributes))
 
 	// AdminCreateUser with an email and nothing else.
 	c := must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool, Username: aws.String("invited"),
