@@ -3,6 +3,7 @@ package cognito_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -130,6 +131,24 @@ func TestEmailVerifiedListed(t *testing.T) {
 	must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool, Username: aws.String("bare"),
 		MessageAction: types.MessageActionTypeSuppress, UserAttributes: []types.AttributeType{{Name: aws.String("name"), Value: aws.String("Bare")}}}))
 	tr.add("no email, AdminGetUser", nil, get("bare"))
+	// The ID token carries the claim on the same terms.
+	idClaim := func() string {
+		tok := e.signIn(clientID, "plain", goodPassword)
+		var c map[string]any
+		if err := json.Unmarshal([]byte(jwtPayload(t, *tok.IdToken)), &c); err != nil {
+			t.Fatal(err)
+		}
+		v, ok := c["email_verified"]
+		return fmt.Sprintf("email=%v email_verified present=%t value=%v", c["email"], ok, v)
+	}
+	must[*cip.AdminCreateUserOutput](t)(e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool, Username: aws.String("plain"),
+		MessageAction: types.MessageActionTypeSuppress, UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("plain@example.org")}}}))
+	must[*cip.AdminSetUserPasswordOutput](t)(e.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool, Username: aws.String("plain"),
+		Password: aws.String(goodPassword), Permanent: true}))
+	tr.add("ID token, email_verified never set", nil, idClaim())
+	must[*cip.AdminUpdateUserAttributesOutput](t)(e.admin.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: pool, Username: aws.String("plain"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("email_verified"), Value: aws.String("false")}}}))
+	tr.add("ID token, email_verified set false", nil, idClaim())
 	tr.check("email_verified.golden")
 }
 
