@@ -69,7 +69,7 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 	if err := CheckAlg(alg); err != nil {
 		return "", err
 	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalClaims(claims)
 	if err != nil {
 		return "", &identity.Error{Code: identity.CodeInvalidParameter, Message: "Claims cannot be encoded.", Err: err}
 	}
