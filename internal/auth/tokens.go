@@ -149,7 +149,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 
 	// ID token: readable attributes first, so that no attribute can
 	// override a reserved claim set after them.
-	id := map[string]any{}
+	id := make(map[string]any, len(u.Attributes)+24) // the attributes and up to 24 claims: no regrowth
 	for name, value := range u.Attributes {
 		if readable(cl, name) {
 			id[name] = value // custom:* and standard attributes, as strings
