@@ -4,6 +4,8 @@
 #
 #   bash test/bench/hotpath.sh [duration per phase, default 10s]
 #
+# PROFILE=dir has each server write a CPU profile of its whole run there
+# (sqlite.cpu, postgres.cpu; go tool pprof -top -cum dir/sqlite.cpu).
 # CONCURRENCY (default 8, the "8 clients") sets the load
 # generator's workers. With the default 10 s it takes about 2 min 30 s
 # (two databases, five phases each, the raw-rate measurements and the
@@ -23,6 +25,7 @@ DUR="${1:-10s}"
 PGURL="${PGURL:-postgres://postgres@127.0.0.1:5432}"
 PORT="${PORT:-18201}"
 CONCURRENCY="${CONCURRENCY:-8}"
+PROFILE="${PROFILE:-}" # a directory: each server writes a CPU profile there (serve --cpuprofile)
 DBNAME="gh_hotpath_$$" # one database per run: two runs at once must not drop each other's
 START=$(date +%s)
 WORK=$(mktemp -d /tmp/gh-hotpath.XXXX)
@@ -63,7 +66,9 @@ bench() { # database, admin key, extra args
 phases=cognito-refresh,getuser,admingetuser,listusers
 
 # SQLite (--dev).
-"$BIN" serve --dev --data-dir "$WORK/data" --addr "127.0.0.1:$PORT" >"$WORK/sqlite.log" 2>&1 &
+prof() { [ -z "$PROFILE" ] || echo "--cpuprofile=$PROFILE/$1.cpu"; }
+# shellcheck disable=SC2046 # prof prints one word or nothing
+"$BIN" serve --dev --data-dir "$WORK/data" --addr "127.0.0.1:$PORT" $(prof sqlite) >"$WORK/sqlite.log" 2>&1 &
 pid=$!
 ready
 KEY=$(cat "$WORK/data/dev-admin-key")
@@ -77,7 +82,8 @@ export GATEHOUSE_DATABASE_URL="$PGURL/$DBNAME?sslmode=disable"
 GATEHOUSE_MASTER_KEY=$("$BIN" keygen)
 export GATEHOUSE_MASTER_KEY
 KEY=$("$BIN" keys create --name bench | sed -n 's/^token (shown once): //p')
-"$BIN" serve --addr "127.0.0.1:$PORT" >"$WORK/postgres.log" 2>&1 &
+# shellcheck disable=SC2046
+"$BIN" serve --addr "127.0.0.1:$PORT" $(prof postgres) >"$WORK/postgres.log" 2>&1 &
 pid=$!
 ready
 bench postgres "$KEY" --phases "$phases"
