@@ -12,7 +12,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
-	"github.com/gatehouse-id/gatehouse/internal/store/poolcache"
 	"github.com/gatehouse-id/gatehouse/internal/testenv"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 )
@@ -64,13 +63,12 @@ type hotEnv struct {
 }
 
 func newHotEnv(b *testing.B, db testenv.DB) *hotEnv {
-	st := poolcache.New(testenv.OpenStore(b, db), poolcache.DefaultTTL, nil)
 	var users []testenv.User
 	for i := range 16 {
 		users = append(users, testenv.User{Username: fmt.Sprintf("hot%d@example.com", i), Groups: []string{"staff"},
 			Attributes: map[string]string{"given_name": "Hot", "family_name": fmt.Sprint(i)}})
 	}
-	s := testenv.New(b, testenv.Options{Store: st, DB: db, Now: time.Now, Surfaces: testenv.Cognito,
+	s := testenv.New(b, testenv.Options{DB: db, PoolCache: true, Now: time.Now, Surfaces: testenv.Cognito,
 		Pool: &auth.CreatePoolInput{Name: "hot", UsernameMode: identity.UsernameEmail, SigningAlg: token.AlgES256},
 		Clients: []auth.CreateClientInput{{Name: "app",
 			AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}}},
