@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
@@ -25,8 +22,6 @@ const (
 	// maxKIDLen bounds the kid header we look up.
 	maxKIDLen = 128
 )
-
-var allowedAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
 
 // invalidToken returns the CodeInvalidToken error with a safe message; why
 // is for logs only.
@@ -74,7 +69,7 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 	if err := CheckAlg(alg); err != nil {
 		return "", err
 	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalClaims(claims)
 	if err != nil {
 		return "", &identity.Error{Code: identity.CodeInvalidParameter, Message: "Claims cannot be encoded.", Err: err}
 	}
@@ -100,26 +95,9 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 	if err != nil {
 		return "", internalErr(err)
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(active.rec.Alg), Key: jose.JSONWebKey{Key: priv, KeyID: active.rec.KID}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
-	)
+	s, err := signCompact(active.rec.Alg, active.rec.KID, typ, priv, payload)
 	if err != nil {
 		return "", internalErr(err)
-	}
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		return "", internalErr(err)
-	}
-	s, err := obj.CompactSerialize()
-	if err != nil {
-		return "", internalErr(err)
-	}
-	if active.rec.Alg == AlgES256 {
-		// Only the low-s form is ever issued (lows.go).
-		if s, err = lowSCompact(s); err != nil {
-			return "", internalErr(err)
-		}
 	}
 	return s, nil
 }
@@ -128,6 +106,8 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 // returns its claims. In order, it refuses a token that:
 //   - is longer than MaxTokenSize or does not have exactly two dots (before
 //     any parsing);
+//   - is not three strict, unpadded base64url segments, or has a protected
+//     header that is not a JSON object or holds crit or b64 (verify.go);
 //   - has an alg other than ES256 or RS256 (so never "none" or HS*), or
 //     one that differs from the alg of the key it names;
 //   - has a typ header other than "JWT" (a logout token, SignTyped);
@@ -168,22 +148,18 @@ func (m *Manager) verify(ctx context.Context, pool *identity.Pool, raw, issuer s
 	if strings.Count(raw, ".") != 2 {
 		return nil, invalidToken(msgInvalid, errors.New("not a compact JWS"))
 	}
-	jws, err := jose.ParseSignedCompact(raw, allowedAlgs)
+	hdr, signed, payload, sig, err := parseCompact(raw)
 	if err != nil {
 		return nil, invalidToken(msgInvalid, err)
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, invalidToken(msgInvalid, errors.New("expected one signature"))
-	}
-	hdr := jws.Signatures[0].Protected
-	kid, alg := hdr.KeyID, hdr.Algorithm
+	kid, alg := hdr.Kid, hdr.Alg
 	if kid == "" || len(kid) > maxKIDLen {
 		return nil, invalidToken(msgInvalid, errors.New("missing or oversized kid"))
 	}
 	if alg != AlgES256 && alg != AlgRS256 {
 		return nil, invalidToken(msgInvalid, errors.New("algorithm not allowed"))
 	}
-	if typ, present := hdr.ExtraHeaders[jose.HeaderType]; present && !strings.EqualFold(fmt.Sprint(typ), "JWT") {
+	if typ, present := hdr.typ(); present && !strings.EqualFold(typ, "JWT") {
 		// A logout+jwt (SignTyped) or any other typed token is never an
 		// ID or access token.
 		return nil, invalidToken(msgInvalid, errors.New("typ is not JWT"))
@@ -195,13 +171,12 @@ func (m *Manager) verify(ctx context.Context, pool *identity.Pool, raw, issuer s
 	if k.rec.Alg != alg {
 		return nil, invalidToken(msgInvalid, errors.New("alg does not match the key"))
 	}
-	if alg == AlgES256 && !isLowS(jws.Signatures[0].Signature) {
+	if alg == AlgES256 && !isLowS(sig) {
 		return nil, invalidToken(msgInvalid, errors.New("ECDSA signature with a high s"))
 	}
-	// Pass the bare public key: go-jose then ignores any key material in
-	// the header.
-	payload, err := jws.Verify(k.public)
-	if err != nil {
+	// Only the stored public key is used: any key material in the
+	// header (jwk, jku, x5u, x5c) is never read.
+	if err := verifySignature(alg, k.public, signed, sig); err != nil {
 		return nil, invalidToken(msgInvalid, err)
 	}
 	var claims map[string]any
