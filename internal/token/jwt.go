@@ -106,8 +106,6 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 // returns its claims. In order, it refuses a token that:
 //   - is longer than MaxTokenSize or does not have exactly two dots (before
 //     any parsing);
-//   - is not three strict, unpadded base64url segments, or has a protected
-//     header that is not a JSON object or holds crit or b64 (verify.go);
 //   - has an alg other than ES256 or RS256 (so never "none" or HS*), or
 //     one that differs from the alg of the key it names;
 //   - has a typ header other than "JWT" (a logout token, SignTyped);
