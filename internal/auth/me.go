@@ -26,6 +26,9 @@ const maxAccessTokenLen = 32 << 10 // 100 groups of 128 characters fit
 var (
 	errInvalidAccessToken = identity.Errorf(identity.CodeInvalidToken, "Invalid Access Token")
 	errRevokedAccessToken = identity.Errorf(identity.CodeNotAuthorized, "Access Token has been revoked")
+	// errExpiredAccessToken: a genuine access token past its exp, in
+	// Cognito's words.
+	errExpiredAccessToken = identity.Errorf(identity.CodeInvalidToken, "Access Token has expired")
 )
 
 // peekIssuer reads the iss claim of a compact JWT without verifying it, to
@@ -66,7 +69,8 @@ func peekIssuer(raw string) (string, bool) {
 // AuthenticateAccessTokenFor.
 //
 // Errors: invalid_token "Invalid Access Token" (malformed, bad signature,
-// expired, foreign issuer, not an access token), not_authorized "Access
+// foreign issuer, not an access token) or "Access Token has expired" (an
+// access token that verifies but for its exp), not_authorized "Access
 // Token has been revoked", user_not_found "User does not exist.",
 // user_disabled "User is disabled.".
 func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
@@ -119,7 +123,7 @@ func (s *Service) authenticateSelf(ctx context.Context, accessToken string) (*id
 // authenticateAccess does the work of both: wantPool "" accepts the pool
 // the token names.
 func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
-	p, se, claims, err := s.authenticateSession(ctx, wantPool, accessToken)
+	p, se, claims, err := s.authenticateSession(ctx, wantPool, accessToken, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -129,7 +133,10 @@ func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken 
 // authenticateSession is authenticateAccess that also returns the user's
 // groups, read with the user and the revocation check in one query
 // (store.GetUserSession).
-func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *store.UserSession, map[string]any, error) {
+//
+// With mfa the same query also reads the user's TOTP and email-code
+// factors (store.GetUserSessionMFA).
+func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken string, mfa bool) (*identity.Pool, *store.UserSession, map[string]any, error) {
 	iss, ok := peekIssuer(accessToken)
 	if !ok {
 		return nil, nil, nil, errInvalidAccessToken
@@ -148,6 +155,11 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 	claims, err := s.cfg.Tokens.Verify(ctx, p, accessToken, s.Issuer(p))
 	if err != nil {
 		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			// Expired is said only of a token that verifies otherwise
+			// and is an access token; anything else is just invalid.
+			if old, verr := s.cfg.Tokens.VerifyExpired(ctx, p, accessToken, s.Issuer(p)); verr == nil && strClaim(old, "token_use") == "access" {
+				return nil, nil, nil, errExpiredAccessToken
+			}
 			return nil, nil, nil, errInvalidAccessToken
 		}
 		return nil, nil, nil, err
@@ -157,7 +169,11 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 	if strClaim(claims, "token_use") != "access" || sub == "" || !iatOK {
 		return nil, nil, nil, errInvalidAccessToken
 	}
-	se, err := s.cfg.Store.GetUserSession(ctx, p.ID, sub, strClaim(claims, "origin_jti"))
+	read := s.cfg.Store.GetUserSession
+	if mfa {
+		read = s.cfg.Store.GetUserSessionMFA
+	}
+	se, err := read(ctx, p.ID, sub, strClaim(claims, "origin_jti"))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, errUserNotFound
 	}
@@ -177,7 +193,7 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 // GetUser returns the token's user with its groups. Errors: those of
 // AuthenticateAccessToken.
 func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, error) {
-	_, se, claims, err := s.authenticateSession(ctx, "", accessToken)
+	_, se, claims, err := s.authenticateSession(ctx, "", accessToken, false)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +201,27 @@ func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, e
 		return nil, err
 	}
 	return &UserView{User: se.User, Groups: se.Groups}, nil
+}
+
+// GetUserWithMFA is GetUser that also returns the token's pool and the
+// user's MFA settings (GetUserMFA's Settings and Preferred; its Factors
+// hold the TOTP and email-code factors only, RecoveryCodesLeft is not
+// counted), as Cognito's GetUser answers: one token verification and one
+// read (store.GetUserSessionMFA) where GetUser, GetPool and GetUserMFA
+// verify twice and read four times. Errors: those of GetUser.
+func (s *Service) GetUserWithMFA(ctx context.Context, accessToken string) (*UserView, *identity.Pool, *UserMFA, error) {
+	p, se, claims, err := s.authenticateSession(ctx, "", accessToken, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
+		return nil, nil, nil, err
+	}
+	v := &UserMFA{}
+	for _, f := range se.Factors {
+		v.add(f)
+	}
+	return &UserView{User: se.User, Groups: se.Groups}, p, v, nil
 }
 
 // tokenClient returns the app client named by the token's client_id, for
@@ -440,7 +477,9 @@ func (s *Service) updateAttributes(ctx context.Context, p *identity.Pool, u *ide
 			to.Email = pending
 			codeTo, out.PendingEmail = &to, pending
 		default:
-			cur.EmailVerified = false
+			// The new address is unverified, and says so (Cognito lists
+			// email_verified "false" after a change).
+			cur.EmailVerified, cur.EmailVerifiedFalse = false, true
 			cur.PendingEmail = ""
 			if cur.Email != "" {
 				codeTo = cur
@@ -556,11 +595,14 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 		for name := range attrs {
 			if name == "email" {
 				cur.Email = ""
-				cur.EmailVerified = false
+				cur.EmailVerified, cur.EmailVerifiedFalse = false, false
 				cur.PendingEmail = ""
 				continue
 			}
 			delete(cur.Attributes, name)
+			if name == "phone_number" { // its verification goes with it
+				delete(cur.Attributes, "phone_number_verified")
+			}
 		}
 		cur.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {
