@@ -80,13 +80,14 @@ run "${G[@]}" dev measure "${F[@]}" --pool big --iterations 300
 
 echo "== gatehouse bench over HTTP"
 if [ "$DBKIND" = sqlite ]; then
-	run serve "${G[@]}" --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
+	# nice execs the binary: $! is the server itself, which stop kills.
+	nice -n 10 "$BIN" serve "${G[@]}" --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 	pid=$!
 	ready
 	KEY=$(cat "$DATA/dev-admin-key")
 else
 	KEY=$(run keys create --name bench | sed -n 's/^token (shown once): //p')
-	run serve --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
+	nice -n 10 "$BIN" serve --addr "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 	pid=$!
 	ready
 fi
