@@ -590,6 +590,8 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
+		// Every factor checked: the request is the user's (identity.SetUser).
+		identity.SetUser(ctx, u.Sub)
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow,
 			"amr": strings.Join(amr, " ")})
 	})
