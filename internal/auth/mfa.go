@@ -645,6 +645,9 @@ func (s *Service) mfaCaller(ctx context.Context, a MFAAuth) (*identity.Pool, *id
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// The session is the password step's proof: the enrolment is the
+	// user's (identity.SetUser), as their signed-in calls are.
+	identity.SetUser(ctx, u.Sub)
 	return p, cl, u, claims, nil
 }
 

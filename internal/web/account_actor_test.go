@@ -3,7 +3,10 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"testing"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -14,9 +17,9 @@ import (
 // on the hosted pages is audited as that user, "user:<sub>" via "hosted"
 // from the browser's address — never as "system". Pia signs in, signs
 // another browser out, forgets a device, changes her email and password,
-// signs out everywhere else, starts an authenticator enrolment; every
-// hosted event about her names her as its actor. Bob's refused attempt on
-// Pia's device is his, not hers.
+// signs out everywhere else, enrols an authenticator app and gets recovery
+// codes; every hosted event about her names her as its actor. Bob's
+// refused attempt on Pia's device is never recorded as hers.
 func TestAccountActionsAuditedAsUser(t *testing.T) {
 	t.Parallel()
 	s, app := deviceStack(t)
@@ -60,7 +63,18 @@ func TestAccountActionsAuditedAsUser(t *testing.T) {
 	f.Set("current_password", testenv.Password)
 	f.Set("password", "a completely new passphrase 42")
 	post(laptop, "account/password", f, http.StatusSeeOther)
-	post(laptop, "account/totp", accountForm(t, acct(laptop), s.Pool.ID, "account/totp", ""), http.StatusOK)
+	page := laptop.Post(s.Page("account/totp"), accountForm(t, acct(laptop), s.Pool.ID, "account/totp", ""))
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
+	if page.Status != http.StatusOK || m == nil {
+		t.Fatalf("enrolment page: %d %s", page.Status, page.Body)
+	}
+	f = page.Hidden()
+	code, _ := totp.GenerateCode(m[1], s.Clock.Now())
+	f.Set("code", code)
+	if r := laptop.Post(page.Action(), f); r.Status != http.StatusSeeOther {
+		t.Fatalf("confirm the app: %d %s", r.Status, r.Body)
+	}
+	post(laptop, "account/recovery-codes", accountForm(t, acct(laptop), s.Pool.ID, "account/recovery-codes", ""), http.StatusOK)
 
 	evs, _, err := s.Svc.Audit(t.Context(), auth.AuditQuery{PoolID: s.Pool.ID, Limit: 500})
 	if err != nil {
@@ -83,7 +97,7 @@ func TestAccountActionsAuditedAsUser(t *testing.T) {
 		}
 	}
 	for _, a := range []string{"user.sign_in", "user.session_revoked", "user.device_forgotten", "user.update_attributes",
-		"user.verify_email", "user.sessions_revoked", "user.change_password"} {
+		"user.verify_email", "user.sessions_revoked", "user.change_password", "user.mfa_enrolled"} {
 		if !seen[a] {
 			t.Errorf("no hosted %s event; seen %v", a, seen)
 		}
