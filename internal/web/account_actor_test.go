@@ -108,3 +108,48 @@ func TestAccountActionsAuditedAsUser(t *testing.T) {
 		}
 	}
 }
+
+// TestHostedSignInStepsAuditedAsUser: in a pool requiring MFA, a user with
+// no factor enrols an authenticator app inside the hosted sign-in (the
+// MFA_SETUP step, proven by the password step's session) and is signed
+// in: both the enrolment and the sign-in are audited as the user, via
+// "hosted". A wrong password before proves no one: "system".
+func TestHostedSignInStepsAuditedAsUser(t *testing.T) {
+	t.Parallel()
+	s := accountStack(t, identity.MFAOn)
+	cid, pia := s.Client(0).ID, "user:"+s.Subs["pia@example.org"]
+	b := s.Browser()
+	if r := s.HostedSignIn(b, cid, "pia@example.org", "not pia's password 1"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d %s", r.Status, r.Body)
+	}
+	page := s.HostedSignIn(b, cid, "pia@example.org", "")
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
+	if page.Status != http.StatusOK || m == nil {
+		t.Fatalf("the MFA_SETUP step: %d %s", page.Status, page.Body)
+	}
+	f := page.Hidden()
+	code, _ := totp.GenerateCode(m[1], s.Clock.Now())
+	f.Set("code", code)
+	if r := b.Post(page.Action(), f); r.Status != http.StatusSeeOther {
+		t.Fatalf("the app's first code: %d %s", r.Status, r.Body)
+	}
+	evs, _, err := s.Svc.Audit(t.Context(), auth.AuditQuery{PoolID: s.Pool.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"user.sign_in_failed": "system", "user.mfa_enrolled": pia, "user.sign_in": pia}
+	for _, ev := range evs {
+		if w, ok := want[ev.Action]; ok && ev.Via == identity.ViaHosted {
+			if ev.Actor != w {
+				t.Errorf("%s: actor %q, want %q", ev.Action, ev.Actor, w)
+			}
+			delete(want, ev.Action)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("events missing: %v", want)
+		for _, ev := range evs {
+			t.Logf("%s %s %s %s", ev.Action, ev.Subject, ev.Actor, ev.Via)
+		}
+	}
+}
