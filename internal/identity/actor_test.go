@@ -48,7 +48,7 @@ func TestNormalizeActor(t *testing.T) {
 }
 
 // TestAuditActor: an explicit actor wins; else the request's user once
-// SetUser named one (with the slot's address); else "system". SetUser
+// SetUser named one; else "system" — from the slot's address. SetUser
 // without a slot does nothing, and never changes ActorFrom (what the
 // service authorizes).
 func TestAuditActor(t *testing.T) {
@@ -59,7 +59,7 @@ func TestAuditActor(t *testing.T) {
 		t.Fatalf("no slot: %+v", a)
 	}
 	ctx := WithUserSlot(WithVia(bare, ViaCognito), "192.0.2.7")
-	if a := AuditActor(ctx); a.ID != "system" {
+	if a := AuditActor(ctx); a.ID != "system" || a.IP != "192.0.2.7" {
 		t.Fatalf("empty slot: %+v", a)
 	}
 	SetUser(ctx, "s1")

@@ -594,7 +594,9 @@ func SetUser(ctx context.Context, sub string) {
 
 // AuditActor is the actor audit events record: the context's actor
 // (WithActor) when one was set, else the request's user (SetUser) as
-// "user:<sub>" with the slot's IP, else "system".
+// "user:<sub>", else "system" — from the slot's IP when the request has a
+// slot (so a failed sign-in, which proves no one, still records where it
+// came from).
 func AuditActor(ctx context.Context) Actor {
 	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
 		return a
@@ -606,6 +608,7 @@ func AuditActor(ctx context.Context) Actor {
 		if sub != "" {
 			return Actor{ID: "user:" + sub, IP: s.ip}
 		}
+		return Actor{ID: "system", IP: s.ip}
 	}
 	return Actor{ID: "system"}
 }
