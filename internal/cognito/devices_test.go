@@ -294,6 +294,11 @@ func testDevices(t *testing.T, e *env) {
 		must[*cip.UpdateDeviceStatusOutput](t)(e.public.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: devTokens.AccessToken,
 			DeviceKey: aws.String(d.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
 	}
+	// The whole list first: the golden file keeps the first answer, and a
+	// page of one holds whichever random device key sorts first.
+	if all := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken})); len(all.Devices) != 2 || all.PaginationToken != nil {
+		t.Fatalf("ListDevices, remembered only, whole list: %+v", all)
+	}
 	if l := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken, Limit: aws.Int32(1)})); len(l.Devices) != 1 || l.PaginationToken == nil ||
 		*l.Devices[0].DeviceKey == laptop.key {
 		t.Fatalf("ListDevices, remembered only: %+v", l)
