@@ -569,16 +569,26 @@ func ActorFrom(ctx context.Context) Actor {
 // filled slot grants nothing.
 type userSlotKey struct{}
 
+// userSlot is the context carrying the slot itself (one allocation per
+// request rather than a context.WithValue and a slot).
 type userSlot struct {
+	context.Context
 	ip  string
 	mu  sync.Mutex
 	sub string
 }
 
+func (s *userSlot) Value(key any) any {
+	if key == (userSlotKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
 // WithUserSlot returns ctx with an empty slot for the request's user,
 // calling from ip.
 func WithUserSlot(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, userSlotKey{}, &userSlot{ip: ip})
+	return &userSlot{Context: ctx, ip: ip}
 }
 
 // SetUser records that the request acts as the user sub, whose credential
