@@ -208,6 +208,12 @@ func testDevices(t *testing.T, e *env) {
 	wantErr(t, err, "InvalidParameterException")
 	must[*cip.UpdateDeviceStatusOutput](t)(e.public.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: first.AccessToken,
 		DeviceKey: aws.String(laptop.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
+	// The one remembered device; the first successful ListDevices, so the
+	// golden file does not depend on the order of random keys.
+	if l := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: first.AccessToken})); len(l.Devices) != 1 ||
+		aws.ToString(l.Devices[0].DeviceKey) != laptop.key || l.PaginationToken != nil {
+		t.Fatalf("ListDevices with one device: %+v", l)
+	}
 	ag := must[*cip.AdminGetDeviceOutput](t)(e.admin.AdminGetDevice(ctx, &cip.AdminGetDeviceInput{UserPoolId: aws.String(poolID),
 		Username: aws.String(ann), DeviceKey: aws.String(laptop.key)}))
 	if deviceAttr(ag.Device, "dev:device_remembered_status") != "remembered" {
