@@ -112,6 +112,11 @@ type InitiateAuthInput struct {
 	// ClientMetadata is passed to the user_migration hook.
 	ClientMetadata map[string]string
 	Meta           RequestMeta
+	// RefreshAuthFlow marks a refresh sent as Cognito's InitiateAuth or
+	// AdminInitiateAuth REFRESH_TOKEN_AUTH, which a client with
+	// identity.RotationEnabled refuses, as AWS does (its rotation is
+	// GetTokensFromRefreshToken's).
+	RefreshAuthFlow bool
 }
 
 // Tokens are the result of a successful authentication.
@@ -241,6 +246,11 @@ type CreateClientInput struct {
 	// identity.AppClient).
 	IDTokenSignedResponseAlg string
 	BackchannelLogoutURI     string
+	// RefreshRotation and RefreshGraceSeconds (see identity.AppClient):
+	// the zero value is Gatehouse's default, rotation with reuse
+	// detection; the Cognito surface passes Cognito's (DISABLED) itself.
+	RefreshRotation     identity.RefreshRotation
+	RefreshGraceSeconds int
 }
 
 // CreatedClient returns the client and, once, its secret.

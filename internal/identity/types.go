@@ -194,9 +194,43 @@ type AppClient struct {
 	// 1.0 logout tokens when a user of the client signs out, is disabled
 	// or is signed out everywhere ("" : none).
 	BackchannelLogoutURI string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// RefreshRotation is how the client's refresh tokens rotate (Cognito's
+	// RefreshTokenRotation Feature); RefreshGraceSeconds (0..60, Cognito's
+	// RetryGracePeriodSeconds) is how long a rotated refresh token keeps
+	// working, for a client's retries, before presenting it is reuse.
+	RefreshRotation     RefreshRotation
+	RefreshGraceSeconds int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
+
+// RefreshRotation is an app client's refresh token rotation.
+type RefreshRotation string
+
+// Refresh token rotation modes (docs/cognito.md "Refresh tokens").
+const (
+	// RotationAlways is Gatehouse's default (native API, apply, console,
+	// and every client stored before the setting existed): each refresh,
+	// on every path, returns a new refresh token and uses up the old one;
+	// a used one presented again ends the sign-in (reuse detection).
+	RotationAlways RefreshRotation = ""
+	// RotationEnabled is Cognito's ENABLED: rotation as RotationAlways,
+	// but, as on AWS, Cognito's InitiateAuth/AdminInitiateAuth
+	// REFRESH_TOKEN_AUTH is refused (GetTokensFromRefreshToken and the
+	// OAuth token endpoint rotate).
+	RotationEnabled RefreshRotation = "ENABLED"
+	// RotationDisabled is Cognito's DISABLED (the default of clients made
+	// through CreateUserPoolClient): a refresh returns new ID and access
+	// tokens only, and the refresh token keeps working until it expires or
+	// is revoked.
+	RotationDisabled RefreshRotation = "DISABLED"
+)
+
+// MaxRefreshGraceSeconds bounds RefreshGraceSeconds (Cognito's limit).
+const MaxRefreshGraceSeconds = 60
+
+// Rotates reports whether a refresh returns a new refresh token.
+func (c *AppClient) Rotates() bool { return c.RefreshRotation != RotationDisabled }
 
 // HasSecret reports whether the client is confidential.
 func (c *AppClient) HasSecret() bool { return c.SecretHash != "" }

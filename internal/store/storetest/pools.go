@@ -96,6 +96,7 @@ func testClients(t *testing.T, s store.Store) {
 		WriteAttributes: []string{"name"},
 		CallbackURLs:    []string{"https://app.test/cb"}, LogoutURLs: []string{"https://app.test/"},
 		OAuthFlows: []string{"code"}, OAuthScopes: []string{"openid", "email"},
+		RefreshRotation: identity.RotationEnabled, RefreshGraceSeconds: 10,
 		CreatedAt: t0, UpdatedAt: t0,
 	}
 	noErr(t, "CreateClient", s.CreateClient(c, cl))
