@@ -53,7 +53,7 @@ var (
 // secret; OAuthScopes are RFC 6749 scope tokens; IDTokenSignedResponseAlg
 // "", ES256 or RS256; BackchannelLogoutURI "" or a URL like a callback URL;
 // RefreshRotation one of the identity.Rotation* modes, RefreshGraceSeconds
-// 0..60 (kept 0 when rotation is off).
+// 0..60 (kept as given; it matters only while the client rotates).
 //
 // Errors: resource_not_found (pool), invalid_parameter, conflict (in.ID taken).
 func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*CreatedClient, error) {
@@ -302,9 +302,6 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 	}
 	if c.RefreshGraceSeconds < 0 || c.RefreshGraceSeconds > identity.MaxRefreshGraceSeconds {
 		return identity.FieldError("refresh_token_rotation", "The retry grace period must be 0 to %d seconds.", identity.MaxRefreshGraceSeconds)
-	}
-	if !c.Rotates() {
-		c.RefreshGraceSeconds = 0 // nothing is rotated out
 	}
 	known := func(name string) bool { return StandardAttributes[name] || attrDef(p, name) != nil }
 	if err := checkSet("read_attributes", c.ReadAttributes, func(a string) bool { return a == "sub" || known(a) },

@@ -837,9 +837,7 @@ func (r *refreshTokenRotation) apply(cl *identity.AppClient) error {
 		case *g > identity.MaxRefreshGraceSeconds:
 			return identity.FieldError("RefreshTokenRotation", "1 validation error detected: Value '%d' at 'refreshTokenRotation.retryGracePeriodSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", *g, identity.MaxRefreshGraceSeconds)
 		}
-		if cl.RefreshRotation == identity.RotationEnabled {
-			cl.RefreshGraceSeconds = *g
-		}
+		cl.RefreshGraceSeconds = *g // kept as given; used only while rotating
 	}
 	return nil
 }
