@@ -38,6 +38,23 @@ type createClientRequest struct {
 	// Back-Channel Logout §2.2).
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     string `json:"backchannel_logout_uri"`
+	// Refresh token rotation: on unless false (Gatehouse's default).
+	RefreshTokenRotation   *bool `json:"refresh_token_rotation"`
+	RefreshTokenRetryGrace int   `json:"refresh_token_retry_grace_seconds"`
+}
+
+// rotationMode is the stored mode for the native API's boolean: on keeps
+// a rotating client's mode (Cognito's ENABLED stays so) or makes it
+// Gatehouse's default; off is DISABLED.
+func rotationMode(on bool, cur identity.RefreshRotation) identity.RefreshRotation {
+	switch {
+	case !on:
+		return identity.RotationDisabled
+	case cur == identity.RotationDisabled:
+		return identity.RotationAlways
+	default:
+		return cur
+	}
 }
 
 func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
@@ -54,6 +71,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 		AuthFlows: req.AuthFlows, Tokens: toks, ReadAttributes: req.ReadAttributes, WriteAttributes: req.WriteAttributes,
 		CallbackURLs: req.CallbackURLs, LogoutURLs: req.LogoutURLs, OAuthFlows: req.OAuthFlows, OAuthScopes: req.OAuthScopes,
 		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg, BackchannelLogoutURI: req.BackchannelLogoutURI,
+		RefreshRotation:     rotationMode(req.RefreshTokenRotation == nil || *req.RefreshTokenRotation, identity.RotationAlways),
+		RefreshGraceSeconds: req.RefreshTokenRetryGrace,
 	})
 	if err != nil {
 		return err
@@ -85,6 +104,8 @@ type updateClientRequest struct {
 
 	IDTokenSignedResponseAlg *string `json:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     *string `json:"backchannel_logout_uri"`
+	RefreshTokenRotation     *bool   `json:"refresh_token_rotation"`
+	RefreshTokenRetryGrace   *int    `json:"refresh_token_retry_grace_seconds"`
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
@@ -117,6 +138,12 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.BackchannelLogoutURI != nil {
 		c.BackchannelLogoutURI = *req.BackchannelLogoutURI
+	}
+	if req.RefreshTokenRotation != nil {
+		c.RefreshRotation = rotationMode(*req.RefreshTokenRotation, c.RefreshRotation)
+	}
+	if req.RefreshTokenRetryGrace != nil {
+		c.RefreshGraceSeconds = *req.RefreshTokenRetryGrace
 	}
 	if req.TokenLifetimes == nil {
 		return identity.FieldError("token_lifetimes", "token_lifetimes may not be null.")

@@ -301,7 +301,7 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 		return identity.FieldError("refresh_token_rotation", "Unknown refresh token rotation %q; use ENABLED or DISABLED.", safeEcho(string(c.RefreshRotation)))
 	}
 	if c.RefreshGraceSeconds < 0 || c.RefreshGraceSeconds > identity.MaxRefreshGraceSeconds {
-		return identity.FieldError("refresh_token_rotation", "The retry grace period must be 0 to %d seconds.", identity.MaxRefreshGraceSeconds)
+		return identity.FieldError("refresh_token_retry_grace_seconds", "The retry grace period must be 0 to %d seconds.", identity.MaxRefreshGraceSeconds)
 	}
 	known := func(name string) bool { return StandardAttributes[name] || attrDef(p, name) != nil }
 	if err := checkSet("read_attributes", c.ReadAttributes, func(a string) bool { return a == "sub" || known(a) },

@@ -1332,6 +1332,12 @@ type Client struct {
 	PoolId                   string                          `json:"pool_id"`
 	ReadAttributes           *[]string                       `json:"read_attributes,omitempty"`
 
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (Cognito's RetryGracePeriodSeconds).
+	RefreshTokenRetryGraceSeconds int `json:"refresh_token_retry_grace_seconds"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked (Cognito's RefreshTokenRotation DISABLED, the default of clients made through the Cognito API).
+	RefreshTokenRotation bool `json:"refresh_token_rotation"`
+
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  TokenLifetimes `json:"token_lifetimes"`
 	UpdatedAt       *time.Time     `json:"updated_at,omitempty"`
@@ -1363,6 +1369,12 @@ type ClientCreate struct {
 	OauthFlows               *[]string                             `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                             `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                             `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (default 0).
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Default on; off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
@@ -1404,6 +1416,12 @@ type ClientPatch struct {
 	OauthFlows               *[]string                            `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                            `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                            `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries.
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
