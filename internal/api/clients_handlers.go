@@ -43,20 +43,6 @@ type createClientRequest struct {
 	RefreshTokenRetryGrace int   `json:"refresh_token_retry_grace_seconds"`
 }
 
-// rotationMode is the stored mode for the native API's boolean: on keeps
-// a rotating client's mode (Cognito's ENABLED stays so) or makes it
-// Gatehouse's default; off is DISABLED.
-func rotationMode(on bool, cur identity.RefreshRotation) identity.RefreshRotation {
-	switch {
-	case !on:
-		return identity.RotationDisabled
-	case cur == identity.RotationDisabled:
-		return identity.RotationAlways
-	default:
-		return cur
-	}
-}
-
 func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 	var req createClientRequest
 	if err := a.decode(r, &req); err != nil {
@@ -66,12 +52,16 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rotation := identity.RotationAlways
+	if req.RefreshTokenRotation != nil && !*req.RefreshTokenRotation {
+		rotation = identity.RotationDisabled
+	}
 	cc, err := a.svc.CreateClient(r.Context(), auth.CreateClientInput{
 		PoolID: r.PathValue("pool"), ID: req.ID, Name: req.Name, GenerateSecret: req.GenerateSecret,
 		AuthFlows: req.AuthFlows, Tokens: toks, ReadAttributes: req.ReadAttributes, WriteAttributes: req.WriteAttributes,
 		CallbackURLs: req.CallbackURLs, LogoutURLs: req.LogoutURLs, OAuthFlows: req.OAuthFlows, OAuthScopes: req.OAuthScopes,
 		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg, BackchannelLogoutURI: req.BackchannelLogoutURI,
-		RefreshRotation:     rotationMode(req.RefreshTokenRotation == nil || *req.RefreshTokenRotation, identity.RotationAlways),
+		RefreshRotation:     rotation,
 		RefreshGraceSeconds: req.RefreshTokenRetryGrace,
 	})
 	if err != nil {
@@ -140,7 +130,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 		c.BackchannelLogoutURI = *req.BackchannelLogoutURI
 	}
 	if req.RefreshTokenRotation != nil {
-		c.RefreshRotation = rotationMode(*req.RefreshTokenRotation, c.RefreshRotation)
+		c.SetRotates(*req.RefreshTokenRotation)
 	}
 	if req.RefreshTokenRetryGrace != nil {
 		c.RefreshGraceSeconds = *req.RefreshTokenRetryGrace

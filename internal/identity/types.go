@@ -232,6 +232,19 @@ const MaxRefreshGraceSeconds = 60
 // Rotates reports whether a refresh returns a new refresh token.
 func (c *AppClient) Rotates() bool { return c.RefreshRotation != RotationDisabled }
 
+// SetRotates turns rotation off (RotationDisabled) or on: a client that
+// rotates keeps its mode (Cognito's ENABLED stays so), one that did not
+// gets Gatehouse's default, RotationAlways. For the surfaces that show
+// rotation as on or off (native API, apply, console).
+func (c *AppClient) SetRotates(on bool) {
+	switch {
+	case !on:
+		c.RefreshRotation = RotationDisabled
+	case !c.Rotates():
+		c.RefreshRotation = RotationAlways
+	}
+}
+
 // HasSecret reports whether the client is confidential.
 func (c *AppClient) HasSecret() bool { return c.SecretHash != "" }
 
