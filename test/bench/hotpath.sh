@@ -47,7 +47,12 @@ bench() { # database, admin key, extra args
 	"$BIN" bench --url "http://127.0.0.1:$PORT" --admin-key "$key" --duration "$DUR" --users 100 "$@" |
 		sed -n '/^results/,$p'
 }
+# cognito-refresh: InitiateAuth REFRESH_TOKEN_AUTH (rotation) on a client
+# that rotates; cognito-refresh-static: the same call on a client with
+# rotation off (Cognito's DISABLED), which writes nothing.
+# STATIC=0: without the static phase (binaries before it existed).
 phases=cognito-refresh,getuser,admingetuser,listusers
+[ "${STATIC:-1}" = 0 ] || phases=cognito-refresh,cognito-refresh-static,getuser,admingetuser,listusers
 
 # SQLite (--dev).
 "$BIN" serve --dev --data-dir "$WORK/data" --addr "127.0.0.1:$PORT" >"$WORK/sqlite.log" 2>&1 &
