@@ -56,10 +56,13 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 	ctx = withDevice(ctx, deviceCtx{track: !in.Client.Hosted, param: in.Params["DEVICE_KEY"], ip: in.Meta.IP}) // devices.go
 	switch in.Flow {
 	case AuthRefreshToken, AuthRefreshTokenAlias:
-		if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
-			return nil, err
+		strict := cl.RefreshRotation == identity.RotationEnabled // Cognito's ENABLED
+		if !strict || in.RefreshCall != RefreshGetTokens {
+			if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
+				return nil, err
+			}
 		}
-		if in.RefreshAuthFlow && cl.RefreshRotation == identity.RotationEnabled {
+		if strict && in.RefreshCall == RefreshInitiateAuth {
 			return nil, errRefreshFlowRotating
 		}
 		var hash *refreshHash

@@ -112,12 +112,19 @@ type InitiateAuthInput struct {
 	// ClientMetadata is passed to the user_migration hook.
 	ClientMetadata map[string]string
 	Meta           RequestMeta
-	// RefreshAuthFlow marks a refresh sent as Cognito's InitiateAuth or
-	// AdminInitiateAuth REFRESH_TOKEN_AUTH, which a client with
-	// identity.RotationEnabled refuses, as AWS does (its rotation is
-	// GetTokensFromRefreshToken's).
-	RefreshAuthFlow bool
+	// RefreshCall names the Cognito operation a refresh came through
+	// ("" elsewhere): a client with identity.RotationEnabled refuses
+	// RefreshInitiateAuth, as AWS does, and lets RefreshGetTokens refresh
+	// without ALLOW_REFRESH_TOKEN_AUTH (AWS tells such clients to turn
+	// that flow off).
+	RefreshCall string
 }
+
+// Cognito operations carrying a refresh (InitiateAuthInput.RefreshCall).
+const (
+	RefreshInitiateAuth = "InitiateAuth" // and AdminInitiateAuth
+	RefreshGetTokens    = "GetTokensFromRefreshToken"
+)
 
 // Tokens are the result of a successful authentication.
 type Tokens struct {

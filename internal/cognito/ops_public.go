@@ -83,7 +83,7 @@ func authInput(clientID, flow string, params map[string]string, admin bool, meta
 		Meta:         meta,
 		// REFRESH_TOKEN_AUTH here is refused on a client with rotation
 		// ENABLED, as on AWS; GetTokensFromRefreshToken rotates.
-		RefreshAuthFlow: true,
+		RefreshCall: auth.RefreshInitiateAuth,
 	}
 }
 
@@ -140,7 +140,7 @@ func (h *Handler) getTokensFromRefreshToken(c *call) (any, error) {
 	// REFRESH_TOKEN_AUTH's DEVICE_KEY is.
 	res, err := h.svc.InitiateAuth(c.ctx, auth.InitiateAuthInput{Client: auth.Client{ID: in.ClientId, Secret: in.ClientSecret},
 		Flow: auth.AuthRefreshToken, RefreshToken: in.RefreshToken, Params: map[string]string{"DEVICE_KEY": in.DeviceKey},
-		ClientMetadata: in.ClientMetadata, Meta: c.meta})
+		ClientMetadata: in.ClientMetadata, Meta: c.meta, RefreshCall: auth.RefreshGetTokens})
 	if err != nil {
 		return nil, err
 	}

@@ -34,8 +34,11 @@ import (
 //     AdminDisableUser (forgetting a device: devices_test.go).
 func TestRefreshTokenRotation(t *testing.T) {
 	t.Parallel()
-	var skew atomic.Int64 // the service's clock runs this far ahead
-	e := setup(t, setupOpts{svcNow: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	// The service's clock stands still but for skew, so the grace period
+	// is measured exactly, however slow the machine.
+	base := time.Now()
+	var skew atomic.Int64
+	e := setup(t, setupOpts{svcNow: func() time.Time { return base.Add(time.Duration(skew.Load())) }})
 	tr := &transcript{t: t}
 	poolID, clientA := e.newPool("rotation")
 	const ann = "ann@example.com"
@@ -146,6 +149,19 @@ func TestRefreshTokenRotation(t *testing.T) {
 	viaGet("ENABLED: the newest successor after that reuse", clientC, rt2)
 	viaGet("ENABLED: the grace-period successor after that reuse", clientC, rt1b)
 	skew.Store(0)
+
+	// ENABLED without ALLOW_REFRESH_TOKEN_AUTH (what AWS tells rotating
+	// clients to do): GetTokensFromRefreshToken still refreshes; on a
+	// client that does not rotate the flow stays required.
+	must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID),
+		ClientId: aws.String(clientC), ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth},
+		RefreshTokenRotation: &types.RefreshTokenRotationType{Feature: types.FeatureTypeEnabled}}))
+	rt0 = *e.signIn(clientC, ann, goodPassword).RefreshToken
+	viaGet("ENABLED without ALLOW_REFRESH_TOKEN_AUTH: GetTokensFromRefreshToken", clientC, rt0)
+	viaInitiate("ENABLED without ALLOW_REFRESH_TOKEN_AUTH: InitiateAuth REFRESH_TOKEN_AUTH", clientC, rt0)
+	must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID),
+		ClientId: aws.String(clientC), ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth}}))
+	viaGet("DISABLED without ALLOW_REFRESH_TOKEN_AUTH: GetTokensFromRefreshToken", clientC, *e.signIn(clientC, ann, goodPassword).RefreshToken)
 
 	// ENABLED without a grace period: a second use is reuse at once.
 	u := must[*cip.UpdateUserPoolClientOutput](t)(e.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{UserPoolId: aws.String(poolID),
