@@ -116,6 +116,7 @@ func testClients(t *testing.T, s store.Store) {
 	wantErr(t, "GetClient missing", err, store.ErrNotFound)
 
 	cl.Name, cl.SecretHash, cl.SecretSealed, cl.AuthFlows, cl.UpdatedAt = "web2", "", "", nil, t0.Add(time.Minute)
+	cl.RefreshRotation, cl.RefreshGraceSeconds = identity.RotationDisabled, 0 // seen through a cache too
 	noErr(t, "UpdateClient", s.UpdateClient(c, cl))
 	got, _ = s.GetClient(c, cl.ID)
 	if !reflect.DeepEqual(got, cl) {
