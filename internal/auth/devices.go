@@ -54,6 +54,9 @@ const (
 	maxDeviceVerifierBytes          = 400 // N is 384 bytes, PadBytes adds one
 	maxDeviceSaltBytes              = 64
 	maxDeviceListLimit              = 60
+	// maxDeviceScanBatches bounds the batches one ListDevices page reads
+	// while skipping devices that are not remembered.
+	maxDeviceScanBatches = 20
 )
 
 // deviceKeyRE is Cognito's DeviceKey pattern ([\w-]+_[0-9a-f-]+, 1-55).
@@ -427,23 +430,38 @@ type DevicePage struct {
 	Next    string // PaginationToken, "" on the last page
 }
 
-// deviceTarget runs fn on the user of an access token (accessToken != "")
-// or, for an administrator, on user username of pool poolID.
-func (s *Service) deviceTarget(ctx context.Context, accessToken, poolID, username string, fn func(q store.Querier, p *identity.Pool, u *identity.User) error) error {
-	if accessToken != "" || poolID == "" {
-		p, u, _, err := s.authenticateSelf(ctx, accessToken)
-		if err != nil {
-			return err
-		}
-		return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error { return fn(q, p, u) }))
+// deviceOwner names whose devices an operation reads: the user of an
+// access token (accessToken != ""); user username of pool poolID for an
+// administrator; or user sub of poolID for the hosted account page, whose
+// session is the proof (sub != "").
+type deviceOwner struct {
+	accessToken, poolID, username, sub string
+}
+
+// admin reports whether the caller acts on someone else's devices.
+func (o deviceOwner) admin() bool { return o.accessToken == "" && o.sub == "" && o.poolID != "" }
+
+// deviceTarget runs fn, in one transaction, on the user o names; an
+// administrator's context gets through only as adminTarget allows
+// (checkCompanyAdminTarget).
+func (s *Service) deviceTarget(ctx context.Context, o deviceOwner, fn func(q store.Querier, p *identity.Pool, u *identity.User) error) error {
+	switch {
+	case o.sub != "":
+		return wrapStoreErr("device", s.userTx(ctx, o.poolID, o.sub, fn))
+	case o.admin():
+		return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+			p, u, err := s.adminTarget(ctx, q, o.poolID, o.username)
+			if err != nil {
+				return err
+			}
+			return fn(q, p, u)
+		}))
 	}
-	return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, u, err := s.adminTarget(ctx, q, poolID, username)
-		if err != nil {
-			return err
-		}
-		return fn(q, p, u)
-	}))
+	p, u, _, err := s.authenticateSelf(ctx, o.accessToken)
+	if err != nil {
+		return err
+	}
+	return wrapStoreErr("device", s.cfg.Store.InTx(ctx, func(q store.Querier) error { return fn(q, p, u) }))
 }
 
 // GetDevice returns a device of the user: the access token's (GetDevice),
@@ -455,7 +473,7 @@ func (s *Service) GetDevice(ctx context.Context, accessToken, poolID, username, 
 		return nil, err
 	}
 	var d *identity.Device
-	err := s.deviceTarget(ctx, accessToken, poolID, username, func(q store.Querier, p *identity.Pool, u *identity.User) error {
+	err := s.deviceTarget(ctx, deviceOwner{accessToken: accessToken, poolID: poolID, username: username}, func(q store.Querier, p *identity.Pool, u *identity.User) error {
 		var err error
 		d, err = s.userDevice(ctx, q, p, u, key)
 		return err
@@ -466,6 +484,10 @@ func (s *Service) GetDevice(ctx context.Context, accessToken, poolID, username, 
 // ListDevices lists the user's devices (as GetDevice names the user), by
 // key; limit 0..60 (0: 60), token the previous page's Next.
 func (s *Service) ListDevices(ctx context.Context, accessToken, poolID, username string, limit int, token string) (*DevicePage, error) {
+	return s.listDevices(ctx, deviceOwner{accessToken: accessToken, poolID: poolID, username: username}, limit, token)
+}
+
+func (s *Service) listDevices(ctx context.Context, o deviceOwner, limit int, token string) (*DevicePage, error) {
 	if limit < 0 || limit > maxDeviceListLimit {
 		return nil, identity.FieldError("Limit", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60", limit)
 	}
@@ -480,17 +502,41 @@ func (s *Service) ListDevices(ctx context.Context, accessToken, poolID, username
 		}
 		after = string(raw)
 	}
+	// The user's own ListDevices answers remembered devices only, as
+	// Cognito does (docs/cognito.md): a device confirmed in a pool that
+	// remembers devices on the user's prompt is tracked but not listed
+	// until UpdateDeviceStatus remembers it. Administrators, the console
+	// and the account page see every device.
+	rememberedOnly := o.accessToken != ""
 	out := &DevicePage{}
-	err := s.deviceTarget(ctx, accessToken, poolID, username, func(q store.Querier, p *identity.Pool, u *identity.User) error {
-		ds, err := q.ListDevices(ctx, p.ID, u.Sub, after, limit+1)
-		if err != nil {
-			return fmt.Errorf("list devices: %w", err)
+	err := s.deviceTarget(ctx, o, func(q store.Querier, p *identity.Pool, u *identity.User) error {
+		from, kept := after, []*identity.Device(nil)
+		for batch := 0; ; batch++ {
+			ds, err := q.ListDevices(ctx, p.ID, u.Sub, from, limit+1)
+			if err != nil {
+				return fmt.Errorf("list devices: %w", err)
+			}
+			for _, d := range ds {
+				if !rememberedOnly || d.Status == identity.DeviceRemembered {
+					kept = append(kept, d)
+				}
+			}
+			if len(kept) > limit {
+				kept = kept[:limit]
+				out.Next = base64.RawURLEncoding.EncodeToString([]byte(kept[limit-1].Key))
+				break
+			}
+			if len(ds) <= limit {
+				break // no more devices
+			}
+			from = ds[len(ds)-1].Key
+			if batch == maxDeviceScanBatches {
+				// A short page that goes on after what was read.
+				out.Next = base64.RawURLEncoding.EncodeToString([]byte(from))
+				break
+			}
 		}
-		if len(ds) > limit {
-			ds = ds[:limit]
-			out.Next = base64.RawURLEncoding.EncodeToString([]byte(ds[limit-1].Key))
-		}
-		out.Devices = ds
+		out.Devices = kept
 		return nil
 	})
 	if err != nil {
@@ -512,7 +558,8 @@ func (s *Service) UpdateDeviceStatus(ctx context.Context, accessToken, poolID, u
 	default:
 		return identity.FieldError("DeviceRememberedStatus", "1 validation error detected: Value '%s' at 'deviceRememberedStatus' failed to satisfy constraint: Member must satisfy enum value set: [not_remembered, remembered]", safeEcho(status))
 	}
-	return s.deviceTarget(ctx, accessToken, poolID, username, func(q store.Querier, p *identity.Pool, u *identity.User) error {
+	o := deviceOwner{accessToken: accessToken, poolID: poolID, username: username}
+	return s.deviceTarget(ctx, o, func(q store.Querier, p *identity.Pool, u *identity.User) error {
 		d, err := s.userDevice(ctx, q, p, u, key)
 		if err != nil || status == "" {
 			return err
@@ -521,19 +568,28 @@ func (s *Service) UpdateDeviceStatus(ctx context.Context, accessToken, poolID, u
 		if err := q.UpdateDevice(ctx, d); err != nil {
 			return fmt.Errorf("update device: %w", err)
 		}
-		return s.audit(ctx, q, p.ID, "user.device_status", "user:"+u.Sub, map[string]string{"device_key": key, "status": status})
+		action := "user.device_status"
+		if o.admin() {
+			action = "admin.user_device_status"
+		}
+		return s.audit(ctx, q, p.ID, action, "user:"+u.Sub, map[string]string{"device_key": key, "status": status})
 	})
 }
 
 // ForgetDevice deletes a device (as GetDevice names the user) and ends the
 // sign-ins issued to it: their refresh tokens are revoked and their access
-// tokens refused (RevokeOrigin), in the same transaction.
+// tokens refused (RevokeOrigin), in the same transaction. Audited as
+// user.device_forgotten, admin.user_device_forgotten for an administrator.
 func (s *Service) ForgetDevice(ctx context.Context, accessToken, poolID, username, key string) error {
+	return s.forgetDevice(ctx, deviceOwner{accessToken: accessToken, poolID: poolID, username: username}, key)
+}
+
+func (s *Service) forgetDevice(ctx context.Context, o deviceOwner, key string) error {
 	if err := checkDeviceKey(key); err != nil {
 		return err
 	}
 	now := s.now()
-	return s.deviceTarget(ctx, accessToken, poolID, username, func(q store.Querier, p *identity.Pool, u *identity.User) error {
+	return s.deviceTarget(ctx, o, func(q store.Querier, p *identity.Pool, u *identity.User) error {
 		if _, err := s.userDevice(ctx, q, p, u, key); err != nil {
 			return err
 		}
@@ -549,9 +605,75 @@ func (s *Service) ForgetDevice(ctx context.Context, accessToken, poolID, usernam
 				return err
 			}
 		}
-		return s.audit(ctx, q, p.ID, "user.device_forgotten", "user:"+u.Sub, map[string]string{"device_key": key,
+		action := "user.device_forgotten"
+		if o.admin() {
+			action = "admin.user_device_forgotten"
+		}
+		return s.audit(ctx, q, p.ID, action, "user:"+u.Sub, map[string]string{"device_key": key,
 			"sessions_ended": fmt.Sprint(len(origins))})
 	})
+}
+
+// ListUserDevices lists user sub's remembered devices (at most 60, by
+// key) for the hosted account page, whose session names the user.
+func (s *Service) ListUserDevices(ctx context.Context, poolID, sub string) ([]*identity.Device, error) {
+	page, err := s.listDevices(ctx, deviceOwner{poolID: poolID, sub: sub}, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	return page.Devices, nil
+}
+
+// ForgetUserDevice forgets one of user sub's devices from the hosted
+// account page, ending its sign-ins (as ForgetDevice). Errors:
+// resource_not_found "Device does not exist." (also for another user's
+// device: the page learns nothing of others'), invalid_parameter for a
+// malformed key.
+func (s *Service) ForgetUserDevice(ctx context.Context, poolID, sub, key string) error {
+	err := s.forgetDevice(ctx, deviceOwner{poolID: poolID, sub: sub}, key)
+	if errors.Is(err, errDeviceNotOwned) {
+		return errDeviceNotFound
+	}
+	return err
+}
+
+// ConsoleUserDevices lists a user's devices (at most 60, by key) for the
+// console, with ConsoleUserSessions' rules: any user for a pool admin,
+// plain members of their companies for a company admin (checkMember, then
+// checkCompanyAdminTarget in the read's transaction). Errors: forbidden,
+// user_not_found, resource_not_found.
+func (s *Service) ConsoleUserDevices(ctx context.Context, poolID, username string) ([]*identity.Device, error) {
+	u, err := s.checkMember(ctx, poolID, username)
+	if err != nil {
+		return nil, err
+	}
+	if callerSub(ctx) != "" {
+		ctx = context.WithValue(ctx, companyAdminActionKey{}, true)
+	}
+	page, err := s.listDevices(ctx, deviceOwner{poolID: poolID, username: u.Username}, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	return page.Devices, nil
+}
+
+// ConsoleForgetDevice forgets one of a user's devices from the console,
+// with ConsoleUserDevices' rules, ending its sign-ins in the same
+// transaction; audited admin.user_device_forgotten. Another user's key
+// under this user's name is resource_not_found, as an unknown one.
+func (s *Service) ConsoleForgetDevice(ctx context.Context, poolID, username, key string) error {
+	u, err := s.checkMember(ctx, poolID, username)
+	if err != nil {
+		return err
+	}
+	if callerSub(ctx) != "" {
+		ctx = context.WithValue(ctx, companyAdminActionKey{}, true)
+	}
+	err = s.forgetDevice(ctx, deviceOwner{poolID: poolID, username: u.Username}, key)
+	if errors.Is(err, errDeviceNotOwned) {
+		return errDeviceNotFound // another user's key under this user's name
+	}
+	return err
 }
 
 // checkRefreshDevice checks the DEVICE_KEY a refresh names against the

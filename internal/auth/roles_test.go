@@ -11,11 +11,14 @@ import (
 // and abe approve for Acme; gus approves for Globex but is an Acme member;
 // ann is a plain Acme member; out is a member of no company. Each user
 // has a permanent password. It returns ada's console context.
-func rolesFixture(t *testing.T, e *adminEnv) (*identity.Pool, map[string]*identity.User, context.Context) {
+func rolesFixture(t *testing.T, e *adminEnv, more ...func(*CreatePoolInput)) (*identity.Pool, map[string]*identity.User, context.Context) {
 	t.Helper()
 	p := e.pool(func(in *CreatePoolInput) {
 		in.UsernameMode = identity.UsernameEmail
 		in.Schema = []identity.AttributeDef{{Name: companyAttr, Type: identity.AttrString, Mutable: true}}
+		for _, f := range more {
+			f(in)
+		}
 	})
 	for _, c := range []string{"Acme", "Globex"} {
 		if _, err := e.s.CreateCompany(e.ctx, &identity.Company{PoolID: p.ID, Name: c}); err != nil {

@@ -197,7 +197,8 @@ func testDevices(t *testing.T, e *env) {
 	wantErr(t, err, "NotAuthorizedException") // confirmed already
 
 	got := must[*cip.GetDeviceOutput](t)(e.public.GetDevice(ctx, &cip.GetDeviceInput{AccessToken: first.AccessToken, DeviceKey: aws.String(laptop.key)}))
-	if aws.ToString(got.Device.DeviceKey) != laptop.key || deviceAttr(got.Device, "device_status") != "not_remembered" ||
+	if aws.ToString(got.Device.DeviceKey) != laptop.key || deviceAttr(got.Device, "device_status") != "valid" ||
+		deviceAttr(got.Device, "dev:device_remembered_status") != "not_remembered" ||
 		deviceAttr(got.Device, "device_name") != "laptop" || deviceAttr(got.Device, "last_ip_used") == "" || got.Device.DeviceCreateDate == nil ||
 		got.Device.DeviceLastModifiedDate == nil || got.Device.DeviceLastAuthenticatedDate == nil {
 		t.Fatalf("GetDevice: %+v", got.Device)
@@ -209,7 +210,7 @@ func testDevices(t *testing.T, e *env) {
 		DeviceKey: aws.String(laptop.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
 	ag := must[*cip.AdminGetDeviceOutput](t)(e.admin.AdminGetDevice(ctx, &cip.AdminGetDeviceInput{UserPoolId: aws.String(poolID),
 		Username: aws.String(ann), DeviceKey: aws.String(laptop.key)}))
-	if deviceAttr(ag.Device, "device_status") != "remembered" {
+	if deviceAttr(ag.Device, "dev:device_remembered_status") != "remembered" {
 		t.Fatalf("AdminGetDevice: %+v", ag.Device)
 	}
 
@@ -292,6 +293,31 @@ func testDevices(t *testing.T, e *env) {
 		t.Fatalf("MFA after the device: %+v", mfa.AuthenticationResult)
 	}
 
+	// ListDevices answers remembered devices only (Cognito's; the phone and
+	// the tablet were confirmed not remembered, the laptop is not any
+	// more); AdminListDevices answers every device.
+	for _, d := range []device{phone, tablet} {
+		must[*cip.UpdateDeviceStatusOutput](t)(e.public.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: devTokens.AccessToken,
+			DeviceKey: aws.String(d.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
+	}
+	if l := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken, Limit: aws.Int32(1)})); len(l.Devices) != 1 || l.PaginationToken == nil ||
+		*l.Devices[0].DeviceKey == laptop.key {
+		t.Fatalf("ListDevices, remembered only: %+v", l)
+	} else if l2 := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken, Limit: aws.Int32(1),
+		PaginationToken: l.PaginationToken})); len(l2.Devices) != 1 || *l2.Devices[0].DeviceKey == laptop.key || *l2.Devices[0].DeviceKey == *l.Devices[0].DeviceKey {
+		t.Fatalf("ListDevices, remembered only, page 2: %+v", l2)
+	} else if l2.PaginationToken != nil {
+		if l3 := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken, Limit: aws.Int32(1),
+			PaginationToken: l2.PaginationToken})); len(l3.Devices) != 0 || l3.PaginationToken != nil {
+			t.Fatalf("ListDevices, remembered only, page 3: %+v", l3)
+		}
+	}
+	if al := must[*cip.AdminListDevicesOutput](t)(e.admin.AdminListDevices(ctx, &cip.AdminListDevicesInput{UserPoolId: aws.String(poolID), Username: aws.String(ann)})); len(al.Devices) != 3 {
+		t.Fatalf("AdminListDevices with a device not remembered: %d", len(al.Devices))
+	}
+	must[*cip.UpdateDeviceStatusOutput](t)(e.public.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: devTokens.AccessToken,
+		DeviceKey: aws.String(laptop.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
+
 	// ListDevices: all at once, then page by page.
 	if all := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: devTokens.AccessToken})); len(all.Devices) != 3 || all.PaginationToken != nil {
 		t.Fatalf("ListDevices: %d %v", len(all.Devices), all.PaginationToken)
@@ -341,7 +367,7 @@ func testDevices(t *testing.T, e *env) {
 		AuthParameters: map[string]string{"USERNAME": bob, "PASSWORD": goodPassword, "DEVICE_KEY": laptop.key}})
 	wantErr(t, err, "ResourceNotFoundException")
 	if got := must[*cip.GetDeviceOutput](t)(e.public.GetDevice(ctx, &cip.GetDeviceInput{AccessToken: devTokens.AccessToken,
-		DeviceKey: aws.String(laptop.key)})); deviceAttr(got.Device, "device_status") != "not_remembered" {
+		DeviceKey: aws.String(laptop.key)})); deviceAttr(got.Device, "dev:device_remembered_status") != "remembered" {
 		t.Fatalf("ann's device changed: %+v", got.Device)
 	}
 

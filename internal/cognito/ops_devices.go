@@ -50,14 +50,21 @@ type deviceType struct {
 	DeviceLastAuthenticatedDate *epoch `json:",omitempty"`
 }
 
+// toDeviceType answers Cognito's DeviceAttributes as AWS's own examples
+// show them (aws-cli's list-devices example; Amplify's fetchDevices and
+// client code read them): device_status is "valid" for every device the
+// pool knows, and whether it is remembered is dev:device_remembered_status
+// ("remembered" / "not_remembered"). dev:device_arn, dev:device_owner and
+// dev:device_sdk are not answered (docs/cognito.md).
 func toDeviceType(d *identity.Device) deviceType {
-	attrs := []attributeType{{"device_status", d.Status}}
+	attrs := []attributeType{{"device_status", "valid"}}
 	if d.Name != "" {
 		attrs = append(attrs, attributeType{"device_name", d.Name})
 	}
 	if d.LastIP != "" {
 		attrs = append(attrs, attributeType{"last_ip_used", d.LastIP})
 	}
+	attrs = append(attrs, attributeType{"dev:device_remembered_status", d.Status})
 	return deviceType{DeviceKey: d.Key, DeviceAttributes: attrs, DeviceCreateDate: toEpoch(d.CreatedAt),
 		DeviceLastModifiedDate: toEpoch(d.UpdatedAt), DeviceLastAuthenticatedDate: toEpoch(d.LastAuthAt)}
 }

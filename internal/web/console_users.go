@@ -148,12 +148,22 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 		w.consoleError(rw, r, c, err)
 		return
 	}
+	// The user's remembered devices (Cognito's device tracking), with the
+	// sessions' rules; shown when the pool remembers devices or the user
+	// still has some.
+	devices, derr := w.svc.ConsoleUserDevices(c.ctx, c.pool.ID, u.Username)
+	if derr != nil && identity.ErrorCode(derr) != identity.CodeForbidden {
+		w.consoleError(rw, r, c, derr)
+		return
+	}
 	w.consoleRender(rw, r, c, http.StatusOK, "user", map[string]any{"MFA": mfa,
 		"Title": u.Username, "U": u, "Attrs": attrs, "Groups": v.Groups, "Links": links, "Events": events, "Names": names,
 		"Action": c.path("users", u.Username), "Delete": c.path("users", u.Username, "delete"), "Notice": notice(r),
 		"CompanyAction": c.path("users", u.Username, "company"), "CompanyAttr": companyAttr, "Company": u.Attributes[companyAttr],
 		"Passkeys": passkeys, "PasskeyAction": c.path("users", u.Username, "passkeys", "delete"),
 		"Sessions": sessions, "SessionsShown": err == nil, "SessionAction": c.path("users", u.Username, "sessions", "delete"),
+		"Devices": devices, "DevicesShown": derr == nil && (c.pool.Settings.Devices.Tracked || len(devices) > 0),
+		"DeviceAction": c.path("users", u.Username, "devices", "forget"),
 	})
 }
 
@@ -178,6 +188,19 @@ func (w *Web) consoleUserSessionDelete(rw http.ResponseWriter, r *http.Request, 
 		return
 	}
 	consoleBack(rw, r, c.path("users", name), "session_revoked")
+}
+
+// consoleUserDeviceForget is POST /{pool}/console/users/{username}/devices/forget:
+// forgets one remembered device of the user and ends its sign-ins (pool
+// admins; a company admin for the plain members of their companies,
+// auth.ConsoleForgetDevice).
+func (w *Web) consoleUserDeviceForget(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+	name := r.PathValue("username")
+	if err := w.svc.ConsoleForgetDevice(c.ctx, c.pool.ID, name, r.PostFormValue("key")); err != nil {
+		w.consoleError(rw, r, c, err)
+		return
+	}
+	consoleBack(rw, r, c.path("users", name), "device_forgotten")
 }
 
 // consoleUserCompany is POST /{pool}/console/users/{username}/company

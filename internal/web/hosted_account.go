@@ -24,7 +24,7 @@ var accountForms = []string{
 	"account/passkeys", "account/passkeys/options", "account/passkeys/delete",
 	"account/password", "account/email", "account/email/verify",
 	"account/totp", "account/totp/confirm", "account/factors/delete", "account/recovery-codes",
-	"account/sessions/delete", "account/sessions/others",
+	"account/sessions/delete", "account/sessions/others", "account/devices/forget",
 }
 
 // formTokens returns each page's action and, under page+"#csrf", its
@@ -70,6 +70,36 @@ func (w *Web) accountSessions(r *http.Request, h *hostedReq, s *Session) ([]sess
 	return rows, nil
 }
 
+// deviceRow is one remembered device on the page.
+type deviceRow struct {
+	Key, Name, Status, Added, LastUsed, IP string
+	Remembered                             bool
+}
+
+// accountDevices reads the rows of the user's remembered devices; shown
+// is false when the pool remembers no devices and the user has none.
+func (w *Web) accountDevices(r *http.Request, h *hostedReq, s *Session) (rows []deviceRow, shown bool, err error) {
+	list, err := w.svc.ListUserDevices(r.Context(), h.pool.ID, s.Sub)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, d := range list {
+		row := deviceRow{Key: d.Key, Name: d.Name, IP: d.LastIP, Added: fmtTime(d.CreatedAt),
+			Remembered: d.Status == identity.DeviceRemembered, Status: text["account.devices.not_remembered"]}
+		if row.Remembered {
+			row.Status = text["account.devices.remembered"]
+		}
+		if row.Name == "" {
+			row.Name = text["account.devices.unnamed"]
+		}
+		if !d.LastAuthAt.IsZero() {
+			row.LastUsed = fmtTime(d.LastAuthAt)
+		}
+		rows = append(rows, row)
+	}
+	return rows, h.pool.Settings.Devices.Tracked || len(rows) > 0, nil
+}
+
 // factorRow is one second factor on the page.
 type factorRow struct{ ID, Kind, Name, Added string }
 
@@ -107,6 +137,9 @@ func (w *Web) accountData(rw http.ResponseWriter, r *http.Request, h *hostedReq,
 		}
 	}
 	data["OtherSessions"] = others
+	if data["Devices"], data["DevicesShown"], err = w.accountDevices(r, h, s); err != nil {
+		return err
+	}
 	mfa, err := w.svc.GetAccountMFA(r.Context(), h.pool.ID, s.Sub)
 	if err != nil {
 		return err
@@ -278,6 +311,15 @@ func (w *Web) accountRecoveryCodes(rw http.ResponseWriter, r *http.Request) {
 func (w *Web) accountSessionDelete(rw http.ResponseWriter, r *http.Request) {
 	w.accountChange(rw, r, "", func(h *hostedReq, s *Session) (string, error) {
 		return "session_revoked", w.svc.RevokeUserSession(r.Context(), h.pool.ID, s.Sub, r.PostFormValue("id"))
+	})
+}
+
+// accountDeviceForget is POST /{pool}/account/devices/forget: "Forget"
+// on one remembered device (the user's own only: the service looks the
+// key up among them); the device's sign-ins end with it.
+func (w *Web) accountDeviceForget(rw http.ResponseWriter, r *http.Request) {
+	w.accountChange(rw, r, "", func(h *hostedReq, s *Session) (string, error) {
+		return "device_forgotten", w.svc.ForgetUserDevice(r.Context(), h.pool.ID, s.Sub, r.PostFormValue("key"))
 	})
 }
 

@@ -58,6 +58,7 @@ var barePaths = map[string]string{
 	"account/recovery-codes":   "/account/recovery-codes",
 	"account/sessions/delete":  "/account/sessions/delete",
 	"account/sessions/others":  "/account/sessions/others",
+	"account/devices/forget":   "/account/devices/forget",
 }
 
 // onDomain serves h on a bare path for the pool of the request's host,

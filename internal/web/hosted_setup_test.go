@@ -43,6 +43,7 @@ type env struct {
 type setupOpts struct {
 	rateBurst int
 	host      string // testenv.Options.Host
+	devices   bool   // the pool remembers devices (Cognito's DeviceConfiguration)
 }
 
 // setup wires a pool like article 000's: email usernames, approval by the
@@ -53,7 +54,8 @@ func setup(t *testing.T, o setupOpts) *env {
 	s := testenv.New(t, testenv.Options{Host: o.host, SMTP: true, Surfaces: testenv.API | testenv.Web, Web: web.Options{RateBurst: o.rateBurst},
 		Pool: &auth.CreatePoolInput{Name: "Awesome Application", UsernameMode: identity.UsernameEmail,
 			PasswordPolicy: &identity.PasswordPolicy{MinimumLength: 12, RequireNumbers: true, RequireLowercase: true},
-			Schema:         []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}}},
+			Schema:         []identity.AttributeDef{{Name: "custom:company_name", Type: identity.AttrString, Mutable: true}},
+			Devices:        identity.DeviceSettings{Tracked: o.devices}},
 		Policy:  &identity.SignUpPolicy{Approval: &identity.ApprovalPolicy{}, CompanyAttribute: "custom:company_name", CompanyLookup: true},
 		Theme:   &identity.Theme{Primary: "#6b2fb3", CSS: "h1{letter-spacing:.01em}"},
 		Clients: []auth.CreateClientInput{{Name: "web", GenerateSecret: true, AuthFlows: []string{identity.FlowRefreshToken}}},

@@ -30,6 +30,7 @@ var notices = map[string]string{
 	"factor_removed":   "notice.factor_removed",
 	"session_revoked":  "notice.session_revoked",
 	"sessions_revoked": "notice.sessions_revoked",
+	"device_forgotten": "notice.device_forgotten",
 }
 
 func noticeText(r *http.Request) string {

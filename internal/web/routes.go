@@ -55,6 +55,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/account/recovery-codes", w.accountRecoveryCodes},
 		{"POST /{pool}/account/sessions/delete", w.accountSessionDelete},
 		{"POST /{pool}/account/sessions/others", w.accountSessionsOthers},
+		{"POST /{pool}/account/devices/forget", w.accountDeviceForget},
 
 		// The same pages at Cognito's bare paths on a pool's own domain;
 		// the Host picks the pool, else 404 (hosted_domain.go).
@@ -91,6 +92,7 @@ func (w *Web) routes() []route {
 		{"POST /account/recovery-codes", w.onDomain(w.accountRecoveryCodes)},
 		{"POST /account/sessions/delete", w.onDomain(w.accountSessionDelete)},
 		{"POST /account/sessions/others", w.onDomain(w.accountSessionsOthers)},
+		{"POST /account/devices/forget", w.onDomain(w.accountDeviceForget)},
 
 		// Federated sign-in (federation.go, docs/federation.md); the
 		// callback /{pool}/oauth2/idpresponse is mounted by internal/oidc.
@@ -112,6 +114,7 @@ func (w *Web) routes() []route {
 		{"POST /{pool}/console/users/{username}/company", w.console(true, w.consoleUserCompany)},
 		{"POST /{pool}/console/users/{username}/passkeys/delete", w.console(true, w.consoleUserPasskeyDelete)},
 		{"POST /{pool}/console/users/{username}/sessions/delete", w.console(false, w.consoleUserSessionDelete)},
+		{"POST /{pool}/console/users/{username}/devices/forget", w.console(false, w.consoleUserDeviceForget)},
 		{"GET /{pool}/console/companies", w.console(false, w.consoleCompanies)},
 		{"POST /{pool}/console/companies", w.console(true, w.consoleCompanyCreate)},
 		{"GET /{pool}/console/companies/{name}", w.console(false, w.consoleCompany)},

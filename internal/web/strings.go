@@ -167,6 +167,20 @@ var text = map[string]string{
 	"account.sessions.out":    "Sign out",
 	"account.sessions.others": "Sign out everywhere else",
 	"account.sessions.none":   "No other active sign-ins.",
+
+	"account.devices":                "Your remembered devices",
+	"account.devices.note":           "An app that remembers a device may skip the second factor on it. Forgetting a device signs it out there, and the app asks for your second factor again.",
+	"account.devices.name":           "Device",
+	"account.devices.status":         "Status",
+	"account.devices.added":          "Added",
+	"account.devices.used":           "Last used",
+	"account.devices.ip":             "Last IP address",
+	"account.devices.forget":         "Forget",
+	"account.devices.remembered":     "Remembered",
+	"account.devices.not_remembered": "Not remembered",
+	"account.devices.unnamed":        "Unnamed device",
+	"account.devices.none":           "No app remembers a device of yours.",
+
 	"account_totp.title":      "Set up an authenticator app",
 	"account_totp.intro":      "Scan the QR code with your authenticator app, or type the key, then enter the 6-digit code it shows.",
 	"account_totp.submit":     "Turn on",
@@ -188,4 +202,5 @@ var text = map[string]string{
 	"notice.factor_removed":   "The factor has been removed.",
 	"notice.session_revoked":  "That sign-in has been signed out.",
 	"notice.sessions_revoked": "You are signed out everywhere else.",
+	"notice.device_forgotten": "That device has been forgotten and signed out.",
 }

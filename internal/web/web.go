@@ -83,12 +83,12 @@ var MountPatterns = []string{"/{pool}/approval/{token}", "GET /-/static/{file}",
 	// the account page itself with a redirect instead of 405.
 	"POST /{pool}/account/password", "POST /{pool}/account/email", "POST /{pool}/account/email/verify", "POST /{pool}/account/totp",
 	"POST /{pool}/account/totp/confirm", "POST /{pool}/account/factors/delete", "POST /{pool}/account/recovery-codes",
-	"POST /{pool}/account/sessions/delete", "POST /{pool}/account/sessions/others",
+	"POST /{pool}/account/sessions/delete", "POST /{pool}/account/sessions/others", "POST /{pool}/account/devices/forget",
 	// The hosted pages' bare paths on a pool's own domain (hosted_domain.go).
 	"/login", "/signup", "GET /signup/companies", "/confirmUser", "POST /confirmUser/resend", "GET /pending",
 	"POST /new-password", "POST /mfa", "/forgotPassword", "/confirmForgotPassword", "GET /account", "/signout", "GET /theme.css",
 	"POST /passkey", "POST /passkey/options", "POST /account/passkeys", "POST /account/passkeys/",
-	"POST /account/password", "POST /account/email", "POST /account/email/verify", "POST /account/totp", "POST /account/totp/confirm", "POST /account/factors/delete", "POST /account/recovery-codes", "POST /account/sessions/delete", "POST /account/sessions/others"}
+	"POST /account/password", "POST /account/email", "POST /account/email/verify", "POST /account/totp", "POST /account/totp/confirm", "POST /account/factors/delete", "POST /account/recovery-codes", "POST /account/sessions/delete", "POST /account/sessions/others", "POST /account/devices/forget"}
 
 // New returns the pages handler (routes in routes.go).
 //

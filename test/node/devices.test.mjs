@@ -71,7 +71,10 @@ test('amazon-cognito-identity-js: ConfirmDevice, setDeviceStatusRemembered, then
   assert.equal(status, 'SUCCESS');
   const [device] = await call((cb) => first.user.getDevice(cb));
   const attrs = Object.fromEntries(device.Device.DeviceAttributes.map((a) => [a.Name, a.Value]));
-  assert.equal(attrs.device_status, 'remembered');
+  // Cognito's attributes: device_status "valid", the remembered status in
+  // dev:device_remembered_status (as AWS's own list-devices example shows).
+  assert.equal(attrs.device_status, 'valid');
+  assert.equal(attrs['dev:device_remembered_status'], 'remembered');
 
   // TOTP, so that a sign-in without the device is asked for it.
   const secret = await new Promise((resolve, reject) => first.user.associateSoftwareToken({ associateSecretCode: resolve, onFailure: reject }));

@@ -57,17 +57,47 @@ def long_to_hex(x):
     return "%x" % x
 
 
+def _timestamp():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%a %b ") + str(now.day) + now.strftime(" %H:%M:%S UTC %Y")
+
+
+def _ephemeral():
+    while True:
+        a = int.from_bytes(os.urandom(128), "big") % N
+        big_a = pow(G, a, N)
+        if big_a % N:
+            return a, big_a
+
+
+def _claim(small_a, large_a, realm, user_id, password, params):
+    """The answer to a PASSWORD_VERIFIER or DEVICE_PASSWORD_VERIFIER
+    challenge: realm is the pool name (the part of the pool id after "_")
+    for a user's password, the DeviceGroupKey for a device's secret, and
+    user_id the USER_ID_FOR_SRP or the DeviceKey."""
+    salt, b = int(params["SALT"], 16), int(params["SRP_B"], 16)
+    u = int.from_bytes(_h(pad(large_a), pad(b)), "big")
+    x = int.from_bytes(_h(pad(salt), _h((realm + user_id + ":" + password).encode())), "big")
+    s = pow((b - K * pow(G, x, N)) % N, small_a + u * x, N)
+    prk = hmac.new(pad(u), pad(s), hashlib.sha256).digest()
+    key = hmac.new(prk, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
+    timestamp = _timestamp()
+    msg = realm.encode() + user_id.encode() + base64.b64decode(params["SECRET_BLOCK"]) + timestamp.encode()
+    sig = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+    return {
+        "TIMESTAMP": timestamp,
+        "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+        "PASSWORD_CLAIM_SIGNATURE": sig,
+    }
+
+
 class SRP:
     """USER_SRP_AUTH for one user, in the shape of pycognito's AWSSRP."""
 
     def __init__(self, username, password, pool_id, client_id, client_secret=None):
         self.username, self.password = username, password
         self.pool_id, self.client_id, self.client_secret = pool_id, client_id, client_secret
-        while True:
-            self.small_a = int.from_bytes(os.urandom(128), "big") % N
-            self.large_a_value = pow(G, self.small_a, N)
-            if self.large_a_value % N:
-                break
+        self.small_a, self.large_a_value = _ephemeral()
 
     def get_auth_params(self):
         p = {"USERNAME": self.username, "SRP_A": long_to_hex(self.large_a_value)}
@@ -77,26 +107,59 @@ class SRP:
 
     def process_challenge(self, params, request_params):
         user_id = params["USER_ID_FOR_SRP"]
-        salt, b = int(params["SALT"], 16), int(params["SRP_B"], 16)
         pool = self.pool_id.split("_", 1)[1]
-        u = int.from_bytes(_h(pad(self.large_a_value), pad(b)), "big")
-        x = int.from_bytes(_h(pad(salt), _h((pool + user_id + ":" + self.password).encode())), "big")
-        s = pow((b - K * pow(G, x, N)) % N, self.small_a + u * x, N)
-        prk = hmac.new(pad(u), pad(s), hashlib.sha256).digest()
-        key = hmac.new(prk, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
-        now = datetime.datetime.now(datetime.timezone.utc)
-        timestamp = now.strftime("%a %b ") + str(now.day) + now.strftime(" %H:%M:%S UTC %Y")
-        msg = pool.encode() + user_id.encode() + base64.b64decode(params["SECRET_BLOCK"]) + timestamp.encode()
-        sig = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
-        out = {
-            "TIMESTAMP": timestamp,
-            "USERNAME": user_id,
-            "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
-            "PASSWORD_CLAIM_SIGNATURE": sig,
-        }
+        out = _claim(self.small_a, self.large_a_value, pool, user_id, self.password, params)
+        out["USERNAME"] = user_id
         if self.client_secret is not None:
             out["SECRET_HASH"] = secret_hash(user_id, self.client_id, self.client_secret)
         return out
+
+
+class Device:
+    """A remembered device as amazon-cognito-identity-js keeps one: the
+    DeviceKey and DeviceGroupKey of NewDeviceMetadata and a random device
+    password whose SRP verifier ConfirmDevice stores (generateHashDevice:
+    40 random bytes in base64, a 16-byte salt,
+    x = H(salt || H(groupKey || deviceKey || ":" || password)))."""
+
+    def __init__(self, metadata):
+        self.key = metadata["DeviceKey"]
+        self.group_key = metadata["DeviceGroupKey"]
+        self.password = base64.b64encode(os.urandom(40)).decode()
+
+    def verifier_config(self):
+        salt = int.from_bytes(os.urandom(16), "big")
+        x = int.from_bytes(_h(pad(salt), _h((self.group_key + self.key + ":" + self.password).encode())), "big")
+        v = pow(G, x, N)
+        return {"PasswordVerifier": base64.b64encode(pad(v)).decode(), "Salt": base64.b64encode(pad(salt)).decode()}
+
+
+class DeviceSRP:
+    """DEVICE_SRP_AUTH then DEVICE_PASSWORD_VERIFIER for a device, as
+    Cognito defines them (RespondToAuthChallenge; the device group key
+    takes the pool name's place, the device key the user's); password
+    replaces the device's (a wrong secret)."""
+
+    def __init__(self, username, device, password=None, client_id=None, client_secret=None):
+        self.username, self.device = username, device
+        self.password = device.password if password is None else password
+        self.client_id, self.client_secret = client_id, client_secret
+        self.small_a, self.large_a_value = _ephemeral()
+
+    def _secret(self, out):
+        if self.client_secret is not None:
+            out["SECRET_HASH"] = secret_hash(self.username, self.client_id, self.client_secret)
+        return out
+
+    def srp_auth(self):
+        """The DEVICE_SRP_AUTH ChallengeResponses."""
+        return self._secret({"USERNAME": self.username, "DEVICE_KEY": self.device.key, "SRP_A": long_to_hex(self.large_a_value)})
+
+    def password_verifier(self, params):
+        """The DEVICE_PASSWORD_VERIFIER ChallengeResponses for the challenge's parameters."""
+        out = _claim(self.small_a, self.large_a_value, self.device.group_key, self.device.key, self.password, params)
+        out.update({"USERNAME": self.username, "DEVICE_KEY": self.device.key})
+        return self._secret(out)
 
 
 class TOTP:
