@@ -3104,20 +3104,26 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptions(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RefreshWithBody Refresh tokens (rotation)
+	// RefreshWithBody Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Refresh Refresh tokens (rotation)
+	// Refresh Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4592,10 +4598,13 @@ func (c *APIClient) PasskeySignInOptions(ctx context.Context, body PasskeySignIn
 	return c.Client.Do(req)
 }
 
-// RefreshWithBody Refresh tokens (rotation)
+// RefreshWithBody Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4612,10 +4621,13 @@ func (c *APIClient) RefreshWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// Refresh Refresh tokens (rotation)
+// Refresh Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -12930,20 +12942,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptionsWithResponse(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error)
 
-	// RefreshWithBodyWithResponse Refresh tokens (rotation)
+	// RefreshWithBodyWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshResponse, error)
 
-	// RefreshWithResponse Refresh tokens (rotation)
+	// RefreshWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25712,10 +25730,13 @@ func (c *ClientWithResponses) PasskeySignInOptionsWithResponse(ctx context.Conte
 	return ParsePasskeySignInOptionsResponse(rsp)
 }
 
-// RefreshWithBodyWithResponse Refresh tokens (rotation)
+// RefreshWithBodyWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25728,10 +25749,13 @@ func (c *ClientWithResponses) RefreshWithBodyWithResponse(ctx context.Context, c
 	return ParseRefreshResponse(rsp)
 }
 
-// RefreshWithResponse Refresh tokens (rotation)
+// RefreshWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
