@@ -149,6 +149,18 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
+	if !ok && !retry && cl.RefreshGraceSeconds > 0 {
+		// A concurrent use of the same token won the rotation (a client
+		// retrying before the first answer came): within the grace
+		// period this is a retry too.
+		if cur, err := s.cfg.Store.GetRefreshToken(ctx, hash); err == nil && cur.RevokedAt.IsZero() && !cur.UsedAt.IsZero() &&
+			now.Before(cur.UsedAt.Add(time.Duration(cl.RefreshGraceSeconds)*time.Second)) {
+			retry = true
+			if ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next); err != nil {
+				return nil, fmt.Errorf("reissue refresh token: %w", err)
+			}
+		}
+	}
 	if !ok && retry {
 		return nil, errRevokedRefresh // its sign-in ended meanwhile
 	}

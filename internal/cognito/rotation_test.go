@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -244,4 +245,72 @@ func TestRefreshTokenRotation(t *testing.T) {
 		}
 	}
 	tr.check("rotation.golden")
+}
+
+// TestRefreshGraceConcurrentRetries: a client that sends one refresh token
+// several times at once (retries before the first answer came) gets tokens
+// for every attempt when its client has a retry grace period — the losers
+// of the rotation's compare-and-set are retries, not theft — and each gets
+// its own new refresh token; without a grace period exactly one wins and
+// the sign-in ends, as before.
+func TestRefreshGraceConcurrentRetries(t *testing.T) {
+	t.Parallel()
+	base := time.Now()
+	e := setup(t, setupOpts{svcNow: func() time.Time { return base }})
+	poolID, _ := e.newPool("grace-race")
+	const ann = "ann@example.com"
+	for _, grace := range []int32{10, 0} {
+		c := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(poolID),
+			ClientName: aws.String(fmt.Sprintf("grace-%d", grace)), ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
+				types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+			RefreshTokenRotation: &types.RefreshTokenRotationType{Feature: types.FeatureTypeEnabled, RetryGracePeriodSeconds: aws.Int32(grace)}}))
+		clientID := *c.UserPoolClient.ClientId
+		if grace == 10 {
+			e.signUpConfirmed(poolID, clientID, ann)
+		}
+		rt := *e.signIn(clientID, ann, goodPassword).RefreshToken
+		const n = 8
+		var wg sync.WaitGroup
+		got := make([]string, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID), RefreshToken: aws.String(rt)})
+				if errs[i] = err; err == nil {
+					got[i] = aws.ToString(r.AuthenticationResult.RefreshToken)
+				}
+			}()
+		}
+		wg.Wait()
+		okN, distinct := 0, map[string]bool{}
+		for i := range n {
+			if errs[i] == nil {
+				okN++
+				distinct[got[i]] = true
+			} else if errCode(errs[i]) != "NotAuthorizedException" {
+				t.Fatalf("grace %d: attempt %d: %v", grace, i, errs[i])
+			}
+		}
+		switch grace {
+		case 10:
+			if okN != n || len(distinct) != n || distinct[""] {
+				t.Fatalf("grace 10: %d of %d attempts got tokens, %d distinct refresh tokens; want all, each its own", okN, n, len(distinct))
+			}
+			for tok := range distinct { // every successor is live
+				must[*cip.GetTokensFromRefreshTokenOutput](t)(e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID), RefreshToken: aws.String(tok)}))
+			}
+		case 0:
+			if okN > 1 {
+				t.Fatalf("grace 0: %d concurrent uses of one token got tokens, want at most 1", okN)
+			}
+			for i := range n { // the sign-in ended: no successor works
+				if errs[i] == nil {
+					_, err := e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID), RefreshToken: aws.String(got[i])})
+					wantErr(t, err, "NotAuthorizedException")
+				}
+			}
+		}
+	}
 }
