@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/gatehouse-id/gatehouse/internal/auth"
+	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
 
 // TestRefreshTokenRotation pins, through the AWS SDK for Go, Cognito's
@@ -185,6 +188,19 @@ func TestRefreshTokenRotation(t *testing.T) {
 	rt0 = *e.signIn(clientC, ann, goodPassword).RefreshToken
 	viaInitiate("DISABLED again: a fresh token", clientC, rt0)
 	viaGet("DISABLED again: the same token", clientC, rt0)
+
+	// A client made by Gatehouse's own API: rotation with reuse detection
+	// on every path, REFRESH_TOKEN_AUTH included (shown as ENABLED).
+	nc, err := e.svc.CreateClient(ctx, auth.CreateClientInput{PoolID: poolID, Name: "native",
+		AuthFlows: []string{identity.FlowUserPassword, identity.FlowRefreshToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names[nc.Client.ID] = "<native client>"
+	describe("DescribeUserPoolClient of a client made by the native API", nc.Client.ID)
+	rtN := *e.signIn(nc.Client.ID, ann, goodPassword).RefreshToken
+	viaInitiate("native client: InitiateAuth REFRESH_TOKEN_AUTH", nc.Client.ID, rtN)
+	viaInitiate("native client: the rotated-out token again", nc.Client.ID, rtN)
 
 	// Validation: through the SDK, and raw JSON for what the SDK refuses
 	// to send (a missing Feature).
