@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -281,6 +282,7 @@ func (m *Main) Close() error {
 }
 
 func (a *app) serveCommand() *cobra.Command {
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server",
@@ -302,6 +304,13 @@ finish, running jobs drain, the database closes.`,
 			}
 			log := newLogger(a.stderr, cfg.Log)
 			slog.SetDefault(log)
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			m := NewMain(cfg, log, a.stdout)
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
@@ -318,7 +327,26 @@ finish, running jobs drain, the database closes.`,
 		},
 	}
 	cmd.Flags().StringVar(&a.addr, "addr", DefaultAddr, "listen address (env GATEHOUSE_ADDR)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file (diagnostics; see docs/benchmarks.md)")
 	return cmd
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop
+// is called (serve --cpuprofile: where a running server spends its time,
+// read with go tool pprof).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // adminAllowFrom answers 403 to admin API calls (/api/v1/pools...,

@@ -119,7 +119,7 @@ func (s *Service) authenticateSelf(ctx context.Context, accessToken string) (*id
 // authenticateAccess does the work of both: wantPool "" accepts the pool
 // the token names.
 func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
-	p, se, claims, err := s.authenticateSession(ctx, wantPool, accessToken)
+	p, se, claims, err := s.authenticateSession(ctx, wantPool, accessToken, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -129,7 +129,10 @@ func (s *Service) authenticateAccess(ctx context.Context, wantPool, accessToken 
 // authenticateSession is authenticateAccess that also returns the user's
 // groups, read with the user and the revocation check in one query
 // (store.GetUserSession).
-func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken string) (*identity.Pool, *store.UserSession, map[string]any, error) {
+//
+// With mfa the same query also reads the user's TOTP and email-code
+// factors (store.GetUserSessionMFA).
+func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken string, mfa bool) (*identity.Pool, *store.UserSession, map[string]any, error) {
 	iss, ok := peekIssuer(accessToken)
 	if !ok {
 		return nil, nil, nil, errInvalidAccessToken
@@ -157,7 +160,11 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 	if strClaim(claims, "token_use") != "access" || sub == "" || !iatOK {
 		return nil, nil, nil, errInvalidAccessToken
 	}
-	se, err := s.cfg.Store.GetUserSession(ctx, p.ID, sub, strClaim(claims, "origin_jti"))
+	read := s.cfg.Store.GetUserSession
+	if mfa {
+		read = s.cfg.Store.GetUserSessionMFA
+	}
+	se, err := read(ctx, p.ID, sub, strClaim(claims, "origin_jti"))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil, errUserNotFound
 	}
@@ -177,7 +184,7 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 // GetUser returns the token's user with its groups. Errors: those of
 // AuthenticateAccessToken.
 func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, error) {
-	_, se, claims, err := s.authenticateSession(ctx, "", accessToken)
+	_, se, claims, err := s.authenticateSession(ctx, "", accessToken, false)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +192,27 @@ func (s *Service) GetUser(ctx context.Context, accessToken string) (*UserView, e
 		return nil, err
 	}
 	return &UserView{User: se.User, Groups: se.Groups}, nil
+}
+
+// GetUserWithMFA is GetUser that also returns the token's pool and the
+// user's MFA settings (GetUserMFA's Settings and Preferred; its Factors
+// hold the TOTP and email-code factors only, RecoveryCodesLeft is not
+// counted), as Cognito's GetUser answers: one token verification and one
+// read (store.GetUserSessionMFA) where GetUser, GetPool and GetUserMFA
+// verify twice and read four times. Errors: those of GetUser.
+func (s *Service) GetUserWithMFA(ctx context.Context, accessToken string) (*UserView, *identity.Pool, *UserMFA, error) {
+	p, se, claims, err := s.authenticateSession(ctx, "", accessToken, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
+		return nil, nil, nil, err
+	}
+	v := &UserMFA{}
+	for _, f := range se.Factors {
+		v.add(f)
+	}
+	return &UserView{User: se.User, Groups: se.Groups}, p, v, nil
 }
 
 // tokenClient returns the app client named by the token's client_id, for

@@ -1002,28 +1002,33 @@ func (s *Service) mfaView(ctx context.Context, q store.Querier, p *identity.Pool
 			Name: k.Name, Confirmed: true, Enabled: true, CreatedAt: k.CreatedAt})
 	}
 	for _, f := range fs {
-		name := ""
-		switch {
-		case f.Type == identity.FactorTOTP && f.Confirmed:
-			name = ChallengeSoftwareTokenMFA
-		case f.Type == identity.FactorEmailOTP:
-			name = ChallengeEmailOTP
-		case f.Type == identity.FactorRecovery && f.UsedAt.IsZero():
-			v.RecoveryCodesLeft++
-		}
-		if f.Type != identity.FactorRecovery {
-			c := *f
-			c.Secret = ""
-			v.Factors = append(v.Factors, &c)
-		}
-		if name != "" && f.Enabled {
-			v.Settings = append(v.Settings, name)
-			if f.Preferred {
-				v.Preferred = name
-			}
-		}
+		v.add(f)
 	}
 	return v, nil
+}
+
+// add counts factor f into v (factors in creation order).
+func (v *UserMFA) add(f *identity.Factor) {
+	name := ""
+	switch {
+	case f.Type == identity.FactorTOTP && f.Confirmed:
+		name = ChallengeSoftwareTokenMFA
+	case f.Type == identity.FactorEmailOTP:
+		name = ChallengeEmailOTP
+	case f.Type == identity.FactorRecovery && f.UsedAt.IsZero():
+		v.RecoveryCodesLeft++
+	}
+	if f.Type != identity.FactorRecovery {
+		c := *f
+		c.Secret = ""
+		v.Factors = append(v.Factors, &c)
+	}
+	if name != "" && f.Enabled {
+		v.Settings = append(v.Settings, name)
+		if f.Preferred {
+			v.Preferred = name
+		}
+	}
 }
 
 // GetUserMFA returns the MFA state of the access token's user.

@@ -127,7 +127,7 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	}
 	// The scope granted at the sign-in, exactly (security.md T6).
 	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now, amr: strings.Fields(rt.AMR),
-		scope: rt.Scope, deviceKey: rt.DeviceKey}
+		scope: rt.Scope, deviceKey: rt.DeviceKey, session: se}
 	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
 	if err != nil {
 		return nil, err

@@ -91,6 +91,10 @@ type tokenGrant struct {
 	// deviceKey is the device of the sign-in (devices.go): the access
 	// token's device_key claim, kept with the refresh family.
 	deviceKey string
+	// session, when set, is the user's session read with the request
+	// (a refresh's store.GetRefreshSession): its linked identities make
+	// the identities claim without another read.
+	session *store.UserSession
 }
 
 // grantedScope is the scope of g's access token before hooks: the one
@@ -145,7 +149,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 
 	// ID token: readable attributes first, so that no attribute can
 	// override a reserved claim set after them.
-	id := map[string]any{}
+	id := make(map[string]any, len(u.Attributes)+24) // the attributes and up to 24 claims: no regrowth
 	for name, value := range u.Attributes {
 		if readable(cl, name) {
 			id[name] = value // custom:* and standard attributes, as strings
@@ -202,7 +206,7 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		id["amr"] = g.amr
 	}
 	// Cognito's identities claim for users with linked identities (federation.go).
-	idents, err := identitiesClaim(ctx, s.cfg.Store, u)
+	idents, err := identitiesClaim(ctx, s.cfg.Store, u, g.session)
 	if err != nil {
 		return nil, fmt.Errorf("identities claim: %w", err)
 	}

@@ -62,11 +62,25 @@ func testFederationLinks(t *testing.T, e *env) {
 	var claims struct {
 		Identities string `json:"identities"`
 	}
-	if err := json.Unmarshal([]byte(jwtPayload(t, *e.signIn(cid, "ann@example.com", goodPassword).IdToken)), &claims); err != nil {
+	signedIn := e.signIn(cid, "ann@example.com", goodPassword)
+	if err := json.Unmarshal([]byte(jwtPayload(t, *signedIn.IdToken)), &claims); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(claims.Identities, `"userId":"g-1"`) || !strings.Contains(claims.Identities, `"providerName":"Google"`) {
 		t.Fatalf("identities claim %q", claims.Identities)
+	}
+	// A refresh's ID token carries the same claim (read with the
+	// refresh's session, not separately).
+	refreshed := must[*cip.InitiateAuthOutput](t)(e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(cid),
+		AuthFlow: types.AuthFlowTypeRefreshTokenAuth, AuthParameters: map[string]string{"REFRESH_TOKEN": *signedIn.RefreshToken}}))
+	var again struct {
+		Identities string `json:"identities"`
+	}
+	if err := json.Unmarshal([]byte(jwtPayload(t, *refreshed.AuthenticationResult.IdToken)), &again); err != nil {
+		t.Fatal(err)
+	}
+	if again.Identities != claims.Identities {
+		t.Fatalf("refreshed identities claim %q, want %q", again.Identities, claims.Identities)
 	}
 
 	for name, c := range map[string]struct {

@@ -188,15 +188,7 @@ func (h *Handler) getUser(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	v, err := h.svc.GetUser(c.ctx, in.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.svc.GetPool(c.ctx, v.User.PoolID)
-	if err != nil {
-		return nil, err
-	}
-	m, err := h.svc.GetUserMFA(c.ctx, in.AccessToken)
+	v, p, m, err := h.svc.GetUserWithMFA(c.ctx, in.AccessToken) // one verification, one read
 	if err != nil {
 		return nil, err
 	}

@@ -247,8 +247,9 @@ type Querier interface {
 	// when it is unused, revoked or unknown.
 	ReissueRefreshToken(ctx context.Context, hash string, next *identity.RefreshToken) (bool, error)
 	// GetRefreshSession returns the token with that hash and its user's
-	// session (user, attributes, groups) in one query; ErrNotFound if no
-	// such token (a deleted user's tokens are deleted with it).
+	// session (user, attributes, groups, linked identities) in one query;
+	// ErrNotFound if no such token (a deleted user's tokens are deleted
+	// with it).
 	GetRefreshSession(ctx context.Context, hash string) (*identity.RefreshToken, *UserSession, error)
 	RevokeRefreshToken(ctx context.Context, hash string, now time.Time) error
 	// RevokeRefreshFamily revokes every token of the family, including a
@@ -315,6 +316,10 @@ type Querier interface {
 	// ("" for none) is revoked (OriginRevoked), in one query; ErrNotFound
 	// if no such user.
 	GetUserSession(ctx context.Context, poolID, sub, originJTI string) (*UserSession, error)
+	// GetUserSessionMFA is GetUserSession that also reads the user's TOTP
+	// and email-code factors (UserSession.Factors), still one query:
+	// Cognito's GetUser answers with the user's MFA settings.
+	GetUserSessionMFA(ctx context.Context, poolID, sub, originJTI string) (*UserSession, error)
 	// DeleteExpiredRevokedOrigins removes rows expired before cutoff.
 	DeleteExpiredRevokedOrigins(ctx context.Context, cutoff time.Time) (int, error)
 
@@ -582,6 +587,15 @@ type UserSession struct {
 	User          *identity.User
 	Groups        []string
 	OriginRevoked bool
+	// Identities are the user's linked identities in ListLinkedIdentities'
+	// order (the tokens' identities claim), nil when none; read by
+	// GetRefreshSession only (IdentitiesRead).
+	Identities     []*identity.LinkedIdentity
+	IdentitiesRead bool
+	// Factors are the user's TOTP and email-code factors in
+	// ListFactors' order, without their secrets and last steps; read by
+	// GetUserSessionMFA only.
+	Factors []*identity.Factor
 }
 
 // SignIn is one active sign-in of a user: a refresh token family and

@@ -44,6 +44,13 @@ func Current() DB { return current }
 // whole pass, such as the native API's contract coverage). A listing,
 // fuzzing or benchmarks run no after func.
 func Main(m *testing.M, after ...func(code int) int) {
+	// The flags are parsed by m.Run, which is too late to read them here:
+	// parse them first (as testing's documentation asks of a TestMain
+	// that reads flags), or a benchmark runs twice and its second pass
+	// finds the CPU profile taken.
+	if !flag.Parsed() {
+		flag.Parse()
+	}
 	if onePass() {
 		os.Exit(m.Run())
 	}

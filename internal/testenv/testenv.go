@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/password"
 	"github.com/gatehouse-id/gatehouse/internal/scim"
 	"github.com/gatehouse-id/gatehouse/internal/store"
+	"github.com/gatehouse-id/gatehouse/internal/store/poolcache"
 	"github.com/gatehouse-id/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-id/gatehouse/internal/token"
 	"github.com/gatehouse-id/gatehouse/internal/web"
@@ -86,6 +87,9 @@ type Options struct {
 	// used instead of opening one.
 	DB    DB
 	Store store.Store
+	// PoolCache puts the store behind internal/store/poolcache, as
+	// cmd/gatehouse wires it (benchmarks of the hot paths).
+	PoolCache bool
 	// Host is the host of the stack's URL: "127.0.0.1" (default) or
 	// "localhost" (two stacks on different hosts keep their cookies
 	// apart in one jar).
@@ -197,6 +201,9 @@ func New(t testing.TB, o Options) *Stack {
 			s.DB = Current()
 		}
 		s.Store = OpenStore(t, s.DB)
+	}
+	if o.PoolCache {
+		s.Store = poolcache.New(s.Store, poolcache.DefaultTTL, nil)
 	}
 	// The database's clock (leases and due times of jobs) follows the
 	// stack's clock, so moving the clock moves the job queue too.

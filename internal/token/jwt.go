@@ -74,7 +74,7 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 	if err := CheckAlg(alg); err != nil {
 		return "", err
 	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalClaims(claims)
 	if err != nil {
 		return "", &identity.Error{Code: identity.CodeInvalidParameter, Message: "Claims cannot be encoded.", Err: err}
 	}
@@ -100,26 +100,9 @@ func (m *Manager) SignTyped(ctx context.Context, pool *identity.Pool, alg, typ s
 	if err != nil {
 		return "", internalErr(err)
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(active.rec.Alg), Key: jose.JSONWebKey{Key: priv, KeyID: active.rec.KID}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
-	)
+	s, err := signCompact(active.rec.Alg, active.rec.KID, typ, priv, payload)
 	if err != nil {
 		return "", internalErr(err)
-	}
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		return "", internalErr(err)
-	}
-	s, err := obj.CompactSerialize()
-	if err != nil {
-		return "", internalErr(err)
-	}
-	if active.rec.Alg == AlgES256 {
-		// Only the low-s form is ever issued (lows.go).
-		if s, err = lowSCompact(s); err != nil {
-			return "", internalErr(err)
-		}
 	}
 	return s, nil
 }

@@ -2,10 +2,7 @@ package token
 
 import (
 	"crypto/elliptic"
-	"encoding/base64"
-	"errors"
 	"math/big"
-	"strings"
 )
 
 // Low-s ECDSA (docs/security.md T8).
@@ -32,24 +29,4 @@ func isLowS(sig []byte) bool {
 	}
 	s := new(big.Int).SetBytes(sig[32:])
 	return s.Sign() > 0 && s.Cmp(p256HalfN) <= 0
-}
-
-// lowSCompact returns the compact ES256 JWS raw with s replaced by n−s
-// when it is high (the same signature in its low form).
-func lowSCompact(raw string) (string, error) {
-	i := strings.LastIndexByte(raw, '.')
-	if i < 0 {
-		return "", errors.New("token: not a compact JWS")
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(raw[i+1:])
-	if err != nil || len(sig) != 64 {
-		return "", errors.New("token: not an ES256 signature")
-	}
-	s := new(big.Int).SetBytes(sig[32:])
-	if s.Cmp(p256HalfN) <= 0 {
-		return raw, nil
-	}
-	s.Sub(p256N, s)
-	s.FillBytes(sig[32:])
-	return raw[:i+1] + base64.RawURLEncoding.EncodeToString(sig), nil
 }

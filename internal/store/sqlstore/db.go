@@ -112,6 +112,28 @@ type DB struct {
 	batch       batcher                                        // group commit (Dialect.GroupCommit)
 	clock       atomic.Pointer[func() time.Time]               // SetClock (tests)
 	trace       atomic.Pointer[func(query string, args []any)] // SetTrace (tests)
+	sentHook    atomic.Pointer[func(query string)]             // SetStatementHook (tests)
+}
+
+// SetStatementHook has every statement the store sends reported to f (nil:
+// none), as the text the database receives: reads, writes, and the
+// BEGIN, SAVEPOINT, RELEASE, ROLLBACK and COMMIT of its transactions
+// (those of group commit included). Tests count a request's statements
+// with it, so that a hot path that gains one fails a test; unset it costs
+// one atomic load per statement.
+func (db *DB) SetStatementHook(f func(query string)) {
+	if f == nil {
+		db.sentHook.Store(nil)
+		return
+	}
+	db.sentHook.Store(&f)
+}
+
+// sent reports query to the SetStatementHook function, if any.
+func (db *DB) sent(query string) {
+	if f := db.sentHook.Load(); f != nil {
+		(*f)(query)
+	}
 }
 
 var _ store.Store = (*DB)(nil)
@@ -217,6 +239,7 @@ func (db *DB) inTx(ctx context.Context, fn func(q *querier) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(q *querier) error) (err error) {
+	db.sent("BEGIN")
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", db.mapErr(err))
@@ -232,11 +255,13 @@ func (db *DB) runTx(ctx context.Context, fn func(q *querier) error) (err error) 
 	ferr := fn(q)
 	done = true
 	if ferr != nil {
+		db.sent("ROLLBACK")
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return db.unavailable(errors.Join(ferr, fmt.Errorf("sqlstore: rollback: %w", rerr)))
 		}
 		return db.unavailable(ferr)
 	}
+	db.sent("COMMIT")
 	if err := tx.Commit(); err != nil {
 		return db.mapErr(fmt.Errorf("sqlstore: commit: %w", err))
 	}
@@ -273,16 +298,20 @@ func (q *querier) guard(ctx context.Context, fn func() error) error {
 	if !q.inTx || !q.d.Savepoints {
 		return fn()
 	}
+	q.db.sent("SAVEPOINT gh_guard")
 	if _, err := q.w.ExecContext(ctx, `SAVEPOINT gh_guard`); err != nil {
 		return q.mapErr(err)
 	}
 	if err := fn(); err != nil {
+		q.db.sent("ROLLBACK TO SAVEPOINT gh_guard")
 		if _, rerr := q.w.ExecContext(ctx, `ROLLBACK TO SAVEPOINT gh_guard`); rerr != nil {
 			return errors.Join(err, rerr)
 		}
+		q.db.sent("RELEASE SAVEPOINT gh_guard")
 		_, _ = q.w.ExecContext(ctx, `RELEASE SAVEPOINT gh_guard`)
 		return err
 	}
+	q.db.sent("RELEASE SAVEPOINT gh_guard")
 	_, err := q.w.ExecContext(ctx, `RELEASE SAVEPOINT gh_guard`)
 	return err
 }
@@ -332,6 +361,7 @@ func (q *querier) stmtCtx(ctx context.Context) context.Context {
 
 func (q *querier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query, args = q.clocked(query, args)
+	q.db.sent(query)
 	res, err := q.w.ExecContext(q.stmtCtx(ctx), q.rebind(query), args...)
 	return res, q.mapErr(err)
 }
@@ -382,6 +412,7 @@ func (q *querier) queryRow(ctx context.Context, write bool, query string, args .
 // traced hands a read to the SetTrace function, if any (the query-plan
 // tests EXPLAIN what the store really runs).
 func (q *querier) traced(query string, args []any) {
+	q.db.sent(query)
 	if f := q.db.trace.Load(); f != nil {
 		(*f)(q.rebind(query), args)
 	}

@@ -136,6 +136,7 @@ func (db *DB) runBatch(calls []*txCall) {
 		}
 	}
 	ctx := context.Background() // one caller's cancellation must not end the others' transaction
+	db.sent("BEGIN")
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		finish(db.unavailable(fmt.Errorf("sqlstore: begin: %w", db.mapErr(err))))
@@ -151,6 +152,7 @@ func (db *DB) runBatch(calls []*txCall) {
 		if !b.leave(c, callBegun) {
 			continue // its caller left
 		}
+		db.sent("SAVEPOINT gh_call")
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT gh_call`); err != nil {
 			_ = tx.Rollback()
 			finish(db.unavailable(fmt.Errorf("sqlstore: savepoint: %w", db.mapErr(err))))
@@ -158,6 +160,7 @@ func (db *DB) runBatch(calls []*txCall) {
 		}
 		db.runCall(q, c)
 		if c.err != nil || c.paniced {
+			db.sent("ROLLBACK TO SAVEPOINT gh_call")
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT gh_call`); err != nil {
 				// The transaction is unusable: nobody's work is kept.
 				_ = tx.Rollback()
@@ -165,12 +168,14 @@ func (db *DB) runBatch(calls []*txCall) {
 				return
 			}
 		}
+		db.sent("RELEASE SAVEPOINT gh_call")
 		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT gh_call`); err != nil {
 			_ = tx.Rollback()
 			finish(db.unavailable(fmt.Errorf("sqlstore: release savepoint: %w", db.mapErr(err))))
 			return
 		}
 	}
+	db.sent("COMMIT")
 	if err := tx.Commit(); err != nil {
 		finish(db.unavailable(db.mapErr(fmt.Errorf("sqlstore: commit: %w", err))))
 		return

@@ -19,7 +19,7 @@ import (
 
 // bigTables grow with the users of a pool: a read that walks one of them
 // whole is a read whose time grows with the pool.
-var bigTables = []string{"users", "user_attributes", "group_members", "refresh_tokens", "codes",
+var bigTables = []string{"users", "user_attributes", "group_members", "refresh_tokens", "codes", "linked_identities", "user_factors",
 	"audit_events", "registrations", "revoked_origins", "companies", "emails", "jobs"}
 
 // TestQueryPlans runs the hot reads through the real store methods,
@@ -85,6 +85,7 @@ func testQueryPlans(t *testing.T, db *sqlstore.DB) {
 		run  func() error
 	}{
 		{"GetUserSession", func() error { _, err := db.GetUserSession(ctx, pool, u.Sub, "o1"); return err }},
+		{"GetUserSessionMFA", func() error { _, err := db.GetUserSessionMFA(ctx, pool, u.Sub, "o1"); return err }},
 		{"GetRefreshSession", func() error { _, _, err := db.GetRefreshSession(ctx, "h1"); return err }},
 		{"GetUser", func() error { _, err := db.GetUser(ctx, pool, u.Sub); return err }},
 		{"GetUserByUsername", func() error { _, err := db.GetUserByUsername(ctx, pool, u.Username); return err }},

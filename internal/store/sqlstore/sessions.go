@@ -66,21 +66,110 @@ func finishSession(u *identity.User, attrs, groups []byte, se *store.UserSession
 	return nil
 }
 
+// identitiesCol is the user u's linked identities as [[provider_name,
+// subject, provider_type, issuer, created_at], ...] in
+// ListLinkedIdentities' order.
+func (q *querier) identitiesCol() string {
+	agg, arr := q.d.JSONAgg, q.d.JSONArray
+	return `COALESCE((SELECT ` + agg + `(` + arr + `(l.provider_name, l.subject, l.provider_type, l.issuer, l.created_at)
+		ORDER BY l.created_at, l.provider_name, l.subject)
+		FROM linked_identities l WHERE l.pool_id = u.pool_id AND l.user_sub = u.sub), '[]')`
+}
+
+// factorsCol is the user u's TOTP and email-code factors as [[id, type,
+// name, confirmed, enabled, preferred, created_at], ...] in ListFactors'
+// order.
+func (q *querier) factorsCol() string {
+	agg, arr := q.d.JSONAgg, q.d.JSONArray
+	return `COALESCE((SELECT ` + agg + `(` + arr + `(f.id, f.type, f.name, f.confirmed, f.enabled, f.preferred, f.created_at)
+		ORDER BY f.created_at, f.id)
+		FROM user_factors f WHERE f.pool_id = u.pool_id AND f.sub = u.sub AND f.type IN ('` +
+		identity.FactorTOTP + `', '` + identity.FactorEmailOTP + `')), '[]')`
+}
+
+// decodeIdentities fills se.Identities from identitiesCol.
+func decodeIdentities(b []byte, u *identity.User, se *store.UserSession) error {
+	var raw [][]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("decode identities: %w", err)
+	}
+	se.IdentitiesRead = true
+	for _, r := range raw {
+		if len(r) != 5 {
+			return fmt.Errorf("decode identities: %d columns", len(r))
+		}
+		l := &identity.LinkedIdentity{PoolID: u.PoolID, UserSub: u.Sub}
+		l.ProviderName, _ = r[0].(string)
+		l.Subject, _ = r[1].(string)
+		l.ProviderType, _ = r[2].(string)
+		l.Issuer, _ = r[3].(string)
+		created, _ := r[4].(float64)
+		l.CreatedAt = fromMS(int64(created))
+		se.Identities = append(se.Identities, l)
+	}
+	return nil
+}
+
+// decodeFactors fills se.Factors from factorsCol.
+func decodeFactors(b []byte, u *identity.User, se *store.UserSession) error {
+	var raw [][]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("decode factors: %w", err)
+	}
+	for _, r := range raw {
+		if len(r) != 7 {
+			return fmt.Errorf("decode factors: %d columns", len(r))
+		}
+		f := &identity.Factor{PoolID: u.PoolID, Sub: u.Sub}
+		f.ID, _ = r[0].(string)
+		f.Type, _ = r[1].(string)
+		f.Name, _ = r[2].(string)
+		conf, _ := r[3].(float64)
+		en, _ := r[4].(float64)
+		pref, _ := r[5].(float64)
+		created, _ := r[6].(float64)
+		f.Confirmed, f.Enabled, f.Preferred = conf != 0, en != 0, pref != 0
+		f.CreatedAt = fromMS(int64(created))
+		se.Factors = append(se.Factors, f)
+	}
+	return nil
+}
+
 // GetUserSession implements store.Querier.
 func (q *querier) GetUserSession(ctx context.Context, poolID, sub, originJTI string) (*store.UserSession, error) {
+	return q.getUserSession(ctx, poolID, sub, originJTI, false)
+}
+
+// GetUserSessionMFA implements store.Querier.
+func (q *querier) GetUserSessionMFA(ctx context.Context, poolID, sub, originJTI string) (*store.UserSession, error) {
+	return q.getUserSession(ctx, poolID, sub, originJTI, true)
+}
+
+func (q *querier) getUserSession(ctx context.Context, poolID, sub, originJTI string, mfa bool) (*store.UserSession, error) {
 	var (
-		se            store.UserSession
-		attrs, groups []byte
+		se                     store.UserSession
+		attrs, groups, factors []byte
 	)
+	post := []any{&attrs, &groups, &se.OriginRevoked}
+	extra := ""
+	if mfa {
+		extra = ",\n\t\t" + q.factorsCol()
+		post = append(post, &factors)
+	}
 	row := q.queryRow(ctx, q.inTx, `SELECT `+q.sessionCols()+`,
-		(? <> '' AND EXISTS (SELECT 1 FROM revoked_origins o WHERE o.pool_id = u.pool_id AND o.origin_jti = ?))
+		(? <> '' AND EXISTS (SELECT 1 FROM revoked_origins o WHERE o.pool_id = u.pool_id AND o.origin_jti = ?))`+extra+`
 		FROM users u WHERE u.pool_id = ? AND u.sub = ?`, originJTI, originJTI, poolID, sub)
-	u, err := scanUser(scanWith{sc: row, post: []any{&attrs, &groups, &se.OriginRevoked}})
+	u, err := scanUser(scanWith{sc: row, post: post})
 	if err != nil {
 		return nil, q.scanErr(err, "user "+sub)
 	}
 	if err := finishSession(u, attrs, groups, &se); err != nil {
 		return nil, err
+	}
+	if mfa {
+		if err := decodeFactors(factors, u, &se); err != nil {
+			return nil, err
+		}
 	}
 	return &se, nil
 }
@@ -94,21 +183,25 @@ func (q *querier) GetRefreshSession(ctx context.Context, hash string) (*identity
 		t                             identity.RefreshToken
 		auth, iss, exp, used, revoked int64
 		se                            store.UserSession
-		attrs, groups                 []byte
+		attrs, groups, idents         []byte
 	)
-	row := q.queryRow(ctx, q.inTx, `SELECT `+refreshColsR+`, `+q.sessionCols()+`
+	row := q.queryRow(ctx, q.inTx, `SELECT `+refreshColsR+`, `+q.sessionCols()+`,
+		`+q.identitiesCol()+`
 		FROM refresh_tokens r JOIN users u ON u.pool_id = r.pool_id AND u.sub = r.user_sub
 		WHERE r.hash = ?`, hash)
 	u, err := scanUser(scanWith{sc: row,
 		pre: []any{&t.Hash, &t.PoolID, &t.ClientID, &t.UserSub, &t.FamilyID, &t.OriginJTI,
 			&auth, &iss, &exp, &used, &revoked, &t.ReplacedBy, &t.Scope, &t.AMR, &t.DeviceKey},
-		post: []any{&attrs, &groups}})
+		post: []any{&attrs, &groups, &idents}})
 	if err != nil {
 		return nil, nil, q.scanErr(err, "refresh token")
 	}
 	t.AuthTime, t.IssuedAt, t.ExpiresAt = fromMS(auth), fromMS(iss), fromMS(exp)
 	t.UsedAt, t.RevokedAt = fromMS(used), fromMS(revoked)
 	if err := finishSession(u, attrs, groups, &se); err != nil {
+		return nil, nil, err
+	}
+	if err := decodeIdentities(idents, u, &se); err != nil {
 		return nil, nil, err
 	}
 	return &t, &se, nil

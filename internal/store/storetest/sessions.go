@@ -88,6 +88,61 @@ func testSessions(t *testing.T, s store.Store) {
 	}
 	_, _, err = s.GetRefreshSession(c, "h-nobody")
 	wantErr(t, "unknown token", err, store.ErrNotFound)
+	if !ses.IdentitiesRead || ses.Identities != nil {
+		t.Errorf("refresh session without links: read %v, %+v", ses.IdentitiesRead, ses.Identities)
+	}
+
+	// Linked identities come with a refresh's session, as
+	// ListLinkedIdentities returns them.
+	for i, l := range []*identity.LinkedIdentity{
+		{ProviderName: "Google", Subject: "g-1", ProviderType: "Google", Issuer: "https://accounts.google.com"},
+		{ProviderName: "Facebook", Subject: "f, \"1\"", ProviderType: "Facebook"},
+		{ProviderName: "Acme", Subject: "a-1", ProviderType: "OIDC", Issuer: "https://idp.acme.test"},
+	} {
+		l.PoolID, l.UserSub, l.CreatedAt = p.ID, ann.Sub, t0.Add(time.Duration(i%2)*time.Minute)
+		noErr(t, "CreateLinkedIdentity", s.CreateLinkedIdentity(c, l))
+	}
+	wantLinks, err := s.ListLinkedIdentities(c, p.ID, ann.Sub)
+	noErr(t, "ListLinkedIdentities", err)
+	_, ses, err = s.GetRefreshSession(c, "h-ann")
+	noErr(t, "GetRefreshSession with links", err)
+	if !ses.IdentitiesRead || !reflect.DeepEqual(ses.Identities, wantLinks) {
+		t.Errorf("refresh session links = %+v, want %+v", ses.Identities, wantLinks)
+	}
+
+	// GetUserSessionMFA: the session plus the TOTP and email-code
+	// factors, without secrets, in ListFactors' order.
+	se, err = s.GetUserSessionMFA(c, p.ID, ann.Sub, "o-revoked")
+	noErr(t, "GetUserSessionMFA without factors", err)
+	if se.Factors != nil || !se.OriginRevoked || !reflect.DeepEqual(se.Groups, wantGroups) {
+		t.Errorf("session without factors: %+v", se)
+	}
+	for i, f := range []*identity.Factor{
+		{ID: "f-totp", Type: identity.FactorTOTP, Name: "phone", Secret: "sealed", Confirmed: true, Enabled: true, Preferred: true, LastStep: 7},
+		{ID: "f-rec", Type: identity.FactorRecovery, Secret: "hash"},
+		{ID: "f-email", Type: identity.FactorEmailOTP, Enabled: true},
+		{ID: "f-new", Type: identity.FactorTOTP, Secret: "sealed2"},
+	} {
+		f.PoolID, f.Sub, f.CreatedAt = p.ID, ann.Sub, t0.Add(time.Duration(i%3)*time.Second)
+		noErr(t, "InsertFactor", s.InsertFactor(c, f))
+	}
+	all, err := s.ListFactors(c, p.ID, ann.Sub, "")
+	noErr(t, "ListFactors", err)
+	var wantFactors []*identity.Factor
+	for _, f := range all {
+		if f.Type == identity.FactorTOTP || f.Type == identity.FactorEmailOTP {
+			g := *f
+			g.Secret, g.LastStep = "", 0
+			wantFactors = append(wantFactors, &g)
+		}
+	}
+	se, err = s.GetUserSessionMFA(c, p.ID, ann.Sub, "")
+	noErr(t, "GetUserSessionMFA", err)
+	if !reflect.DeepEqual(se.Factors, wantFactors) || se.OriginRevoked || se.User.Sub != ann.Sub {
+		t.Errorf("session factors = %+v, want %+v", se.Factors, wantFactors)
+	}
+	_, err = s.GetUserSessionMFA(c, p.ID, "sub-nobody", "")
+	wantErr(t, "GetUserSessionMFA unknown user", err, store.ErrNotFound)
 }
 
 // testRotateRefreshToken: of concurrent rotations of one token exactly one
