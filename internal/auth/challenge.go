@@ -98,14 +98,15 @@ func (s *Service) newPasswordChallenge(ctx context.Context, p *identity.Pool, cl
 			attrs[k] = v
 		}
 	}
-	// As Cognito sends it: no sub, email_verified only once true (an
-	// address nobody verified has no such attribute on Cognito), and each
-	// required attribute still missing with a blank value.
+	// As Cognito sends it: no sub, email_verified only once set (an
+	// address nobody verified or unverified has no such attribute on
+	// Cognito), and each required attribute still missing with a blank
+	// value.
 	delete(attrs, "sub")
 	if u.Email != "" {
 		attrs["email"] = u.Email
-		if u.EmailVerified {
-			attrs["email_verified"] = "true"
+		if u.EmailVerified || u.EmailVerifiedFalse {
+			attrs["email_verified"] = strconv.FormatBool(u.EmailVerified)
 		}
 	}
 	var required []string
@@ -280,7 +281,7 @@ func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identit
 		prevEmail := x.Email
 		applyAttributes(x, attrs)
 		if x.Email != prevEmail {
-			x.EmailVerified = false
+			x.EmailVerified, x.EmailVerifiedFalse = false, true
 		}
 		creds.apply(x)
 		x.PasswordChangedAt = now

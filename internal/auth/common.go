@@ -492,12 +492,25 @@ func applyAttributes(u *identity.User, attrs map[string]string) {
 	if u.Attributes == nil {
 		u.Attributes = map[string]string{}
 	}
+	// A verified phone number that changes is no longer verified (as on
+	// Cognito), unless the same request says otherwise (only an
+	// administrator may); one that is removed takes its flag with it.
+	if phone, ok := attrs["phone_number"]; ok && phone != u.Attributes["phone_number"] {
+		if _, given := attrs["phone_number_verified"]; !given {
+			switch {
+			case phone == "":
+				delete(u.Attributes, "phone_number_verified")
+			case u.Attributes["phone_number_verified"] != "":
+				u.Attributes["phone_number_verified"] = "false"
+			}
+		}
+	}
 	for name, value := range attrs {
 		switch name {
 		case "email":
 			u.Email = strings.ToLower(strings.TrimSpace(value))
 		case "email_verified":
-			u.EmailVerified = value == "true"
+			u.EmailVerified, u.EmailVerifiedFalse = value == "true", value != "true"
 		default:
 			if value == "" {
 				delete(u.Attributes, name)

@@ -793,7 +793,7 @@ func (s *Service) newFederatedUser(ctx context.Context, p *identity.Pool, cl *id
 		Status: identity.StatusExternalProvider, Enabled: true, CreatedAt: now, UpdatedAt: now}
 	applyAttributes(u, attrs)
 	u.Email, u.EmailVerified = t.Email, t.EmailVerified && t.Email != ""
-	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil); err != nil {
+	if _, err := s.runPreSignUp(ctx, p, cl.ID, hooks.SourcePreSignUpExternalProvider, u, nil, nil); err != nil {
 		return nil, err
 	}
 	return u, nil

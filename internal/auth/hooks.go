@@ -64,7 +64,8 @@ func (s *Service) callHook(ctx context.Context, p *identity.Pool, h *identity.Ho
 }
 
 // hookUserAttributes is the userAttributes map of an event: every
-// attribute plus sub, email, email_verified and cognito:user_status, all
+// attribute plus sub, email, email_verified (once set, as Cognito lists
+// it: a fresh sign-up's event has none) and cognito:user_status, all
 // strings (as Cognito sends them).
 func hookUserAttributes(u *identity.User) map[string]string {
 	m := make(map[string]string, len(u.Attributes)+4)
@@ -74,7 +75,9 @@ func hookUserAttributes(u *identity.User) map[string]string {
 	m["sub"] = u.Sub
 	if u.Email != "" {
 		m["email"] = u.Email
-		m["email_verified"] = strconv.FormatBool(u.EmailVerified)
+		if u.EmailVerified || u.EmailVerifiedFalse {
+			m["email_verified"] = strconv.FormatBool(u.EmailVerified)
+		}
 	}
 	m["cognito:user_status"] = string(u.Status)
 	return m

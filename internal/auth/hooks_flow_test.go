@@ -140,6 +140,10 @@ func TestHookPreSignUpAutoConfirm(t *testing.T) {
 		attrs["email"] != "ann@example.com" || attrs["name"] != "Ann" || cc["clientId"] != e.client.ID || ev["userName"] != u.Sub {
 		t.Fatalf("event %v", ev)
 	}
+	// Nobody set email_verified yet: Cognito's PreSignUp event has none.
+	if v, ok := attrs["email_verified"]; ok {
+		t.Fatalf("PreSignUp userAttributes carry email_verified %v", v)
+	}
 	e.mustSignIn("ann@example.com", goodPW)
 }
 

@@ -31,7 +31,10 @@ import (
 // registration request for the approvers, and company groups come only
 // from activateUser. A user whose email the hook does not mark verified
 // stays UNCONFIRMED and gets a sign-up code to prove it (Cognito would
-// make such a user CONFIRMED; docs/cognito.md).
+// make such a user CONFIRMED; docs/cognito.md). A user with no email at
+// all, in a pool of plain usernames whose schema and sign-up policy do not
+// need one, is CONFIRMED at once, as on Cognito (RESET_REQUIRED still
+// needs a verified email: the reset code has to go somewhere).
 //
 // Failures answer as Cognito does: at sign-in, user_not_found "Exception
 // migrating user in app client <id>" (or "Incorrect username or
@@ -107,7 +110,7 @@ func (s *Service) migrateUser(ctx context.Context, p *identity.Pool, in migratio
 		if err := s.startRegistration(ctx, q, p, u, requested, in.meta); err != nil {
 			return err
 		}
-		if !u.EmailVerified {
+		if !u.EmailVerified && u.Email != "" {
 			// Prove the address first, as a sign-up does; the policy
 			// runs at ConfirmSignUp.
 			if _, err := s.sendCode(ctx, q, p, u, identity.PurposeSignUp); err != nil {
@@ -189,7 +192,16 @@ func (s *Service) migratedUser(ctx context.Context, p *identity.Pool, username s
 	}
 	email := strings.ToLower(strings.TrimSpace(attrs["email"]))
 	if email == "" {
-		return nil, "", "", bad("userAttributes: email is required")
+		// Cognito migrates a user with no address at all in a pool of
+		// plain usernames (CONFIRMED: the old password was proved).
+		// Gatehouse needs one where the email signs in, the schema
+		// requires it, or the sign-up policy decides by it.
+		switch {
+		case p.UsernameMode != identity.UsernamePlain, p.Settings.EmailRequired:
+			return nil, "", "", bad("userAttributes: email is required")
+		case p.Settings.SignUp.Approval != nil, p.Settings.SignUp.DomainAllowList:
+			return nil, "", "", bad("userAttributes: email is required by this pool's sign-up policy")
+		}
 	}
 	if final == identity.StatusResetRequired && p.Settings.SignUp.Approval != nil {
 		// A reset would confirm the user without the approvers; the

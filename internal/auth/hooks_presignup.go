@@ -17,7 +17,7 @@ import (
 //
 // and autoConfirm reports autoConfirmUser (honoured for PreSignUp_SignUp
 // only; an invited user still has to set a password).
-func (s *Service) runPreSignUp(ctx context.Context, p *identity.Pool, clientID, source string, u *identity.User, clientMetadata map[string]string) (autoConfirm bool, err error) {
+func (s *Service) runPreSignUp(ctx context.Context, p *identity.Pool, clientID, source string, u *identity.User, clientMetadata, validationData map[string]string) (autoConfirm bool, err error) {
 	h := hookFor(p, identity.TriggerPreSignUp)
 	if h == nil {
 		return false, nil
@@ -25,7 +25,10 @@ func (s *Service) runPreSignUp(ctx context.Context, p *identity.Pool, clientID, 
 	ev := hooks.PreSignUpEvent{}
 	ev.CognitoEventUserPoolsHeader = hooks.Header(p, clientID, source, cognitoUsername(p, u), "1")
 	ev.Request.UserAttributes = hookUserAttributes(u)
-	ev.Request.ValidationData = map[string]string{}
+	ev.Request.ValidationData = validationData
+	if ev.Request.ValidationData == nil {
+		ev.Request.ValidationData = map[string]string{}
+	}
 	ev.Request.ClientMetadata = clientMetadata
 	if ev.Request.ClientMetadata == nil {
 		ev.Request.ClientMetadata = map[string]string{}
@@ -48,8 +51,8 @@ func (s *Service) runPreSignUp(ctx context.Context, p *identity.Pool, clientID, 
 // custom_message for the code email, whose answer rides in the returned
 // context. With autoConfirm, SignUp sends no code and activates the user
 // as a verified email would (afterEmailVerified) in its transaction.
-func (s *Service) signUpHooks(ctx context.Context, p *identity.Pool, clientID string, u *identity.User) (context.Context, bool, error) {
-	autoConfirm, err := s.runPreSignUp(ctx, p, clientID, hooks.SourcePreSignUpSignUp, u, nil)
+func (s *Service) signUpHooks(ctx context.Context, p *identity.Pool, clientID string, u *identity.User, clientMetadata, validationData map[string]string) (context.Context, bool, error) {
+	autoConfirm, err := s.runPreSignUp(ctx, p, clientID, hooks.SourcePreSignUpSignUp, u, clientMetadata, validationData)
 	if err != nil || autoConfirm {
 		return ctx, autoConfirm, err
 	}
@@ -60,8 +63,8 @@ func (s *Service) signUpHooks(ctx context.Context, p *identity.Pool, clientID st
 // adminCreateHooks runs AdminCreateUser's synchronous hooks for u before
 // its transaction: pre_sign_up (PreSignUp_AdminCreateUser), then, when an
 // invitation will be sent, custom_message (CustomMessage_AdminCreateUser).
-func (s *Service) adminCreateHooks(ctx context.Context, p *identity.Pool, u *identity.User, invite bool) (context.Context, error) {
-	if _, err := s.runPreSignUp(ctx, p, "", hooks.SourcePreSignUpAdminCreateUser, u, nil); err != nil {
+func (s *Service) adminCreateHooks(ctx context.Context, p *identity.Pool, u *identity.User, invite bool, clientMetadata, validationData map[string]string) (context.Context, error) {
+	if _, err := s.runPreSignUp(ctx, p, "", hooks.SourcePreSignUpAdminCreateUser, u, clientMetadata, validationData); err != nil {
 		return ctx, err
 	}
 	if !invite {

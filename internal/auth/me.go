@@ -26,6 +26,9 @@ const maxAccessTokenLen = 32 << 10 // 100 groups of 128 characters fit
 var (
 	errInvalidAccessToken = identity.Errorf(identity.CodeInvalidToken, "Invalid Access Token")
 	errRevokedAccessToken = identity.Errorf(identity.CodeNotAuthorized, "Access Token has been revoked")
+	// errExpiredAccessToken: a genuine access token past its exp, in
+	// Cognito's words.
+	errExpiredAccessToken = identity.Errorf(identity.CodeInvalidToken, "Access Token has expired")
 )
 
 // peekIssuer reads the iss claim of a compact JWT without verifying it, to
@@ -66,7 +69,8 @@ func peekIssuer(raw string) (string, bool) {
 // AuthenticateAccessTokenFor.
 //
 // Errors: invalid_token "Invalid Access Token" (malformed, bad signature,
-// expired, foreign issuer, not an access token), not_authorized "Access
+// foreign issuer, not an access token) or "Access Token has expired" (an
+// access token that verifies but for its exp), not_authorized "Access
 // Token has been revoked", user_not_found "User does not exist.",
 // user_disabled "User is disabled.".
 func (s *Service) AuthenticateAccessToken(ctx context.Context, accessToken string) (*identity.Pool, *identity.User, map[string]any, error) {
@@ -151,6 +155,11 @@ func (s *Service) authenticateSession(ctx context.Context, wantPool, accessToken
 	claims, err := s.cfg.Tokens.Verify(ctx, p, accessToken, s.Issuer(p))
 	if err != nil {
 		if identity.ErrorCode(err) == identity.CodeInvalidToken {
+			// Expired is said only of a token that verifies otherwise
+			// and is an access token; anything else is just invalid.
+			if old, verr := s.cfg.Tokens.VerifyExpired(ctx, p, accessToken, s.Issuer(p)); verr == nil && strClaim(old, "token_use") == "access" {
+				return nil, nil, nil, errExpiredAccessToken
+			}
 			return nil, nil, nil, errInvalidAccessToken
 		}
 		return nil, nil, nil, err
@@ -468,7 +477,9 @@ func (s *Service) updateAttributes(ctx context.Context, p *identity.Pool, u *ide
 			to.Email = pending
 			codeTo, out.PendingEmail = &to, pending
 		default:
-			cur.EmailVerified = false
+			// The new address is unverified, and says so (Cognito lists
+			// email_verified "false" after a change).
+			cur.EmailVerified, cur.EmailVerifiedFalse = false, true
 			cur.PendingEmail = ""
 			if cur.Email != "" {
 				codeTo = cur
@@ -584,11 +595,14 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, accessToken string, 
 		for name := range attrs {
 			if name == "email" {
 				cur.Email = ""
-				cur.EmailVerified = false
+				cur.EmailVerified, cur.EmailVerifiedFalse = false, false
 				cur.PendingEmail = ""
 				continue
 			}
 			delete(cur.Attributes, name)
+			if name == "phone_number" { // its verification goes with it
+				delete(cur.Attributes, "phone_number_verified")
+			}
 		}
 		cur.UpdatedAt = s.now()
 		if err := q.UpdateUser(ctx, cur, uniqueEmail(p)); err != nil {

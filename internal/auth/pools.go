@@ -99,6 +99,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (*identity
 	}
 	p.Settings.MFA = in.MFA
 	p.Settings.Devices = in.Devices
+	p.Settings.AccountRecovery = in.AccountRecovery
 	p.Settings.Hooks = in.Hooks
 	if err := mergeHooks(&identity.Pool{}, p); err != nil { // every hook with its secret
 		return nil, err

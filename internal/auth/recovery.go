@@ -20,8 +20,10 @@ import (
 // password for the user as there is no registered/verified email or
 // phone_number" (no verified email, as Cognito), user_disabled,
 // not_authorized (federated user), limit_exceeded (too many codes asked
-// for the user or from the address; codes.go), and the client's errors.
-// With PreventUserExistenceErrors an unknown user, and a user who may not
+// for the user or from the address; codes.go), not_authorized "Contact
+// administrator to reset password." for everyone in a pool whose account
+// recovery is admin only (PoolSettings.AdminOnlyRecovery), and the
+// client's errors. With PreventUserExistenceErrors an unknown user, and a user who may not
 // reset (disabled, no verified email, federated), get a plausible masked
 // CodeDelivery instead and no email is sent (as Cognito does); they are
 // throttled like a real request, so limit_exceeded comes after as many
@@ -30,6 +32,12 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 	cl, p, err := s.resolveClient(ctx, in.Client, in.Username)
 	if err != nil {
 		return nil, err
+	}
+	if p.Settings.AdminOnlyRecovery() {
+		// Cognito's AccountRecoverySetting admin_only: no self-service
+		// reset for anybody (so the answer tells nothing about the name);
+		// AdminResetUserPassword still works.
+		return nil, errAdminOnlyRecovery
 	}
 	if err := s.checkIssueIP(p, in.Meta); err != nil {
 		return nil, err
@@ -49,7 +57,7 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := canReset(u); err != nil {
+	if err := canResetFor(u, in); err != nil {
 		if p.PreventUserExistenceErrors {
 			// As Cognito: a disabled user, or one without a verified
 			// address, gets the answer an unknown name gets.
@@ -66,7 +74,7 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (*
 		if err != nil {
 			return err
 		}
-		if err := canReset(cur); err != nil {
+		if err := canResetFor(cur, in); err != nil {
 			return err
 		}
 		if err := s.countCodeIssue(ctx, q, p, identity.PurposeForgot, userSubject(cur)); err != nil {
@@ -107,6 +115,21 @@ func (s *Service) migrateForReset(ctx context.Context, p *identity.Pool, cl *ide
 }
 
 // canReset says whether u may reset its password by email.
+// errAdminOnlyRecovery is Cognito's answer to ForgotPassword in a pool
+// whose AccountRecoverySetting is admin_only.
+var errAdminOnlyRecovery = identity.Errorf(identity.CodeNotAuthorized, "Contact administrator to reset password.")
+
+// canResetFor is canReset with the request's rules (RefuseInvited).
+func canResetFor(u *identity.User, in ForgotPasswordInput) error {
+	if err := canReset(u); err != nil {
+		return err
+	}
+	if in.RefuseInvited && u.Status == identity.StatusForceChangePassword {
+		return identity.Errorf(identity.CodeNotAuthorized, "User password cannot be reset in the current state.")
+	}
+	return nil
+}
+
 func canReset(u *identity.User) error {
 	switch {
 	case !u.Enabled:

@@ -102,7 +102,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpOutput, er
 	}
 	creds.apply(u)
 	applyAttributes(u, attrs)
-	ctx, autoConfirm, err := s.signUpHooks(ctx, p, cl.ID, u) // pre_sign_up, custom_message: before anything is written
+	ctx, autoConfirm, err := s.signUpHooks(ctx, p, cl.ID, u, in.ClientMetadata, in.ValidationData) // pre_sign_up, custom_message: before anything is written
 	if err != nil {
 		return nil, err
 	}

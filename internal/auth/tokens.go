@@ -162,7 +162,9 @@ func (s *Service) issueTokens(ctx context.Context, g *tokenGrant) (*Tokens, erro
 		if readable(cl, "email") {
 			id["email"] = u.Email
 		}
-		if readable(cl, "email_verified") {
+		// Only once set, as Cognito's ID tokens (and its attribute
+		// listings) carry it: never verified nor unverified, no claim.
+		if readable(cl, "email_verified") && (u.EmailVerified || u.EmailVerifiedFalse) {
 			id["email_verified"] = u.EmailVerified
 		}
 	}

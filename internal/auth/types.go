@@ -76,7 +76,12 @@ type SignUpInput struct {
 	Username   string
 	Password   string
 	Attributes map[string]string
-	Meta       RequestMeta
+	// ClientMetadata and ValidationData go to the pre_sign_up hook's event
+	// as given (Cognito's clientMetadata and validationData): data for the
+	// hook to judge, never stored.
+	ClientMetadata map[string]string
+	ValidationData map[string]string
+	Meta           RequestMeta
 }
 
 // SignUpOutput is the result of SignUp.
@@ -173,7 +178,13 @@ type ForgotPasswordInput struct {
 	Username string
 	// ClientMetadata is passed to the user_migration hook.
 	ClientMetadata map[string]string
-	Meta           RequestMeta
+	// RefuseInvited is Cognito's rule: a user who has not yet replaced an
+	// administrator's temporary password (FORCE_CHANGE_PASSWORD) cannot
+	// ask for a reset code (not_authorized "User password cannot be reset
+	// in the current state."). Without it (native API, hosted pages) an
+	// invited user who lost the temporary password may reset it.
+	RefuseInvited bool
+	Meta          RequestMeta
 }
 
 // ConfirmForgotPasswordInput completes a password reset.
@@ -233,6 +244,9 @@ type CreatePoolInput struct {
 	Hooks identity.HookSettings
 	// Devices is the pool's device tracking (devices.go).
 	Devices identity.DeviceSettings
+	// AccountRecovery is Cognito's AccountRecoverySetting
+	// (identity.PoolSettings.AccountRecovery).
+	AccountRecovery []identity.RecoveryMechanism
 }
 
 // CreateClientInput creates an app client.
@@ -280,6 +294,10 @@ type AdminCreateUserInput struct {
 	// keeps it unverified and can no longer sign in with it), as Cognito's
 	// ForceAliasCreation does; without it that is alias_exists.
 	ForceAliasCreation bool
+	// ClientMetadata and ValidationData go to the pre_sign_up hook's event
+	// (PreSignUp_AdminCreateUser), as on Cognito.
+	ClientMetadata map[string]string
+	ValidationData map[string]string
 }
 
 // ListUsersInput lists users with an optional Cognito-syntax filter.

@@ -201,3 +201,33 @@ func TestGetUserAndDeleteUser(t *testing.T) {
 	// The address can sign up again.
 	e.signUp("jo@example.com", nil)
 }
+
+// A verified phone number does not stay verified when the user changes it
+// (security.md A10): the stored flag and the ID token say false; removing
+// the number removes the flag. The user cannot set it back.
+func TestChangedPhoneIsUnverified(t *testing.T) {
+	t.Parallel()
+	e := userSetup(t, nil, nil)
+	e.confirmedUser("jo@example.com")
+	if err := e.s.AdminUpdateUserAttributes(e.ctx, e.pool.ID, "jo@example.com", map[string]string{"phone_number": "+14325551212", "phone_number_verified": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	toks := e.mustSignIn("jo@example.com", goodPW)
+	if _, err := e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"phone_number": "+14325551213"}); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.getUser("jo@example.com").Attributes["phone_number_verified"]; v != "false" {
+		t.Fatalf("phone_number_verified after the user's change = %q", v)
+	}
+	_, err := e.s.UpdateUserAttributes(e.ctx, toks.AccessToken, map[string]string{"phone_number_verified": "true"})
+	wantErr(t, err, identity.CodeInvalidParameter, "")
+	if id := claimsOf(t, e.mustSignIn("jo@example.com", goodPW).IDToken); id["phone_number_verified"] != false {
+		t.Fatalf("ID token phone_number_verified = %v", id["phone_number_verified"])
+	}
+	if err := e.s.DeleteUserAttributes(e.ctx, toks.AccessToken, []string{"phone_number"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := e.getUser("jo@example.com").Attributes["phone_number_verified"]; ok {
+		t.Fatalf("phone_number_verified %q outlived the number", v)
+	}
+}

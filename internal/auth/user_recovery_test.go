@@ -149,3 +149,30 @@ func TestForgotPasswordPreventUserExistence(t *testing.T) {
 		t.Fatal("fake destination is not stable")
 	}
 }
+
+// An admin-only pool (Cognito's AccountRecoverySetting admin_only) sends
+// no reset code on request, to anybody, on every surface; the answer does
+// not tell known names from unknown ones. An administrator's reset still
+// works.
+func TestForgotPasswordAdminOnly(t *testing.T) {
+	t.Parallel()
+	e := userSetup(t, func(in *CreatePoolInput) {
+		in.AccountRecovery = []identity.RecoveryMechanism{{Name: identity.RecoveryAdminOnly, Priority: 1}}
+	}, nil)
+	e.confirmedUser("jo@example.com")
+	for _, name := range []string{"jo@example.com", "nobody@example.com"} {
+		_, err := e.s.ForgotPassword(e.ctx, ForgotPasswordInput{Client: e.c(), Username: name})
+		wantErr(t, err, identity.CodeNotAuthorized, "Contact administrator to reset password.")
+	}
+	if n := len(e.emailsTo("jo@example.com", TemplateForgotPassword)); n != 0 {
+		t.Fatalf("%d reset emails in an admin-only pool", n)
+	}
+	if err := e.s.AdminResetUserPassword(e.ctx, e.pool.ID, "jo@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	code := e.lastCode("jo@example.com", TemplateForgotPassword)
+	if err := e.s.ConfirmForgotPassword(e.ctx, ConfirmForgotPasswordInput{Client: e.c(), Username: "jo@example.com", Code: code, NewPassword: goodPW2}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustSignIn("jo@example.com", goodPW2)
+}

@@ -93,7 +93,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	if err != nil {
 		return nil, err
 	}
-	if ctx, err = s.adminCreateHooks(ctx, p, u, in.MessageAction == ""); err != nil { // pre_sign_up, custom_message
+	if ctx, err = s.adminCreateHooks(ctx, p, u, in.MessageAction == "", in.ClientMetadata, in.ValidationData); err != nil { // pre_sign_up, custom_message
 		return nil, err
 	}
 	var view *UserView
@@ -551,7 +551,7 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, poolID, usernam
 		}
 		if emailChanged {
 			if attrs["email_verified"] != "true" {
-				u.EmailVerified = false
+				u.EmailVerified, u.EmailVerifiedFalse = false, true
 			}
 			if p.UsernameMode == identity.UsernameEmail {
 				u.Username = u.Email
@@ -614,10 +614,13 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, poolID, usernam
 			switch name {
 			case "email":
 				u.Email = ""
-				u.EmailVerified = false
+				u.EmailVerified, u.EmailVerifiedFalse = false, false
 				u.PendingEmail = ""
-			case "email_verified":
-				u.EmailVerified = false
+			case "email_verified": // deleted: no longer listed, as on AWS
+				u.EmailVerified, u.EmailVerifiedFalse = false, false
+			case "phone_number": // its verification goes with it
+				delete(u.Attributes, name)
+				delete(u.Attributes, "phone_number_verified")
 			default:
 				delete(u.Attributes, name)
 			}
@@ -670,7 +673,7 @@ func (s *Service) takeAlias(ctx context.Context, q store.Querier, p *identity.Po
 	if !force {
 		return errAliasExists
 	}
-	other.EmailVerified = false
+	other.EmailVerified, other.EmailVerifiedFalse = false, true
 	other.UpdatedAt = s.now()
 	if err := q.UpdateUser(ctx, other, uniqueEmailFor(p, other)); err != nil {
 		return fmt.Errorf("update user: %w", err)

@@ -19,6 +19,10 @@ type exception struct {
 	Status  int
 	Type    string
 	Message string
+	// Coral: the member is "Message", as AWS's protocol layer writes its
+	// own errors (SerializationException); service exceptions say
+	// "message". SDKs read either.
+	Coral bool
 }
 
 // exceptionFor is THE mapping from errors to Cognito exceptions; every error
@@ -28,26 +32,32 @@ type exception struct {
 func exceptionFor(err error) exception {
 	var se *sigError
 	if errors.As(err, &se) {
-		return exception{http.StatusBadRequest, se.Type, se.Message}
+		return exception{Status: http.StatusBadRequest, Type: se.Type, Message: se.Message}
+	}
+	var ser *serialError
+	if errors.As(err, &ser) {
+		return exception{Status: http.StatusBadRequest, Type: "SerializationException", Message: ser.msg, Coral: true}
 	}
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return exception{http.StatusBadRequest, ae.Type, ae.Message}
+		return exception{Status: http.StatusBadRequest, Type: ae.Type, Message: ae.Message}
 	}
 	var ue *unknownOperationError
 	if errors.As(err, &ue) {
-		return exception{http.StatusBadRequest, "UnknownOperationException", ue.Error()}
+		return exception{Status: http.StatusBadRequest, Type: "UnknownOperationException", Message: ue.Error()}
 	}
 	var ie *identity.Error
 	if !errors.As(err, &ie) {
-		return exception{http.StatusInternalServerError, "InternalErrorException", "An internal error occurred."}
+		return exception{Status: http.StatusInternalServerError, Type: "InternalErrorException", Message: "An internal error occurred."}
 	}
-	bad := func(t string) exception { return exception{http.StatusBadRequest, t, ie.Message} }
+	bad := func(t string) exception {
+		return exception{Status: http.StatusBadRequest, Type: t, Message: ie.Message}
+	}
 	switch ie.Code {
 	case identity.CodeInvalidParameter:
 		return bad("InvalidParameterException")
 	case identity.CodeInvalidPassword:
-		return exception{http.StatusBadRequest, "InvalidPasswordException", passwordMessage(ie.Message)}
+		return exception{Status: http.StatusBadRequest, Type: "InvalidPasswordException", Message: passwordMessage(ie.Message)}
 	case identity.CodeUsernameExists:
 		return bad("UsernameExistsException")
 	case identity.CodeAliasExists:
@@ -63,7 +73,7 @@ func exceptionFor(err error) exception {
 		// exceeded". How long it lasts goes in Retry-After only.
 		return bad("NotAuthorizedException")
 	case identity.CodeUserDisabled:
-		return exception{http.StatusBadRequest, "NotAuthorizedException", "User is disabled."}
+		return exception{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "User is disabled."}
 	case identity.CodeUserNotConfirmed, identity.CodeApprovalPending:
 		return bad("UserNotConfirmedException")
 	case identity.CodePasswordResetRequired:
@@ -114,9 +124,9 @@ func exceptionFor(err error) exception {
 	case identity.CodeWebAuthnCredentialNotSupported:
 		return bad("WebAuthnCredentialNotSupportedException")
 	case identity.CodePayloadTooLarge:
-		return exception{http.StatusRequestEntityTooLarge, "InvalidParameterException", ie.Message}
+		return exception{Status: http.StatusRequestEntityTooLarge, Type: "InvalidParameterException", Message: ie.Message}
 	}
-	return exception{http.StatusInternalServerError, "InternalErrorException", "An internal error occurred."}
+	return exception{Status: http.StatusInternalServerError, Type: "InternalErrorException", Message: "An internal error occurred."}
 }
 
 // cognitoPasswordMessages are Cognito's words for the policy rules
@@ -179,6 +189,13 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, op string, 
 	w.Header().Set("x-amzn-ErrorType", ex.Type)
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(ex.Status)
+	if ex.Coral {
+		_ = json.NewEncoder(w).Encode(struct {
+			Type    string `json:"__type"`
+			Message string `json:"Message"`
+		}{ex.Type, ex.Message})
+		return
+	}
 	_ = json.NewEncoder(w).Encode(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`

@@ -109,14 +109,19 @@ func testFederationLinks(t *testing.T, e *env) {
 		`{"UserPoolId":"` + pid + `","DestinationUser":null,"SourceUser":{"ProviderName":"Google","ProviderAttributeName":"Cognito_Subject","ProviderAttributeValue":"g-2"}}`,
 		`{"UserPoolId":"` + pid + `","DestinationUser":{"ProviderName":"Cognito"},"SourceUser":{"ProviderName":"Google","ProviderAttributeName":"Cognito_Subject","ProviderAttributeValue":"g-2"}}`,
 		`{"UserPoolId":"` + pid + `","DestinationUser":{"ProviderName":"Cognito","ProviderAttributeValue":"bob@example.com"},"SourceUser":{"ProviderName":"Google","ProviderAttributeName":"Cognito_Subject"}}`,
-		`{"UserPoolId":"` + pid + `","DestinationUser":"bob@example.com","SourceUser":"g-2"}`,
 	} {
 		st, hdr, b := e.signed("AdminLinkProviderForUser", body, keyID, keySecret, "cognito-idp", time.Now(), nil)
 		if ae := decodeErr(t, st, hdr, b); ae.Type != "InvalidParameterException" {
 			t.Errorf("%s: %+v", body, ae)
 		}
 	}
-	st, hdr, b := e.signed("AdminDisableProviderForUser", `{"UserPoolId":"`+pid+`"}`, keyID, keySecret, "cognito-idp", time.Now(), nil)
+	// Strings where the users' structures belong: AWS cannot read it.
+	body := `{"UserPoolId":"` + pid + `","DestinationUser":"bob@example.com","SourceUser":"g-2"}`
+	st, hdr, b := e.signed("AdminLinkProviderForUser", body, keyID, keySecret, "cognito-idp", time.Now(), nil)
+	if ae := decodeErr(t, st, hdr, b); ae.Type != "SerializationException" {
+		t.Errorf("%s: %+v", body, ae)
+	}
+	st, hdr, b = e.signed("AdminDisableProviderForUser", `{"UserPoolId":"`+pid+`"}`, keyID, keySecret, "cognito-idp", time.Now(), nil)
 	if ae := decodeErr(t, st, hdr, b); ae.Type != "InvalidParameterException" {
 		t.Errorf("no User: %+v", ae)
 	}

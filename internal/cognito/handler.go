@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -101,6 +102,7 @@ type operation struct {
 
 // call is one request in flight.
 type call struct {
+	op     string // the operation's name (X-Amz-Target without the prefix)
 	ctx    context.Context
 	r      *http.Request
 	body   []byte
@@ -109,22 +111,192 @@ type call struct {
 }
 
 // decode unmarshals the body into v; an empty body is {}. Unknown members
-// are ignored (as AWS does, so newer SDKs work), wrong types are
-// InvalidParameterException ("SerializationException" on AWS).
+// are ignored (as AWS does, so newer SDKs work). A body that is not JSON,
+// or a member of the wrong JSON type ("Limit": "10", "UserAttributes":
+// "x", an object where a string belongs), is SerializationException, as
+// AWS answers it (serializationError); the caller returns before using v,
+// so nothing is half-applied. Then a required member (requiredMembers)
+// left out or null is InvalidParameterException in AWS's words.
 func (c *call) decode(v any) error {
 	b := bytes.TrimSpace(c.body)
 	if len(b) == 0 {
-		return nil
+		b = []byte("{}")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return identity.FieldError(te.Field, "1 validation error detected: Value at '%s' failed to satisfy constraint: wrong type (want %s).", te.Field, te.Type.String())
-		}
-		return identity.Errorf(identity.CodeInvalidParameter, "The request body is not valid JSON.")
+		return serializationError(err)
 	}
-	return nil
+	return c.checkRequired(b)
 }
+
+// checkRequired lists the required members of c.op that b leaves out or
+// sends as null, as AWS's validation does ("2 validation errors detected:
+// Value null at 'clientId' failed to satisfy constraint: Member must not
+// be null; Value null at ...").
+func (c *call) checkRequired(b []byte) error {
+	req := requiredMembers[c.op]
+	if len(req) == 0 {
+		return nil
+	}
+	present := presentMembers(b, req)
+	var missing []string
+	for i, name := range req {
+		if present&(1<<i) == 0 {
+			missing = append(missing, "Value null at '"+strings.ToLower(name[:1])+name[1:]+"' failed to satisfy constraint: Member must not be null")
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return identity.FieldError(req[0], "1 validation error detected: %s", missing[0])
+	}
+	return identity.FieldError(req[0], "%d validation errors detected: %s", len(missing), strings.Join(missing, "; "))
+}
+
+// presentMembers reports, as bit i, whether names[i] (at most 64) is a
+// member of the JSON object b with a value other than null. b is known to
+// be valid JSON (it was just decoded); the scan reads the top-level member
+// names in place, without allocating, because it runs on every request.
+func presentMembers(b []byte, names []string) uint64 {
+	var present uint64
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return present // '}' or the end
+		}
+		end := skipString(b, i)
+		key := b[i+1 : end-1]
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ':' {
+			i = skipSpace(b, i+1)
+		}
+		isNull := bytes.HasPrefix(b[i:], []byte("null"))
+		for j, n := range names {
+			if j < 64 && !isNull && string(key) == n {
+				present |= 1 << j
+			}
+		}
+		i = skipSpace(b, skipValue(b, i))
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
+}
+
+// serializationError words a decoding failure as AWS's JSON protocol does
+// (its Coral framework's messages, where they are known: "Expected map or
+// null", "Start of structure or map found where not expected.", "class
+// com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be
+// converted to an String").
+func serializationError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return &serialError{"Malformed request body: it is not a JSON object."}
+	}
+	got := te.Value
+	if strings.HasPrefix(got, "number") {
+		got = "number"
+	}
+	want := te.Type.Kind()
+	switch {
+	case got == "object" && want != reflect.Map && want != reflect.Struct:
+		return &serialError{"Start of structure or map found where not expected."}
+	case got == "array" && want != reflect.Slice:
+		return &serialError{"Start of list found where not expected."}
+	case want == reflect.Slice:
+		return &serialError{"Expected list or null"}
+	case want == reflect.Map || want == reflect.Struct:
+		return &serialError{"Expected map or null"}
+	}
+	var from, to string
+	switch got {
+	case "string":
+		from = "STRING_VALUE"
+	case "number":
+		from = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+	case "bool":
+		from = "class java.lang.Boolean"
+	default:
+		from = got
+	}
+	switch want {
+	case reflect.String:
+		to = "an String"
+	case reflect.Bool:
+		to = "a Boolean"
+	case reflect.Float32, reflect.Float64:
+		to = "a Double"
+	default:
+		to = "an Integer"
+	}
+	if got == "number" && want != reflect.String && want != reflect.Bool {
+		// A number out of the member's range (a fraction, too big).
+		return &serialError{"NUMBER_VALUE can not be converted to " + to}
+	}
+	return &serialError{from + " can not be converted to " + to}
+}
+
+// serialError is SerializationException: the request could not be read as
+// the operation's input. AWS sends its message as "Message".
+type serialError struct{ msg string }
+
+func (e *serialError) Error() string { return "SerializationException: " + e.msg }
 
 // ServeHTTP dispatches on X-Amz-Target. Requests without the header, and
 // methods other than POST (and OPTIONS preflights), get 404, as any other
@@ -171,7 +343,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, opName, identity.Errorf(identity.CodeInvalidParameter, "The request body could not be read."))
 		return
 	}
-	c := &call{ctx: identity.WithVia(r.Context(), identity.ViaCognito), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
+	c := &call{op: opName, ctx: identity.WithVia(r.Context(), identity.ViaCognito), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
 	if op.signed {
 		if h.opts.AllowAdmin != nil && !h.opts.AllowAdmin(r) {
 			h.writeError(w, r, opName, &sigError{"AccessDeniedException", "The admin operations are not available from this address."})

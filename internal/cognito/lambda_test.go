@@ -2,9 +2,11 @@ package cognito_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -131,5 +133,134 @@ func TestAdminInitiateAuthMigrationMetadata(t *testing.T) {
 	u := must[*cip.AdminGetUserOutput](t)(e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: p.Id, Username: aws.String("legacy-user")}))
 	if u.UserStatus != types.UserStatusTypeConfirmed {
 		t.Fatalf("migrated user %+v", u)
+	}
+}
+
+// TestUserMigrationWithoutEmail: in a pool of plain usernames, a
+// UserMigration answer without an email creates the user CONFIRMED and
+// signs it in, sending nothing, as Cognito does; RESET_REQUIRED, which
+// needs an address for the code, is refused (testdata/migration.golden).
+func TestUserMigrationWithoutEmail(t *testing.T) {
+	t.Parallel()
+	answers := map[string]map[string]any{
+		"nomail":       {"userAttributes": map[string]string{"name": "No Mail"}, "finalUserStatus": "CONFIRMED"},
+		"nomail-quiet": {"userAttributes": map[string]string{"name": "Quiet"}, "messageAction": "SUPPRESS"},
+		"nomail-reset": {"userAttributes": map[string]string{"name": "Reset"}, "finalUserStatus": "RESET_REQUIRED"},
+		"unverified":   {"userAttributes": map[string]string{"email": "unverified@example.org"}, "finalUserStatus": "CONFIRMED"},
+	}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		name, _ := ev["userName"].(string)
+		a, ok := answers[name]
+		w.Header().Set("Content-Type", "application/json")
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "unknown user"})
+			return
+		}
+		ev["response"] = a
+		json.NewEncoder(w).Encode(ev)
+	}))
+	t.Cleanup(hook.Close)
+	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:migrate"
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	tr := &transcript{t: t}
+	p := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("plain-migrating"),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+		LambdaConfig:           &types.LambdaConfigType{UserMigration: aws.String(arn)}})).UserPool
+	c := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: p.Id, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth}}))
+	clientID := *c.UserPoolClient.ClientId
+	for _, name := range []string{"nomail", "nomail-quiet", "nomail-reset", "unverified"} {
+		out, err := e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": "Legacy$Passw0rd"}})
+		ok := ""
+		if err == nil {
+			ok = fmt.Sprintf("tokens=%t", out.AuthenticationResult != nil)
+		}
+		tr.add("InitiateAuth "+name, err, ok)
+		g, err := e.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: p.Id, Username: aws.String(name)})
+		ok = ""
+		if err == nil {
+			ok = "status=" + string(g.UserStatus) + " " + attrNames(g.UserAttributes)
+		}
+		tr.add("  AdminGetUser "+name, err, ok)
+	}
+	_, err := e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("nomail-quiet2")})
+	tr.add("ForgotPassword of an unknown name the hook does not know", err, "")
+	answers["nomail-forgot"] = map[string]any{"userAttributes": map[string]string{"name": "Forgot"}}
+	_, err = e.public.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("nomail-forgot")})
+	tr.add("ForgotPassword migrating a user without an email", err, "")
+	counts, err := e.db.CountEmails(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	tr.add("emails queued (the unverified address's sign-up code only)", nil, fmt.Sprint(n))
+	for i := range tr.lines {
+		tr.lines[i] = strings.ReplaceAll(tr.lines[i], clientID, "<client>")
+	}
+	tr.check("migration.golden")
+}
+
+// TestPreSignUpValidationData: SignUp's and AdminCreateUser's
+// ClientMetadata and ValidationData reach the PreSignUp trigger's event,
+// as Cognito documents; a rejection of them refuses the sign-up.
+func TestPreSignUpValidationData(t *testing.T) {
+	t.Parallel()
+	got := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- ev
+		req, _ := ev["request"].(map[string]any)
+		vd, _ := req["validationData"].(map[string]any)
+		w.Header().Set("Content-Type", "application/json")
+		if vd["invite"] != "abc" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "no invitation"})
+			return
+		}
+		ev["response"] = map[string]any{}
+		json.NewEncoder(w).Encode(ev)
+	}))
+	t.Cleanup(hook.Close)
+	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:presignup"
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("validated"),
+		LambdaConfig: &types.LambdaConfigType{PreSignUp: aws.String(arn)}})
+	invite := []types.AttributeType{{Name: aws.String("invite"), Value: aws.String("abc")}}
+	_, err := e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("uninvited"), Password: aws.String(goodPassword)})
+	wantErr(t, err, "UserLambdaValidationException")
+	<-got
+	if _, err := e.public.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("invited"), Password: aws.String(goodPassword),
+		ValidationData: invite, ClientMetadata: map[string]string{"app": "v2"}}); err != nil {
+		t.Fatalf("SignUp with the invitation: %v", err)
+	}
+	ev := <-got
+	req, _ := ev["request"].(map[string]any)
+	md, _ := req["clientMetadata"].(map[string]any)
+	if ev["triggerSource"] != "PreSignUp_SignUp" || md["app"] != "v2" {
+		t.Fatalf("event %v", ev)
+	}
+	if _, err := e.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("made"),
+		MessageAction: types.MessageActionTypeSuppress, ValidationData: invite, ClientMetadata: map[string]string{"app": "admin"}}); err != nil {
+		t.Fatalf("AdminCreateUser with the invitation: %v", err)
+	}
+	ev = <-got
+	req, _ = ev["request"].(map[string]any)
+	md, _ = req["clientMetadata"].(map[string]any)
+	if ev["triggerSource"] != "PreSignUp_AdminCreateUser" || md["app"] != "admin" {
+		t.Fatalf("event %v", ev)
 	}
 }

@@ -1,6 +1,7 @@
 package cognito
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,72 @@ type policiesType struct {
 
 type signInPolicyType struct {
 	AllowedFirstAuthFactors []string
+}
+
+// accountRecoverySettingType is Cognito's AccountRecoverySetting: which
+// verified address ForgotPassword uses first, or admin_only (no
+// self-service reset).
+type accountRecoverySettingType struct {
+	RecoveryMechanisms []recoveryOptionType
+}
+
+type recoveryOptionType struct {
+	Name     string
+	Priority int
+}
+
+// recoverySettings checks an AccountRecoverySetting as AWS's model does
+// (one or two mechanisms, priorities 1 and 2, each name once, admin_only
+// alone) and against what Gatehouse can honour: it sends no SMS, so a
+// verified phone number cannot be the only way. nil gives nil (not set).
+func recoverySettings(in *accountRecoverySettingType) ([]identity.RecoveryMechanism, error) {
+	if in == nil {
+		return nil, nil
+	}
+	ms := in.RecoveryMechanisms
+	if len(ms) < 1 || len(ms) > 2 {
+		return nil, identity.FieldError("AccountRecoverySetting", "1 validation error detected: Value at 'accountRecoverySetting.recoveryMechanisms' failed to satisfy constraint: Member must have length between 1 and 2")
+	}
+	out := make([]identity.RecoveryMechanism, 0, len(ms))
+	email := false
+	for i, m := range ms {
+		switch m.Name {
+		case "verified_email":
+			email = true
+		case "verified_phone_number":
+		case identity.RecoveryAdminOnly:
+			if len(ms) > 1 {
+				return nil, identity.FieldError("AccountRecoverySetting", "Invalid account recovery setting: admin_only cannot be combined with another recovery mechanism.")
+			}
+		default:
+			return nil, identity.FieldError("AccountRecoverySetting", "1 validation error detected: Value '%s' at 'accountRecoverySetting.recoveryMechanisms.%d.member.name' failed to satisfy constraint: Member must satisfy enum value set: [verified_email, verified_phone_number, admin_only]", safeOpName(m.Name), i+1)
+		}
+		if m.Priority < 1 || m.Priority > 2 {
+			return nil, identity.FieldError("AccountRecoverySetting", "1 validation error detected: Value '%d' at 'accountRecoverySetting.recoveryMechanisms.%d.member.priority' failed to satisfy constraint: Member must have value between 1 and 2", m.Priority, i+1)
+		}
+		for _, o := range out {
+			if o.Name == m.Name || o.Priority == m.Priority {
+				return nil, identity.FieldError("AccountRecoverySetting", "Invalid account recovery setting: each recovery mechanism and each priority may be given once.")
+			}
+		}
+		out = append(out, identity.RecoveryMechanism{Name: m.Name, Priority: m.Priority})
+	}
+	if len(out) == 1 && out[0].Name == "verified_phone_number" && !email {
+		return nil, identity.FieldError("AccountRecoverySetting", "Gatehouse sends no SMS: verified_phone_number cannot be the only recovery mechanism; add verified_email (docs/cognito.md).")
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	return out, nil
+}
+
+func accountRecoveryOf(ms []identity.RecoveryMechanism) *accountRecoverySettingType {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := &accountRecoverySettingType{RecoveryMechanisms: []recoveryOptionType{}}
+	for _, m := range ms {
+		out.RecoveryMechanisms = append(out.RecoveryMechanisms, recoveryOptionType{Name: m.Name, Priority: m.Priority})
+	}
+	return out
 }
 
 type adminCreateUserConfigType struct {
@@ -97,6 +164,9 @@ type poolSettingsInput struct {
 	UserPoolTags map[string]string
 	// DeviceConfiguration: given, devices are tracked (ops_devices.go).
 	DeviceConfiguration *deviceConfigurationType
+	// AccountRecoverySetting: absent means not set (Cognito's legacy
+	// choice: the verified email here), at UpdateUserPool too.
+	AccountRecoverySetting *accountRecoverySettingType
 }
 
 // userPoolType is Cognito's UserPoolType (DescribeUserPool, CreateUserPool).
@@ -124,9 +194,10 @@ type userPoolType struct {
 	VerificationMessageTemplate struct{ DefaultEmailOption string }
 	EmailConfiguration          struct{ EmailSendingAccount string }
 	UserPoolTags                map[string]string
-	Domain                      string                   `json:",omitempty"`
-	CustomDomain                string                   `json:",omitempty"`
-	DeviceConfiguration         *deviceConfigurationType `json:",omitempty"`
+	Domain                      string                      `json:",omitempty"`
+	CustomDomain                string                      `json:",omitempty"`
+	DeviceConfiguration         *deviceConfigurationType    `json:",omitempty"`
+	AccountRecoverySetting      *accountRecoverySettingType `json:",omitempty"`
 }
 
 func (h *Handler) poolARN(p *identity.Pool) string {
@@ -173,6 +244,7 @@ func (h *Handler) toUserPoolType(p *identity.Pool, users int) userPoolType {
 		out.Policies.SignInPolicy = &signInPolicyType{AllowedFirstAuthFactors: append([]string{}, l...)}
 	}
 	out.DeviceConfiguration = deviceConfigurationOf(p.Settings.Devices)
+	out.AccountRecoverySetting = accountRecoveryOf(p.Settings.AccountRecovery)
 	// Codes by email, sent by the service itself (Gatehouse's outbox).
 	out.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
 	out.EmailConfiguration.EmailSendingAccount = "COGNITO_DEFAULT"
@@ -427,6 +499,11 @@ func applySettings(p *identity.Pool, in *poolSettingsInput, create bool) error {
 	}
 	p.Settings.NoAutoVerify = len(in.AutoVerifiedAttributes) == 0 // left out: none, Cognito's default
 	p.Settings.Devices = in.DeviceConfiguration.settings()
+	recovery, err := recoverySettings(in.AccountRecoverySetting)
+	if err != nil {
+		return err
+	}
+	p.Settings.AccountRecovery = recovery
 	for _, a := range in.UsernameAttributes {
 		if a != "email" {
 			return identity.FieldError("UsernameAttributes", "Gatehouse supports email as the username attribute only; %s is not supported.", safeOpName(a))
@@ -546,7 +623,7 @@ func (h *Handler) createUserPool(c *call) (any, error) {
 	np, err := h.svc.CreatePool(c.ctx, auth.CreatePoolInput{Name: in.PoolName, Region: c.region, UsernameMode: p.UsernameMode,
 		AdminCreateUserOnly: p.AdminCreateUserOnly, PasswordPolicy: &pp, Schema: schema, SigningAlg: "RS256", Tags: in.UserPoolTags, Hooks: hooks,
 		EmailUpdateWithoutVerification: p.Settings.UserAttributeUpdate.EmailWithoutVerification, NoAutoVerify: p.Settings.NoAutoVerify, MFA: p.Settings.MFA,
-		Devices: p.Settings.Devices, EmailRequired: emailRequired(in.Schema)})
+		Devices: p.Settings.Devices, EmailRequired: emailRequired(in.Schema), AccountRecovery: p.Settings.AccountRecovery})
 	if err != nil {
 		return nil, err
 	}

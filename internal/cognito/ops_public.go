@@ -1,6 +1,8 @@
 package cognito
 
 import (
+	"strings"
+
 	"github.com/gatehouse-id/gatehouse/internal/auth"
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 )
@@ -15,6 +17,9 @@ func (h *Handler) signUp(c *call) (any, error) {
 		Username       string
 		Password       string
 		UserAttributes []attributeType
+		// For the PreSignUp hook's event, as on AWS.
+		ClientMetadata map[string]string
+		ValidationData []attributeType
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -24,7 +29,7 @@ func (h *Handler) signUp(c *call) (any, error) {
 		return nil, err
 	}
 	out, err := h.svc.SignUp(c.ctx, auth.SignUpInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
-		Password: in.Password, Attributes: attrs, Meta: c.meta})
+		Password: in.Password, Attributes: attrs, ClientMetadata: in.ClientMetadata, ValidationData: validationData(in.ValidationData), Meta: c.meta})
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +38,20 @@ func (h *Handler) signUp(c *call) (any, error) {
 		UserSub             string
 		CodeDeliveryDetails *codeDeliveryDetails `json:",omitempty"`
 	}{out.UserConfirmed, out.UserSub, toDelivery(out.CodeDelivery)}, nil
+}
+
+// validationData is the map a PreSignUp event carries for a request's
+// ValidationData ([{Name, Value}]; a repeated name keeps its last value).
+// It is the hook's to judge; Gatehouse stores none of it.
+func validationData(list []attributeType) map[string]string {
+	if len(list) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(list))
+	for _, a := range list {
+		m[a.Name] = a.Value
+	}
+	return m
 }
 
 func client(id, secretHash string) auth.Client {
@@ -71,6 +90,21 @@ func deliveryOutput(cd *auth.CodeDelivery) any {
 // authInput maps Cognito's AuthFlow + AuthParameters onto the service's
 // InitiateAuthInput. The whole AuthParameters map also travels in Params
 // (SRP_A, DEVICE_KEY, ...).
+// authFlows is AWS's AuthFlowType enum, in its model's order.
+var authFlows = []string{"USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH", "ADMIN_NO_SRP_AUTH",
+	"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "USER_AUTH"}
+
+// checkAuthFlow refuses an AuthFlow outside AWS's enum in AWS's words (a
+// flow of the enum that Gatehouse does not serve, CUSTOM_AUTH, is the
+// service's refusal).
+func checkAuthFlow(flow string) error {
+	if flow == "" || contains(authFlows, flow) {
+		return nil
+	}
+	return identity.FieldError("AuthFlow", "1 validation error detected: Value '%s' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
+		safeOpName(flow), strings.Join(authFlows, ", "))
+}
+
 func authInput(clientID, flow string, params map[string]string, admin bool, meta auth.RequestMeta) auth.InitiateAuthInput {
 	return auth.InitiateAuthInput{
 		Client:       client(clientID, params["SECRET_HASH"]),
@@ -95,6 +129,9 @@ func (h *Handler) initiateAuth(c *call) (any, error) {
 		ClientMetadata map[string]string
 	}
 	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if err := checkAuthFlow(in.AuthFlow); err != nil {
 		return nil, err
 	}
 	ain := authInput(in.ClientId, in.AuthFlow, in.AuthParameters, false, c.meta)
@@ -159,7 +196,7 @@ func (h *Handler) forgotPassword(c *call) (any, error) {
 		return nil, err
 	}
 	cd, err := h.svc.ForgotPassword(c.ctx, auth.ForgotPasswordInput{Client: client(in.ClientId, in.SecretHash), Username: in.Username,
-		ClientMetadata: in.ClientMetadata, Meta: c.meta})
+		ClientMetadata: in.ClientMetadata, RefuseInvited: true, Meta: c.meta})
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 		MessageAction          string
 		DesiredDeliveryMediums []string
 		ForceAliasCreation     bool
+		// For the PreSignUp hook's event (PreSignUp_AdminCreateUser).
+		ClientMetadata map[string]string
+		ValidationData []attributeType
 	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
@@ -55,7 +58,8 @@ func (h *Handler) adminCreateUser(c *call) (any, error) {
 		in.MessageAction = "SUPPRESS"
 	}
 	v, err := h.svc.AdminCreateUser(c.ctx, auth.AdminCreateUserInput{PoolID: p.ID, Username: in.Username, Attributes: attrs,
-		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation})
+		TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction, ForceAliasCreation: in.ForceAliasCreation,
+		ClientMetadata: in.ClientMetadata, ValidationData: validationData(in.ValidationData)})
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +155,9 @@ func (h *Handler) adminInitiateAuth(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := checkAuthFlow(in.AuthFlow); err != nil {
+		return nil, err
+	}
 	if err := h.poolClient(c, in.UserPoolId, in.ClientId); err != nil {
 		return nil, err
 	}
@@ -215,8 +222,10 @@ func (h *Handler) adminDeleteUserAttributes(c *call) (any, error) {
 
 func (h *Handler) listUsers(c *call) (any, error) {
 	var in struct {
-		UserPoolId      string
-		AttributesToGet []string
+		UserPoolId string
+		// AttributesToGet: null or absent lists every attribute, [] none
+		// (as AWS answers), otherwise the names given.
+		AttributesToGet *[]string
 		Limit           int
 		PaginationToken string
 		Filter          string
@@ -224,12 +233,27 @@ func (h *Handler) listUsers(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	if in.Limit < 0 || in.Limit > 60 {
+	switch {
+	case in.Limit > 60:
 		return nil, identity.FieldError("Limit", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60", in.Limit)
+	case in.Limit < 0:
+		return nil, identity.FieldError("Limit", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 0", in.Limit)
 	}
 	p, err := h.svc.GetPool(c.ctx, in.UserPoolId)
 	if err != nil {
 		return nil, err
+	}
+	var only []string
+	if in.AttributesToGet != nil {
+		only = *in.AttributesToGet
+		for _, name := range only {
+			if !isStandardAttr(name) && !customAttrOf(p, name) {
+				return nil, identity.FieldError("AttributesToGet", "One or more requested attributes do not exist.")
+			}
+		}
+		if only == nil {
+			only = []string{}
+		}
 	}
 	us, next, err := h.svc.ListUsers(c.ctx, auth.ListUsersInput{PoolID: p.ID, Filter: in.Filter, Limit: in.Limit, Token: in.PaginationToken})
 	if err != nil {
@@ -237,7 +261,7 @@ func (h *Handler) listUsers(c *call) (any, error) {
 	}
 	out := make([]userType, 0, len(us))
 	for _, u := range us {
-		out = append(out, toUserType(p, u, in.AttributesToGet))
+		out = append(out, toUserType(p, u, only))
 	}
 	return struct {
 		Users           []userType
@@ -421,6 +445,16 @@ func (h *Handler) adminListGroupsForUser(c *call) (any, error) {
 		Groups    []groupType
 		NextToken string `json:",omitempty"`
 	}{toGroupTypes(gs), next}, nil
+}
+
+// customAttrOf reports whether name is a custom attribute of p's schema.
+func customAttrOf(p *identity.Pool, name string) bool {
+	for _, d := range p.Schema {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // filterError words a refused ListUsers filter as Cognito does: "Invalid

@@ -176,12 +176,14 @@ func TestProtocol(t *testing.T) {
 	if decodeErr(t, st, hdr, b).Type != "UnknownOperationException" {
 		t.Fatalf("foreign target: %s", b)
 	}
+	// Not JSON, or a member of the wrong type: SerializationException,
+	// as AWS's JSON protocol answers (messages: TestSerializationException).
 	st, hdr, b = e.raw("SignUp", `{"ClientId": 5`)
-	if ae := decodeErr(t, st, hdr, b); ae.Type != "InvalidParameterException" {
+	if ae := decodeErr(t, st, hdr, b); ae.Type != "SerializationException" {
 		t.Fatalf("bad JSON: %s", b)
 	}
 	st, hdr, b = e.raw("SignUp", `{"ClientId": 5}`)
-	if ae := decodeErr(t, st, hdr, b); ae.Type != "InvalidParameterException" || !strings.Contains(ae.Message, "ClientId") {
+	if ae := decodeErr(t, st, hdr, b); ae.Type != "SerializationException" || !strings.Contains(ae.Message, "can not be converted to an String") {
 		t.Fatalf("wrong type: %s", b)
 	}
 	st, hdr, b = e.raw("SignUp", `{}`, "Content-Type", "text/plain")

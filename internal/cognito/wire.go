@@ -119,12 +119,18 @@ func cognitoUsername(p *identity.Pool, u *identity.User) string {
 }
 
 // userAttributes lists the user's attributes as Cognito does: sub first,
-// then the others sorted by name.
+// then the others sorted by name; email_verified only once it was given a
+// value (true, or false by an admin or an email change), as AWS lists only
+// the attributes that were set. Every read path (AdminGetUser, GetUser,
+// ListUsers, ListUsersInGroup, AdminCreateUser's answer) lists through it.
 func userAttributes(u *identity.User) []attributeType {
 	out := []attributeType{{"sub", u.Sub}}
 	var rest []attributeType
 	if u.Email != "" {
-		rest = append(rest, attributeType{"email", u.Email}, attributeType{"email_verified", strconv.FormatBool(u.EmailVerified)})
+		rest = append(rest, attributeType{"email", u.Email})
+		if u.EmailVerified || u.EmailVerifiedFalse {
+			rest = append(rest, attributeType{"email_verified", strconv.FormatBool(u.EmailVerified)})
+		}
 	}
 	for k, v := range u.Attributes {
 		rest = append(rest, attributeType{k, v})
@@ -143,9 +149,11 @@ type userType struct {
 	UserStatus           string          `json:"UserStatus"`
 }
 
+// toUserType answers u; only, when not nil, keeps just those attributes
+// (ListUsers' AttributesToGet; empty keeps none).
 func toUserType(p *identity.Pool, u *identity.User, only []string) userType {
 	attrs := userAttributes(u)
-	if len(only) > 0 {
+	if only != nil {
 		keep := attrs[:0:0]
 		for _, a := range attrs {
 			if contains(only, a.Name) {

@@ -51,6 +51,34 @@ type PoolSettings struct {
 	// Devices is the pool's device tracking (Cognito's DeviceConfiguration,
 	// device.go).
 	Devices DeviceSettings `json:"devices,omitzero"`
+	// AccountRecovery is Cognito's AccountRecoverySetting as CreateUserPool
+	// or UpdateUserPool gave it; empty when not given (Cognito's legacy
+	// choice, which for Gatehouse means the verified email).
+	AccountRecovery []RecoveryMechanism `json:"account_recovery,omitempty"`
+}
+
+// RecoveryMechanism is one of Cognito's account recovery mechanisms:
+// Name "verified_email", "verified_phone_number" or "admin_only", with its
+// Priority (1 first).
+type RecoveryMechanism struct {
+	Name     string `json:"name"`
+	Priority int    `json:"priority"`
+}
+
+// RecoveryAdminOnly names the mechanism that turns self-service password
+// recovery off: only an administrator resets a password.
+const RecoveryAdminOnly = "admin_only"
+
+// AdminOnlyRecovery reports whether the pool allows no self-service
+// password recovery (AccountRecoverySetting admin_only): ForgotPassword is
+// refused, an administrator's reset still works.
+func (s PoolSettings) AdminOnlyRecovery() bool {
+	for _, m := range s.AccountRecovery {
+		if m.Name == RecoveryAdminOnly {
+			return true
+		}
+	}
+	return false
 }
 
 // ResourceServer is an API whose scopes app clients may be granted.

@@ -265,6 +265,13 @@ type User struct {
 	Username      string // canonical (lower-cased when it is an email)
 	Email         string // lower-cased; "" if none
 	EmailVerified bool
+	// EmailVerifiedFalse: email_verified was set to false (by an
+	// administrator, or by an email change that left the new address
+	// unverified), as opposed to never set. Meaningful only while
+	// EmailVerified is false; every decision treats both as unverified,
+	// only Cognito's listings tell them apart (AWS lists an attribute only
+	// once it was set).
+	EmailVerifiedFalse bool
 	// PendingEmail is a new address the user asked for and has not yet
 	// confirmed (lower-cased; "" if none). While it is pending, Email
 	// stays the address in force (in tokens, sign-in by alias and password

@@ -15,6 +15,28 @@ import (
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
+// users.email_verified holds three states, so that "never set" and
+// "set to false" differ (identity.User.EmailVerifiedFalse; Cognito lists
+// email_verified only once set): verifiedUnset (0, what every row written
+// before held for false), verifiedTrue, verifiedFalse. Only verifiedTrue
+// is a verified address (the queries test "= 1"). No migration: the
+// column was an INTEGER already.
+const (
+	verifiedUnset = 0
+	verifiedTrue  = 1
+	verifiedFalse = 2
+)
+
+func verifiedCol(u *identity.User) int {
+	switch {
+	case u.EmailVerified:
+		return verifiedTrue
+	case u.EmailVerifiedFalse:
+		return verifiedFalse
+	}
+	return verifiedUnset
+}
+
 const userCols = `u.pool_id, u.sub, u.username, u.email, u.email_verified, u.status,
 	u.enabled, u.password_hash, u.temp_password_expires_at, u.password_changed_at,
 	u.failed_attempts, u.locked_until, u.tokens_valid_after, u.created_at, u.updated_at,
@@ -33,7 +55,7 @@ func scanUser(sc interface{ Scan(...any) error }) (*identity.User, error) {
 		return nil, err
 	}
 	u.Status = identity.UserStatus(status)
-	u.EmailVerified, u.Enabled = verified != 0, enabled != 0
+	u.EmailVerified, u.EmailVerifiedFalse, u.Enabled = verified == verifiedTrue, verified == verifiedFalse, enabled != 0
 	u.TemporaryPasswordExpiresAt, u.PasswordChangedAt = fromMS(tmp), fromMS(changed)
 	u.LockedUntil, u.TokensValidAfter = fromMS(locked), fromMS(tva)
 	u.CreatedAt, u.UpdatedAt = fromMS(cr), fromMS(upd)
@@ -58,7 +80,7 @@ func (q *querier) CreateUser(ctx context.Context, u *identity.User, uniqueEmail 
 			email_verified, status, enabled, password_hash, temp_password_expires_at,
 			password_changed_at, failed_attempts, locked_until, tokens_valid_after,
 			created_at, updated_at, srp_salt, srp_verifier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			u.PoolID, u.Sub, u.Username, u.Email, emailUnique(u, uniqueEmail), b2i(u.EmailVerified),
+			u.PoolID, u.Sub, u.Username, u.Email, emailUnique(u, uniqueEmail), verifiedCol(u),
 			string(u.Status), b2i(u.Enabled), u.PasswordHash, ms(u.TemporaryPasswordExpiresAt),
 			ms(u.PasswordChangedAt), u.FailedAttempts, ms(u.LockedUntil), ms(u.TokensValidAfter),
 			ms(u.CreatedAt), ms(u.UpdatedAt), u.SRPSalt, u.SRPVerifier)
@@ -181,7 +203,7 @@ func (q *querier) UpdateUser(ctx context.Context, u *identity.User, uniqueEmail 
 			temp_password_expires_at = ?, password_changed_at = ?, failed_attempts = ?,
 			locked_until = ?, tokens_valid_after = ?, updated_at = ?, srp_salt = ?, srp_verifier = ?
 			WHERE pool_id = ? AND sub = ?`,
-			u.Username, u.Email, emailUnique(u, uniqueEmail), b2i(u.EmailVerified), string(u.Status),
+			u.Username, u.Email, emailUnique(u, uniqueEmail), verifiedCol(u), string(u.Status),
 			b2i(u.Enabled), u.PasswordHash, ms(u.TemporaryPasswordExpiresAt), ms(u.PasswordChangedAt),
 			u.FailedAttempts, ms(u.LockedUntil), ms(u.TokensValidAfter), ms(u.UpdatedAt),
 			u.SRPSalt, u.SRPVerifier, u.PoolID, u.Sub)

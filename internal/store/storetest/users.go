@@ -72,6 +72,19 @@ func testUsers(t *testing.T, s store.Store) {
 	missing := newUser(pool, "ghost")
 	wantErr(t, "UpdateUser missing", s.UpdateUser(c, missing, false), store.ErrNotFound)
 
+	// email_verified set to false reads back apart from never set, and
+	// neither is verified: lookups of verified addresses skip both.
+	for _, set := range []bool{true, false} {
+		u.EmailVerified, u.EmailVerifiedFalse = false, set
+		noErr(t, "UpdateUser email_verified false", s.UpdateUser(c, u, true))
+		got, _ = s.GetUser(c, pool, u.Sub)
+		if got.EmailVerified || got.EmailVerifiedFalse != set {
+			t.Errorf("EmailVerifiedFalse %t read back as verified=%t false=%t", set, got.EmailVerified, got.EmailVerifiedFalse)
+		}
+		_, err = s.GetUserByEmail(c, pool, u.Email, true)
+		wantErr(t, "GetUserByEmail verified of an unverified address", err, store.ErrNotFound)
+	}
+
 	// A pending email is kept beside the address in force, never among the
 	// attributes, and finds nobody: lookups by email see the address in
 	// force only. Clearing it removes it.

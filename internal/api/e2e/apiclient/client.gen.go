@@ -3010,7 +3010,10 @@ type ClientInterface interface {
 	//
 	// Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 	// limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-	// one and one without a verified email get the same kind of 200 answer (no email is sent).
+	// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+	// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+	// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+	// password."; an administrator's reset still works.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3021,7 +3024,10 @@ type ClientInterface interface {
 	//
 	// Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 	// limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-	// one and one without a verified email get the same kind of 200 answer (no email is sent).
+	// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+	// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+	// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+	// password."; an administrator's reset still works.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4404,7 +4410,10 @@ func (c *APIClient) ConfirmSignUp(ctx context.Context, body ConfirmSignUpJSONReq
 //
 // Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 // limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-// one and one without a verified email get the same kind of 200 answer (no email is sent).
+// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+// password."; an administrator's reset still works.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4425,7 +4434,10 @@ func (c *APIClient) ForgotPasswordWithBody(ctx context.Context, contentType stri
 //
 // Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 // limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-// one and one without a verified email get the same kind of 200 answer (no email is sent).
+// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+// password."; an administrator's reset still works.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -12848,7 +12860,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 	// limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-	// one and one without a verified email get the same kind of 200 answer (no email is sent).
+	// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+	// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+	// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+	// password."; an administrator's reset still works.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12859,7 +12874,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 	// limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-	// one and one without a verified email get the same kind of 200 answer (no email is sent).
+	// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+	// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+	// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+	// password."; an administrator's reset still works.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25576,7 +25594,10 @@ func (c *ClientWithResponses) ConfirmSignUpWithResponse(ctx context.Context, bod
 //
 // Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 // limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-// one and one without a verified email get the same kind of 200 answer (no email is sent).
+// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+// password."; an administrator's reset still works.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25593,7 +25614,10 @@ func (c *ClientWithResponses) ForgotPasswordWithBodyWithResponse(ctx context.Con
 //
 // Emails a password-reset code. Limited per user (5 an hour) and per client address: 429
 // limit_exceeded with Retry-After. With prevent_user_existence_errors an unknown user, a disabled
-// one and one without a verified email get the same kind of 200 answer (no email is sent).
+// one and one without a verified email get the same kind of 200 answer (no email is sent). In a
+// pool whose account recovery is admin only (Cognito's AccountRecoverySetting admin_only, set
+// through the Cognito API) every request is 401 not_authorized "Contact administrator to reset
+// password."; an administrator's reset still works.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
