@@ -195,8 +195,55 @@ type AppClient struct {
 	// 1.0 logout tokens when a user of the client signs out, is disabled
 	// or is signed out everywhere ("" : none).
 	BackchannelLogoutURI string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// RefreshRotation is how the client's refresh tokens rotate (Cognito's
+	// RefreshTokenRotation Feature); RefreshGraceSeconds (0..60, Cognito's
+	// RetryGracePeriodSeconds) is how long a rotated refresh token keeps
+	// working, for a client's retries, before presenting it is reuse.
+	RefreshRotation     RefreshRotation
+	RefreshGraceSeconds int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// RefreshRotation is an app client's refresh token rotation.
+type RefreshRotation string
+
+// Refresh token rotation modes (docs/cognito.md "Refresh tokens").
+const (
+	// RotationAlways is Gatehouse's default (native API, apply, console,
+	// and every client stored before the setting existed): each refresh,
+	// on every path, returns a new refresh token and uses up the old one;
+	// a used one presented again ends the sign-in (reuse detection).
+	RotationAlways RefreshRotation = ""
+	// RotationEnabled is Cognito's ENABLED: rotation as RotationAlways,
+	// but, as on AWS, Cognito's InitiateAuth/AdminInitiateAuth
+	// REFRESH_TOKEN_AUTH is refused (GetTokensFromRefreshToken and the
+	// OAuth token endpoint rotate).
+	RotationEnabled RefreshRotation = "ENABLED"
+	// RotationDisabled is Cognito's DISABLED (the default of clients made
+	// through CreateUserPoolClient): a refresh returns new ID and access
+	// tokens only, and the refresh token keeps working until it expires or
+	// is revoked.
+	RotationDisabled RefreshRotation = "DISABLED"
+)
+
+// MaxRefreshGraceSeconds bounds RefreshGraceSeconds (Cognito's limit).
+const MaxRefreshGraceSeconds = 60
+
+// Rotates reports whether a refresh returns a new refresh token.
+func (c *AppClient) Rotates() bool { return c.RefreshRotation != RotationDisabled }
+
+// SetRotates turns rotation off (RotationDisabled) or on: a client that
+// rotates keeps its mode (Cognito's ENABLED stays so), one that did not
+// gets Gatehouse's default, RotationAlways. For the surfaces that show
+// rotation as on or off (native API, apply, console).
+func (c *AppClient) SetRotates(on bool) {
+	switch {
+	case !on:
+		c.RefreshRotation = RotationDisabled
+	case !c.Rotates():
+		c.RefreshRotation = RotationAlways
+	}
 }
 
 // HasSecret reports whether the client is confidential.

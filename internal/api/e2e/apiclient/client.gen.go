@@ -1332,6 +1332,12 @@ type Client struct {
 	PoolId                   string                          `json:"pool_id"`
 	ReadAttributes           *[]string                       `json:"read_attributes,omitempty"`
 
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (Cognito's RetryGracePeriodSeconds).
+	RefreshTokenRetryGraceSeconds int `json:"refresh_token_retry_grace_seconds"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked (Cognito's RefreshTokenRotation DISABLED, the default of clients made through the Cognito API).
+	RefreshTokenRotation bool `json:"refresh_token_rotation"`
+
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  TokenLifetimes `json:"token_lifetimes"`
 	UpdatedAt       *time.Time     `json:"updated_at,omitempty"`
@@ -1363,6 +1369,12 @@ type ClientCreate struct {
 	OauthFlows               *[]string                             `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                             `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                             `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (default 0).
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Default on; off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
@@ -1404,6 +1416,12 @@ type ClientPatch struct {
 	OauthFlows               *[]string                            `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                            `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                            `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries.
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
@@ -3092,20 +3110,26 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptions(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RefreshWithBody Refresh tokens (rotation)
+	// RefreshWithBody Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Refresh Refresh tokens (rotation)
+	// Refresh Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4600,10 +4624,13 @@ func (c *APIClient) PasskeySignInOptions(ctx context.Context, body PasskeySignIn
 	return c.Client.Do(req)
 }
 
-// RefreshWithBody Refresh tokens (rotation)
+// RefreshWithBody Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4620,10 +4647,13 @@ func (c *APIClient) RefreshWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// Refresh Refresh tokens (rotation)
+// Refresh Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13039,20 +13069,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptionsWithResponse(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error)
 
-	// RefreshWithBodyWithResponse Refresh tokens (rotation)
+	// RefreshWithBodyWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshResponse, error)
 
-	// RefreshWithResponse Refresh tokens (rotation)
+	// RefreshWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25997,10 +26033,13 @@ func (c *ClientWithResponses) PasskeySignInOptionsWithResponse(ctx context.Conte
 	return ParsePasskeySignInOptionsResponse(rsp)
 }
 
-// RefreshWithBodyWithResponse Refresh tokens (rotation)
+// RefreshWithBodyWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26013,10 +26052,13 @@ func (c *ClientWithResponses) RefreshWithBodyWithResponse(ctx context.Context, c
 	return ParseRefreshResponse(rsp)
 }
 
-// RefreshWithResponse Refresh tokens (rotation)
+// RefreshWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
