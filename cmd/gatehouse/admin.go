@@ -501,7 +501,7 @@ func (a *app) clientsCommand() *cobra.Command {
 					{"ID", cl.ID}, {"Pool", cl.PoolID}, {"Name", cl.Name}, {"Secret", fmtBool(cl.HasSecret())},
 					{"Auth flows", fmtList(cl.AuthFlows)}, {"Callback URLs", fmtList(cl.CallbackURLs)},
 					{"Logout URLs", fmtList(cl.LogoutURLs)}, {"OAuth flows", fmtList(cl.OAuthFlows)},
-					{"OAuth scopes", fmtList(cl.OAuthScopes)}, {"Created", fmtTime(cl.CreatedAt)},
+					{"OAuth scopes", fmtList(cl.OAuthScopes)}, {"Refresh", fmtRotation(cl)}, {"Created", fmtTime(cl.CreatedAt)},
 				}, clientView(cl, "")}, nil
 			}}),
 		a.command(spec{use: "delete <client id or name>", short: "Delete an app client", pool: true, args: cobra.ExactArgs(1),

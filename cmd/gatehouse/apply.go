@@ -134,6 +134,10 @@ type ClientSpec struct {
 	// the Back-Channel Logout receiver ("" : none).
 	IDTokenSignedResponseAlg *string `yaml:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     *string `yaml:"backchannel_logout_uri"`
+	// Refresh token rotation: on (with reuse detection) unless false;
+	// the retry grace period in seconds, 0..60 (default 0).
+	RefreshTokenRotation   *bool `yaml:"refresh_token_rotation"`
+	RefreshTokenRetryGrace *int  `yaml:"refresh_token_retry_grace_seconds"`
 }
 
 // GroupSpec declares a group.
@@ -657,6 +661,7 @@ func clientInput(poolID string, cs ClientSpec) auth.CreateClientInput {
 	in.CallbackURLs, in.LogoutURLs = c.CallbackURLs, c.LogoutURLs
 	in.OAuthFlows, in.OAuthScopes = c.OAuthFlows, c.OAuthScopes
 	in.IDTokenSignedResponseAlg, in.BackchannelLogoutURI = c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI
+	in.RefreshRotation, in.RefreshGraceSeconds = c.RefreshRotation, c.RefreshGraceSeconds
 	return in
 }
 
@@ -690,6 +695,14 @@ func applyClientSpec(c *identity.AppClient, cs ClientSpec) []string {
 	}
 	setString("id_token_signed_response_alg", &c.IDTokenSignedResponseAlg, cs.IDTokenSignedResponseAlg)
 	setString("backchannel_logout_uri", &c.BackchannelLogoutURI, cs.BackchannelLogoutURI)
+	if cs.RefreshTokenRotation != nil && *cs.RefreshTokenRotation != c.Rotates() {
+		c.SetRotates(*cs.RefreshTokenRotation)
+		changed = append(changed, "refresh_token_rotation")
+	}
+	if cs.RefreshTokenRetryGrace != nil && *cs.RefreshTokenRetryGrace != c.RefreshGraceSeconds {
+		c.RefreshGraceSeconds = *cs.RefreshTokenRetryGrace
+		changed = append(changed, "refresh_token_retry_grace_seconds")
+	}
 	if cs.Tokens != nil && applyTokensSpec(&c.Tokens, cs.Tokens) {
 		changed = append(changed, "tokens")
 	}

@@ -112,7 +112,10 @@ accepted.
 The Cognito surface (issue 17's table; admin phases need a cognito access key):
 
   gatehouse bench --admin-key-file data/dev-admin-key \
-    --phases cognito-refresh,getuser,admingetuser,listusers`,
+    --phases cognito-refresh,cognito-refresh-static,getuser,admingetuser,listusers
+
+cognito-refresh refreshes on a client that rotates refresh tokens (the
+rotation measured); cognito-refresh-static on one with rotation off.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.AdminKey == "" {
@@ -164,7 +167,7 @@ The Cognito surface (issue 17's table; admin phases need a cognito access key):
 	f.Uint32Var(&o.HashMemoryKiB, "argon2-memory-kib", loadtest.DefaultHashMemoryKiB, "the server's argon2id memory (KiB), to measure the raw hash rate (default: from the configuration)")
 	f.Uint32Var(&o.HashTime, "argon2-time", loadtest.DefaultHashTime, "the server's argon2id iterations (default: from the configuration)")
 	f.Uint8Var(&o.HashThreads, "argon2-threads", loadtest.DefaultHashThreads, "the server's argon2id threads (default: from the configuration)")
-	f.StringVar(&phases, "phases", "", "comma-separated phases: signup,signin,refresh,cognito-refresh,getuser,admingetuser,listusers (default signup,signin,refresh)")
+	f.StringVar(&phases, "phases", "", "comma-separated phases: signup,signin,refresh,cognito-refresh,cognito-refresh-static,getuser,admingetuser,listusers (default signup,signin,refresh)")
 	f.StringVar(&o.AccessKeyID, "access-key-id", "", "Cognito access key id for admingetuser and listusers (env GATEHOUSE_ADMIN_ACCESS_KEY_ID)")
 	f.StringVar(&o.SecretAccessKey, "secret-access-key", "", "its secret (env GATEHOUSE_ADMIN_SECRET_ACCESS_KEY)")
 	f.StringVar(&o.SigningAlg, "signing-alg", "ES256", "signing algorithm of the fresh pool: ES256 or RS256; the report compares with its raw rates")

@@ -152,6 +152,8 @@ type clientJSON struct {
 	OAuthScopes     []string   `json:"oauth_scopes,omitempty"`
 	IDTokenAlg      string     `json:"id_token_signed_response_alg,omitempty"`
 	BackchannelURI  string     `json:"backchannel_logout_uri,omitempty"`
+	RefreshRotation bool       `json:"refresh_token_rotation"`
+	RefreshGrace    int        `json:"refresh_token_retry_grace_seconds"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
@@ -163,7 +165,16 @@ func clientView(c *identity.AppClient, secret string) clientJSON {
 		WriteAttributes: c.WriteAttributes, CallbackURLs: c.CallbackURLs, LogoutURLs: c.LogoutURLs,
 		OAuthFlows: c.OAuthFlows, OAuthScopes: c.OAuthScopes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		IDTokenAlg: c.IDTokenSignedResponseAlg, BackchannelURI: c.BackchannelLogoutURI,
+		RefreshRotation: c.Rotates(), RefreshGrace: c.RefreshGraceSeconds,
 	}
+}
+
+// fmtRotation is a client's refresh token rotation for the text output.
+func fmtRotation(c *identity.AppClient) string {
+	if !c.Rotates() {
+		return "tokens do not rotate"
+	}
+	return fmt.Sprintf("tokens rotate (retry grace %d s)", c.RefreshGraceSeconds)
 }
 
 type userJSON struct {

@@ -69,7 +69,9 @@ func (a *API) handle(h handlerFunc) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		// Audited as via "api". Copied only after the mux matched, so the
 		// access log and metrics keep the matched pattern.
-		r = r.WithContext(identity.WithVia(r.Context(), identity.ViaAPI))
+		// A sign-in is audited as its user once the service checked it
+		// (identity.SetUser); a route with a credential names its actor.
+		r = r.WithContext(identity.WithUserSlot(identity.WithVia(r.Context(), identity.ViaAPI), httpserver.RemoteIP(r)))
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)
 		}

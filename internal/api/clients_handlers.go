@@ -38,6 +38,9 @@ type createClientRequest struct {
 	// Back-Channel Logout §2.2).
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     string `json:"backchannel_logout_uri"`
+	// Refresh token rotation: on unless false (Gatehouse's default).
+	RefreshTokenRotation   *bool `json:"refresh_token_rotation"`
+	RefreshTokenRetryGrace int   `json:"refresh_token_retry_grace_seconds"`
 }
 
 func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
@@ -49,11 +52,17 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rotation := identity.RotationAlways
+	if req.RefreshTokenRotation != nil && !*req.RefreshTokenRotation {
+		rotation = identity.RotationDisabled
+	}
 	cc, err := a.svc.CreateClient(r.Context(), auth.CreateClientInput{
 		PoolID: r.PathValue("pool"), ID: req.ID, Name: req.Name, GenerateSecret: req.GenerateSecret,
 		AuthFlows: req.AuthFlows, Tokens: toks, ReadAttributes: req.ReadAttributes, WriteAttributes: req.WriteAttributes,
 		CallbackURLs: req.CallbackURLs, LogoutURLs: req.LogoutURLs, OAuthFlows: req.OAuthFlows, OAuthScopes: req.OAuthScopes,
 		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg, BackchannelLogoutURI: req.BackchannelLogoutURI,
+		RefreshRotation:     rotation,
+		RefreshGraceSeconds: req.RefreshTokenRetryGrace,
 	})
 	if err != nil {
 		return err
@@ -85,6 +94,8 @@ type updateClientRequest struct {
 
 	IDTokenSignedResponseAlg *string `json:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     *string `json:"backchannel_logout_uri"`
+	RefreshTokenRotation     *bool   `json:"refresh_token_rotation"`
+	RefreshTokenRetryGrace   *int    `json:"refresh_token_retry_grace_seconds"`
 }
 
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
@@ -117,6 +128,12 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.BackchannelLogoutURI != nil {
 		c.BackchannelLogoutURI = *req.BackchannelLogoutURI
+	}
+	if req.RefreshTokenRotation != nil {
+		c.SetRotates(*req.RefreshTokenRotation)
+	}
+	if req.RefreshTokenRetryGrace != nil {
+		c.RefreshGraceSeconds = *req.RefreshTokenRetryGrace
 	}
 	if req.TokenLifetimes == nil {
 		return identity.FieldError("token_lifetimes", "token_lifetimes may not be null.")

@@ -54,6 +54,8 @@ func (a *API) routes() []route {
 		{"DELETE /api/v1/me/passkeys/{id}", a.user(a.deleteMyPasskey)},
 		{"GET /api/v1/me/sessions", a.user(a.listMySessions)},
 		{"DELETE /api/v1/me/sessions/{id}", a.user(a.deleteMySession)},
+		{"GET /api/v1/me/devices", a.self(a.listMyDevices)},
+		{"DELETE /api/v1/me/devices/{key}", a.self(a.forgetMyDevice)},
 		{"GET /api/v1/me/mfa", a.user(a.getMyMFA)},
 		{"POST /api/v1/me/mfa/totp", a.user(a.associateMyTOTP)},
 		{"POST /api/v1/me/mfa/totp/verify", a.user(a.verifyMyTOTP)},

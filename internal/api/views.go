@@ -227,6 +227,8 @@ type clientView struct {
 	// "" means RS256 (the OpenID default).
 	IDTokenSignedResponseAlg string     `json:"id_token_signed_response_alg"`
 	BackchannelLogoutURI     string     `json:"backchannel_logout_uri,omitempty"`
+	RefreshTokenRotation     bool       `json:"refresh_token_rotation"`
+	RefreshTokenRetryGrace   int        `json:"refresh_token_retry_grace_seconds"`
 	CreatedAt                *time.Time `json:"created_at,omitempty"`
 	UpdatedAt                *time.Time `json:"updated_at,omitempty"`
 }
@@ -236,7 +238,8 @@ func appClient(c *identity.AppClient) clientView {
 		AuthFlows: strs(c.AuthFlows), TokenLifetimes: lifetimes(c.Tokens), ReadAttributes: strs(c.ReadAttributes),
 		WriteAttributes: strs(c.WriteAttributes), CallbackURLs: strs(c.CallbackURLs), LogoutURLs: strs(c.LogoutURLs),
 		OAuthFlows: strs(c.OAuthFlows), OAuthScopes: strs(c.OAuthScopes), CreatedAt: tsp(c.CreatedAt), UpdatedAt: tsp(c.UpdatedAt),
-		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, BackchannelLogoutURI: c.BackchannelLogoutURI}
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		RefreshTokenRotation: c.Rotates(), RefreshTokenRetryGrace: c.RefreshGraceSeconds}
 }
 
 type groupView struct {

@@ -357,6 +357,7 @@ func (s *Service) newPassword(ctx context.Context, p *identity.Pool, cl *identit
 		if err := s.hookPostConfirmation(ctx, q, p, cur, cl.ID, hooks.SourcePostConfirmationConfirmSignUp); err != nil { // an invited user is now active
 			return err
 		}
+		identity.SetUser(ctx, cur.Sub) // the password and the challenge session proved it
 		return s.audit(ctx, q, p.ID, "user.new_password", "user:"+cur.Sub, map[string]string{"client_id": cl.ID})
 	})
 	if err != nil {

@@ -51,7 +51,9 @@ var (
 // 100, kept exactly as given (matching is exact); OAuthFlows ⊆ {code,
 // client_credentials}, code needs a callback URL, client_credentials needs a
 // secret; OAuthScopes are RFC 6749 scope tokens; IDTokenSignedResponseAlg
-// "", ES256 or RS256; BackchannelLogoutURI "" or a URL like a callback URL.
+// "", ES256 or RS256; BackchannelLogoutURI "" or a URL like a callback URL;
+// RefreshRotation one of the identity.Rotation* modes, RefreshGraceSeconds
+// 0..60 (kept as given; it matters only while the client rotates).
 //
 // Errors: resource_not_found (pool), invalid_parameter, conflict (in.ID taken).
 func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*CreatedClient, error) {
@@ -77,6 +79,8 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Crea
 
 		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg,
 		BackchannelLogoutURI:     in.BackchannelLogoutURI,
+		RefreshRotation:          in.RefreshRotation,
+		RefreshGraceSeconds:      in.RefreshGraceSeconds,
 	}
 	fixedID := in.ID != ""
 	if fixedID && !fixedClientIDRE.MatchString(in.ID) {
@@ -290,6 +294,14 @@ func validateClient(p *identity.Pool, c *identity.AppClient) error {
 	}
 	if err := validateLifetimes("tokens", c.Tokens); err != nil {
 		return err
+	}
+	switch c.RefreshRotation {
+	case identity.RotationAlways, identity.RotationEnabled, identity.RotationDisabled:
+	default:
+		return identity.FieldError("refresh_token_rotation", "Unknown refresh token rotation %q; use ENABLED or DISABLED.", safeEcho(string(c.RefreshRotation)))
+	}
+	if c.RefreshGraceSeconds < 0 || c.RefreshGraceSeconds > identity.MaxRefreshGraceSeconds {
+		return identity.FieldError("refresh_token_retry_grace_seconds", "The retry grace period must be 0 to %d seconds.", identity.MaxRefreshGraceSeconds)
 	}
 	known := func(name string) bool { return StandardAttributes[name] || attrDef(p, name) != nil }
 	if err := checkSet("read_attributes", c.ReadAttributes, func(a string) bool { return a == "sub" || known(a) },

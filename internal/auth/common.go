@@ -538,9 +538,10 @@ func canHoldTokens(u *identity.User) bool {
 	return u.Status == identity.StatusConfirmed || u.Status == identity.StatusExternalProvider
 }
 
-// audit records an event through q (the caller's transaction).
+// audit records an event through q (the caller's transaction), by the
+// context's actor, else the request's user (identity.AuditActor).
 func (s *Service) audit(ctx context.Context, q store.Querier, poolID, action, subject string, detail map[string]string) error {
-	a := identity.ActorFrom(ctx)
+	a := identity.AuditActor(ctx)
 	who, via := a.Recorded(ctx)
 	e := &identity.AuditEvent{PoolID: poolID, Time: s.now(), Actor: who, Via: via, Action: action, Subject: subject, Detail: detail, IP: a.IP}
 	if err := q.InsertAudit(ctx, e); err != nil {

@@ -733,6 +733,7 @@ func (s *Service) federatedSession(ctx context.Context, p *identity.Pool, cl *id
 		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
+		identity.SetUser(ctx, u.Sub)
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "federated:" + t.Provider})
 	})
 	if err != nil {

@@ -117,6 +117,9 @@ func (s *Service) authenticateSelf(ctx context.Context, accessToken string) (*id
 	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
 		return nil, nil, nil, err
 	}
+	// The caller is the token's user: audited as "user:<sub>" where the
+	// surface named no actor (Cognito's user-token operations).
+	identity.SetUser(ctx, u.Sub)
 	return p, u, claims, nil
 }
 

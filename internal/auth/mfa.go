@@ -590,6 +590,8 @@ func (s *Service) finishSignIn(ctx context.Context, p *identity.Pool, cl *identi
 		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
+		// Every factor checked: the request is the user's (identity.SetUser).
+		identity.SetUser(ctx, u.Sub)
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": flow,
 			"amr": strings.Join(amr, " ")})
 	})
@@ -643,6 +645,9 @@ func (s *Service) mfaCaller(ctx context.Context, a MFAAuth) (*identity.Pool, *id
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// The session is the password step's proof: the enrolment is the
+	// user's (identity.SetUser), as their signed-in calls are.
+	identity.SetUser(ctx, u.Sub)
 	return p, cl, u, claims, nil
 }
 

@@ -663,6 +663,7 @@ func (s *Service) finishPasskeyAssertion(ctx context.Context, p *identity.Pool, 
 		if err := s.insertSignIn(ctx, q, rt); err != nil {
 			return fmt.Errorf("insert refresh token: %w", err)
 		}
+		identity.SetUser(ctx, u.Sub)
 		return s.audit(ctx, q, p.ID, "user.sign_in", "user:"+u.Sub, map[string]string{"client_id": cl.ID, "flow": "PASSKEY",
 			"credential_id": row.ID, "amr": strings.Join(amr, " ")})
 	})

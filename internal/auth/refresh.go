@@ -25,6 +25,15 @@ import (
 // legitimate holder got. A successful refresh is not audited (it is the
 // hottest path and changes no account state); reuse is.
 //
+// Rotation is the client's choice (identity.AppClient.RefreshRotation).
+// With rotation off (Cognito's DISABLED) a refresh writes nothing: it
+// returns new ID and access tokens, and the refresh token keeps working
+// until it expires or its sign-in is revoked — every revocation check below
+// runs the same. With rotation on, a used token presented again within the
+// client's RefreshGraceSeconds (Cognito's RetryGracePeriodSeconds, for a
+// client retrying a refresh whose answer it lost) gets another successor
+// (store.ReissueRefreshToken); after it, it is reuse.
+//
 // The refresh path is kept cheap: no password hashing, one read for the
 // token with its user and groups (store.GetRefreshSession) besides the
 // client's, two signatures, and one write (store.RotateRefreshToken: one
@@ -34,10 +43,15 @@ var (
 	errInvalidRefresh = identity.Errorf(identity.CodeNotAuthorized, "Invalid Refresh Token")
 	errRevokedRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has been revoked")
 	errExpiredRefresh = identity.Errorf(identity.CodeNotAuthorized, "Refresh Token has expired")
+	// AWS: "You can't authenticate with REFRESH_TOKEN_AUTH in app clients
+	// with refresh token rotation enabled."
+	errRefreshFlowRotating = identity.Errorf(identity.CodeInvalidParameter,
+		"REFRESH_TOKEN_AUTH is not supported for app clients with refresh token rotation enabled; use GetTokensFromRefreshToken.")
 )
 
-// refresh rotates raw and returns new ID, access and refresh tokens of the
-// same session (same auth_time and origin_jti). Errors are not_authorized:
+// refresh returns new ID and access tokens of the same session (same
+// auth_time and origin_jti) and, when the client rotates, a new refresh
+// token in place of raw. Errors are not_authorized:
 // an unknown token or one of another client ("Invalid Refresh Token"), a
 // revoked or reused one, or a user revoked, deleted or disabled meanwhile
 // ("Refresh Token has been revoked", "User is disabled."), an expired one.
@@ -91,8 +105,12 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if !rt.RevokedAt.IsZero() {
 		return nil, errRevokedRefresh
 	}
+	retry := false // a used token within the client's grace period
 	if !rt.UsedAt.IsZero() {
-		return nil, s.refreshReused(ctx, p, rt)
+		if !cl.Rotates() || !now.Before(rt.UsedAt.Add(time.Duration(cl.RefreshGraceSeconds)*time.Second)) {
+			return nil, s.refreshReused(ctx, p, rt)
+		}
+		retry = true
 	}
 	if !now.Before(rt.ExpiresAt) {
 		return nil, errExpiredRefresh
@@ -114,13 +132,37 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if err != nil {
 		return nil, err
 	}
+	if !cl.Rotates() {
+		s.purgeRefreshTokens(ctx, now)
+		return &AuthResult{Tokens: toks}, nil
+	}
 	newRaw, next, err := s.newRefreshToken(g, rt.FamilyID, rt.ExpiresAt)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.cfg.Store.RotateRefreshToken(ctx, hash, next, now)
+	var ok bool
+	if retry {
+		ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next)
+	} else {
+		ok, err = s.cfg.Store.RotateRefreshToken(ctx, hash, next, now)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	if !ok && !retry && cl.RefreshGraceSeconds > 0 {
+		// A concurrent use of the same token won the rotation (a client
+		// retrying before the first answer came): within the grace
+		// period this is a retry too.
+		if cur, err := s.cfg.Store.GetRefreshToken(ctx, hash); err == nil && cur.RevokedAt.IsZero() && !cur.UsedAt.IsZero() &&
+			now.Before(cur.UsedAt.Add(time.Duration(cl.RefreshGraceSeconds)*time.Second)) {
+			retry = true
+			if ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next); err != nil {
+				return nil, fmt.Errorf("reissue refresh token: %w", err)
+			}
+		}
+	}
+	if !ok && retry {
+		return nil, errRevokedRefresh // its sign-in ended meanwhile
 	}
 	if !ok {
 		return nil, s.refreshReused(ctx, p, rt)

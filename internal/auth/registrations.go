@@ -368,7 +368,7 @@ func firstNonEmpty(v ...string) string {
 // auditRegistration records a transition: who (the context's actor),
 // what, when, from where (IP and user agent).
 func (s *Service) auditRegistration(ctx context.Context, q store.Querier, r *identity.RegistrationRequest, action string, meta RequestMeta, detail map[string]string) error {
-	a := identity.ActorFrom(ctx)
+	a := identity.AuditActor(ctx)
 	if detail == nil {
 		detail = map[string]string{}
 	}

@@ -19,7 +19,8 @@ import (
 //   - ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH (only with in.Admin,
 //     i.e. AdminInitiateAuth): the same, allowed by
 //     ALLOW_ADMIN_USER_PASSWORD_AUTH;
-//   - REFRESH_TOKEN_AUTH / REFRESH_TOKEN: rotates in.RefreshToken (refresh.go);
+//   - REFRESH_TOKEN_AUTH / REFRESH_TOKEN: refreshes with in.RefreshToken,
+//     rotating it as the client says (refresh.go);
 //   - USER_SRP_AUTH: USERNAME + Params["SRP_A"]; answers the
 //     PASSWORD_VERIFIER challenge (srp.go). invalid_user_pool_config when
 //     the pool has SRP off; invalid_parameter for a bad SRP_A.
@@ -55,8 +56,14 @@ func (s *Service) InitiateAuth(ctx context.Context, in InitiateAuthInput) (*Auth
 	ctx = withDevice(ctx, deviceCtx{track: !in.Client.Hosted, param: in.Params["DEVICE_KEY"], ip: in.Meta.IP}) // devices.go
 	switch in.Flow {
 	case AuthRefreshToken, AuthRefreshTokenAlias:
-		if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
-			return nil, err
+		strict := cl.RefreshRotation == identity.RotationEnabled // Cognito's ENABLED
+		if !strict || in.RefreshCall != RefreshGetTokens {
+			if err := flowAllowed(cl, in.Flow, identity.FlowRefreshToken); err != nil {
+				return nil, err
+			}
+		}
+		if strict && in.RefreshCall == RefreshInitiateAuth {
+			return nil, errRefreshFlowRotating
 		}
 		var hash *refreshHash
 		if c.refreshHash {

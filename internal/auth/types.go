@@ -117,7 +117,19 @@ type InitiateAuthInput struct {
 	// ClientMetadata is passed to the user_migration hook.
 	ClientMetadata map[string]string
 	Meta           RequestMeta
+	// RefreshCall names the Cognito operation a refresh came through
+	// ("" elsewhere): a client with identity.RotationEnabled refuses
+	// RefreshInitiateAuth, as AWS does, and lets RefreshGetTokens refresh
+	// without ALLOW_REFRESH_TOKEN_AUTH (AWS tells such clients to turn
+	// that flow off).
+	RefreshCall string
 }
+
+// Cognito operations carrying a refresh (InitiateAuthInput.RefreshCall).
+const (
+	RefreshInitiateAuth = "InitiateAuth" // and AdminInitiateAuth
+	RefreshGetTokens    = "GetTokensFromRefreshToken"
+)
 
 // Tokens are the result of a successful authentication.
 type Tokens struct {
@@ -255,6 +267,11 @@ type CreateClientInput struct {
 	// identity.AppClient).
 	IDTokenSignedResponseAlg string
 	BackchannelLogoutURI     string
+	// RefreshRotation and RefreshGraceSeconds (see identity.AppClient):
+	// the zero value is Gatehouse's default, rotation with reuse
+	// detection; the Cognito surface passes Cognito's (DISABLED) itself.
+	RefreshRotation     identity.RefreshRotation
+	RefreshGraceSeconds int
 }
 
 // CreatedClient returns the client and, once, its secret.

@@ -208,6 +208,12 @@ func testDevices(t *testing.T, e *env) {
 	wantErr(t, err, "InvalidParameterException")
 	must[*cip.UpdateDeviceStatusOutput](t)(e.public.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: first.AccessToken,
 		DeviceKey: aws.String(laptop.key), DeviceRememberedStatus: types.DeviceRememberedStatusTypeRemembered}))
+	// The one remembered device; the first successful ListDevices, so the
+	// golden file does not depend on the order of random keys.
+	if l := must[*cip.ListDevicesOutput](t)(e.public.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: first.AccessToken})); len(l.Devices) != 1 ||
+		aws.ToString(l.Devices[0].DeviceKey) != laptop.key || l.PaginationToken != nil {
+		t.Fatalf("ListDevices with one device: %+v", l)
+	}
 	ag := must[*cip.AdminGetDeviceOutput](t)(e.admin.AdminGetDevice(ctx, &cip.AdminGetDeviceInput{UserPoolId: aws.String(poolID),
 		Username: aws.String(ann), DeviceKey: aws.String(laptop.key)}))
 	if deviceAttr(ag.Device, "dev:device_remembered_status") != "remembered" {
@@ -262,9 +268,21 @@ func testDevices(t *testing.T, e *env) {
 	if claim(t, *ref.AuthenticationResult.AccessToken, "device_key") != laptop.key {
 		t.Fatal("refreshed access token without the device's key")
 	}
+	if ref.AuthenticationResult.RefreshToken != nil {
+		t.Fatal("a client made by CreateUserPoolClient rotated a refresh token (its RefreshTokenRotation is DISABLED)")
+	}
+	// The token still works (no rotation), so only the key refuses it.
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
-		AuthParameters: map[string]string{"REFRESH_TOKEN": *ref.AuthenticationResult.RefreshToken, "DEVICE_KEY": region + "_00000000-0000-4000-8000-000000000000"}})
+		AuthParameters: map[string]string{"REFRESH_TOKEN": *devTokens.RefreshToken, "DEVICE_KEY": region + "_00000000-0000-4000-8000-000000000000"}})
 	wantErr(t, err, "NotAuthorizedException")
+	_, err = e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID),
+		RefreshToken: devTokens.RefreshToken, DeviceKey: aws.String(region + "_00000000-0000-4000-8000-000000000000")})
+	wantErr(t, err, "NotAuthorizedException")
+	gt := must[*cip.GetTokensFromRefreshTokenOutput](t)(e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID),
+		RefreshToken: devTokens.RefreshToken, DeviceKey: aws.String(laptop.key)}))
+	if claim(t, *gt.AuthenticationResult.AccessToken, "device_key") != laptop.key {
+		t.Fatal("GetTokensFromRefreshToken with the device key: access token without it")
+	}
 
 	// Not remembered: the device authenticates, then MFA is asked.
 	must[*cip.AdminUpdateDeviceStatusOutput](t)(e.admin.AdminUpdateDeviceStatus(ctx, &cip.AdminUpdateDeviceStatusInput{UserPoolId: aws.String(poolID),
@@ -396,6 +414,10 @@ func testDevices(t *testing.T, e *env) {
 	wantErr(t, err, "ResourceNotFoundException")
 	_, err = e.public.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
 		AuthParameters: map[string]string{"REFRESH_TOKEN": *mfa.AuthenticationResult.RefreshToken, "DEVICE_KEY": laptop.key}})
+	wantErr(t, err, "NotAuthorizedException")
+	// So is the non-rotating token that refreshed three times above.
+	_, err = e.public.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(clientID),
+		RefreshToken: devTokens.RefreshToken, DeviceKey: aws.String(laptop.key)})
 	wantErr(t, err, "NotAuthorizedException")
 	_, err = e.public.GetUser(ctx, &cip.GetUserInput{AccessToken: mfa.AuthenticationResult.AccessToken})
 	wantErr(t, err, "NotAuthorizedException")

@@ -343,7 +343,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, opName, identity.Errorf(identity.CodeInvalidParameter, "The request body could not be read."))
 		return
 	}
-	c := &call{op: opName, ctx: identity.WithVia(r.Context(), identity.ViaCognito), r: r, body: body, meta: auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}}
+	meta := auth.RequestMeta{IP: httpserver.RemoteIP(r), UserAgent: r.UserAgent()}
+	// Audited as via "cognito"; a user-token operation as the token's user
+	// once the service verified it (identity.SetUser), else "system".
+	ctx := identity.WithUserSlot(identity.WithVia(r.Context(), identity.ViaCognito), meta.IP)
+	c := &call{op: opName, ctx: ctx, r: r, body: body, meta: meta}
 	if op.signed {
 		if h.opts.AllowAdmin != nil && !h.opts.AllowAdmin(r) {
 			h.writeError(w, r, opName, &sigError{"AccessDeniedException", "The admin operations are not available from this address."})

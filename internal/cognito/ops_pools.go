@@ -763,6 +763,13 @@ type clientSettingsInput struct {
 	AllowedOAuthFlowsUserPoolClient bool
 	PreventUserExistenceErrors      string
 	EnableTokenRevocation           *bool
+	RefreshTokenRotation            *refreshTokenRotation
+}
+
+// refreshTokenRotation is Cognito's RefreshTokenRotationType.
+type refreshTokenRotation struct {
+	Feature                 string
+	RetryGracePeriodSeconds *int `json:",omitempty"`
 }
 
 type userPoolClientType struct {
@@ -788,6 +795,7 @@ type userPoolClientType struct {
 	PreventUserExistenceErrors      string
 	EnableTokenRevocation           bool
 	AuthSessionValidity             int
+	RefreshTokenRotation            refreshTokenRotation
 }
 
 // Token lifetime defaults when a client leaves them unset: Gatehouse's
@@ -879,6 +887,35 @@ func (in *clientSettingsInput) apply(cl *identity.AppClient) error {
 	cl.ReadAttributes, cl.WriteAttributes = in.ReadAttributes, in.WriteAttributes
 	cl.CallbackURLs, cl.LogoutURLs = in.CallbackURLs, in.LogoutURLs
 	cl.OAuthFlows, cl.OAuthScopes = in.AllowedOAuthFlows, in.AllowedOAuthScopes
+	return in.RefreshTokenRotation.apply(cl)
+}
+
+// apply sets cl's rotation from r; without r, Cognito's default (DISABLED,
+// no grace), on create as on update (UpdateUserPoolClient resets what it is
+// not given).
+func (r *refreshTokenRotation) apply(cl *identity.AppClient) error {
+	cl.RefreshRotation, cl.RefreshGraceSeconds = identity.RotationDisabled, 0
+	if r == nil {
+		return nil
+	}
+	switch r.Feature {
+	case "ENABLED":
+		cl.RefreshRotation = identity.RotationEnabled
+	case "DISABLED":
+	case "":
+		return identity.FieldError("RefreshTokenRotation", "1 validation error detected: Value null at 'refreshTokenRotation.feature' failed to satisfy constraint: Member must not be null")
+	default:
+		return identity.FieldError("RefreshTokenRotation", "1 validation error detected: Value '%s' at 'refreshTokenRotation.feature' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]", safeOpName(r.Feature))
+	}
+	if g := r.RetryGracePeriodSeconds; g != nil {
+		switch {
+		case *g < 0:
+			return identity.FieldError("RefreshTokenRotation", "1 validation error detected: Value '%d' at 'refreshTokenRotation.retryGracePeriodSeconds' failed to satisfy constraint: Member must have value greater than or equal to 0", *g)
+		case *g > identity.MaxRefreshGraceSeconds:
+			return identity.FieldError("RefreshTokenRotation", "1 validation error detected: Value '%d' at 'refreshTokenRotation.retryGracePeriodSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", *g, identity.MaxRefreshGraceSeconds)
+		}
+		cl.RefreshGraceSeconds = *g // kept as given; used only while rotating
+	}
 	return nil
 }
 
@@ -928,7 +965,19 @@ func (h *Handler) toClientType(p *identity.Pool, cl *identity.AppClient, secret 
 		AllowedOAuthFlows: cl.OAuthFlows, AllowedOAuthScopes: cl.OAuthScopes,
 		AllowedOAuthFlowsUserPoolClient: len(cl.OAuthFlows) > 0,
 		PreventUserExistenceErrors:      pue, EnableTokenRevocation: true, AuthSessionValidity: 3,
+		RefreshTokenRotation: rotationOf(cl),
 	}
+}
+
+// rotationOf answers a client's rotation in Cognito's shape: Gatehouse's
+// default (identity.RotationAlways, clients of the native API) rotates, so
+// it reads ENABLED.
+func rotationOf(cl *identity.AppClient) refreshTokenRotation {
+	grace := cl.RefreshGraceSeconds
+	if !cl.Rotates() {
+		return refreshTokenRotation{Feature: "DISABLED", RetryGracePeriodSeconds: &grace}
+	}
+	return refreshTokenRotation{Feature: "ENABLED", RetryGracePeriodSeconds: &grace}
 }
 
 func (h *Handler) createUserPoolClient(c *call) (any, error) {
@@ -958,7 +1007,8 @@ func (h *Handler) createUserPoolClient(c *call) (any, error) {
 	}
 	cc, err := h.svc.CreateClient(c.ctx, auth.CreateClientInput{PoolID: p.ID, Name: cl.Name, GenerateSecret: in.GenerateSecret,
 		AuthFlows: cl.AuthFlows, Tokens: cl.Tokens, ReadAttributes: cl.ReadAttributes, WriteAttributes: cl.WriteAttributes,
-		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs, OAuthFlows: cl.OAuthFlows, OAuthScopes: cl.OAuthScopes})
+		CallbackURLs: cl.CallbackURLs, LogoutURLs: cl.LogoutURLs, OAuthFlows: cl.OAuthFlows, OAuthScopes: cl.OAuthScopes,
+		RefreshRotation: cl.RefreshRotation, RefreshGraceSeconds: cl.RefreshGraceSeconds})
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,9 @@ func authInput(clientID, flow string, params map[string]string, admin bool, meta
 		Params:       params,
 		Admin:        admin,
 		Meta:         meta,
+		// REFRESH_TOKEN_AUTH here is refused on a client with rotation
+		// ENABLED, as on AWS; GetTokensFromRefreshToken rotates.
+		RefreshCall: auth.RefreshInitiateAuth,
 	}
 }
 
@@ -159,12 +162,22 @@ func (h *Handler) respondToAuthChallenge(c *call) (any, error) {
 }
 
 func (h *Handler) getTokensFromRefreshToken(c *call) (any, error) {
-	var in struct{ RefreshToken, ClientId, ClientSecret string }
+	var in struct {
+		RefreshToken, ClientId, ClientSecret, DeviceKey string
+		ClientMetadata                                  map[string]string
+	}
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if in.RefreshToken == "" {
+		return nil, identity.FieldError("RefreshToken", "1 validation error detected: Value null at 'refreshToken' failed to satisfy constraint: Member must not be null")
+	}
+	// A new refresh token comes back only when the client rotates
+	// (RefreshTokenRotation ENABLED); DeviceKey is checked as
+	// REFRESH_TOKEN_AUTH's DEVICE_KEY is.
 	res, err := h.svc.InitiateAuth(c.ctx, auth.InitiateAuthInput{Client: auth.Client{ID: in.ClientId, Secret: in.ClientSecret},
-		Flow: auth.AuthRefreshToken, RefreshToken: in.RefreshToken, Meta: c.meta})
+		Flow: auth.AuthRefreshToken, RefreshToken: in.RefreshToken, Params: map[string]string{"DEVICE_KEY": in.DeviceKey},
+		ClientMetadata: in.ClientMetadata, Meta: c.meta, RefreshCall: auth.RefreshGetTokens})
 	if err != nil {
 		return nil, err
 	}

@@ -46,3 +46,34 @@ func TestNormalizeActor(t *testing.T) {
 		t.Errorf("cli: %q %q", who, via)
 	}
 }
+
+// TestAuditActor: an explicit actor wins; else the request's user once
+// SetUser named one; else "system" — from the slot's address. SetUser
+// without a slot does nothing, and never changes ActorFrom (what the
+// service authorizes).
+func TestAuditActor(t *testing.T) {
+	t.Parallel()
+	bare := context.Background()
+	SetUser(bare, "s0")
+	if a := AuditActor(bare); a.ID != "system" {
+		t.Fatalf("no slot: %+v", a)
+	}
+	ctx := WithUserSlot(WithVia(bare, ViaCognito), "192.0.2.7")
+	if a := AuditActor(ctx); a.ID != "system" || a.IP != "192.0.2.7" {
+		t.Fatalf("empty slot: %+v", a)
+	}
+	SetUser(ctx, "s1")
+	if a := AuditActor(ctx); a.ID != "user:s1" || a.IP != "192.0.2.7" {
+		t.Fatalf("filled slot: %+v", a)
+	}
+	if who, via := AuditActor(ctx).Recorded(ctx); who != "user:s1" || via != ViaCognito {
+		t.Fatalf("recorded: %q %q", who, via)
+	}
+	if a := ActorFrom(ctx); a.ID != "system" {
+		t.Fatalf("ActorFrom follows the slot: %+v", a)
+	}
+	explicit := WithActor(ctx, Actor{ID: "console:s2"})
+	if a := AuditActor(explicit); a.ID != "console:s2" {
+		t.Fatalf("explicit actor: %+v", a)
+	}
+}

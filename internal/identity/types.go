@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -194,8 +195,55 @@ type AppClient struct {
 	// 1.0 logout tokens when a user of the client signs out, is disabled
 	// or is signed out everywhere ("" : none).
 	BackchannelLogoutURI string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// RefreshRotation is how the client's refresh tokens rotate (Cognito's
+	// RefreshTokenRotation Feature); RefreshGraceSeconds (0..60, Cognito's
+	// RetryGracePeriodSeconds) is how long a rotated refresh token keeps
+	// working, for a client's retries, before presenting it is reuse.
+	RefreshRotation     RefreshRotation
+	RefreshGraceSeconds int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// RefreshRotation is an app client's refresh token rotation.
+type RefreshRotation string
+
+// Refresh token rotation modes (docs/cognito.md "Refresh tokens").
+const (
+	// RotationAlways is Gatehouse's default (native API, apply, console,
+	// and every client stored before the setting existed): each refresh,
+	// on every path, returns a new refresh token and uses up the old one;
+	// a used one presented again ends the sign-in (reuse detection).
+	RotationAlways RefreshRotation = ""
+	// RotationEnabled is Cognito's ENABLED: rotation as RotationAlways,
+	// but, as on AWS, Cognito's InitiateAuth/AdminInitiateAuth
+	// REFRESH_TOKEN_AUTH is refused (GetTokensFromRefreshToken and the
+	// OAuth token endpoint rotate).
+	RotationEnabled RefreshRotation = "ENABLED"
+	// RotationDisabled is Cognito's DISABLED (the default of clients made
+	// through CreateUserPoolClient): a refresh returns new ID and access
+	// tokens only, and the refresh token keeps working until it expires or
+	// is revoked.
+	RotationDisabled RefreshRotation = "DISABLED"
+)
+
+// MaxRefreshGraceSeconds bounds RefreshGraceSeconds (Cognito's limit).
+const MaxRefreshGraceSeconds = 60
+
+// Rotates reports whether a refresh returns a new refresh token.
+func (c *AppClient) Rotates() bool { return c.RefreshRotation != RotationDisabled }
+
+// SetRotates turns rotation off (RotationDisabled) or on: a client that
+// rotates keeps its mode (Cognito's ENABLED stays so), one that did not
+// gets Gatehouse's default, RotationAlways. For the surfaces that show
+// rotation as on or off (native API, apply, console).
+func (c *AppClient) SetRotates(on bool) {
+	switch {
+	case !on:
+		c.RefreshRotation = RotationDisabled
+	case !c.Rotates():
+		c.RefreshRotation = RotationAlways
+	}
 }
 
 // HasSecret reports whether the client is confidential.
@@ -560,6 +608,71 @@ func WithVia(ctx context.Context, via string) context.Context {
 func ActorFrom(ctx context.Context) Actor {
 	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
 		return a
+	}
+	return Actor{ID: "system"}
+}
+
+// The request's user. On the Cognito surface and the hosted pages a
+// request names no actor the surface could check before the service does:
+// the access token is verified inside the service method, and the hosted
+// session is opened by the page. The surface installs an empty slot on
+// every request (WithUserSlot); whoever verifies the credential fills it
+// (SetUser: auth's access-token check, web's CurrentSession), and audit
+// events without an explicit actor record that user (AuditActor). The slot
+// only names who is recorded: authorization keeps reading ActorFrom, so a
+// filled slot grants nothing.
+type userSlotKey struct{}
+
+// userSlot is the context carrying the slot itself (one allocation per
+// request rather than a context.WithValue and a slot).
+type userSlot struct {
+	context.Context
+	ip  string
+	mu  sync.Mutex
+	sub string
+}
+
+func (s *userSlot) Value(key any) any {
+	if key == (userSlotKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// WithUserSlot returns ctx with an empty slot for the request's user,
+// calling from ip.
+func WithUserSlot(ctx context.Context, ip string) context.Context {
+	return &userSlot{Context: ctx, ip: ip}
+}
+
+// SetUser records that the request acts as the user sub, whose credential
+// (an access token, a hosted session) was just verified. Without a slot
+// in ctx it does nothing; a later call replaces an earlier one.
+func SetUser(ctx context.Context, sub string) {
+	if s, ok := ctx.Value(userSlotKey{}).(*userSlot); ok && sub != "" {
+		s.mu.Lock()
+		s.sub = sub
+		s.mu.Unlock()
+	}
+}
+
+// AuditActor is the actor audit events record: the context's actor
+// (WithActor) when one was set, else the request's user (SetUser) as
+// "user:<sub>", else "system" — from the slot's IP when the request has a
+// slot (so a failed sign-in, which proves no one, still records where it
+// came from).
+func AuditActor(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	if s, ok := ctx.Value(userSlotKey{}).(*userSlot); ok {
+		s.mu.Lock()
+		sub := s.sub
+		s.mu.Unlock()
+		if sub != "" {
+			return Actor{ID: "user:" + sub, IP: s.ip}
+		}
+		return Actor{ID: "system", IP: s.ip}
 	}
 	return Actor{ID: "system"}
 }

@@ -234,8 +234,10 @@ func (c *apiClient) createPool(ctx context.Context, name, alg string) (string, e
 }
 
 // createClient creates a public app client allowing password and refresh
-// flows and returns its id ({"client": {"id": ...}} or {"id": ...}).
-func (c *apiClient) createClient(ctx context.Context, pool, name string) (string, error) {
+// flows and returns its id ({"client": {"id": ...}} or {"id": ...}). With
+// staticRefresh its refresh tokens do not rotate (refresh_token_rotation
+// false); else it has the server's default (rotation).
+func (c *apiClient) createClient(ctx context.Context, pool, name string, staticRefresh bool) (string, error) {
 	var out struct {
 		ID     string `json:"id"`
 		Client *struct {
@@ -245,6 +247,9 @@ func (c *apiClient) createClient(ctx context.Context, pool, name string) (string
 	body := map[string]any{
 		"name":       name,
 		"auth_flows": []string{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+	}
+	if staticRefresh {
+		body["refresh_token_rotation"] = false
 	}
 	if err := c.do(ctx, http.MethodPost, "/api/v1/pools/"+url.PathEscape(pool)+"/clients", true, body, &out); err != nil {
 		return "", err

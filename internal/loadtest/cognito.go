@@ -81,9 +81,9 @@ type cognitoAuthResult struct {
 	} `json:"AuthenticationResult"`
 }
 
-// cognitoRefreshWorker chains InitiateAuth REFRESH_TOKEN_AUTH (Gatehouse
-// rotates refresh tokens, so each answer's RefreshToken, when present, is
-// the next request's input).
+// cognitoRefreshWorker chains InitiateAuth REFRESH_TOKEN_AUTH on a client
+// that rotates refresh tokens (each answer's RefreshToken is the next
+// request's input).
 func cognitoRefreshWorker(ctx context.Context, c *apiClient, clientID, user, pw, token string, rec *recorder) {
 	chainRefresh(ctx, c, clientID, user, pw, token, rec, func(token string) (string, error) {
 		var out cognitoAuthResult
@@ -94,6 +94,11 @@ func cognitoRefreshWorker(ctx context.Context, c *apiClient, clientID, user, pw,
 		}
 		if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == "" {
 			return "", errors.New("InitiateAuth answered 200 without tokens")
+		}
+		if out.AuthenticationResult.RefreshToken == "" {
+			// This phase measures rotation; a server whose client does
+			// not rotate would be measured doing less.
+			return "", errors.New("InitiateAuth did not rotate the refresh token (the phase measures rotation)")
 		}
 		return out.AuthenticationResult.RefreshToken, nil
 	})
@@ -113,6 +118,22 @@ func cognitoPhase(name string, c *apiClient, pool, clientID string, users []stri
 		switch name {
 		case PhaseCognitoRefresh:
 			cognitoRefreshWorker(ctx, c, clientID, users[w%len(users)], pw, tokens[w].RefreshToken, rec)
+		case PhaseCognitoRefreshStatic:
+			in := map[string]any{"ClientId": clientID, "AuthFlow": "REFRESH_TOKEN_AUTH",
+				"AuthParameters": map[string]string{"REFRESH_TOKEN": tokens[w].RefreshToken}}
+			repeatWorker(ctx, rec, func() error {
+				var out cognitoAuthResult
+				if err := c.cognito(ctx, "InitiateAuth", false, in, &out); err != nil {
+					return err
+				}
+				if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == "" {
+					return errors.New("InitiateAuth answered 200 without tokens")
+				}
+				if out.AuthenticationResult.RefreshToken != "" {
+					return errors.New("InitiateAuth rotated a refresh token of a client with rotation off")
+				}
+				return nil
+			})
 		case PhaseGetUser:
 			in := map[string]string{"AccessToken": tokens[w].AccessToken}
 			repeatWorker(ctx, rec, func() error { return c.cognito(ctx, "GetUser", false, in, nil) })

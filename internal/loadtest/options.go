@@ -18,13 +18,20 @@ const (
 	// GetUser (access token), and the SigV4-signed AdminGetUser and
 	// ListUsers (need Options.AccessKeyID and SecretAccessKey).
 	PhaseCognitoRefresh = "cognito-refresh"
-	PhaseGetUser        = "getuser"
-	PhaseAdminGetUser   = "admingetuser"
-	PhaseListUsers      = "listusers"
+	// PhaseCognitoRefreshStatic is InitiateAuth REFRESH_TOKEN_AUTH on a
+	// second client with refresh token rotation off (Cognito's DISABLED,
+	// the default of clients made by CreateUserPoolClient): each worker
+	// sends its one refresh token again and again, and no refresh writes.
+	// PhaseCognitoRefresh stays the rotating figure (the bench's main
+	// client is made by the native API, whose default rotates).
+	PhaseCognitoRefreshStatic = "cognito-refresh-static"
+	PhaseGetUser              = "getuser"
+	PhaseAdminGetUser         = "admingetuser"
+	PhaseListUsers            = "listusers"
 )
 
 // allPhases is every phase in the order they run.
-var allPhases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh, PhaseCognitoRefresh, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers}
+var allPhases = []string{PhaseSignUp, PhaseSignIn, PhaseRefresh, PhaseCognitoRefresh, PhaseCognitoRefreshStatic, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers}
 
 // Options configures one load run against a running Gatehouse.
 type Options struct {

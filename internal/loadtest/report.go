@@ -101,7 +101,7 @@ func (r *report) writeSignatureRatios(b *strings.Builder) {
 	if r.cpus != 2 {
 		note = fmt.Sprintf("; this machine has %d CPUs", r.cpus)
 	}
-	for _, name := range []string{PhaseRefresh, PhaseCognitoRefresh} {
+	for _, name := range []string{PhaseRefresh, PhaseCognitoRefresh, PhaseCognitoRefreshStatic} {
 		if p := r.phase(name); p != nil {
 			ratio := p.Throughput / (raw.Sign / 2)
 			fmt.Fprintf(b, "  %-26s %.2f of the raw %s rate for its 2 signatures (%.0f/s)", name+"/s ÷ (sign/s ÷ 2)", ratio, raw.Alg, raw.Sign/2)

@@ -110,7 +110,7 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 		cleanups = append(cleanups, func(ctx context.Context) error { return c.deletePool(ctx, pool) })
 	}
 	rep.poolID = pool
-	clientID, err := c.createClient(ctx, pool, "bench-"+runID)
+	clientID, err := c.createClient(ctx, pool, "bench-"+runID, false)
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: create client in pool %s: %w", pool, err)
 	}
@@ -164,6 +164,19 @@ func measure(ctx context.Context, opts Options, out io.Writer) (*report, error) 
 			res = runPhase(ctx, name, o, func(ctx context.Context, w int, rec *recorder) {
 				refreshWorker(ctx, c, clientID, users[w%len(users)], pw, start[w].RefreshToken, rec)
 			})
+		case PhaseCognitoRefreshStatic:
+			static, err := c.createClient(ctx, pool, "bench-"+runID+"-static", true)
+			if err != nil {
+				return rep, fmt.Errorf("loadtest: create a non-rotating client in pool %s: %w", pool, err)
+			}
+			if o.PoolID != "" {
+				cleanups = append(cleanups, func(ctx context.Context) error { return c.deleteClient(ctx, pool, static) })
+			}
+			start, err := signInWorkers(ctx, c, o, static, users, pw)
+			if err != nil {
+				return rep, err
+			}
+			res = runPhase(ctx, name, o, cognitoPhase(name, c, pool, static, users, pw, start))
 		default:
 			start, err := signInWorkers(ctx, c, o, clientID, users, pw)
 			if err != nil {

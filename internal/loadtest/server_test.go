@@ -91,7 +91,7 @@ func TestRunCognitoPhases(t *testing.T) {
 		BaseURL: s.URL, AdminKey: s.AdminKey, AccessKeyID: keyID, SecretAccessKey: secret,
 		Duration: 500 * time.Millisecond, Concurrency: 2, Users: 4,
 		HashMemoryKiB: testHash.Memory, HashTime: testHash.Time, HashThreads: testHash.Threads,
-		Phases: []string{PhaseCognitoRefresh, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers},
+		Phases: []string{PhaseCognitoRefresh, PhaseCognitoRefreshStatic, PhaseGetUser, PhaseAdminGetUser, PhaseListUsers},
 	}
 	rep, err := measure(context.Background(), opts, &out)
 	if rep != nil {
@@ -101,8 +101,8 @@ func TestRunCognitoPhases(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load run failed: %v", err)
 	}
-	if len(rep.phases) != 4 {
-		t.Fatalf("ran %d phases, want 4", len(rep.phases))
+	if len(rep.phases) != 5 {
+		t.Fatalf("ran %d phases, want 5", len(rep.phases))
 	}
 	for _, p := range rep.phases {
 		if p.OK == 0 || p.ErrorCount() != 0 {

@@ -86,12 +86,13 @@ func New(svc *auth.Service, pages *web.Web, opts Options) *Handler {
 }
 
 // handle routes pattern to f; the service audits what f does as via
-// "hosted" (the hosted UI's endpoints). The request is copied only here,
+// "hosted" (the hosted UI's endpoints), by the user of the browser's hosted
+// session once the pages opened it (web.CurrentSession, identity.SetUser). The request is copied only here,
 // after the mux matched it, so the access log and metrics still see the
 // matched pattern on the request they hold.
 func (h *Handler) handle(pattern string, f http.HandlerFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		f(w, r.WithContext(identity.WithVia(r.Context(), identity.ViaHosted)))
+		f(w, r.WithContext(identity.WithUserSlot(identity.WithVia(r.Context(), identity.ViaHosted), httpserver.RemoteIP(r))))
 	})
 }
 

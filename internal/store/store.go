@@ -240,6 +240,12 @@ type Querier interface {
 	// nothing written) when the token is used, revoked or unknown. One
 	// statement on PostgreSQL, one group-committed transaction on SQLite.
 	RotateRefreshToken(ctx context.Context, hash string, next *identity.RefreshToken, now time.Time) (bool, error)
+	// ReissueRefreshToken inserts next as one more successor of the used
+	// token hash (a client's retry within its grace period), atomically
+	// with a compare-and-set that the token is used and not revoked (so
+	// RevokeRefreshFamily also catches it); false (and nothing written)
+	// when it is unused, revoked or unknown.
+	ReissueRefreshToken(ctx context.Context, hash string, next *identity.RefreshToken) (bool, error)
 	// GetRefreshSession returns the token with that hash and its user's
 	// session (user, attributes, groups, linked identities) in one query;
 	// ErrNotFound if no such token (a deleted user's tokens are deleted

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/auth"
@@ -73,7 +74,7 @@ func (w *Web) renderClient(rw http.ResponseWriter, r *http.Request, c *consoleRe
 }
 
 // consoleClientUpdate is POST /{pool}/console/clients/{id}: callback and
-// sign-out URLs, flows, scopes.
+// sign-out URLs, flows, scopes, refresh token rotation.
 func (w *Web) consoleClientUpdate(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
 	cl, err := w.svc.GetClient(c.ctx, c.pool.ID, r.PathValue("id"))
 	if err != nil {
@@ -89,6 +90,26 @@ func (w *Web) consoleClientUpdate(rw http.ResponseWriter, r *http.Request, c *co
 	cp.OAuthScopes = strings.Fields(r.PostFormValue("scopes"))
 	cp.IDTokenSignedResponseAlg = r.PostFormValue("id_token_alg")
 	cp.BackchannelLogoutURI = strings.TrimSpace(r.PostFormValue("backchannel_logout_uri"))
+	// Refresh token rotation: a select, so a form without it (absent)
+	// changes nothing rather than turning rotation off.
+	switch r.PostFormValue("refresh_rotation") {
+	case "on":
+		cp.SetRotates(true)
+	case "off":
+		cp.SetRotates(false)
+	case "":
+	default:
+		w.consoleError(rw, r, c, identity.FieldError("refresh_rotation", "Refresh token rotation is on or off."))
+		return
+	}
+	if g := strings.TrimSpace(r.PostFormValue("refresh_grace")); g != "" {
+		n, err := strconv.Atoi(g)
+		if err != nil {
+			w.consoleError(rw, r, c, identity.FieldError("refresh_grace", "The retry grace period is a number of seconds, 0 to %d.", identity.MaxRefreshGraceSeconds))
+			return
+		}
+		cp.RefreshGraceSeconds = n // range checked by UpdateClient
+	}
 	if _, err := w.svc.UpdateClient(c.ctx, &cp); err != nil {
 		w.consoleError(rw, r, c, err)
 		return

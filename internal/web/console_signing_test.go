@@ -57,6 +57,36 @@ func TestConsoleSigningAlgorithms(t *testing.T) {
 		t.Fatalf("client id_token_signed_response_alg: %v %q", err, cl.IDTokenSignedResponseAlg)
 	}
 	contains(t, must(t, b.get(e.base+cpath), http.StatusOK), `<option value="ES256" selected>`)
+	if !cl.Rotates() {
+		t.Fatal("a form without refresh_rotation turned rotation off")
+	}
+
+	// Refresh token rotation and its grace period.
+	contains(t, must(t, b.get(e.base+cpath), http.StatusOK), `<option value="on" selected>`)
+	for _, bad := range []url.Values{{"refresh_rotation": {"maybe"}}, {"refresh_grace": {"61"}}, {"refresh_grace": {"ten"}}} {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		for k, v := range bad {
+			f[k] = v
+		}
+		must(t, b.post(e.base+cpath, f), http.StatusBadRequest)
+	}
+	form.Set("refresh_rotation", "off")
+	form.Set("refresh_grace", "15")
+	must(t, b.post(e.base+cpath, form), http.StatusSeeOther)
+	if cl, err = e.svc.GetClient(ctx, e.pool.ID, e.clientID); err != nil || cl.Rotates() || cl.RefreshGraceSeconds != 15 {
+		t.Fatalf("client rotation after the form: %v %+v", err, cl)
+	}
+	page = must(t, b.get(e.base+cpath), http.StatusOK)
+	contains(t, page, `<option value="off" selected>`)
+	contains(t, page, `value="15"`)
+	form.Set("refresh_rotation", "on")
+	must(t, b.post(e.base+cpath, form), http.StatusSeeOther)
+	if cl, err = e.svc.GetClient(ctx, e.pool.ID, e.clientID); err != nil || !cl.Rotates() {
+		t.Fatalf("client rotation back on: %v %+v", err, cl)
+	}
 
 	// A company admin: forbidden, nothing changes.
 	carol := e.consoleLogin("carol@acme.example")

@@ -145,6 +145,10 @@ func (w *Web) CurrentSession(r *http.Request, poolID string) (*Session, bool) {
 	if !w.svc.HostedSessionLive(r.Context(), poolID, s.Sub, s.refresh) {
 		return nil, false
 	}
+	// From here on the request is the user's: whatever the pages do for
+	// it is audited as "user:<sub>" (the one place the hosted pages name
+	// their actor; an explicit actor, the console's, still wins).
+	identity.SetUser(r.Context(), s.Sub)
 	return s, true
 }
 

@@ -198,9 +198,12 @@ func (w *Web) secure(h http.HandlerFunc) http.Handler {
 			hd.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		// Audited as via "hosted"; the console's actor says "console", an
-		// approval link's "email-link". Copied after the mux matched, so
-		// the access log and metrics keep the matched pattern.
-		h(rw, r.WithContext(identity.WithVia(r.Context(), identity.ViaHosted)))
+		// approval link's "email-link". Audited by the user of the
+		// browser's hosted session once CurrentSession opened it
+		// (identity.SetUser), else "system". Copied after the mux matched,
+		// so the access log and metrics keep the matched pattern.
+		ctx := identity.WithUserSlot(identity.WithVia(r.Context(), identity.ViaHosted), httpserver.RemoteIP(r))
+		h(rw, r.WithContext(ctx))
 	})
 }
 

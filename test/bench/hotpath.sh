@@ -8,7 +8,7 @@
 # (sqlite.cpu, postgres.cpu; go tool pprof -top -cum dir/sqlite.cpu).
 # CONCURRENCY (default 8, the "8 clients") sets the load
 # generator's workers. With the default 10 s it takes about 2 min 30 s
-# (two databases, five phases each, the raw-rate measurements and the
+# (two databases, six phases each, the raw-rate measurements and the
 # setup of each pool).
 #
 # For each database it starts one `gatehouse serve` (SQLite: --dev in a
@@ -63,7 +63,12 @@ bench() { # database, admin key, extra args
 	"$BIN" bench --url "http://127.0.0.1:$PORT" --admin-key "$key" --duration "$DUR" --users 100 --concurrency "$CONCURRENCY" "$@" |
 		sed -n '/^results/,$p'
 }
+# cognito-refresh: InitiateAuth REFRESH_TOKEN_AUTH (rotation) on a client
+# that rotates; cognito-refresh-static: the same call on a client with
+# rotation off (Cognito's DISABLED), which writes nothing.
+# STATIC=0: without the static phase (binaries before it existed).
 phases=cognito-refresh,getuser,admingetuser,listusers
+[ "${STATIC:-1}" = 0 ] || phases=cognito-refresh,cognito-refresh-static,getuser,admingetuser,listusers
 
 # SQLite (--dev).
 prof() { [ -z "$PROFILE" ] || echo "--cpuprofile=$PROFILE/$1.cpu"; }

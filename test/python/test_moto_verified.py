@@ -22,8 +22,6 @@ import json
 import uuid
 from contextlib import contextmanager
 
-import pytest
-
 from cognito_client import SRP, TOTP, long_to_hex, secret_hash
 
 
@@ -392,10 +390,6 @@ def test_sign_up_with_verified_but_not_supplied_email(idp):
         assert "CodeDeliveryDetails" not in result
 
 
-@pytest.mark.skip(
-    reason="Gatehouse rotates refresh tokens: user_authentication_flow already refreshed with this token, and presenting "
-    "it again ends the sign-in (docs/cognito.md, Known differences); AWS without refresh token rotation keeps it valid"
-)
 def test_initiate_auth_REFRESH_TOKEN(idp):
     conn = idp
     with pool_and_client(conn, generate_secret=True) as (user_pool, user_pool_client):

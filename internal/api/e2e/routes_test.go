@@ -560,6 +560,17 @@ func TestEveryRoute(t *testing.T) {
 		if len(devs.Items) != 0 {
 			t.Fatalf("devices after forgetting: %+v", devs)
 		}
+		// The user's own (TestDevicesNative has the sign-ins and attacks).
+		dk2 := "us-east-1_6a1d0f3b-2c4e-4f1a-8b7c-0d9e8f7a6b5c"
+		if err := e.db.InsertDevice(context.Background(), &identity.Device{PoolID: pool.ID, Key: dk2, UserSub: gu.Sub, GroupKey: "-g", Name: "phone",
+			Status: identity.DeviceNotRemembered, Salt: "ab", Verifier: "cd", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		e.must(200, e.do("GET", "/api/v1/me/devices", "Bearer "+gt2.AccessToken, nil)).json(t, &devs)
+		if len(devs.Items) != 1 || devs.Items[0].DeviceKey != dk2 || devs.Items[0].Status != "not_remembered" {
+			t.Fatalf("my devices %+v", devs)
+		}
+		e.must(204, e.do("DELETE", "/api/v1/me/devices/"+dk2, "Bearer "+gt2.AccessToken, nil))
 
 		// MFA ON: the enrolment during the sign-in, with sessions only.
 		e.must(200, e.admin("PUT", P+"/mfa", map[string]any{"configuration": "ON"}))

@@ -178,13 +178,18 @@ type clientConfig struct {
 	OAuthScopes     []string                `json:"oauth_scopes,omitempty"`
 	IDTokenAlg      string                  `json:"id_token_signed_response_alg,omitempty"`
 	BackchannelURI  string                  `json:"backchannel_logout_uri,omitempty"`
+	// Refresh token rotation: absent is identity.RotationAlways, what
+	// every client did before the setting existed.
+	RefreshRotation identity.RefreshRotation `json:"refresh_rotation,omitempty"`
+	RefreshGrace    int                      `json:"refresh_grace_seconds,omitempty"`
 }
 
 const clientCols = `id, pool_id, name, secret_hash, config, created_at, updated_at, secret_sealed`
 
 func clientConfigText(c *identity.AppClient) (string, error) {
 	return jsonText(clientConfig{c.AuthFlows, c.Tokens, c.ReadAttributes, c.WriteAttributes,
-		c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes, c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI})
+		c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes, c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI,
+		c.RefreshRotation, c.RefreshGraceSeconds})
 }
 
 func scanClient(sc interface{ Scan(...any) error }) (*identity.AppClient, error) {
@@ -203,6 +208,7 @@ func scanClient(sc interface{ Scan(...any) error }) (*identity.AppClient, error)
 	c.AuthFlows, c.Tokens, c.ReadAttributes, c.WriteAttributes = cfg.AuthFlows, cfg.Tokens, cfg.ReadAttributes, cfg.WriteAttributes
 	c.CallbackURLs, c.LogoutURLs, c.OAuthFlows, c.OAuthScopes = cfg.CallbackURLs, cfg.LogoutURLs, cfg.OAuthFlows, cfg.OAuthScopes
 	c.IDTokenSignedResponseAlg, c.BackchannelLogoutURI = cfg.IDTokenAlg, cfg.BackchannelURI
+	c.RefreshRotation, c.RefreshGraceSeconds = cfg.RefreshRotation, cfg.RefreshGrace
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
 	return &c, nil
 }

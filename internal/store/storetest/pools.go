@@ -96,6 +96,7 @@ func testClients(t *testing.T, s store.Store) {
 		WriteAttributes: []string{"name"},
 		CallbackURLs:    []string{"https://app.test/cb"}, LogoutURLs: []string{"https://app.test/"},
 		OAuthFlows: []string{"code"}, OAuthScopes: []string{"openid", "email"},
+		RefreshRotation: identity.RotationEnabled, RefreshGraceSeconds: 10,
 		CreatedAt: t0, UpdatedAt: t0,
 	}
 	noErr(t, "CreateClient", s.CreateClient(c, cl))
@@ -115,6 +116,7 @@ func testClients(t *testing.T, s store.Store) {
 	wantErr(t, "GetClient missing", err, store.ErrNotFound)
 
 	cl.Name, cl.SecretHash, cl.SecretSealed, cl.AuthFlows, cl.UpdatedAt = "web2", "", "", nil, t0.Add(time.Minute)
+	cl.RefreshRotation, cl.RefreshGraceSeconds = identity.RotationDisabled, 0 // seen through a cache too
 	noErr(t, "UpdateClient", s.UpdateClient(c, cl))
 	got, _ = s.GetClient(c, cl.ID)
 	if !reflect.DeepEqual(got, cl) {

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRefreshRotation", testConcurrentRefresh},
 		{"Sessions", testSessions},
 		{"RotateRefreshToken", testRotateRefreshToken},
+		{"ReissueRefreshToken", testReissueRefreshToken},
 		{"ConcurrentUniqueEmail", testConcurrentUniqueEmail},
 		{"ConcurrentUsername", testConcurrentUsername},
 		{"ConcurrentFailedAttempts", testConcurrentFailedAttempts},

@@ -1332,6 +1332,12 @@ type Client struct {
 	PoolId                   string                          `json:"pool_id"`
 	ReadAttributes           *[]string                       `json:"read_attributes,omitempty"`
 
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (Cognito's RetryGracePeriodSeconds).
+	RefreshTokenRetryGraceSeconds int `json:"refresh_token_retry_grace_seconds"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked (Cognito's RefreshTokenRotation DISABLED, the default of clients made through the Cognito API).
+	RefreshTokenRotation bool `json:"refresh_token_rotation"`
+
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  TokenLifetimes `json:"token_lifetimes"`
 	UpdatedAt       *time.Time     `json:"updated_at,omitempty"`
@@ -1363,6 +1369,12 @@ type ClientCreate struct {
 	OauthFlows               *[]string                             `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                             `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                             `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries (default 0).
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Default on; off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
@@ -1404,6 +1416,12 @@ type ClientPatch struct {
 	OauthFlows               *[]string                            `json:"oauth_flows,omitempty"`
 	OauthScopes              *[]string                            `json:"oauth_scopes,omitempty"`
 	ReadAttributes           *[]string                            `json:"read_attributes,omitempty"`
+
+	// RefreshTokenRetryGraceSeconds How long a rotated-out refresh token keeps working, for a client's retries.
+	RefreshTokenRetryGraceSeconds *int `json:"refresh_token_retry_grace_seconds,omitempty"`
+
+	// RefreshTokenRotation Whether a refresh returns a new refresh token and uses up the old one (a used one presented again ends the sign-in). Off, a refresh returns new ID and access tokens only and the refresh token keeps working until it expires or is revoked.
+	RefreshTokenRotation *bool `json:"refresh_token_rotation,omitempty"`
 
 	// TokenLifetimes Seconds; 0 means the default (ID and access 1 h, refresh 30 days).
 	TokenLifetimes  *TokenLifetimes `json:"token_lifetimes,omitempty"`
@@ -3092,20 +3110,26 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptions(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RefreshWithBody Refresh tokens (rotation)
+	// RefreshWithBody Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Refresh Refresh tokens (rotation)
+	// Refresh Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3311,6 +3335,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 	UpdateMyAttributes(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyDevices List the caller's remembered devices
+	//
+	// The caller's devices (Cognito's device tracking, confirmed with ConfirmDevice), remembered or not, by device key, at most 60, as the hosted account page lists them. Needs an access token with the scope aws.cognito.signin.user.admin.
+	//
+	// Corresponds with GET /api/v1/me/devices (the `ListMyDevices` operationId).
+	ListMyDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgetMyDevice Forget one of the caller's devices
+	//
+	// Deletes the device and ends the sign-ins issued to it in the same transaction (their refresh tokens revoked, their access and ID tokens refused), as "Forget" on the account page; audited user.device_forgotten. 404 resource_not_found when the caller has no device with that key (another user's included: nothing changes). Needs an access token with the scope aws.cognito.signin.user.admin.
+	//
+	// Corresponds with DELETE /api/v1/me/devices/{key} (the `ForgetMyDevice` operationId).
+	ForgetMyDevice(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMyMFA The caller's second factors and preferences.
 	//
@@ -4586,10 +4624,13 @@ func (c *APIClient) PasskeySignInOptions(ctx context.Context, body PasskeySignIn
 	return c.Client.Do(req)
 }
 
-// RefreshWithBody Refresh tokens (rotation)
+// RefreshWithBody Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4606,10 +4647,13 @@ func (c *APIClient) RefreshWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// Refresh Refresh tokens (rotation)
+// Refresh Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5036,6 +5080,40 @@ func (c *APIClient) UpdateMyAttributesWithBody(ctx context.Context, contentType 
 // Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 func (c *APIClient) UpdateMyAttributes(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMyAttributesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyDevices List the caller's remembered devices
+//
+// The caller's devices (Cognito's device tracking, confirmed with ConfirmDevice), remembered or not, by device key, at most 60, as the hosted account page lists them. Needs an access token with the scope aws.cognito.signin.user.admin.
+//
+// Corresponds with GET /api/v1/me/devices (the `ListMyDevices` operationId).
+func (c *APIClient) ListMyDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyDevicesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgetMyDevice Forget one of the caller's devices
+//
+// Deletes the device and ends the sign-ins issued to it in the same transaction (their refresh tokens revoked, their access and ID tokens refused), as "Forget" on the account page; audited user.device_forgotten. 404 resource_not_found when the caller has no device with that key (another user's included: nothing changes). Needs an access token with the scope aws.cognito.signin.user.admin.
+//
+// Corresponds with DELETE /api/v1/me/devices/{key} (the `ForgetMyDevice` operationId).
+func (c *APIClient) ForgetMyDevice(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgetMyDeviceRequest(c.Server, key)
 	if err != nil {
 		return nil, err
 	}
@@ -8192,6 +8270,67 @@ func NewUpdateMyAttributesRequestWithBody(server string, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMyDevicesRequest constructs an http.Request for the ListMyDevices method
+func NewListMyDevicesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/devices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewForgetMyDeviceRequest constructs an http.Request for the ForgetMyDevice method
+func NewForgetMyDeviceRequest(server string, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/me/devices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -12930,20 +13069,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/passkey/options (the `PasskeySignInOptions` operationId).
 	PasskeySignInOptionsWithResponse(ctx context.Context, body PasskeySignInOptionsJSONRequestBody, reqEditors ...RequestEditorFn) (*PasskeySignInOptionsResponse, error)
 
-	// RefreshWithBodyWithResponse Refresh tokens (rotation)
+	// RefreshWithBodyWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/auth/refresh (the `Refresh` operationId).
 	RefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshResponse, error)
 
-	// RefreshWithResponse Refresh tokens (rotation)
+	// RefreshWithResponse Refresh tokens
 	//
-	// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-	// Presenting a refresh token that was already rotated revokes its whole family.
+	// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+	// default) the answer includes a new refresh token and the one presented is used up:
+	// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+	// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+	// one presented keeps working until it expires or is revoked.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13165,6 +13310,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/me/attributes (the `UpdateMyAttributes` operationId).
 	UpdateMyAttributesWithResponse(ctx context.Context, body UpdateMyAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMyAttributesResponse, error)
+
+	// ListMyDevicesWithResponse List the caller's remembered devices
+	//
+	// The caller's devices (Cognito's device tracking, confirmed with ConfirmDevice), remembered or not, by device key, at most 60, as the hosted account page lists them. Needs an access token with the scope aws.cognito.signin.user.admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/me/devices (the `ListMyDevices` operationId).
+	ListMyDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyDevicesResponse, error)
+
+	// ForgetMyDeviceWithResponse Forget one of the caller's devices
+	//
+	// Deletes the device and ends the sign-ins issued to it in the same transaction (their refresh tokens revoked, their access and ID tokens refused), as "Forget" on the account page; audited user.device_forgotten. 404 resource_not_found when the caller has no device with that key (another user's included: nothing changes). Needs an access token with the scope aws.cognito.signin.user.admin.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/me/devices/{key} (the `ForgetMyDevice` operationId).
+	ForgetMyDeviceWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*ForgetMyDeviceResponse, error)
 
 	// GetMyMFAWithResponse The caller's second factors and preferences.
 	//
@@ -16619,6 +16782,158 @@ func (r UpdateMyAttributesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMyAttributesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMyDevicesResponseDefaultHeaders the declared response headers of an HTTP default response for ListMyDevices
+type ListMyDevicesResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ListMyDevicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeviceList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListMyDevicesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyDevicesResponse) GetJSON200() *DeviceList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMyDevicesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMyDevicesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMyDevicesResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMyDevicesResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyDevicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyDevicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyDevicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyDevicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ForgetMyDeviceResponseDefaultHeaders the declared response headers of an HTTP default response for ForgetMyDevice
+type ForgetMyDeviceResponseDefaultHeaders struct {
+	RetryAfter *int
+}
+
+type ForgetMyDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ServerError
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ForgetMyDeviceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ForgetMyDeviceResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ForgetMyDeviceResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ForgetMyDeviceResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ForgetMyDeviceResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ForgetMyDeviceResponse) GetApplicationproblemJSONDefault() *ServerError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgetMyDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgetMyDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgetMyDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgetMyDeviceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25718,10 +26033,13 @@ func (c *ClientWithResponses) PasskeySignInOptionsWithResponse(ctx context.Conte
 	return ParsePasskeySignInOptionsResponse(rsp)
 }
 
-// RefreshWithBodyWithResponse Refresh tokens (rotation)
+// RefreshWithBodyWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25734,10 +26052,13 @@ func (c *ClientWithResponses) RefreshWithBodyWithResponse(ctx context.Context, c
 	return ParseRefreshResponse(rsp)
 }
 
-// RefreshWithResponse Refresh tokens (rotation)
+// RefreshWithResponse Refresh tokens
 //
-// Exchanges a refresh token for new tokens, including a new refresh token (rotation).
-// Presenting a refresh token that was already rotated revokes its whole family.
+// Exchanges a refresh token for new tokens. On a client with `refresh_token_rotation` (the
+// default) the answer includes a new refresh token and the one presented is used up:
+// presenting it again after the client's `refresh_token_retry_grace_seconds` revokes its
+// whole sign-in. On a client with rotation off the answer has no `refresh_token` and the
+// one presented keeps working until it expires or is revoked.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -26096,6 +26417,36 @@ func (c *ClientWithResponses) UpdateMyAttributesWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseUpdateMyAttributesResponse(rsp)
+}
+
+// ListMyDevicesWithResponse List the caller's remembered devices
+//
+// The caller's devices (Cognito's device tracking, confirmed with ConfirmDevice), remembered or not, by device key, at most 60, as the hosted account page lists them. Needs an access token with the scope aws.cognito.signin.user.admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/me/devices (the `ListMyDevices` operationId).
+func (c *ClientWithResponses) ListMyDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMyDevicesResponse, error) {
+	rsp, err := c.ListMyDevices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyDevicesResponse(rsp)
+}
+
+// ForgetMyDeviceWithResponse Forget one of the caller's devices
+//
+// Deletes the device and ends the sign-ins issued to it in the same transaction (their refresh tokens revoked, their access and ID tokens refused), as "Forget" on the account page; audited user.device_forgotten. 404 resource_not_found when the caller has no device with that key (another user's included: nothing changes). Needs an access token with the scope aws.cognito.signin.user.admin.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/me/devices/{key} (the `ForgetMyDevice` operationId).
+func (c *ClientWithResponses) ForgetMyDeviceWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*ForgetMyDeviceResponse, error) {
+	rsp, err := c.ForgetMyDevice(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgetMyDeviceResponse(rsp)
 }
 
 // GetMyMFAWithResponse The caller's second factors and preferences.
@@ -30162,6 +30513,143 @@ func ParseUpdateMyAttributesResponse(rsp *http.Response) (*UpdateMyAttributesRes
 		response.Headers429 = &headers
 	case true:
 		var headers UpdateMyAttributesResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMyDevicesResponse parses an HTTP response from a ListMyDevicesWithResponse call
+func ParseListMyDevicesResponse(rsp *http.Response) (*ListMyDevicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyDevicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeviceList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ListMyDevicesResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForgetMyDeviceResponse parses an HTTP response from a ForgetMyDeviceWithResponse call
+func ParseForgetMyDeviceResponse(rsp *http.Response) (*ForgetMyDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgetMyDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ForgetMyDeviceResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
