@@ -57,8 +57,14 @@ func TestDevPopulateAndMeasure(t *testing.T) {
 		}
 		assertContains(t, c.ok("dev", "populate", "--pool", "big", "--users", "1500", "--force"), "with 1500 users")
 		assertContains(t, c.ok("dev", "populate", "--pool", "big", "--users", "600", "--start", "1500", "--force"), "with 600 users")
-		out := c.ok("dev", "measure", "--pool", "big", "--iterations", "3")
-		assertContains(t, out, "2100 users in the database", "ListUsers given_name =", "SearchCompanies (type-ahead)")
+		if _, _, err := c.run("", "dev", "measure", "--pool", "big", "--iterations", "3"); err == nil || !strings.Contains(err.Error(), "published password") {
+			t.Fatalf("measure (creating its small pool) outside dev mode: %v", err)
+		}
+		out := c.ok("dev", "measure", "--pool", "big", "--iterations", "3", "--small", "50", "--force")
+		assertContains(t, out, "2100 users, 3 calls per operation", "(50 users)", "p99 ÷ small p99", "ListUsers given_name = (1 in 5,000)",
+			"ListUsers email ^= user1 (dense), deep page", "ListUsersInGroup members (1 in 3), deep page", "SearchCompanies (type-ahead)", "2150 users in the database")
+		// The small pool is made once.
+		assertContains(t, c.ok("dev", "measure", "--pool", "big", "--iterations", "1", "--small", "50"), "(50 users)")
 		list := c.ok("users", "list", "--pool", "big")
 		assertContains(t, list, "user0@co0.example.com")
 	})

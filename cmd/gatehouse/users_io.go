@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +34,8 @@ including the argon2id password hash and group names, so that
 
   gatehouse users export --pool demo > users.jsonl
 
-The file holds password hashes: keep it as secret as the database.`,
+The file holds password hashes: keep it as secret as the database. A
+progress bar is drawn on standard error when it is a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
@@ -49,10 +51,20 @@ The file holds password hashes: keep it as secret as the database.`,
 				bw := bufio.NewWriter(w)
 				enc := json.NewEncoder(bw)
 				n := 0
+				var bar *progressbar.ProgressBar
+				if total, err := c.store.CountUsers(ctx, p.ID); err == nil {
+					bar = a.usersBar(total, "exporting users")
+				}
 				err := c.svc.ExportUsers(ctx, p.ID, func(u auth.ImportedUser) error {
 					n++
+					if bar != nil {
+						_ = bar.Add(1)
+					}
 					return enc.Encode(u)
 				})
+				if bar != nil {
+					_ = bar.Finish()
+				}
 				if err != nil {
 					return err
 				}
@@ -195,12 +207,18 @@ func (a *app) importUsersCSV(ctx context.Context, svc *auth.Service, p *identity
 // importBar is the progress bar of an import of total rows, drawn on
 // standard error when it is a terminal (nil otherwise).
 func (a *app) importBar(total int) *progressbar.ProgressBar {
+	return a.usersBar(total, "importing users")
+}
+
+// usersBar is a progress bar over total users on standard error when it
+// is a terminal (nil otherwise).
+func (a *app) usersBar(total int, what string) *progressbar.ProgressBar {
 	if a.stderrIsTerminal == nil || !a.stderrIsTerminal() || total <= 0 {
 		return nil
 	}
 	bar := progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription("importing users"),
+		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("users"),
 		progressbar.OptionShowIts(),
@@ -236,17 +254,64 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 	line := 0
 	fail := func(err error) {
 		rep.Failed = append(rep.Failed, importFailed{Line: line, Error: lineError(err)})
-	}
-	for sc.Scan() {
-		line++
 		if bar != nil {
 			_ = bar.Add(1)
 		}
+	}
+	// Lines are imported in batches of auth.MaxImportUsers, each one
+	// transaction (auth.ImportUsers).
+	var batch []auth.ImportedUser
+	var lines []int
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		defer func() { batch, lines = batch[:0], lines[:0] }()
+		var names []string
+		for _, u := range batch {
+			names = append(names, u.Groups...)
+		}
+		if err := ensureGroups(ctx, svc, p.ID, names, groups); err != nil {
+			// Reported on the lines naming a group, as before.
+			for i, u := range batch {
+				if len(u.Groups) > 0 {
+					rep.Failed = append(rep.Failed, importFailed{Line: lines[i], Error: lineError(err)})
+				}
+			}
+			kept := batch[:0]
+			keptLines := lines[:0]
+			for i, u := range batch {
+				if len(u.Groups) == 0 {
+					kept, keptLines = append(kept, u), append(keptLines, lines[i])
+				}
+			}
+			batch, lines = kept, keptLines
+		}
+		r, err := svc.ImportUsers(ctx, p.ID, batch, replace)
+		if err != nil {
+			return err
+		}
+		rep.Created += r.Created
+		rep.Replaced += r.Replaced
+		rep.Skipped += r.Skipped
+		for _, f := range r.Failed {
+			rep.Failed = append(rep.Failed, importFailed{Line: lines[f.Index], Error: lineError(f.Err)})
+		}
+		if bar != nil {
+			_ = bar.Add(len(batch))
+		}
+		return nil
+	}
+	for sc.Scan() {
+		line++
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
+			if bar != nil {
+				_ = bar.Add(1)
+			}
 			continue
 		}
 		var u auth.ImportedUser
@@ -260,38 +325,21 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 			fail(errors.New("username is missing"))
 			continue
 		}
-		exists := false
-		if cur, err := svc.AdminGetUser(ctx, p.ID, u.Username); err == nil {
-			exists = true
-			if u.Sub == "" {
-				u.Sub = cur.User.Sub // replace this user, not a new one
+		batch, lines = append(batch, u), append(lines, line)
+		if len(batch) == auth.MaxImportUsers {
+			if err := flush(); err != nil {
+				return rep, err
 			}
-		} else if identity.ErrorCode(err) != identity.CodeUserNotFound {
-			fail(err)
-			continue
 		}
-		if exists && !replace {
-			rep.Skipped++
-			continue
-		}
-		if err := ensureGroups(ctx, svc, p.ID, u.Groups, groups); err != nil {
-			fail(err)
-			continue
-		}
-		if err := svc.ImportUser(ctx, p.ID, u); err != nil {
-			fail(err)
-			continue
-		}
-		if exists {
-			rep.Replaced++
-		} else {
-			rep.Created++
-		}
+	}
+	if err := flush(); err != nil {
+		return rep, err
 	}
 	if err := sc.Err(); err != nil {
 		line++
 		fail(fmt.Errorf("cannot read further: %v", err))
 	}
+	sort.Slice(rep.Failed, func(i, j int) bool { return rep.Failed[i].Line < rep.Failed[j].Line })
 	return rep, nil
 }
 

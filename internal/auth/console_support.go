@@ -36,8 +36,9 @@ type ConsoleRole struct {
 	Sub, Username string
 	// PoolAdmin: everything in the pool.
 	PoolAdmin bool
-	// Companies the user approves for (company admin); may be set for a
-	// pool admin too.
+	// Companies the user approves for (company admin); not looked up for
+	// a pool admin, who sees every company (the lookup reads every
+	// company of the pool, on every console request).
 	Companies []*identity.Company
 }
 
@@ -71,8 +72,10 @@ func (s *Service) ConsoleSignIn(ctx context.Context, poolID, sub, ip string) (co
 		return ctx, nil, err
 	}
 	role.PoolAdmin = admin
-	if role.Companies, err = s.companiesOf(ctx, p.ID, u.Sub); err != nil {
-		return ctx, nil, wrapStoreErr("console sign-in", err)
+	if !admin {
+		if role.Companies, err = s.companiesOf(ctx, p.ID, u.Sub); err != nil {
+			return ctx, nil, wrapStoreErr("console sign-in", err)
+		}
 	}
 	sort.Slice(role.Companies, func(i, j int) bool { return role.Companies[i].Name < role.Companies[j].Name })
 	switch {

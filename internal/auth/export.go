@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -95,65 +96,83 @@ func (s *Service) ImportUser(ctx context.Context, poolID string, in ImportedUser
 	if err != nil {
 		return err
 	}
-	u, err := s.importedToUser(p, in)
+	u, groups, err := s.importPrepare(p, in)
 	if err != nil {
 		return err
+	}
+	return wrapStoreErr("import user", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		v := *u
+		_, err := s.importUserTx(ctx, q, p, &v, groups)
+		return err
+	}))
+}
+
+// importUserTx writes one validated imported user in q: created, or
+// replacing the user of the same sub (replaced is true then), with
+// exactly groups, audited.
+func (s *Service) importUserTx(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User, groups []string) (replaced bool, err error) {
+	cur, err := q.GetUser(ctx, p.ID, u.Sub)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		cur = nil
+	case err != nil:
+		return false, err
+	}
+	if err := checkUserFree(ctx, q, p, u); err != nil {
+		return false, err
+	}
+	if cur == nil {
+		if err := q.CreateUser(ctx, u, uniqueEmail(p)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return false, errUserExists
+			}
+			return false, err
+		}
+	} else {
+		// Keep the counters of the live account; everything the export
+		// carries is replaced.
+		u.FailedAttempts, u.LockedUntil, u.TokensValidAfter = cur.FailedAttempts, cur.LockedUntil, cur.TokensValidAfter
+		if u.PasswordHash == cur.PasswordHash {
+			// The same password: keep its SRP verifier too.
+			u.PasswordChangedAt = cur.PasswordChangedAt
+			u.SRPSalt, u.SRPVerifier = cur.SRPSalt, cur.SRPVerifier
+		}
+		if err := q.UpdateUser(ctx, u, uniqueEmail(p)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return false, errUserExists
+			}
+			return false, err
+		}
+	}
+	if err := s.setImportedGroups(ctx, q, p, u, groups, cur != nil); err != nil {
+		return false, err
+	}
+	action := "admin.user_import"
+	if cur != nil {
+		action = "admin.user_import_replace"
+	}
+	return cur != nil, s.audit(ctx, q, p.ID, action, "user:"+u.Sub, map[string]string{"username": u.Username})
+}
+
+// importPrepare validates one import line: the user and its groups.
+func (s *Service) importPrepare(p *identity.Pool, in ImportedUser) (*identity.User, []string, error) {
+	u, err := s.importedToUser(p, in)
+	if err != nil {
+		return nil, nil, err
 	}
 	groups := make([]string, 0, len(in.Groups))
 	for _, g := range in.Groups {
 		if err := validateGroupName("groups", g); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if !contains(groups, g) {
 			groups = append(groups, g)
 		}
 	}
 	if len(groups) > MaxGroupsPerUser {
-		return identity.Errorf(identity.CodeLimitExceeded, "A user can be in at most %d groups.", MaxGroupsPerUser)
+		return nil, nil, identity.Errorf(identity.CodeLimitExceeded, "A user can be in at most %d groups.", MaxGroupsPerUser)
 	}
-	return wrapStoreErr("import user", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		cur, err := q.GetUser(ctx, p.ID, u.Sub)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			cur = nil
-		case err != nil:
-			return err
-		}
-		if err := checkUserFree(ctx, q, p, u); err != nil {
-			return err
-		}
-		if cur == nil {
-			if err := q.CreateUser(ctx, u, uniqueEmail(p)); err != nil {
-				if errors.Is(err, store.ErrConflict) {
-					return errUserExists
-				}
-				return err
-			}
-		} else {
-			// Keep the counters of the live account; everything the export
-			// carries is replaced.
-			u.FailedAttempts, u.LockedUntil, u.TokensValidAfter = cur.FailedAttempts, cur.LockedUntil, cur.TokensValidAfter
-			if u.PasswordHash == cur.PasswordHash {
-				// The same password: keep its SRP verifier too.
-				u.PasswordChangedAt = cur.PasswordChangedAt
-				u.SRPSalt, u.SRPVerifier = cur.SRPSalt, cur.SRPVerifier
-			}
-			if err := q.UpdateUser(ctx, u, uniqueEmail(p)); err != nil {
-				if errors.Is(err, store.ErrConflict) {
-					return errUserExists
-				}
-				return err
-			}
-		}
-		if err := s.setImportedGroups(ctx, q, p, u, groups, cur != nil); err != nil {
-			return err
-		}
-		action := "admin.user_import"
-		if cur != nil {
-			action = "admin.user_import_replace"
-		}
-		return s.audit(ctx, q, p.ID, action, "user:"+u.Sub, map[string]string{"username": u.Username})
-	}))
+	return u, groups, nil
 }
 
 // importedToUser validates one import line and builds the user.
@@ -295,47 +314,104 @@ type ImportUserFailure struct {
 }
 
 // ImportUsers imports up to MaxImportUsers users (ImportUser each; the
-// native API's import): a username that exists is skipped, or replaced
-// with replace. Password hashes may be argon2id or another system's
-// (checkImportedHash). A user that fails is reported by index and the
-// others go on.
+// native API's import and the CLI's): a username that exists is skipped,
+// or replaced with replace. Password hashes may be argon2id or another
+// system's (checkImportedHash). A user that fails is reported by index and
+// the others go on.
+//
+// The users are written in one transaction (a million-user import is a
+// thousand transactions, not a million); when one of them fails there,
+// the batch is rolled back and written again one transaction per user,
+// so that only the failing users are left out.
 //
 // Errors: resource_not_found (pool), invalid_parameter (too many users).
 func (s *Service) ImportUsers(ctx context.Context, poolID string, users []ImportedUser, replace bool) (*ImportUsersReport, error) {
 	if len(users) > MaxImportUsers {
 		return nil, identity.FieldError("users", "At most %d users per request.", MaxImportUsers)
 	}
-	if _, err := s.getPool(ctx, s.cfg.Store, poolID); err != nil {
+	p, err := s.getPool(ctx, s.cfg.Store, poolID)
+	if err != nil {
 		return nil, err
 	}
 	rep := &ImportUsersReport{Failed: []ImportUserFailure{}}
+	fail := func(i int, err error) error {
+		var ie *identity.Error
+		if !errors.As(err, &ie) {
+			return err
+		}
+		rep.Failed = append(rep.Failed, ImportUserFailure{Index: i, Username: safeEcho(users[i].Username), Err: err})
+		return nil
+	}
+	type item struct {
+		i      int
+		u      *identity.User
+		groups []string
+		sub    bool // the line names its sub
+	}
+	var items []item
 	for i, in := range users {
-		exists := false
-		if cur, err := s.AdminGetUser(ctx, poolID, in.Username); err == nil {
-			exists = true
-			if in.Sub == "" {
-				in.Sub = cur.User.Sub
-			}
-		} else if identity.ErrorCode(err) != identity.CodeUserNotFound && identity.ErrorCode(err) != identity.CodeInvalidParameter {
-			return rep, err
-		}
-		if exists && !replace {
-			rep.Skipped++
-			continue
-		}
-		if err := s.ImportUser(ctx, poolID, in); err != nil {
-			var ie *identity.Error
-			if !errors.As(err, &ie) {
+		u, groups, err := s.importPrepare(p, in)
+		if err != nil {
+			if err := fail(i, err); err != nil {
 				return rep, err
 			}
-			rep.Failed = append(rep.Failed, ImportUserFailure{Index: i, Username: safeEcho(in.Username), Err: err})
 			continue
 		}
-		if exists {
-			rep.Replaced++
-		} else {
-			rep.Created++
-		}
+		items = append(items, item{i, u, groups, in.Sub != ""})
 	}
+	// one imports it in q: created, replaced or skipped.
+	one := func(q store.Querier, it item) (created, replaced, skipped int, err error) {
+		u := *it.u
+		cur, err := q.GetUserByUsername(ctx, p.ID, u.Username)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return 0, 0, 0, err
+		case !replace:
+			return 0, 0, 1, nil
+		case !it.sub:
+			u.Sub = cur.Sub // replace this user, not a new one
+		}
+		if rep, err := s.importUserTx(ctx, q, p, &u, it.groups); err != nil || !rep {
+			return 1, 0, 0, err
+		}
+		return 0, 1, 0, nil
+	}
+	var c, r, k int
+	err = s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+		c, r, k = 0, 0, 0
+		for _, it := range items {
+			dc, dr, dk, err := one(q, it)
+			if err != nil {
+				return err
+			}
+			c, r, k = c+dc, r+dr, k+dk
+		}
+		return nil
+	})
+	if err == nil {
+		rep.Created, rep.Replaced, rep.Skipped = c, r, k
+		return rep, nil
+	}
+	var ie *identity.Error
+	if !errors.As(err, &ie) {
+		return rep, wrapStoreErr("import users", err)
+	}
+	for _, it := range items {
+		var dc, dr, dk int
+		err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
+			var err error
+			dc, dr, dk, err = one(q, it)
+			return err
+		})
+		if err != nil {
+			if err := fail(it.i, wrapStoreErr("import user", err)); err != nil {
+				return rep, err
+			}
+			continue
+		}
+		rep.Created, rep.Replaced, rep.Skipped = rep.Created+dc, rep.Replaced+dr, rep.Skipped+dk
+	}
+	slices.SortFunc(rep.Failed, func(a, b ImportUserFailure) int { return a.Index - b.Index })
 	return rep, nil
 }

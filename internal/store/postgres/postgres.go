@@ -78,6 +78,7 @@ var Dialect = sqlstore.Dialect{
 	// The server's clock, the same for every node (the transaction's
 	// start; each claim and outcome is a short transaction of its own).
 	NowMS:        `CAST(floor(EXTRACT(EPOCH FROM now()) * 1000) AS BIGINT)`,
+	BulkTx:       []string{`SET LOCAL synchronous_commit = off`},
 	Savepoints:   true,
 	JSONAgg:      "json_agg",
 	JSONArray:    "json_build_array",

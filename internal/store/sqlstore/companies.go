@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
@@ -172,9 +171,15 @@ func (q *querier) SearchCompanies(ctx context.Context, poolID, prefix string, li
 	if limit <= 0 || limit > 100 {
 		limit = 10
 	}
+	// The prefix as an index range (match, userlist.go; PostgreSQL's
+	// COLLATE "C" index is migration 0029's companies_search_c), read in
+	// order: a type-ahead reads its page, not the pool's companies.
+	key := `c.search_key` + q.d.PrefixCollate
+	cond, args, lower, lowerArgs := match(key, store.FilterPrefix, prefix, q.d)
+	args = append(append(append([]any{poolID, identity.CompanyActive}, args...), lowerArgs...), limit)
 	rows, err := q.query(ctx, false, `SELECT `+companyCols+` FROM companies c
-		WHERE c.pool_id = ? AND c.status = ? AND substr(c.search_key, 1, ?) = ?
-		ORDER BY c.search_key, c.name_key LIMIT ?`, poolID, identity.CompanyActive, utf8.RuneCountInString(prefix), prefix, limit)
+		WHERE c.pool_id = ? AND c.status = ? AND `+cond+` AND `+lower+`
+		ORDER BY `+key+`, c.name_key LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search companies: %w", err)
 	}

@@ -84,6 +84,15 @@ type Dialect struct {
 	// database transaction with one COMMIT (see groupcommit.go). For a
 	// single-writer database (SQLite).
 	GroupCommit bool
+	// BulkLoad runs on the write pool before a bulk load (Populate) and
+	// BulkLoadEnd after it, even when it failed: SQLite gives its one
+	// writer a large page cache and no fsync for the load (a crash of the
+	// machine, not of the process, may then lose or damage the file: a
+	// load is only for databases made for measuring), then restores them
+	// and checkpoints the WAL. BulkTx runs first in each of the load's
+	// transactions (PostgreSQL: commits without waiting for the WAL's
+	// flush, for that transaction only).
+	BulkLoad, BulkLoadEnd, BulkTx []string
 	// NowMS is an SQL expression for the database's clock in unix
 	// milliseconds (BIGINT). Leases and due times of jobs, and the times
 	// the outbox stamps, come from it, so that the nodes sharing one

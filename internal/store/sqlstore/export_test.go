@@ -16,9 +16,3 @@ func (db *DB) SetTrace(f func(query string, args []any)) {
 
 // PrefixSuccessor exposes prefixSuccessor (users.go).
 var PrefixSuccessor = prefixSuccessor
-
-// SetPrefixFew sets prefixFew (users.go) until the test ends.
-func SetPrefixFew(t interface{ Cleanup(func()) }, n int) {
-	old := prefixFew.Swap(int64(n))
-	t.Cleanup(func() { prefixFew.Store(old) })
-}

@@ -120,12 +120,18 @@ func (q *querier) ListGroupsForUser(ctx context.Context, poolID, sub string) ([]
 	return list, err
 }
 
-// ListUsersInGroup lists the group's members ordered like ListUsers.
-// ErrNotFound if the group does not exist.
+// ListUsersInGroup lists the group's members ordered by sub (the
+// group_members primary key's order, so a page costs the page whatever
+// the group's size; userlist.go). ErrNotFound if the group does not
+// exist.
 func (q *querier) ListUsersInGroup(ctx context.Context, poolID, group string, page store.Page) ([]*identity.User, string, error) {
-	list, next, err := q.listUsers(ctx, poolID, `SELECT `+userCols+` FROM users u
-		JOIN group_members m ON m.pool_id = u.pool_id AND m.sub = u.sub
-		WHERE u.pool_id = ? AND m.group_name = ?`, []any{poolID, group}, page)
+	list, next, err := q.listUsers(ctx, poolID, userList{
+		from:   `FROM group_members m WHERE m.pool_id = ? AND m.group_name = ?`,
+		args:   []any{poolID, group},
+		keys:   []listKey{{expr: "m.sub"}},
+		joined: true,
+		bind:   "group\x00" + poolID + "\x00" + group,
+	}, page)
 	if err == nil && len(list) == 0 {
 		err = q.exists(ctx, "group "+group, `SELECT COUNT(*) FROM user_groups WHERE pool_id = ? AND name = ?`, poolID, group)
 	}

@@ -33,14 +33,27 @@ type PopulateOptions struct {
 }
 
 // PopulateBatch is the users per transaction.
-const PopulateBatch = 5000
+const PopulateBatch = 20000
 
 // Populate implements the generator described at PopulateOptions.
-func (db *DB) Populate(ctx context.Context, o PopulateOptions) error {
+func (db *DB) Populate(ctx context.Context, o PopulateOptions) (rerr error) {
 	if o.Users <= 0 || o.PoolID == "" {
 		return fmt.Errorf("populate: a pool and a positive number of users are required")
 	}
 	ms0 := ms(o.Now)
+	for _, stmt := range db.d.BulkLoad {
+		if _, err := db.write.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("populate: %s: %w", stmt, err)
+		}
+	}
+	defer func() {
+		for _, stmt := range db.d.BulkLoadEnd {
+			// Restored even when the load failed or was cancelled.
+			if _, err := db.write.ExecContext(context.WithoutCancel(ctx), stmt); err != nil && rerr == nil {
+				rerr = fmt.Errorf("populate: %s: %w", stmt, err)
+			}
+		}
+	}()
 	if err := db.inTx(ctx, func(q *querier) error {
 		_, err := q.GetGroup(ctx, o.PoolID, "members")
 		if err == nil {
@@ -54,6 +67,11 @@ func (db *DB) Populate(ctx context.Context, o PopulateOptions) error {
 	for lo := o.Start; lo < o.Start+o.Users; lo += PopulateBatch {
 		hi := min(lo+PopulateBatch, o.Start+o.Users)
 		err := db.inTx(ctx, func(q *querier) error {
+			for _, stmt := range db.d.BulkTx {
+				if _, err := q.exec(ctx, stmt); err != nil {
+					return err
+				}
+			}
 			var users, attrs, members, companies, domains, groups, regs [][]any
 			for i := lo; i < hi; i++ {
 				co := i / 1000
@@ -86,7 +104,7 @@ func (db *DB) Populate(ctx context.Context, o PopulateOptions) error {
 					members = append(members, []any{o.PoolID, "members", sub})
 				}
 				if i%100 == 99 {
-					regs = append(regs, []any{fmt.Sprintf("reg_pop%d", i), o.PoolID, sub, email, email, coName, nameKey(coName), coName,
+					regs = append(regs, []any{fmt.Sprintf("reg_pop_%s_%d", o.PoolID, i), o.PoolID, sub, email, email, coName, nameKey(coName), coName,
 						string(identity.RegPending), at, at, at})
 				}
 			}

@@ -4040,7 +4040,7 @@ type ClientInterface interface {
 
 	// ListUsers List or search users
 	//
-	// List or search users. Takes an admin API key: a global one, or one of this pool.
+	// List or search users. Takes an admin API key: a global one, or one of this pool. Without a filter users come in creation order; a filter orders them by the filtered value (an equality on email or status by creation), as Cognito's ListUsers in docs/cognito.md ("The order of ListUsers"). A next_token is bound to the pool and the filter: with another one it is invalid_parameter.
 	//
 	// Corresponds with GET /api/v1/pools/{pool}/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, pool PoolParameter, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6714,7 +6714,7 @@ func (c *APIClient) DenyRegistration(ctx context.Context, pool PoolParameter, re
 
 // ListUsers List or search users
 //
-// List or search users. Takes an admin API key: a global one, or one of this pool.
+// List or search users. Takes an admin API key: a global one, or one of this pool. Without a filter users come in creation order; a filter orders them by the filtered value (an equality on email or status by creation), as Cognito's ListUsers in docs/cognito.md ("The order of ListUsers"). A next_token is bound to the pool and the filter: with another one it is invalid_parameter.
 //
 // Corresponds with GET /api/v1/pools/{pool}/users (the `ListUsers` operationId).
 func (c *APIClient) ListUsers(ctx context.Context, pool PoolParameter, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -14115,7 +14115,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListUsersWithResponse List or search users
 	//
-	// List or search users. Takes an admin API key: a global one, or one of this pool.
+	// List or search users. Takes an admin API key: a global one, or one of this pool. Without a filter users come in creation order; a filter orders them by the filtered value (an equality on email or status by creation), as Cognito's ListUsers in docs/cognito.md ("The order of ListUsers"). A next_token is bound to the pool and the filter: with another one it is invalid_parameter.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -27775,7 +27775,7 @@ func (c *ClientWithResponses) DenyRegistrationWithResponse(ctx context.Context, 
 
 // ListUsersWithResponse List or search users
 //
-// List or search users. Takes an admin API key: a global one, or one of this pool.
+// List or search users. Takes an admin API key: a global one, or one of this pool. Without a filter users come in creation order; a filter orders them by the filtered value (an equality on email or status by creation), as Cognito's ListUsers in docs/cognito.md ("The order of ListUsers"). A next_token is bound to the pool and the filter: with another one it is invalid_parameter.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -1,0 +1,97 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/internal/identity"
+	"github.com/gatehouse-id/gatehouse/internal/testenv"
+)
+
+// oldest is the email of the oldest populated user i with i%m == r
+// (every 50th is UNCONFIRMED, every 97th disabled).
+func oldest(n, m, r int) string {
+	i := n - 1
+	for i%m != r {
+		i--
+	}
+	return fmt.Sprintf("user%d@co%d.example.com", i, i/1000)
+}
+
+// TestScaleConsole (GATEHOUSE_TEST_SCALE=1; GATEHOUSE_TEST_SCALE_USERS,
+// default 1,000,000) times the console's dashboard and user search, and
+// the hosted sign-up's company type-ahead, over HTTP on the console test
+// pool, then fills that pool with a million generated users and times
+// them again; it logs both (docs/benchmarks.md). What it asserts is what
+// the pages show at that size: every search answers 200 with the users it
+// should, so a search that falls over at scale fails here; the time each
+// takes is reported, never judged (the machine's load is not the code's).
+func TestScaleConsole(t *testing.T) {
+	n := testenv.ScaleUsers(t)
+	if n == 0 {
+		t.Skip("GATEHOUSE_TEST_SCALE=1 builds a pool of a million users")
+	}
+	e := consoleSetup(t)
+	b := e.consoleLogin("root@example.org")
+	if _, err := e.svc.CreateGroup(t.Context(), &identity.Group{PoolID: e.pool.ID, Name: "members"}); err != nil {
+		t.Fatal(err)
+	}
+	k := n*7/10 + 345 // a user of the populated pool
+	type page struct {
+		name, path string
+		want       string // in the body at scale
+	}
+	pages := []page{
+		{"dashboard", "console", "Sign-ups"},
+		{"users, first page", "console/users", "user"},
+		{"users, email ^= user1 (dense)", "console/users?email=user1", "user1"},
+		{"users, email ^= one user's (narrow)", fmt.Sprintf("console/users?email=user%d", k), fmt.Sprintf("user%d@co%d.example.com", k, k/1000)},
+		// In creation order the oldest come first: populate creates
+		// user<i> i seconds before now.
+		{"users, status UNCONFIRMED", "console/users?status=UNCONFIRMED", oldest(n, 50, 49)},
+		{"users, status Disabled", "console/users?status=Disabled", oldest(n, 97, 96)},
+		{"users, group members", "console/users?group=members", "user"},
+		{"company type-ahead (hosted sign-up)", "signup/companies?prefix=Company+co12", ""},
+	}
+	const calls = 50
+	measure := func() map[string][2]time.Duration {
+		out := map[string][2]time.Duration{}
+		for _, p := range pages {
+			d := make([]time.Duration, 0, calls)
+			for range calls {
+				t0 := time.Now()
+				r := b.get(e.page(p.path))
+				d = append(d, time.Since(t0))
+				if r.status != http.StatusOK {
+					t.Fatalf("%s: %d %s", p.name, r.status, r.body)
+				}
+			}
+			slices.Sort(d)
+			out[p.name] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
+		}
+		return out
+	}
+	small := measure()
+	took := e.stack.Populate(n, "x")
+	t.Logf("populated %d users in %s (%s)", n, took.Round(time.Second), e.stack.DB)
+	big := measure()
+	for _, p := range pages {
+		if p.want == "" {
+			continue
+		}
+		if r := b.get(e.page(p.path)); !strings.Contains(r.body, p.want) {
+			t.Errorf("%s at %d users does not show %q", p.name, n, p.want)
+		}
+	}
+	var rep strings.Builder
+	fmt.Fprintf(&rep, "| %s, over HTTP | p50 | p99 | before populate p50 | p99 |\n", e.stack.DB)
+	for _, p := range pages {
+		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", p.name, big[p.name][0].Round(10*time.Microsecond), big[p.name][1].Round(10*time.Microsecond),
+			small[p.name][0].Round(10*time.Microsecond), small[p.name][1].Round(10*time.Microsecond))
+	}
+	t.Log("\n" + rep.String())
+}
