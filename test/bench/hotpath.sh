@@ -69,6 +69,8 @@ bench() { # database, admin key, extra args
 # STATIC=0: without the static phase (binaries before it existed).
 phases=cognito-refresh,getuser,admingetuser,listusers
 [ "${STATIC:-1}" = 0 ] || phases=cognito-refresh,cognito-refresh-static,getuser,admingetuser,listusers
+rs_phases=cognito-refresh
+[ "${STATIC:-1}" = 0 ] || rs_phases=cognito-refresh,cognito-refresh-static
 
 # SQLite (--dev).
 prof() { [ -z "$PROFILE" ] || echo "--cpuprofile=$PROFILE/$1.cpu"; }
@@ -78,7 +80,7 @@ pid=$!
 ready
 KEY=$(cat "$WORK/data/dev-admin-key")
 bench sqlite "$KEY" --phases "$phases"
-[ "$RS256" = 0 ] || bench sqlite "$KEY" --phases cognito-refresh --signing-alg RS256
+[ "$RS256" = 0 ] || bench sqlite "$KEY" --phases "$rs_phases" --signing-alg RS256
 stop
 
 # PostgreSQL.
@@ -92,6 +94,6 @@ KEY=$("$BIN" keys create --name bench | sed -n 's/^token (shown once): //p')
 pid=$!
 ready
 bench postgres "$KEY" --phases "$phases"
-[ "$RS256" = 0 ] || bench postgres "$KEY" --phases cognito-refresh --signing-alg RS256
+[ "$RS256" = 0 ] || bench postgres "$KEY" --phases "$rs_phases" --signing-alg RS256
 stop
 echo "== hotpath.sh took $(($(date +%s) - START)) s (phases of $DUR, $CONCURRENCY workers)"
