@@ -49,6 +49,9 @@ registration. --start adds to an earlier run.`,
 				if !c.cfg.Dev && !force {
 					return errors.New("dev populate creates users with a published password: only with --dev (or GATEHOUSE_DEV=1), or --force on a database made for measuring")
 				}
+				if pool == "" || users < 0 || start < 0 {
+					return errors.New("dev populate: --pool is required, and --users and --start may not be negative")
+				}
 				db, ok := c.store.(*sqlstore.DB)
 				if !ok {
 					return errors.New("dev populate: unexpected store type")
@@ -58,6 +61,12 @@ registration. --start adds to an earlier run.`,
 					if p, err = c.svc.CreatePool(ctx, auth.CreatePoolInput{Name: pool, Schema: populateSchema}); err != nil {
 						return err
 					}
+				}
+				if users == 0 {
+					// The pool only (with the generator's schema), e.g. to
+					// import an export of a populated pool into.
+					fmt.Fprintf(a.stdout, "pool %s (%s) ready, no users added\n", p.Name, p.ID)
+					return nil
 				}
 				hash, err := c.hasher.Hash(ctx, populatePassword)
 				if err != nil {
@@ -79,7 +88,7 @@ registration. --start adds to an earlier run.`,
 		},
 	}
 	populate.Flags().StringVarP(&pool, "pool", "p", "", "pool id or name (a new pool of that name if none)")
-	populate.Flags().IntVar(&users, "users", 1000000, "users to add")
+	populate.Flags().IntVar(&users, "users", 1000000, "users to add (0: create the pool only)")
 	populate.Flags().IntVar(&start, "start", 0, "index of the first user (to add to an earlier run)")
 	populate.Flags().BoolVar(&force, "force", false, "run without --dev (a database made for measuring only)")
 

@@ -104,5 +104,5 @@ stop
 echo "== export and import, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/time -f "export: %e s, %M KiB max RSS" nice -n 10 "$BIN" "${G[@]}" users export --pool big -O "$WORK/users.jsonl"
 ls -l "$WORK/users.jsonl" | awk '{print "export file: " $5 " bytes"}'
-run "${G[@]}" pools create --name "copy-$$" >/dev/null
+run "${G[@]}" dev populate "${F[@]}" --pool "copy-$$" --users 0 >/dev/null # the pool, with the generator's schema
 /usr/bin/time -f "import: %e s, %M KiB max RSS" nice -n 10 "$BIN" "${G[@]}" users import --pool "copy-$$" -f "$WORK/users.jsonl"
