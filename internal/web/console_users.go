@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -167,40 +168,39 @@ func (w *Web) consoleUser(rw http.ResponseWriter, r *http.Request, c *consoleReq
 	})
 }
 
+// consoleUserItem makes the handler of a POST on one item of a user's
+// page: it calls remove with the pool, the username and the form's field,
+// then goes back to the user's page with notice, or shows the error.
+func (w *Web) consoleUserItem(field, notice string, remove func(ctx context.Context, poolID, username, item string) error) func(http.ResponseWriter, *http.Request, *consoleReq) {
+	return func(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
+		name := r.PathValue("username")
+		if err := remove(c.ctx, c.pool.ID, name, r.PostFormValue(field)); err != nil {
+			w.consoleError(rw, r, c, err)
+			return
+		}
+		consoleBack(rw, r, c.path("users", name), notice)
+	}
+}
+
 // consoleUserPasskeyDelete is POST /{pool}/console/users/{username}/passkeys/delete
 // (pool admins): removes one passkey of the user.
-func (w *Web) consoleUserPasskeyDelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
-	name := r.PathValue("username")
-	if err := w.svc.AdminDeletePasskey(c.ctx, c.pool.ID, name, r.PostFormValue("id")); err != nil {
-		w.consoleError(rw, r, c, err)
-		return
-	}
-	consoleBack(rw, r, c.path("users", name), "passkey_removed")
+func (w *Web) consoleUserPasskeyDelete() func(http.ResponseWriter, *http.Request, *consoleReq) {
+	return w.consoleUserItem("id", "passkey_removed", w.svc.AdminDeletePasskey)
 }
 
 // consoleUserSessionDelete is POST /{pool}/console/users/{username}/sessions/delete:
 // ends one active session of the user (pool admins; a company admin for
 // the plain members of their companies, auth.ConsoleRevokeSession).
-func (w *Web) consoleUserSessionDelete(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
-	name := r.PathValue("username")
-	if err := w.svc.ConsoleRevokeSession(c.ctx, c.pool.ID, name, r.PostFormValue("id")); err != nil {
-		w.consoleError(rw, r, c, err)
-		return
-	}
-	consoleBack(rw, r, c.path("users", name), "session_revoked")
+func (w *Web) consoleUserSessionDelete() func(http.ResponseWriter, *http.Request, *consoleReq) {
+	return w.consoleUserItem("id", "session_revoked", w.svc.ConsoleRevokeSession)
 }
 
 // consoleUserDeviceForget is POST /{pool}/console/users/{username}/devices/forget:
 // forgets one remembered device of the user and ends its sign-ins (pool
 // admins; a company admin for the plain members of their companies,
 // auth.ConsoleForgetDevice).
-func (w *Web) consoleUserDeviceForget(rw http.ResponseWriter, r *http.Request, c *consoleReq) {
-	name := r.PathValue("username")
-	if err := w.svc.ConsoleForgetDevice(c.ctx, c.pool.ID, name, r.PostFormValue("key")); err != nil {
-		w.consoleError(rw, r, c, err)
-		return
-	}
-	consoleBack(rw, r, c.path("users", name), "device_forgotten")
+func (w *Web) consoleUserDeviceForget() func(http.ResponseWriter, *http.Request, *consoleReq) {
+	return w.consoleUserItem("key", "device_forgotten", w.svc.ConsoleForgetDevice)
 }
 
 // consoleUserCompany is POST /{pool}/console/users/{username}/company
