@@ -107,7 +107,7 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	}
 	retry := false // a used token within the client's grace period
 	if !rt.UsedAt.IsZero() {
-		if !cl.Rotates() || !now.Before(rt.UsedAt.Add(time.Duration(cl.RefreshGraceSeconds)*time.Second)) {
+		if !cl.Rotates() || !cl.InRetryGrace(rt.UsedAt, now) {
 			return nil, s.refreshReused(ctx, p, rt)
 		}
 		retry = true
@@ -154,7 +154,7 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 		// retrying before the first answer came): within the grace
 		// period this is a retry too.
 		if cur, err := s.cfg.Store.GetRefreshToken(ctx, hash); err == nil && cur.RevokedAt.IsZero() && !cur.UsedAt.IsZero() &&
-			now.Before(cur.UsedAt.Add(time.Duration(cl.RefreshGraceSeconds)*time.Second)) {
+			cl.InRetryGrace(cur.UsedAt, now) {
 			retry = true
 			if ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next); err != nil {
 				return nil, fmt.Errorf("reissue refresh token: %w", err)

@@ -230,6 +230,13 @@ const (
 // MaxRefreshGraceSeconds bounds RefreshGraceSeconds (Cognito's limit).
 const MaxRefreshGraceSeconds = 60
 
+// InRetryGrace reports whether a refresh token used at usedAt may still be
+// presented at now as a retry (within RefreshGraceSeconds) rather than as
+// reuse.
+func (c *AppClient) InRetryGrace(usedAt, now time.Time) bool {
+	return now.Before(usedAt.Add(time.Duration(c.RefreshGraceSeconds) * time.Second))
+}
+
 // Rotates reports whether a refresh returns a new refresh token.
 func (c *AppClient) Rotates() bool { return c.RefreshRotation != RotationDisabled }
 
