@@ -212,7 +212,7 @@ func TestImportUsersBatchLeavesOnlyFailures(t *testing.T) {
 			{Username: "b@example.com", Enabled: true, Groups: []string{"staff"}},
 			{Sub: "11111111-2222-4333-8444-555555555555", Username: "taken@example.com", Enabled: true}, // fails in the transaction
 			{Username: "c@example.com", Enabled: true},
-			{Username: "d@example.com", Status: "ACTIVE"}, // fails before it
+			{Username: "d@example.com", Status: "ACTIVE"},  // fails before it
 			{Username: "taken@example.com", Enabled: true}, // exists: skipped
 		}
 		for _, replace := range []bool{false, true} {
