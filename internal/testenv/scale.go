@@ -34,12 +34,20 @@ func ScaleUsers(t testing.TB) int {
 // with the password hash hash, and returns how long it took.
 func (s *Stack) Populate(n int, hash string) time.Duration {
 	s.T.Helper()
+	return s.PopulateWith(sqlstore.PopulateOptions{Users: n, PasswordHash: hash})
+}
+
+// PopulateWith is Populate with the generator's options (PerCompany for a
+// pool of many companies); the pool and the clock are the stack's.
+func (s *Stack) PopulateWith(o sqlstore.PopulateOptions) time.Duration {
+	s.T.Helper()
 	db, ok := s.Store.(*sqlstore.DB)
 	if !ok {
 		s.T.Fatalf("Populate: the stack's store is a %T", s.Store)
 	}
 	t0 := time.Now()
-	if err := db.Populate(s.T.Context(), sqlstore.PopulateOptions{PoolID: s.Pool.ID, Users: n, PasswordHash: hash, Now: s.Clock.Now()}); err != nil {
+	o.PoolID, o.Now = s.Pool.ID, s.Clock.Now()
+	if err := db.Populate(s.T.Context(), o); err != nil {
 		s.T.Fatalf("Populate: %v", err)
 	}
 	return time.Since(t0)
