@@ -34,13 +34,14 @@ func ScaleUsers(t testing.TB) int {
 // with the password hash hash, and returns how long it took.
 func (s *Stack) Populate(n int, hash string) time.Duration {
 	s.T.Helper()
-	return s.PopulateWith(sqlstore.PopulateOptions{Users: n, PasswordHash: hash})
+	return s.PopulatePerCompany(n, 0, hash)
 }
 
-// PopulateWith is Populate with the generator's options (PerCompany for a
-// pool of many companies); the pool and the clock are the stack's.
-func (s *Stack) PopulateWith(o sqlstore.PopulateOptions) time.Duration {
+// PopulatePerCompany is Populate with perCompany users per generated
+// company (co<i/perCompany>; 0: a thousand), for a pool of many companies.
+func (s *Stack) PopulatePerCompany(n, perCompany int, hash string) time.Duration {
 	s.T.Helper()
+	o := sqlstore.PopulateOptions{Users: n, PerCompany: perCompany, PasswordHash: hash}
 	db, ok := s.Store.(*sqlstore.DB)
 	if !ok {
 		s.T.Fatalf("Populate: the stack's store is a %T", s.Store)
