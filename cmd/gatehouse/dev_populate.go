@@ -31,7 +31,7 @@ const populatePassword = "Populate-pw-9!Xq"
 func (a *app) devCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "dev", Short: "Development helpers: fill a pool with generated users and measure it"}
 	var pool string
-	var users, start int
+	var users, start, perCompany int
 	var force bool
 	populate := &cobra.Command{
 		Use:   "populate",
@@ -41,7 +41,8 @@ hashing: all share one password, ` + populatePassword + `), for measurements at
 scale. User i is user<i>@co<i/1000>.example.com with given_name, family_name
 and custom:company_name, one company and company group per thousand users,
 every third user in the group "members", every hundredth with a pending
-registration. --start adds to an earlier run.`,
+registration. --per-company sets the users per company (co<i/N>), for
+pools of many companies. --start adds to an earlier run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withCore(cmd, func(ctx context.Context, c *core) error {
@@ -49,8 +50,8 @@ registration. --start adds to an earlier run.`,
 				if !c.cfg.Dev && !force {
 					return errors.New("dev populate creates users with a published password: only with --dev (or GATEHOUSE_DEV=1), or --force on a database made for measuring")
 				}
-				if pool == "" || users < 0 || start < 0 {
-					return errors.New("dev populate: --pool is required, and --users and --start may not be negative")
+				if pool == "" || users < 0 || start < 0 || perCompany < 1 {
+					return errors.New("dev populate: --pool is required, --users and --start may not be negative, --per-company must be positive")
 				}
 				db, ok := c.store.(*sqlstore.DB)
 				if !ok {
@@ -73,7 +74,7 @@ registration. --start adds to an earlier run.`,
 					return err
 				}
 				t0 := time.Now()
-				err = db.Populate(ctx, sqlstore.PopulateOptions{PoolID: p.ID, Users: users, Start: start, PasswordHash: hash, Now: t0,
+				err = db.Populate(ctx, sqlstore.PopulateOptions{PoolID: p.ID, Users: users, Start: start, PasswordHash: hash, Now: t0, PerCompany: perCompany,
 					Progress: func(done int) {
 						el := time.Since(t0)
 						fmt.Fprintf(a.stderr, "\rpopulated %d/%d users (%.0f/s, %s)", done, users, float64(done)/el.Seconds(), el.Round(time.Second))
@@ -90,6 +91,7 @@ registration. --start adds to an earlier run.`,
 	populate.Flags().StringVarP(&pool, "pool", "p", "", "pool id or name (a new pool of that name if none)")
 	populate.Flags().IntVar(&users, "users", 1000000, "users to add (0: create the pool only)")
 	populate.Flags().IntVar(&start, "start", 0, "index of the first user (to add to an earlier run)")
+	populate.Flags().IntVar(&perCompany, "per-company", 1000, "users per generated company (1: a company per user)")
 	populate.Flags().BoolVar(&force, "force", false, "run without --dev (a database made for measuring only)")
 
 	var iterations, small int

@@ -48,7 +48,8 @@ func TestRetentionAuditExportAndDB(t *testing.T) {
 
 // TestDevPopulateAndMeasure: populate refuses outside dev mode without
 // --force (its users share a published password), fills a pool with
-// --force, continues with --start, and measure reads it.
+// --force, continues with --start, makes a company per N users with
+// --per-company, and measure reads it.
 func TestDevPopulateAndMeasure(t *testing.T) {
 	t.Parallel()
 	onBothBackends(t, func(t *testing.T, c *cli) {
@@ -67,5 +68,11 @@ func TestDevPopulateAndMeasure(t *testing.T) {
 		assertContains(t, c.ok("dev", "measure", "--pool", "big", "--iterations", "1", "--small", "50"), "(50 users)")
 		list := c.ok("users", "list", "--pool", "big")
 		assertContains(t, list, "user0@co0.example.com")
+		// --per-company N: a company per N users.
+		if _, _, err := c.run("", "dev", "populate", "--pool", "many", "--users", "5", "--per-company", "0", "--force"); err == nil || !strings.Contains(err.Error(), "--per-company") {
+			t.Fatalf("populate --per-company 0: %v", err)
+		}
+		assertContains(t, c.ok("dev", "populate", "--pool", "many", "--users", "30", "--per-company", "1", "--force"), "with 30 users")
+		assertContains(t, c.ok("companies", "list", "--pool", "many"), "co0", "co29", "co29.example.com")
 	})
 }

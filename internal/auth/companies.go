@@ -27,7 +27,6 @@ const (
 	MaxCompanyApprovers  = 100
 	MaxCompanyLookup     = 10
 	MaxCompanyPrefixLen  = 64
-	MaxCompaniesScanned  = 10000
 	companyNotFoundError = "Company not found."
 )
 
@@ -87,25 +86,26 @@ func containsApprover(list []identity.Approver, a identity.Approver) bool {
 	return false
 }
 
-// companiesOf returns the companies the user approves for.
+// companiesOf returns the companies the user approves for, by name: an
+// index read (store.ListCompaniesApprovedBy, migration 0030), whatever
+// the number of companies in the pool. Approver status comes only from
+// the companies' records, which only admins (and the activation of the
+// verified owner of an awaited address) write.
 func (s *Service) companiesOf(ctx context.Context, poolID, sub string) ([]*identity.Company, error) {
-	var out []*identity.Company
-	tok := ""
-	for n := 0; n < MaxCompaniesScanned; {
-		list, next, err := s.cfg.Store.ListCompanies(ctx, poolID, store.Page{Limit: 1000, Token: tok})
-		if err != nil {
-			return nil, err
+	if sub == "" {
+		return nil, nil
+	}
+	list, err := s.cfg.Store.ListCompaniesApprovedBy(ctx, poolID, sub)
+	if err != nil {
+		return nil, fmt.Errorf("companies approved by user: %w", err)
+	}
+	// The index follows the records in the same transaction; the record
+	// is still what decides.
+	out := list[:0]
+	for _, c := range list {
+		if isApprover(c, sub) {
+			out = append(out, c)
 		}
-		for _, c := range list {
-			if isApprover(c, sub) {
-				out = append(out, c)
-			}
-		}
-		n += len(list)
-		if next == "" {
-			break
-		}
-		tok = next
 	}
 	return out, nil
 }
@@ -114,47 +114,42 @@ func (s *Service) companiesOf(ctx context.Context, poolID, sub string) ([]*ident
 // that lists u's email as an approver awaiting an account
 // (identity.Approver.AwaitingAccount), in the caller's transaction q. It
 // runs when u becomes active; the email must be verified, so only the
-// owner of the address named in the company becomes its admin.
+// owner of the address named in the company becomes its admin. The
+// companies come from the approvers index
+// (store.ListCompaniesAwaitingApprover), so every one is found at any
+// number of companies.
 func (s *Service) linkAwaitingApprovers(ctx context.Context, q store.Querier, p *identity.Pool, u *identity.User) error {
 	if u.Email == "" || !u.EmailVerified || !u.Enabled {
 		return nil
 	}
 	email := strings.ToLower(u.Email)
-	tok := ""
-	for n := 0; n < MaxCompaniesScanned; {
-		list, next, err := q.ListCompanies(ctx, p.ID, store.Page{Limit: 1000, Token: tok})
-		if err != nil {
-			return fmt.Errorf("list companies: %w", err)
-		}
-		for _, c := range list {
-			changed := false
-			out := make([]identity.Approver, 0, len(c.Approvers))
-			for _, a := range c.Approvers {
-				if a.AwaitingAccount && a.Email == email {
-					changed = true
-					a = identity.Approver{Sub: u.Sub}
-				}
-				if !slices.Contains(out, a) {
-					out = append(out, a)
-				}
+	list, err := q.ListCompaniesAwaitingApprover(ctx, p.ID, email)
+	if err != nil {
+		return fmt.Errorf("companies awaiting approver: %w", err)
+	}
+	for _, c := range list {
+		changed := false
+		out := make([]identity.Approver, 0, len(c.Approvers))
+		for _, a := range c.Approvers {
+			if a.AwaitingAccount && strings.ToLower(a.Email) == email {
+				changed = true
+				a = identity.Approver{Sub: u.Sub}
 			}
-			if !changed {
-				continue
-			}
-			c.Approvers, c.UpdatedAt = out, s.now()
-			if err := q.UpdateCompany(ctx, c); err != nil {
-				return companyStoreErr(err)
-			}
-			if err := s.audit(ctx, q, p.ID, "company.approver_linked", "company:"+c.Name,
-				map[string]string{"email": email, "sub": u.Sub}); err != nil {
-				return err
+			if !slices.Contains(out, a) {
+				out = append(out, a)
 			}
 		}
-		n += len(list)
-		if next == "" {
-			break
+		if !changed {
+			continue
 		}
-		tok = next
+		c.Approvers, c.UpdatedAt = out, s.now()
+		if err := q.UpdateCompany(ctx, c); err != nil {
+			return companyStoreErr(err)
+		}
+		if err := s.audit(ctx, q, p.ID, "company.approver_linked", "company:"+c.Name,
+			map[string]string{"email": email, "sub": u.Sub}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -471,29 +471,15 @@ func (s *Service) checkGroupMapping(ctx context.Context, q store.Querier, p *ide
 	if len(m) == 0 {
 		return nil
 	}
-	others := map[string]bool{}
-	tok, n := "", 0
-	for n < MaxCompaniesScanned {
-		list, next, err := q.ListCompanies(ctx, p.ID, store.Page{Limit: 1000, Token: tok})
-		if err != nil {
-			return err
-		}
-		for _, o := range list {
-			if !strings.EqualFold(o.Name, c.Name) {
-				others[companyGroup(o)] = true
-			}
-		}
-		n += len(list)
-		if next == "" {
-			break
-		}
-		tok = next
-	}
 	for from, to := range m {
 		if from == "" || len(from) > 256 || checkMappedValue("group_mapping", from) != nil {
 			return identity.FieldError("group_mapping", "An IdP group name is 1 to 256 bytes of one line of text.")
 		}
-		if to == p.Settings.Console.AdminGroupName() || others[to] {
+		other, err := otherCompanysGroup(ctx, q, p, c, to)
+		if err != nil {
+			return err
+		}
+		if to == p.Settings.Console.AdminGroupName() || other {
 			return identity.FieldError("group_mapping", "The group %s cannot be given by a company's identity provider.", safeEcho(to))
 		}
 		if _, err := q.GetGroup(ctx, p.ID, to); errors.Is(err, store.ErrNotFound) {
@@ -503,6 +489,22 @@ func (s *Service) checkGroupMapping(ctx context.Context, q store.Querier, p *ide
 		}
 	}
 	return nil
+}
+
+// otherCompanysGroup reports whether group is the group of a company of
+// the pool other than c: an index read (store.ListCompaniesByGroup), so
+// that no company is missed however many the pool has.
+func otherCompanysGroup(ctx context.Context, q store.Querier, p *identity.Pool, c *identity.Company, group string) (bool, error) {
+	list, err := q.ListCompaniesByGroup(ctx, p.ID, group)
+	if err != nil {
+		return false, fmt.Errorf("companies by group: %w", err)
+	}
+	for _, o := range list {
+		if !strings.EqualFold(o.Name, c.Name) && companyGroup(o) == group {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // checkMappingTargets keeps a company admin's group mapping to the pool

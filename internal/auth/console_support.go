@@ -36,9 +36,9 @@ type ConsoleRole struct {
 	Sub, Username string
 	// PoolAdmin: everything in the pool.
 	PoolAdmin bool
-	// Companies the user approves for (company admin); not looked up for
-	// a pool admin, who sees every company (the lookup reads every
-	// company of the pool, on every console request).
+	// Companies the user approves for (company admin), read on every
+	// console request through the approvers index; not looked up for a
+	// pool admin, who sees every company.
 	Companies []*identity.Company
 }
 
@@ -243,24 +243,17 @@ func (s *Service) checkCompanyAdminTarget(ctx context.Context, q store.Querier, 
 	return nil
 }
 
-// approvesAny reports whether sub approves for any company of the pool.
+// approvesAny reports whether sub approves for any company of the pool
+// (the approvers index, read in the caller's transaction q).
 func approvesAny(ctx context.Context, q store.Querier, poolID, sub string) (bool, error) {
-	tok := ""
-	for n := 0; n < MaxCompaniesScanned; {
-		list, next, err := q.ListCompanies(ctx, poolID, store.Page{Limit: 1000, Token: tok})
-		if err != nil {
-			return false, fmt.Errorf("list companies: %w", err)
+	list, err := q.ListCompaniesApprovedBy(ctx, poolID, sub)
+	if err != nil {
+		return false, fmt.Errorf("companies approved by user: %w", err)
+	}
+	for _, c := range list {
+		if isApprover(c, sub) {
+			return true, nil
 		}
-		for _, c := range list {
-			if isApprover(c, sub) {
-				return true, nil
-			}
-		}
-		n += len(list)
-		if next == "" {
-			return false, nil
-		}
-		tok = next
 	}
 	return false, nil
 }

@@ -128,11 +128,12 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	// The scope granted at the sign-in, exactly (security.md T6).
 	g := &tokenGrant{pool: p, client: cl, user: u, groups: groups, authTime: rt.AuthTime, originJTI: rt.OriginJTI, now: now, amr: strings.Fields(rt.AMR),
 		scope: rt.Scope, deviceKey: rt.DeviceKey, session: se}
-	toks, err := s.issueTokens(withTokenSource(ctx, hooks.SourceTokenRefreshTokens), g)
-	if err != nil {
-		return nil, err
-	}
+	ctx = withTokenSource(ctx, hooks.SourceTokenRefreshTokens)
 	if !cl.Rotates() {
+		toks, err := s.issueTokens(ctx, g)
+		if err != nil {
+			return nil, err
+		}
 		s.purgeRefreshTokens(ctx, now)
 		return &AuthResult{Tokens: toks}, nil
 	}
@@ -140,14 +141,64 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 	if err != nil {
 		return nil, err
 	}
+	var toks *Tokens
+	var rot rotation
+	if hookFor(p, identity.TriggerPreTokenGeneration) == nil {
+		// The rotation's write waits for its commit (an fsync, or a
+		// round trip to PostgreSQL) while the signatures need the CPU:
+		// they run at the same time, and the tokens are handed out only
+		// if the write succeeded. Without a hook, signing fails only on an
+		// internal error, which the client takes as a lost answer (a
+		// retry within the grace period gets a successor).
+		done := make(chan rotation, 1)
+		go func() { done <- s.rotateRefresh(ctx, cl, hash, next, now, retry) }()
+		toks, err = s.issueTokens(ctx, g)
+		rot = <-done
+	} else {
+		// A pre-token-generation hook may refuse the refresh: then the
+		// presented token must stay unused, so the write comes after it.
+		if toks, err = s.issueTokens(ctx, g); err == nil {
+			rot = s.rotateRefresh(ctx, cl, hash, next, now, retry)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rot.err != nil {
+		return nil, rot.err
+	}
+	if !rot.ok && rot.retry {
+		return nil, errRevokedRefresh // its sign-in ended meanwhile
+	}
+	if !rot.ok {
+		return nil, s.refreshReused(ctx, p, rt)
+	}
+	toks.RefreshToken = newRaw
+	s.purgeRefreshTokens(ctx, now)
+	return &AuthResult{Tokens: toks}, nil
+}
+
+// rotation is the outcome of rotateRefresh: ok, the successor was
+// written; retry, as a retry within the grace period.
+type rotation struct {
+	ok, retry bool
+	err       error
+}
+
+// rotateRefresh writes next as the successor of the token hashed hash:
+// a rotation (compare-and-set on the unused token), or, for a retry
+// within cl's grace period, a reissue. A rotation lost to a concurrent
+// use of the same token within the grace period is a retry too.
+func (s *Service) rotateRefresh(ctx context.Context, cl *identity.AppClient, hash string, next *identity.RefreshToken, now time.Time, retry bool) rotation {
 	var ok bool
+	var err error
 	if retry {
 		ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next)
 	} else {
 		ok, err = s.cfg.Store.RotateRefreshToken(ctx, hash, next, now)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+		return rotation{err: fmt.Errorf("rotate refresh token: %w", err)}
 	}
 	if !ok && !retry && cl.RefreshGraceSeconds > 0 {
 		// A concurrent use of the same token won the rotation (a client
@@ -157,19 +208,11 @@ func (s *Service) refresh(ctx context.Context, p *identity.Pool, cl *identity.Ap
 			cl.InRetryGrace(cur.UsedAt, now) {
 			retry = true
 			if ok, err = s.cfg.Store.ReissueRefreshToken(ctx, hash, next); err != nil {
-				return nil, fmt.Errorf("reissue refresh token: %w", err)
+				return rotation{err: fmt.Errorf("reissue refresh token: %w", err)}
 			}
 		}
 	}
-	if !ok && retry {
-		return nil, errRevokedRefresh // its sign-in ended meanwhile
-	}
-	if !ok {
-		return nil, s.refreshReused(ctx, p, rt)
-	}
-	toks.RefreshToken = newRaw
-	s.purgeRefreshTokens(ctx, now)
-	return &AuthResult{Tokens: toks}, nil
+	return rotation{ok: ok, retry: retry}
 }
 
 // RefreshTokenRetention is how long an expired refresh token is kept:

@@ -466,6 +466,20 @@ type Querier interface {
 	// UpdateCompany writes every field but Name, PoolID and CreatedAt.
 	UpdateCompany(ctx context.Context, c *identity.Company) error
 	DeleteCompany(ctx context.Context, poolID, name string) error
+	// ListCompaniesApprovedBy returns the pool's companies that list sub
+	// as an approver (Approver.Sub: its company admins), ordered by
+	// lower-cased name. It reads an index the store keeps with every
+	// company write (migration 0030), never every company of the pool.
+	ListCompaniesApprovedBy(ctx context.Context, poolID, sub string) ([]*identity.Company, error)
+	// ListCompaniesAwaitingApprover returns the pool's companies that list
+	// email as an approver awaiting an account (Approver.AwaitingAccount),
+	// ordered by lower-cased name. email is lower-cased and compared with
+	// the address as stored (the service stores them lower-cased).
+	ListCompaniesAwaitingApprover(ctx context.Context, poolID, email string) ([]*identity.Company, error)
+	// ListCompaniesByGroup returns the pool's companies whose group is
+	// group (Group, or Name when Group is empty), ordered by lower-cased
+	// name, through an index.
+	ListCompaniesByGroup(ctx context.Context, poolID, group string) ([]*identity.Company, error)
 	// SearchCompanies returns up to limit active companies whose folded
 	// display name (see FoldName) starts with prefix (already folded),
 	// ordered by it.

@@ -34,12 +34,21 @@ func ScaleUsers(t testing.TB) int {
 // with the password hash hash, and returns how long it took.
 func (s *Stack) Populate(n int, hash string) time.Duration {
 	s.T.Helper()
+	return s.PopulatePerCompany(n, 0, hash)
+}
+
+// PopulatePerCompany is Populate with perCompany users per generated
+// company (co<i/perCompany>; 0: a thousand), for a pool of many companies.
+func (s *Stack) PopulatePerCompany(n, perCompany int, hash string) time.Duration {
+	s.T.Helper()
+	o := sqlstore.PopulateOptions{Users: n, PerCompany: perCompany, PasswordHash: hash}
 	db, ok := s.Store.(*sqlstore.DB)
 	if !ok {
 		s.T.Fatalf("Populate: the stack's store is a %T", s.Store)
 	}
 	t0 := time.Now()
-	if err := db.Populate(s.T.Context(), sqlstore.PopulateOptions{PoolID: s.Pool.ID, Users: n, PasswordHash: hash, Now: s.Clock.Now()}); err != nil {
+	o.PoolID, o.Now = s.Pool.ID, s.Clock.Now()
+	if err := db.Populate(s.T.Context(), o); err != nil {
 		s.T.Fatalf("Populate: %v", err)
 	}
 	return time.Since(t0)

@@ -102,3 +102,26 @@ func TestMigration0009(t *testing.T) {
 		},
 	})
 }
+
+// TestMigration0030 upgrades a schema with rows written before migration
+// 0030 (the approvers index).
+func TestMigration0030(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.PostgresSchemaDSN(t)
+	storetest.RunMigration0030(t, storetest.Backend{
+		Migrations: os.DirFS("migrations"),
+		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := sqlstore.New(t.Context(), postgres.Dialect, db, db, migrations)
+			if err != nil {
+				db.Close()
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s, db
+		},
+	})
+}

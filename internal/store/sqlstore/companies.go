@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
@@ -11,7 +12,12 @@ import (
 
 // Companies: one row per company keyed by the lower-cased name (so names
 // are unique case-insensitively), its email domains in company_domains
-// (primary key (pool, domain): a domain belongs to one company).
+// (primary key (pool, domain): a domain belongs to one company), and the
+// approvers who are or will be users in company_approvers (migration
+// 0030): the index of "which companies does sub approve for" and "which
+// companies await an account with this address", rewritten from the
+// approvers JSON (the record) by every write of a company, in its
+// transaction, and removed with the company by the foreign key.
 
 const companyCols = `c.pool_id, c.name, c.display_name, c.group_name, c.approvers, c.status, c.created_at, c.updated_at, c.require_mfa`
 
@@ -35,10 +41,13 @@ func scanCompany(sc interface{ Scan(...any) error }) (*identity.Company, error) 
 	return &c, nil
 }
 
-// loadDomains fills EmailDomains of the companies (sorted).
+// loadDomains fills EmailDomains of the companies (sorted). The domains
+// are sorted here, not by the statement: with ORDER BY domain SQLite
+// walked the primary key (pool_id, domain) in order, every domain of the
+// pool, rather than company_domains_company (TestQueryPlans).
 func (q *querier) loadDomains(ctx context.Context, list ...*identity.Company) error {
 	for _, c := range list {
-		rows, err := q.query(ctx, false, `SELECT domain FROM company_domains WHERE pool_id = ? AND name_key = ? ORDER BY domain`, c.PoolID, nameKey(c.Name))
+		rows, err := q.query(ctx, false, `SELECT domain FROM company_domains WHERE pool_id = ? AND name_key = ?`, c.PoolID, nameKey(c.Name))
 		if err != nil {
 			return err
 		}
@@ -56,6 +65,7 @@ func (q *querier) loadDomains(ctx context.Context, list ...*identity.Company) er
 			return err
 		}
 		rows.Close()
+		sort.Strings(c.EmailDomains)
 	}
 	return nil
 }
@@ -73,6 +83,43 @@ func (q *querier) writeDomains(ctx context.Context, c *identity.Company) error {
 	return nil
 }
 
+// Approver index kinds (company_approvers.kind).
+const (
+	approverSub      = "sub"
+	approverAwaiting = "awaiting"
+)
+
+// writeApprovers replaces the company's rows of the approvers index with
+// those of c.Approvers: each Sub, and the Email of each AwaitingAccount
+// approver as stored (the service stores them lower-cased; the lookup
+// lower-cases the address it is given). Migration 0030 derives the same
+// rows from the JSON.
+func (q *querier) writeApprovers(ctx context.Context, c *identity.Company) error {
+	key := nameKey(c.Name)
+	if _, err := q.exec(ctx, `DELETE FROM company_approvers WHERE pool_id = ? AND name_key = ?`, c.PoolID, key); err != nil {
+		return err
+	}
+	put := func(kind, value string) error {
+		if value == "" {
+			return nil
+		}
+		_, err := q.exec(ctx, `INSERT INTO company_approvers (pool_id, name_key, kind, value) VALUES (?,?,?,?)
+			ON CONFLICT DO NOTHING`, c.PoolID, key, kind, value)
+		return err
+	}
+	for _, a := range c.Approvers {
+		if err := put(approverSub, a.Sub); err != nil {
+			return err
+		}
+		if a.AwaitingAccount {
+			if err := put(approverAwaiting, a.Email); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // CreateCompany inserts c and its domains. ErrConflict if the name (any
 // case) or a domain is taken in the pool; ErrNotFound if the pool is missing.
 func (q *querier) CreateCompany(ctx context.Context, c *identity.Company) error {
@@ -84,6 +131,9 @@ func (q *querier) CreateCompany(ctx context.Context, c *identity.Company) error 
 		if _, err := q.exec(ctx, `INSERT INTO companies (pool_id, name_key, name, display_name, search_key, group_name, approvers, status, created_at, updated_at, require_mfa)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, c.PoolID, nameKey(c.Name), c.Name, c.DisplayName, store.FoldName(c.DisplayName), c.Group, appr, c.Status,
 			ms(c.CreatedAt), ms(c.UpdatedAt), b2i(c.RequireMFA)); err != nil {
+			return err
+		}
+		if err := q.writeApprovers(ctx, c); err != nil {
 			return err
 		}
 		return q.writeDomains(ctx, c)
@@ -156,8 +206,66 @@ func (q *querier) UpdateCompany(ctx context.Context, c *identity.Company) error 
 			c.PoolID, nameKey(c.Name)); err != nil {
 			return err
 		}
+		if err := q.writeApprovers(ctx, c); err != nil {
+			return err
+		}
 		return q.writeDomains(ctx, c)
 	})
+}
+
+// ListCompaniesApprovedBy returns the companies that list sub as an
+// approver, by name key, from the approvers index (one index range, then
+// each company by its primary key).
+func (q *querier) ListCompaniesApprovedBy(ctx context.Context, poolID, sub string) ([]*identity.Company, error) {
+	return q.companiesByApprover(ctx, poolID, approverSub, sub)
+}
+
+// ListCompaniesAwaitingApprover returns the companies that list email
+// (lower-cased here) as an approver awaiting an account, by name key.
+func (q *querier) ListCompaniesAwaitingApprover(ctx context.Context, poolID, email string) ([]*identity.Company, error) {
+	return q.companiesByApprover(ctx, poolID, approverAwaiting, strings.ToLower(email))
+}
+
+func (q *querier) companiesByApprover(ctx context.Context, poolID, kind, value string) ([]*identity.Company, error) {
+	if value == "" {
+		return nil, nil
+	}
+	rows, err := q.query(ctx, false, `SELECT `+companyCols+` FROM company_approvers a
+		JOIN companies c ON c.pool_id = a.pool_id AND c.name_key = a.name_key
+		WHERE a.pool_id = ? AND a.kind = ? AND a.value = ? ORDER BY a.name_key`, poolID, kind, value)
+	if err != nil {
+		return nil, fmt.Errorf("companies by approver: %w", err)
+	}
+	list, err := collect(rows, scanCompany)
+	if err != nil {
+		return nil, err
+	}
+	return list, q.loadDomains(ctx, list...)
+}
+
+// ListCompaniesByGroup returns the companies whose group is group: their
+// group_name, or their name when they have none (the service always
+// stores one; auth.companyGroup reads an empty one as the name), by name
+// key. Two index reads (companies_group, migration 0030, and the primary
+// key), sorted here: with ORDER BY or an OR, SQLite walked the pool's
+// companies in key order (TestQueryPlans).
+func (q *querier) ListCompaniesByGroup(ctx context.Context, poolID, group string) ([]*identity.Company, error) {
+	if group == "" {
+		return nil, nil
+	}
+	rows, err := q.query(ctx, false, `SELECT `+companyCols+` FROM companies c WHERE c.pool_id = ? AND c.group_name = ?
+		UNION ALL
+		SELECT `+companyCols+` FROM companies c WHERE c.pool_id = ? AND c.name_key = ? AND c.group_name = '' AND c.name = ?`,
+		poolID, group, poolID, nameKey(group), group)
+	if err != nil {
+		return nil, fmt.Errorf("companies by group: %w", err)
+	}
+	list, err := collect(rows, scanCompany)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(list, func(i, j int) bool { return nameKey(list[i].Name) < nameKey(list[j].Name) })
+	return list, q.loadDomains(ctx, list...)
 }
 
 // DeleteCompany deletes the company and its domains.

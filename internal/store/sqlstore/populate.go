@@ -15,10 +15,12 @@ import (
 // INSERTs, PopulateBatch users per transaction, no hashing (every user gets
 // PasswordHash, one hash computed once by the caller).
 //
-// User i (from Start) is user<i>@co<i/1000>.example.com, CONFIRMED (every
+// User i (from Start) is user<i>@co<i/1000>.example.com (co<i/PerCompany>
+// with PerCompany), CONFIRMED (every
 // 50th UNCONFIRMED, every 97th disabled), with given_name, family_name and
 // custom:company_name; one company per thousand users (co<k>, with its
-// email domain and group); every third user in the group "members" and
+// email domain and group; PerCompany users each instead, k = i/PerCompany,
+// for pools of many companies); every third user in the group "members" and
 // every user in its company's group; every hundredth has a pending
 // registration request. created_at steps back one second per user from
 // Now, so lists have a stable order.
@@ -28,6 +30,8 @@ type PopulateOptions struct {
 	Start        int // first index (to add to an earlier run)
 	PasswordHash string
 	Now          time.Time
+	// PerCompany is the users per generated company (0: 1,000).
+	PerCompany int
 	// Progress, if set, is called after each batch with the users done.
 	Progress func(done int)
 }
@@ -41,6 +45,10 @@ func (db *DB) Populate(ctx context.Context, o PopulateOptions) (rerr error) {
 		return fmt.Errorf("populate: a pool and a positive number of users are required")
 	}
 	ms0 := ms(o.Now)
+	per := o.PerCompany
+	if per <= 0 {
+		per = 1000
+	}
 	for _, stmt := range db.d.BulkLoad {
 		if _, err := db.write.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("populate: %s: %w", stmt, err)
@@ -74,9 +82,9 @@ func (db *DB) Populate(ctx context.Context, o PopulateOptions) (rerr error) {
 			}
 			var users, attrs, members, companies, domains, groups, regs [][]any
 			for i := lo; i < hi; i++ {
-				co := i / 1000
+				co := i / per
 				coName := fmt.Sprintf("co%d", co)
-				if i%1000 == 0 || i == lo {
+				if i%per == 0 || i == lo {
 					if _, err := q.GetCompany(ctx, o.PoolID, coName); err != nil {
 						companies = append(companies, []any{o.PoolID, nameKey(coName), coName, "Company " + coName,
 							store.FoldName("Company " + coName), coName, "[]", identity.CompanyActive, ms0, ms0})

@@ -3,16 +3,14 @@ package storetest
 import (
 	"database/sql"
 	"io/fs"
-	"strconv"
-	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/gatehouse-id/gatehouse/internal/identity"
 	"github.com/gatehouse-id/gatehouse/internal/store"
 )
 
-// Backend opens one backend's database for RunMigration0009.
+// Backend opens one backend's database for the migration checks
+// (RunMigration0009, RunMigration0030).
 type Backend struct {
 	// Migrations are the backend's migration files (the ones it embeds).
 	Migrations fs.FS
@@ -30,25 +28,7 @@ type Backend struct {
 // back with no origin_jti; and the new columns are written from then on.
 func RunMigration0009(t *testing.T, b Backend) {
 	t.Helper()
-	before := fstest.MapFS{}
-	names, err := fs.Glob(b.Migrations, "*.sql")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("migrations: %v %v", names, err)
-	}
-	for _, n := range names {
-		v, err := strconv.Atoi(strings.SplitN(n, "_", 2)[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v < 9 {
-			body, err := fs.ReadFile(b.Migrations, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before[n] = &fstest.MapFile{Data: body}
-		}
-	}
-	old, w := b.OpenWith(t, before)
+	old, w := b.OpenWith(t, migrationsBefore(t, b, 9))
 	p := mustPool(t, old, "eu-west-1_m09")
 	u := mustUser(t, old, p.ID, "ann")
 	// Rows as a node before 0009 wrote them: literal SQL, so that it runs

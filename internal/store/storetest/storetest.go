@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUseCode", testConcurrentUseCode},
 		{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 		{"Companies", testCompanies},
+		{"CompanyApprovers", testCompanyApprovers},
 		{"Registrations", testRegistrations},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,39 @@
+-- The approvers index (docs/architecture.md, "Companies and their
+-- approvers"): one row per company and approver who is, or will become, a
+-- user of the pool, so that "the companies sub approves for" (the
+-- console's role on every request of a company admin) and "the companies
+-- awaiting an account with this address" (an activation) are index reads
+-- instead of a walk over every company of the pool. The company's
+-- approvers JSON stays the record; sqlstore rewrites these rows with it in
+-- every CreateCompany and UpdateCompany, in the same transaction, and the
+-- foreign key removes them with the company (and the pool).
+--   kind 'sub'       value = Approver.Sub (a company admin)
+--   kind 'awaiting'  value = Approver.Email of an AwaitingAccount approver,
+--                    as stored (the service stores addresses lower-cased)
+-- Plain address approvers (emails only) never become users: not indexed.
+CREATE TABLE company_approvers (
+    pool_id TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (pool_id, name_key, kind, value),
+    FOREIGN KEY (pool_id, name_key) REFERENCES companies(pool_id, name_key) ON DELETE CASCADE
+);
+-- The lookups' index (the primary key serves the rewrite and the cascade).
+CREATE INDEX company_approvers_value ON company_approvers (pool_id, kind, value, name_key);
+INSERT INTO company_approvers (pool_id, name_key, kind, value)
+    SELECT c.pool_id, c.name_key, 'sub', a->>'sub'
+    FROM companies c,
+        jsonb_array_elements(CASE WHEN jsonb_typeof(c.approvers::jsonb) = 'array' THEN c.approvers::jsonb ELSE '[]'::jsonb END) a
+    WHERE jsonb_typeof(a) = 'object' AND coalesce(a->>'sub', '') <> ''
+    ON CONFLICT DO NOTHING;
+INSERT INTO company_approvers (pool_id, name_key, kind, value)
+    SELECT c.pool_id, c.name_key, 'awaiting', a->>'email'
+    FROM companies c,
+        jsonb_array_elements(CASE WHEN jsonb_typeof(c.approvers::jsonb) = 'array' THEN c.approvers::jsonb ELSE '[]'::jsonb END) a
+    WHERE jsonb_typeof(a) = 'object' AND a->'awaiting_account' = 'true'::jsonb AND coalesce(a->>'email', '') <> ''
+    ON CONFLICT DO NOTHING;
+-- The companies whose group is a given one (a company provider's group
+-- mapping may not hand out another company's group: company_sso.go
+-- checkGroupMapping), without reading every company of the pool.
+CREATE INDEX IF NOT EXISTS companies_group ON companies (pool_id, group_name);
