@@ -104,7 +104,9 @@ func (a *app) usersImportCommand() *cobra.Command {
 "gatehouse users export"). A user whose username already exists in the pool is
 skipped (or replaced with --replace). Groups named by a user are created when
 missing. A line that fails is reported with its line number and the import
-goes on; the command exits with status 2 if any line failed.
+goes on; the command exits with status 2 if any line failed. The file is
+read as it is imported, 1,000 users per transaction: memory holds one
+batch, whatever the file's size.
 
 A file whose name ends in .csv (or whose first line names cognito:username)
 is read as Cognito's user import CSV (the columns of GetCSVHeader): users
@@ -118,7 +120,8 @@ $firebase-scrypt$r=..,m=..$<separator>$<signer key>$<salt>$<hash>, or
 $argon2i$...; it is verified at the next sign-in and replaced by the pool's
 argon2id then (docs/migration.md).
 
-A progress bar is drawn on standard error when it is a terminal.`,
+A progress bar (bytes read of the file's size) is drawn on standard error
+when it is a terminal.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pr, err := a.printer()
@@ -128,24 +131,37 @@ A progress bar is drawn on standard error when it is a terminal.`,
 			if file == "" {
 				return errors.New("-f is required (use -f - for standard input)")
 			}
-			var data []byte
-			if file == "-" {
-				data, err = io.ReadAll(a.stdin)
-			} else {
-				data, err = os.ReadFile(file)
+			// The file is read as it is imported, never whole: memory
+			// stays that of one batch whatever the file's size.
+			in, size := a.stdin, int64(-1)
+			if file != "-" {
+				f, err := os.Open(file)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+					size = st.Size()
+				}
+				in = f
 			}
-			if err != nil {
+			br := bufio.NewReaderSize(in, importPeek)
+			head, err := br.Peek(importPeek)
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 				return err
 			}
+			csv := isImportCSV(file, head)
 			return a.withPool(cmd, &pool, func(ctx context.Context, c *core, p *identity.Pool) error {
-				importer := a.importUsers
-				if isImportCSV(file, data) {
+				var rep *importReport
+				var err error
+				if csv {
 					if replace {
 						return errors.New("--replace is for JSON lines; a CSV import skips users that exist")
 					}
-					importer = a.importUsersCSV
+					rep, err = a.importUsersCSV(ctx, c.svc, p, br)
+				} else {
+					rep, err = a.importUsers(ctx, c.svc, p, br, size, replace)
 				}
-				rep, err := importer(ctx, c.svc, p, data, replace)
 				if err != nil {
 					return err
 				}
@@ -172,19 +188,29 @@ A progress bar is drawn on standard error when it is a terminal.`,
 	return c
 }
 
+// importPeek is how much of an import file is looked at to tell Cognito's
+// CSV from JSON lines (its first line), and the read buffer's size.
+const importPeek = 64 << 10
+
 // isImportCSV says whether an import file is Cognito's CSV rather than
-// JSON lines.
-func isImportCSV(name string, data []byte) bool {
+// JSON lines, from its name and its first bytes (head).
+func isImportCSV(name string, head []byte) bool {
 	if strings.HasSuffix(strings.ToLower(name), ".csv") {
 		return true
 	}
-	first, _, _ := bytes.Cut(data, []byte("\n"))
+	first, _, _ := bytes.Cut(head, []byte("\n"))
 	return bytes.Contains(first, []byte("cognito:username")) && !bytes.HasPrefix(bytes.TrimSpace(first), []byte("{"))
 }
 
 // importUsersCSV imports a Cognito import CSV through the service, in
-// batches, with the same progress bar and report as JSON lines.
-func (a *app) importUsersCSV(ctx context.Context, svc *auth.Service, p *identity.Pool, data []byte, _ bool) (*importReport, error) {
+// batches, with the same progress bar and report as JSON lines. The CSV is
+// read whole (auth.ImportCSV parses it by offset, as an import job does;
+// Cognito caps such a file at 100 MB).
+func (a *app) importUsersCSV(ctx context.Context, svc *auth.Service, p *identity.Pool, r io.Reader) (*importReport, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
 	bar := a.importBar(bytes.Count(data, []byte("\n")) - 1)
 	imported, skipped, failed, err := svc.ImportCSV(ctx, p.ID, data, func(rows int) {
 		if bar != nil {
@@ -210,6 +236,29 @@ func (a *app) importBar(total int) *progressbar.ProgressBar {
 	return a.usersBar(total, "importing users")
 }
 
+// importBytesBar is the progress bar of a JSON lines import: bytes read of
+// the file's size, or a spinner with the bytes read when the size is not
+// known (standard input, a pipe). Drawn on standard error when it is a
+// terminal (nil otherwise).
+func (a *app) importBytesBar(size int64) *progressbar.ProgressBar {
+	if a.stderrIsTerminal == nil || !a.stderrIsTerminal() {
+		return nil
+	}
+	if size <= 0 {
+		size = -1
+	}
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription("importing users"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }),
+	)
+	_ = bar.RenderBlank()
+	return bar
+}
+
 // usersBar is a progress bar over total users on standard error when it
 // is a terminal (nil otherwise).
 func (a *app) usersBar(total int, what string) *progressbar.ProgressBar {
@@ -229,17 +278,31 @@ func (a *app) usersBar(total int, what string) *progressbar.ProgressBar {
 	return bar
 }
 
-// importUsers imports data line by line. Errors of single lines are
-// collected in the report; only a cancelled context stops the import.
-func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Pool, data []byte, replace bool) (*importReport, error) {
-	total := bytes.Count(data, []byte("\n"))
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		total++
-	}
-	bar := a.importBar(total)
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// importUsers imports JSON lines from r as it reads them (size is r's
+// length for the progress bar, -1 if unknown): lines are decoded and
+// checked one by one and written in batches of auth.MaxImportUsers, each
+// one transaction (auth.ImportUsers), so memory holds one batch, never the
+// file. Errors of single lines are collected in the report and the import
+// goes on; only a cancelled context or a failing database stops it (the
+// batches before stay written, as they always did).
+func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Pool, r io.Reader, size int64, replace bool) (*importReport, error) {
+	bar := a.importBytesBar(size)
 	if bar != nil {
 		defer bar.Finish()
 	}
+	in := &countingReader{r: r}
 
 	groups := map[string]bool{}
 	if gs, err := allGroups(ctx, svc, p.ID); err == nil {
@@ -249,24 +312,24 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 	}
 
 	rep := &importReport{Failed: []importFailed{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, importPeek), maxImportLine)
 	line := 0
 	fail := func(err error) {
 		rep.Failed = append(rep.Failed, importFailed{Line: line, Error: lineError(err)})
-		if bar != nil {
-			_ = bar.Add(1)
-		}
 	}
 	// Lines are imported in batches of auth.MaxImportUsers, each one
 	// transaction (auth.ImportUsers).
-	var batch []auth.ImportedUser
-	var lines []int
+	batch := make([]auth.ImportedUser, 0, auth.MaxImportUsers)
+	lines := make([]int, 0, auth.MaxImportUsers)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		defer func() { batch, lines = batch[:0], lines[:0] }()
+		defer func() {
+			clear(batch) // drop the batch's strings and maps before the next one
+			batch, lines = batch[:0], lines[:0]
+		}()
 		var names []string
 		for _, u := range batch {
 			names = append(names, u.Groups...)
@@ -298,7 +361,7 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 			rep.Failed = append(rep.Failed, importFailed{Line: lines[f.Index], Error: lineError(f.Err)})
 		}
 		if bar != nil {
-			_ = bar.Add(len(batch))
+			_ = bar.Set64(in.n)
 		}
 		return nil
 	}
@@ -307,15 +370,12 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			if bar != nil {
-				_ = bar.Add(1)
-			}
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || text[0] == '#' {
 			continue
 		}
 		var u auth.ImportedUser
-		dec := json.NewDecoder(strings.NewReader(text))
+		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&u); err != nil {
 			fail(fmt.Errorf("invalid JSON: %v", err))
@@ -338,6 +398,9 @@ func (a *app) importUsers(ctx context.Context, svc *auth.Service, p *identity.Po
 	if err := sc.Err(); err != nil {
 		line++
 		fail(fmt.Errorf("cannot read further: %v", err))
+	}
+	if bar != nil {
+		_ = bar.Set64(in.n)
 	}
 	sort.Slice(rep.Failed, func(i, j int) bool { return rep.Failed[i].Line < rep.Failed[j].Line })
 	return rep, nil

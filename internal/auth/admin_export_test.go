@@ -81,7 +81,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(line, &u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.s.ImportUser(e.ctx, dst.ID, u); err != nil {
+			if err := importOne(e.ctx, e.s, dst.ID, u); err != nil {
 				t.Fatalf("import %s: %v", u.Username, err)
 			}
 		}
@@ -105,7 +105,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 		// Importing again is idempotent.
 		for _, u := range first {
-			if err := e.s.ImportUser(e.ctx, dst.ID, u); err != nil {
+			if err := importOne(e.ctx, e.s, dst.ID, u); err != nil {
 				t.Fatalf("re-import %s: %v", u.Username, err)
 			}
 		}
@@ -121,7 +121,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		r.Groups = []string{"staff", "new-group"}
 		r.Enabled = true
 		r.Attributes = map[string]string{"custom:team": "moved"}
-		if err := e.s.ImportUser(e.ctx, dst.ID, r); err != nil {
+		if err := importOne(e.ctx, e.s, dst.ID, r); err != nil {
 			t.Fatal(err)
 		}
 		v, _ := e.s.AdminGetUser(e.ctx, dst.ID, r.Sub)
@@ -148,7 +148,7 @@ func TestImportUserRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Without a hash: RESET_REQUIRED.
-		if err := e.s.ImportUser(e.ctx, p.ID, ImportedUser{Sub: sub, Username: "Ann@example.com", Status: "CONFIRMED", Enabled: true, EmailVerified: true}); err != nil {
+		if err := importOne(e.ctx, e.s, p.ID, ImportedUser{Sub: sub, Username: "Ann@example.com", Status: "CONFIRMED", Enabled: true, EmailVerified: true}); err != nil {
 			t.Fatal(err)
 		}
 		u, _ := e.st.GetUser(e.ctx, p.ID, sub)
@@ -156,7 +156,7 @@ func TestImportUserRules(t *testing.T) {
 			t.Errorf("imported = %+v", u)
 		}
 		// A username clash with another sub.
-		err = e.s.ImportUser(e.ctx, p.ID, ImportedUser{Sub: "11111111-2222-4333-8444-555555555555", Username: "ann@example.com", PasswordHash: hash, Enabled: true})
+		err = importOne(e.ctx, e.s, p.ID, ImportedUser{Sub: "11111111-2222-4333-8444-555555555555", Username: "ann@example.com", PasswordHash: hash, Enabled: true})
 		admWantCode(t, err, identity.CodeUsernameExists)
 
 		bad := []ImportedUser{
@@ -173,7 +173,7 @@ func TestImportUserRules(t *testing.T) {
 			{Username: "b@example.com", Groups: []string{"two words"}},
 		}
 		for i, in := range bad {
-			err := e.s.ImportUser(e.ctx, p.ID, in)
+			err := importOne(e.ctx, e.s, p.ID, in)
 			admWantCode(t, err, identity.CodeInvalidParameter)
 			_ = i
 		}
@@ -181,7 +181,7 @@ func TestImportUserRules(t *testing.T) {
 			t.Errorf("invalid imports created users: %d", n)
 		}
 		// A valid hash keeps the status; an empty sub gets a fresh one.
-		if err := e.s.ImportUser(e.ctx, p.ID, ImportedUser{Username: "b@example.com", PasswordHash: hash, Enabled: true}); err != nil {
+		if err := importOne(e.ctx, e.s, p.ID, ImportedUser{Username: "b@example.com", PasswordHash: hash, Enabled: true}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := e.st.GetUserByUsername(e.ctx, p.ID, "b@example.com")
@@ -193,6 +193,59 @@ func TestImportUserRules(t *testing.T) {
 		}
 		if a := e.auditActions(p.ID); !contains(a, "admin.user_import") {
 			t.Errorf("audit = %v", a)
+		}
+	})
+}
+
+// A batch where one user fails inside the transaction (its username
+// belongs to another sub) is written again user by user: only the failing
+// users are left out, each reported by its index, and a username that
+// exists is skipped without replace.
+func TestImportUsersBatchLeavesOnlyFailures(t *testing.T) {
+	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
+		p := e.pool(nil)
+		if err := importOne(e.ctx, e.s, p.ID, ImportedUser{Sub: "3f0e2a55-6c1d-4b1e-9d7a-2f5c8e1b4a90", Username: "taken@example.com", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		batch := []ImportedUser{
+			{Username: "a@example.com", Enabled: true},
+			{Username: "b@example.com", Enabled: true, Groups: []string{"staff"}},
+			{Sub: "11111111-2222-4333-8444-555555555555", Username: "taken@example.com", Enabled: true}, // fails in the transaction
+			{Username: "c@example.com", Enabled: true},
+			{Username: "d@example.com", Status: "ACTIVE"},  // fails before it
+			{Username: "taken@example.com", Enabled: true}, // exists: skipped
+		}
+		for _, replace := range []bool{false, true} {
+			rep, err := e.s.ImportUsers(e.ctx, p.ID, batch, replace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range rep.Failed {
+				got = append(got, fmt.Sprintf("%d:%s", f.Index, identity.ErrorCode(f.Err)))
+			}
+			want := "[4:invalid_parameter]"
+			if replace {
+				want = "[2:username_exists 4:invalid_parameter]"
+			}
+			if fmt.Sprint(got) != want {
+				t.Errorf("replace=%v: failed %v, want %s", replace, got, want)
+			}
+			if !replace && (rep.Created != 3 || rep.Skipped != 2) {
+				t.Errorf("report %+v", rep)
+			}
+			if replace && (rep.Created != 0 || rep.Replaced != 4) {
+				t.Errorf("replace: report %+v", rep)
+			}
+		}
+		if n := e.countUsers(p.ID); n != 4 {
+			t.Errorf("%d users, want 4", n)
+		}
+		if u, err := e.st.GetUserByUsername(e.ctx, p.ID, "taken@example.com"); err != nil || u.Sub != "3f0e2a55-6c1d-4b1e-9d7a-2f5c8e1b4a90" {
+			t.Errorf("taken = %+v, %v", u, err)
+		}
+		if _, err := e.s.ImportUsers(e.ctx, p.ID, make([]ImportedUser, MaxImportUsers+1), false); identity.ErrorCode(err) != identity.CodeInvalidParameter {
+			t.Errorf("too many users: %v", err)
 		}
 	})
 }

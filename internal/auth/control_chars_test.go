@@ -37,7 +37,7 @@ func TestAttributeControlCharacters(t *testing.T) {
 			Attributes: map[string]string{companyAttr: v}})
 		check("AdminCreateUser "+strconv.Quote(v), err, companyAttr)
 		check("AdminUpdateUserAttributes "+strconv.Quote(v), e.s.AdminUpdateUserAttributes(e.ctx, e.pool.ID, "jo@example.com", map[string]string{"family_name": v}), "family_name")
-		check("ImportUser "+strconv.Quote(v), e.s.ImportUser(e.ctx, e.pool.ID, ImportedUser{Username: "imp@example.com", Email: "imp@example.com",
+		check("ImportUsers "+strconv.Quote(v), importOne(e.ctx, e.s, e.pool.ID, ImportedUser{Username: "imp@example.com", Email: "imp@example.com",
 			Status: string(identity.StatusConfirmed), Enabled: true, Attributes: map[string]string{"nickname": v}}), "nickname")
 	}
 	if n, _ := e.st.CountUsers(e.ctx, e.pool.ID); n != 1 {

@@ -76,37 +76,6 @@ func exportedUser(v *UserView) ImportedUser {
 	}
 }
 
-// ImportUser creates one user as exported (ExportUsers), keeping its sub,
-// status, enabled flag, email verification and password hash; importing the
-// same sub again replaces that user (so an import can be re-run). It is
-// validated like AdminCreateUser: username, email, attributes against the
-// pool's schema (required ones included). The password hash must be one
-// checkImportedHash accepts (argon2id or a foreign scheme, verified and
-// rehashed at the next sign-in, password.Scheme); a user without one is imported as RESET_REQUIRED
-// (EXTERNAL_PROVIDER users keep their status). An empty sub gets a new one,
-// so re-importing such a line fails with username_exists. An empty status
-// means CONFIRMED. Groups are created (without precedence) when missing,
-// and the user's memberships are set to exactly the listed groups.
-//
-// Errors: resource_not_found (pool), invalid_parameter, username_exists (the
-// username belongs to another sub), alias_exists (a unique email belongs to
-// another sub), limit_exceeded (groups).
-func (s *Service) ImportUser(ctx context.Context, poolID string, in ImportedUser) error {
-	p, err := s.getPool(ctx, s.cfg.Store, poolID)
-	if err != nil {
-		return err
-	}
-	u, groups, err := s.importPrepare(p, in)
-	if err != nil {
-		return err
-	}
-	return wrapStoreErr("import user", s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		v := *u
-		_, err := s.importUserTx(ctx, q, p, &v, groups)
-		return err
-	}))
-}
-
 // importUserTx writes one validated imported user in q: created, or
 // replacing the user of the same sub (replaced is true then), with
 // exactly groups, audited.
@@ -313,11 +282,26 @@ type ImportUserFailure struct {
 	Err      error
 }
 
-// ImportUsers imports up to MaxImportUsers users (ImportUser each; the
-// native API's import and the CLI's): a username that exists is skipped,
-// or replaced with replace. Password hashes may be argon2id or another
-// system's (checkImportedHash). A user that fails is reported by index and
-// the others go on.
+// ImportUsers imports up to MaxImportUsers users as exported (ExportUsers;
+// the native API's import and the CLI's, which streams a file through it
+// a batch at a time): a username that exists is skipped, or replaced with
+// replace. A user that fails is reported by index and the others go on.
+//
+// Each user keeps its sub, status, enabled flag, email verification and
+// password hash, and is validated like AdminCreateUser: username, email,
+// attributes against the pool's schema (required ones included). The
+// password hash must be one checkImportedHash accepts (argon2id or a
+// foreign scheme, verified and rehashed at the next sign-in,
+// password.Scheme); a user without one is imported as RESET_REQUIRED
+// (EXTERNAL_PROVIDER users keep their status). An empty status means
+// CONFIRMED. An empty sub gets a new one; a user replaced by username
+// keeps its sub unless the line names another (username_exists then). A
+// line whose sub exists under another username updates that user, replace
+// or not (as the single-user import did). Groups are created (without precedence) when missing, and the
+// user's memberships are set to exactly the listed groups. Failures are
+// invalid_parameter, username_exists (the username belongs to another
+// sub), alias_exists (a unique email belongs to another sub) and
+// limit_exceeded (groups).
 //
 // The users are written in one transaction (a million-user import is a
 // thousand transactions, not a million); when one of them fails there,

@@ -17,7 +17,7 @@ func TestImportedForeignHashSignIn(t *testing.T) {
 		e := setup(nil, nil)
 		// Django 1.5's make_password("lètmein", "seasalt") (its own test).
 		const django = "pbkdf2_sha256$10000$seasalt$CWWFdHOWwPnki7HvkcqN9iA2T3KLW1cf2uZ5kvArtVY="
-		err := e.s.ImportUser(e.ctx, e.pool.ID, ImportedUser{Username: "dj@example.com", EmailVerified: true, Enabled: true, PasswordHash: django})
+		err := importOne(e.ctx, e.s, e.pool.ID, ImportedUser{Username: "dj@example.com", EmailVerified: true, Enabled: true, PasswordHash: django})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestImportRefusesBadHash(t *testing.T) {
 		"$2b$20$bIRGj4QPPoSUMWsJE.4Pk.T1qTpDWz7HhMnuiQhGzGinKPsx/HQdq",
 		"pbkdf2_sha256$99999999$seasalt$CWWFdHOWwPnki7HvkcqN9iA2T3KLW1cf2uZ5kvArtVY=",
 	} {
-		err := e.s.ImportUser(e.ctx, e.pool.ID, ImportedUser{Username: "bad@example.com", Enabled: true, PasswordHash: h})
+		err := importOne(e.ctx, e.s, e.pool.ID, ImportedUser{Username: "bad@example.com", Enabled: true, PasswordHash: h})
 		var ie *identity.Error
 		if !errors.As(err, &ie) || ie.Code != identity.CodeInvalidParameter || ie.Field != "password_hash" {
 			t.Fatalf("%s: %v", h, err)

@@ -360,7 +360,7 @@ func TestSRPUnknownAndImportedUsers(t *testing.T) {
 	e := srpSetup(t, nil)
 	_, _, err := e.srpRound1(e.c(), "nobody@example.com")
 	wantErr(t, err, identity.CodeUserNotFound, "User does not exist.")
-	if err := e.s.ImportUser(ctx, e.pool.ID, ImportedUser{Username: "imp@example.com", Email: "imp@example.com",
+	if err := importOne(ctx, e.s, e.pool.ID, ImportedUser{Username: "imp@example.com", Email: "imp@example.com",
 		EmailVerified: true, Status: "CONFIRMED", Enabled: true, PasswordHash: e.getHash(goodPW)}); err != nil {
 		t.Fatal(err)
 	}

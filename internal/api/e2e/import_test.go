@@ -9,7 +9,7 @@ import (
 // POST /api/v1/pools/{pool}/users/import takes users with another system's
 // password hash, who then sign in with their old password; a user in no
 // accepted form is reported by index and nothing of it is written; too
-// many users is a 400.
+// many users is a 400, a body over the size cap a 413 that writes nothing.
 func TestImportUsersNative(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -55,6 +55,19 @@ func TestImportUsersNative(t *testing.T) {
 		many[i] = map[string]any{"username": fmt.Sprintf("u%d@example.com", i)}
 	}
 	e.must(400, e.admin("POST", "/api/v1/pools/"+poolID+"/users/import", map[string]any{"users": many}))
+	// 1,000 users, each well-formed, whose body is over the 1 MiB cap: a
+	// 413 before anything is decoded, and no user written.
+	big := make([]map[string]any, 1000)
+	for i := range big {
+		big[i] = map[string]any{"username": fmt.Sprintf("big%d@example.com", i), "enabled": true,
+			"attributes": map[string]string{"name": strings.Repeat("n", 1100)}}
+	}
+	if p := e.must(413, e.admin("POST", "/api/v1/pools/"+poolID+"/users/import", map[string]any{"users": big})); !strings.Contains(string(p.body), "payload_too_large") {
+		t.Fatalf("oversized import: %s", p.body)
+	}
+	if n := e.userCount(poolID); n != 2 {
+		t.Fatalf("%d users after a refused import", n)
+	}
 	e.must(400, e.admin("POST", "/api/v1/pools/"+poolID+"/users/import", map[string]any{"users": []map[string]any{{"username": "x@example.com", "colour": "red"}}}))
 	e.must(404, e.admin("POST", "/api/v1/pools/eu-west-1_nopenope1/users/import", map[string]any{"users": []map[string]any{}}))
 	e.must(401, e.do("POST", "/api/v1/pools/"+poolID+"/users/import", "", map[string]any{"users": []map[string]any{}}))
