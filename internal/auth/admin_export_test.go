@@ -201,6 +201,33 @@ func TestImportUserRules(t *testing.T) {
 // belongs to another sub) is written again user by user: only the failing
 // users are left out, each reported by its index, and a username that
 // exists is skipped without replace.
+// A line naming an existing user's sub under another username renames
+// that user only with replace; without it the user exists and is skipped,
+// as one found by its username is (docs/cli.md).
+func TestImportUsersSubOfExistingUser(t *testing.T) {
+	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
+		p := e.pool(nil)
+		const sub = "3f0e2a55-6c1d-4b1e-9d7a-2f5c8e1b4a90"
+		if err := importOne(e.ctx, e.s, p.ID, ImportedUser{Sub: sub, Username: "old@example.com", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		line := []ImportedUser{{Sub: sub, Username: "new@example.com", Enabled: true}}
+		rep, err := e.s.ImportUsers(e.ctx, p.ID, line, false)
+		if err != nil || rep.Skipped != 1 || rep.Created+rep.Replaced != 0 || len(rep.Failed) != 0 {
+			t.Fatalf("without replace: %+v, %v", rep, err)
+		}
+		if u, err := e.st.GetUser(e.ctx, p.ID, sub); err != nil || u.Username != "old@example.com" {
+			t.Fatalf("without replace the user became %+v, %v", u, err)
+		}
+		if rep, err = e.s.ImportUsers(e.ctx, p.ID, line, true); err != nil || rep.Replaced != 1 {
+			t.Fatalf("with replace: %+v, %v", rep, err)
+		}
+		if u, err := e.st.GetUser(e.ctx, p.ID, sub); err != nil || u.Username != "new@example.com" {
+			t.Fatalf("with replace the user is %+v, %v", u, err)
+		}
+	})
+}
+
 func TestImportUsersBatchLeavesOnlyFailures(t *testing.T) {
 	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
 		p := e.pool(nil)

@@ -348,6 +348,16 @@ func (s *Service) ImportUsers(ctx context.Context, poolID string, users []Import
 		u := *it.u
 		cur, err := q.GetUserByUsername(ctx, p.ID, u.Username)
 		switch {
+		case errors.Is(err, store.ErrNotFound) && it.sub && !replace:
+			// A line naming the sub of an existing user under another
+			// username would rename that user: without replace, the
+			// user exists, so it is skipped.
+			switch _, err := q.GetUser(ctx, p.ID, u.Sub); {
+			case err == nil:
+				return 0, 0, 1, nil
+			case !errors.Is(err, store.ErrNotFound):
+				return 0, 0, 0, err
+			}
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			return 0, 0, 0, err
