@@ -84,31 +84,20 @@ func TestMultiNode(t *testing.T) {
 // 0009 (security.md T6).
 func TestMigration0009(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresSchemaDSN(t)
-	storetest.RunMigration0009(t, storetest.Backend{
-		Migrations: os.DirFS("migrations"),
-		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := sqlstore.New(t.Context(), postgres.Dialect, db, db, migrations)
-			if err != nil {
-				db.Close()
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s, db
-		},
-	})
+	storetest.RunMigration0009(t, upgradeBackend(storetest.PostgresSchemaDSN(t)))
 }
 
 // TestMigration0030 upgrades a schema with rows written before migration
 // 0030 (the approvers index).
 func TestMigration0030(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresSchemaDSN(t)
-	storetest.RunMigration0030(t, storetest.Backend{
+	storetest.RunMigration0030(t, upgradeBackend(storetest.PostgresSchemaDSN(t)))
+}
+
+// upgradeBackend opens the schema of dsn with the migrations a migration
+// test gives (each open the same schema).
+func upgradeBackend(dsn string) storetest.Backend {
+	return storetest.Backend{
 		Migrations: os.DirFS("migrations"),
 		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
 			db, err := sql.Open("pgx", dsn)
@@ -123,5 +112,5 @@ func TestMigration0030(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			return s, db
 		},
-	})
+	}
 }

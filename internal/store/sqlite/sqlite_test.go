@@ -89,32 +89,20 @@ func TestMultiProcess(t *testing.T) {
 // migration 0009 (security.md T6).
 func TestMigration0009(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "upgrade.db")
-	storetest.RunMigration0009(t, storetest.Backend{
-		Migrations: os.DirFS("migrations"),
-		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
-			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.SetMaxOpenConns(1)
-			s, err := sqlstore.New(t.Context(), sqlite.Dialect, db, db, migrations)
-			if err != nil {
-				db.Close()
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s, db
-		},
-	})
+	storetest.RunMigration0009(t, upgradeBackend(filepath.Join(t.TempDir(), "upgrade.db")))
 }
 
 // TestMigration0030 upgrades a database with rows written before
 // migration 0030 (the approvers index).
 func TestMigration0030(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "upgrade0030.db")
-	storetest.RunMigration0030(t, storetest.Backend{
+	storetest.RunMigration0030(t, upgradeBackend(filepath.Join(t.TempDir(), "upgrade0030.db")))
+}
+
+// upgradeBackend opens the database file at path with the migrations a
+// migration test gives (each open the same file).
+func upgradeBackend(path string) storetest.Backend {
+	return storetest.Backend{
 		Migrations: os.DirFS("migrations"),
 		OpenWith: func(t *testing.T, migrations fs.FS) (store.Store, *sql.DB) {
 			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
@@ -130,5 +118,5 @@ func TestMigration0030(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			return s, db
 		},
-	})
+	}
 }
