@@ -59,24 +59,11 @@ func TestScaleConsole(t *testing.T) {
 		{"users, group members", "console/users?group=members", "user"},
 		{"company type-ahead (hosted sign-up)", "signup/companies?prefix=Company+co12", ""},
 	}
-	const calls = 50
-	measure := func() map[string][2]time.Duration {
-		out := map[string][2]time.Duration{}
-		for _, p := range pages {
-			d := make([]time.Duration, 0, calls)
-			for range calls {
-				t0 := time.Now()
-				r := b.get(e.page(p.path))
-				d = append(d, time.Since(t0))
-				if r.status != http.StatusOK {
-					t.Fatalf("%s: %d %s", p.name, r.status, r.body)
-				}
-			}
-			slices.Sort(d)
-			out[p.name] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
-		}
-		return out
+	paths := make([][2]string, len(pages))
+	for i, p := range pages {
+		paths[i] = [2]string{p.name, p.path}
 	}
+	measure := func() map[string][2]time.Duration { return timePages(t, e, b, paths) }
 	small := measure()
 	took := e.stack.Populate(n, "x")
 	t.Logf("populated %d users in %s (%s)", n, took.Round(time.Second), e.stack.DB)
@@ -134,24 +121,11 @@ func TestScaleConsoleCompanyAdmin(t *testing.T) {
 		{"companies", "console/companies"},
 		{"the company", "console/companies/acme"},
 	}
-	const calls = 50
-	measure := func() map[string][2]time.Duration {
-		out := map[string][2]time.Duration{}
-		for _, p := range pages {
-			d := make([]time.Duration, 0, calls)
-			for range calls {
-				t0 := time.Now()
-				r := b.get(e.page(p.path))
-				d = append(d, time.Since(t0))
-				if r.status != http.StatusOK {
-					t.Fatalf("%s: %d %s", p.name, r.status, r.body)
-				}
-			}
-			slices.Sort(d)
-			out[p.name] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
-		}
-		return out
+	paths := make([][2]string, len(pages))
+	for i, p := range pages {
+		paths[i] = [2]string{p.name, p.path}
 	}
+	measure := func() map[string][2]time.Duration { return timePages(t, e, b, paths) }
 	small := measure()
 	took := e.stack.PopulatePerCompany(users, max(1, users/companies), "x")
 	t.Logf("populated %d users and %d companies in %s (%s)", users, users/max(1, users/companies), took.Round(time.Second), e.stack.DB)
@@ -167,4 +141,26 @@ func TestScaleConsoleCompanyAdmin(t *testing.T) {
 			small[p.name][0].Round(10*time.Microsecond), small[p.name][1].Round(10*time.Microsecond))
 	}
 	t.Log("\n" + rep.String())
+}
+
+// timePages gets each page (name, path) 50 times through b and returns
+// its p50 and p99 by name.
+func timePages(t *testing.T, e *consoleEnv, b *browser, pages [][2]string) map[string][2]time.Duration {
+	t.Helper()
+	const calls = 50
+	out := map[string][2]time.Duration{}
+	for _, p := range pages {
+		d := make([]time.Duration, 0, calls)
+		for range calls {
+			t0 := time.Now()
+			r := b.get(e.page(p[1]))
+			d = append(d, time.Since(t0))
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: %d %s", p[0], r.status, r.body)
+			}
+		}
+		slices.Sort(d)
+		out[p[0]] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
+	}
+	return out
 }
