@@ -3,7 +3,6 @@ package cognito_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,15 +22,9 @@ import (
 // them, as on AWS (testdata/lambda.golden).
 func TestLambdaConfig(t *testing.T) {
 	t.Parallel()
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]string{"errorMessage": "closed for now"})
-	}))
-	t.Cleanup(hook.Close)
+	hook, _ := lambdaHook(t, func(map[string]any) (any, string) { return nil, "closed for now" })
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:pre-sign-up"
-	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook, Secret: "a-secret-of-twenty-bytes"}}})
 	tr := &transcript{t: t}
 	describe := func(name string, id *string) {
 		d := must[*cip.DescribeUserPoolOutput](t)(e.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: id}))
@@ -87,27 +80,15 @@ func TestLambdaConfig(t *testing.T) {
 // as Cognito documents for both.
 func TestAdminInitiateAuthMigrationMetadata(t *testing.T) {
 	t.Parallel()
-	got := make(chan map[string]any, 4)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		got <- ev
+	hook, got := lambdaHook(t, func(ev map[string]any) (any, string) {
 		req, _ := ev["request"].(map[string]any)
-		w.Header().Set("Content-Type", "application/json")
 		if req["password"] != "Legacy$Passw0rd" {
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "Bad password"})
-			return
+			return nil, "Bad password"
 		}
-		ev["response"] = map[string]any{"userAttributes": map[string]string{"name": "Old Timer", "email": "old@example.org", "email_verified": "true"}, "finalUserStatus": "CONFIRMED", "messageAction": "SUPPRESS"}
-		json.NewEncoder(w).Encode(ev)
-	}))
-	t.Cleanup(hook.Close)
+		return map[string]any{"userAttributes": map[string]string{"name": "Old Timer", "email": "old@example.org", "email_verified": "true"}, "finalUserStatus": "CONFIRMED", "messageAction": "SUPPRESS"}, ""
+	})
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:migrate"
-	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook, Secret: "a-secret-of-twenty-bytes"}}})
 	p := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("migrating"),
 		LambdaConfig: &types.LambdaConfigType{UserMigration: aws.String(arn)}})).UserPool
 	c := must[*cip.CreateUserPoolClientOutput](t)(e.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: p.Id, ClientName: aws.String("app"),
@@ -148,26 +129,15 @@ func TestUserMigrationWithoutEmail(t *testing.T) {
 		"nomail-reset": {"userAttributes": map[string]string{"name": "Reset"}, "finalUserStatus": "RESET_REQUIRED"},
 		"unverified":   {"userAttributes": map[string]string{"email": "unverified@example.org"}, "finalUserStatus": "CONFIRMED"},
 	}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
+	hook, _ := lambdaHook(t, func(ev map[string]any) (any, string) {
 		name, _ := ev["userName"].(string)
-		a, ok := answers[name]
-		w.Header().Set("Content-Type", "application/json")
-		if !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "unknown user"})
-			return
+		if a, ok := answers[name]; ok {
+			return a, ""
 		}
-		ev["response"] = a
-		json.NewEncoder(w).Encode(ev)
-	}))
-	t.Cleanup(hook.Close)
+		return nil, "unknown user"
+	})
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:migrate"
-	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook, Secret: "a-secret-of-twenty-bytes"}}})
 	tr := &transcript{t: t}
 	p := must[*cip.CreateUserPoolOutput](t)(e.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("plain-migrating"),
 		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
@@ -215,28 +185,15 @@ func TestUserMigrationWithoutEmail(t *testing.T) {
 // as Cognito documents; a rejection of them refuses the sign-up.
 func TestPreSignUpValidationData(t *testing.T) {
 	t.Parallel()
-	got := make(chan map[string]any, 4)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ev map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		got <- ev
+	hook, got := lambdaHook(t, func(ev map[string]any) (any, string) {
 		req, _ := ev["request"].(map[string]any)
-		vd, _ := req["validationData"].(map[string]any)
-		w.Header().Set("Content-Type", "application/json")
-		if vd["invite"] != "abc" {
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]string{"errorMessage": "no invitation"})
-			return
+		if vd, _ := req["validationData"].(map[string]any); vd["invite"] != "abc" {
+			return nil, "no invitation"
 		}
-		ev["response"] = map[string]any{}
-		json.NewEncoder(w).Encode(ev)
-	}))
-	t.Cleanup(hook.Close)
+		return map[string]any{}, ""
+	})
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:presignup"
-	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook.URL, Secret: "a-secret-of-twenty-bytes"}}})
+	e := setup(t, setupOpts{lambdas: map[string]cognito.LambdaTarget{arn: {URL: hook, Secret: "a-secret-of-twenty-bytes"}}})
 	poolID, clientID := e.createPool(&cip.CreateUserPoolInput{PoolName: aws.String("validated"),
 		LambdaConfig: &types.LambdaConfigType{PreSignUp: aws.String(arn)}})
 	invite := []types.AttributeType{{Name: aws.String("invite"), Value: aws.String("abc")}}
@@ -263,4 +220,35 @@ func TestPreSignUpValidationData(t *testing.T) {
 	if ev["triggerSource"] != "PreSignUp_AdminCreateUser" || md["app"] != "admin" {
 		t.Fatalf("event %v", ev)
 	}
+}
+
+// lambdaHook stands in for a Lambda function over HTTP: every event it
+// gets is sent on got (buffered; events beyond its room are not kept),
+// then answered as Lambda answers: the event with answer's response, or,
+// when answer returns an error message, a 400 with errorMessage (a
+// function's error). It returns the function's URL.
+func lambdaHook(t *testing.T, answer func(ev map[string]any) (response any, errorMessage string)) (url string, got chan map[string]any) {
+	got = make(chan map[string]any, 64)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		select {
+		case got <- ev:
+		default:
+		}
+		w.Header().Set("Content-Type", "application/json")
+		resp, msg := answer(ev)
+		if msg != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"errorMessage": msg})
+			return
+		}
+		ev["response"] = resp
+		json.NewEncoder(w).Encode(ev)
+	}))
+	t.Cleanup(hook.Close)
+	return hook.URL, got
 }
