@@ -43,11 +43,7 @@ func TestScaleConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := n*7/10 + 345 // a user of the populated pool
-	type page struct {
-		name, path string
-		want       string // in the body at scale
-	}
-	pages := []page{
+	pages := []scalePage{
 		{"dashboard", "console", "Sign-ups"},
 		{"users, first page", "console/users", "user"},
 		{"users, email ^= user1 (dense)", "console/users?email=user1", "user1"},
@@ -59,11 +55,7 @@ func TestScaleConsole(t *testing.T) {
 		{"users, group members", "console/users?group=members", "user"},
 		{"company type-ahead (hosted sign-up)", "signup/companies?prefix=Company+co12", ""},
 	}
-	paths := make([][2]string, len(pages))
-	for i, p := range pages {
-		paths[i] = [2]string{p.name, p.path}
-	}
-	measure := func() map[string][2]time.Duration { return timePages(t, e, b, paths) }
+	measure := func() map[string][2]time.Duration { return timePages(t, e, b, pages) }
 	small := measure()
 	took := e.stack.Populate(n, "x")
 	t.Logf("populated %d users in %s (%s)", n, took.Round(time.Second), e.stack.DB)
@@ -76,13 +68,7 @@ func TestScaleConsole(t *testing.T) {
 			t.Errorf("%s at %d users does not show %q", p.name, n, p.want)
 		}
 	}
-	var rep strings.Builder
-	fmt.Fprintf(&rep, "| %s, over HTTP | p50 | p99 | before populate p50 | p99 |\n", e.stack.DB)
-	for _, p := range pages {
-		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", p.name, big[p.name][0].Round(10*time.Microsecond), big[p.name][1].Round(10*time.Microsecond),
-			small[p.name][0].Round(10*time.Microsecond), small[p.name][1].Round(10*time.Microsecond))
-	}
-	t.Log("\n" + rep.String())
+	t.Log("\n" + pageTable(string(e.stack.DB)+", over HTTP", pages, big, small))
 }
 
 // TestScaleConsoleCompanyAdmin (GATEHOUSE_TEST_SCALE=1;
@@ -114,18 +100,14 @@ func TestScaleConsoleCompanyAdmin(t *testing.T) {
 	users, companies := env("GATEHOUSE_TEST_SCALE_USERS", 20000), env("GATEHOUSE_TEST_SCALE_COMPANIES", 20000)
 	e := consoleSetup(t)
 	b := e.consoleLogin("carol@acme.example")
-	pages := []struct{ name, path string }{
-		{"dashboard", "console"},
-		{"requests", "console/registrations"},
-		{"a request", "console/registrations/" + e.annReq},
-		{"companies", "console/companies"},
-		{"the company", "console/companies/acme"},
+	pages := []scalePage{
+		{"dashboard", "console", ""},
+		{"requests", "console/registrations", ""},
+		{"a request", "console/registrations/" + e.annReq, ""},
+		{"companies", "console/companies", ""},
+		{"the company", "console/companies/acme", ""},
 	}
-	paths := make([][2]string, len(pages))
-	for i, p := range pages {
-		paths[i] = [2]string{p.name, p.path}
-	}
-	measure := func() map[string][2]time.Duration { return timePages(t, e, b, paths) }
+	measure := func() map[string][2]time.Duration { return timePages(t, e, b, pages) }
 	small := measure()
 	took := e.stack.PopulatePerCompany(users, max(1, users/companies), "x")
 	t.Logf("populated %d users and %d companies in %s (%s)", users, users/max(1, users/companies), took.Round(time.Second), e.stack.DB)
@@ -134,18 +116,16 @@ func TestScaleConsoleCompanyAdmin(t *testing.T) {
 	if !strings.Contains(r.body, "Acme Corporation") || strings.Contains(r.body, "Company co1") {
 		t.Errorf("carol's companies page at %d companies:\n%s", companies, r.body)
 	}
-	var rep strings.Builder
-	fmt.Fprintf(&rep, "| %s, company admin, over HTTP | p50 | p99 | before populate p50 | p99 |\n", e.stack.DB)
-	for _, p := range pages {
-		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", p.name, big[p.name][0].Round(10*time.Microsecond), big[p.name][1].Round(10*time.Microsecond),
-			small[p.name][0].Round(10*time.Microsecond), small[p.name][1].Round(10*time.Microsecond))
-	}
-	t.Log("\n" + rep.String())
+	t.Log("\n" + pageTable(string(e.stack.DB)+", company admin, over HTTP", pages, big, small))
 }
 
-// timePages gets each page (name, path) 50 times through b and returns
-// its p50 and p99 by name.
-func timePages(t *testing.T, e *consoleEnv, b *browser, pages [][2]string) map[string][2]time.Duration {
+// scalePage is a console page the scale tests time: want, when set, is
+// in its body at scale.
+type scalePage struct{ name, path, want string }
+
+// timePages gets each page 50 times through b and returns its p50 and p99
+// by name.
+func timePages(t *testing.T, e *consoleEnv, b *browser, pages []scalePage) map[string][2]time.Duration {
 	t.Helper()
 	const calls = 50
 	out := map[string][2]time.Duration{}
@@ -153,14 +133,26 @@ func timePages(t *testing.T, e *consoleEnv, b *browser, pages [][2]string) map[s
 		d := make([]time.Duration, 0, calls)
 		for range calls {
 			t0 := time.Now()
-			r := b.get(e.page(p[1]))
+			r := b.get(e.page(p.path))
 			d = append(d, time.Since(t0))
 			if r.status != http.StatusOK {
-				t.Fatalf("%s: %d %s", p[0], r.status, r.body)
+				t.Fatalf("%s: %d %s", p.name, r.status, r.body)
 			}
 		}
 		slices.Sort(d)
-		out[p[0]] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
+		out[p.name] = [2]time.Duration{d[len(d)/2], d[len(d)*99/100]}
 	}
 	return out
+}
+
+// pageTable is the Markdown table of the pages' p50 and p99 at scale (big)
+// and before populating (small), for docs/benchmarks.md.
+func pageTable(title string, pages []scalePage, big, small map[string][2]time.Duration) string {
+	var rep strings.Builder
+	fmt.Fprintf(&rep, "| %s | p50 | p99 | before populate p50 | p99 |\n", title)
+	for _, p := range pages {
+		fmt.Fprintf(&rep, "| %s | %s | %s | %s | %s |\n", p.name, big[p.name][0].Round(10*time.Microsecond), big[p.name][1].Round(10*time.Microsecond),
+			small[p.name][0].Round(10*time.Microsecond), small[p.name][1].Round(10*time.Microsecond))
+	}
+	return rep.String()
 }
