@@ -49,11 +49,23 @@ func (e *env) invite(P, email, company string) {
 
 func (e *env) signInAccess(clientID, username string) string {
 	e.t.Helper()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": clientID, "username": username, "password": goodPassword})).json(e.t, &tok)
-	return tok.AccessToken
+	return e.signInTokens(clientID, username).AccessToken
+}
+
+// signInTokens signs username in through clientID with goodPassword.
+func (e *env) signInTokens(clientID, username string) tokens {
+	e.t.Helper()
+	var tk tokens
+	e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": clientID, "username": username, "password": goodPassword})).json(e.t, &tk)
+	return tk
+}
+
+// signUpConfirmed signs username up through clientID with goodPassword
+// and confirms it with the code sent to it.
+func (e *env) signUpConfirmed(poolID, clientID, username string) {
+	e.t.Helper()
+	e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": clientID, "username": username, "password": goodPassword}))
+	e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": clientID, "username": username, "code": e.lastCode(poolID, username)}))
 }
 
 type meResp struct {

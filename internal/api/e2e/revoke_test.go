@@ -11,14 +11,8 @@ func TestRevokeEndsTheSignIn(t *testing.T) {
 	e := setup(t)
 	poolID, clientID := e.newPool("revoke")
 	const user = "rae@example.test"
-	e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": clientID, "username": user, "password": goodPassword}))
-	e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": clientID, "username": user, "code": e.lastCode(poolID, user)}))
-	signIn := func() tokens {
-		t.Helper()
-		var tk tokens
-		e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": clientID, "username": user, "password": goodPassword})).json(t, &tk)
-		return tk
-	}
+	e.signUpConfirmed(poolID, clientID, user)
+	signIn := func() tokens { return e.signInTokens(clientID, user) }
 	t1, other := signIn(), signIn()
 	var t2 tokens
 	e.must(200, e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"client_id": clientID, "refresh_token": t1.RefreshToken})).json(t, &t2)

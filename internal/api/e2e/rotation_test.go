@@ -12,14 +12,8 @@ func TestRefreshRotationNative(t *testing.T) {
 	e := setup(t)
 	poolID, clientID := e.newPool("rotation")
 	const ann = "ann@example.test"
-	e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": clientID, "username": ann, "password": goodPassword}))
-	e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": clientID, "username": ann, "code": e.lastCode(poolID, ann)}))
-	signIn := func() tokens {
-		t.Helper()
-		var tk tokens
-		e.must(200, e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": clientID, "username": ann, "password": goodPassword})).json(t, &tk)
-		return tk
-	}
+	e.signUpConfirmed(poolID, clientID, ann)
+	signIn := func() tokens { return e.signInTokens(clientID, ann) }
 	refresh := func(rt string) response {
 		t.Helper()
 		return e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"client_id": clientID, "refresh_token": rt})

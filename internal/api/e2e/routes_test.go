@@ -486,8 +486,7 @@ func TestEveryRoute(t *testing.T) {
 			ChallengeName string `json:"challenge_name"`
 			Session       string
 		}
-		e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": pub.ID, "username": gina, "password": goodPassword}))
-		e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": pub.ID, "username": gina, "code": e.lastCode(pool.ID, gina)}))
+		e.signUpConfirmed(pool.ID, pub.ID, gina)
 		var gt tokens
 		signIn(&gt)
 		gb := "Bearer " + gt.AccessToken

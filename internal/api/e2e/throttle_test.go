@@ -32,8 +32,7 @@ func TestThrottlesThroughTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	const jo = "jo@example.test"
-	e.must(201, e.do("POST", "/api/v1/auth/sign-up", "", map[string]any{"client_id": clientID, "username": jo, "password": goodPassword}))
-	e.must(204, e.do("POST", "/api/v1/auth/confirm-sign-up", "", map[string]any{"client_id": clientID, "username": jo, "code": e.lastCode(poolID, jo)}))
+	e.signUpConfirmed(poolID, clientID, jo)
 
 	signIn := func(pw string) response {
 		return e.do("POST", "/api/v1/auth/sign-in", "", map[string]any{"client_id": clientID, "username": jo, "password": pw})
