@@ -93,6 +93,17 @@ func TestHotPathStatements(t *testing.T) {
 				_, _, _, err := e.s.GetUserWithMFA(e.ctx, r.Tokens.AccessToken)
 				return err
 			})
+			// The Cognito AdminGetUser: the user by name (and its
+			// attributes), then the user with its groups and factors; no
+			// transaction (AdminGetUser and AdminGetUserMFA: seven SELECTs,
+			// and BEGIN and COMMIT around four of them).
+			count("AdminGetUserWithMFA", []string{"SELECT", "SELECT", "SELECT"}, func() error {
+				v, m, err := e.s.AdminGetUserWithMFA(e.ctx, e.pool.ID, u.Username)
+				if err == nil && (v.User.Sub != u.Sub || !slices.Equal(v.Groups, []string{"staff"}) || m == nil) {
+					t.Errorf("AdminGetUserWithMFA = %+v, %+v, %+v", v.User, v.Groups, m)
+				}
+				return err
+			})
 		})
 	}
 }

@@ -1048,15 +1048,13 @@ func (s *Service) GetUserMFA(ctx context.Context, accessToken string) (*UserMFA,
 // AdminGetUserMFA returns a user's MFA state for an administrator (a
 // company admin: for the members adminUserTx would let them act on).
 func (s *Service) AdminGetUserMFA(ctx context.Context, poolID, username string) (*UserMFA, error) {
-	var v *UserMFA
-	err := s.cfg.Store.InTx(ctx, func(q store.Querier) error {
-		p, u, err := s.adminTarget(ctx, q, poolID, username)
-		if err != nil {
-			return err
-		}
-		v, err = s.mfaView(ctx, q, p, u)
-		return err
-	})
+	// Reads only, outside a transaction (on SQLite a transaction is the
+	// one writer's).
+	p, u, err := s.adminTarget(ctx, s.cfg.Store, poolID, username)
+	if err != nil {
+		return nil, wrapStoreErr("admin get user mfa", err)
+	}
+	v, err := s.mfaView(ctx, s.cfg.Store, p, u)
 	return v, wrapStoreErr("admin get user mfa", err)
 }
 

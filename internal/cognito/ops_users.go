@@ -75,11 +75,7 @@ func (h *Handler) adminGetUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := h.svc.AdminGetUser(c.ctx, p.ID, in.Username)
-	if err != nil {
-		return nil, err
-	}
-	m, err := h.svc.AdminGetUserMFA(c.ctx, p.ID, in.Username)
+	v, m, err := h.svc.AdminGetUserWithMFA(c.ctx, p.ID, in.Username)
 	if err != nil {
 		return nil, err
 	}
