@@ -220,11 +220,18 @@ func (s *Service) GetUserWithMFA(ctx context.Context, accessToken string) (*User
 	if err := RequireScope(claims, ScopeUserAdmin); err != nil {
 		return nil, nil, nil, err
 	}
-	v := &UserMFA{}
+	v, m := sessionViews(se)
+	return v, p, m, nil
+}
+
+// sessionViews is the user with its groups and the MFA settings of a
+// store.UserSession read with its factors (GetUserSessionMFA).
+func sessionViews(se *store.UserSession) (*UserView, *UserMFA) {
+	m := &UserMFA{}
 	for _, f := range se.Factors {
-		v.add(f)
+		m.add(f)
 	}
-	return &UserView{User: se.User, Groups: se.Groups}, p, v, nil
+	return &UserView{User: se.User, Groups: se.Groups}, m
 }
 
 // tokenClient returns the app client named by the token's client_id, for

@@ -341,11 +341,8 @@ func (s *Service) AdminGetUserWithMFA(ctx context.Context, poolID, username stri
 	if err != nil {
 		return nil, nil, wrapStoreErr("admin get user", err)
 	}
-	m := &UserMFA{}
-	for _, f := range se.Factors {
-		m.add(f)
-	}
-	return &UserView{User: se.User, Groups: se.Groups}, m, nil
+	v, m := sessionViews(se)
+	return v, m, nil
 }
 
 // ListUsers lists a pool's users, optionally filtered (Cognito syntax, see
