@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,9 +216,27 @@ func (q *querier) UpdateUser(ctx context.Context, u *identity.User, uniqueEmail 
 }
 
 // DeleteUser deletes the user; attributes, memberships, codes and refresh
-// tokens go with it.
+// tokens go with it, and so does its place among the approvers of the
+// pool's companies, in the same transaction: a company admin's authority
+// ends with the account, and a user made later with the same sub (an
+// import that keeps subs) does not inherit it (security.md R6).
 func (q *querier) DeleteUser(ctx context.Context, poolID, sub string) error {
-	return q.execOne(ctx, "user "+sub, `DELETE FROM users WHERE pool_id = ? AND sub = ?`, poolID, sub)
+	return q.atomic(ctx, func(q *querier) error {
+		if err := q.execOne(ctx, "user "+sub, `DELETE FROM users WHERE pool_id = ? AND sub = ?`, poolID, sub); err != nil {
+			return err
+		}
+		cs, err := q.ListCompaniesApprovedBy(ctx, poolID, sub)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			c.Approvers = slices.DeleteFunc(c.Approvers, func(a identity.Approver) bool { return a.Sub == sub })
+			if err := q.UpdateCompany(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // CountUsers returns the number of users in the pool.

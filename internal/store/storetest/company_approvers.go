@@ -160,3 +160,79 @@ func testCompanyApprovers(t *testing.T, s store.Store) {
 		t.Fatalf("deleted pool: %v %v", l, err)
 	}
 }
+
+// testDeleteUserEndsApprover: deleting a user takes it out of the approvers
+// of its pool's companies in the same transaction (record and index), and
+// leaves the other approvers, the other pools and a failed deletion alone;
+// a user created later with the same sub is nobody's approver.
+func testDeleteUserEndsApprover(t *testing.T, s store.Store) {
+	c := ctx(t)
+	const pool, other = "eu-west-1_delappr", "eu-west-1_delappr2"
+	mustPool(t, s, pool)
+	mustPool(t, s, other)
+	ann, bob := mustUser(t, s, pool, "ann"), mustUser(t, s, pool, "bob")
+	ann2 := newUser(other, "ann")
+	ann2.Sub = ann.Sub // the same sub in another pool: another user
+	noErr(t, "CreateUser other pool", s.CreateUser(c, ann2, false))
+	mk := func(p, name string, approvers ...identity.Approver) {
+		t.Helper()
+		noErr(t, "CreateCompany "+name, s.CreateCompany(c, &identity.Company{PoolID: p, Name: name, Group: name, Status: identity.CompanyActive,
+			Approvers: approvers, CreatedAt: t0, UpdatedAt: t0}))
+	}
+	mk(pool, "acme", identity.Approver{Sub: ann.Sub}, identity.Approver{Sub: bob.Sub},
+		identity.Approver{Email: "carol@acme.example", AwaitingAccount: true})
+	mk(pool, "solo", identity.Approver{Sub: ann.Sub})
+	mk(pool, "bobs", identity.Approver{Sub: bob.Sub})
+	mk(other, "acme", identity.Approver{Sub: ann.Sub})
+	approvers := func(p, name string) []identity.Approver {
+		t.Helper()
+		co, err := s.GetCompany(c, p, name)
+		noErr(t, "GetCompany "+name, err)
+		return co.Approvers
+	}
+	companies := func(p, sub string) int {
+		t.Helper()
+		l, err := s.ListCompaniesApprovedBy(c, p, sub)
+		noErr(t, "ListCompaniesApprovedBy", err)
+		return len(l)
+	}
+
+	// A deletion that fails (no such user) changes no company.
+	wantErr(t, "DeleteUser unknown", s.DeleteUser(c, pool, "sub-nobody"), store.ErrNotFound)
+	// A deletion rolled back with its transaction leaves ann an approver.
+	boom := errors.New("boom")
+	err := s.InTx(c, func(q store.Querier) error {
+		noErr(t, "DeleteUser in tx", q.DeleteUser(c, pool, ann.Sub))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v", err)
+	}
+	if n := companies(pool, ann.Sub); n != 2 {
+		t.Fatalf("after a rolled-back deletion ann approves %d companies, want 2", n)
+	}
+
+	noErr(t, "DeleteUser ann", s.DeleteUser(c, pool, ann.Sub))
+	if got, want := approvers(pool, "acme"), []identity.Approver{{Sub: bob.Sub}, {Email: "carol@acme.example", AwaitingAccount: true}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("acme approvers after ann's deletion = %+v, want %+v", got, want)
+	}
+	if got := approvers(pool, "solo"); len(got) != 0 {
+		t.Fatalf("solo approvers after its only approver's deletion = %+v, want none", got)
+	}
+	if n := companies(pool, ann.Sub); n != 0 {
+		t.Fatalf("the index still names ann for %d companies", n)
+	}
+	if n := companies(pool, bob.Sub); n != 2 {
+		t.Fatalf("bob approves %d companies, want 2", n)
+	}
+	if got := approvers(other, "acme"); !reflect.DeepEqual(got, []identity.Approver{{Sub: ann.Sub}}) {
+		t.Fatalf("the other pool's company changed: %+v", got)
+	}
+	// An account made again with the deleted sub inherits nothing.
+	again := newUser(pool, "ann-again")
+	again.Sub = ann.Sub
+	noErr(t, "CreateUser with the deleted sub", s.CreateUser(c, again, false))
+	if n := companies(pool, ann.Sub); n != 0 {
+		t.Fatalf("a new user with the deleted sub approves %d companies", n)
+	}
+}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentClaimJobs", testConcurrentClaimJobs},
 		{"Companies", testCompanies},
 		{"CompanyApprovers", testCompanyApprovers},
+		{"DeleteUserEndsApprover", testDeleteUserEndsApprover},
 		{"Registrations", testRegistrations},
 	}
 	for _, tc := range tests {
