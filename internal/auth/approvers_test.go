@@ -273,3 +273,48 @@ func TestApproversBeyondTenThousandCompanies(t *testing.T) {
 		}
 	})
 }
+
+// TestDeletedApproverSubGivesNothing: the attack of an admin's import that
+// keeps subs (users import, a migration from Cognito). Ada approves for
+// Acme; an admin deletes her account; a user imported later with her sub
+// gets no console, no company and no member of Acme, and Acme's record no
+// longer names her (before, the sub stayed in the record and the new user
+// was Acme's admin at once).
+func TestDeletedApproverSubGivesNothing(t *testing.T) {
+	adminEachBackend(t, func(t *testing.T, e *adminEnv) {
+		p, us, _ := rolesFixture(t, e)
+		ada := us["ada"]
+		if _, role, err := e.s.ConsoleSignIn(e.ctx, p.ID, ada.Sub, ""); err != nil || len(role.Companies) != 1 {
+			t.Fatalf("ada before: %+v %v", role, err)
+		}
+		if err := e.s.AdminDeleteUser(e.ctx, p.ID, "ada@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		acme, err := e.s.GetCompany(e.ctx, p.ID, "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range acme.Approvers {
+			if a.Sub == ada.Sub {
+				t.Fatalf("Acme still names the deleted ada: %+v", acme.Approvers)
+			}
+		}
+		hash, err := e.hash.Hash(e.ctx, "some-long-passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := importOne(e.ctx, e.s, p.ID, ImportedUser{Sub: ada.Sub, Username: "mallory@example.org", Email: "mallory@example.org",
+			Status: "CONFIRMED", Enabled: true, EmailVerified: true, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := e.st.GetUser(e.ctx, p.ID, ada.Sub); err != nil || u.Status != identity.StatusConfirmed || u.Username != "mallory@example.org" {
+			t.Fatalf("the import with ada's sub: %+v %v", u, err)
+		}
+		if _, role, err := e.s.ConsoleSignIn(e.ctx, p.ID, ada.Sub, ""); identity.ErrorCode(err) != identity.CodeForbidden {
+			t.Fatalf("the user imported with ada's sub signs in to the console: %+v %v", role, err)
+		}
+		if _, role, err := e.s.ConsoleSignIn(e.ctx, p.ID, us["abe"].Sub, ""); err != nil || len(role.Companies) != 1 {
+			t.Fatalf("abe, still an approver: %+v %v", role, err)
+		}
+	})
+}
