@@ -317,24 +317,16 @@ func (s *Service) AdminGetUser(ctx context.Context, poolID, username string) (*U
 // and its TOTP and email-code factors (store.GetUserSessionMFA), outside a
 // transaction: three statements. The two calls it replaces cost seven
 // SELECTs, four of them between a BEGIN and a COMMIT (on SQLite, the one
-// writer's). Passkeys and
-// recovery codes are not read: Cognito's answer names MFA settings only.
+// writer's). Passkeys and recovery codes are not read: Cognito's answer
+// names MFA settings only.
 //
 // Errors: resource_not_found, user_not_found, forbidden (as AdminGetUserMFA).
 func (s *Service) AdminGetUserWithMFA(ctx context.Context, poolID, username string) (*UserView, *UserMFA, error) {
-	st := s.cfg.Store
-	p, err := s.getPool(ctx, st, poolID)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := s.findUser(ctx, st, p, username)
+	p, u, err := s.adminTarget(ctx, s.cfg.Store, poolID, username)
 	if err != nil {
 		return nil, nil, wrapStoreErr("admin get user", err)
 	}
-	if err := s.checkCompanyAdminTarget(ctx, st, p, u); err != nil {
-		return nil, nil, wrapStoreErr("admin get user", err)
-	}
-	se, err := st.GetUserSessionMFA(ctx, p.ID, u.Sub, "")
+	se, err := s.cfg.Store.GetUserSessionMFA(ctx, p.ID, u.Sub, "")
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, errUserNotFound // deleted since it was found
 	}
